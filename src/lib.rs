@@ -1,0 +1,20 @@
+//! adstudio: a native desktop studio for CTR-driven advertising images.
+//!
+//! The crate is split by responsibility:
+//! - [`product`]: product intake, masking, ad canvas placement, ControlNet
+//!   image and compositing (pure image code, no I/O besides decoding);
+//! - [`store`]: the SQLite store and the content-addressed image files;
+//! - [`jobs`]: the background worker that runs every long task;
+//! - [`ml`]: machine-learning code (devices, weight loading, models);
+//! - [`app`] and [`ui`]: the eframe application and its panels;
+//! - [`cli`]: the command-line interface;
+//! - [`paths`]: where adstudio keeps its data.
+
+pub mod app;
+pub mod cli;
+pub mod jobs;
+pub mod ml;
+pub mod paths;
+pub mod product;
+pub mod store;
+pub mod ui;
