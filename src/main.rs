@@ -1,1 +1,52 @@
-fn main() {}
+//! The `adstudio` binary: logging, arguments, then the studio or a command.
+
+use anyhow::Context as _;
+use clap::Parser;
+
+use adstudio::app::{StudioApp, StudioConfig};
+use adstudio::cli::{run_prepare, Cli, CliCommand};
+use adstudio::paths::DataDir;
+
+fn main() -> anyhow::Result<()> {
+    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info")).init();
+    let cli = Cli::parse();
+    match cli.command {
+        None => run_gui(&cli, cli.product.clone()),
+        Some(CliCommand::Gui { ref product }) => run_gui(&cli, product.clone().or(cli.product.clone())),
+        Some(CliCommand::Prepare(ref args)) => {
+            let report = run_prepare(args)?;
+            println!(
+                "mask from {:?}; canvas {}x{}; wrote:",
+                report.mask_source, report.canvas_size.0, report.canvas_size.1
+            );
+            for file in &report.files {
+                println!("  {}", file.display());
+            }
+            Ok(())
+        }
+    }
+}
+
+fn run_gui(cli: &Cli, product: Option<std::path::PathBuf>) -> anyhow::Result<()> {
+    let data_dir = DataDir::resolve(cli.data_dir.clone()).context("finding the data directory")?;
+    log::info!("data directory: {}", data_dir.root().display());
+    let config = StudioConfig {
+        data_dir,
+        open_path: product,
+        reopen_last: true,
+    };
+    let options = eframe::NativeOptions {
+        viewport: egui::ViewportBuilder::default()
+            .with_title("adstudio")
+            .with_app_id("adstudio")
+            .with_inner_size([1400.0, 900.0])
+            .with_drag_and_drop(true),
+        ..Default::default()
+    };
+    eframe::run_native(
+        "adstudio",
+        options,
+        Box::new(move |cc| Ok(Box::new(StudioApp::new(cc, config)?))),
+    )
+    .map_err(|err| anyhow::anyhow!("the studio window failed: {err}"))
+}

@@ -1,1 +1,415 @@
-//! app module.
+//! The eframe application: state, commands and job results.
+//!
+//! - [`UiPrefs`] persist between runs (eframe storage);
+//! - [`ProductSession`] is the runtime state of the open product;
+//! - panels push [`Command`]s, which [`StudioApp::handle_command`] turns
+//!   into state changes and background jobs;
+//! - [`tasks`] holds the code those jobs run on the worker thread.
+
+mod command;
+mod prefs;
+mod session;
+pub mod tasks;
+
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+use anyhow::Context as _;
+use crossbeam_channel::{Receiver, Sender};
+use egui::{Key, KeyboardShortcut, Modifiers};
+
+pub use command::Command;
+pub use prefs::{BrushSettings, CanvasView, UiPrefs};
+pub use session::{ProductSession, ViewTextures};
+
+use crate::jobs::{JobEvent, JobId, Worker, WorkerOptions};
+use crate::paths::DataDir;
+use crate::store::{ImageStore, ProductId, ProductRow, Store};
+use crate::ui::{self, CanvasViewState, StatusState};
+use tasks::{MaskOutcome, MaskRequest, StudioOutput, StudioResources};
+
+/// How the studio starts.
+#[derive(Debug, Clone)]
+pub struct StudioConfig {
+    /// Where the store and images live.
+    pub data_dir: DataDir,
+    /// A product to open at start (from the command line).
+    pub open_path: Option<PathBuf>,
+    /// Reopen the product that was open last time.
+    pub reopen_last: bool,
+}
+
+/// The studio application.
+pub struct StudioApp {
+    prefs: UiPrefs,
+    worker: Worker<StudioResources, StudioOutput>,
+    session: Option<ProductSession>,
+    products: Vec<ProductRow>,
+    status: StatusState,
+    view_state: CanvasViewState,
+    /// Commands pushed by panels during this frame.
+    commands: Vec<Command>,
+    /// Commands from other threads (the file dialog).
+    external_tx: Sender<Command>,
+    external_rx: Receiver<Command>,
+    dialog_open: Arc<AtomicBool>,
+    mask_job: Option<JobId>,
+    mask_rebuild_pending: bool,
+    ctx: egui::Context,
+}
+
+impl StudioApp {
+    /// Opens the store in the data dir, starts the worker and queues the
+    /// start-up jobs (reopen the last product, list products).
+    pub fn new(cc: &eframe::CreationContext<'_>, config: StudioConfig) -> anyhow::Result<Self> {
+        ui::theme::apply(&cc.egui_ctx);
+        let prefs = UiPrefs::load(cc.storage);
+        let db_path = config.data_dir.database_path();
+        let store = Store::open(&db_path)
+            .with_context(|| format!("opening the store {}", db_path.display()))?;
+        let images = ImageStore::new(config.data_dir.images_dir());
+        let repaint_ctx = cc.egui_ctx.clone();
+        let worker = Worker::spawn(
+            StudioResources { store, images },
+            WorkerOptions {
+                queue_capacity: 64,
+                notify: Arc::new(move || repaint_ctx.request_repaint()),
+            },
+        )
+        .context("starting the background worker")?;
+        let (external_tx, external_rx) = crossbeam_channel::unbounded();
+        let mut app = Self {
+            prefs,
+            worker,
+            session: None,
+            products: Vec::new(),
+            status: StatusState::default(),
+            view_state: CanvasViewState::default(),
+            commands: Vec::new(),
+            external_tx,
+            external_rx,
+            dialog_open: Arc::new(AtomicBool::new(false)),
+            mask_job: None,
+            mask_rebuild_pending: false,
+            ctx: cc.egui_ctx.clone(),
+        };
+        if let Some(path) = config.open_path {
+            app.handle_command(Command::OpenPath(path));
+        } else if let Some(id) = app.prefs.last_product.filter(|_| config.reopen_last) {
+            app.handle_command(Command::OpenStored(id));
+        }
+        app.handle_command(Command::RefreshProducts);
+        Ok(app)
+    }
+
+    /// The open product, if any.
+    pub fn session(&self) -> Option<&ProductSession> {
+        self.session.as_ref()
+    }
+
+    /// The UI preferences.
+    pub fn prefs(&self) -> &UiPrefs {
+        &self.prefs
+    }
+
+    /// Mutable UI preferences (brush settings, view).
+    pub fn prefs_mut(&mut self) -> &mut UiPrefs {
+        &mut self.prefs
+    }
+
+    /// The stored products, as last listed.
+    pub fn products(&self) -> &[ProductRow] {
+        &self.products
+    }
+
+    /// The status bar's state (running job, last message).
+    pub fn status(&self) -> &StatusState {
+        &self.status
+    }
+
+    /// Whether jobs are queued or running.
+    pub fn is_busy(&self) -> bool {
+        !self.worker.outstanding().is_empty() || self.mask_rebuild_pending
+    }
+
+    /// Carries out a command. Never blocks: slow work becomes a job.
+    pub fn handle_command(&mut self, command: Command) {
+        match command {
+            Command::ShowOpenDialog => self.show_open_dialog(),
+            Command::OpenPath(path) => {
+                let defaults = (self.prefs.default_mask.clone(), self.prefs.default_canvas.clone());
+                let label = format!("Opening {}", display_name(&path));
+                self.submit(label, move |res, ctx| tasks::open_path(res, ctx, &path, defaults));
+            }
+            Command::OpenStored(id) => {
+                self.submit("Opening stored product", move |res, ctx| {
+                    tasks::open_stored(res, ctx, ProductId(id))
+                });
+            }
+            Command::SetMaskSettings(settings) => {
+                if let Some(session) = &mut self.session {
+                    self.prefs.default_mask = settings.clone();
+                    session.mask_settings = settings;
+                    self.request_mask_rebuild();
+                }
+            }
+            Command::SetCanvasSettings(settings) => {
+                if let Some(session) = &mut self.session {
+                    self.prefs.default_canvas = settings.clone();
+                    session.canvas_settings = settings;
+                    self.request_mask_rebuild();
+                }
+            }
+            Command::SetTitle(title) => {
+                if let Some(session) = &mut self.session {
+                    session.title = title.clone();
+                    let id = session.id;
+                    self.submit("Saving title", move |res, _| tasks::save_title(res, id, &title));
+                }
+            }
+            Command::CommitStroke(stroke) => {
+                if let Some(session) = &mut self.session {
+                    session.edits.push(stroke);
+                    self.request_mask_rebuild();
+                }
+            }
+            Command::Undo => {
+                if self.session.as_mut().is_some_and(|s| s.edits.undo()) {
+                    self.request_mask_rebuild();
+                }
+            }
+            Command::Redo => {
+                if self.session.as_mut().is_some_and(|s| s.edits.redo()) {
+                    self.request_mask_rebuild();
+                }
+            }
+            Command::ToggleMaskOverlay => {
+                self.prefs.show_mask_overlay = !self.prefs.show_mask_overlay;
+            }
+            Command::CancelJobs => {
+                self.worker.cancel_all();
+                self.mask_rebuild_pending = false;
+            }
+            Command::RefreshProducts => {
+                self.submit("Listing products", |res, _| tasks::list_products(res));
+            }
+        }
+    }
+
+    fn submit<F>(&mut self, label: impl Into<String>, run: F) -> Option<JobId>
+    where
+        F: FnOnce(&mut StudioResources, &crate::jobs::JobContext<'_, StudioOutput>) -> anyhow::Result<StudioOutput>
+            + Send
+            + 'static,
+    {
+        match self.worker.submit(label, run) {
+            Ok(handle) => Some(handle.id),
+            Err(err) => {
+                self.status.message = Some((err.to_string(), true));
+                None
+            }
+        }
+    }
+
+    /// Rebuilds the mask with the latest settings; requests made while a
+    /// rebuild runs are merged into one that starts when it ends.
+    fn request_mask_rebuild(&mut self) {
+        if self.mask_job.is_some() {
+            self.mask_rebuild_pending = true;
+            return;
+        }
+        self.mask_rebuild_pending = false;
+        let Some(session) = &mut self.session else {
+            return;
+        };
+        session.requested_generation += 1;
+        let request = MaskRequest {
+            product: session.id,
+            generation: session.requested_generation,
+            image: Arc::clone(&session.image),
+            mask_settings: session.mask_settings.clone(),
+            edits: session.edits.clone(),
+            canvas_settings: session.canvas_settings.clone(),
+        };
+        self.mask_job = self.submit("Updating mask", move |res, ctx| {
+            tasks::rebuild_mask(res, ctx, &request)
+        });
+    }
+
+    fn show_open_dialog(&mut self) {
+        if self.dialog_open.swap(true, Ordering::SeqCst) {
+            return;
+        }
+        let tx = self.external_tx.clone();
+        let ctx = self.ctx.clone();
+        let open = Arc::clone(&self.dialog_open);
+        // The native dialog blocks its thread, so it gets its own.
+        let spawned = std::thread::Builder::new()
+            .name("adstudio-open-dialog".into())
+            .spawn(move || {
+                let picked = rfd::FileDialog::new()
+                    .set_title("Open product image")
+                    .add_filter("Images", &["png", "jpg", "jpeg", "webp", "bmp", "tif", "tiff"])
+                    .pick_file();
+                open.store(false, Ordering::SeqCst);
+                if let Some(path) = picked {
+                    // The app may have closed meanwhile; then nobody listens.
+                    let _ = tx.send(Command::OpenPath(path));
+                    ctx.request_repaint();
+                }
+            });
+        if let Err(err) = spawned {
+            self.dialog_open.store(false, Ordering::SeqCst);
+            self.status.message = Some((format!("could not open the file dialog: {err}"), true));
+        }
+    }
+
+    fn drain_events(&mut self) {
+        while let Some(event) = self.worker.try_event() {
+            self.handle_event(event);
+        }
+        self.status.queued = self.worker.outstanding().len().saturating_sub(1);
+    }
+
+    fn handle_event(&mut self, event: JobEvent<StudioOutput>) {
+        let id = event.id();
+        let terminal = event.is_terminal();
+        match event {
+            JobEvent::Started { label, .. } => {
+                self.status.running = Some(label);
+                self.status.progress = None;
+            }
+            JobEvent::Progress { done, total, label, .. } => {
+                self.status.progress = Some((done, total, label));
+            }
+            JobEvent::Preview { .. } | JobEvent::Token { .. } => {}
+            JobEvent::Done { output, .. } => self.handle_output(output),
+            JobEvent::Failed { error, .. } => {
+                log::warn!("{id} failed: {error}");
+                self.status.message = Some((error, true));
+            }
+            JobEvent::Cancelled { .. } => {
+                self.status.message = Some(("Cancelled".into(), false));
+            }
+        }
+        if terminal {
+            self.status.running = None;
+            self.status.progress = None;
+            if self.mask_job == Some(id) {
+                self.mask_job = None;
+                if self.mask_rebuild_pending {
+                    self.request_mask_rebuild();
+                }
+            }
+        }
+    }
+
+    fn handle_output(&mut self, output: StudioOutput) {
+        match output {
+            StudioOutput::Opened(product, outcome) => {
+                self.prefs.last_product = Some(product.id.0);
+                self.status.message = Some((format!("Opened {}", product.source_name), false));
+                let mut session = ProductSession::new(&self.ctx, *product);
+                let MaskOutcome { generation, views, .. } = *outcome;
+                session.apply_mask(&self.ctx, generation, views);
+                self.session = Some(session);
+                self.view_state = CanvasViewState::default();
+                self.mask_rebuild_pending = false;
+                self.handle_command(Command::RefreshProducts);
+            }
+            StudioOutput::MaskRebuilt(outcome) => {
+                if let Some(session) = &mut self.session {
+                    if session.id == outcome.product && outcome.generation > session.shown_generation {
+                        session.apply_mask(&self.ctx, outcome.generation, outcome.views);
+                    }
+                }
+            }
+            StudioOutput::Products(rows) => self.products = rows,
+            StudioOutput::Saved => {}
+        }
+    }
+
+    fn handle_input(&mut self, ctx: &egui::Context) {
+        let dropped: Vec<PathBuf> = ctx.input(|i| {
+            i.raw
+                .dropped_files
+                .iter()
+                .filter_map(|f| f.path.clone())
+                .collect()
+        });
+        if let Some(path) = dropped.into_iter().next() {
+            self.handle_command(Command::OpenPath(path));
+        }
+        let open = KeyboardShortcut::new(Modifiers::COMMAND, Key::O);
+        let redo = KeyboardShortcut::new(Modifiers::COMMAND | Modifiers::SHIFT, Key::Z);
+        let undo = KeyboardShortcut::new(Modifiers::COMMAND, Key::Z);
+        if ctx.input_mut(|i| i.consume_shortcut(&open)) {
+            self.handle_command(Command::ShowOpenDialog);
+        }
+        // A focused text field keeps Ctrl+Z for its own text.
+        if !ctx.egui_wants_keyboard_input() {
+            // Redo first: the undo shortcut also matches with Shift held.
+            if ctx.input_mut(|i| i.consume_shortcut(&redo)) {
+                self.handle_command(Command::Redo);
+            } else if ctx.input_mut(|i| i.consume_shortcut(&undo)) {
+                self.handle_command(Command::Undo);
+            }
+        }
+        while let Ok(command) = self.external_rx.try_recv() {
+            self.handle_command(command);
+        }
+    }
+
+    fn run_commands(&mut self) {
+        for command in std::mem::take(&mut self.commands) {
+            self.handle_command(command);
+        }
+    }
+}
+
+impl eframe::App for StudioApp {
+    fn logic(&mut self, ctx: &egui::Context, _frame: &mut eframe::Frame) {
+        self.drain_events();
+        self.handle_input(ctx);
+    }
+
+    fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
+        egui::Panel::bottom("status-bar").show_inside(ui, |ui| {
+            ui::status_bar_ui(ui, &self.status, &mut self.commands);
+        });
+        egui::Panel::left("product-panel")
+            .resizable(true)
+            .default_size(320.0)
+            .show_inside(ui, |ui| {
+                egui::ScrollArea::vertical().show(ui, |ui| {
+                    ui::product_panel_ui(
+                        ui,
+                        self.session.as_ref(),
+                        &self.products,
+                        &mut self.prefs,
+                        &mut self.commands,
+                    );
+                });
+            });
+        egui::CentralPanel::default().show_inside(ui, |ui| {
+            ui::canvas_view_ui(
+                ui,
+                self.session.as_ref(),
+                &mut self.prefs,
+                &mut self.view_state,
+                &mut self.commands,
+            );
+        });
+        self.run_commands();
+    }
+
+    fn save(&mut self, storage: &mut dyn eframe::Storage) {
+        self.prefs.save(storage);
+    }
+}
+
+fn display_name(path: &std::path::Path) -> String {
+    path.file_name()
+        .map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned())
+}

@@ -1,1 +1,37 @@
-//! cli module.
+//! Command-line interface: `adstudio` starts the studio; subcommands run
+//! the same library code headless.
+
+mod prepare;
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+pub use prepare::{run_prepare, PrepareArgs, PrepareReport};
+
+/// adstudio: CTR-driven advertising images from product photos.
+#[derive(Debug, Parser)]
+#[command(name = "adstudio", version, about)]
+pub struct Cli {
+    /// Where the store and images live (default: the platform's data dir).
+    #[arg(long, global = true, env = "ADSTUDIO_DATA_DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// What to do; without a subcommand the studio window opens.
+    #[command(subcommand)]
+    pub command: Option<CliCommand>,
+    /// A product image to open in the studio.
+    pub product: Option<PathBuf>,
+}
+
+/// Subcommands.
+#[derive(Debug, Subcommand)]
+pub enum CliCommand {
+    /// Start the studio window (the default).
+    Gui {
+        /// A product image to open.
+        product: Option<PathBuf>,
+    },
+    /// Mask and place a product on an ad canvas; write the canvas, inpaint
+    /// mask and ControlNet edge image.
+    Prepare(PrepareArgs),
+}

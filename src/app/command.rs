@@ -1,0 +1,38 @@
+//! Commands: everything the panels ask the app to do.
+//!
+//! Panels never act directly; they push commands, and the app handles them
+//! between frames (starting jobs, changing state). Drag-and-drop, shortcuts,
+//! the file dialog and tests all go through the same commands.
+
+use std::path::PathBuf;
+
+use crate::product::{BrushStroke, CanvasSettings, MaskSettings};
+
+/// A request from the UI to the app.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Command {
+    /// Show the open-file dialog (on its own thread).
+    ShowOpenDialog,
+    /// Open a product image file (dialog, drop, CLI path).
+    OpenPath(PathBuf),
+    /// Reopen a product saved in the store.
+    OpenStored(i64),
+    /// Change the current product's mask settings.
+    SetMaskSettings(MaskSettings),
+    /// Change the current product's canvas settings.
+    SetCanvasSettings(CanvasSettings),
+    /// Change the current product's title.
+    SetTitle(String),
+    /// Add a finished brush stroke to the mask edits.
+    CommitStroke(BrushStroke),
+    /// Undo the last mask edit.
+    Undo,
+    /// Redo the last undone mask edit.
+    Redo,
+    /// Show or hide the mask overlay.
+    ToggleMaskOverlay,
+    /// Cancel every queued and running job.
+    CancelJobs,
+    /// Reload the list of stored products.
+    RefreshProducts,
+}

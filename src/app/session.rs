@@ -1,0 +1,120 @@
+//! The product being edited, as the UI holds it (runtime state only).
+
+use std::sync::Arc;
+
+use image::GrayImage;
+
+use crate::product::{CanvasSettings, MaskEdits, MaskSettings, MaskSource, PreparedCanvas, ProductImage};
+use crate::store::ProductId;
+
+use super::tasks::{MaskViews, OpenedProduct};
+
+/// Textures uploaded for the canvas view.
+pub struct ViewTextures {
+    /// The source image.
+    pub source: egui::TextureHandle,
+    /// The mask overlay, when a mask exists.
+    pub overlay: Option<egui::TextureHandle>,
+    /// The placed product.
+    pub canvas: Option<egui::TextureHandle>,
+    /// The inpaint mask.
+    pub inpaint: Option<egui::TextureHandle>,
+    /// The ControlNet image.
+    pub control: Option<egui::TextureHandle>,
+}
+
+/// The current product with its settings, edits and latest mask.
+pub struct ProductSession {
+    /// Store id.
+    pub id: ProductId,
+    /// Title, as edited.
+    pub title: String,
+    /// Original file name.
+    pub source_name: String,
+    /// Decoded image.
+    pub image: Arc<ProductImage>,
+    /// Mask settings.
+    pub mask_settings: MaskSettings,
+    /// Brush edits with undo/redo.
+    pub edits: MaskEdits,
+    /// Canvas settings.
+    pub canvas_settings: CanvasSettings,
+    /// The latest refined mask, if it could be built.
+    pub mask: Option<Arc<GrayImage>>,
+    /// Where the base mask came from.
+    pub mask_source: Option<MaskSource>,
+    /// Why the mask could not be built, if it could not.
+    pub mask_error: Option<String>,
+    /// The placed product and its derived images.
+    pub prepared: Option<Arc<PreparedCanvas>>,
+    /// Uploaded textures.
+    pub textures: ViewTextures,
+    /// Generation of the newest mask request sent.
+    pub requested_generation: u64,
+    /// Generation of the mask shown.
+    pub shown_generation: u64,
+}
+
+impl ProductSession {
+    /// Builds a session from an opened product, uploading its source texture.
+    pub fn new(ctx: &egui::Context, product: OpenedProduct) -> Self {
+        let source = ctx.load_texture(
+            format!("product-{}-source", product.id.0),
+            product.source_view,
+            egui::TextureOptions::LINEAR,
+        );
+        Self {
+            id: product.id,
+            title: product.title,
+            source_name: product.source_name,
+            image: product.image,
+            mask_settings: product.mask_settings,
+            edits: product.edits,
+            canvas_settings: product.canvas_settings,
+            mask: None,
+            mask_source: None,
+            mask_error: None,
+            prepared: None,
+            textures: ViewTextures {
+                source,
+                overlay: None,
+                canvas: None,
+                inpaint: None,
+                control: None,
+            },
+            requested_generation: 0,
+            shown_generation: 0,
+        }
+    }
+
+    /// Shows a mask result: keeps the mask and uploads its views.
+    pub fn apply_mask(&mut self, ctx: &egui::Context, generation: u64, views: Result<MaskViews, String>) {
+        self.shown_generation = generation;
+        match views {
+            Ok(views) => {
+                let name = |what: &str| format!("product-{}-{what}", self.id.0);
+                let upload = |what: &str, image: egui::ColorImage, options| {
+                    Some(ctx.load_texture(name(what), image, options))
+                };
+                self.textures.overlay = upload("overlay", views.overlay_view, egui::TextureOptions::LINEAR);
+                self.textures.canvas = upload("canvas", views.canvas_view, egui::TextureOptions::LINEAR);
+                self.textures.inpaint = upload("inpaint", views.inpaint_view, egui::TextureOptions::NEAREST);
+                self.textures.control = upload("control", views.control_view, egui::TextureOptions::NEAREST);
+                self.mask = Some(views.mask);
+                self.mask_source = Some(views.source);
+                self.prepared = Some(views.prepared);
+                self.mask_error = None;
+            }
+            Err(error) => {
+                self.mask = None;
+                self.mask_source = None;
+                self.prepared = None;
+                self.textures.overlay = None;
+                self.textures.canvas = None;
+                self.textures.inpaint = None;
+                self.textures.control = None;
+                self.mask_error = Some(error);
+            }
+        }
+    }
+}

@@ -1,0 +1,49 @@
+//! Status bar: the running job's progress, cancel, and the last message.
+
+use crate::app::Command;
+
+use super::theme;
+
+/// What the status bar shows.
+#[derive(Debug, Clone, Default)]
+pub struct StatusState {
+    /// The running job's label, if any.
+    pub running: Option<String>,
+    /// Progress of the running job: (done, total, step label).
+    pub progress: Option<(u64, u64, String)>,
+    /// Jobs waiting behind the running one.
+    pub queued: usize,
+    /// The last message, and whether it is an error.
+    pub message: Option<(String, bool)>,
+}
+
+/// Draws the status bar.
+pub fn status_bar_ui(ui: &mut egui::Ui, status: &StatusState, commands: &mut Vec<Command>) {
+    ui.horizontal(|ui| {
+        if let Some(label) = &status.running {
+            ui.spinner();
+            ui.label(label);
+            if let Some((done, total, step)) = &status.progress {
+                let fraction = if *total == 0 { 0.0 } else { *done as f32 / *total as f32 };
+                ui.add(
+                    egui::ProgressBar::new(fraction)
+                        .desired_width(160.0)
+                        .text(format!("{step} {done}/{total}")),
+                );
+            }
+            if status.queued > 0 {
+                ui.label(format!("+{} queued", status.queued));
+            }
+            if ui.button("Cancel").clicked() {
+                commands.push(Command::CancelJobs);
+            }
+        } else {
+            ui.label("Ready");
+        }
+        if let Some((message, is_error)) = &status.message {
+            ui.separator();
+            let color = if *is_error { theme::ERROR_TEXT } else { theme::HINT_TEXT };
+            ui.colored_label(color, message);
+        }
+    });
+}
