@@ -40,7 +40,8 @@ fn run_gui(cli: &Cli, product: Option<std::path::PathBuf>) -> anyhow::Result<()>
             .with_title("adstudio")
             .with_app_id("adstudio")
             .with_inner_size([1400.0, 900.0])
-            .with_drag_and_drop(true),
+            .with_drag_and_drop(true)
+            .with_icon(adstudio::ui::icon::icon_data()),
         ..Default::default()
     };
     eframe::run_native(

@@ -54,11 +54,25 @@ fn mask_of(app: &StudioApp) -> GrayImage {
         .expect("a mask is shown")
 }
 
+/// A file dropped onto the window, as the windowing backend reports it.
+#[derive(Debug)]
+struct DroppedPath(PathBuf);
+
+impl egui::DroppedFile for DroppedPath {
+    fn path(&self) -> &Path {
+        &self.0
+    }
+
+    fn bytes(&self) -> Result<Vec<u8>, String> {
+        std::fs::read(&self.0).map_err(|e| e.to_string())
+    }
+}
+
 fn drop_file(harness: &mut Harness<'_, StudioApp>, path: PathBuf) {
-    harness.input_mut().dropped_files.push(egui::DroppedFile {
-        path: Some(path),
-        ..Default::default()
-    });
+    harness
+        .input_mut()
+        .dropped_files
+        .push(std::sync::Arc::new(DroppedPath(path)));
 }
 
 /// A horizontal drag through the middle of the canvas view.

@@ -335,7 +335,8 @@ impl StudioApp {
             i.raw
                 .dropped_files
                 .iter()
-                .filter_map(|f| f.path.clone())
+                .map(|f| f.path().to_path_buf())
+                .filter(|p| !p.as_os_str().is_empty())
                 .collect()
         });
         if let Some(path) = dropped.into_iter().next() {
@@ -375,13 +376,13 @@ impl eframe::App for StudioApp {
     }
 
     fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
-        egui::Panel::bottom("status-bar").show_inside(ui, |ui| {
+        egui::Panel::bottom("status-bar").show(ui, |ui| {
             ui::status_bar_ui(ui, &self.status, &mut self.commands);
         });
         egui::Panel::left("product-panel")
             .resizable(true)
             .default_size(320.0)
-            .show_inside(ui, |ui| {
+            .show(ui, |ui| {
                 egui::ScrollArea::vertical().show(ui, |ui| {
                     ui::product_panel_ui(
                         ui,
@@ -392,7 +393,7 @@ impl eframe::App for StudioApp {
                     );
                 });
             });
-        egui::CentralPanel::default().show_inside(ui, |ui| {
+        egui::CentralPanel::default().show(ui, |ui| {
             ui::canvas_view_ui(
                 ui,
                 self.session.as_ref(),

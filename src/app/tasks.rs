@@ -113,7 +113,7 @@ pub fn open_path(
     defaults: (MaskSettings, CanvasSettings),
 ) -> JobResult {
     ctx.progress(0, 3, "decoding");
-    let image = load_product_file(path)?;
+    let image = load_product_file(path).with_context(|| format!("opening {}", path.display()))?;
     ctx.checkpoint()?;
     let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
     let ext = path

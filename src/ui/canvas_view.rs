@@ -77,7 +77,7 @@ pub fn canvas_view_ui(
         ui.label(format!("{:.0}%", state.zoom * 100.0));
     });
     let (response, painter) = ui.allocate_painter(ui.available_size(), Sense::click_and_drag());
-    response.widget_info(|| egui::WidgetInfo::labeled(egui::WidgetType::Image, true, "Canvas view"));
+    response.widget_info(|| egui::WidgetInfo::labeled(egui::Role::Image, true, "Canvas view"));
     painter.rect_filled(response.rect, 0.0, theme::CANVAS_BACKGROUND);
     let Some(session) = session else {
         painter.text(

@@ -3,6 +3,7 @@
 //! no file, database or model work.
 
 mod canvas_view;
+pub mod icon;
 mod product_panel;
 mod status_bar;
 pub mod theme;
