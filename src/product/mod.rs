@@ -1,1 +1,45 @@
-//! product module.
+//! Product preparation: everything between the designer's product photo
+//! and the renderer.
+//!
+//! 1. [`intake`]: load a photo safely (size limits, format from content,
+//!    EXIF orientation) as 8-bit RGBA.
+//! 2. [`mask`], [`key`], [`brush`], [`refine`]: the product mask from the
+//!    alpha channel or by keying a plain backdrop, grown/shrunk, touched up
+//!    with the brush and feathered.
+//! 3. [`canvas`], [`guides`]: place the product on an ad canvas (aspect
+//!    presets), then derive the inpaint mask and the ControlNet canny image.
+//! 4. [`composite`]: paste the original product back over the generated
+//!    image so its pixels come back exactly.
+//!
+//! Everything here is pure image code; the only I/O is reading the photo.
+
+pub mod aspect;
+pub mod brush;
+pub mod canvas;
+pub mod composite;
+pub mod error;
+pub mod guides;
+pub mod intake;
+pub mod key;
+pub mod mask;
+pub mod refine;
+mod resample;
+
+pub use aspect::AspectPreset;
+pub use brush::{BrushMode, BrushStroke, MaskEdits};
+pub use canvas::{
+    place_product, prepare_canvas, CanvasSettings, PlacedProduct, Placement, PreparedCanvas,
+    MAX_SHORT_SIDE,
+};
+pub use composite::composite;
+pub use error::ProductError;
+pub use guides::{control_image, inpaint_mask};
+pub use intake::{
+    load_product_bytes, load_product_file, ProductImage, SourceInfo, MAX_FILE_BYTES, MAX_PIXELS,
+};
+pub use key::key_background;
+pub use mask::{
+    alpha_mask, feather, grow_shrink, has_product, KeySettings, MaskSettings, MaskSource,
+    MaskSourceChoice,
+};
+pub use refine::{build_mask, resolve_source, BuiltMask};

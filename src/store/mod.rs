@@ -1,1 +1,37 @@
-//! store module.
+//! The SQLite store and the content-addressed image files.
+//!
+//! [`Store`] owns one SQLite connection to `adstudio.sqlite3` and offers
+//! typed inserts and queries for products, renders, scores, preference
+//! labels, training runs and adapters. JSON columns are plain
+//! [`serde_json::Value`]s: the store does not know the product, render or
+//! training types, the caller serialises them. [`ImageStore`] keeps image
+//! files on disk under their SHA-256.
+
+mod adapters;
+mod connection;
+mod error;
+mod ids;
+mod images;
+mod preferences;
+mod products;
+mod renders;
+mod schema;
+mod scores;
+mod sql_types;
+mod training_runs;
+
+#[cfg(test)]
+mod tests;
+
+pub use adapters::{AdapterRow, NewAdapter};
+pub use connection::Store;
+pub use error::StoreError;
+pub use ids::{AdapterId, PreferenceId, ProductId, RenderId, ScoreId, TrainingRunId};
+pub use images::{ImageStore, StoredImage};
+pub use preferences::{NewPreference, Outcome, PreferenceCounts, PreferenceRow, PreferenceSource};
+pub use products::{NewProduct, ProductRow, ProductSettings};
+pub use renders::{NewRender, RenderRow};
+pub use schema::{APPLICATION_ID, MIGRATIONS, SCHEMA_VERSION};
+pub use scores::{NewScore, ScoreRow};
+pub use sql_types::UnknownVariant;
+pub use training_runs::{FinishTrainingRun, NewTrainingRun, RunStatus, TrainingRunRow};

@@ -1,0 +1,104 @@
+//! Mask settings and the basic mask operations: alpha mask, grow/shrink
+//! and feather. Background keying lives in [`super::key`] and is
+//! re-exported here.
+
+use image::{GrayImage, ImageBuffer, Luma, RgbaImage};
+use imageproc::morphology::{grayscale_dilate, grayscale_erode, Mask};
+use serde::{Deserialize, Serialize};
+
+pub use super::key::key_background;
+
+/// Which source produced the base mask.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum MaskSource {
+    /// The image's own alpha channel.
+    Alpha,
+    /// Background keying (flood fill from the border).
+    Key,
+}
+
+/// The user's choice of mask source.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub enum MaskSourceChoice {
+    /// Alpha when the image has transparency, keying otherwise.
+    #[default]
+    Auto,
+    /// Always use the alpha channel.
+    Alpha,
+    /// Always key out the background.
+    Key,
+}
+
+/// Settings of background keying.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct KeySettings {
+    /// Colour distance (largest per-channel difference, 0..=255) within
+    /// which a pixel counts as background.
+    pub tolerance: f32,
+}
+
+impl Default for KeySettings {
+    fn default() -> Self {
+        Self { tolerance: 24.0 }
+    }
+}
+
+/// Everything that shapes the product mask before brush edits.
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct MaskSettings {
+    /// Where the base mask comes from.
+    pub source: MaskSourceChoice,
+    /// Keying settings (used when the source is keying).
+    pub key: KeySettings,
+    /// Pixels to grow the mask by (negative values shrink it).
+    pub grow_px: i32,
+    /// Width of the soft edge in pixels (0 = hard edge as is).
+    pub feather_px: f32,
+}
+
+/// The alpha channel of `img` as a mask (255 = product).
+pub fn alpha_mask(img: &RgbaImage) -> GrayImage {
+    GrayImage::from_fn(img.width(), img.height(), |x, y| {
+        Luma([img.get_pixel(x, y).0[3]])
+    })
+}
+
+/// Grows (`px > 0`) or shrinks (`px < 0`) a mask by grey-level dilation or
+/// erosion with a disk of radius `|px|` (at most 255).
+pub fn grow_shrink(mask: &GrayImage, px: i32) -> GrayImage {
+    if px == 0 || mask.width() == 0 || mask.height() == 0 {
+        return mask.clone();
+    }
+    let radius = u8::try_from(px.unsigned_abs()).unwrap_or(u8::MAX);
+    let disk = Mask::disk(radius);
+    if px > 0 {
+        grayscale_dilate(mask, &disk)
+    } else {
+        grayscale_erode(mask, &disk)
+    }
+}
+
+/// Softens the mask edge with a gaussian blur of sigma `px / 2` (so the
+/// ramp is roughly `px` wide on each side). `px <= 0` returns the mask
+/// unchanged. Values are rounded, so a flat interior stays exactly 255.
+pub fn feather(mask: &GrayImage, px: f32) -> GrayImage {
+    if !px.is_finite() || px <= 0.0 || mask.width() == 0 || mask.height() == 0 {
+        return mask.clone();
+    }
+    let sigma = px / 2.0;
+    let as_float: ImageBuffer<Luma<f32>, Vec<f32>> =
+        ImageBuffer::from_fn(mask.width(), mask.height(), |x, y| {
+            Luma([f32::from(mask.get_pixel(x, y).0[0])])
+        });
+    let blurred = imageproc::filter::gaussian_blur_f32(&as_float, sigma);
+    GrayImage::from_fn(mask.width(), mask.height(), |x, y| {
+        Luma([blurred.get_pixel(x, y).0[0].round().clamp(0.0, 255.0) as u8])
+    })
+}
+
+/// True when the mask holds at least one product pixel (value >= 128).
+pub fn has_product(mask: &GrayImage) -> bool {
+    mask.as_raw().iter().any(|&v| v >= 128)
+}

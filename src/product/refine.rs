@@ -1,0 +1,70 @@
+//! Building the final product mask from settings and brush edits.
+
+use image::GrayImage;
+
+use super::brush::{BrushMode, MaskEdits};
+use super::error::ProductError;
+use super::intake::ProductImage;
+use super::mask::{
+    alpha_mask, feather, grow_shrink, has_product, key_background, MaskSettings, MaskSource,
+    MaskSourceChoice,
+};
+
+/// A finished product mask and where its base came from.
+#[derive(Debug, Clone)]
+pub struct BuiltMask {
+    /// The mask, same size as the product image (255 = product).
+    pub mask: GrayImage,
+    /// Which source produced the base mask.
+    pub source: MaskSource,
+}
+
+/// Resolves the user's choice: `Auto` means alpha when the image has
+/// transparency and keying otherwise.
+pub fn resolve_source(choice: MaskSourceChoice, has_transparency: bool) -> MaskSource {
+    match choice {
+        MaskSourceChoice::Alpha => MaskSource::Alpha,
+        MaskSourceChoice::Key => MaskSource::Key,
+        MaskSourceChoice::Auto if has_transparency => MaskSource::Alpha,
+        MaskSourceChoice::Auto => MaskSource::Key,
+    }
+}
+
+/// Builds the product mask: base mask (alpha or key) -> grow/shrink ->
+/// brush edits -> feather.
+///
+/// When keying finds no product the base mask is empty, so brush strokes
+/// can still paint the product by hand; an empty final mask is
+/// [`ProductError::NoProduct`]. A backdrop that cannot be keyed is
+/// reported as [`ProductError::NoKeyableBackground`] unless the edits
+/// paint product, in which case they start from an empty mask.
+pub fn build_mask(
+    img: &ProductImage,
+    settings: &MaskSettings,
+    edits: &MaskEdits,
+) -> Result<BuiltMask, ProductError> {
+    let source = resolve_source(settings.source, img.has_transparency);
+    let base = match source {
+        MaskSource::Alpha => alpha_mask(&img.rgba),
+        MaskSource::Key => match key_background(&img.rgba, &settings.key) {
+            Ok(mask) => mask,
+            Err(ProductError::NoProduct) => GrayImage::new(img.rgba.width(), img.rgba.height()),
+            Err(ProductError::NoKeyableBackground { .. }) if paints_product(edits) => {
+                GrayImage::new(img.rgba.width(), img.rgba.height())
+            }
+            Err(other) => return Err(other),
+        },
+    };
+    let mut mask = grow_shrink(&base, settings.grow_px);
+    edits.apply_all(&mut mask);
+    let mask = feather(&mask, settings.feather_px);
+    if !has_product(&mask) {
+        return Err(ProductError::NoProduct);
+    }
+    Ok(BuiltMask { mask, source })
+}
+
+/// True when at least one stroke paints product.
+fn paints_product(edits: &MaskEdits) -> bool {
+    edits.strokes().iter().any(|s| s.mode == BrushMode::Product)
+}

@@ -1,0 +1,185 @@
+//! The store's error type.
+
+use std::path::PathBuf;
+
+use rusqlite::ffi::ErrorCode;
+
+/// Everything that can go wrong in the store. Messages name the database
+/// file or image path and, for SQL errors, the table involved.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The database file could not be opened or configured.
+    #[error("cannot open database {path}: {source}")]
+    Open {
+        /// The database file.
+        path: PathBuf,
+        /// The underlying SQLite error.
+        source: rusqlite::Error,
+    },
+    /// The database file exists but could not be read.
+    #[error("cannot read database file {path}: {source}")]
+    ReadFile {
+        /// The database file.
+        path: PathBuf,
+        /// The underlying I/O error.
+        source: std::io::Error,
+    },
+    /// The file exists but is not an SQLite database. It was not modified.
+    #[error(
+        "{path} is not an SQLite database; adstudio left it untouched \
+         (choose another --data-dir or move the file away)"
+    )]
+    NotADatabase {
+        /// The offending file.
+        path: PathBuf,
+    },
+    /// The file is an SQLite database that belongs to another application.
+    /// It was not modified.
+    #[error(
+        "{path} is an SQLite database but not an adstudio database ({reason}); left untouched"
+    )]
+    NotAdstudioDatabase {
+        /// The offending file.
+        path: PathBuf,
+        /// What gave it away.
+        reason: String,
+    },
+    /// The database was written by a newer adstudio with a schema this
+    /// build does not know.
+    #[error(
+        "database {path} has schema version {found}, newer than this build supports \
+         ({supported}); upgrade adstudio to open it"
+    )]
+    SchemaTooNew {
+        /// The database file.
+        path: PathBuf,
+        /// The schema version found in the file.
+        found: i64,
+        /// The newest schema version this build knows.
+        supported: i64,
+    },
+    /// Applying a schema migration failed; the database keeps its previous
+    /// version.
+    #[error("migrating database {path} to schema version {version} failed: {source}")]
+    Migration {
+        /// The database file.
+        path: PathBuf,
+        /// The version that could not be reached.
+        version: i64,
+        /// The underlying SQLite error.
+        source: rusqlite::Error,
+    },
+    /// The disk (or file system quota) is full. The failed change was rolled
+    /// back; committed rows are intact.
+    #[error("disk full while writing table {table} of database {path}; free some space and retry")]
+    DiskFull {
+        /// The database file.
+        path: PathBuf,
+        /// The table being written.
+        table: &'static str,
+    },
+    /// A row broke a constraint (missing referenced row, value outside the
+    /// allowed set, ...).
+    #[error("constraint violated in table {table} of database {path}: {message}")]
+    Constraint {
+        /// The database file.
+        path: PathBuf,
+        /// The table being written.
+        table: &'static str,
+        /// SQLite's description of the violated constraint.
+        message: String,
+    },
+    /// Any other SQLite error.
+    #[error("database error on table {table} of {path}: {source}")]
+    Sqlite {
+        /// The database file.
+        path: PathBuf,
+        /// The table being accessed.
+        table: &'static str,
+        /// The underlying SQLite error.
+        source: rusqlite::Error,
+    },
+    /// An update or finish referred to a row that does not exist.
+    #[error("no row with id {id} in table {table} of database {path}")]
+    NotFound {
+        /// The database file.
+        path: PathBuf,
+        /// The table searched.
+        table: &'static str,
+        /// The missing id.
+        id: i64,
+    },
+    /// A caller-supplied argument was rejected before touching the database.
+    #[error("invalid argument for table {table}: {message}")]
+    InvalidArgument {
+        /// The table that would have been written.
+        table: &'static str,
+        /// What is wrong.
+        message: String,
+    },
+    /// An image file could not be written, read or synced. A failed write
+    /// leaves no partial file behind.
+    #[error("image file {path}: {source}")]
+    ImageIo {
+        /// The image file (or its directory).
+        path: PathBuf,
+        /// The underlying I/O error.
+        source: std::io::Error,
+    },
+    /// The disk is full while writing an image file; nothing was left behind.
+    #[error("disk full while writing image file {path}; free some space and retry")]
+    ImageDiskFull {
+        /// The image file that could not be written.
+        path: PathBuf,
+    },
+    /// An image could not be encoded as PNG.
+    #[error("cannot encode image as PNG for {dir}: {source}")]
+    ImageEncode {
+        /// The image store directory.
+        dir: PathBuf,
+        /// The underlying encoder error.
+        source: image::ImageError,
+    },
+    /// A hash or extension passed to the image store is malformed.
+    #[error("invalid image key: {message}")]
+    InvalidImageKey {
+        /// What is wrong with the key.
+        message: String,
+    },
+}
+
+impl StoreError {
+    /// Classifies a SQLite error raised while accessing `table` of `path`.
+    pub(crate) fn from_sqlite(
+        path: &std::path::Path,
+        table: &'static str,
+        e: rusqlite::Error,
+    ) -> Self {
+        let path = path.to_path_buf();
+        match e.sqlite_error_code() {
+            Some(ErrorCode::DiskFull) => StoreError::DiskFull { path, table },
+            Some(ErrorCode::NotADatabase) => StoreError::NotADatabase { path },
+            Some(ErrorCode::ConstraintViolation) => StoreError::Constraint {
+                path,
+                table,
+                message: match &e {
+                    rusqlite::Error::SqliteFailure(_, Some(msg)) => msg.clone(),
+                    other => other.to_string(),
+                },
+            },
+            _ => StoreError::Sqlite {
+                path,
+                table,
+                source: e,
+            },
+        }
+    }
+
+    /// True for [`StoreError::DiskFull`] and [`StoreError::ImageDiskFull`].
+    pub fn is_disk_full(&self) -> bool {
+        matches!(
+            self,
+            StoreError::DiskFull { .. } | StoreError::ImageDiskFull { .. }
+        )
+    }
+}

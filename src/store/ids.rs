@@ -1,0 +1,59 @@
+//! Typed row ids, so a render id can never be passed where a product id is
+//! expected.
+
+use rusqlite::types::{FromSql, FromSqlResult, ToSql, ToSqlOutput, ValueRef};
+use serde::{Deserialize, Serialize};
+
+macro_rules! row_id {
+    ($(#[$doc:meta])* $name:ident) => {
+        $(#[$doc])*
+        #[derive(
+            Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
+        )]
+        #[serde(transparent)]
+        pub struct $name(pub i64);
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                self.0.fmt(f)
+            }
+        }
+
+        impl ToSql for $name {
+            fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
+                self.0.to_sql()
+            }
+        }
+
+        impl FromSql for $name {
+            fn column_result(value: ValueRef<'_>) -> FromSqlResult<Self> {
+                i64::column_result(value).map($name)
+            }
+        }
+    };
+}
+
+row_id!(
+    /// Id of a row in `products`.
+    ProductId
+);
+row_id!(
+    /// Id of a row in `renders`.
+    RenderId
+);
+row_id!(
+    /// Id of a row in `scores`.
+    ScoreId
+);
+row_id!(
+    /// Id of a row in `preferences`.
+    PreferenceId
+);
+row_id!(
+    /// Id of a row in `training_runs`.
+    TrainingRunId
+);
+row_id!(
+    /// Id of a row in `adapters`.
+    AdapterId
+);

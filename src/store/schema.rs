@@ -1,0 +1,184 @@
+//! Schema migrations, tracked with `PRAGMA user_version`.
+//!
+//! `MIGRATIONS[i]` takes the database from version `i` to version `i + 1`.
+//! Each one runs in its own transaction together with the `user_version`
+//! bump, so a crash mid-migration leaves the previous version intact.
+//! Never edit a migration that has shipped; append a new one.
+
+use std::path::Path;
+
+use rusqlite::{Connection, TransactionBehavior};
+
+use super::error::StoreError;
+
+/// `PRAGMA application_id` of adstudio databases ("ADST" in ASCII), so a
+/// foreign SQLite file is never mistaken for ours.
+pub const APPLICATION_ID: i64 = 0x4144_5354;
+
+/// The schema migrations, oldest first.
+pub const MIGRATIONS: &[&str] = &[
+    // Version 1: the initial schema.
+    r#"
+CREATE TABLE products (
+    id                   INTEGER PRIMARY KEY AUTOINCREMENT,
+    title                TEXT    NOT NULL,
+    source_name          TEXT    NOT NULL,
+    image_hash           TEXT    NOT NULL CHECK (length(image_hash) = 64),
+    image_ext            TEXT    NOT NULL CHECK (image_ext <> ''),
+    width                INTEGER NOT NULL CHECK (width > 0),
+    height               INTEGER NOT NULL CHECK (height > 0),
+    has_transparency     INTEGER NOT NULL CHECK (has_transparency IN (0, 1)),
+    mask_settings_json   TEXT    NOT NULL CHECK (json_valid(mask_settings_json)),
+    mask_edits_json      TEXT    NOT NULL CHECK (json_valid(mask_edits_json)),
+    canvas_settings_json TEXT    NOT NULL CHECK (json_valid(canvas_settings_json)),
+    created_at           TEXT    NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
+    updated_at           TEXT    NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
+);
+CREATE INDEX products_image_hash ON products (image_hash);
+CREATE INDEX products_created ON products (created_at, id);
+
+CREATE TABLE renders (
+    id             INTEGER PRIMARY KEY AUTOINCREMENT,
+    product_id     INTEGER NOT NULL REFERENCES products (id) ON DELETE RESTRICT,
+    params_json    TEXT    NOT NULL CHECK (json_valid(params_json)),
+    seed           INTEGER NOT NULL,
+    model_ids_json TEXT    NOT NULL CHECK (json_valid(model_ids_json)),
+    image_hash     TEXT    NOT NULL CHECK (length(image_hash) = 64),
+    image_path     TEXT    NOT NULL CHECK (image_path <> ''),
+    width          INTEGER NOT NULL CHECK (width > 0),
+    height         INTEGER NOT NULL CHECK (height > 0),
+    created_at     TEXT    NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
+);
+CREATE INDEX renders_product ON renders (product_id, created_at);
+CREATE INDEX renders_image_hash ON renders (image_hash);
+
+CREATE TABLE scores (
+    id           INTEGER PRIMARY KEY AUTOINCREMENT,
+    render_id    INTEGER NOT NULL REFERENCES renders (id) ON DELETE CASCADE,
+    model_id     TEXT    NOT NULL CHECK (model_id <> ''),
+    score        REAL    NOT NULL,
+    ctr          REAL    CHECK (ctr IS NULL OR (ctr >= 0.0 AND ctr <= 1.0)),
+    details_json TEXT    NOT NULL CHECK (json_valid(details_json)),
+    created_at   TEXT    NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
+);
+CREATE INDEX scores_render ON scores (render_id, model_id);
+
+CREATE TABLE preferences (
+    id         INTEGER PRIMARY KEY AUTOINCREMENT,
+    render_a   INTEGER NOT NULL REFERENCES renders (id) ON DELETE RESTRICT,
+    render_b   INTEGER NOT NULL REFERENCES renders (id) ON DELETE RESTRICT,
+    outcome    TEXT    NOT NULL CHECK (outcome IN ('a', 'b', 'tie', 'cant_tell', 'skip')),
+    source     TEXT    NOT NULL CHECK (source IN ('human', 'model')),
+    labeler    TEXT    NOT NULL CHECK (labeler <> ''),
+    created_at TEXT    NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
+    CHECK (render_a <> render_b)
+);
+CREATE INDEX preferences_render_a ON preferences (render_a);
+CREATE INDEX preferences_render_b ON preferences (render_b);
+CREATE INDEX preferences_labeler ON preferences (labeler, id);
+
+CREATE TABLE training_runs (
+    id           INTEGER PRIMARY KEY AUTOINCREMENT,
+    kind         TEXT    NOT NULL CHECK (kind <> ''),
+    config_json  TEXT    NOT NULL CHECK (json_valid(config_json)),
+    status       TEXT    NOT NULL CHECK (status IN ('running', 'succeeded', 'failed', 'cancelled')),
+    metrics_json TEXT    NOT NULL CHECK (json_valid(metrics_json)),
+    started_at   TEXT    NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
+    finished_at  TEXT,
+    CHECK ((status = 'running') = (finished_at IS NULL))
+);
+CREATE INDEX training_runs_started ON training_runs (started_at, id);
+
+CREATE TABLE adapters (
+    id              INTEGER PRIMARY KEY AUTOINCREMENT,
+    training_run_id INTEGER REFERENCES training_runs (id) ON DELETE SET NULL,
+    name            TEXT    NOT NULL CHECK (name <> ''),
+    base_model      TEXT    NOT NULL CHECK (base_model <> ''),
+    path            TEXT    NOT NULL CHECK (path <> ''),
+    config_json     TEXT    NOT NULL CHECK (json_valid(config_json)),
+    created_at      TEXT    NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
+);
+CREATE INDEX adapters_training_run ON adapters (training_run_id);
+CREATE INDEX adapters_created ON adapters (created_at, id);
+"#,
+];
+
+/// The schema version this build creates and understands.
+pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
+
+/// What the file header says about a database before we touch it.
+pub(crate) struct Header {
+    /// `PRAGMA application_id`.
+    pub application_id: i64,
+    /// `PRAGMA user_version`.
+    pub user_version: i64,
+    /// Number of entries in `sqlite_schema`.
+    pub schema_objects: i64,
+}
+
+/// Reads the header fields without writing anything.
+pub(crate) fn read_header(conn: &Connection) -> rusqlite::Result<Header> {
+    Ok(Header {
+        application_id: conn.pragma_query_value(None, "application_id", |r| r.get(0))?,
+        user_version: conn.pragma_query_value(None, "user_version", |r| r.get(0))?,
+        schema_objects: conn.query_row("SELECT count(*) FROM sqlite_schema", [], |r| r.get(0))?,
+    })
+}
+
+/// Refuses databases that are not ours or that are newer than this build.
+pub(crate) fn check_header(path: &Path, header: &Header) -> Result<(), StoreError> {
+    let foreign = |reason: String| StoreError::NotAdstudioDatabase {
+        path: path.to_path_buf(),
+        reason,
+    };
+    if header.application_id != 0 && header.application_id != APPLICATION_ID {
+        return Err(foreign(format!(
+            "application_id is {:#x}, expected {APPLICATION_ID:#x}",
+            header.application_id
+        )));
+    }
+    if header.application_id == 0 && (header.user_version != 0 || header.schema_objects != 0) {
+        return Err(foreign(format!(
+            "it has {} schema objects and user_version {} but no adstudio application_id",
+            header.schema_objects, header.user_version
+        )));
+    }
+    if header.user_version > SCHEMA_VERSION {
+        return Err(StoreError::SchemaTooNew {
+            path: path.to_path_buf(),
+            found: header.user_version,
+            supported: SCHEMA_VERSION,
+        });
+    }
+    Ok(())
+}
+
+/// Applies every migration past `from_version`, one transaction each.
+pub(crate) fn migrate(conn: &Connection, path: &Path, from_version: i64) -> Result<(), StoreError> {
+    for (index, sql) in MIGRATIONS.iter().enumerate() {
+        let version = index as i64 + 1;
+        if version <= from_version {
+            continue;
+        }
+        let fail = |source: rusqlite::Error| match source.sqlite_error_code() {
+            Some(rusqlite::ffi::ErrorCode::DiskFull) => StoreError::DiskFull {
+                path: path.to_path_buf(),
+                table: "sqlite_schema",
+            },
+            _ => StoreError::Migration {
+                path: path.to_path_buf(),
+                version,
+                source,
+            },
+        };
+        let tx = rusqlite::Transaction::new_unchecked(conn, TransactionBehavior::Immediate)
+            .map_err(fail)?;
+        tx.execute_batch(sql).map_err(fail)?;
+        tx.pragma_update(None, "application_id", APPLICATION_ID)
+            .map_err(fail)?;
+        tx.pragma_update(None, "user_version", version)
+            .map_err(fail)?;
+        tx.commit().map_err(fail)?;
+    }
+    Ok(())
+}

@@ -1,0 +1,151 @@
+//! The `training_runs` table: reward-model and PCPO training jobs.
+
+use rusqlite::{params, OptionalExtension, Row};
+use serde::Serialize;
+use serde_json::Value;
+
+use super::connection::Store;
+use super::error::StoreError;
+use super::ids::TrainingRunId;
+use super::sql_types::{json_column, json_text, text_enum};
+
+const TABLE: &str = "training_runs";
+
+const COLUMNS: &str = "id, kind, config_json, status, metrics_json, started_at, finished_at";
+
+text_enum!(
+    /// The state of a training run.
+    RunStatus, "training run status" {
+        /// Started and not finished (or the app died while it ran).
+        Running => "running",
+        /// Finished normally.
+        Succeeded => "succeeded",
+        /// Stopped by an error.
+        Failed => "failed",
+        /// Stopped by the user.
+        Cancelled => "cancelled",
+    }
+);
+
+/// A training run to start (it is inserted as [`RunStatus::Running`]).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct NewTrainingRun {
+    /// What is trained, e.g. "reward_model" or "pcpo". Must not be empty.
+    pub kind: String,
+    /// The full training configuration.
+    pub config_json: Value,
+}
+
+/// How a training run ended.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FinishTrainingRun {
+    /// Final status; must not be [`RunStatus::Running`].
+    pub status: RunStatus,
+    /// Final metrics (losses, accuracies, ...).
+    pub metrics_json: Value,
+}
+
+/// A row of `training_runs`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TrainingRunRow {
+    /// Row id.
+    pub id: TrainingRunId,
+    /// What is trained.
+    pub kind: String,
+    /// The training configuration.
+    pub config_json: Value,
+    /// Current status.
+    pub status: RunStatus,
+    /// Metrics (`{}` until the run finishes).
+    pub metrics_json: Value,
+    /// Start time, UTC, ISO 8601 with milliseconds.
+    pub started_at: String,
+    /// End time, `None` while running.
+    pub finished_at: Option<String>,
+}
+
+impl TrainingRunRow {
+    fn from_row(row: &Row<'_>) -> rusqlite::Result<TrainingRunRow> {
+        Ok(TrainingRunRow {
+            id: row.get(0)?,
+            kind: row.get(1)?,
+            config_json: json_column(row, 2)?,
+            status: row.get(3)?,
+            metrics_json: json_column(row, 4)?,
+            started_at: row.get(5)?,
+            finished_at: row.get(6)?,
+        })
+    }
+}
+
+impl Store {
+    /// Records the start of a training run (status `running`, metrics `{}`).
+    pub fn insert_training_run(&self, run: &NewTrainingRun) -> Result<TrainingRunId, StoreError> {
+        self.conn
+            .execute(
+                "INSERT INTO training_runs (kind, config_json, status, metrics_json) \
+                 VALUES (?1, ?2, 'running', '{}')",
+                params![run.kind, json_text(&run.config_json)],
+            )
+            .map_err(|e| self.sql_err(TABLE, e))?;
+        Ok(TrainingRunId(self.conn.last_insert_rowid()))
+    }
+
+    /// Marks a running training run as finished with its final metrics.
+    /// Fails with [`StoreError::NotFound`] if no *running* run has this id,
+    /// and with [`StoreError::InvalidArgument`] for a `running` status.
+    pub fn finish_training_run(
+        &self,
+        id: TrainingRunId,
+        finish: &FinishTrainingRun,
+    ) -> Result<(), StoreError> {
+        if finish.status == RunStatus::Running {
+            return Err(StoreError::InvalidArgument {
+                table: TABLE,
+                message: format!("run {id} cannot finish with status 'running'"),
+            });
+        }
+        let changed = self
+            .conn
+            .execute(
+                "UPDATE training_runs SET status = ?2, metrics_json = ?3, \
+                 finished_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') \
+                 WHERE id = ?1 AND status = 'running'",
+                params![id, finish.status, json_text(&finish.metrics_json)],
+            )
+            .map_err(|e| self.sql_err(TABLE, e))?;
+        if changed == 0 {
+            return Err(StoreError::NotFound {
+                path: self.path.clone(),
+                table: TABLE,
+                id: id.0,
+            });
+        }
+        Ok(())
+    }
+
+    /// The training run with this id, if any.
+    pub fn training_run(&self, id: TrainingRunId) -> Result<Option<TrainingRunRow>, StoreError> {
+        self.conn
+            .query_row(
+                &format!("SELECT {COLUMNS} FROM training_runs WHERE id = ?1"),
+                [id],
+                TrainingRunRow::from_row,
+            )
+            .optional()
+            .map_err(|e| self.sql_err(TABLE, e))
+    }
+
+    /// All training runs, newest first.
+    pub fn list_training_runs(&self) -> Result<Vec<TrainingRunRow>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare(&format!(
+                "SELECT {COLUMNS} FROM training_runs ORDER BY started_at DESC, id DESC"
+            ))
+            .map_err(|e| self.sql_err(TABLE, e))?;
+        stmt.query_map([], TrainingRunRow::from_row)
+            .and_then(|rows| rows.collect())
+            .map_err(|e| self.sql_err(TABLE, e))
+    }
+}
