@@ -12,7 +12,9 @@ fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     match cli.command {
         None => run_gui(&cli, cli.product.clone()),
-        Some(CliCommand::Gui { ref product }) => run_gui(&cli, product.clone().or(cli.product.clone())),
+        Some(CliCommand::Gui { ref product }) => {
+            run_gui(&cli, product.clone().or(cli.product.clone()))
+        }
         Some(CliCommand::Prepare(ref args)) => {
             let report = run_prepare(args)?;
             println!(

@@ -10,9 +10,14 @@ fn icon_file_matches_the_drawing() {
     if std::env::var_os("ADSTUDIO_WRITE_ICON").is_some() {
         drawn.save(&path).expect("write icon");
     }
-    let file = image::open(&path).expect("assets/icon.png readable").to_rgba8();
+    let file = image::open(&path)
+        .expect("assets/icon.png readable")
+        .to_rgba8();
     assert_eq!(file.dimensions(), (ICON_SIDE, ICON_SIDE));
-    assert_eq!(file, drawn, "assets/icon.png differs from draw_icon(); rewrite it");
+    assert_eq!(
+        file, drawn,
+        "assets/icon.png differs from draw_icon(); rewrite it"
+    );
     // Transparent corners, opaque centre.
     assert_eq!(file.get_pixel(0, 0).0[3], 0);
     assert_eq!(file.get_pixel(32, 40).0, [250, 250, 250, 255]);

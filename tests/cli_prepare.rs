@@ -45,11 +45,23 @@ fn prepare_writes_the_same_images_as_the_library() {
         .env("ADSTUDIO_DATA_DIR", dir.path().join("data"))
         .output()
         .expect("run adstudio");
-    assert!(status.status.success(), "stderr: {}", String::from_utf8_lossy(&status.stderr));
-    for name in ["canvas.png", "mask.png", "control.png", "product_mask.png", "prepare.json"] {
+    assert!(
+        status.status.success(),
+        "stderr: {}",
+        String::from_utf8_lossy(&status.stderr)
+    );
+    for name in [
+        "canvas.png",
+        "mask.png",
+        "control.png",
+        "product_mask.png",
+        "prepare.json",
+    ] {
         assert!(out.join(name).is_file(), "{name} missing");
     }
-    let canvas = image::open(out.join("canvas.png")).expect("canvas").to_rgba8();
+    let canvas = image::open(out.join("canvas.png"))
+        .expect("canvas")
+        .to_rgba8();
     assert_eq!(canvas.dimensions(), (512, 640));
 
     // The library, called directly with the same settings, gives the same pixels.
@@ -63,11 +75,14 @@ fn prepare_writes_the_same_images_as_the_library() {
     assert_eq!(canvas, prepared.placed.rgba);
     let mask = image::open(out.join("mask.png")).expect("mask").to_luma8();
     assert_eq!(mask, prepared.inpaint_mask);
-    let control = image::open(out.join("control.png")).expect("control").to_rgb8();
+    let control = image::open(out.join("control.png"))
+        .expect("control")
+        .to_rgb8();
     assert_eq!(control, prepared.control);
 
     let report: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(out.join("prepare.json")).expect("json")).expect("parse");
+        serde_json::from_slice(&std::fs::read(out.join("prepare.json")).expect("json"))
+            .expect("parse");
     assert_eq!(report["mask_source"], "Key");
     assert_eq!(report["canvas_size"], serde_json::json!([512, 640]));
 }
@@ -94,7 +109,10 @@ fn prepare_reports_bad_input_clearly() {
         .expect("run");
     assert!(!unknown.status.success());
     let stderr = String::from_utf8_lossy(&unknown.stderr);
-    assert!(stderr.contains("1.91:1") && stderr.contains("3:2"), "{stderr}");
+    assert!(
+        stderr.contains("1.91:1") && stderr.contains("3:2"),
+        "{stderr}"
+    );
 
     let missing = adstudio()
         .args(["prepare"])

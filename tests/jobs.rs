@@ -7,7 +7,10 @@ use std::time::{Duration, Instant};
 use adstudio::jobs::{JobEvent, JobId, Worker, WorkerOptions};
 
 /// Collects events until `id` ends (or 10 s pass).
-fn events_until_end<O>(worker: &Worker<Vec<u32>, O>, id: JobId) -> Vec<JobEvent<O>> {
+fn events_until_end<O: Send + 'static>(
+    worker: &Worker<Vec<u32>, O>,
+    id: JobId,
+) -> Vec<JobEvent<O>> {
     let deadline = Instant::now() + Duration::from_secs(10);
     let mut events = Vec::new();
     while Instant::now() < deadline {
@@ -24,7 +27,8 @@ fn events_until_end<O>(worker: &Worker<Vec<u32>, O>, id: JobId) -> Vec<JobEvent<
 
 #[test]
 fn jobs_run_in_submission_order_with_progress() {
-    let worker: Worker<Vec<u32>, u32> = Worker::spawn(Vec::new(), WorkerOptions::default()).expect("spawn");
+    let worker: Worker<Vec<u32>, u32> =
+        Worker::spawn(Vec::new(), WorkerOptions::default()).expect("spawn");
     let mut ids = Vec::new();
     for n in 0..5u32 {
         let handle = worker
@@ -46,7 +50,11 @@ fn jobs_run_in_submission_order_with_progress() {
         })
         .collect();
     // Each job saw the log with all earlier jobs' entries: strict order.
-    let expected: Vec<(JobId, u32)> = ids.iter().zip(0u32..).map(|(id, n)| (*id, (n + 1) * 100 + n)).collect();
+    let expected: Vec<(JobId, u32)> = ids
+        .iter()
+        .zip(0u32..)
+        .map(|(id, n)| (*id, (n + 1) * 100 + n))
+        .collect();
     assert_eq!(done, expected);
     let progress = events
         .iter()
@@ -55,7 +63,9 @@ fn jobs_run_in_submission_order_with_progress() {
     assert_eq!(progress, 1);
     // Started comes before Done for every job.
     for id in &ids {
-        let started = events.iter().position(|e| matches!(e, JobEvent::Started { id: i, .. } if i == id));
+        let started = events
+            .iter()
+            .position(|e| matches!(e, JobEvent::Started { id: i, .. } if i == id));
         let ended = events.iter().position(|e| e.id() == *id && e.is_terminal());
         assert!(started.expect("started") < ended.expect("ended"));
     }
@@ -66,7 +76,8 @@ fn jobs_run_in_submission_order_with_progress() {
 fn cancel_stops_a_running_job_at_its_next_checkpoint() {
     let steps_run = Arc::new(AtomicUsize::new(0));
     let counter = Arc::clone(&steps_run);
-    let worker: Worker<Vec<u32>, ()> = Worker::spawn(Vec::new(), WorkerOptions::default()).expect("spawn");
+    let worker: Worker<Vec<u32>, ()> =
+        Worker::spawn(Vec::new(), WorkerOptions::default()).expect("spawn");
     let handle = worker
         .submit("long", move |_, ctx| {
             for step in 0..10_000u64 {
@@ -85,17 +96,25 @@ fn cancel_stops_a_running_job_at_its_next_checkpoint() {
     handle.cancel.cancel();
     let at_cancel = steps_run.load(Ordering::SeqCst);
     let events = events_until_end(&worker, handle.id);
-    assert!(matches!(events.last(), Some(JobEvent::Cancelled { .. })), "last event: {:?}", events.last().map(|e| e.is_terminal()));
+    assert!(
+        matches!(events.last(), Some(JobEvent::Cancelled { .. })),
+        "last event: {:?}",
+        events.last().map(|e| e.is_terminal())
+    );
     // At most the step that was in flight when cancel came finished after it.
     let after = steps_run.load(Ordering::SeqCst);
-    assert!(after <= at_cancel + 1, "ran {after} steps, cancel came at {at_cancel}");
+    assert!(
+        after <= at_cancel + 1,
+        "ran {after} steps, cancel came at {at_cancel}"
+    );
     assert!(after < 10_000);
 }
 
 #[test]
 fn cancelled_before_start_never_runs_and_later_jobs_still_run() {
     let ran = Arc::new(AtomicUsize::new(0));
-    let worker: Worker<Vec<u32>, u32> = Worker::spawn(Vec::new(), WorkerOptions::default()).expect("spawn");
+    let worker: Worker<Vec<u32>, u32> =
+        Worker::spawn(Vec::new(), WorkerOptions::default()).expect("spawn");
     let blocker = worker
         .submit("blocker", |_, _| {
             std::thread::sleep(Duration::from_millis(100));
@@ -113,14 +132,21 @@ fn cancelled_before_start_never_runs_and_later_jobs_still_run() {
     let last = worker.submit("after", |_, _| Ok(2)).expect("submit");
     let events = events_until_end(&worker, last.id);
     assert_eq!(ran.load(Ordering::SeqCst), 0);
-    assert!(events.iter().any(|e| matches!(e, JobEvent::Cancelled { id } if *id == queued.id)));
-    assert!(events.iter().any(|e| matches!(e, JobEvent::Done { id, output: 0 } if *id == blocker.id)));
-    assert!(events.iter().any(|e| matches!(e, JobEvent::Done { id, output: 2 } if *id == last.id)));
+    assert!(events
+        .iter()
+        .any(|e| matches!(e, JobEvent::Cancelled { id } if *id == queued.id)));
+    assert!(events
+        .iter()
+        .any(|e| matches!(e, JobEvent::Done { id, output: 0 } if *id == blocker.id)));
+    assert!(events
+        .iter()
+        .any(|e| matches!(e, JobEvent::Done { id, output: 2 } if *id == last.id)));
 }
 
 #[test]
 fn a_failing_job_reports_its_error_with_context_and_the_worker_goes_on() {
-    let worker: Worker<Vec<u32>, u32> = Worker::spawn(Vec::new(), WorkerOptions::default()).expect("spawn");
+    let worker: Worker<Vec<u32>, u32> =
+        Worker::spawn(Vec::new(), WorkerOptions::default()).expect("spawn");
     let failing = worker
         .submit("failing", |_, _| {
             let io = std::io::Error::new(std::io::ErrorKind::NotFound, "no such file");
@@ -128,7 +154,9 @@ fn a_failing_job_reports_its_error_with_context_and_the_worker_goes_on() {
         })
         .expect("submit");
     let panicking = worker
-        .submit("panicking", |_, _| -> anyhow::Result<u32> { panic!("index out of range") })
+        .submit("panicking", |_, _| -> anyhow::Result<u32> {
+            panic!("index out of range")
+        })
         .expect("submit");
     let fine = worker.submit("fine", |_, _| Ok(7)).expect("submit");
     let events = events_until_end(&worker, fine.id);
@@ -138,10 +166,15 @@ fn a_failing_job_reports_its_error_with_context_and_the_worker_goes_on() {
             _ => None,
         })
     };
-    assert_eq!(error_of(failing.id).as_deref(), Some("reading product.png: no such file"));
+    assert_eq!(
+        error_of(failing.id).as_deref(),
+        Some("reading product.png: no such file")
+    );
     let panic_error = error_of(panicking.id).expect("panic reported as failure");
     assert!(panic_error.contains("index out of range"), "{panic_error}");
-    assert!(events.iter().any(|e| matches!(e, JobEvent::Done { id, output: 7 } if *id == fine.id)));
+    assert!(events
+        .iter()
+        .any(|e| matches!(e, JobEvent::Done { id, output: 7 } if *id == fine.id)));
 }
 
 #[test]
@@ -172,7 +205,9 @@ fn previews_and_tokens_arrive_and_notify_is_called() {
         })
         .collect();
     assert_eq!(text, "hello world");
-    assert!(events.iter().any(|e| matches!(e, JobEvent::Preview { image, .. } if image.width() == 4)));
+    assert!(events
+        .iter()
+        .any(|e| matches!(e, JobEvent::Preview { image, .. } if image.width() == 4)));
     // Started + 2 tokens + preview + Done.
     assert!(notified.load(Ordering::SeqCst) >= 5);
 }

@@ -107,7 +107,11 @@ fn drop_toggle_overlay_paint_undo_redo_and_reopen_after_restart() {
     });
     let original = mask_of(harness.state());
     assert_eq!(original.dimensions(), (200, 160));
-    assert_eq!(original.get_pixel(100, 80).0[0], 255, "disc centre is product");
+    assert_eq!(
+        original.get_pixel(100, 80).0[0],
+        255,
+        "disc centre is product"
+    );
     assert_eq!(original.get_pixel(2, 2).0[0], 0, "corner is background");
     assert_eq!(harness.state().prefs().view, CanvasView::Product);
 
@@ -126,40 +130,60 @@ fn drop_toggle_overlay_paint_undo_redo_and_reopen_after_restart() {
     assert!(harness.state().prefs().brush.enabled);
     paint_across_centre(&mut harness);
     step_until(&mut harness, "stroke applied", |app| {
-        app.session().is_some_and(|s| s.edits.strokes().len() == 1 && s.shown_generation == s.requested_generation)
+        app.session().is_some_and(|s| {
+            s.edits.strokes().len() == 1 && s.shown_generation == s.requested_generation
+        })
     });
     let painted = mask_of(harness.state());
-    assert_eq!(painted.get_pixel(100, 80).0[0], 0, "the stroke through the centre painted background");
-    let changed = painted.pixels().zip(original.pixels()).filter(|(a, b)| a != b).count();
+    assert_eq!(
+        painted.get_pixel(100, 80).0[0],
+        0,
+        "the stroke through the centre painted background"
+    );
+    let changed = painted
+        .pixels()
+        .zip(original.pixels())
+        .filter(|(a, b)| a != b)
+        .count();
     assert!(changed > 500, "only {changed} pixels changed");
 
     // Ctrl+Z restores the mask bit-exactly; Ctrl+Shift+Z repaints it.
     harness.key_press_modifiers(Modifiers::COMMAND, egui::Key::Z);
     step_until(&mut harness, "undo applied", |app| {
-        app.session().is_some_and(|s| s.edits.strokes().is_empty() && s.shown_generation == s.requested_generation)
+        app.session().is_some_and(|s| {
+            s.edits.strokes().is_empty() && s.shown_generation == s.requested_generation
+        })
     });
     assert_eq!(mask_of(harness.state()), original);
     harness.key_press_modifiers(Modifiers::COMMAND | Modifiers::SHIFT, egui::Key::Z);
     step_until(&mut harness, "redo applied", |app| {
-        app.session().is_some_and(|s| s.edits.strokes().len() == 1 && s.shown_generation == s.requested_generation)
+        app.session().is_some_and(|s| {
+            s.edits.strokes().len() == 1 && s.shown_generation == s.requested_generation
+        })
     });
     assert_eq!(mask_of(harness.state()), painted);
 
     // The Undo button does the same as Ctrl+Z.
     harness.get_by_label("Undo").click();
     step_until(&mut harness, "undo button applied", |app| {
-        app.session().is_some_and(|s| s.edits.strokes().is_empty() && s.shown_generation == s.requested_generation)
+        app.session().is_some_and(|s| {
+            s.edits.strokes().is_empty() && s.shown_generation == s.requested_generation
+        })
     });
     assert_eq!(mask_of(harness.state()), original);
     harness.get_by_label("Redo").click();
     step_until(&mut harness, "redo button applied", |app| {
-        app.session().is_some_and(|s| s.edits.strokes().len() == 1 && s.shown_generation == s.requested_generation)
+        app.session().is_some_and(|s| {
+            s.edits.strokes().len() == 1 && s.shown_generation == s.requested_generation
+        })
     });
     drop(harness);
 
     // Restart: the product is listed from the store and reopens with its edits.
     let mut harness = studio(&data);
-    step_until(&mut harness, "products listed", |app| app.products().len() == 1);
+    step_until(&mut harness, "products listed", |app| {
+        app.products().len() == 1
+    });
     assert!(harness.state().session().is_none());
     harness.get_by_label("Products (1)").click();
     harness.run_steps(2);
@@ -180,11 +204,19 @@ fn a_corrupt_drop_shows_a_clear_error_and_keeps_the_studio_usable() {
     let mut harness = studio(&dir.path().join("data"));
     drop_file(&mut harness, bad);
     step_until(&mut harness, "error shown", |app| {
-        app.status().message.as_ref().is_some_and(|(_, is_error)| *is_error)
+        app.status()
+            .message
+            .as_ref()
+            .is_some_and(|(_, is_error)| *is_error)
     });
     let (message, _) = harness.state().status().message.clone().expect("message");
-    assert!(message.to_lowercase().contains("broken.png") || message.to_lowercase().contains("corrupt"), "{message}");
+    assert!(
+        message.to_lowercase().contains("broken.png") || message.to_lowercase().contains("corrupt"),
+        "{message}"
+    );
     assert!(harness.state().session().is_none());
     // The message is on screen, in the status bar.
-    assert!(harness.query_by_label_contains(&message[..message.len().min(20)]).is_some());
+    assert!(harness
+        .query_by_label_contains(&message[..message.len().min(20)])
+        .is_some());
 }

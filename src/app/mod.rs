@@ -138,9 +138,11 @@ impl StudioApp {
         match command {
             Command::ShowOpenDialog => self.show_open_dialog(),
             Command::OpenPath(path) => {
-                let defaults = (self.prefs.default_mask.clone(), self.prefs.default_canvas.clone());
+                let defaults = (self.prefs.default_mask, self.prefs.default_canvas);
                 let label = format!("Opening {}", display_name(&path));
-                self.submit(label, move |res, ctx| tasks::open_path(res, ctx, &path, defaults));
+                self.submit(label, move |res, ctx| {
+                    tasks::open_path(res, ctx, &path, defaults)
+                });
             }
             Command::OpenStored(id) => {
                 self.submit("Opening stored product", move |res, ctx| {
@@ -149,14 +151,14 @@ impl StudioApp {
             }
             Command::SetMaskSettings(settings) => {
                 if let Some(session) = &mut self.session {
-                    self.prefs.default_mask = settings.clone();
+                    self.prefs.default_mask = settings;
                     session.mask_settings = settings;
                     self.request_mask_rebuild();
                 }
             }
             Command::SetCanvasSettings(settings) => {
                 if let Some(session) = &mut self.session {
-                    self.prefs.default_canvas = settings.clone();
+                    self.prefs.default_canvas = settings;
                     session.canvas_settings = settings;
                     self.request_mask_rebuild();
                 }
@@ -165,7 +167,9 @@ impl StudioApp {
                 if let Some(session) = &mut self.session {
                     session.title = title.clone();
                     let id = session.id;
-                    self.submit("Saving title", move |res, _| tasks::save_title(res, id, &title));
+                    self.submit("Saving title", move |res, _| {
+                        tasks::save_title(res, id, &title)
+                    });
                 }
             }
             Command::CommitStroke(stroke) => {
@@ -199,7 +203,10 @@ impl StudioApp {
 
     fn submit<F>(&mut self, label: impl Into<String>, run: F) -> Option<JobId>
     where
-        F: FnOnce(&mut StudioResources, &crate::jobs::JobContext<'_, StudioOutput>) -> anyhow::Result<StudioOutput>
+        F: FnOnce(
+                &mut StudioResources,
+                &crate::jobs::JobContext<'_, StudioOutput>,
+            ) -> anyhow::Result<StudioOutput>
             + Send
             + 'static,
     {
@@ -228,9 +235,9 @@ impl StudioApp {
             product: session.id,
             generation: session.requested_generation,
             image: Arc::clone(&session.image),
-            mask_settings: session.mask_settings.clone(),
+            mask_settings: session.mask_settings,
             edits: session.edits.clone(),
-            canvas_settings: session.canvas_settings.clone(),
+            canvas_settings: session.canvas_settings,
         };
         self.mask_job = self.submit("Updating mask", move |res, ctx| {
             tasks::rebuild_mask(res, ctx, &request)
@@ -250,7 +257,10 @@ impl StudioApp {
             .spawn(move || {
                 let picked = rfd::FileDialog::new()
                     .set_title("Open product image")
-                    .add_filter("Images", &["png", "jpg", "jpeg", "webp", "bmp", "tif", "tiff"])
+                    .add_filter(
+                        "Images",
+                        &["png", "jpg", "jpeg", "webp", "bmp", "tif", "tiff"],
+                    )
                     .pick_file();
                 open.store(false, Ordering::SeqCst);
                 if let Some(path) = picked {
@@ -280,7 +290,9 @@ impl StudioApp {
                 self.status.running = Some(label);
                 self.status.progress = None;
             }
-            JobEvent::Progress { done, total, label, .. } => {
+            JobEvent::Progress {
+                done, total, label, ..
+            } => {
                 self.status.progress = Some((done, total, label));
             }
             JobEvent::Preview { .. } | JobEvent::Token { .. } => {}
@@ -311,7 +323,9 @@ impl StudioApp {
                 self.prefs.last_product = Some(product.id.0);
                 self.status.message = Some((format!("Opened {}", product.source_name), false));
                 let mut session = ProductSession::new(&self.ctx, *product);
-                let MaskOutcome { generation, views, .. } = *outcome;
+                let MaskOutcome {
+                    generation, views, ..
+                } = *outcome;
                 session.apply_mask(&self.ctx, generation, views);
                 self.session = Some(session);
                 self.view_state = CanvasViewState::default();
@@ -320,7 +334,9 @@ impl StudioApp {
             }
             StudioOutput::MaskRebuilt(outcome) => {
                 if let Some(session) = &mut self.session {
-                    if session.id == outcome.product && outcome.generation > session.shown_generation {
+                    if session.id == outcome.product
+                        && outcome.generation > session.shown_generation
+                    {
                         session.apply_mask(&self.ctx, outcome.generation, outcome.views);
                     }
                 }
@@ -411,6 +427,8 @@ impl eframe::App for StudioApp {
 }
 
 fn display_name(path: &std::path::Path) -> String {
-    path.file_name()
-        .map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned())
+    path.file_name().map_or_else(
+        || path.display().to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    )
 }

@@ -4,7 +4,9 @@ use std::sync::Arc;
 
 use image::GrayImage;
 
-use crate::product::{CanvasSettings, MaskEdits, MaskSettings, MaskSource, PreparedCanvas, ProductImage};
+use crate::product::{
+    CanvasSettings, MaskEdits, MaskSettings, MaskSource, PreparedCanvas, ProductImage,
+};
 use crate::store::ProductId;
 
 use super::tasks::{MaskViews, OpenedProduct};
@@ -88,7 +90,12 @@ impl ProductSession {
     }
 
     /// Shows a mask result: keeps the mask and uploads its views.
-    pub fn apply_mask(&mut self, ctx: &egui::Context, generation: u64, views: Result<MaskViews, String>) {
+    pub fn apply_mask(
+        &mut self,
+        ctx: &egui::Context,
+        generation: u64,
+        views: Result<MaskViews, String>,
+    ) {
         self.shown_generation = generation;
         match views {
             Ok(views) => {
@@ -96,10 +103,14 @@ impl ProductSession {
                 let upload = |what: &str, image: egui::ColorImage, options| {
                     Some(ctx.load_texture(name(what), image, options))
                 };
-                self.textures.overlay = upload("overlay", views.overlay_view, egui::TextureOptions::LINEAR);
-                self.textures.canvas = upload("canvas", views.canvas_view, egui::TextureOptions::LINEAR);
-                self.textures.inpaint = upload("inpaint", views.inpaint_view, egui::TextureOptions::NEAREST);
-                self.textures.control = upload("control", views.control_view, egui::TextureOptions::NEAREST);
+                self.textures.overlay =
+                    upload("overlay", views.overlay_view, egui::TextureOptions::LINEAR);
+                self.textures.canvas =
+                    upload("canvas", views.canvas_view, egui::TextureOptions::LINEAR);
+                self.textures.inpaint =
+                    upload("inpaint", views.inpaint_view, egui::TextureOptions::NEAREST);
+                self.textures.control =
+                    upload("control", views.control_view, egui::TextureOptions::NEAREST);
                 self.mask = Some(views.mask);
                 self.mask_source = Some(views.source);
                 self.prepared = Some(views.prepared);

@@ -15,7 +15,7 @@ use crate::product::{
     build_mask, load_product_bytes, load_product_file, prepare_canvas, CanvasSettings, MaskEdits,
     MaskSettings, MaskSource, PreparedCanvas, ProductImage,
 };
-use crate::store::{ImageStore, NewProduct, ProductId, ProductRow, Store};
+use crate::store::{ImageStore, NewProduct, ProductId, ProductRow, ProductSettings, Store};
 
 /// What the worker owns: the store and the image files.
 pub struct StudioResources {
@@ -141,10 +141,7 @@ pub fn open_path(
         width: image.rgba.width(),
         height: image.rgba.height(),
         has_transparency: image.has_transparency,
-        mask_settings_json: serde_json::to_string(&mask_settings)?,
-        mask_edits_json: serde_json::to_string(&edits)?,
-        canvas_settings_json: serde_json::to_string(&canvas_settings)
-            ?,
+        settings: settings_json(&mask_settings, &edits, &canvas_settings)?,
     })?;
     finish_open(
         ctx,
@@ -178,9 +175,9 @@ pub fn open_stored(
         .with_context(|| format!("reading the image of product {:?}", row.title))?;
     let image = load_product_bytes(&bytes)?;
     ctx.checkpoint()?;
-    let mask_settings = parse_or_default(&row.mask_settings_json, "mask settings");
-    let edits = parse_or_default(&row.mask_edits_json, "mask edits");
-    let canvas_settings = parse_or_default(&row.canvas_settings_json, "canvas settings");
+    let mask_settings = parse_or_default(&row.settings.mask_settings_json, "mask settings");
+    let edits = parse_or_default(&row.settings.mask_edits_json, "mask edits");
+    let canvas_settings = parse_or_default(&row.settings.canvas_settings_json, "canvas settings");
     finish_open(
         ctx,
         OpenedProduct {
@@ -202,9 +199,9 @@ fn finish_open(ctx: &JobContext<'_, StudioOutput>, product: OpenedProduct) -> Jo
         product: product.id,
         generation: 0,
         image: Arc::clone(&product.image),
-        mask_settings: product.mask_settings.clone(),
+        mask_settings: product.mask_settings,
         edits: product.edits.clone(),
-        canvas_settings: product.canvas_settings.clone(),
+        canvas_settings: product.canvas_settings,
     };
     let outcome = build_views(ctx, &request)?;
     ctx.progress(3, 3, "done");
@@ -219,9 +216,11 @@ pub fn rebuild_mask(
 ) -> JobResult {
     res.store.update_product_settings(
         request.product,
-        &serde_json::to_string(&request.mask_settings)?,
-        &serde_json::to_string(&request.edits)?,
-        &serde_json::to_string(&request.canvas_settings)?,
+        &settings_json(
+            &request.mask_settings,
+            &request.edits,
+            &request.canvas_settings,
+        )?,
     )?;
     let outcome = build_views(ctx, request)?;
     Ok(StudioOutput::MaskRebuilt(Box::new(outcome)))
@@ -238,7 +237,10 @@ pub fn list_products(res: &mut StudioResources) -> JobResult {
     Ok(StudioOutput::Products(res.store.list_products()?))
 }
 
-fn build_views(ctx: &JobContext<'_, StudioOutput>, request: &MaskRequest) -> anyhow::Result<MaskOutcome> {
+fn build_views(
+    ctx: &JobContext<'_, StudioOutput>,
+    request: &MaskRequest,
+) -> anyhow::Result<MaskOutcome> {
     let views = match build_mask(&request.image, &request.mask_settings, &request.edits) {
         Err(err) => Err(err.to_string()),
         Ok(built) => {
@@ -267,8 +269,23 @@ fn build_views(ctx: &JobContext<'_, StudioOutput>, request: &MaskRequest) -> any
     })
 }
 
-fn parse_or_default<T: serde::de::DeserializeOwned + Default>(json: &str, what: &str) -> T {
-    serde_json::from_str(json).unwrap_or_else(|err| {
+fn settings_json(
+    mask: &MaskSettings,
+    edits: &MaskEdits,
+    canvas: &CanvasSettings,
+) -> serde_json::Result<ProductSettings> {
+    Ok(ProductSettings {
+        mask_settings_json: serde_json::to_value(mask)?,
+        mask_edits_json: serde_json::to_value(edits)?,
+        canvas_settings_json: serde_json::to_value(canvas)?,
+    })
+}
+
+fn parse_or_default<T: serde::de::DeserializeOwned + Default>(
+    json: &serde_json::Value,
+    what: &str,
+) -> T {
+    T::deserialize(json).unwrap_or_else(|err| {
         log::warn!("stored {what} unreadable ({err}); using defaults");
         T::default()
     })
@@ -283,7 +300,10 @@ pub fn to_color_image(rgba: &RgbaImage) -> egui::ColorImage {
 }
 
 fn gray_view(gray: &GrayImage) -> egui::ColorImage {
-    egui::ColorImage::from_gray([gray.width() as usize, gray.height() as usize], gray.as_raw())
+    egui::ColorImage::from_gray(
+        [gray.width() as usize, gray.height() as usize],
+        gray.as_raw(),
+    )
 }
 
 fn rgb_view(rgb: &RgbImage) -> egui::ColorImage {
@@ -310,7 +330,11 @@ fn on_checkerboard(rgba: &RgbaImage) -> egui::ColorImage {
     let pixels = rgba
         .enumerate_pixels()
         .map(|(x, y, p)| {
-            let back = if ((x / 16) + (y / 16)) % 2 == 0 { light } else { dark };
+            let back = if ((x / 16) + (y / 16)) % 2 == 0 {
+                light
+            } else {
+                dark
+            };
             let a = u16::from(p.0[3]);
             let mix = |c: u8| ((u16::from(c) * a + u16::from(back) * (255 - a) + 127) / 255) as u8;
             egui::Color32::from_rgb(mix(p.0[0]), mix(p.0[1]), mix(p.0[2]))

@@ -57,7 +57,9 @@ fn parse_mask_source(s: &str) -> Result<MaskSourceChoice, String> {
         "auto" => Ok(MaskSourceChoice::Auto),
         "alpha" => Ok(MaskSourceChoice::Alpha),
         "key" => Ok(MaskSourceChoice::Key),
-        other => Err(format!("unknown mask source {other:?}; use auto, alpha or key")),
+        other => Err(format!(
+            "unknown mask source {other:?}; use auto, alpha or key"
+        )),
     }
 }
 
@@ -122,7 +124,7 @@ pub fn run_prepare(args: &PrepareArgs) -> anyhow::Result<PrepareReport> {
         product: args.product.clone(),
         mask_source: built.source,
         canvas_size: prepared.placed.rgba.dimensions(),
-        placement: prepared.placed.placement.clone(),
+        placement: prepared.placed.placement,
         mask_settings,
         canvas_settings,
         files,

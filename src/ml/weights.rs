@@ -95,7 +95,11 @@ impl WeightFiles {
         let Some(&i) = self.index.get(stored) else {
             return Err(candle_core::Error::msg(format!(
                 "tensor `{stored}`{} is missing from {}",
-                if stored == name { String::new() } else { format!(" (for `{name}`)") },
+                if stored == name {
+                    String::new()
+                } else {
+                    format!(" (for `{name}`)")
+                },
                 self.describe_files()
             )));
         };
@@ -103,7 +107,9 @@ impl WeightFiles {
         mapped
             .load(stored, device)
             .and_then(|t| t.to_dtype(dtype))
-            .map_err(|e| candle_core::Error::msg(format!("tensor `{stored}` in {}: {e}", path.display())))
+            .map_err(|e| {
+                candle_core::Error::msg(format!("tensor `{stored}` in {}: {e}", path.display()))
+            })
     }
 
     /// A [`VarBuilder`] over these files whose errors name file and tensor.
@@ -112,7 +118,11 @@ impl WeightFiles {
     }
 
     fn describe_files(&self) -> String {
-        let names: Vec<String> = self.files.iter().map(|(p, _)| p.display().to_string()).collect();
+        let names: Vec<String> = self
+            .files
+            .iter()
+            .map(|(p, _)| p.display().to_string())
+            .collect();
         names.join(", ")
     }
 }
@@ -143,7 +153,12 @@ impl SimpleBackend for WeightFiles {
         Ok(tensor)
     }
 
-    fn get_unchecked(&self, name: &str, dtype: DType, device: &Device) -> candle_core::Result<Tensor> {
+    fn get_unchecked(
+        &self,
+        name: &str,
+        dtype: DType,
+        device: &Device,
+    ) -> candle_core::Result<Tensor> {
         self.load(name, dtype, device)
     }
 
@@ -186,15 +201,29 @@ mod tests {
     fn loads_and_names_file_and_tensor_in_errors() {
         let dir = tempfile::tempdir().expect("tempdir");
         let path = write_file(dir.path());
-        let vb = WeightFiles::open(&[&path]).expect("open").var_builder(DType::F32, &Device::Cpu);
+        let vb = WeightFiles::open(&[&path])
+            .expect("open")
+            .var_builder(DType::F32, &Device::Cpu);
         let ok = vb.get((2, 3), "layer.weight").expect("present");
         assert_eq!(ok.to_vec2::<f32>().expect("vec")[1], vec![3.0, 4.0, 5.0]);
 
-        let missing = vb.get((2, 3), "layer.bias").expect_err("missing").to_string();
-        assert!(missing.contains("layer.bias") && missing.contains("w.safetensors"), "{missing}");
+        let missing = vb
+            .get((2, 3), "layer.bias")
+            .expect_err("missing")
+            .to_string();
+        assert!(
+            missing.contains("layer.bias") && missing.contains("w.safetensors"),
+            "{missing}"
+        );
 
-        let wrong = vb.get((3, 2), "layer.weight").expect_err("shape").to_string();
-        assert!(wrong.contains("[2, 3]") && wrong.contains("[3, 2]"), "{wrong}");
+        let wrong = vb
+            .get((3, 2), "layer.weight")
+            .expect_err("shape")
+            .to_string();
+        assert!(
+            wrong.contains("[2, 3]") && wrong.contains("[3, 2]"),
+            "{wrong}"
+        );
         assert!(wrong.contains("w.safetensors"), "{wrong}");
     }
 
@@ -203,9 +232,13 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         let path = write_file(dir.path());
         let renames = HashMap::from([("proj.w".to_string(), "layer.weight".to_string())]);
-        let files = WeightFiles::open(&[&path]).expect("open").with_renames(renames);
+        let files = WeightFiles::open(&[&path])
+            .expect("open")
+            .with_renames(renames);
         assert!(files.contains("proj.w"));
-        let t = files.load("proj.w", DType::F32, &Device::Cpu).expect("renamed");
+        let t = files
+            .load("proj.w", DType::F32, &Device::Cpu)
+            .expect("renamed");
         assert_eq!(t.dims(), &[2, 3]);
     }
 
@@ -214,7 +247,10 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         let bad = dir.path().join("bad.safetensors");
         std::fs::write(&bad, b"not a safetensors file").expect("write");
-        let err = WeightFiles::open(&[&bad]).err().expect("corrupt").to_string();
+        let err = WeightFiles::open(&[&bad])
+            .err()
+            .expect("corrupt")
+            .to_string();
         assert!(err.contains("bad.safetensors"), "{err}");
         let err = WeightFiles::open(&[dir.path().join("absent.safetensors")])
             .err()

@@ -154,6 +154,27 @@ impl Store {
         Ok(())
     }
 
+    /// Renames a product and bumps `updated_at`.
+    /// Fails with [`StoreError::NotFound`] for an unknown id.
+    pub fn update_product_title(&self, id: ProductId, title: &str) -> Result<(), StoreError> {
+        let changed = self
+            .conn
+            .execute(
+                "UPDATE products SET title = ?2, \
+                 updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE id = ?1",
+                params![id, title],
+            )
+            .map_err(|e| self.sql_err(TABLE, e))?;
+        if changed == 0 {
+            return Err(StoreError::NotFound {
+                path: self.path.clone(),
+                table: TABLE,
+                id: id.0,
+            });
+        }
+        Ok(())
+    }
+
     /// The product with this id, if any.
     pub fn product(&self, id: ProductId) -> Result<Option<ProductRow>, StoreError> {
         self.conn

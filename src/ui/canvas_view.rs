@@ -68,10 +68,18 @@ pub fn canvas_view_ui(
             state.zoom = 1.0;
             state.pan = Vec2::ZERO;
         }
-        if ui.button("−").on_hover_text("Zoom out (or scroll)").clicked() {
+        if ui
+            .button("−")
+            .on_hover_text("Zoom out (or scroll)")
+            .clicked()
+        {
             state.zoom = (state.zoom / 1.25).max(0.1);
         }
-        if ui.button("+").on_hover_text("Zoom in (or scroll)").clicked() {
+        if ui
+            .button("+")
+            .on_hover_text("Zoom in (or scroll)")
+            .clicked()
+        {
             state.zoom = (state.zoom * 1.25).min(40.0);
         }
         ui.label(format!("{:.0}%", state.zoom * 100.0));
@@ -137,7 +145,12 @@ fn image_frame(area: Rect, image_size: Vec2, state: &CanvasViewState) -> ImageFr
     ImageFrame { rect, image_size }
 }
 
-fn handle_zoom_pan(ui: &egui::Ui, response: &egui::Response, state: &mut CanvasViewState, brush: bool) {
+fn handle_zoom_pan(
+    ui: &egui::Ui,
+    response: &egui::Response,
+    state: &mut CanvasViewState,
+    brush: bool,
+) {
     if response.hovered() {
         let scroll = ui.input(|i| i.smooth_scroll_delta.y);
         let zoom_delta = ui.input(|i| i.zoom_delta());
@@ -161,7 +174,12 @@ fn handle_zoom_pan(ui: &egui::Ui, response: &egui::Response, state: &mut CanvasV
 }
 
 /// Source-image coordinates of a point in the shown view.
-fn to_source(session: &ProductSession, view: CanvasView, frame: ImageFrame, pos: Pos2) -> Option<[f32; 2]> {
+fn to_source(
+    session: &ProductSession,
+    view: CanvasView,
+    frame: ImageFrame,
+    pos: Pos2,
+) -> Option<[f32; 2]> {
     let px = frame.to_image(pos);
     match view {
         CanvasView::Product => Some(px),

@@ -27,7 +27,11 @@ pub fn draw_icon() -> RgbaImage {
         // The product: a bottle (body plus neck).
         let body = ((fx - 32.0) / 11.0).powi(2) + ((fy - 40.0) / 15.0).powi(2) <= 1.0;
         let neck = (fx - 32.0).abs() <= 4.0 && (14.0..=28.0).contains(&fy);
-        let rgb = if body || neck { [250.0, 250.0, 250.0] } else { back };
+        let rgb = if body || neck {
+            [250.0, 250.0, 250.0]
+        } else {
+            back
+        };
         Rgba([
             rgb[0] as u8,
             rgb[1] as u8,

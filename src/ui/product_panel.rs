@@ -48,15 +48,21 @@ fn recent_products_ui(
     egui::CollapsingHeader::new(format!("Products ({})", products.len()))
         .id_salt("recent-products")
         .show(ui, |ui| {
-            egui::ScrollArea::vertical().max_height(160.0).show(ui, |ui| {
-                for row in products {
-                    let current = session.is_some_and(|s| s.id == row.id);
-                    let label = if row.title.is_empty() { &row.source_name } else { &row.title };
-                    if ui.selectable_label(current, label).clicked() && !current {
-                        commands.push(Command::OpenStored(row.id.0));
+            egui::ScrollArea::vertical()
+                .max_height(160.0)
+                .show(ui, |ui| {
+                    for row in products {
+                        let current = session.is_some_and(|s| s.id == row.id);
+                        let label = if row.title.is_empty() {
+                            &row.source_name
+                        } else {
+                            &row.title
+                        };
+                        if ui.selectable_label(current, label).clicked() && !current {
+                            commands.push(Command::OpenStored(row.id.0));
+                        }
                     }
-                }
-            });
+                });
         });
 }
 
@@ -80,7 +86,11 @@ fn product_info_ui(ui: &mut egui::Ui, session: &ProductSession, commands: &mut V
             info.width,
             info.height,
             info.format,
-            if session.image.has_transparency { "transparent" } else { "opaque" }
+            if session.image.has_transparency {
+                "transparent"
+            } else {
+                "opaque"
+            }
         ),
     );
 }
@@ -92,7 +102,7 @@ fn mask_ui(
     commands: &mut Vec<Command>,
 ) {
     ui.heading("Mask");
-    let mut settings = session.mask_settings.clone();
+    let mut settings = session.mask_settings;
     ui.horizontal(|ui| {
         ui.label("Source");
         for (choice, label) in [
@@ -162,14 +172,18 @@ fn brush_ui(ui: &mut egui::Ui, brush: &mut BrushSettings) {
             ui.radio_value(&mut brush.mode, BrushMode::Product, "Paint product");
             ui.radio_value(&mut brush.mode, BrushMode::Background, "Paint background");
         });
-        ui.add(egui::Slider::new(&mut brush.radius, 1.0..=200.0).logarithmic(true).text("Brush size px"));
+        ui.add(
+            egui::Slider::new(&mut brush.radius, 1.0..=200.0)
+                .logarithmic(true)
+                .text("Brush size px"),
+        );
         ui.add(egui::Slider::new(&mut brush.hardness, 0.0..=1.0).text("Hardness"));
     });
 }
 
 fn canvas_settings_ui(ui: &mut egui::Ui, session: &ProductSession, commands: &mut Vec<Command>) {
     ui.heading("Ad canvas");
-    let mut settings = session.canvas_settings.clone();
+    let mut settings = session.canvas_settings;
     ui.horizontal(|ui| {
         for preset in AspectPreset::ALL {
             ui.selectable_value(&mut settings.aspect, preset, preset.label());

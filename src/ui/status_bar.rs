@@ -24,7 +24,11 @@ pub fn status_bar_ui(ui: &mut egui::Ui, status: &StatusState, commands: &mut Vec
             ui.spinner();
             ui.label(label);
             if let Some((done, total, step)) = &status.progress {
-                let fraction = if *total == 0 { 0.0 } else { *done as f32 / *total as f32 };
+                let fraction = if *total == 0 {
+                    0.0
+                } else {
+                    *done as f32 / *total as f32
+                };
                 ui.add(
                     egui::ProgressBar::new(fraction)
                         .desired_width(160.0)
@@ -42,7 +46,11 @@ pub fn status_bar_ui(ui: &mut egui::Ui, status: &StatusState, commands: &mut Vec
         }
         if let Some((message, is_error)) = &status.message {
             ui.separator();
-            let color = if *is_error { theme::ERROR_TEXT } else { theme::HINT_TEXT };
+            let color = if *is_error {
+                theme::ERROR_TEXT
+            } else {
+                theme::HINT_TEXT
+            };
             ui.colored_label(color, message);
         }
     });
