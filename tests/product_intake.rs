@@ -392,6 +392,19 @@ fn too_many_pixels_is_refused_from_the_header() {
 }
 
 #[test]
+fn absurd_header_sizes_are_refused_too() {
+    for (w, h) in [(100_000, 100_000), (40_001, 1_000), (0x7FFF_FFFF, 2)] {
+        let err = load_product_bytes(&png_header_only(w, h)).expect_err("too many pixels");
+        assert!(
+            matches!(err, ProductError::TooManyPixels { width, height, .. } if (width, height) == (w, h)),
+            "{w}x{h}: {err:?}"
+        );
+    }
+    let err = load_product_bytes(&png_header_only(0, 10)).expect_err("empty");
+    assert!(matches!(err, ProductError::Corrupt { .. }), "{err:?}");
+}
+
+#[test]
 fn fully_transparent_png_has_no_product() {
     let img = RgbaImage::from_pixel(32, 32, Rgba([255, 0, 0, 0]));
     let loaded = load_product_bytes(&encode(&DynamicImage::ImageRgba8(img), ImageFormat::Png))

@@ -4,9 +4,9 @@
 mod product_images;
 
 use adstudio::product::{
-    alpha_mask, build_mask, feather, grow_shrink, key_background, BrushMode, BrushStroke,
-    KeySettings, MaskEdits, MaskSettings, MaskSource, MaskSourceChoice, ProductError, ProductImage,
-    SourceInfo,
+    alpha_mask, base_mask, build_mask, feather, grow_shrink, key_background, refine_base,
+    BrushMode, BrushStroke, KeySettings, MaskEdits, MaskSettings, MaskSource, MaskSourceChoice,
+    ProductError, ProductImage, SourceInfo,
 };
 use image::{GrayImage, Luma, RgbaImage};
 use product_images::{area, cutout, disc, iou, noise_image, on_backdrop, rounded_rect};
@@ -313,6 +313,25 @@ fn build_order_is_grow_then_brush_then_feather() {
     // Feather came last: the hard hole edge is now soft.
     let v = soft.get_pixel(60, 50).0[0];
     assert!(v > 0 && v < 128, "hole centre after feather: {v}");
+}
+
+#[test]
+fn cached_base_gives_the_same_result() {
+    let (_, photo) = labelled_product();
+    let img = product_image(photo, false);
+    let settings = MaskSettings {
+        grow_px: 2,
+        feather_px: 1.5,
+        ..MaskSettings::default()
+    };
+    let mut edits = MaskEdits::default();
+    edits.push(stroke(BrushMode::Background, vec![[100.0, 30.0]]));
+    let base = base_mask(&img, &settings).expect("base");
+    assert_eq!(base.source, MaskSource::Key);
+    let cached = refine_base(&base, &settings, &edits).expect("refine");
+    let full = build_mask(&img, &settings, &edits).expect("build");
+    assert_eq!(cached.mask, full.mask);
+    assert_eq!(cached.source, full.source);
 }
 
 #[test]

@@ -195,3 +195,39 @@ impl MaskEdits {
         self.redo.clear();
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dab_profile_is_monotone_and_bounded() {
+        for hardness in [0.0, 0.5, 1.0] {
+            let dab = Dab {
+                radius: 10.0,
+                hardness,
+            };
+            let mut last = 1.0;
+            for i in 0..40 {
+                let c = dab.coverage(i as f32 * 0.3);
+                assert!((0.0..=1.0).contains(&c));
+                assert!(c <= last + 1e-6, "hardness {hardness}");
+                last = c;
+            }
+            assert!(dab.coverage(10.6) <= 0.0);
+        }
+    }
+
+    #[test]
+    fn strokes_outside_the_image_are_harmless() {
+        let mut mask = GrayImage::new(10, 10);
+        let stroke = BrushStroke {
+            mode: BrushMode::Product,
+            radius: 3.0,
+            hardness: 1.0,
+            points: vec![[-100.0, -100.0], [f32::NAN, 3.0], [-50.0, 400.0]],
+        };
+        stroke.apply(&mut mask);
+        assert!(mask.pixels().all(|p| p.0[0] == 0));
+    }
+}

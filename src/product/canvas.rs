@@ -1,7 +1,7 @@
 //! Placing the product on the ad canvas and preparing everything the
 //! renderer needs (inpaint mask and ControlNet image, see [`super::guides`]).
 
-use image::{GrayImage, Luma, RgbImage, RgbaImage};
+use image::{GrayImage, RgbImage, RgbaImage};
 use serde::{Deserialize, Serialize};
 
 pub use super::aspect::AspectPreset;
@@ -162,9 +162,19 @@ pub fn place_product(
     check_same_size(img, mask)?;
     settings.validate()?;
     let (bx0, by0, bx1, by1) = bounding_box(mask, 128).ok_or(ProductError::NoProduct)?;
-    let alpha = GrayImage::from_fn(img.width(), img.height(), |x, y| {
-        Luma([mask.get_pixel(x, y).0[0].min(img.get_pixel(x, y).0[3])])
-    });
+    let limited: Vec<u8> = mask
+        .as_raw()
+        .iter()
+        .zip(img.as_raw().chunks_exact(4))
+        .map(|(&m, p)| m.min(p[3]))
+        .collect();
+    let alpha = GrayImage::from_raw(img.width(), img.height(), limited).ok_or_else(|| {
+        ProductError::SizeMismatch {
+            what: "the product mask".to_string(),
+            expected: img.dimensions(),
+            actual: mask.dimensions(),
+        }
+    })?;
     let (sx0, sy0, sx1, sy1) = bounding_box(&alpha, 1).ok_or(ProductError::NoProduct)?;
 
     let (canvas_w, canvas_h) = settings.canvas_size();
@@ -232,16 +242,22 @@ fn check_same_size(img: &RgbaImage, mask: &GrayImage) -> Result<(), ProductError
 
 /// Inclusive bounding box (x0, y0, x1, y1) of pixels >= `threshold`.
 fn bounding_box(mask: &GrayImage, threshold: u8) -> Option<(u32, u32, u32, u32)> {
-    let mut bbox: Option<(u32, u32, u32, u32)> = None;
-    for (x, y, p) in mask.enumerate_pixels() {
-        if p.0[0] >= threshold {
-            bbox = Some(match bbox {
-                None => (x, y, x, y),
-                Some((x0, y0, x1, y1)) => (x0.min(x), y0.min(y), x1.max(x), y1.max(y)),
-            });
-        }
+    let width = mask.width() as usize;
+    if width == 0 {
+        return None;
     }
-    bbox
+    let mut bbox: Option<(usize, usize, usize, usize)> = None;
+    for (y, row) in mask.as_raw().chunks_exact(width).enumerate() {
+        let Some(first) = row.iter().position(|&v| v >= threshold) else {
+            continue;
+        };
+        let last = row.iter().rposition(|&v| v >= threshold).unwrap_or(first);
+        bbox = Some(match bbox {
+            None => (first, y, last, y),
+            Some((x0, y0, x1, _)) => (x0.min(first), y0, x1.max(last), y),
+        });
+    }
+    bbox.map(|(x0, y0, x1, y1)| (x0 as u32, y0 as u32, x1 as u32, y1 as u32))
 }
 
 /// First canvas pixel touched by source pixel `s` (one pixel of margin

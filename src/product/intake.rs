@@ -92,13 +92,15 @@ fn decode<R: BufRead + Seek>(reader: R) -> Result<ProductImage, ProductError> {
         .ok_or_else(|| ProductError::UnsupportedFormat {
             detail: "the content is not a recognised image format".to_string(),
         })?;
-    let mut limits = Limits::default();
-    limits.max_alloc = Some(MAX_DECODER_ALLOC);
-    reader.limits(limits);
-
+    // Reading the header allocates nothing image-sized; the decoder's own
+    // limits would reject a huge header with a vaguer message than ours.
+    reader.no_limits();
     let mut decoder = reader.into_decoder().map_err(map_image_error)?;
     let (width, height) = decoder.dimensions();
     check_pixels(width, height)?;
+    let mut limits = Limits::default();
+    limits.max_alloc = Some(MAX_DECODER_ALLOC);
+    decoder.set_limits(limits).map_err(map_image_error)?;
     let color_type = format!("{:?}", decoder.original_color_type());
     let orientation = decoder
         .orientation()

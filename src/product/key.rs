@@ -4,7 +4,7 @@
 //! Only background connected to the border is removed, so white areas
 //! enclosed by the product (labels, highlights) stay product.
 
-use image::{GrayImage, Luma, RgbaImage};
+use image::{GrayImage, RgbaImage};
 
 use super::error::ProductError;
 use super::mask::{has_product, KeySettings};
@@ -15,7 +15,7 @@ const MIN_UNIFORM_BORDER: f32 = 0.6;
 
 /// Half-size of the window searched for the local product colour when the
 /// soft edge is estimated (2 = a 5x5 window).
-const EDGE_WINDOW: i64 = 2;
+const EDGE_WINDOW: usize = 2;
 
 /// Removes a near-uniform backdrop and returns the product mask
 /// (255 = product, 0 = background, values in between on the soft edge).
@@ -37,12 +37,14 @@ pub fn key_background(img: &RgbaImage, settings: &KeySettings) -> Result<GrayIma
     }
     let border = border_indices(w, h);
     let background = median_colour(img, &border);
-    let distance: Vec<f32> = img
-        .pixels()
-        .map(|p| colour_distance([p.0[0], p.0[1], p.0[2]], background))
+    let distance: Vec<u8> = img
+        .as_raw()
+        .chunks_exact(4)
+        .map(|p| colour_distance([p[0], p[1], p[2]], background))
         .collect();
+    let is_background = |i: usize| f32::from(distance[i]) <= tolerance;
 
-    let uniform = border.iter().filter(|&&i| distance[i] <= tolerance).count();
+    let uniform = border.iter().filter(|&&i| is_background(i)).count();
     let share = uniform as f32 / border.len() as f32;
     if share < MIN_UNIFORM_BORDER {
         return Err(ProductError::NoKeyableBackground {
@@ -57,15 +59,26 @@ pub fn key_background(img: &RgbaImage, settings: &KeySettings) -> Result<GrayIma
         });
     }
 
-    let filled = flood_fill(w, h, &border, |i| distance[i] <= tolerance);
-    let mut mask = GrayImage::new(w, h);
-    for (i, value) in mask.as_mut().iter_mut().enumerate() {
-        *value = if filled[i] { 0 } else { 255 };
+    let fill = flood_fill(w, h, &border, is_background);
+    let mut values: Vec<u8> = fill
+        .filled
+        .iter()
+        .map(|&f| if f { 0 } else { 255 })
+        .collect();
+    let edge = EdgeInput {
+        width: w as usize,
+        height: h as usize,
+        filled: &fill.filled,
+        distance: &distance,
+        tolerance,
+    };
+    for &i in &fill.boundary {
+        values[i] = edge.alpha(i);
     }
-    soften_edge(&mut mask, &filled, &distance, tolerance);
-    for (value, pixel) in mask.as_mut().iter_mut().zip(img.pixels()) {
-        *value = ((u16::from(*value) * u16::from(pixel.0[3]) + 127) / 255) as u8;
+    for (value, pixel) in values.iter_mut().zip(img.as_raw().chunks_exact(4)) {
+        *value = ((u16::from(*value) * u16::from(pixel[3]) + 127) / 255) as u8;
     }
+    let mask = GrayImage::from_raw(w, h, values).ok_or(ProductError::NoProduct)?;
     if !has_product(&mask) {
         return Err(ProductError::NoProduct);
     }
@@ -73,9 +86,10 @@ pub fn key_background(img: &RgbaImage, settings: &KeySettings) -> Result<GrayIma
 }
 
 /// Largest per-channel difference between two colours (0..=255).
-fn colour_distance(a: [u8; 3], b: [u8; 3]) -> f32 {
-    let d = (0..3).map(|c| a[c].abs_diff(b[c])).max().unwrap_or(0);
-    f32::from(d)
+fn colour_distance(a: [u8; 3], b: [u8; 3]) -> u8 {
+    a[0].abs_diff(b[0])
+        .max(a[1].abs_diff(b[1]))
+        .max(a[2].abs_diff(b[2]))
 }
 
 /// Linear indices of the pixels on the image border, each listed once.
@@ -117,12 +131,35 @@ fn median_colour(img: &RgbaImage, indices: &[usize]) -> [u8; 3] {
     out
 }
 
+/// Result of a flood fill.
+struct Fill {
+    /// Pixels reached (background).
+    filled: Vec<bool>,
+    /// Unreached pixels 4-adjacent to a reached one, each listed once.
+    boundary: Vec<usize>,
+}
+
 /// 4-connected flood fill from every seed that passes `inside`, spreading
-/// only over pixels that pass `inside`. Returns the filled set.
-fn flood_fill(w: u32, h: u32, seeds: &[usize], inside: impl Fn(usize) -> bool) -> Vec<bool> {
+/// only over pixels that pass `inside`. O(pixels): each pixel is pushed at
+/// most once.
+fn flood_fill(w: u32, h: u32, seeds: &[usize], inside: impl Fn(usize) -> bool) -> Fill {
     let (w, h) = (w as usize, h as usize);
     let mut filled = vec![false; w * h];
+    let mut rejected = vec![false; w * h];
+    let mut boundary = Vec::new();
     let mut stack: Vec<usize> = Vec::new();
+    let mut visit = |j: usize, filled: &mut Vec<bool>, stack: &mut Vec<usize>| {
+        if filled[j] || rejected[j] {
+            return;
+        }
+        if inside(j) {
+            filled[j] = true;
+            stack.push(j);
+        } else {
+            rejected[j] = true;
+            boundary.push(j);
+        }
+    };
     for &s in seeds {
         if !filled[s] && inside(s) {
             filled[s] = true;
@@ -131,76 +168,97 @@ fn flood_fill(w: u32, h: u32, seeds: &[usize], inside: impl Fn(usize) -> bool) -
     }
     while let Some(i) = stack.pop() {
         let (x, y) = (i % w, i / w);
-        let mut visit = |j: usize| {
-            if !filled[j] && inside(j) {
-                filled[j] = true;
-                stack.push(j);
-            }
-        };
         if x > 0 {
-            visit(i - 1);
+            visit(i - 1, &mut filled, &mut stack);
         }
         if x + 1 < w {
-            visit(i + 1);
+            visit(i + 1, &mut filled, &mut stack);
         }
         if y > 0 {
-            visit(i - w);
+            visit(i - w, &mut filled, &mut stack);
         }
         if y + 1 < h {
-            visit(i + w);
+            visit(i + w, &mut filled, &mut stack);
         }
     }
-    filled
+    Fill { filled, boundary }
 }
 
-/// Gives product pixels that touch the removed background a partial alpha.
-///
-/// A pixel at colour distance `d` from the backdrop gets
-/// `(d - tol) / (d_ref - tol)`, where `d_ref` is the largest distance among
-/// nearby product pixels (at least `2 * tol`). Against a strongly
-/// contrasting product this is a linear matte of the anti-aliased edge;
-/// against a product close to the backdrop colour it is a ramp from
-/// `tol` to `2 * tol`.
-fn soften_edge(mask: &mut GrayImage, filled: &[bool], distance: &[f32], tolerance: f32) {
-    let (w, h) = (i64::from(mask.width()), i64::from(mask.height()));
-    let at = |x: i64, y: i64| (y * w + x) as usize;
-    for y in 0..h {
-        for x in 0..w {
-            let i = at(x, y);
-            if filled[i] || !touches_filled(filled, x, y, w, h) {
-                continue;
-            }
-            let mut reference = 2.0 * tolerance;
-            for ny in (y - EDGE_WINDOW).max(0)..=(y + EDGE_WINDOW).min(h - 1) {
-                for nx in (x - EDGE_WINDOW).max(0)..=(x + EDGE_WINDOW).min(w - 1) {
-                    let j = at(nx, ny);
-                    if !filled[j] {
-                        reference = reference.max(distance[j]);
-                    }
+/// What the soft-edge estimate reads.
+struct EdgeInput<'a> {
+    width: usize,
+    height: usize,
+    filled: &'a [bool],
+    distance: &'a [u8],
+    tolerance: f32,
+}
+
+impl EdgeInput<'_> {
+    /// Partial alpha of a product pixel that touches the removed background.
+    ///
+    /// A pixel at colour distance `d` from the backdrop gets
+    /// `(d - tol) / (d_ref - tol)`, where `d_ref` is the largest distance
+    /// among nearby product pixels (at least `2 * tol`). Against a strongly
+    /// contrasting product this is a linear matte of the anti-aliased edge;
+    /// against a product close to the backdrop colour it is a ramp from
+    /// `tol` to `2 * tol`.
+    fn alpha(&self, i: usize) -> u8 {
+        let (x, y) = (i % self.width, i / self.width);
+        let mut reference = 2.0 * self.tolerance;
+        let ys = y.saturating_sub(EDGE_WINDOW)..=(y + EDGE_WINDOW).min(self.height - 1);
+        for ny in ys {
+            let xs = x.saturating_sub(EDGE_WINDOW)..=(x + EDGE_WINDOW).min(self.width - 1);
+            for nx in xs {
+                let j = ny * self.width + nx;
+                if !self.filled[j] {
+                    reference = reference.max(f32::from(self.distance[j]));
                 }
             }
-            let span = (reference - tolerance).max(1.0);
-            let alpha = ((distance[i] - tolerance) / span).clamp(0.0, 1.0);
-            mask.put_pixel(x as u32, y as u32, Luma([(alpha * 255.0).round() as u8]));
         }
+        let span = (reference - self.tolerance).max(1.0);
+        let alpha = ((f32::from(self.distance[i]) - self.tolerance) / span).clamp(0.0, 1.0);
+        (alpha * 255.0).round() as u8
     }
 }
 
-/// True when one of the 8 neighbours of (x, y) is filled background.
-fn touches_filled(filled: &[bool], x: i64, y: i64, w: i64, h: i64) -> bool {
-    for dy in -1..=1 {
-        for dx in -1..=1 {
-            let (nx, ny) = (x + dx, y + dy);
-            if (dx != 0 || dy != 0)
-                && nx >= 0
-                && ny >= 0
-                && nx < w
-                && ny < h
-                && filled[(ny * w + nx) as usize]
-            {
-                return true;
-            }
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn border_lists_each_pixel_once() {
+        for (w, h) in [(1, 1), (1, 5), (5, 1), (2, 2), (7, 4)] {
+            let b = border_indices(w, h);
+            let mut sorted = b.clone();
+            sorted.sort_unstable();
+            sorted.dedup();
+            assert_eq!(sorted.len(), b.len(), "{w}x{h}");
+            let expected = if w == 1 || h == 1 {
+                (w * h) as usize
+            } else {
+                (2 * (w + h) - 4) as usize
+            };
+            assert_eq!(b.len(), expected, "{w}x{h}");
         }
     }
-    false
+
+    #[test]
+    fn median_ignores_a_minority_of_outliers() {
+        let mut img = RgbaImage::from_pixel(5, 1, image::Rgba([40, 90, 160, 255]));
+        img.put_pixel(0, 0, image::Rgba([255, 0, 0, 255]));
+        img.put_pixel(1, 0, image::Rgba([0, 255, 0, 255]));
+        assert_eq!(median_colour(&img, &[0, 1, 2, 3, 4]), [40, 90, 160]);
+    }
+
+    #[test]
+    fn flood_fill_stops_at_walls() {
+        // 5x3 with a wall in column 2: only the left part is reachable.
+        let wall = |i: usize| i % 5 != 2;
+        let fill = flood_fill(5, 3, &[0], wall);
+        let reached: Vec<usize> = (0..15).filter(|&i| fill.filled[i]).collect();
+        assert_eq!(reached, vec![0, 1, 5, 6, 10, 11]);
+        let mut boundary = fill.boundary.clone();
+        boundary.sort_unstable();
+        assert_eq!(boundary, vec![2, 7, 12]);
+    }
 }

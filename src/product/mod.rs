@@ -42,4 +42,4 @@ pub use mask::{
     alpha_mask, feather, grow_shrink, has_product, KeySettings, MaskSettings, MaskSource,
     MaskSourceChoice,
 };
-pub use refine::{build_mask, resolve_source, BuiltMask};
+pub use refine::{base_mask, build_mask, refine_base, resolve_source, BuiltMask};

@@ -38,30 +38,58 @@ pub fn resolve_source(choice: MaskSourceChoice, has_transparency: bool) -> MaskS
 /// [`ProductError::NoProduct`]. A backdrop that cannot be keyed is
 /// reported as [`ProductError::NoKeyableBackground`] unless the edits
 /// paint product, in which case they start from an empty mask.
+///
+/// Interactive callers can cache [`base_mask`] (the slow step) and call
+/// [`refine_base`] when only grow, feather or the edits change.
 pub fn build_mask(
     img: &ProductImage,
     settings: &MaskSettings,
     edits: &MaskEdits,
 ) -> Result<BuiltMask, ProductError> {
+    let base = match base_mask(img, settings) {
+        Ok(base) => base,
+        Err(ProductError::NoKeyableBackground { .. }) if paints_product(edits) => BuiltMask {
+            mask: GrayImage::new(img.rgba.width(), img.rgba.height()),
+            source: MaskSource::Key,
+        },
+        Err(other) => return Err(other),
+    };
+    refine_base(&base, settings, edits)
+}
+
+/// The base mask before grow, edits and feather: the alpha channel or the
+/// keyed backdrop, per `settings.source`. Keying that finds no product
+/// gives an empty mask (not an error) so the brush can still paint one.
+pub fn base_mask(img: &ProductImage, settings: &MaskSettings) -> Result<BuiltMask, ProductError> {
     let source = resolve_source(settings.source, img.has_transparency);
-    let base = match source {
+    let mask = match source {
         MaskSource::Alpha => alpha_mask(&img.rgba),
         MaskSource::Key => match key_background(&img.rgba, &settings.key) {
             Ok(mask) => mask,
             Err(ProductError::NoProduct) => GrayImage::new(img.rgba.width(), img.rgba.height()),
-            Err(ProductError::NoKeyableBackground { .. }) if paints_product(edits) => {
-                GrayImage::new(img.rgba.width(), img.rgba.height())
-            }
             Err(other) => return Err(other),
         },
     };
-    let mut mask = grow_shrink(&base, settings.grow_px);
+    Ok(BuiltMask { mask, source })
+}
+
+/// Applies grow/shrink, the brush edits and feather to a base mask.
+/// An empty result is [`ProductError::NoProduct`].
+pub fn refine_base(
+    base: &BuiltMask,
+    settings: &MaskSettings,
+    edits: &MaskEdits,
+) -> Result<BuiltMask, ProductError> {
+    let mut mask = grow_shrink(&base.mask, settings.grow_px);
     edits.apply_all(&mut mask);
     let mask = feather(&mask, settings.feather_px);
     if !has_product(&mask) {
         return Err(ProductError::NoProduct);
     }
-    Ok(BuiltMask { mask, source })
+    Ok(BuiltMask {
+        mask,
+        source: base.source,
+    })
 }
 
 /// True when at least one stroke paints product.

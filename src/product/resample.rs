@@ -138,3 +138,47 @@ fn axis_taps(d: u32, map: AxisMap, src_len: u32) -> Taps {
     }
     Taps { taps }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn total(t: &Taps) -> f32 {
+        t.taps.iter().map(|&(_, w)| w).sum()
+    }
+
+    #[test]
+    fn area_taps_cover_each_canvas_pixel_once() {
+        let map = AxisMap {
+            origin: 3.25,
+            scale: 0.3,
+        };
+        for d in 5..30 {
+            let t = axis_taps(d, map, 200);
+            assert!((total(&t) - 1.0).abs() < 1e-5, "pixel {d}: {}", total(&t));
+        }
+    }
+
+    #[test]
+    fn bilinear_taps_sum_to_one_inside_and_drop_outside() {
+        let map = AxisMap {
+            origin: 10.0,
+            scale: 4.0,
+        };
+        let inside = axis_taps(30, map, 10);
+        assert!((total(&inside) - 1.0).abs() < 1e-6);
+        assert!(axis_taps(0, map, 10).taps.is_empty());
+    }
+
+    #[test]
+    fn identity_map_copies_pixels() {
+        let map = AxisMap {
+            origin: 0.0,
+            scale: 1.0,
+        };
+        let t = axis_taps(4, map, 10);
+        assert_eq!(t.taps.len(), 1);
+        assert_eq!(t.taps[0].0, 4);
+        assert!((t.taps[0].1 - 1.0).abs() < 1e-6);
+    }
+}
