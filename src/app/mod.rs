@@ -71,7 +71,7 @@ impl StudioApp {
         let images = ImageStore::new(config.data_dir.images_dir());
         let repaint_ctx = cc.egui_ctx.clone();
         let worker = Worker::spawn(
-            StudioResources { store, images },
+            StudioResources::new(store, images),
             WorkerOptions {
                 queue_capacity: 64,
                 notify: Arc::new(move || repaint_ctx.request_repaint()),

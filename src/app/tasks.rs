@@ -12,17 +12,39 @@ use image::{GrayImage, RgbImage, RgbaImage};
 
 use crate::jobs::JobContext;
 use crate::product::{
-    build_mask, load_product_bytes, load_product_file, prepare_canvas, CanvasSettings, MaskEdits,
-    MaskSettings, MaskSource, PreparedCanvas, ProductImage,
+    base_mask, build_mask, load_product_bytes, load_product_file, prepare_canvas, refine_base,
+    BuiltMask, CanvasSettings, MaskEdits, MaskSettings, MaskSource, MaskSourceChoice,
+    PreparedCanvas, ProductError, ProductImage,
 };
 use crate::store::{ImageStore, NewProduct, ProductId, ProductRow, ProductSettings, Store};
 
-/// What the worker owns: the store and the image files.
+/// What the worker owns: the store, the image files and caches.
 pub struct StudioResources {
     /// The SQLite store.
     pub store: Store,
     /// Content-addressed image files.
     pub images: ImageStore,
+    /// The last base mask (alpha or keyed), the slow step of a mask build.
+    pub mask_cache: Option<BaseMaskCache>,
+}
+
+impl StudioResources {
+    /// Resources with an empty cache.
+    pub fn new(store: Store, images: ImageStore) -> Self {
+        Self {
+            store,
+            images,
+            mask_cache: None,
+        }
+    }
+}
+
+/// A cached base mask and what it was computed from.
+pub struct BaseMaskCache {
+    product: ProductId,
+    source: MaskSourceChoice,
+    tolerance_bits: u32,
+    base: Arc<BuiltMask>,
 }
 
 /// What a studio job returns.
@@ -144,6 +166,7 @@ pub fn open_path(
         settings: settings_json(&mask_settings, &edits, &canvas_settings)?,
     })?;
     finish_open(
+        res,
         ctx,
         OpenedProduct {
             id,
@@ -179,6 +202,7 @@ pub fn open_stored(
     let edits = parse_or_default(&row.settings.mask_edits_json, "mask edits");
     let canvas_settings = parse_or_default(&row.settings.canvas_settings_json, "canvas settings");
     finish_open(
+        res,
         ctx,
         OpenedProduct {
             id,
@@ -193,7 +217,11 @@ pub fn open_stored(
     )
 }
 
-fn finish_open(ctx: &JobContext<'_, StudioOutput>, product: OpenedProduct) -> JobResult {
+fn finish_open(
+    res: &mut StudioResources,
+    ctx: &JobContext<'_, StudioOutput>,
+    product: OpenedProduct,
+) -> JobResult {
     ctx.progress(2, 3, "masking");
     let request = MaskRequest {
         product: product.id,
@@ -203,7 +231,7 @@ fn finish_open(ctx: &JobContext<'_, StudioOutput>, product: OpenedProduct) -> Jo
         edits: product.edits.clone(),
         canvas_settings: product.canvas_settings,
     };
-    let outcome = build_views(ctx, &request)?;
+    let outcome = build_views(res, ctx, &request)?;
     ctx.progress(3, 3, "done");
     Ok(StudioOutput::Opened(Box::new(product), Box::new(outcome)))
 }
@@ -222,7 +250,7 @@ pub fn rebuild_mask(
             &request.canvas_settings,
         )?,
     )?;
-    let outcome = build_views(ctx, request)?;
+    let outcome = build_views(res, ctx, request)?;
     Ok(StudioOutput::MaskRebuilt(Box::new(outcome)))
 }
 
@@ -237,11 +265,44 @@ pub fn list_products(res: &mut StudioResources) -> JobResult {
     Ok(StudioOutput::Products(res.store.list_products()?))
 }
 
+/// Builds the refined mask, reusing the cached base mask when the product,
+/// source and tolerance are unchanged (only grow, feather or edits moved).
+fn refined_mask(
+    cache: &mut Option<BaseMaskCache>,
+    request: &MaskRequest,
+) -> Result<BuiltMask, ProductError> {
+    let settings = &request.mask_settings;
+    let fits = |c: &&BaseMaskCache| {
+        c.product == request.product
+            && c.source == settings.source
+            && c.tolerance_bits == settings.key.tolerance.to_bits()
+    };
+    if let Some(cached) = cache.as_ref().filter(fits) {
+        return refine_base(&cached.base, settings, &request.edits);
+    }
+    match base_mask(&request.image, settings) {
+        Ok(base) => {
+            let base = Arc::new(base);
+            *cache = Some(BaseMaskCache {
+                product: request.product,
+                source: settings.source,
+                tolerance_bits: settings.key.tolerance.to_bits(),
+                base: Arc::clone(&base),
+            });
+            refine_base(&base, settings, &request.edits)
+        }
+        // The full build knows how to recover (e.g. painted product on an
+        // unkeyable photo) and reports the error otherwise.
+        Err(_) => build_mask(&request.image, settings, &request.edits),
+    }
+}
+
 fn build_views(
+    res: &mut StudioResources,
     ctx: &JobContext<'_, StudioOutput>,
     request: &MaskRequest,
 ) -> anyhow::Result<MaskOutcome> {
-    let views = match build_mask(&request.image, &request.mask_settings, &request.edits) {
+    let views = match refined_mask(&mut res.mask_cache, request) {
         Err(err) => Err(err.to_string()),
         Ok(built) => {
             ctx.checkpoint()?;
