@@ -731,3 +731,25 @@ fn data_dir_resolution_order_and_layout() {
     std::fs::write(&file, b"x").expect("write");
     assert!(DataDir::at(&file).is_err());
 }
+
+#[test]
+fn product_title_updates_and_unknown_ids_are_not_found() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = Store::open(&db_path(&dir)).expect("open");
+    let id = store.insert_product(&new_product("mug")).expect("insert");
+    store
+        .update_product_title(id, "ceramic mug, matte blue")
+        .expect("rename");
+    let row = store.product(id).expect("query").expect("exists");
+    assert_eq!(row.title, "ceramic mug, matte blue");
+    assert_eq!(
+        row.settings,
+        new_product("mug").settings,
+        "settings untouched"
+    );
+    let missing = store.update_product_title(ProductId(424242), "x");
+    assert!(
+        matches!(missing, Err(StoreError::NotFound { id: 424242, .. })),
+        "{missing:?}"
+    );
+}

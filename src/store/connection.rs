@@ -127,6 +127,23 @@ impl Store {
     pub(super) fn sql_err(&self, table: &'static str, e: rusqlite::Error) -> StoreError {
         StoreError::from_sqlite(&self.path, table, e)
     }
+
+    /// `NotFound` when an UPDATE by id changed no row.
+    pub(super) fn require_changed(
+        &self,
+        changed: usize,
+        table: &'static str,
+        id: i64,
+    ) -> Result<(), StoreError> {
+        if changed == 0 {
+            return Err(StoreError::NotFound {
+                path: self.path.clone(),
+                table,
+                id,
+            });
+        }
+        Ok(())
+    }
 }
 
 /// Refuses an existing, non-empty file that does not start with the SQLite

@@ -144,14 +144,7 @@ impl Store {
                 ],
             )
             .map_err(|e| self.sql_err(TABLE, e))?;
-        if changed == 0 {
-            return Err(StoreError::NotFound {
-                path: self.path.clone(),
-                table: TABLE,
-                id: id.0,
-            });
-        }
-        Ok(())
+        self.require_changed(changed, TABLE, id.0)
     }
 
     /// Renames a product and bumps `updated_at`.
@@ -165,14 +158,7 @@ impl Store {
                 params![id, title],
             )
             .map_err(|e| self.sql_err(TABLE, e))?;
-        if changed == 0 {
-            return Err(StoreError::NotFound {
-                path: self.path.clone(),
-                table: TABLE,
-                id: id.0,
-            });
-        }
-        Ok(())
+        self.require_changed(changed, TABLE, id.0)
     }
 
     /// The product with this id, if any.

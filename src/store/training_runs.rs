@@ -114,14 +114,7 @@ impl Store {
                 params![id, finish.status, json_text(&finish.metrics_json)],
             )
             .map_err(|e| self.sql_err(TABLE, e))?;
-        if changed == 0 {
-            return Err(StoreError::NotFound {
-                path: self.path.clone(),
-                table: TABLE,
-                id: id.0,
-            });
-        }
-        Ok(())
+        self.require_changed(changed, TABLE, id.0)
     }
 
     /// The training run with this id, if any.
