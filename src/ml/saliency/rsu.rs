@@ -138,3 +138,34 @@ impl Module for Rsu {
         d + hxin
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use candle_core::Device;
+
+    #[test]
+    fn ceil_mode_pool_keeps_partial_windows() {
+        // 3x3 -> 2x2; the last row/column windows hold one or two values.
+        let x = Tensor::new(
+            &[[[[1f32, 2., 3.], [4., 5., 6.], [7., 8., -9.]]]],
+            &Device::Cpu,
+        )
+        .unwrap();
+        let y = max_pool_ceil(&x).unwrap();
+        assert_eq!(y.dims(), &[1, 1, 2, 2]);
+        let v = y.flatten_all().unwrap().to_vec1::<f32>().unwrap();
+        assert_eq!(v, vec![5., 6., 8., -9.]);
+    }
+
+    #[test]
+    fn upsample_like_uses_half_pixel_bilinear() {
+        let x = Tensor::new(&[[[[0f32, 4.]]]], &Device::Cpu).unwrap();
+        let like = Tensor::zeros((1, 1, 1, 4), candle_core::DType::F32, &Device::Cpu).unwrap();
+        let y = upsample_like(&x, &like).unwrap();
+        let v = y.flatten_all().unwrap().to_vec1::<f32>().unwrap();
+        // PyTorch align_corners=False: source x = (i + 0.5) / 2 - 0.5, clamped.
+        assert_eq!(v, vec![0., 1., 3., 4.]);
+        assert_eq!(upsample_like(&x, &x).unwrap().dims(), x.dims());
+    }
+}
