@@ -9,6 +9,7 @@
 //! - [`config`]: the architecture and its convolutions in forward order;
 //! - [`weights`]: maps the file's numerically named tensors onto the layers,
 //!   checked tensor by tensor;
+//! - [`conv`]: 3x3 dilated convolution as im2col + GEMM;
 //! - [`rsu`] / [`net`]: RSU blocks and the network (side outputs, fused
 //!   output, sigmoid);
 //! - [`preprocess`]: rembg's pre- and post-processing;
@@ -17,6 +18,7 @@
 
 pub mod bench;
 pub mod config;
+pub mod conv;
 pub mod error;
 pub mod model;
 pub mod net;

@@ -5,6 +5,7 @@ use candle_core::{Module, Tensor};
 use candle_nn::{Conv2d, Conv2dConfig, VarBuilder};
 
 use super::config::U2NetConfig;
+use super::conv::Conv3x3;
 use super::error::SaliencyError;
 use super::rsu::{max_pool_ceil, upsample_like, Rsu};
 
@@ -23,7 +24,7 @@ pub struct U2NetOutput {
 pub struct U2Net {
     encoder: Vec<Rsu>,
     decoder: Vec<Rsu>,
-    sides: Vec<Conv2d>,
+    sides: Vec<Conv3x3>,
     outconv: Conv2d,
     in_ch: usize,
 }
@@ -43,20 +44,8 @@ impl U2Net {
             .iter()
             .map(|s| Rsu::new(s, vb.pp(&s.name)))
             .collect::<candle_core::Result<Vec<_>>>()?;
-        let side_cfg = Conv2dConfig {
-            padding: 1,
-            ..Default::default()
-        };
         let sides = (1..=6)
-            .map(|i| {
-                candle_nn::conv2d(
-                    cfg.side_in_ch(i),
-                    cfg.out_ch,
-                    3,
-                    side_cfg,
-                    vb.pp(format!("side{i}")),
-                )
-            })
+            .map(|i| Conv3x3::new(cfg.side_in_ch(i), cfg.out_ch, 1, vb.pp(format!("side{i}"))))
             .collect::<candle_core::Result<Vec<_>>>()?;
         let outconv = candle_nn::conv2d(
             6 * cfg.out_ch,

@@ -1,15 +1,16 @@
 //! Residual U-blocks (RSU-L and RSU-4F) built from REBNCONV layers.
 
 use candle_core::{Module, Tensor};
-use candle_nn::{Conv2d, Conv2dConfig, VarBuilder};
+use candle_nn::VarBuilder;
 
 use super::config::{rebnconv_name, StageConfig};
+use super::conv::Conv3x3;
 
 /// Convolution + (folded) batch-norm + ReLU. With the batch-norm folded into
 /// the convolution, the checkpoint holds `conv_s1.weight` and `conv_s1.bias`.
 #[derive(Debug, Clone)]
 pub struct RebnConv {
-    conv: Conv2d,
+    conv: Conv3x3,
 }
 
 impl RebnConv {
@@ -20,12 +21,7 @@ impl RebnConv {
         dilation: usize,
         vb: VarBuilder,
     ) -> candle_core::Result<Self> {
-        let cfg = Conv2dConfig {
-            padding: dilation,
-            dilation,
-            ..Default::default()
-        };
-        let conv = candle_nn::conv2d(in_ch, out_ch, 3, cfg, vb.pp("conv_s1"))?;
+        let conv = Conv3x3::new(in_ch, out_ch, dilation, vb.pp("conv_s1"))?;
         Ok(Self { conv })
     }
 }
