@@ -3,6 +3,8 @@
 //! (wrong conv count, tensor shape or attribute, named by layer and
 //! tensor), an image smaller than 16 px or more elongated than 8:1.
 
+#![allow(clippy::unwrap_used)]
+
 use std::path::Path;
 
 use adstudio::ml::saliency::config::ConvSpec;

@@ -9,6 +9,8 @@
 //! (`.ci/fetch-u2netp.sh` prints it); when unset the tests print SKIP and
 //! pass, unless `CI` is set, then they fail.
 
+#![allow(clippy::unwrap_used)]
+
 use std::path::PathBuf;
 
 use adstudio::ml::saliency::preprocess::{normalize, resize_input};

@@ -10,6 +10,8 @@
 //! Needs `ADSTUDIO_U2NETP_ONNX`; when unset the test prints SKIP and
 //! passes, unless `CI` is set, then it fails.
 
+#![allow(clippy::unwrap_used)]
+
 use std::collections::VecDeque;
 
 use adstudio::ml::saliency::SaliencyModel;

@@ -252,6 +252,7 @@ pub fn rsu_conv_specs(s: &StageConfig) -> Vec<ConvSpec> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

@@ -94,6 +94,7 @@ impl Module for Conv3x3 {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
     use candle_core::{Device, Module};

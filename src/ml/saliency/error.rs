@@ -54,9 +54,9 @@ pub enum SaliencyError {
         /// "weight" or "bias".
         role: &'static str,
         /// Shape the layer needs.
-        expected: Vec<usize>,
+        expected: Box<[usize]>,
         /// Shape in the file.
-        found: Vec<usize>,
+        found: Box<[usize]>,
     },
     /// A convolution attribute (dilation, padding, stride, groups) differs.
     #[error("layer {layer}: Conv node {node} has {attribute} = {found:?}, expected {expected:?}")]
@@ -68,9 +68,9 @@ pub enum SaliencyError {
         /// The attribute name.
         attribute: &'static str,
         /// Value the layer needs.
-        expected: Vec<i64>,
+        expected: Box<[i64]>,
         /// Value in the file.
-        found: Vec<i64>,
+        found: Box<[i64]>,
     },
     /// The graph input does not take the expected number of channels.
     #[error("{path}: graph input {input} has dims {found:?}, expected (1, {channels}, H, W)")]

@@ -14,7 +14,7 @@
 //!   output, sigmoid);
 //! - [`preprocess`]: rembg's pre- and post-processing;
 //! - [`model`]: [`SaliencyModel`], image in, mask out;
-//! - [`bench`]: [`bench_saliency`].
+//! - [`bench`]: the timing function [`bench_saliency`].
 
 pub mod bench;
 pub mod config;

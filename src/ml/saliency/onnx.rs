@@ -481,6 +481,7 @@ fn parse_shape(b: &[u8]) -> Result<Vec<Option<i64>>, WireError> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

@@ -129,6 +129,7 @@ pub fn resize_mask(mask: &GrayImage, width: u32, height: u32) -> GrayImage {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

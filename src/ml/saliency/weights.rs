@@ -99,8 +99,8 @@ fn check_attributes(spec: &ConvSpec, node: &OnnxNode) -> Result<(), SaliencyErro
                 layer: spec.key.clone(),
                 node: node.label(),
                 attribute,
-                expected,
-                found,
+                expected: expected.into(),
+                found: found.into(),
             });
         }
     }
@@ -110,8 +110,8 @@ fn check_attributes(spec: &ConvSpec, node: &OnnxNode) -> Result<(), SaliencyErro
             layer: spec.key.clone(),
             node: node.label(),
             attribute: "group",
-            expected: vec![1],
-            found: vec![group],
+            expected: Box::new([1]),
+            found: Box::new([group]),
         });
     }
     Ok(())
@@ -138,8 +138,8 @@ fn conv_input(
             layer: spec.key.clone(),
             tensor: t.name.clone(),
             role,
-            expected: expected.to_vec(),
-            found: t.shape(),
+            expected: expected.into(),
+            found: t.shape().into(),
         });
     }
     let values = t.to_f32()?;
