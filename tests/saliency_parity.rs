@@ -4,7 +4,9 @@
 //! 320x320 input PIL produced from it, onnxruntime's fused output `d0`
 //! (after the sigmoid) and rembg's final mask.
 //!
-//! Tolerance: max |candle - onnxruntime| <= 1e-3 on `d0` (values in [0, 1]).
+//! Tolerance on `d0` (sigmoid output, values in [0, 1]):
+//! max |candle - onnxruntime| <= 1e-4 * max(1, max |onnxruntime|), i.e.
+//! 1e-4 absolute here; stricter than the 1e-3 the issue asks for.
 //! The weights are read from the file named by `ADSTUDIO_U2NETP_ONNX`
 //! (`.ci/fetch-u2netp.sh` prints it); when unset the tests print SKIP and
 //! pass, unless `CI` is set, then they fail.
@@ -17,7 +19,7 @@ use adstudio::ml::saliency::preprocess::{normalize, resize_input};
 use adstudio::ml::saliency::SaliencyModel;
 use candle_core::Device;
 
-const TOL: f32 = 1e-3;
+const REL_TOL: f32 = 1e-4;
 
 fn fixture_dir() -> PathBuf {
     let root = std::env::var("ADSTUDIO_FIXTURES")
@@ -73,8 +75,13 @@ fn fused_output_matches_onnxruntime() {
     assert_eq!(d0.dims(), &[1, 1, 320, 320]);
     let d0 = d0.flatten_all().unwrap().to_vec1::<f32>().unwrap();
     let err = max_abs(&d0, &d0_ref);
+    let scale = d0_ref.iter().fold(1f32, |m, v| m.max(v.abs()));
     println!("d0 max abs diff vs onnxruntime: {err:.3e}");
-    assert!(err <= TOL, "d0 max abs diff {err} > {TOL}");
+    assert!(
+        err <= REL_TOL * scale,
+        "d0 max abs diff {err} > {}",
+        REL_TOL * scale
+    );
 }
 
 #[test]
