@@ -4,7 +4,7 @@ use anyhow::Context as _;
 use clap::Parser;
 
 use adstudio::app::{StudioApp, StudioConfig};
-use adstudio::cli::{run_prepare, Cli, CliCommand};
+use adstudio::cli::{run_bench, run_prepare, Cli, CliCommand};
 use adstudio::paths::DataDir;
 
 fn main() -> anyhow::Result<()> {
@@ -16,7 +16,10 @@ fn main() -> anyhow::Result<()> {
             run_gui(&cli, product.clone().or(cli.product.clone()))
         }
         Some(CliCommand::Prepare(ref args)) => {
-            let report = run_prepare(args)?;
+            let models_dir = DataDir::resolve(cli.data_dir.clone())
+                .map(|d| d.models_dir())
+                .ok();
+            let report = run_prepare(args, models_dir.as_deref())?;
             println!(
                 "mask from {:?}; canvas {}x{}; wrote:",
                 report.mask_source, report.canvas_size.0, report.canvas_size.1
@@ -26,6 +29,7 @@ fn main() -> anyhow::Result<()> {
             }
             Ok(())
         }
+        Some(CliCommand::Bench(ref args)) => run_bench(args),
     }
 }
 

@@ -99,4 +99,9 @@ impl DataDir {
     pub fn exports_dir(&self) -> PathBuf {
         self.root.join("exports")
     }
+
+    /// `<root>/models`: where downloaded or copied model weights live.
+    pub fn models_dir(&self) -> PathBuf {
+        self.root.join("models")
+    }
 }

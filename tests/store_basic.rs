@@ -753,3 +753,32 @@ fn product_title_updates_and_unknown_ids_are_not_found() {
         "{missing:?}"
     );
 }
+
+#[test]
+fn resolved_mask_source_is_stored_and_checked() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = Store::open(&db_path(&dir)).expect("open");
+    let id = store.insert_product(&new_product("lamp")).expect("insert");
+    assert_eq!(
+        store.product(id).expect("q").expect("row").mask_source,
+        None
+    );
+    store.set_product_mask_source(id, "saliency").expect("set");
+    assert_eq!(
+        store
+            .product(id)
+            .expect("q")
+            .expect("row")
+            .mask_source
+            .as_deref(),
+        Some("saliency")
+    );
+    assert!(
+        store.set_product_mask_source(id, "magic").is_err(),
+        "CHECK rejects unknown sources"
+    );
+    assert!(matches!(
+        store.set_product_mask_source(ProductId(777), "key"),
+        Err(StoreError::NotFound { id: 777, .. })
+    ));
+}

@@ -24,6 +24,7 @@ pub use prefs::{BrushSettings, CanvasView, UiPrefs};
 pub use session::{ProductSession, ViewTextures};
 
 use crate::jobs::{JobEvent, JobId, Worker, WorkerOptions};
+use crate::ml::saliency::{locate_u2netp, LazySaliency};
 use crate::paths::DataDir;
 use crate::store::{ImageStore, ProductId, ProductRow, Store};
 use crate::ui::{self, CanvasViewState, StatusState};
@@ -69,9 +70,12 @@ impl StudioApp {
         let store = Store::open(&db_path)
             .with_context(|| format!("opening the store {}", db_path.display()))?;
         let images = ImageStore::new(config.data_dir.images_dir());
+        let mut model_files = locate_u2netp(None, Some(&config.data_dir.models_dir()));
+        model_files.push(PathBuf::from("models/u2netp/u2netp.onnx"));
+        let saliency = LazySaliency::new(model_files, candle_core::Device::Cpu);
         let repaint_ctx = cc.egui_ctx.clone();
         let worker = Worker::spawn(
-            StudioResources::new(store, images),
+            StudioResources::new(store, images, saliency),
             WorkerOptions {
                 queue_capacity: 64,
                 notify: Arc::new(move || repaint_ctx.request_repaint()),

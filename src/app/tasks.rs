@@ -11,9 +11,10 @@ use anyhow::Context as _;
 use image::{GrayImage, RgbImage, RgbaImage};
 
 use crate::jobs::JobContext;
+use crate::ml::saliency::LazySaliency;
 use crate::product::{
-    base_mask, build_mask, load_product_bytes, load_product_file, prepare_canvas, refine_base,
-    BuiltMask, CanvasSettings, MaskEdits, MaskSettings, MaskSource, MaskSourceChoice,
+    base_mask_with, build_mask_with, load_product_bytes, load_product_file, prepare_canvas,
+    refine_base, BuiltMask, CanvasSettings, MaskEdits, MaskSettings, MaskSource, MaskSourceChoice,
     PreparedCanvas, ProductError, ProductImage,
 };
 use crate::store::{ImageStore, NewProduct, ProductId, ProductRow, ProductSettings, Store};
@@ -24,16 +25,20 @@ pub struct StudioResources {
     pub store: Store,
     /// Content-addressed image files.
     pub images: ImageStore,
-    /// The last base mask (alpha or keyed), the slow step of a mask build.
+    /// The salient-object model, loaded the first time a mask needs it.
+    pub saliency: LazySaliency,
+    /// The last base mask (alpha, keyed or salient), the slow step of a
+    /// mask build.
     pub mask_cache: Option<BaseMaskCache>,
 }
 
 impl StudioResources {
     /// Resources with an empty cache.
-    pub fn new(store: Store, images: ImageStore) -> Self {
+    pub fn new(store: Store, images: ImageStore, saliency: LazySaliency) -> Self {
         Self {
             store,
             images,
+            saliency,
             mask_cache: None,
         }
     }
@@ -269,6 +274,7 @@ pub fn list_products(res: &mut StudioResources) -> JobResult {
 /// source and tolerance are unchanged (only grow, feather or edits moved).
 fn refined_mask(
     cache: &mut Option<BaseMaskCache>,
+    saliency: &LazySaliency,
     request: &MaskRequest,
 ) -> Result<BuiltMask, ProductError> {
     let settings = &request.mask_settings;
@@ -280,7 +286,7 @@ fn refined_mask(
     if let Some(cached) = cache.as_ref().filter(fits) {
         return refine_base(&cached.base, settings, &request.edits);
     }
-    match base_mask(&request.image, settings) {
+    match base_mask_with(&request.image, settings, Some(saliency)) {
         Ok(base) => {
             let base = Arc::new(base);
             *cache = Some(BaseMaskCache {
@@ -293,7 +299,7 @@ fn refined_mask(
         }
         // The full build knows how to recover (e.g. painted product on an
         // unkeyable photo) and reports the error otherwise.
-        Err(_) => build_mask(&request.image, settings, &request.edits),
+        Err(_) => build_mask_with(&request.image, settings, &request.edits, Some(saliency)),
     }
 }
 
@@ -302,10 +308,12 @@ fn build_views(
     ctx: &JobContext<'_, StudioOutput>,
     request: &MaskRequest,
 ) -> anyhow::Result<MaskOutcome> {
-    let views = match refined_mask(&mut res.mask_cache, request) {
+    let views = match refined_mask(&mut res.mask_cache, &res.saliency, request) {
         Err(err) => Err(err.to_string()),
         Ok(built) => {
             ctx.checkpoint()?;
+            res.store
+                .set_product_mask_source(request.product, built.source.as_str())?;
             match prepare_canvas(&request.image.rgba, &built.mask, &request.canvas_settings) {
                 Err(err) => Err(err.to_string()),
                 Ok(prepared) => {

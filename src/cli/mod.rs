@@ -1,12 +1,14 @@
 //! Command-line interface: `adstudio` starts the studio; subcommands run
 //! the same library code headless.
 
+mod bench;
 mod prepare;
 
 use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
 
+pub use bench::{run_bench, BenchArgs, BenchTarget};
 pub use prepare::{run_prepare, PrepareArgs, PrepareReport};
 
 /// adstudio: CTR-driven advertising images from product photos.
@@ -34,4 +36,6 @@ pub enum CliCommand {
     /// Mask and place a product on an ad canvas; write the canvas, inpaint
     /// mask and ControlNet edge image.
     Prepare(PrepareArgs),
+    /// Measure model speed on this machine and print a table.
+    Bench(BenchArgs),
 }

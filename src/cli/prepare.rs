@@ -6,8 +6,9 @@ use anyhow::Context as _;
 use clap::Args;
 use serde::Serialize;
 
+use crate::ml::saliency::{locate_u2netp, LazySaliency};
 use crate::product::{
-    build_mask, load_product_file, prepare_canvas, AspectPreset, CanvasSettings, KeySettings,
+    build_mask_with, load_product_file, prepare_canvas, AspectPreset, CanvasSettings, KeySettings,
     MaskEdits, MaskSettings, MaskSource, MaskSourceChoice, Placement,
 };
 
@@ -22,9 +23,14 @@ pub struct PrepareArgs {
     /// Output folder (created if missing).
     #[arg(long)]
     pub out: PathBuf,
-    /// Where the mask comes from: auto (alpha if transparent, else key), alpha or key.
+    /// Where the mask comes from: auto (alpha if transparent, else the keyed
+    /// backdrop, else the salient-object model), alpha, key or saliency.
     #[arg(long, default_value = "auto", value_parser = parse_mask_source)]
     pub mask_source: MaskSourceChoice,
+    /// The U²-Net-p model file (default: $ADSTUDIO_U2NETP_ONNX, then
+    /// models/u2netp/u2netp.onnx in the data dir and the working dir).
+    #[arg(long)]
+    pub saliency_model: Option<PathBuf>,
     /// Colour distance within which a pixel counts as background when keying.
     #[arg(long)]
     pub tolerance: Option<f32>,
@@ -85,7 +91,10 @@ pub struct PrepareReport {
 /// Runs `prepare`: writes `canvas.png` (product on a transparent canvas),
 /// `mask.png` (inpaint mask, white = repaint), `control.png` (edges),
 /// `product_mask.png` (the refined mask at source size) and `prepare.json`.
-pub fn run_prepare(args: &PrepareArgs) -> anyhow::Result<PrepareReport> {
+///
+/// `models_dir` is where to look for `u2netp/u2netp.onnx` besides the
+/// explicit path and the environment.
+pub fn run_prepare(args: &PrepareArgs, models_dir: Option<&Path>) -> anyhow::Result<PrepareReport> {
     let image = load_product_file(&args.product)
         .with_context(|| format!("opening {}", args.product.display()))?;
     let defaults = CanvasSettings::default();
@@ -103,8 +112,16 @@ pub fn run_prepare(args: &PrepareArgs) -> anyhow::Result<PrepareReport> {
         grow_px: args.grow,
         feather_px: args.feather,
     };
-    let built = build_mask(&image, &mask_settings, &MaskEdits::default())
-        .with_context(|| format!("masking {}", args.product.display()))?;
+    let mut candidates = locate_u2netp(args.saliency_model.as_deref(), models_dir);
+    candidates.push(PathBuf::from("models/u2netp/u2netp.onnx"));
+    let saliency = LazySaliency::new(candidates, candle_core::Device::Cpu);
+    let built = build_mask_with(
+        &image,
+        &mask_settings,
+        &MaskEdits::default(),
+        Some(&saliency),
+    )
+    .with_context(|| format!("masking {}", args.product.display()))?;
     let prepared = prepare_canvas(&image.rgba, &built.mask, &canvas_settings)
         .with_context(|| format!("placing {} on the canvas", args.product.display()))?;
     std::fs::create_dir_all(&args.out)

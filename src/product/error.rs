@@ -78,6 +78,20 @@ pub enum ProductError {
         detail: String,
     },
 
+    /// The salient-object model was needed but is not available.
+    #[error("no salient-object model is available: {detail}")]
+    SaliencyUnavailable {
+        /// Where it was looked for, or why it failed to load.
+        detail: String,
+    },
+
+    /// The salient-object model failed on this image.
+    #[error("the salient-object model failed: {detail}")]
+    Saliency {
+        /// The model's error.
+        detail: String,
+    },
+
     /// Two images that must have the same size do not.
     #[error("{what} is {}x{} pixels but {}x{} pixels were expected", actual.0, actual.1, expected.0, expected.1)]
     SizeMismatch {

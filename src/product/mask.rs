@@ -15,6 +15,19 @@ pub enum MaskSource {
     Alpha,
     /// Background keying (flood fill from the border).
     Key,
+    /// A salient-object model (U²-Net-p) found the product.
+    Saliency,
+}
+
+impl MaskSource {
+    /// The stored name: "alpha", "key" or "saliency".
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MaskSource::Alpha => "alpha",
+            MaskSource::Key => "key",
+            MaskSource::Saliency => "saliency",
+        }
+    }
 }
 
 /// The user's choice of mask source.
@@ -27,6 +40,8 @@ pub enum MaskSourceChoice {
     Alpha,
     /// Always key out the background.
     Key,
+    /// Always use the salient-object model.
+    Saliency,
 }
 
 /// Settings of background keying.

@@ -42,4 +42,7 @@ pub use mask::{
     alpha_mask, feather, grow_shrink, has_product, KeySettings, MaskSettings, MaskSource,
     MaskSourceChoice,
 };
-pub use refine::{base_mask, build_mask, refine_base, resolve_source, BuiltMask};
+pub use refine::{
+    base_mask, base_mask_with, build_mask, build_mask_with, refine_base, resolve_source, BuiltMask,
+    SalientObjectMasker,
+};

@@ -13,7 +13,7 @@ const TABLE: &str = "products";
 
 const COLUMNS: &str = "id, title, source_name, image_hash, image_ext, width, height, \
      has_transparency, mask_settings_json, mask_edits_json, canvas_settings_json, \
-     created_at, updated_at";
+     created_at, updated_at, mask_source";
 
 /// The user-editable settings of a product, serialised by the product
 /// module (the store only checks that they are valid JSON).
@@ -73,6 +73,9 @@ pub struct ProductRow {
     pub created_at: String,
     /// Last settings update, UTC, ISO 8601 with milliseconds.
     pub updated_at: String,
+    /// Where the current base mask came from ("alpha", "key", "saliency"),
+    /// once the studio has built one.
+    pub mask_source: Option<String>,
 }
 
 impl ProductRow {
@@ -93,6 +96,7 @@ impl ProductRow {
             },
             created_at: row.get(11)?,
             updated_at: row.get(12)?,
+            mask_source: row.get(13)?,
         })
     }
 }
@@ -142,6 +146,19 @@ impl Store {
                     json_text(&settings.mask_edits_json),
                     json_text(&settings.canvas_settings_json),
                 ],
+            )
+            .map_err(|e| self.sql_err(TABLE, e))?;
+        self.require_changed(changed, TABLE, id.0)
+    }
+
+    /// Records where the product's base mask came from ("alpha", "key" or
+    /// "saliency"). Fails with [`StoreError::NotFound`] for an unknown id.
+    pub fn set_product_mask_source(&self, id: ProductId, source: &str) -> Result<(), StoreError> {
+        let changed = self
+            .conn
+            .execute(
+                "UPDATE products SET mask_source = ?2 WHERE id = ?1",
+                params![id, source],
             )
             .map_err(|e| self.sql_err(TABLE, e))?;
         self.require_changed(changed, TABLE, id.0)

@@ -101,6 +101,12 @@ CREATE TABLE adapters (
 CREATE INDEX adapters_training_run ON adapters (training_run_id);
 CREATE INDEX adapters_created ON adapters (created_at, id);
 "#,
+    // Version 2: which source the product's base mask came from, as the
+    // studio resolved it (alpha, keyed backdrop or salient-object model).
+    r#"
+ALTER TABLE products ADD COLUMN mask_source TEXT
+    CHECK (mask_source IS NULL OR mask_source IN ('alpha', 'key', 'saliency'));
+"#,
 ];
 
 /// The schema version this build creates and understands.

@@ -109,6 +109,7 @@ fn mask_ui(
             (MaskSourceChoice::Auto, "Auto"),
             (MaskSourceChoice::Alpha, "Alpha"),
             (MaskSourceChoice::Key, "Key background"),
+            (MaskSourceChoice::Saliency, "Salient object"),
         ] {
             ui.selectable_value(&mut settings.source, choice, label);
         }
@@ -121,6 +122,7 @@ fn mask_ui(
             let text = match source {
                 MaskSource::Alpha => "Using the image's alpha channel",
                 MaskSource::Key => "Background keyed by flood fill from the border",
+                MaskSource::Saliency => "Product found by the salient-object model (U²-Net-p)",
             };
             ui.colored_label(theme::HINT_TEXT, text);
         }
@@ -129,7 +131,10 @@ fn mask_ui(
         }
     }
     ui.add_enabled(
-        settings.source != MaskSourceChoice::Alpha,
+        matches!(
+            settings.source,
+            MaskSourceChoice::Auto | MaskSourceChoice::Key
+        ),
         egui::Slider::new(&mut settings.key.tolerance, 1.0..=128.0).text("Key tolerance"),
     );
     ui.add(egui::Slider::new(&mut settings.grow_px, -40..=40).text("Grow / shrink px"));

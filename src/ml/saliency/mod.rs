@@ -14,12 +14,15 @@
 //!   output, sigmoid);
 //! - [`preprocess`]: rembg's pre- and post-processing;
 //! - [`model`]: [`SaliencyModel`], image in, mask out;
-//! - [`bench`]: the timing function [`bench_saliency`].
+//! - [`bench`]: the timing function [`bench_saliency`];
+//! - [`masker`]: the model behind the product module's
+//!   [`SalientObjectMasker`](crate::product::SalientObjectMasker), loaded on first use.
 
 pub mod bench;
 pub mod config;
 pub mod conv;
 pub mod error;
+pub mod masker;
 pub mod model;
 pub mod net;
 pub mod onnx;
@@ -31,5 +34,6 @@ pub mod wire;
 pub use bench::{bench_saliency, SaliencyBench, SaliencyBenchOptions};
 pub use config::U2NetConfig;
 pub use error::SaliencyError;
+pub use masker::{locate_u2netp, LazySaliency, U2NETP_ENV};
 pub use model::SaliencyModel;
 pub use net::{U2Net, U2NetOutput};

@@ -1,0 +1,68 @@
+//! `adstudio bench`: model timings on this machine, printed as a table.
+
+use std::path::PathBuf;
+
+use anyhow::Context as _;
+use clap::{Args, ValueEnum};
+
+use crate::ml::saliency::{bench_saliency, locate_u2netp, SaliencyBenchOptions, SaliencyModel};
+
+/// What to measure.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum BenchTarget {
+    /// One U²-Net-p mask at 320x320.
+    Saliency,
+}
+
+/// Arguments of `adstudio bench`.
+#[derive(Debug, Clone, Args)]
+pub struct BenchArgs {
+    /// What to measure.
+    #[arg(value_enum)]
+    pub target: BenchTarget,
+    /// Timed runs (the median is reported).
+    #[arg(long, default_value_t = 5)]
+    pub runs: usize,
+    /// Untimed warm-up runs.
+    #[arg(long, default_value_t = 1)]
+    pub warmup: usize,
+    /// The model file, where the target needs one (saliency: u2netp.onnx).
+    #[arg(long)]
+    pub model: Option<PathBuf>,
+}
+
+/// Runs the benchmark and prints its table.
+pub fn run_bench(args: &BenchArgs) -> anyhow::Result<()> {
+    match args.target {
+        BenchTarget::Saliency => bench_saliency_table(args),
+    }
+}
+
+fn bench_saliency_table(args: &BenchArgs) -> anyhow::Result<()> {
+    let path = locate_u2netp(args.model.as_deref(), None)
+        .into_iter()
+        .chain([PathBuf::from("models/u2netp/u2netp.onnx")])
+        .find(|p| p.is_file())
+        .context("u2netp.onnx not found: pass --model or set ADSTUDIO_U2NETP_ONNX")?;
+    let device = candle_core::Device::Cpu;
+    let model = SaliencyModel::load(&path, &device)
+        .with_context(|| format!("loading {}", path.display()))?;
+    let result = bench_saliency(
+        &model,
+        SaliencyBenchOptions {
+            runs: args.runs,
+            warmup: args.warmup,
+        },
+    )?;
+    println!("| benchmark | device | threads | runs | median s | min s | max s |");
+    println!("|---|---|---|---|---|---|---|");
+    println!(
+        "| U²-Net-p mask 320x320 | CPU | {} | {} | {:.3} | {:.3} | {:.3} |",
+        std::thread::available_parallelism().map_or(1, |n| n.get()),
+        result.runs,
+        result.median.as_secs_f64(),
+        result.min.as_secs_f64(),
+        result.max.as_secs_f64()
+    );
+    Ok(())
+}
