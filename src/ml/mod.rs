@@ -1,1 +1,3 @@
-//! ml module.
+//! Machine-learning code: devices, weight loading and the models.
+
+pub mod diffusion;

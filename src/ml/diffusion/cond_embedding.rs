@@ -1,0 +1,62 @@
+//! ControlNet conditioning embedding: maps the pixel-space control image to
+//! the latent grid with small convolutions, three of them with stride 2
+//! (for the usual four-entry channel list), i.e. a downsampling by 8.
+
+use candle_core::{Module, Tensor};
+use candle_nn::{conv2d, Conv2d, Conv2dConfig, VarBuilder};
+
+/// `controlnet_cond_embedding` of a diffusers ControlNet.
+#[derive(Debug)]
+pub struct ConditioningEmbedding {
+    conv_in: Conv2d,
+    blocks: Vec<Conv2d>,
+    conv_out: Conv2d,
+}
+
+impl ConditioningEmbedding {
+    /// `channels`: `conditioning_embedding_out_channels` of the config;
+    /// `out_channels`: the UNet's first block width.
+    pub fn new(
+        in_channels: usize,
+        channels: &[usize],
+        out_channels: usize,
+        vb: VarBuilder,
+    ) -> candle_core::Result<Self> {
+        let first = *channels
+            .first()
+            .ok_or_else(|| candle_core::Error::Msg("empty conditioning_embedding_out_channels".into()))?;
+        let last = channels[channels.len() - 1];
+        let same = Conv2dConfig {
+            padding: 1,
+            ..Default::default()
+        };
+        let down = Conv2dConfig {
+            padding: 1,
+            stride: 2,
+            ..Default::default()
+        };
+        let conv_in = conv2d(in_channels, first, 3, same, vb.pp("conv_in"))?;
+        let mut blocks = Vec::with_capacity(2 * channels.len());
+        for pair in channels.windows(2) {
+            let idx = blocks.len();
+            blocks.push(conv2d(pair[0], pair[0], 3, same, vb.pp("blocks").pp(idx))?);
+            blocks.push(conv2d(pair[0], pair[1], 3, down, vb.pp("blocks").pp(idx + 1))?);
+        }
+        let conv_out = conv2d(last, out_channels, 3, same, vb.pp("conv_out"))?;
+        Ok(Self {
+            conv_in,
+            blocks,
+            conv_out,
+        })
+    }
+}
+
+impl Module for ConditioningEmbedding {
+    fn forward(&self, xs: &Tensor) -> candle_core::Result<Tensor> {
+        let mut xs = candle_nn::ops::silu(&self.conv_in.forward(xs)?)?;
+        for block in &self.blocks {
+            xs = candle_nn::ops::silu(&block.forward(&xs)?)?;
+        }
+        self.conv_out.forward(&xs)
+    }
+}

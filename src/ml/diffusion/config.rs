@@ -1,0 +1,107 @@
+//! Helpers for diffusers `config.json` fields shared by the UNet and the
+//! ControlNet.
+
+use candle_transformers::models::stable_diffusion::unet_2d::BlockConfig;
+use serde::Deserialize;
+
+use super::error::{DiffusionError, Result};
+
+/// A diffusers field that is either one value for every block or a list.
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(untagged)]
+pub enum PerBlock {
+    /// The same value for every block.
+    One(usize),
+    /// One value per block.
+    Many(Vec<usize>),
+}
+
+impl PerBlock {
+    /// The value of block `i` of `n`; a list must have `n` entries.
+    pub fn get(&self, i: usize, n: usize, field: &str) -> Result<usize> {
+        match self {
+            Self::One(v) => Ok(*v),
+            Self::Many(v) if v.len() == n => Ok(v[i]),
+            Self::Many(v) => Err(DiffusionError::Unsupported {
+                what: format!("config field {field}"),
+                reason: format!("{} entries for {n} blocks", v.len()),
+            }),
+        }
+    }
+}
+
+impl Default for PerBlock {
+    fn default() -> Self {
+        Self::One(1)
+    }
+}
+
+/// The down-path fields common to UNet and ControlNet configs.
+pub(crate) struct DownPath<'a> {
+    pub block_out_channels: &'a [usize],
+    pub down_block_types: &'a [String],
+    pub attention_head_dim: &'a PerBlock,
+    pub num_attention_heads: Option<&'a PerBlock>,
+    pub transformer_layers_per_block: &'a PerBlock,
+    pub what: &'a str,
+}
+
+impl DownPath<'_> {
+    /// candle's per-block configuration. diffusers' quirk: without
+    /// `num_attention_heads`, `attention_head_dim` is the number of heads.
+    pub fn blocks(&self) -> Result<Vec<BlockConfig>> {
+        let n = self.block_out_channels.len();
+        if n == 0 || self.down_block_types.len() != n {
+            return Err(DiffusionError::Unsupported {
+                what: self.what.to_owned(),
+                reason: format!(
+                    "{} down block types for {n} block_out_channels",
+                    self.down_block_types.len()
+                ),
+            });
+        }
+        let heads = self.num_attention_heads.unwrap_or(self.attention_head_dim);
+        (0..n)
+            .map(|i| {
+                let cross = match self.down_block_types[i].as_str() {
+                    "CrossAttnDownBlock2D" => Some(self.transformer_layers_per_block.get(
+                        i,
+                        n,
+                        "transformer_layers_per_block",
+                    )?),
+                    "DownBlock2D" => None,
+                    other => {
+                        return Err(DiffusionError::Unsupported {
+                            what: self.what.to_owned(),
+                            reason: format!("down block type {other}"),
+                        })
+                    }
+                };
+                let n_heads = heads.get(i, n, "attention_head_dim")?;
+                let out = self.block_out_channels[i];
+                if n_heads == 0 || out % n_heads != 0 {
+                    return Err(DiffusionError::Unsupported {
+                        what: self.what.to_owned(),
+                        reason: format!("{out} channels do not split into {n_heads} heads"),
+                    });
+                }
+                Ok(BlockConfig {
+                    out_channels: out,
+                    use_cross_attn: cross,
+                    attention_head_dim: n_heads,
+                })
+            })
+            .collect()
+    }
+}
+
+/// Fails with [`DiffusionError::Unsupported`] when an optional feature is set.
+pub(crate) fn reject_set<T: std::fmt::Debug>(what: &str, field: &str, value: &Option<T>) -> Result<()> {
+    match value {
+        None => Ok(()),
+        Some(v) => Err(DiffusionError::Unsupported {
+            what: what.to_owned(),
+            reason: format!("{field} = {v:?} is not supported"),
+        }),
+    }
+}

@@ -1,0 +1,62 @@
+//! Memory-mapped weight loading (the one `unsafe` site of the diffusion
+//! engine; the crate's weights module will take this over).
+
+use std::path::{Path, PathBuf};
+
+use candle_core::{DType, Device};
+use candle_nn::VarBuilder;
+
+use super::error::{DiffusionError, Result};
+
+/// Opens safetensors files as a memory-mapped [`VarBuilder`].
+///
+/// Errors name the files when one is missing or unreadable.
+#[allow(unsafe_code)]
+pub fn mmap_var_builder(
+    files: &[PathBuf],
+    dtype: DType,
+    device: &Device,
+) -> Result<VarBuilder<'static>> {
+    for f in files {
+        if !f.is_file() {
+            return Err(DiffusionError::Io {
+                path: f.clone(),
+                source: std::io::Error::new(std::io::ErrorKind::NotFound, "weight file not found"),
+            });
+        }
+    }
+    // SAFETY: the files are mapped read-only; adstudio never writes to weight
+    // files while a model is loaded, and the safetensors header is validated by
+    // candle before any tensor is read.
+    unsafe { VarBuilder::from_mmaped_safetensors(files, dtype, device) }.map_err(|source| {
+        DiffusionError::Weights {
+            path: describe_files(files),
+            source,
+        }
+    })
+}
+
+/// A printable list of weight files for error messages.
+pub(crate) fn describe_files(files: &[PathBuf]) -> String {
+    files
+        .iter()
+        .map(|f| f.display().to_string())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Finds the weight file of a diffusers component folder: the first of
+/// `names` that exists in `dir`.
+pub fn find_weights(dir: &Path, names: &[&str]) -> Result<PathBuf> {
+    names
+        .iter()
+        .map(|n| dir.join(n))
+        .find(|p| p.is_file())
+        .ok_or_else(|| DiffusionError::Io {
+            path: dir.join(names.first().copied().unwrap_or("model.safetensors")),
+            source: std::io::Error::new(
+                std::io::ErrorKind::NotFound,
+                format!("no weight file in {} (looked for {})", dir.display(), names.join(", ")),
+            ),
+        })
+}

@@ -1,0 +1,31 @@
+//! Stable Diffusion 1.x engine: CLIP text encoder and tokenizer, UNet (4- and
+//! 9-channel), ControlNet, VAE, schedulers (Euler ancestral, DDIM, LCM),
+//! classifier-free guidance and the inpainting pipeline.
+//!
+//! Models follow the diffusers folder layout (`unet/`, `vae/`,
+//! `text_encoder/`, `tokenizer/`, `scheduler/`, a ControlNet folder) and are
+//! built candle-style: a `Config` read from `config.json`, `new(cfg, vb)`,
+//! `forward`.
+
+pub mod clip_text;
+pub mod cond_embedding;
+pub mod config;
+pub mod controlnet;
+pub mod error;
+pub mod guidance;
+pub mod inpaint;
+pub mod load;
+pub mod noise;
+pub mod prompt;
+pub mod scheduler;
+pub mod tokenizer;
+pub mod unet;
+pub mod vae;
+
+pub use clip_text::{ClipTextConfig, ClipTextModel};
+pub use controlnet::{ControlNet, ControlNetConfig, ControlNetResiduals};
+pub use error::{DiffusionError, Result};
+pub use scheduler::{Scheduler, SchedulerConfig, SchedulerKind};
+pub use tokenizer::{ClipTokenizer, TokenizedPrompt};
+pub use unet::{UNet, UNetConfig};
+pub use vae::{LatentDistribution, Vae, VaeConfig};

@@ -1,0 +1,144 @@
+//! The CLIP BPE tokenizer with Hugging Face `CLIPTokenizer` padding and
+//! truncation (77 tokens, start and end tokens kept).
+
+use std::path::Path;
+
+use super::error::{DiffusionError, Result};
+
+/// Start-of-text token of CLIP's vocabulary.
+const BOS_TOKEN: &str = "<|startoftext|>";
+/// End-of-text token of CLIP's vocabulary.
+const EOS_TOKEN: &str = "<|endoftext|>";
+
+/// The ids of one prompt, padded or truncated to the model's context length.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenizedPrompt {
+    /// Exactly `max_len` ids: start token, prompt tokens, end token, padding.
+    pub ids: Vec<u32>,
+    /// Number of ids (start and end tokens included) before truncation.
+    pub untruncated_len: usize,
+    /// How many prompt tokens were cut off (0 when the prompt fits).
+    pub truncated_tokens: usize,
+}
+
+impl TokenizedPrompt {
+    /// Whether the prompt was longer than the context and got truncated.
+    pub fn was_truncated(&self) -> bool {
+        self.truncated_tokens > 0
+    }
+}
+
+/// CLIP tokenizer backed by a `tokenizer.json`.
+pub struct ClipTokenizer {
+    inner: tokenizers::Tokenizer,
+    bos_id: u32,
+    eos_id: u32,
+    pad_id: u32,
+    max_len: usize,
+}
+
+impl std::fmt::Debug for ClipTokenizer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ClipTokenizer")
+            .field("bos_id", &self.bos_id)
+            .field("eos_id", &self.eos_id)
+            .field("pad_id", &self.pad_id)
+            .field("max_len", &self.max_len)
+            .finish()
+    }
+}
+
+impl ClipTokenizer {
+    /// The context length of Stable Diffusion 1.x text encoders.
+    pub const DEFAULT_MAX_LEN: usize = 77;
+
+    /// Loads `tokenizer.json`. The padding token is read from a
+    /// `tokenizer_config.json` next to it when present (SD 2 pads with `!`),
+    /// otherwise it is the end token, as in SD 1.x.
+    pub fn from_file(path: &Path) -> Result<Self> {
+        let inner =
+            tokenizers::Tokenizer::from_file(path).map_err(|e| DiffusionError::Tokenizer {
+                context: path.display().to_string(),
+                message: e.to_string(),
+            })?;
+        let id = |token: &str| {
+            inner
+                .token_to_id(token)
+                .ok_or_else(|| DiffusionError::Tokenizer {
+                    context: path.display().to_string(),
+                    message: format!("vocabulary has no {token} token"),
+                })
+        };
+        let bos_id = id(BOS_TOKEN)?;
+        let eos_id = id(EOS_TOKEN)?;
+        let pad_id = match path.parent().map(|d| d.join("tokenizer_config.json")) {
+            Some(cfg) if cfg.is_file() => {
+                let value: serde_json::Value = super::error::read_json(&cfg)?;
+                match pad_token_name(&value) {
+                    Some(name) => id(&name)?,
+                    None => eos_id,
+                }
+            }
+            _ => eos_id,
+        };
+        Ok(Self {
+            inner,
+            bos_id,
+            eos_id,
+            pad_id,
+            max_len: Self::DEFAULT_MAX_LEN,
+        })
+    }
+
+    /// Sets the context length (77 for every SD 1.x/2.x text encoder).
+    pub fn with_max_len(mut self, max_len: usize) -> Self {
+        self.max_len = max_len.max(2);
+        self
+    }
+
+    /// The context length.
+    pub fn max_len(&self) -> usize {
+        self.max_len
+    }
+
+    /// The padding token id.
+    pub fn pad_id(&self) -> u32 {
+        self.pad_id
+    }
+
+    /// Tokenizes a prompt: `[start, tokens..., end, pad...]`, exactly
+    /// `max_len` ids. A prompt that does not fit is cut so the end token
+    /// stays last; `truncated_tokens` says how many tokens were dropped.
+    pub fn encode(&self, prompt: &str) -> Result<TokenizedPrompt> {
+        let encoding =
+            self.inner
+                .encode(prompt, false)
+                .map_err(|e| DiffusionError::Tokenizer {
+                    context: format!("prompt {prompt:?}"),
+                    message: e.to_string(),
+                })?;
+        let body = encoding.get_ids();
+        let room = self.max_len - 2;
+        let kept = body.len().min(room);
+        let mut ids = Vec::with_capacity(self.max_len);
+        ids.push(self.bos_id);
+        ids.extend_from_slice(&body[..kept]);
+        ids.push(self.eos_id);
+        ids.resize(self.max_len, self.pad_id);
+        Ok(TokenizedPrompt {
+            ids,
+            untruncated_len: body.len() + 2,
+            truncated_tokens: body.len() - kept,
+        })
+    }
+}
+
+/// The padding token's text in a `tokenizer_config.json` (a string or an
+/// `AddedToken` object).
+fn pad_token_name(config: &serde_json::Value) -> Option<String> {
+    match config.get("pad_token")? {
+        serde_json::Value::String(s) => Some(s.clone()),
+        serde_json::Value::Object(o) => o.get("content")?.as_str().map(str::to_owned),
+        _ => None,
+    }
+}
