@@ -1,7 +1,6 @@
 //! Helpers for diffusers `config.json` fields shared by the UNet and the
 //! ControlNet.
 
-use candle_transformers::models::stable_diffusion::unet_2d::BlockConfig;
 use serde::Deserialize;
 
 use super::error::{DiffusionError, Result};
@@ -36,6 +35,26 @@ impl Default for PerBlock {
     }
 }
 
+/// One resolution level of a UNet.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Level {
+    /// Channels.
+    pub out_channels: usize,
+    /// Whether the level's blocks have cross-attention.
+    pub cross_attention: bool,
+    /// Attention heads.
+    pub heads: usize,
+    /// Transformer blocks per attention.
+    pub depth: usize,
+}
+
+impl Level {
+    /// `Some((heads, depth))` when the level has cross-attention.
+    pub fn attention(&self) -> Option<(usize, usize)> {
+        self.cross_attention.then_some((self.heads, self.depth))
+    }
+}
+
 /// The down-path fields common to UNet and ControlNet configs.
 pub(crate) struct DownPath<'a> {
     pub block_out_channels: &'a [usize],
@@ -47,9 +66,9 @@ pub(crate) struct DownPath<'a> {
 }
 
 impl DownPath<'_> {
-    /// candle's per-block configuration. diffusers' quirk: without
+    /// Per-level configuration. diffusers' quirk: without
     /// `num_attention_heads`, `attention_head_dim` is the number of heads.
-    pub fn blocks(&self) -> Result<Vec<BlockConfig>> {
+    pub fn levels(&self) -> Result<Vec<Level>> {
         let n = self.block_out_channels.len();
         if n == 0 || self.down_block_types.len() != n {
             return Err(DiffusionError::Unsupported {
@@ -63,13 +82,12 @@ impl DownPath<'_> {
         let heads = self.num_attention_heads.unwrap_or(self.attention_head_dim);
         (0..n)
             .map(|i| {
-                let cross = match self.down_block_types[i].as_str() {
-                    "CrossAttnDownBlock2D" => Some(self.transformer_layers_per_block.get(
-                        i,
-                        n,
-                        "transformer_layers_per_block",
-                    )?),
-                    "DownBlock2D" => None,
+                let depth = self
+                    .transformer_layers_per_block
+                    .get(i, n, "transformer_layers_per_block")?;
+                let cross_attention = match self.down_block_types[i].as_str() {
+                    "CrossAttnDownBlock2D" => true,
+                    "DownBlock2D" => false,
                     other => {
                         return Err(DiffusionError::Unsupported {
                             what: self.what.to_owned(),
@@ -85,10 +103,11 @@ impl DownPath<'_> {
                         reason: format!("{out} channels do not split into {n_heads} heads"),
                     });
                 }
-                Ok(BlockConfig {
+                Ok(Level {
                     out_channels: out,
-                    use_cross_attn: cross,
-                    attention_head_dim: n_heads,
+                    cross_attention,
+                    heads: n_heads,
+                    depth,
                 })
             })
             .collect()

@@ -7,11 +7,9 @@ use std::path::Path;
 
 use candle_core::{DType, Device, Module, Tensor};
 use candle_nn::{conv2d, Conv2d, Conv2dConfig, VarBuilder};
-use candle_transformers::models::stable_diffusion::embeddings::{TimestepEmbedding, Timesteps};
-use candle_transformers::models::stable_diffusion::unet_2d_blocks::{
-    CrossAttnDownBlock2D, CrossAttnDownBlock2DConfig, DownBlock2D, DownBlock2DConfig,
-    UNetMidBlock2DCrossAttn, UNetMidBlock2DCrossAttnConfig,
-};
+
+use super::blocks::embeddings::{timestep_features, TimestepEmbedding};
+use super::blocks::unet_blocks::{BlockCommon, DownBlock, DownBlockConfig, MidBlock};
 use serde::Deserialize;
 
 use super::cond_embedding::ConditioningEmbedding;
@@ -125,22 +123,15 @@ pub struct ControlNetResiduals {
     pub mid: Tensor,
 }
 
-#[derive(Debug)]
-enum DownBlock {
-    Basic(DownBlock2D),
-    CrossAttn(CrossAttnDownBlock2D),
-}
-
 /// The ControlNet model.
 #[derive(Debug)]
 pub struct ControlNet {
     conv_in: Conv2d,
-    time_proj: Timesteps,
     time_embedding: TimestepEmbedding,
     cond_embedding: ConditioningEmbedding,
     down_blocks: Vec<DownBlock>,
     zero_convs: Vec<Conv2d>,
-    mid_block: UNetMidBlock2DCrossAttn,
+    mid_block: MidBlock,
     mid_zero_conv: Conv2d,
     config: ControlNetConfig,
 }
@@ -157,7 +148,7 @@ impl ControlNet {
                 reason: format!("conditioning channel order {order}"),
             });
         }
-        let blocks = DownPath {
+        let levels = DownPath {
             block_out_channels: &cfg.block_out_channels,
             down_block_types: &cfg.down_block_types,
             attention_head_dim: &cfg.attention_head_dim,
@@ -165,17 +156,23 @@ impl ControlNet {
             transformer_layers_per_block: &cfg.transformer_layers_per_block,
             what: WHAT,
         }
-        .blocks()?;
-        let n = blocks.len();
-        let b0 = cfg.block_out_channels[0];
-        let time_dim = b0 * 4;
+        .levels()?;
+        let n = levels.len();
+        let b0 = levels[0].out_channels;
+        let temb_channels = b0 * 4;
+        let common = BlockCommon {
+            temb_channels,
+            groups: cfg.norm_num_groups,
+            eps: cfg.norm_eps,
+            context_dim: cfg.cross_attention_dim,
+            linear_projection: cfg.use_linear_projection,
+        };
         let pad1 = Conv2dConfig {
             padding: 1,
             ..Default::default()
         };
         let conv_in = conv2d(cfg.in_channels, b0, 3, pad1, vb.pp("conv_in"))?;
-        let time_proj = Timesteps::new(b0, cfg.flip_sin_to_cos, cfg.freq_shift);
-        let time_embedding = TimestepEmbedding::new(vb.pp("time_embedding"), b0, time_dim)?;
+        let time_embedding = TimestepEmbedding::new(b0, temb_channels, None, vb.pp("time_embedding"))?;
         let cond_embedding = ConditioningEmbedding::new(
             cfg.conditioning_channels,
             &cfg.conditioning_embedding_out_channels,
@@ -186,60 +183,35 @@ impl ControlNet {
         let zero_vb = vb.pp("controlnet_down_blocks");
         let mut zero_convs = vec![conv2d(b0, b0, 1, Default::default(), zero_vb.pp(0))?];
         let mut down_blocks = Vec::with_capacity(n);
-        for (i, block) in blocks.iter().enumerate() {
-            let in_ch = if i == 0 { b0 } else { blocks[i - 1].out_channels };
-            let out_ch = block.out_channels;
-            let last = i + 1 == n;
-            let db_cfg = DownBlock2DConfig {
-                num_layers: cfg.layers_per_block,
-                resnet_eps: cfg.norm_eps,
-                resnet_groups: cfg.norm_num_groups,
-                add_downsample: !last,
-                downsample_padding: cfg.downsample_padding,
-                ..Default::default()
-            };
-            let bvb = vb.pp("down_blocks").pp(i);
-            let down = match block.use_cross_attn {
-                Some(layers) => DownBlock::CrossAttn(CrossAttnDownBlock2D::new(
-                    bvb,
-                    in_ch,
-                    out_ch,
-                    Some(time_dim),
-                    false,
-                    CrossAttnDownBlock2DConfig {
-                        downblock: db_cfg,
-                        attn_num_head_channels: block.attention_head_dim,
-                        cross_attention_dim: cfg.cross_attention_dim,
-                        sliced_attention_size: None,
-                        use_linear_projection: cfg.use_linear_projection,
-                        transformer_layers_per_block: layers,
-                    },
-                )?),
-                None => DownBlock::Basic(DownBlock2D::new(bvb, in_ch, out_ch, Some(time_dim), db_cfg)?),
-            };
-            down_blocks.push(down);
-            let outputs = cfg.layers_per_block + usize::from(!last);
-            for _ in 0..outputs {
+        for (i, level) in levels.iter().enumerate() {
+            let in_channels = if i == 0 { b0 } else { levels[i - 1].out_channels };
+            let out = level.out_channels;
+            let block = DownBlock::new(
+                DownBlockConfig {
+                    in_channels,
+                    out_channels: out,
+                    layers: cfg.layers_per_block,
+                    attention: level.attention(),
+                    add_downsample: i + 1 < n,
+                    downsample_padding: cfg.downsample_padding,
+                },
+                &common,
+                vb.pp("down_blocks").pp(i),
+            )?;
+            for _ in 0..block.n_outputs() {
                 let idx = zero_convs.len();
-                zero_convs.push(conv2d(out_ch, out_ch, 1, Default::default(), zero_vb.pp(idx))?);
+                zero_convs.push(conv2d(out, out, 1, Default::default(), zero_vb.pp(idx))?);
             }
+            down_blocks.push(block);
         }
-        let last = blocks[n - 1];
-        let mid_block = UNetMidBlock2DCrossAttn::new(
-            vb.pp("mid_block"),
+        let last = levels[n - 1];
+        let mid_block = MidBlock::new(
             last.out_channels,
-            Some(time_dim),
-            false,
-            UNetMidBlock2DCrossAttnConfig {
-                resnet_eps: cfg.norm_eps,
-                output_scale_factor: cfg.mid_block_scale_factor,
-                cross_attn_dim: cfg.cross_attention_dim,
-                attn_num_head_channels: last.attention_head_dim,
-                resnet_groups: Some(cfg.norm_num_groups),
-                use_linear_projection: cfg.use_linear_projection,
-                transformer_layers_per_block: last.use_cross_attn.unwrap_or(1),
-                ..Default::default()
-            },
+            last.heads,
+            last.depth,
+            cfg.mid_block_scale_factor,
+            &common,
+            vb.pp("mid_block"),
         )?;
         let mid_zero_conv = conv2d(
             last.out_channels,
@@ -250,7 +222,6 @@ impl ControlNet {
         )?;
         Ok(Self {
             conv_in,
-            time_proj,
             time_embedding,
             cond_embedding,
             down_blocks,
@@ -334,24 +305,26 @@ impl ControlNet {
             cond
         };
         let cond = cond.to_dtype(sample.dtype())?;
-        let emb = (Tensor::ones(b, sample.dtype(), sample.device())? * timestep)?;
-        let emb = self.time_embedding.forward(&self.time_proj.forward(&emb)?)?;
+        let t = Tensor::full(timestep as f32, b, sample.device())?;
+        let features = timestep_features(
+            &t,
+            self.config.block_out_channels[0],
+            self.config.flip_sin_to_cos,
+            self.config.freq_shift,
+        )?
+        .to_dtype(sample.dtype())?;
+        let emb = self.time_embedding.forward(&features, None)?;
 
         let xs = self.conv_in.forward(sample)?;
         let xs = (xs + self.cond_embedding.forward(&cond)?)?;
         let mut skips = vec![xs.clone()];
         let mut xs = xs;
         for block in &self.down_blocks {
-            let (next, res) = match block {
-                DownBlock::Basic(b) => b.forward(&xs, Some(&emb))?,
-                DownBlock::CrossAttn(b) => b.forward(&xs, Some(&emb), Some(encoder_hidden_states))?,
-            };
+            let (next, res) = block.forward(&xs, &emb, encoder_hidden_states)?;
             skips.extend(res);
             xs = next;
         }
-        let mid = self
-            .mid_block
-            .forward(&xs, Some(&emb), Some(encoder_hidden_states))?;
+        let mid = self.mid_block.forward(&xs, &emb, encoder_hidden_states)?;
         if skips.len() != self.zero_convs.len() {
             return Err(DiffusionError::InvalidInput(format!(
                 "ControlNet produced {} skip states for {} zero convolutions",

@@ -7,6 +7,7 @@
 //! built candle-style: a `Config` read from `config.json`, `new(cfg, vb)`,
 //! `forward`.
 
+pub mod blocks;
 pub mod clip_text;
 pub mod cond_embedding;
 pub mod config;
