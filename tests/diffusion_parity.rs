@@ -31,18 +31,24 @@ fn sd() -> PathBuf {
 }
 
 fn io() -> HashMap<String, Tensor> {
-    candle_core::safetensors::load(sd().join("io.safetensors"), &Device::Cpu).expect("io.safetensors")
+    candle_core::safetensors::load(sd().join("io.safetensors"), &Device::Cpu)
+        .expect("io.safetensors")
 }
 
 fn get<'a>(io: &'a HashMap<String, Tensor>, key: &str) -> &'a Tensor {
-    io.get(key).unwrap_or_else(|| panic!("io.safetensors has no {key}"))
+    io.get(key)
+        .unwrap_or_else(|| panic!("io.safetensors has no {key}"))
 }
 
 fn scalar_f64(io: &HashMap<String, Tensor>, key: &str) -> f64 {
     let t = get(io, key).flatten_all().expect("flatten");
     match t.dtype() {
         DType::I64 => t.to_vec1::<i64>().expect("i64")[0] as f64,
-        _ => t.to_dtype(DType::F64).expect("f64").to_vec1::<f64>().expect("vec")[0],
+        _ => t
+            .to_dtype(DType::F64)
+            .expect("f64")
+            .to_vec1::<f64>()
+            .expect("vec")[0],
     }
 }
 
@@ -79,10 +85,7 @@ fn assert_close_vec(name: &str, actual: &[f64], expected: &[f64]) {
     assert_eq!(actual.len(), expected.len(), "{name}: length");
     let scale = expected.iter().fold(1.0f64, |m, v| m.max(v.abs()));
     for (i, (a, e)) in actual.iter().zip(expected).enumerate() {
-        assert!(
-            (a - e).abs() <= 1e-4 * scale,
-            "{name}[{i}]: {a} vs {e}"
-        );
+        assert!((a - e).abs() <= 1e-4 * scale, "{name}[{i}]: {a} vs {e}");
     }
 }
 
@@ -110,7 +113,8 @@ fn vae() -> Vae {
 }
 
 fn sched_cfg(dir: &str) -> SchedulerConfig {
-    SchedulerConfig::from_file(&sd().join(dir).join("scheduler_config.json")).expect("scheduler config")
+    SchedulerConfig::from_file(&sd().join(dir).join("scheduler_config.json"))
+        .expect("scheduler config")
 }
 
 #[test]
@@ -120,7 +124,11 @@ fn text_encoder_matches_transformers() {
     let cfg = ClipTextConfig::from_file(&dir.join("config.json")).expect("config");
     let model = ClipTextModel::new(&cfg, vb(dir.join("model.safetensors"))).expect("model");
     let out = model.forward(get(&io, "text.input_ids")).expect("forward");
-    assert_close("text.last_hidden_state", &out, get(&io, "text.last_hidden_state"));
+    assert_close(
+        "text.last_hidden_state",
+        &out,
+        get(&io, "text.last_hidden_state"),
+    );
 }
 
 #[test]
@@ -154,10 +162,14 @@ fn unet_matches_diffusers_with_and_without_residuals() {
     let out = unet.forward(sample, t, ehs, None).expect("forward");
     assert_close("unet.out", &out, get(&io, "unet.out"));
     let residuals = ControlNetResiduals {
-        down: (0..4).map(|i| get(&io, &format!("cn.down.{i}")).clone()).collect(),
+        down: (0..4)
+            .map(|i| get(&io, &format!("cn.down.{i}")).clone())
+            .collect(),
         mid: get(&io, "cn.mid").clone(),
     };
-    let out = unet.forward(sample, t, ehs, Some(&residuals)).expect("forward");
+    let out = unet
+        .forward(sample, t, ehs, Some(&residuals))
+        .expect("forward");
     assert_close("unet.out_with_cn", &out, get(&io, "unet.out_with_cn"));
 }
 
@@ -179,7 +191,11 @@ fn ddim_timesteps_and_step_match_diffusers() {
     let ts: Vec<f64> = ddim.timesteps().iter().map(|&t| t as f64).collect();
     assert_eq!(ts, vec_f64(&io, "ddim.timesteps_20"));
     let t = scalar_f64(&io, "ddim.t") as usize;
-    let index = ddim.timesteps().iter().position(|&x| x == t).expect("t in schedule");
+    let index = ddim
+        .timesteps()
+        .iter()
+        .position(|&x| x == t)
+        .expect("t in schedule");
     let out = ddim
         .step(get(&io, "ddim.eps"), index, get(&io, "ddim.x"), None)
         .expect("step");
@@ -198,16 +214,32 @@ fn lcm_timesteps_and_last_step_match_diffusers() {
     let out = lcm
         .step(get(&io, "ddim.eps"), 3, get(&io, "ddim.x"), None)
         .expect("step");
-    assert_close("lcm.denoised_last", &out.pred_original, get(&io, "lcm.denoised_last"));
-    assert_close("lcm.prev (last step = denoised)", &out.prev_sample, get(&io, "lcm.denoised_last"));
+    assert_close(
+        "lcm.denoised_last",
+        &out.pred_original,
+        get(&io, "lcm.denoised_last"),
+    );
+    assert_close(
+        "lcm.prev (last step = denoised)",
+        &out.prev_sample,
+        get(&io, "lcm.denoised_last"),
+    );
 }
 
 #[test]
 fn euler_ancestral_schedule_scaling_and_step_match_diffusers() {
     let io = io();
     let euler = EulerAncestral::new(&sched_cfg("scheduler_euler_a"), 30).expect("euler a");
-    assert_close_vec("euler_a.timesteps_30", euler.timesteps(), &vec_f64(&io, "euler_a.timesteps_30"));
-    assert_close_vec("euler_a.sigmas_30", euler.sigmas(), &vec_f64(&io, "euler_a.sigmas_30"));
+    assert_close_vec(
+        "euler_a.timesteps_30",
+        euler.timesteps(),
+        &vec_f64(&io, "euler_a.timesteps_30"),
+    );
+    assert_close_vec(
+        "euler_a.sigmas_30",
+        euler.sigmas(),
+        &vec_f64(&io, "euler_a.sigmas_30"),
+    );
     assert_close_vec(
         "euler_a.init_noise_sigma",
         &[euler.init_noise_sigma()],
@@ -216,9 +248,18 @@ fn euler_ancestral_schedule_scaling_and_step_match_diffusers() {
     let k = scalar_f64(&io, "euler_a.k") as usize;
     let x = get(&io, "euler_a.x");
     let scaled = euler.scale_model_input(x, k).expect("scale");
-    assert_close("euler_a.scaled_input", &scaled, get(&io, "euler_a.scaled_input"));
+    assert_close(
+        "euler_a.scaled_input",
+        &scaled,
+        get(&io, "euler_a.scaled_input"),
+    );
     let out = euler
-        .step(get(&io, "euler_a.eps"), k, x, Some(get(&io, "euler_a.noise")))
+        .step(
+            get(&io, "euler_a.eps"),
+            k,
+            x,
+            Some(get(&io, "euler_a.noise")),
+        )
         .expect("step");
     assert_close("euler_a.prev", &out.prev_sample, get(&io, "euler_a.prev"));
     // The noise matters: a step without it is refused, not silently different.
@@ -245,7 +286,11 @@ fn clip_tokenizer_ids_match_hugging_face_exactly() {
         let got = tok.encode(prompt).expect("encode");
         assert_eq!(got.ids, expected, "ids of {prompt:?}");
         assert_eq!(got.untruncated_len, untruncated, "length of {prompt:?}");
-        assert_eq!(got.was_truncated(), untruncated > 77, "truncation of {prompt:?}");
+        assert_eq!(
+            got.was_truncated(),
+            untruncated > 77,
+            "truncation of {prompt:?}"
+        );
         assert_eq!(got.truncated_tokens, untruncated.saturating_sub(77));
     }
 }

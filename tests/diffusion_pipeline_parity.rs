@@ -60,9 +60,18 @@ fn get(io: &HashMap<String, Tensor>, key: &str) -> Tensor {
 }
 
 fn params(io: &HashMap<String, Tensor>) -> InpaintParams {
-    let steps = get(io, "pipe.num_inference_steps").to_vec1::<i64>().expect("steps")[0] as usize;
-    let guidance = get(io, "pipe.guidance_scale").to_vec1::<f32>().expect("cfg")[0] as f64;
-    assert_eq!(get(io, "pipe.vae_encode_mode").to_vec1::<i64>().expect("mode")[0], 1);
+    let steps = get(io, "pipe.num_inference_steps")
+        .to_vec1::<i64>()
+        .expect("steps")[0] as usize;
+    let guidance = get(io, "pipe.guidance_scale")
+        .to_vec1::<f32>()
+        .expect("cfg")[0] as f64;
+    assert_eq!(
+        get(io, "pipe.vae_encode_mode")
+            .to_vec1::<i64>()
+            .expect("mode")[0],
+        1
+    );
     InpaintParams {
         prompts: PromptInput::Embeddings(PromptEmbeddings {
             positive: get(io, "pipe.prompt_embeds"),
@@ -116,10 +125,15 @@ fn controlnet_inpaint_pipeline_matches_diffusers_within_one_level() {
     assert_eq!(out.image.dims(), expected.dims());
     let diff = max_abs_diff(&out.image, &expected);
     eprintln!("pipe.output max abs diff: {diff}");
-    assert!(diff <= 1.0 / 255.0, "pipe.output: max abs diff {diff} > 1/255");
+    assert!(
+        diff <= 1.0 / 255.0,
+        "pipe.output: max abs diff {diff} > 1/255"
+    );
     assert_eq!(
         seen,
-        (1..=4).map(|s| (s, 4, vec![1, 4, 8, 8])).collect::<Vec<_>>()
+        (1..=4)
+            .map(|s| (s, 4, vec![1, 4, 8, 8]))
+            .collect::<Vec<_>>()
     );
 }
 
@@ -144,7 +158,10 @@ fn cancel_stops_after_the_requested_step() {
         }
     })
     .expect_err("cancelled");
-    assert!(matches!(err, DiffusionError::Cancelled { step: 2, total: 4 }), "{err}");
+    assert!(
+        matches!(err, DiffusionError::Cancelled { step: 2, total: 4 }),
+        "{err}"
+    );
     assert_eq!(calls, 2);
 }
 
@@ -162,6 +179,9 @@ fn nan_latents_stop_with_a_clear_error() {
     let nan = Tensor::full(f32::NAN, (1, 4, 8, 8), &Device::Cpu).expect("nan");
     p.initial_latents = Some(nan);
     let err = inpaint(&models, &p, &mut |_| ControlFlow::Continue(())).expect_err("nan");
-    assert!(matches!(err, DiffusionError::NonFiniteLatents { step: 1, total: 4 }), "{err}");
+    assert!(
+        matches!(err, DiffusionError::NonFiniteLatents { step: 1, total: 4 }),
+        "{err}"
+    );
     assert!(err.to_string().contains("NaN"));
 }

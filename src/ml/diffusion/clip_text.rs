@@ -160,7 +160,8 @@ impl ClipTextModel {
             vb
         };
         let emb = vb.pp("embeddings");
-        let token_embedding = embedding(cfg.vocab_size, cfg.hidden_size, emb.pp("token_embedding"))?;
+        let token_embedding =
+            embedding(cfg.vocab_size, cfg.hidden_size, emb.pp("token_embedding"))?;
         let position_embedding = embedding(
             cfg.max_position_embeddings,
             cfg.hidden_size,
@@ -169,8 +170,11 @@ impl ClipTextModel {
         let layers = (0..cfg.num_hidden_layers)
             .map(|i| EncoderLayer::new(cfg, vb.pp("encoder").pp("layers").pp(i)))
             .collect::<candle_core::Result<Vec<_>>>()?;
-        let final_layer_norm =
-            layer_norm(cfg.hidden_size, cfg.layer_norm_eps, vb.pp("final_layer_norm"))?;
+        let final_layer_norm = layer_norm(
+            cfg.hidden_size,
+            cfg.layer_norm_eps,
+            vb.pp("final_layer_norm"),
+        )?;
         Ok(Self {
             token_embedding,
             position_embedding,

@@ -22,9 +22,9 @@ impl ConditioningEmbedding {
         out_channels: usize,
         vb: VarBuilder,
     ) -> candle_core::Result<Self> {
-        let first = *channels
-            .first()
-            .ok_or_else(|| candle_core::Error::Msg("empty conditioning_embedding_out_channels".into()))?;
+        let first = *channels.first().ok_or_else(|| {
+            candle_core::Error::Msg("empty conditioning_embedding_out_channels".into())
+        })?;
         let last = channels[channels.len() - 1];
         let same = Conv2dConfig {
             padding: 1,
@@ -40,7 +40,13 @@ impl ConditioningEmbedding {
         for pair in channels.windows(2) {
             let idx = blocks.len();
             blocks.push(conv2d(pair[0], pair[0], 3, same, vb.pp("blocks").pp(idx))?);
-            blocks.push(conv2d(pair[0], pair[1], 3, down, vb.pp("blocks").pp(idx + 1))?);
+            blocks.push(conv2d(
+                pair[0],
+                pair[1],
+                3,
+                down,
+                vb.pp("blocks").pp(idx + 1),
+            )?);
         }
         let conv_out = conv2d(last, out_channels, 3, same, vb.pp("conv_out"))?;
         Ok(Self {

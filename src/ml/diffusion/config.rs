@@ -82,9 +82,9 @@ impl DownPath<'_> {
         let heads = self.num_attention_heads.unwrap_or(self.attention_head_dim);
         (0..n)
             .map(|i| {
-                let depth = self
-                    .transformer_layers_per_block
-                    .get(i, n, "transformer_layers_per_block")?;
+                let depth =
+                    self.transformer_layers_per_block
+                        .get(i, n, "transformer_layers_per_block")?;
                 let cross_attention = match self.down_block_types[i].as_str() {
                     "CrossAttnDownBlock2D" => true,
                     "DownBlock2D" => false,
@@ -115,7 +115,11 @@ impl DownPath<'_> {
 }
 
 /// Fails with [`DiffusionError::Unsupported`] when an optional feature is set.
-pub(crate) fn reject_set<T: std::fmt::Debug>(what: &str, field: &str, value: &Option<T>) -> Result<()> {
+pub(crate) fn reject_set<T: std::fmt::Debug>(
+    what: &str,
+    field: &str,
+    value: &Option<T>,
+) -> Result<()> {
     match value {
         None => Ok(()),
         Some(v) => Err(DiffusionError::Unsupported {

@@ -172,7 +172,8 @@ impl ControlNet {
             ..Default::default()
         };
         let conv_in = conv2d(cfg.in_channels, b0, 3, pad1, vb.pp("conv_in"))?;
-        let time_embedding = TimestepEmbedding::new(b0, temb_channels, None, vb.pp("time_embedding"))?;
+        let time_embedding =
+            TimestepEmbedding::new(b0, temb_channels, None, vb.pp("time_embedding"))?;
         let cond_embedding = ConditioningEmbedding::new(
             cfg.conditioning_channels,
             &cfg.conditioning_embedding_out_channels,
@@ -184,7 +185,11 @@ impl ControlNet {
         let mut zero_convs = vec![conv2d(b0, b0, 1, Default::default(), zero_vb.pp(0))?];
         let mut down_blocks = Vec::with_capacity(n);
         for (i, level) in levels.iter().enumerate() {
-            let in_channels = if i == 0 { b0 } else { levels[i - 1].out_channels };
+            let in_channels = if i == 0 {
+                b0
+            } else {
+                levels[i - 1].out_channels
+            };
             let out = level.out_channels;
             let block = DownBlock::new(
                 DownBlockConfig {

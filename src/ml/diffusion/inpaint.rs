@@ -161,10 +161,16 @@ pub fn inpaint(
         PromptInput::Embeddings(e) => (e.clone(), 0, 0),
         PromptInput::Text { prompt, negative } => {
             let text = models.text.ok_or_else(|| {
-                DiffusionError::InvalidInput("text prompts need a tokenizer and text encoder".into())
+                DiffusionError::InvalidInput(
+                    "text prompts need a tokenizer and text encoder".into(),
+                )
             })?;
             let enc = text.encode_pair(prompt, negative, &device)?;
-            (enc.embeddings, enc.prompt_truncated_tokens, enc.negative_truncated_tokens)
+            (
+                enc.embeddings,
+                enc.prompt_truncated_tokens,
+                enc.negative_truncated_tokens,
+            )
         }
     };
     let do_cfg = params.guidance_scale > 1.0;
@@ -227,7 +233,9 @@ pub fn inpaint(
         };
         let model_in = scheduler.scale_model_input(&model_in, i)?.to_dtype(udt)?;
         let residuals = match (models.controlnet, &control) {
-            (Some(cn), Some(c)) => Some(cn.forward(&model_in, t, &ehs, c, params.conditioning_scale)?),
+            (Some(cn), Some(c)) => {
+                Some(cn.forward(&model_in, t, &ehs, c, params.conditioning_scale)?)
+            }
             _ => None,
         };
         let unet_in = match &extra_channels {

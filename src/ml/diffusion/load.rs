@@ -56,7 +56,11 @@ pub fn find_weights(dir: &Path, names: &[&str]) -> Result<PathBuf> {
             path: dir.join(names.first().copied().unwrap_or("model.safetensors")),
             source: std::io::Error::new(
                 std::io::ErrorKind::NotFound,
-                format!("no weight file in {} (looked for {})", dir.display(), names.join(", ")),
+                format!(
+                    "no weight file in {} (looked for {})",
+                    dir.display(),
+                    names.join(", ")
+                ),
             ),
         })
 }

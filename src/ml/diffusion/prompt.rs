@@ -46,7 +46,12 @@ impl TextEncoder<'_> {
     }
 
     /// Embeds a prompt and a negative prompt (empty string for none).
-    pub fn encode_pair(&self, prompt: &str, negative: &str, device: &Device) -> Result<EncodedPrompts> {
+    pub fn encode_pair(
+        &self,
+        prompt: &str,
+        negative: &str,
+        device: &Device,
+    ) -> Result<EncodedPrompts> {
         let (positive, prompt_truncated_tokens) = self.encode(prompt, device)?;
         let (negative, negative_truncated_tokens) = self.encode(negative, device)?;
         Ok(EncodedPrompts {

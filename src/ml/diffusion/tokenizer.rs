@@ -110,13 +110,13 @@ impl ClipTokenizer {
     /// `max_len` ids. A prompt that does not fit is cut so the end token
     /// stays last; `truncated_tokens` says how many tokens were dropped.
     pub fn encode(&self, prompt: &str) -> Result<TokenizedPrompt> {
-        let encoding =
-            self.inner
-                .encode(prompt, false)
-                .map_err(|e| DiffusionError::Tokenizer {
-                    context: format!("prompt {prompt:?}"),
-                    message: e.to_string(),
-                })?;
+        let encoding = self
+            .inner
+            .encode(prompt, false)
+            .map_err(|e| DiffusionError::Tokenizer {
+                context: format!("prompt {prompt:?}"),
+                message: e.to_string(),
+            })?;
         let body = encoding.get_ids();
         let room = self.max_len - 2;
         let kept = body.len().min(room);

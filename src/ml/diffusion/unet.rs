@@ -8,7 +8,9 @@ use candle_nn::VarBuilder;
 use candle_nn::{conv2d, group_norm, Conv2d, Conv2dConfig, GroupNorm, Module};
 
 use super::blocks::embeddings::{timestep_features, TimestepEmbedding};
-use super::blocks::unet_blocks::{BlockCommon, DownBlock, DownBlockConfig, MidBlock, UpBlock, UpBlockConfig};
+use super::blocks::unet_blocks::{
+    BlockCommon, DownBlock, DownBlockConfig, MidBlock, UpBlock, UpBlockConfig,
+};
 use serde::Deserialize;
 
 use super::config::{reject_set, DownPath, Level, PerBlock};
@@ -189,12 +191,26 @@ impl UNet {
             padding: k / 2,
             ..Default::default()
         };
-        let conv_in = conv2d(cfg.in_channels, b0, cfg.conv_in_kernel, conv(cfg.conv_in_kernel), vb.pp("conv_in"))?;
-        let time_embedding =
-            TimestepEmbedding::new(b0, temb_channels, cfg.time_cond_proj_dim, vb.pp("time_embedding"))?;
+        let conv_in = conv2d(
+            cfg.in_channels,
+            b0,
+            cfg.conv_in_kernel,
+            conv(cfg.conv_in_kernel),
+            vb.pp("conv_in"),
+        )?;
+        let time_embedding = TimestepEmbedding::new(
+            b0,
+            temb_channels,
+            cfg.time_cond_proj_dim,
+            vb.pp("time_embedding"),
+        )?;
         let mut down_blocks = Vec::with_capacity(n);
         for (i, level) in levels.iter().enumerate() {
-            let in_channels = if i == 0 { b0 } else { levels[i - 1].out_channels };
+            let in_channels = if i == 0 {
+                b0
+            } else {
+                levels[i - 1].out_channels
+            };
             down_blocks.push(DownBlock::new(
                 DownBlockConfig {
                     in_channels,
@@ -240,8 +256,19 @@ impl UNet {
             )?);
             prev_out = out;
         }
-        let conv_norm_out = group_norm(cfg.norm_num_groups, b0, cfg.norm_eps, vb.pp("conv_norm_out"))?;
-        let conv_out = conv2d(b0, cfg.out_channels, cfg.conv_out_kernel, conv(cfg.conv_out_kernel), vb.pp("conv_out"))?;
+        let conv_norm_out = group_norm(
+            cfg.norm_num_groups,
+            b0,
+            cfg.norm_eps,
+            vb.pp("conv_norm_out"),
+        )?;
+        let conv_out = conv2d(
+            b0,
+            cfg.out_channels,
+            cfg.conv_out_kernel,
+            conv(cfg.conv_out_kernel),
+            vb.pp("conv_out"),
+        )?;
         Ok(Self {
             conv_in,
             time_embedding,
@@ -303,7 +330,11 @@ impl UNet {
 
     /// Number of skip connections (= ControlNet down residuals expected).
     pub fn n_skip_connections(&self) -> usize {
-        1 + self.down_blocks.iter().map(DownBlock::n_outputs).sum::<usize>()
+        1 + self
+            .down_blocks
+            .iter()
+            .map(DownBlock::n_outputs)
+            .sum::<usize>()
     }
 
     /// Predicts the noise for `sample` `(b, in_channels, h, w)` at `timestep`
@@ -356,8 +387,9 @@ impl UNet {
         }
         let b0 = self.config.block_out_channels[0];
         let t = Tensor::full(timestep as f32, b, &self.device)?;
-        let features = timestep_features(&t, b0, self.config.flip_sin_to_cos, self.config.freq_shift)?
-            .to_dtype(self.dtype)?;
+        let features =
+            timestep_features(&t, b0, self.config.flip_sin_to_cos, self.config.freq_shift)?
+                .to_dtype(self.dtype)?;
         let cond = timestep_cond.map(|c| c.to_dtype(self.dtype)).transpose()?;
         let temb = self.time_embedding.forward(&features, cond.as_ref())?;
         let ctx = encoder_hidden_states;
@@ -387,7 +419,9 @@ impl UNet {
         for (i, block) in self.up_blocks.iter().enumerate() {
             let take = block.n_inputs();
             if skips.len() < take {
-                return Err(DiffusionError::InvalidInput("UNet skip connections exhausted".into()));
+                return Err(DiffusionError::InvalidInput(
+                    "UNet skip connections exhausted".into(),
+                ));
             }
             let mut used = skips.split_off(skips.len() - take);
             used.reverse();

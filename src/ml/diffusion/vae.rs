@@ -147,7 +147,8 @@ impl Encoder {
             })
             .collect::<candle_core::Result<Vec<_>>>()?;
         let last = ch[ch.len() - 1];
-        let mid_block = UNetMidBlock2D::new(vb.pp("mid_block"), last, None, mid_cfg(cfg.norm_num_groups))?;
+        let mid_block =
+            UNetMidBlock2D::new(vb.pp("mid_block"), last, None, mid_cfg(cfg.norm_num_groups))?;
         let conv_norm_out = group_norm(cfg.norm_num_groups, last, EPS, vb.pp("conv_norm_out"))?;
         let conv_out = conv2d(last, 2 * cfg.latent_channels, 3, pad1(), vb.pp("conv_out"))?;
         Ok(Self {
@@ -183,7 +184,12 @@ impl Decoder {
     fn new(cfg: &VaeConfig, vb: VarBuilder) -> candle_core::Result<Self> {
         let rev: Vec<usize> = cfg.block_out_channels.iter().rev().copied().collect();
         let conv_in = conv2d(cfg.latent_channels, rev[0], 3, pad1(), vb.pp("conv_in"))?;
-        let mid_block = UNetMidBlock2D::new(vb.pp("mid_block"), rev[0], None, mid_cfg(cfg.norm_num_groups))?;
+        let mid_block = UNetMidBlock2D::new(
+            vb.pp("mid_block"),
+            rev[0],
+            None,
+            mid_cfg(cfg.norm_num_groups),
+        )?;
         let up_blocks = (0..rev.len())
             .map(|i| {
                 let in_ch = if i == 0 { rev[0] } else { rev[i - 1] };

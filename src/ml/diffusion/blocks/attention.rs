@@ -99,7 +99,12 @@ pub struct TransformerBlock {
 
 impl TransformerBlock {
     /// `vb` points at `transformer_blocks.i`.
-    pub fn new(dim: usize, context_dim: usize, heads: usize, vb: VarBuilder) -> candle_core::Result<Self> {
+    pub fn new(
+        dim: usize,
+        context_dim: usize,
+        heads: usize,
+        vb: VarBuilder,
+    ) -> candle_core::Result<Self> {
         Ok(Self {
             norm1: layer_norm(dim, 1e-5, vb.pp("norm1"))?,
             attn1: Attention::new(dim, None, heads, vb.pp("attn1"))?,
@@ -113,7 +118,10 @@ impl TransformerBlock {
     /// Applies the block to `(b, n, dim)` tokens.
     pub fn forward(&self, xs: &Tensor, context: &Tensor) -> candle_core::Result<Tensor> {
         let xs = (self.attn1.forward(&self.norm1.forward(xs)?, None)? + xs)?;
-        let xs = (self.attn2.forward(&self.norm2.forward(&xs)?, Some(context))? + xs)?;
+        let xs = (self
+            .attn2
+            .forward(&self.norm2.forward(&xs)?, Some(context))?
+            + xs)?;
         self.ff.forward(&self.norm3.forward(&xs)?)? + xs
     }
 }
@@ -163,7 +171,14 @@ impl SpatialTransformer {
             })
         };
         let blocks = (0..cfg.depth)
-            .map(|i| TransformerBlock::new(c, cfg.context_dim, cfg.heads, vb.pp("transformer_blocks").pp(i)))
+            .map(|i| {
+                TransformerBlock::new(
+                    c,
+                    cfg.context_dim,
+                    cfg.heads,
+                    vb.pp("transformer_blocks").pp(i),
+                )
+            })
             .collect::<candle_core::Result<Vec<_>>>()?;
         Ok(Self {
             norm: group_norm(cfg.groups, c, 1e-6, vb.pp("norm"))?,

@@ -60,7 +60,11 @@ impl TimestepEmbedding {
     }
 
     /// Embeds timestep features, with an optional condition `(b, cond_proj_dim)`.
-    pub fn forward(&self, features: &Tensor, condition: Option<&Tensor>) -> candle_core::Result<Tensor> {
+    pub fn forward(
+        &self,
+        features: &Tensor,
+        condition: Option<&Tensor>,
+    ) -> candle_core::Result<Tensor> {
         let xs = match (&self.cond_proj, condition) {
             (Some(p), Some(c)) => (features + p.forward(c)?)?,
             _ => features.clone(),

@@ -67,7 +67,10 @@ impl ResnetBlock2D {
             .forward(&candle_nn::ops::silu(&self.norm1.forward(xs)?)?)?;
         let h = match (temb, &self.time_emb_proj) {
             (Some(t), Some(p)) => {
-                let t = p.forward(&candle_nn::ops::silu(t)?)?.unsqueeze(2)?.unsqueeze(3)?;
+                let t = p
+                    .forward(&candle_nn::ops::silu(t)?)?
+                    .unsqueeze(2)?
+                    .unsqueeze(3)?;
                 h.broadcast_add(&t)?
             }
             _ => h,

@@ -56,7 +56,11 @@ impl Upsample2D {
     }
 
     /// Upsamples to `size` `(h, w)` when given, else by 2.
-    pub fn forward(&self, xs: &Tensor, size: Option<(usize, usize)>) -> candle_core::Result<Tensor> {
+    pub fn forward(
+        &self,
+        xs: &Tensor,
+        size: Option<(usize, usize)>,
+    ) -> candle_core::Result<Tensor> {
         let (_, _, h, w) = xs.dims4()?;
         let (th, tw) = size.unwrap_or((2 * h, 2 * w));
         self.conv.forward(&xs.upsample_nearest2d(th, tw)?)

@@ -76,11 +76,19 @@ pub struct DownBlock {
 
 impl DownBlock {
     /// `vb` points at `down_blocks.i`.
-    pub fn new(cfg: DownBlockConfig, common: &BlockCommon, vb: VarBuilder) -> candle_core::Result<Self> {
+    pub fn new(
+        cfg: DownBlockConfig,
+        common: &BlockCommon,
+        vb: VarBuilder,
+    ) -> candle_core::Result<Self> {
         let mut resnets = Vec::with_capacity(cfg.layers);
         let mut attentions = Vec::new();
         for j in 0..cfg.layers {
-            let i = if j == 0 { cfg.in_channels } else { cfg.out_channels };
+            let i = if j == 0 {
+                cfg.in_channels
+            } else {
+                cfg.out_channels
+            };
             resnets.push(ResnetBlock2D::new(
                 common.resnet(i, cfg.out_channels, 1.0),
                 vb.pp("resnets").pp(j),
@@ -94,7 +102,13 @@ impl DownBlock {
         }
         let downsampler = cfg
             .add_downsample
-            .then(|| Downsample2D::new(cfg.out_channels, cfg.downsample_padding, vb.pp("downsamplers").pp(0)))
+            .then(|| {
+                Downsample2D::new(
+                    cfg.out_channels,
+                    cfg.downsample_padding,
+                    vb.pp("downsamplers").pp(0),
+                )
+            })
             .transpose()?;
         Ok(Self {
             resnets,
@@ -162,7 +176,12 @@ impl MidBlock {
     }
 
     /// Applies the block.
-    pub fn forward(&self, xs: &Tensor, temb: &Tensor, context: &Tensor) -> candle_core::Result<Tensor> {
+    pub fn forward(
+        &self,
+        xs: &Tensor,
+        temb: &Tensor,
+        context: &Tensor,
+    ) -> candle_core::Result<Tensor> {
         let xs = self.resnet0.forward(xs, Some(temb))?;
         let xs = self.attention.forward(&xs, context)?;
         self.resnet1.forward(&xs, Some(temb))
@@ -194,11 +213,19 @@ pub struct UpBlock {
 
 impl UpBlock {
     /// `vb` points at `up_blocks.i`.
-    pub fn new(cfg: &UpBlockConfig, common: &BlockCommon, vb: VarBuilder) -> candle_core::Result<Self> {
+    pub fn new(
+        cfg: &UpBlockConfig,
+        common: &BlockCommon,
+        vb: VarBuilder,
+    ) -> candle_core::Result<Self> {
         let mut resnets = Vec::with_capacity(cfg.skip_channels.len());
         let mut attentions = Vec::new();
         for (j, skip) in cfg.skip_channels.iter().enumerate() {
-            let i = if j == 0 { cfg.prev_out_channels } else { cfg.out_channels };
+            let i = if j == 0 {
+                cfg.prev_out_channels
+            } else {
+                cfg.out_channels
+            };
             resnets.push(ResnetBlock2D::new(
                 common.resnet(i + skip, cfg.out_channels, 1.0),
                 vb.pp("resnets").pp(j),

@@ -153,7 +153,11 @@ impl SchedulerConfig {
                 .map(|b| b * b)
                 .collect(),
             "squaredcos_cap_v2" => {
-                let alpha_bar = |t: f64| ((t + 0.008) / 1.008 * std::f64::consts::FRAC_PI_2).cos().powi(2);
+                let alpha_bar = |t: f64| {
+                    ((t + 0.008) / 1.008 * std::f64::consts::FRAC_PI_2)
+                        .cos()
+                        .powi(2)
+                };
                 (0..n)
                     .map(|i| {
                         let t1 = i as f64 / n as f64;
@@ -202,7 +206,10 @@ impl SchedulerConfig {
         Ok(match self.timestep_spacing {
             TimestepSpacing::Leading => {
                 let ratio = n / steps;
-                (0..steps).rev().map(|i| i * ratio + self.steps_offset).collect()
+                (0..steps)
+                    .rev()
+                    .map(|i| i * ratio + self.steps_offset)
+                    .collect()
             }
             TimestepSpacing::Linspace => linspace(0.0, (n - 1) as f64, steps)
                 .into_iter()

@@ -24,7 +24,10 @@ impl EulerAncestral {
         let ac = config.alphas_cumprod()?;
         let train_sigmas: Vec<f64> = ac.iter().map(|a| ((1.0 - a) / a).sqrt()).collect();
         let timesteps: Vec<f64> = match config.timestep_spacing {
-            TimestepSpacing::Linspace => linspace(0.0, (n - 1) as f64, steps).into_iter().rev().collect(),
+            TimestepSpacing::Linspace => linspace(0.0, (n - 1) as f64, steps)
+                .into_iter()
+                .rev()
+                .collect(),
             TimestepSpacing::Leading => {
                 let ratio = n / steps;
                 (0..steps)
@@ -39,7 +42,10 @@ impl EulerAncestral {
                     .collect()
             }
         };
-        let mut sigmas: Vec<f64> = timesteps.iter().map(|&t| interp(t, &train_sigmas)).collect();
+        let mut sigmas: Vec<f64> = timesteps
+            .iter()
+            .map(|&t| interp(t, &train_sigmas))
+            .collect();
         sigmas.push(0.0);
         let max = sigmas.iter().copied().fold(0.0, f64::max);
         let init_noise_sigma = match config.timestep_spacing {
@@ -97,7 +103,9 @@ impl EulerAncestral {
         };
         let from = sigma;
         let to = self.sigmas[index + 1];
-        let up = (to * to * (from * from - to * to) / (from * from)).max(0.0).sqrt();
+        let up = (to * to * (from * from - to * to) / (from * from))
+            .max(0.0)
+            .sqrt();
         let down = (to * to - up * up).max(0.0).sqrt();
         let derivative = ((sample - &x0)? / sigma)?;
         let prev = (sample + (derivative * (down - sigma))?)?;

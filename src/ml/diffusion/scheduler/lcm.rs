@@ -79,13 +79,9 @@ impl Lcm {
         let a_t = self.alpha(t)?;
         let b_t = 1.0 - a_t;
         let x0 = match self.config.prediction_type {
-            PredictionType::Epsilon => {
-                ((sample - (model_output * b_t.sqrt())?)? / a_t.sqrt())?
-            }
+            PredictionType::Epsilon => ((sample - (model_output * b_t.sqrt())?)? / a_t.sqrt())?,
             PredictionType::Sample => model_output.clone(),
-            PredictionType::VPrediction => {
-                ((sample * a_t.sqrt())? - (model_output * b_t.sqrt())?)?
-            }
+            PredictionType::VPrediction => ((sample * a_t.sqrt())? - (model_output * b_t.sqrt())?)?,
         };
         let x0 = if self.config.clip_sample {
             let r = self.config.clip_sample_range;

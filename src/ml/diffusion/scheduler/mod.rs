@@ -75,7 +75,9 @@ impl Scheduler {
     /// `from_config`.
     pub fn new(kind: SchedulerKind, config: &SchedulerConfig, steps: usize) -> Result<Self> {
         Ok(match kind {
-            SchedulerKind::EulerAncestral => Self::EulerAncestral(EulerAncestral::new(config, steps)?),
+            SchedulerKind::EulerAncestral => {
+                Self::EulerAncestral(EulerAncestral::new(config, steps)?)
+            }
             SchedulerKind::Ddim => Self::Ddim(Ddim::new(config, steps)?),
             SchedulerKind::Lcm => Self::Lcm(Lcm::new(config, steps)?),
         })
@@ -84,10 +86,11 @@ impl Scheduler {
     /// Builds the scheduler the config's `_class_name` names.
     pub fn from_config(config: &SchedulerConfig, steps: usize) -> Result<Self> {
         let name = config.class_name.as_deref().unwrap_or("");
-        let kind = SchedulerKind::from_class_name(name).ok_or_else(|| DiffusionError::Unsupported {
-            what: "scheduler".into(),
-            reason: format!("class {name:?}"),
-        })?;
+        let kind =
+            SchedulerKind::from_class_name(name).ok_or_else(|| DiffusionError::Unsupported {
+                what: "scheduler".into(),
+                reason: format!("class {name:?}"),
+            })?;
         Self::new(kind, config, steps)
     }
 
