@@ -97,7 +97,7 @@ impl DownPath<'_> {
                 };
                 let n_heads = heads.get(i, n, "attention_head_dim")?;
                 let out = self.block_out_channels[i];
-                if n_heads == 0 || out % n_heads != 0 {
+                if n_heads == 0 || !out.is_multiple_of(n_heads) {
                     return Err(DiffusionError::Unsupported {
                         what: self.what.to_owned(),
                         reason: format!("{out} channels do not split into {n_heads} heads"),
