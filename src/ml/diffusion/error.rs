@@ -21,6 +21,16 @@ pub enum DiffusionError {
         /// The parse error.
         source: serde_json::Error,
     },
+    /// A model folder lacks a component (e.g. `unet/`).
+    #[error("model folder {root} has no {component} (expected {expected})")]
+    MissingComponent {
+        /// The model folder.
+        root: PathBuf,
+        /// The component name.
+        component: String,
+        /// The file that was looked for.
+        expected: PathBuf,
+    },
     /// A configuration asks for something this engine does not implement.
     #[error("unsupported {what}: {reason}")]
     Unsupported {

@@ -61,25 +61,32 @@ impl ClipTokenizer {
                 context: path.display().to_string(),
                 message: e.to_string(),
             })?;
+        let config = path
+            .parent()
+            .map(|d| d.join("tokenizer_config.json"))
+            .unwrap_or_default();
+        Self::from_tokenizer(inner, &config, path)
+    }
+
+    fn from_tokenizer(inner: tokenizers::Tokenizer, config: &Path, source: &Path) -> Result<Self> {
         let id = |token: &str| {
             inner
                 .token_to_id(token)
                 .ok_or_else(|| DiffusionError::Tokenizer {
-                    context: path.display().to_string(),
+                    context: source.display().to_string(),
                     message: format!("vocabulary has no {token} token"),
                 })
         };
         let bos_id = id(BOS_TOKEN)?;
         let eos_id = id(EOS_TOKEN)?;
-        let pad_id = match path.parent().map(|d| d.join("tokenizer_config.json")) {
-            Some(cfg) if cfg.is_file() => {
-                let value: serde_json::Value = super::error::read_json(&cfg)?;
-                match pad_token_name(&value) {
-                    Some(name) => id(&name)?,
-                    None => eos_id,
-                }
+        let pad_id = if config.is_file() {
+            let value: serde_json::Value = super::error::read_json(config)?;
+            match pad_token_name(&value) {
+                Some(name) => id(&name)?,
+                None => eos_id,
             }
-            _ => eos_id,
+        } else {
+            eos_id
         };
         Ok(Self {
             inner,
@@ -88,6 +95,33 @@ impl ClipTokenizer {
             pad_id,
             max_len: Self::DEFAULT_MAX_LEN,
         })
+    }
+
+    /// Loads a diffusers `tokenizer/` folder: `tokenizer.json` when present,
+    /// else the `vocab.json` + `merges.txt` pair that SD repositories ship,
+    /// assembled into the same pipeline Hugging Face's `CLIPTokenizerFast`
+    /// builds (NFC, whitespace collapsing, lowercasing, CLIP's split regex,
+    /// byte-level BPE with `</w>` word ends).
+    pub fn from_dir(dir: &Path) -> Result<Self> {
+        let json = dir.join("tokenizer.json");
+        if json.is_file() {
+            return Self::from_file(&json);
+        }
+        let vocab_path = dir.join("vocab.json");
+        let merges_path = dir.join("merges.txt");
+        let vocab: serde_json::Value = super::error::read_json(&vocab_path)?;
+        let merges_text =
+            std::fs::read_to_string(&merges_path).map_err(|source| DiffusionError::Io {
+                path: merges_path.clone(),
+                source,
+            })?;
+        let inner = build_from_vocab_merges(vocab, &merges_text).map_err(|message| {
+            DiffusionError::Tokenizer {
+                context: dir.display().to_string(),
+                message,
+            }
+        })?;
+        Self::from_tokenizer(inner, dir.join("tokenizer_config.json").as_path(), dir)
     }
 
     /// Sets the context length (77 for every SD 1.x/2.x text encoder).
@@ -142,3 +176,50 @@ fn pad_token_name(config: &serde_json::Value) -> Option<String> {
         _ => None,
     }
 }
+
+/// Builds CLIP's tokenizer pipeline around a BPE vocabulary and merge list.
+fn build_from_vocab_merges(
+    vocab: serde_json::Value,
+    merges_text: &str,
+) -> std::result::Result<tokenizers::Tokenizer, String> {
+    let id_of = |token: &str| {
+        vocab
+            .get(token)
+            .and_then(serde_json::Value::as_u64)
+            .ok_or_else(|| format!("vocab.json has no {token}"))
+    };
+    let (bos, eos) = (id_of(BOS_TOKEN)?, id_of(EOS_TOKEN)?);
+    let merges: Vec<&str> = merges_text
+        .lines()
+        .filter(|l| !l.starts_with("#version") && !l.trim().is_empty())
+        .collect();
+    let special = |id: u64, content: &str| {
+        serde_json::json!({"id": id, "content": content, "single_word": false, "lstrip": false,
+            "rstrip": false, "normalized": false, "special": true})
+    };
+    let spec = serde_json::json!({
+        "version": "1.0",
+        "truncation": null,
+        "padding": null,
+        "added_tokens": [special(bos, BOS_TOKEN), special(eos, EOS_TOKEN)],
+        "normalizer": {"type": "Sequence", "normalizers": [
+            {"type": "NFC"},
+            {"type": "Replace", "pattern": {"Regex": "\\s+"}, "content": " "},
+            {"type": "Lowercase"}]},
+        "pre_tokenizer": {"type": "Sequence", "pretokenizers": [
+            {"type": "Split", "pattern": {"Regex": CLIP_SPLIT_REGEX}, "behavior": "Removed", "invert": true},
+            {"type": "ByteLevel", "add_prefix_space": false, "trim_offsets": true, "use_regex": true}]},
+        "post_processor": {"type": "RobertaProcessing", "sep": [EOS_TOKEN, eos], "cls": [BOS_TOKEN, bos],
+            "trim_offsets": false, "add_prefix_space": false},
+        "decoder": {"type": "ByteLevel", "add_prefix_space": true, "trim_offsets": true, "use_regex": true},
+        "model": {"type": "BPE", "dropout": null, "unk_token": EOS_TOKEN, "continuing_subword_prefix": "",
+            "end_of_word_suffix": "</w>", "fuse_unk": false, "byte_fallback": false, "ignore_merges": false,
+            "vocab": vocab, "merges": merges}
+    });
+    tokenizers::Tokenizer::from_bytes(spec.to_string().as_bytes()).map_err(|e| e.to_string())
+}
+
+/// CLIP's pre-tokenisation pattern (contractions, letter runs, single
+/// digits, other symbol runs).
+const CLIP_SPLIT_REGEX: &str =
+    r"<\|startoftext\|>|<\|endoftext\|>|'s|'t|'re|'ve|'m|'ll|'d|[\p{L}]+|[\p{N}]|[^\s\p{L}\p{N}]+";
