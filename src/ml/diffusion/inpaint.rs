@@ -87,6 +87,9 @@ pub struct StepProgress<'a> {
     pub timestep: f64,
     /// Latents after the step (scaled diffusion latents, f32).
     pub latents: &'a Tensor,
+    /// The scheduler's estimate of the clean latents at this step (a better
+    /// preview source than the noisy latents).
+    pub denoised: &'a Tensor,
 }
 
 /// The result of a render.
@@ -255,9 +258,8 @@ pub fn inpaint(
         } else {
             None
         };
-        latents = scheduler
-            .step(&noise_pred, i, &latents, step_noise.as_ref())?
-            .prev_sample;
+        let stepped = scheduler.step(&noise_pred, i, &latents, step_noise.as_ref())?;
+        latents = stepped.prev_sample;
         if let Some(original) = &image_latents {
             let known = if i + 1 < total {
                 scheduler.add_noise(original, &noise, i + 1)?
@@ -275,6 +277,7 @@ pub fn inpaint(
             total,
             timestep: t,
             latents: &latents,
+            denoised: &stepped.pred_original,
         };
         if on_step(&progress).is_break() {
             return Err(DiffusionError::Cancelled { step: i + 1, total });

@@ -19,6 +19,7 @@ pub mod ldm;
 pub mod load;
 pub mod models;
 pub mod noise;
+pub mod preview;
 pub mod prompt;
 pub mod scheduler;
 pub mod single_file;
