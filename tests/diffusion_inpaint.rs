@@ -246,3 +246,54 @@ fn unet_rejects_a_sample_with_the_wrong_channel_count() {
     let e = unet.forward(&x, 10.0, &ehs, None).expect_err("channels");
     assert!(e.to_string().contains("4 input channels"), "{e}");
 }
+
+/// An LCM-distilled UNet (guidance embedding through `time_embedding.cond_proj`)
+/// made from the tiny UNet with an added random projection.
+fn unet4_lcm(cond_dim: usize) -> UNet {
+    let mut cfg = UNetConfig::from_file(&sd().join("unet/config.json")).expect("config");
+    cfg.in_channels = 4;
+    cfg.time_cond_proj_dim = Some(cond_dim);
+    let mut ts = load("unet");
+    let w = ts["conv_in.weight"].narrow(1, 0, 4).expect("narrow");
+    ts.insert("conv_in.weight".into(), w);
+    let mut rng = adstudio::ml::diffusion::noise::NoiseRng::new(5);
+    let proj = (rng.tensor((32, cond_dim), &Device::Cpu).expect("proj") * 0.5).expect("scale");
+    ts.insert("time_embedding.cond_proj.weight".into(), proj);
+    UNet::new(&cfg, VarBuilder::from_tensors(ts, DType::F32, &Device::Cpu)).expect("unet")
+}
+
+#[test]
+fn lcm_distilled_unet_uses_the_guidance_embedding_without_a_negative_pass() {
+    let io = io();
+    let (unet, vae) = (unet4_lcm(16), vae());
+    let models = InpaintModels {
+        unet: &unet,
+        vae: &vae,
+        controlnet: None,
+        text: None,
+    };
+    let render = |scale: f64, negative: Option<Tensor>| {
+        let mut p = params(&io, SchedulerKind::Lcm, 9);
+        p.control_image = None;
+        p.guidance_scale = scale;
+        if let Some(n) = negative {
+            p.prompts = PromptInput::Embeddings(PromptEmbeddings {
+                positive: io["pipe.prompt_embeds"].clone(),
+                negative: n,
+            });
+        }
+        inpaint(&models, &p, &mut |_| ControlFlow::Continue(()))
+            .expect("render")
+            .image
+            .flatten_all()
+            .expect("f")
+            .to_vec1::<f32>()
+            .expect("v")
+    };
+    let base = render(8.0, None);
+    // The guidance scale reaches the model through the embedding...
+    assert_ne!(base, render(2.0, None));
+    // ...and the negative prompt is not used (no unconditional pass).
+    let other_negative = (io["pipe.negative_prompt_embeds"].clone() * 3.0).expect("scale");
+    assert_eq!(base, render(8.0, Some(other_negative)));
+}

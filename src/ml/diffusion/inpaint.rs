@@ -12,6 +12,7 @@ use std::ops::ControlFlow;
 
 use candle_core::{DType, Tensor};
 
+use super::blocks::embeddings::guidance_embedding;
 use super::controlnet::ControlNet;
 use super::error::{DiffusionError, Result};
 use super::guidance::{apply_guidance, cfg_embeddings};
@@ -63,7 +64,9 @@ pub struct InpaintParams {
     pub conditioning_scale: f64,
     /// Number of denoising steps.
     pub steps: usize,
-    /// Classifier-free guidance scale (no guidance when <= 1).
+    /// Classifier-free guidance scale (no guidance when <= 1). For
+    /// LCM-distilled UNets (with `time_cond_proj_dim`) it is embedded
+    /// instead (`w = scale - 1`) and no unconditional pass runs.
     pub guidance_scale: f64,
     /// Which scheduler.
     pub scheduler: SchedulerKind,
@@ -176,7 +179,16 @@ pub fn inpaint(
             )
         }
     };
-    let do_cfg = params.guidance_scale > 1.0;
+    // LCM-distilled UNets take the guidance scale as an embedding instead of
+    // a second (unconditional) batch half.
+    let guidance_cond = match unet.config().time_cond_proj_dim {
+        Some(dim) => {
+            let w = Tensor::new(&[(params.guidance_scale - 1.0) as f32], &device)?;
+            Some(guidance_embedding(&w, dim)?.to_dtype(udt)?)
+        }
+        None => None,
+    };
+    let do_cfg = guidance_cond.is_none() && params.guidance_scale > 1.0;
     let ehs = if do_cfg {
         cfg_embeddings(&embeds.negative, &embeds.positive)?
     } else {
@@ -246,7 +258,13 @@ pub fn inpaint(
             None => model_in,
         };
         let noise_pred = unet
-            .forward(&unet_in, t, &ehs, residuals.as_ref())?
+            .forward_with_cond(
+                &unet_in,
+                t,
+                &ehs,
+                residuals.as_ref(),
+                guidance_cond.as_ref(),
+            )?
             .to_dtype(DType::F32)?;
         let noise_pred = if do_cfg {
             apply_guidance(&noise_pred, params.guidance_scale)?
