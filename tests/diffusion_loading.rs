@@ -191,3 +191,51 @@ fn missing_tensor_names_file_and_tensor() {
     );
     assert!(msg.contains("diffusion_pytorch_model.safetensors"), "{msg}");
 }
+
+#[test]
+fn dtypes_f16_renders_close_and_bf16_on_cpu_is_refused_clearly() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let dir = tiny_folder(tmp.path());
+    let err =
+        StableDiffusion::load_diffusers(&dir, DType::BF16, &Device::Cpu).expect_err("bf16 on cpu");
+    assert!(err.to_string().contains("BF16"), "{err}");
+
+    let sd = StableDiffusion::load_diffusers(&dir, DType::F16, &Device::Cpu).expect("f16");
+    assert_eq!(sd.vae.dtype(), DType::F32, "the VAE stays in f32");
+    let cn = ControlNet::load(&root().join("sd_tiny/controlnet"), DType::F16, &Device::Cpu)
+        .expect("controlnet");
+    let io = candle_core::safetensors::load(root().join("sd_tiny/io.safetensors"), &Device::Cpu)
+        .expect("io");
+    let p = InpaintParams {
+        prompts: PromptInput::Embeddings(adstudio::ml::diffusion::prompt::PromptEmbeddings {
+            positive: io["pipe.prompt_embeds"].clone(),
+            negative: io["pipe.negative_prompt_embeds"].clone(),
+        }),
+        init_image: io["pipe.init_image"].clone(),
+        mask: io["pipe.mask"].clone(),
+        control_image: Some(io["pipe.control_image"].clone()),
+        conditioning_scale: 1.0,
+        steps: 4,
+        guidance_scale: 7.5,
+        scheduler: SchedulerKind::Ddim,
+        scheduler_config: sd.scheduler_config.clone(),
+        seed: 0,
+        initial_latents: Some(io["pipe.latents"].clone()),
+    };
+    let out = inpaint(&sd.inpaint_models(Some(&cn)), &p, &mut |_| {
+        ControlFlow::Continue(())
+    })
+    .expect("render");
+    let diff = (&out.image - &io["pipe.output"])
+        .expect("sub")
+        .abs()
+        .expect("abs")
+        .flatten_all()
+        .expect("f")
+        .max(0)
+        .expect("max")
+        .to_scalar::<f32>()
+        .expect("s");
+    // f16 weights: within 8/255 of diffusers' f32 output.
+    assert!(diff <= 8.0 / 255.0, "f16 render differs by {diff}");
+}

@@ -17,6 +17,7 @@ pub fn mmap_var_builder(
     dtype: DType,
     device: &Device,
 ) -> Result<VarBuilder<'static>> {
+    check_dtype(dtype, device)?;
     for f in files {
         if !f.is_file() {
             return Err(DiffusionError::Io {
@@ -63,4 +64,26 @@ pub fn find_weights(dir: &Path, names: &[&str]) -> Result<PathBuf> {
                 ),
             ),
         })
+}
+
+/// Errors when `dtype` cannot run on `device` with candle 0.11 (bf16 matmul
+/// and convolutions are not implemented on the CPU; f32 and f16 are).
+pub fn check_dtype(dtype: DType, device: &Device) -> Result<()> {
+    match (dtype, device) {
+        (DType::F32 | DType::F16, _) => Ok(()),
+        (DType::BF16, d) if !d.is_cpu() => Ok(()),
+        (other, d) => Err(DiffusionError::Unsupported {
+            what: "model dtype".into(),
+            reason: format!("{other:?} on {d:?} (use f32, or f16; bf16 needs CUDA or Metal)"),
+        }),
+    }
+}
+
+/// The dtype models run in by default on `device`: f16 on GPUs, f32 on the CPU.
+pub fn default_dtype(device: &Device) -> DType {
+    if device.is_cpu() {
+        DType::F32
+    } else {
+        DType::F16
+    }
 }
