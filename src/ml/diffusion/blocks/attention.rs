@@ -50,11 +50,48 @@ impl Attention {
         let q = self.split_heads(&(self.to_q.forward(xs)? * scale)?)?;
         let k = self.split_heads(&self.to_k.forward(ctx)?)?;
         let v = self.split_heads(&self.to_v.forward(ctx)?)?;
-        let scores = q.matmul(&k.t()?)?;
-        let probs = candle_nn::ops::softmax_last_dim(&scores)?;
-        let out = probs.matmul(&v)?.transpose(1, 2)?.reshape((b, n, c))?;
+        let out = chunked_attention(&q, &k, &v)?;
+        let out = out.transpose(1, 2)?.reshape((b, n, c))?;
         self.to_out.forward(&out)
     }
+}
+
+/// Most score elements materialised at once (64 MB in f32): longer
+/// sequences are processed in query chunks, which gives the same result as
+/// one softmax over the full score matrix but caps the memory (the full
+/// matrix at 512 px is 2 x 8 x 4096 x 4096 floats, 1 GB per layer).
+const MAX_SCORE_ELEMENTS: usize = 16 << 20;
+
+/// `softmax(q k^T) v` for `(b, h, n, d)` tensors (q already scaled),
+/// chunked over queries so at most [`MAX_SCORE_ELEMENTS`] scores exist.
+pub fn chunked_attention(q: &Tensor, k: &Tensor, v: &Tensor) -> candle_core::Result<Tensor> {
+    attention_with_limit(q, k, v, MAX_SCORE_ELEMENTS)
+}
+
+fn attention_with_limit(
+    q: &Tensor,
+    k: &Tensor,
+    v: &Tensor,
+    max_scores: usize,
+) -> candle_core::Result<Tensor> {
+    let (b, h, n, _) = q.dims4()?;
+    let m = k.dim(2)?;
+    let kt = k.t()?;
+    let rows = (max_scores / (b * h * m).max(1)).max(1);
+    if rows >= n {
+        let probs = candle_nn::ops::softmax_last_dim(&q.matmul(&kt)?)?;
+        return probs.matmul(v);
+    }
+    let mut parts = Vec::with_capacity(n.div_ceil(rows));
+    let mut start = 0;
+    while start < n {
+        let len = rows.min(n - start);
+        let qc = q.narrow(2, start, len)?;
+        let probs = candle_nn::ops::softmax_last_dim(&qc.matmul(&kt)?)?;
+        parts.push(probs.matmul(v)?);
+        start += len;
+    }
+    Tensor::cat(&parts, 2)
 }
 
 /// GEGLU feed-forward `net.0.proj` -> `h * gelu(gate)` -> `net.2`.
@@ -211,5 +248,33 @@ impl SpatialTransformer {
             Proj::Linear(p) => to_map(&p.forward(&tokens)?)?,
         };
         out + residual
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use candle_core::Device;
+
+    #[test]
+    fn chunked_attention_equals_one_full_softmax() {
+        let mut rng = crate::ml::diffusion::noise::NoiseRng::new(1);
+        let q = rng.tensor((2, 3, 37, 8), &Device::Cpu).expect("q");
+        let k = rng.tensor((2, 3, 19, 8), &Device::Cpu).expect("k");
+        let v = rng.tensor((2, 3, 19, 8), &Device::Cpu).expect("v");
+        let full = attention_with_limit(&q, &k, &v, usize::MAX).expect("full");
+        // 6 * 19 scores per query row: a limit of 500 gives chunks of 4 rows.
+        let chunked = attention_with_limit(&q, &k, &v, 500).expect("chunked");
+        let diff = (full - chunked)
+            .expect("sub")
+            .abs()
+            .expect("abs")
+            .flatten_all()
+            .expect("flat")
+            .max(0)
+            .expect("max")
+            .to_scalar::<f32>()
+            .expect("scalar");
+        assert!(diff < 1e-5, "{diff}");
     }
 }
