@@ -12,6 +12,7 @@ pub mod clip_text;
 pub mod cond_embedding;
 pub mod config;
 pub mod controlnet;
+pub mod convert;
 pub mod error;
 pub mod guidance;
 pub mod inpaint;

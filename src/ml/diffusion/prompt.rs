@@ -61,3 +61,44 @@ impl TextEncoder<'_> {
         })
     }
 }
+
+/// Cleans a prompt model's answer for use as an SD prompt (CAIG): removes
+/// quotes, newlines and periods, and collapses the whitespace left behind.
+/// Apostrophes inside words ("L'OCCITANE") are kept.
+pub fn clean_generated_prompt(answer: &str) -> String {
+    let chars: Vec<char> = answer.chars().collect();
+    let inside_word = |i: usize| {
+        i > 0
+            && chars[i - 1].is_alphanumeric()
+            && chars.get(i + 1).is_some_and(|c| c.is_alphanumeric())
+    };
+    let replaced: String = chars
+        .iter()
+        .enumerate()
+        .map(|(i, &c)| match c {
+            '\'' | '\u{2019}' if inside_word(i) => c,
+            '"' | '\'' | '\u{201c}' | '\u{201d}' | '\u{2018}' | '\u{2019}' | '.' | '\n' | '\r' => {
+                ' '
+            }
+            other => other,
+        })
+        .collect();
+    replaced.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn generated_prompts_lose_quotes_newlines_and_periods() {
+        assert_eq!(
+            clean_generated_prompt("\"A marble table.\nSoft light.\" "),
+            "A marble table Soft light"
+        );
+        assert_eq!(
+            clean_generated_prompt("\u{201c}bokeh, 85mm\u{201d}"),
+            "bokeh, 85mm"
+        );
+    }
+}
