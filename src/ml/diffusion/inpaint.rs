@@ -60,7 +60,7 @@ pub struct InpaintParams {
     pub mask: Tensor,
     /// Control image `(1, 3, H, W)` in [0, 1], used with a ControlNet.
     pub control_image: Option<Tensor>,
-    /// ControlNet conditioning scale (1.0 in CAIG).
+    /// ControlNet conditioning scale (1.0 in CAIG; 0 skips the ControlNet).
     pub conditioning_scale: f64,
     /// Number of denoising steps.
     pub steps: usize,
@@ -248,7 +248,7 @@ pub fn inpaint(
         };
         let model_in = scheduler.scale_model_input(&model_in, i)?.to_dtype(udt)?;
         let residuals = match (models.controlnet, &control) {
-            (Some(cn), Some(c)) => {
+            (Some(cn), Some(c)) if params.conditioning_scale != 0.0 => {
                 Some(cn.forward(&model_in, t, &ehs, c, params.conditioning_scale)?)
             }
             _ => None,
