@@ -22,6 +22,7 @@ pub mod models;
 pub mod noise;
 pub mod preview;
 pub mod prompt;
+pub mod random;
 pub mod scheduler;
 pub mod single_file;
 pub mod tokenizer;

@@ -124,6 +124,18 @@ impl ClipTokenizer {
         Self::from_tokenizer(inner, dir.join("tokenizer_config.json").as_path(), dir)
     }
 
+    /// Builds the tokenizer from an in-memory `vocab.json` value and
+    /// `merges.txt` text (padding with the end token).
+    pub fn from_vocab_merges(vocab: serde_json::Value, merges: &str) -> Result<Self> {
+        let inner = build_from_vocab_merges(vocab, merges).map_err(|message| {
+            DiffusionError::Tokenizer {
+                context: "in-memory vocabulary".into(),
+                message,
+            }
+        })?;
+        Self::from_tokenizer(inner, Path::new(""), Path::new("<memory>"))
+    }
+
     /// Sets the context length (77 for every SD 1.x/2.x text encoder).
     pub fn with_max_len(mut self, max_len: usize) -> Self {
         self.max_len = max_len.max(2);
