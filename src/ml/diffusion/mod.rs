@@ -18,6 +18,7 @@ pub mod guidance;
 pub mod inpaint;
 pub mod ldm;
 pub mod load;
+pub mod lora;
 pub mod models;
 pub mod noise;
 pub mod preview;
