@@ -1,11 +1,18 @@
 //! Stable Diffusion 1.x engine: CLIP text encoder and tokenizer, UNet (4- and
 //! 9-channel), ControlNet, VAE, schedulers (Euler ancestral, DDIM, LCM),
-//! classifier-free guidance and the inpainting pipeline.
+//! classifier-free guidance, LoRA merging and the inpainting pipeline.
 //!
 //! Models follow the diffusers folder layout (`unet/`, `vae/`,
-//! `text_encoder/`, `tokenizer/`, `scheduler/`, a ControlNet folder) and are
-//! built candle-style: a `Config` read from `config.json`, `new(cfg, vb)`,
-//! `forward`.
+//! `text_encoder/`, `tokenizer/`, `scheduler/`, a ControlNet folder) or come
+//! from single-file SD 1.5 checkpoints with the original LDM key names
+//! ([`single_file`], [`ldm`]); they are built candle-style: a `Config` read
+//! from `config.json`, `new(cfg, vb)`, `forward`. Parity with diffusers is
+//! tested on the `sd_tiny` fixtures (`tests/diffusion_*_parity.rs`).
+//!
+//! Entry points: [`StableDiffusion`] (load a model), [`inpaint::inpaint`]
+//! (render one image; pure function of [`inpaint::InpaintParams`]),
+//! [`preview::latents_to_rgb`] (live previews), [`convert`] (images <->
+//! tensors), [`random`] (random-weight models for tests and benchmarks).
 
 pub mod blocks;
 pub mod clip_text;
