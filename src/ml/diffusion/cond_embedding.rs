@@ -5,12 +5,29 @@
 use candle_core::{Module, Tensor};
 use candle_nn::{conv2d, Conv2d, Conv2dConfig, VarBuilder};
 
+use super::blocks::conv::Conv3x3;
+
 /// `controlnet_cond_embedding` of a diffusers ControlNet.
 #[derive(Debug)]
 pub struct ConditioningEmbedding {
-    conv_in: Conv2d,
-    blocks: Vec<Conv2d>,
-    conv_out: Conv2d,
+    conv_in: Conv3x3,
+    blocks: Vec<Block>,
+    conv_out: Conv3x3,
+}
+
+#[derive(Debug)]
+enum Block {
+    Same(Conv3x3),
+    Down(Conv2d),
+}
+
+impl Module for Block {
+    fn forward(&self, xs: &Tensor) -> candle_core::Result<Tensor> {
+        match self {
+            Self::Same(c) => c.forward(xs),
+            Self::Down(c) => c.forward(xs),
+        }
+    }
 }
 
 impl ConditioningEmbedding {
@@ -26,29 +43,29 @@ impl ConditioningEmbedding {
             candle_core::Error::Msg("empty conditioning_embedding_out_channels".into())
         })?;
         let last = channels[channels.len() - 1];
-        let same = Conv2dConfig {
-            padding: 1,
-            ..Default::default()
-        };
         let down = Conv2dConfig {
             padding: 1,
             stride: 2,
             ..Default::default()
         };
-        let conv_in = conv2d(in_channels, first, 3, same, vb.pp("conv_in"))?;
+        let conv_in = Conv3x3::new(in_channels, first, vb.pp("conv_in"))?;
         let mut blocks = Vec::with_capacity(2 * channels.len());
         for pair in channels.windows(2) {
             let idx = blocks.len();
-            blocks.push(conv2d(pair[0], pair[0], 3, same, vb.pp("blocks").pp(idx))?);
-            blocks.push(conv2d(
+            blocks.push(Block::Same(Conv3x3::new(
+                pair[0],
+                pair[0],
+                vb.pp("blocks").pp(idx),
+            )?));
+            blocks.push(Block::Down(conv2d(
                 pair[0],
                 pair[1],
                 3,
                 down,
                 vb.pp("blocks").pp(idx + 1),
-            )?);
+            )?));
         }
-        let conv_out = conv2d(last, out_channels, 3, same, vb.pp("conv_out"))?;
+        let conv_out = Conv3x3::new(last, out_channels, vb.pp("conv_out"))?;
         Ok(Self {
             conv_in,
             blocks,

@@ -7,6 +7,7 @@
 //! GELU approximation where diffusers uses the exact one.
 
 pub mod attention;
+pub mod conv;
 pub mod embeddings;
 pub mod resnet;
 pub mod sampling;

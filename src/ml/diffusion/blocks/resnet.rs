@@ -1,7 +1,9 @@
 //! `ResnetBlock2D` with an optional timestep embedding.
 
 use candle_core::{Module, Tensor};
-use candle_nn::{conv2d, group_norm, linear, Conv2d, Conv2dConfig, GroupNorm, Linear, VarBuilder};
+use candle_nn::{conv2d, group_norm, linear, Conv2d, GroupNorm, Linear, VarBuilder};
+
+use super::conv::Conv3x3;
 
 /// Shape and normalisation parameters of a resnet block.
 #[derive(Debug, Clone, Copy)]
@@ -24,10 +26,10 @@ pub struct ResnetConfig {
 #[derive(Debug)]
 pub struct ResnetBlock2D {
     norm1: GroupNorm,
-    conv1: Conv2d,
+    conv1: Conv3x3,
     time_emb_proj: Option<Linear>,
     norm2: GroupNorm,
-    conv2: Conv2d,
+    conv2: Conv3x3,
     conv_shortcut: Option<Conv2d>,
     output_scale_factor: f64,
 }
@@ -35,20 +37,16 @@ pub struct ResnetBlock2D {
 impl ResnetBlock2D {
     /// Builds the block; `vb` points at e.g. `down_blocks.0.resnets.0`.
     pub fn new(cfg: ResnetConfig, vb: VarBuilder) -> candle_core::Result<Self> {
-        let pad1 = Conv2dConfig {
-            padding: 1,
-            ..Default::default()
-        };
         let (i, o) = (cfg.in_channels, cfg.out_channels);
         Ok(Self {
             norm1: group_norm(cfg.groups, i, cfg.eps, vb.pp("norm1"))?,
-            conv1: conv2d(i, o, 3, pad1, vb.pp("conv1"))?,
+            conv1: Conv3x3::new(i, o, vb.pp("conv1"))?,
             time_emb_proj: cfg
                 .temb_channels
                 .map(|t| linear(t, o, vb.pp("time_emb_proj")))
                 .transpose()?,
             norm2: group_norm(cfg.groups, o, cfg.eps, vb.pp("norm2"))?,
-            conv2: conv2d(o, o, 3, pad1, vb.pp("conv2"))?,
+            conv2: Conv3x3::new(o, o, vb.pp("conv2"))?,
             conv_shortcut: (i != o)
                 .then(|| conv2d(i, o, 1, Default::default(), vb.pp("conv_shortcut")))
                 .transpose()?,

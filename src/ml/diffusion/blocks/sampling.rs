@@ -3,6 +3,8 @@
 use candle_core::{Module, Tensor};
 use candle_nn::{conv2d, Conv2d, Conv2dConfig, VarBuilder};
 
+use super::conv::Conv3x3;
+
 /// Stride-2 3x3 convolution; with padding 0 the input is first padded by one
 /// on the right and bottom (diffusers' asymmetric padding).
 #[derive(Debug)]
@@ -40,18 +42,14 @@ impl Module for Downsample2D {
 /// Nearest-neighbour 2x upsampling (or to an explicit size) then a 3x3 conv.
 #[derive(Debug)]
 pub struct Upsample2D {
-    conv: Conv2d,
+    conv: Conv3x3,
 }
 
 impl Upsample2D {
     /// `vb` points at `upsamplers.0`.
     pub fn new(channels: usize, vb: VarBuilder) -> candle_core::Result<Self> {
-        let cfg = Conv2dConfig {
-            padding: 1,
-            ..Default::default()
-        };
         Ok(Self {
-            conv: conv2d(channels, channels, 3, cfg, vb.pp("conv"))?,
+            conv: Conv3x3::new(channels, channels, vb.pp("conv"))?,
         })
     }
 
