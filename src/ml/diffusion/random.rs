@@ -20,16 +20,36 @@ use super::vae::Vae;
 /// A weight source that makes up every requested tensor: 1-D weights
 /// (norms) are ones, biases zeros, other weights normal with standard
 /// deviation `1 / sqrt(fan_in)`; values depend only on the seed and the
-/// tensor's name.
-#[derive(Debug, Clone, Copy)]
+/// tensor's name. Values are read from a pool of 2^20 standard-normal
+/// samples at a name-dependent offset (wrapping), so full-size models are
+/// made quickly; tensors up to the pool size hold distinct samples.
+#[derive(Debug, Clone)]
 pub struct RandomWeights {
-    seed: u64,
+    pool: std::sync::Arc<Vec<f32>>,
 }
+
+/// Samples in the pool.
+const POOL: usize = 1 << 20;
 
 impl RandomWeights {
     /// A source for `seed`.
     pub fn new(seed: u64) -> Self {
-        Self { seed }
+        let mut rng = NoiseRng::new(seed);
+        Self {
+            pool: std::sync::Arc::new((0..POOL).map(|_| rng.normal()).collect()),
+        }
+    }
+
+    /// `n` pool samples starting at the name's offset (slice copies only).
+    fn normal(&self, name: &str, n: usize) -> Vec<f32> {
+        let mut pos = (fnv1a(name) % POOL as u64) as usize;
+        let mut out = Vec::with_capacity(n);
+        while out.len() < n {
+            let take = (POOL - pos).min(n - out.len());
+            out.extend_from_slice(&self.pool[pos..pos + take]);
+            pos = 0;
+        }
+        out
     }
 }
 
@@ -54,11 +74,8 @@ impl SimpleBackend for RandomWeights {
             Tensor::ones(s, DType::F32, dev)?
         } else {
             let fan_in: usize = s.dims()[1..].iter().product();
-            let mut rng = NoiseRng::new(self.seed ^ fnv1a(name));
-            let t = rng
-                .tensor(s, dev)
-                .map_err(|e| candle_core::Error::Msg(e.to_string()))?;
-            (t / (fan_in.max(1) as f64).sqrt())?
+            let n = s.elem_count();
+            (Tensor::from_vec(self.normal(name, n), s, dev)? / (fan_in.max(1) as f64).sqrt())?
         };
         t.to_dtype(dtype)
     }
