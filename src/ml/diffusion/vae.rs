@@ -3,11 +3,10 @@
 use std::path::Path;
 
 use candle_core::{DType, Device, Module, Tensor};
-use candle_nn::{conv2d, group_norm, Conv2d, Conv2dConfig, GroupNorm, VarBuilder};
-use candle_transformers::models::stable_diffusion::unet_2d_blocks::{
-    DownEncoderBlock2D, DownEncoderBlock2DConfig, UNetMidBlock2D, UNetMidBlock2DConfig,
-    UpDecoderBlock2D, UpDecoderBlock2DConfig,
-};
+use candle_nn::{conv2d, group_norm, Conv2d, GroupNorm, VarBuilder};
+
+use super::blocks::conv::Conv3x3;
+use super::blocks::vae_blocks::{DecoderBlock, EncoderBlock, VaeMidBlock, VAE_EPS};
 use serde::Deserialize;
 
 use super::error::{read_json, DiffusionError, Result};
@@ -98,65 +97,38 @@ impl LatentDistribution {
 
 #[derive(Debug)]
 struct Encoder {
-    conv_in: Conv2d,
-    down_blocks: Vec<DownEncoderBlock2D>,
-    mid_block: UNetMidBlock2D,
+    conv_in: Conv3x3,
+    down_blocks: Vec<EncoderBlock>,
+    mid_block: VaeMidBlock,
     conv_norm_out: GroupNorm,
-    conv_out: Conv2d,
-}
-
-const EPS: f64 = 1e-6;
-
-fn pad1() -> Conv2dConfig {
-    Conv2dConfig {
-        padding: 1,
-        ..Default::default()
-    }
-}
-
-fn mid_cfg(groups: usize) -> UNetMidBlock2DConfig {
-    UNetMidBlock2DConfig {
-        resnet_eps: EPS,
-        output_scale_factor: 1.,
-        attn_num_head_channels: None,
-        resnet_groups: Some(groups),
-        ..Default::default()
-    }
+    conv_out: Conv3x3,
 }
 
 impl Encoder {
     fn new(cfg: &VaeConfig, vb: VarBuilder) -> candle_core::Result<Self> {
         let ch = &cfg.block_out_channels;
-        let conv_in = conv2d(cfg.in_channels, ch[0], 3, pad1(), vb.pp("conv_in"))?;
+        let g = cfg.norm_num_groups;
+        let conv_in = Conv3x3::new(cfg.in_channels, ch[0], vb.pp("conv_in"))?;
         let down_blocks = (0..ch.len())
             .map(|i| {
                 let in_ch = if i == 0 { ch[0] } else { ch[i - 1] };
-                DownEncoderBlock2D::new(
-                    vb.pp("down_blocks").pp(i),
+                EncoderBlock::new(
                     in_ch,
                     ch[i],
-                    DownEncoderBlock2DConfig {
-                        num_layers: cfg.layers_per_block,
-                        resnet_eps: EPS,
-                        resnet_groups: cfg.norm_num_groups,
-                        add_downsample: i + 1 < ch.len(),
-                        downsample_padding: 0,
-                        ..Default::default()
-                    },
+                    cfg.layers_per_block,
+                    g,
+                    i + 1 < ch.len(),
+                    vb.pp("down_blocks").pp(i),
                 )
             })
             .collect::<candle_core::Result<Vec<_>>>()?;
         let last = ch[ch.len() - 1];
-        let mid_block =
-            UNetMidBlock2D::new(vb.pp("mid_block"), last, None, mid_cfg(cfg.norm_num_groups))?;
-        let conv_norm_out = group_norm(cfg.norm_num_groups, last, EPS, vb.pp("conv_norm_out"))?;
-        let conv_out = conv2d(last, 2 * cfg.latent_channels, 3, pad1(), vb.pp("conv_out"))?;
         Ok(Self {
             conv_in,
             down_blocks,
-            mid_block,
-            conv_norm_out,
-            conv_out,
+            mid_block: VaeMidBlock::new(last, g, vb.pp("mid_block"))?,
+            conv_norm_out: group_norm(g, last, VAE_EPS, vb.pp("conv_norm_out"))?,
+            conv_out: Conv3x3::new(last, 2 * cfg.latent_channels, vb.pp("conv_out"))?,
         })
     }
 
@@ -165,7 +137,7 @@ impl Encoder {
         for block in &self.down_blocks {
             xs = block.forward(&xs)?;
         }
-        let xs = self.mid_block.forward(&xs, None)?;
+        let xs = self.mid_block.forward(&xs)?;
         let xs = candle_nn::ops::silu(&self.conv_norm_out.forward(&xs)?)?;
         self.conv_out.forward(&xs)
     }
@@ -173,54 +145,42 @@ impl Encoder {
 
 #[derive(Debug)]
 struct Decoder {
-    conv_in: Conv2d,
-    mid_block: UNetMidBlock2D,
-    up_blocks: Vec<UpDecoderBlock2D>,
+    conv_in: Conv3x3,
+    mid_block: VaeMidBlock,
+    up_blocks: Vec<DecoderBlock>,
     conv_norm_out: GroupNorm,
-    conv_out: Conv2d,
+    conv_out: Conv3x3,
 }
 
 impl Decoder {
     fn new(cfg: &VaeConfig, vb: VarBuilder) -> candle_core::Result<Self> {
         let rev: Vec<usize> = cfg.block_out_channels.iter().rev().copied().collect();
-        let conv_in = conv2d(cfg.latent_channels, rev[0], 3, pad1(), vb.pp("conv_in"))?;
-        let mid_block = UNetMidBlock2D::new(
-            vb.pp("mid_block"),
-            rev[0],
-            None,
-            mid_cfg(cfg.norm_num_groups),
-        )?;
+        let g = cfg.norm_num_groups;
         let up_blocks = (0..rev.len())
             .map(|i| {
                 let in_ch = if i == 0 { rev[0] } else { rev[i - 1] };
-                UpDecoderBlock2D::new(
-                    vb.pp("up_blocks").pp(i),
+                DecoderBlock::new(
                     in_ch,
                     rev[i],
-                    UpDecoderBlock2DConfig {
-                        num_layers: cfg.layers_per_block + 1,
-                        resnet_eps: EPS,
-                        resnet_groups: cfg.norm_num_groups,
-                        add_upsample: i + 1 < rev.len(),
-                        ..Default::default()
-                    },
+                    cfg.layers_per_block + 1,
+                    g,
+                    i + 1 < rev.len(),
+                    vb.pp("up_blocks").pp(i),
                 )
             })
             .collect::<candle_core::Result<Vec<_>>>()?;
         let first = cfg.block_out_channels[0];
-        let conv_norm_out = group_norm(cfg.norm_num_groups, first, EPS, vb.pp("conv_norm_out"))?;
-        let conv_out = conv2d(first, cfg.out_channels, 3, pad1(), vb.pp("conv_out"))?;
         Ok(Self {
-            conv_in,
-            mid_block,
+            conv_in: Conv3x3::new(cfg.latent_channels, rev[0], vb.pp("conv_in"))?,
+            mid_block: VaeMidBlock::new(rev[0], g, vb.pp("mid_block"))?,
             up_blocks,
-            conv_norm_out,
-            conv_out,
+            conv_norm_out: group_norm(g, first, VAE_EPS, vb.pp("conv_norm_out"))?,
+            conv_out: Conv3x3::new(first, cfg.out_channels, vb.pp("conv_out"))?,
         })
     }
 
     fn forward(&self, xs: &Tensor) -> candle_core::Result<Tensor> {
-        let mut xs = self.mid_block.forward(&self.conv_in.forward(xs)?, None)?;
+        let mut xs = self.mid_block.forward(&self.conv_in.forward(xs)?)?;
         for block in &self.up_blocks {
             xs = block.forward(&xs)?;
         }
