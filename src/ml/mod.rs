@@ -4,6 +4,7 @@
 //! crate (memory-mapping weight files) lives in [`weights`].
 
 pub mod device;
+pub mod diffusion;
 pub mod saliency;
 pub mod weights;
 

@@ -1,0 +1,290 @@
+//! Spatial transformer (`Transformer2DModel`) with self- and cross-attention
+//! and a GEGLU feed-forward, as in the SD UNet.
+
+use candle_core::{Module, Tensor};
+use candle_nn::{
+    conv2d, group_norm, layer_norm, linear, linear_no_bias, Conv2d, GroupNorm, LayerNorm, Linear,
+    VarBuilder,
+};
+
+/// Multi-head attention `to_q`/`to_k`/`to_v` (no bias), `to_out.0`.
+#[derive(Debug)]
+pub struct Attention {
+    to_q: Linear,
+    to_k: Linear,
+    to_v: Linear,
+    to_out: Linear,
+    heads: usize,
+}
+
+impl Attention {
+    /// `context_dim`: width of the keys/values' source (`None`: self-attention).
+    pub fn new(
+        dim: usize,
+        context_dim: Option<usize>,
+        heads: usize,
+        vb: VarBuilder,
+    ) -> candle_core::Result<Self> {
+        let ctx = context_dim.unwrap_or(dim);
+        Ok(Self {
+            to_q: linear_no_bias(dim, dim, vb.pp("to_q"))?,
+            to_k: linear_no_bias(ctx, dim, vb.pp("to_k"))?,
+            to_v: linear_no_bias(ctx, dim, vb.pp("to_v"))?,
+            to_out: linear(dim, dim, vb.pp("to_out").pp("0"))?,
+            heads,
+        })
+    }
+
+    fn split_heads(&self, xs: &Tensor) -> candle_core::Result<Tensor> {
+        let (b, n, c) = xs.dims3()?;
+        xs.reshape((b, n, self.heads, c / self.heads))?
+            .transpose(1, 2)?
+            .contiguous()
+    }
+
+    /// Attention of `xs` `(b, n, dim)` over `context` (or itself).
+    pub fn forward(&self, xs: &Tensor, context: Option<&Tensor>) -> candle_core::Result<Tensor> {
+        let (b, n, c) = xs.dims3()?;
+        let ctx = context.unwrap_or(xs);
+        let scale = ((c / self.heads) as f64).powf(-0.5);
+        let q = self.split_heads(&(self.to_q.forward(xs)? * scale)?)?;
+        let k = self.split_heads(&self.to_k.forward(ctx)?)?;
+        let v = self.split_heads(&self.to_v.forward(ctx)?)?;
+        let out = chunked_attention(&q, &k, &v)?;
+        let out = out.transpose(1, 2)?.reshape((b, n, c))?;
+        self.to_out.forward(&out)
+    }
+}
+
+/// Most score elements materialised at once (1 MB in f32). Longer
+/// sequences are processed one (batch, head) at a time in query chunks:
+/// the result equals one softmax over the full score matrix, but the scores
+/// stay in cache and memory is capped (the full matrix at 512 px is
+/// 2 x 8 x 4096 x 4096 floats, 1 GB per layer). Measured on 2 Zen 4 cores
+/// at 4096 tokens, head size 40: about 35% faster than the full matrix.
+const MAX_SCORE_ELEMENTS: usize = 1 << 18;
+
+/// `softmax(q k^T) v` for `(b, h, n, d)` tensors (q already scaled),
+/// chunked so at most [`MAX_SCORE_ELEMENTS`] scores exist at a time.
+pub fn chunked_attention(q: &Tensor, k: &Tensor, v: &Tensor) -> candle_core::Result<Tensor> {
+    attention_with_limit(q, k, v, MAX_SCORE_ELEMENTS)
+}
+
+fn attention_with_limit(
+    q: &Tensor,
+    k: &Tensor,
+    v: &Tensor,
+    max_scores: usize,
+) -> candle_core::Result<Tensor> {
+    let (b, h, n, d) = q.dims4()?;
+    let m = k.dim(2)?;
+    if b * h * n * m <= max_scores {
+        let probs = candle_nn::ops::softmax_last_dim(&q.matmul(&k.t()?)?)?;
+        return probs.matmul(v);
+    }
+    let bh = b * h;
+    let q = q.reshape((bh, n, d))?;
+    let kt = k.reshape((bh, m, d))?.t()?.contiguous()?;
+    let v = v.reshape((bh, m, d))?;
+    let rows = (max_scores / m.max(1)).clamp(1, n);
+    let mut heads = Vec::with_capacity(bh);
+    for i in 0..bh {
+        let (qi, ki, vi) = (q.narrow(0, i, 1)?, kt.narrow(0, i, 1)?, v.narrow(0, i, 1)?);
+        let mut parts = Vec::with_capacity(n.div_ceil(rows));
+        let mut start = 0;
+        while start < n {
+            let len = rows.min(n - start);
+            let scores = qi.narrow(1, start, len)?.matmul(&ki)?;
+            parts.push(candle_nn::ops::softmax_last_dim(&scores)?.matmul(&vi)?);
+            start += len;
+        }
+        heads.push(Tensor::cat(&parts, 1)?);
+    }
+    Tensor::cat(&heads, 0)?.reshape((b, h, n, d))
+}
+
+/// GEGLU feed-forward `net.0.proj` -> `h * gelu(gate)` -> `net.2`.
+#[derive(Debug)]
+pub struct FeedForward {
+    proj: Linear,
+    out: Linear,
+}
+
+impl FeedForward {
+    /// Inner width is `4 * dim`.
+    pub fn new(dim: usize, vb: VarBuilder) -> candle_core::Result<Self> {
+        let inner = 4 * dim;
+        Ok(Self {
+            proj: linear(dim, 2 * inner, vb.pp("net").pp("0").pp("proj"))?,
+            out: linear(inner, dim, vb.pp("net").pp("2"))?,
+        })
+    }
+}
+
+impl Module for FeedForward {
+    fn forward(&self, xs: &Tensor) -> candle_core::Result<Tensor> {
+        let h = self.proj.forward(xs)?;
+        let inner = h.dim(candle_core::D::Minus1)? / 2;
+        let hidden = h.narrow(candle_core::D::Minus1, 0, inner)?;
+        let gate = h.narrow(candle_core::D::Minus1, inner, inner)?;
+        self.out.forward(&(hidden * gate.gelu_erf()?)?)
+    }
+}
+
+/// `BasicTransformerBlock`: self-attention, cross-attention, feed-forward,
+/// each pre-normed with a residual.
+#[derive(Debug)]
+pub struct TransformerBlock {
+    norm1: LayerNorm,
+    attn1: Attention,
+    norm2: LayerNorm,
+    attn2: Attention,
+    norm3: LayerNorm,
+    ff: FeedForward,
+}
+
+impl TransformerBlock {
+    /// `vb` points at `transformer_blocks.i`.
+    pub fn new(
+        dim: usize,
+        context_dim: usize,
+        heads: usize,
+        vb: VarBuilder,
+    ) -> candle_core::Result<Self> {
+        Ok(Self {
+            norm1: layer_norm(dim, 1e-5, vb.pp("norm1"))?,
+            attn1: Attention::new(dim, None, heads, vb.pp("attn1"))?,
+            norm2: layer_norm(dim, 1e-5, vb.pp("norm2"))?,
+            attn2: Attention::new(dim, Some(context_dim), heads, vb.pp("attn2"))?,
+            norm3: layer_norm(dim, 1e-5, vb.pp("norm3"))?,
+            ff: FeedForward::new(dim, vb.pp("ff"))?,
+        })
+    }
+
+    /// Applies the block to `(b, n, dim)` tokens.
+    pub fn forward(&self, xs: &Tensor, context: &Tensor) -> candle_core::Result<Tensor> {
+        let xs = (self.attn1.forward(&self.norm1.forward(xs)?, None)? + xs)?;
+        let xs = (self
+            .attn2
+            .forward(&self.norm2.forward(&xs)?, Some(context))?
+            + xs)?;
+        self.ff.forward(&self.norm3.forward(&xs)?)? + xs
+    }
+}
+
+#[derive(Debug)]
+enum Proj {
+    Conv(Conv2d),
+    Linear(Linear),
+}
+
+/// Parameters of a spatial transformer.
+#[derive(Debug, Clone, Copy)]
+pub struct TransformerConfig {
+    /// Channels (= attention width).
+    pub channels: usize,
+    /// Attention heads.
+    pub heads: usize,
+    /// Width of the text embeddings.
+    pub context_dim: usize,
+    /// Number of transformer blocks.
+    pub depth: usize,
+    /// GroupNorm groups.
+    pub groups: usize,
+    /// Linear (SD 2) instead of 1x1-conv projections.
+    pub linear_projection: bool,
+}
+
+/// `Transformer2DModel`: GroupNorm, projection in, transformer blocks,
+/// projection out, residual.
+#[derive(Debug)]
+pub struct SpatialTransformer {
+    norm: GroupNorm,
+    proj_in: Proj,
+    blocks: Vec<TransformerBlock>,
+    proj_out: Proj,
+}
+
+impl SpatialTransformer {
+    /// `vb` points at e.g. `down_blocks.0.attentions.0`.
+    pub fn new(cfg: TransformerConfig, vb: VarBuilder) -> candle_core::Result<Self> {
+        let c = cfg.channels;
+        let proj = |name: &str| -> candle_core::Result<Proj> {
+            Ok(if cfg.linear_projection {
+                Proj::Linear(linear(c, c, vb.pp(name))?)
+            } else {
+                Proj::Conv(conv2d(c, c, 1, Default::default(), vb.pp(name))?)
+            })
+        };
+        let blocks = (0..cfg.depth)
+            .map(|i| {
+                TransformerBlock::new(
+                    c,
+                    cfg.context_dim,
+                    cfg.heads,
+                    vb.pp("transformer_blocks").pp(i),
+                )
+            })
+            .collect::<candle_core::Result<Vec<_>>>()?;
+        Ok(Self {
+            norm: group_norm(cfg.groups, c, 1e-6, vb.pp("norm"))?,
+            proj_in: proj("proj_in")?,
+            blocks,
+            proj_out: proj("proj_out")?,
+        })
+    }
+
+    /// Applies the transformer to `(b, c, h, w)` features.
+    pub fn forward(&self, xs: &Tensor, context: &Tensor) -> candle_core::Result<Tensor> {
+        let (b, c, h, w) = xs.dims4()?;
+        let residual = xs;
+        let xs = self.norm.forward(xs)?;
+        let to_tokens = |t: &Tensor| -> candle_core::Result<Tensor> {
+            t.reshape((b, c, h * w))?.transpose(1, 2)?.contiguous()
+        };
+        let mut tokens = match &self.proj_in {
+            Proj::Conv(p) => to_tokens(&p.forward(&xs)?)?,
+            Proj::Linear(p) => p.forward(&to_tokens(&xs)?)?,
+        };
+        for block in &self.blocks {
+            tokens = block.forward(&tokens, context)?;
+        }
+        let to_map = |t: &Tensor| -> candle_core::Result<Tensor> {
+            t.transpose(1, 2)?.contiguous()?.reshape((b, c, h, w))
+        };
+        let out = match &self.proj_out {
+            Proj::Conv(p) => p.forward(&to_map(&tokens)?)?,
+            Proj::Linear(p) => to_map(&p.forward(&tokens)?)?,
+        };
+        out + residual
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use candle_core::Device;
+
+    #[test]
+    fn chunked_attention_equals_one_full_softmax() {
+        let mut rng = crate::ml::diffusion::noise::NoiseRng::new(1);
+        let q = rng.tensor((2, 3, 37, 8), &Device::Cpu).expect("q");
+        let k = rng.tensor((2, 3, 19, 8), &Device::Cpu).expect("k");
+        let v = rng.tensor((2, 3, 19, 8), &Device::Cpu).expect("v");
+        let full = attention_with_limit(&q, &k, &v, usize::MAX).expect("full");
+        // 19 scores per query row: a limit of 80 gives chunks of 4 rows
+        // (the last one shorter), one (batch, head) at a time.
+        let chunked = attention_with_limit(&q, &k, &v, 80).expect("chunked");
+        let diff = (full - chunked)
+            .expect("sub")
+            .abs()
+            .expect("abs")
+            .flatten_all()
+            .expect("flat")
+            .max(0)
+            .expect("max")
+            .to_scalar::<f32>()
+            .expect("scalar");
+        assert!(diff < 1e-5, "{diff}");
+    }
+}

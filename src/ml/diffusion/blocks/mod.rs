@@ -1,0 +1,17 @@
+//! Building blocks in the diffusers layout, shared by the UNet, the
+//! ControlNet and the VAE: resnets, spatial transformers, down/up sampling,
+//! timestep embeddings, the UNet down/mid/up blocks and the VAE blocks.
+//!
+//! Written here rather than taken from candle-transformers because the
+//! latter hard-codes 32 GroupNorm groups in some blocks and uses the tanh
+//! GELU approximation where diffusers uses the exact one; owning them also
+//! lets the hot spots use faster formulations (chunked attention, NCHW
+//! im2col 3x3 convolutions).
+
+pub mod attention;
+pub mod conv;
+pub mod embeddings;
+pub mod resnet;
+pub mod sampling;
+pub mod unet_blocks;
+pub mod vae_blocks;

@@ -1,0 +1,318 @@
+//! The ControlNet inpainting pipeline as a pure function: prompts (or their
+//! embeddings), an init image, a mask (1 = repaint), an optional control
+//! image, a seed (or initial latents) in; an image in [0, 1] out.
+//!
+//! Two inpainting methods, chosen by the UNet:
+//! - 9-channel inpainting UNets get `[latents, mask, masked-image latents]`;
+//! - 4-channel UNets use latent blending (CAIG's path): after each step the
+//!   known region's latents are replaced by the original image's latents
+//!   noised to the next step's level.
+
+use std::ops::ControlFlow;
+
+use candle_core::{DType, Tensor};
+
+use super::blocks::embeddings::guidance_embedding;
+use super::controlnet::ControlNet;
+use super::error::{DiffusionError, Result};
+use super::guidance::{apply_guidance, cfg_embeddings};
+use super::noise::NoiseRng;
+use super::prompt::{PromptEmbeddings, TextEncoder};
+use super::scheduler::{Scheduler, SchedulerConfig, SchedulerKind};
+use super::unet::UNet;
+use super::vae::Vae;
+
+/// The loaded models a render needs.
+#[derive(Debug, Clone, Copy)]
+pub struct InpaintModels<'a> {
+    /// The UNet (4 channels: latent blending; 9 channels: inpainting UNet).
+    pub unet: &'a UNet,
+    /// The autoencoder.
+    pub vae: &'a Vae,
+    /// Optional ControlNet (needs `InpaintParams::control_image`).
+    pub controlnet: Option<&'a ControlNet>,
+    /// Tokenizer + text encoder, needed when prompts are given as text.
+    pub text: Option<TextEncoder<'a>>,
+}
+
+/// Prompts as text or as ready embeddings.
+#[derive(Debug, Clone)]
+pub enum PromptInput {
+    /// Text, encoded with `InpaintModels::text`.
+    Text {
+        /// The prompt.
+        prompt: String,
+        /// The negative prompt ("" for none).
+        negative: String,
+    },
+    /// Precomputed embeddings `(1, 77, d)` each.
+    Embeddings(PromptEmbeddings),
+}
+
+/// Everything that defines one render.
+#[derive(Debug, Clone)]
+pub struct InpaintParams {
+    /// Prompt and negative prompt.
+    pub prompts: PromptInput,
+    /// The canvas `(1, 3, H, W)` in [0, 1]; H and W multiples of 8.
+    pub init_image: Tensor,
+    /// `(1, 1, H, W)`, 1 = repaint, 0 = keep (binarised at 0.5).
+    pub mask: Tensor,
+    /// Control image `(1, 3, H, W)` in [0, 1], used with a ControlNet.
+    pub control_image: Option<Tensor>,
+    /// ControlNet conditioning scale (1.0 in CAIG; 0 skips the ControlNet).
+    pub conditioning_scale: f64,
+    /// Number of denoising steps.
+    pub steps: usize,
+    /// Classifier-free guidance scale (no guidance when <= 1). For
+    /// LCM-distilled UNets (with `time_cond_proj_dim`) it is embedded
+    /// instead (`w = scale - 1`) and no unconditional pass runs.
+    pub guidance_scale: f64,
+    /// Which scheduler.
+    pub scheduler: SchedulerKind,
+    /// The model's scheduler configuration (beta schedule etc.).
+    pub scheduler_config: SchedulerConfig,
+    /// Seed of the initial latents and of the per-step noise.
+    pub seed: u64,
+    /// Initial standard-normal latents `(1, 4, H/8, W/8)` instead of drawing
+    /// them from the seed (the per-step noise still comes from the seed).
+    pub initial_latents: Option<Tensor>,
+}
+
+/// What the step callback sees.
+#[derive(Debug, Clone, Copy)]
+pub struct StepProgress<'a> {
+    /// 1-based number of the finished step.
+    pub step: usize,
+    /// Total number of steps.
+    pub total: usize,
+    /// The UNet timestep of the finished step.
+    pub timestep: f64,
+    /// Latents after the step (scaled diffusion latents, f32).
+    pub latents: &'a Tensor,
+    /// The scheduler's estimate of the clean latents at this step (a better
+    /// preview source than the noisy latents).
+    pub denoised: &'a Tensor,
+}
+
+/// The result of a render.
+#[derive(Debug, Clone)]
+pub struct InpaintOutput {
+    /// Decoded image `(1, 3, H, W)` in [0, 1] (not yet composited with the
+    /// original: paste the kept pixels back afterwards).
+    pub image: Tensor,
+    /// Final latents.
+    pub latents: Tensor,
+    /// Tokens cut off the prompt (0 when it fit or embeddings were given).
+    pub prompt_truncated_tokens: usize,
+    /// Tokens cut off the negative prompt.
+    pub negative_truncated_tokens: usize,
+}
+
+/// Runs the inpainting pipeline. `on_step` is called after every step and
+/// stops the loop with [`DiffusionError::Cancelled`] by returning
+/// `ControlFlow::Break(())`. Non-finite latents stop it with
+/// [`DiffusionError::NonFiniteLatents`].
+pub fn inpaint(
+    models: &InpaintModels<'_>,
+    params: &InpaintParams,
+    on_step: &mut dyn FnMut(&StepProgress<'_>) -> ControlFlow<()>,
+) -> Result<InpaintOutput> {
+    let unet = models.unet;
+    let vae = models.vae;
+    let device = unet.device().clone();
+    let udt = unet.dtype();
+    let f = vae.config().downscale_factor();
+
+    // Inputs.
+    let (ib, ic, h, w) = params.init_image.dims4()?;
+    if ib != 1 || ic != 3 || h % f != 0 || w % f != 0 || h == 0 || w == 0 {
+        return Err(DiffusionError::InvalidInput(format!(
+            "init image of shape {:?}: expected (1, 3, H, W) with H and W multiples of {f}",
+            params.init_image.dims()
+        )));
+    }
+    if params.mask.dims() != [1, 1, h, w] {
+        return Err(DiffusionError::InvalidInput(format!(
+            "mask of shape {:?}: expected (1, 1, {h}, {w})",
+            params.mask.dims()
+        )));
+    }
+    let (lh, lw) = (h / f, w / f);
+    let image = ((params.init_image.to_device(&device)?.to_dtype(DType::F32)? * 2.0)? - 1.0)?;
+    let mask = params
+        .mask
+        .to_device(&device)?
+        .to_dtype(DType::F32)?
+        .ge(0.5)?
+        .to_dtype(DType::F32)?;
+    let latent_mask = mask
+        .reshape((1, 1, lh, f, lw, f))?
+        .narrow(3, 0, 1)?
+        .narrow(5, 0, 1)?
+        .reshape((1, 1, lh, lw))?;
+
+    let control = match (models.controlnet, &params.control_image) {
+        (Some(_), Some(c)) => Some(c.to_device(&device)?.to_dtype(udt)?),
+        (Some(_), None) => {
+            return Err(DiffusionError::InvalidInput(
+                "a ControlNet is loaded but no control image was given".into(),
+            ))
+        }
+        (None, _) => None,
+    };
+
+    // Text.
+    let (embeds, prompt_truncated_tokens, negative_truncated_tokens) = match &params.prompts {
+        PromptInput::Embeddings(e) => (e.clone(), 0, 0),
+        PromptInput::Text { prompt, negative } => {
+            let text = models.text.ok_or_else(|| {
+                DiffusionError::InvalidInput(
+                    "text prompts need a tokenizer and text encoder".into(),
+                )
+            })?;
+            let enc = text.encode_pair(prompt, negative, &device)?;
+            (
+                enc.embeddings,
+                enc.prompt_truncated_tokens,
+                enc.negative_truncated_tokens,
+            )
+        }
+    };
+    // LCM-distilled UNets take the guidance scale as an embedding instead of
+    // a second (unconditional) batch half.
+    let guidance_cond = match unet.config().time_cond_proj_dim {
+        Some(dim) => {
+            let w = Tensor::new(&[(params.guidance_scale - 1.0) as f32], &device)?;
+            Some(guidance_embedding(&w, dim)?.to_dtype(udt)?)
+        }
+        None => None,
+    };
+    let do_cfg = guidance_cond.is_none() && params.guidance_scale > 1.0;
+    let ehs = if do_cfg {
+        cfg_embeddings(&embeds.negative, &embeds.positive)?
+    } else {
+        embeds.positive.clone()
+    }
+    .to_device(&device)?
+    .to_dtype(udt)?;
+    let batch = if do_cfg { 2 } else { 1 };
+
+    // Schedule and noise.
+    let scheduler = Scheduler::new(params.scheduler, &params.scheduler_config, params.steps)?;
+    let timesteps = scheduler.timesteps();
+    let mut rng = NoiseRng::new(params.seed);
+    let latent_channels = vae.config().latent_channels;
+    let noise = match &params.initial_latents {
+        Some(l) => {
+            if l.dims() != [1, latent_channels, lh, lw] {
+                return Err(DiffusionError::InvalidInput(format!(
+                    "initial latents of shape {:?}: expected (1, {latent_channels}, {lh}, {lw})",
+                    l.dims()
+                )));
+            }
+            l.to_device(&device)?.to_dtype(DType::F32)?
+        }
+        None => rng.tensor((1, latent_channels, lh, lw), &device)?,
+    };
+    let mut latents = (&noise * scheduler.init_noise_sigma())?;
+
+    // Image-side conditioning.
+    let inpainting_unet = unet.is_inpainting();
+    let (extra_channels, image_latents) = if inpainting_unet {
+        let masked = image.broadcast_mul(&(1.0 - &mask)?)?;
+        let masked_latents = vae.scale_latents(&vae.encode(&masked)?.mean)?;
+        let extra = Tensor::cat(&[&latent_mask, &masked_latents], 1)?
+            .repeat((batch, 1, 1, 1))?
+            .to_dtype(udt)?;
+        (Some(extra), None)
+    } else if unet.in_channels() == latent_channels {
+        (None, Some(vae.scale_latents(&vae.encode(&image)?.mean)?))
+    } else {
+        return Err(DiffusionError::Unsupported {
+            what: "UNet".into(),
+            reason: format!(
+                "{} input channels (expected {latent_channels} or {})",
+                unet.in_channels(),
+                2 * latent_channels + 1
+            ),
+        });
+    };
+
+    let total = timesteps.len();
+    for (i, &t) in timesteps.iter().enumerate() {
+        let model_in = if do_cfg {
+            Tensor::cat(&[&latents, &latents], 0)?
+        } else {
+            latents.clone()
+        };
+        let model_in = scheduler.scale_model_input(&model_in, i)?.to_dtype(udt)?;
+        let residuals = match (models.controlnet, &control) {
+            (Some(cn), Some(c)) if params.conditioning_scale != 0.0 => {
+                Some(cn.forward(&model_in, t, &ehs, c, params.conditioning_scale)?)
+            }
+            _ => None,
+        };
+        let unet_in = match &extra_channels {
+            Some(extra) => Tensor::cat(&[&model_in, extra], 1)?,
+            None => model_in,
+        };
+        let noise_pred = unet
+            .forward_with_cond(
+                &unet_in,
+                t,
+                &ehs,
+                residuals.as_ref(),
+                guidance_cond.as_ref(),
+            )?
+            .to_dtype(DType::F32)?;
+        let noise_pred = if do_cfg {
+            apply_guidance(&noise_pred, params.guidance_scale)?
+        } else {
+            noise_pred
+        };
+        let step_noise = if scheduler.needs_noise(i) {
+            Some(rng.tensor(latents.dims(), &device)?)
+        } else {
+            None
+        };
+        let stepped = scheduler.step(&noise_pred, i, &latents, step_noise.as_ref())?;
+        latents = stepped.prev_sample;
+        if let Some(original) = &image_latents {
+            let known = if i + 1 < total {
+                scheduler.add_noise(original, &noise, i + 1)?
+            } else {
+                original.clone()
+            };
+            latents = (known.broadcast_mul(&(1.0 - &latent_mask)?)?
+                + latents.broadcast_mul(&latent_mask)?)?;
+        }
+        if !all_finite(&latents)? {
+            return Err(DiffusionError::NonFiniteLatents { step: i + 1, total });
+        }
+        let progress = StepProgress {
+            step: i + 1,
+            total,
+            timestep: t,
+            latents: &latents,
+            denoised: &stepped.pred_original,
+        };
+        if on_step(&progress).is_break() {
+            return Err(DiffusionError::Cancelled { step: i + 1, total });
+        }
+    }
+
+    let image = vae.decode_to_image(&latents)?;
+    Ok(InpaintOutput {
+        image,
+        latents,
+        prompt_truncated_tokens,
+        negative_truncated_tokens,
+    })
+}
+
+/// Whether every value is finite (NaN and infinities poison the sum).
+fn all_finite(t: &Tensor) -> Result<bool> {
+    let s = t.to_dtype(DType::F32)?.sum_all()?.to_scalar::<f32>()?;
+    Ok(s.is_finite())
+}

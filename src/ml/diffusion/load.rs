@@ -1,0 +1,87 @@
+//! Weight loading for the diffusion engine, through the crate's single
+//! memory-mapping site ([`crate::ml::weights::WeightFiles`]), whose errors
+//! name the file and the tensor.
+
+use std::path::{Path, PathBuf};
+
+use candle_core::{DType, Device};
+use candle_nn::VarBuilder;
+
+use super::error::{DiffusionError, Result};
+use crate::ml::weights::WeightFiles;
+
+/// Opens safetensors files as a memory-mapped [`VarBuilder`].
+///
+/// Errors name the files when one is missing or unreadable, and a missing
+/// or mis-shaped tensor names its file and tensor when the model asks.
+pub fn mmap_var_builder(
+    files: &[PathBuf],
+    dtype: DType,
+    device: &Device,
+) -> Result<VarBuilder<'static>> {
+    check_dtype(dtype, device)?;
+    for f in files {
+        if !f.is_file() {
+            return Err(DiffusionError::Io {
+                path: f.clone(),
+                source: std::io::Error::new(std::io::ErrorKind::NotFound, "weight file not found"),
+            });
+        }
+    }
+    let weights = WeightFiles::open(files).map_err(|e| DiffusionError::Weights {
+        path: describe_files(files),
+        source: candle_core::Error::msg(e.to_string()),
+    })?;
+    Ok(weights.var_builder(dtype, device))
+}
+
+/// A printable list of weight files for error messages.
+pub(crate) fn describe_files(files: &[PathBuf]) -> String {
+    files
+        .iter()
+        .map(|f| f.display().to_string())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Finds the weight file of a diffusers component folder: the first of
+/// `names` that exists in `dir`.
+pub fn find_weights(dir: &Path, names: &[&str]) -> Result<PathBuf> {
+    names
+        .iter()
+        .map(|n| dir.join(n))
+        .find(|p| p.is_file())
+        .ok_or_else(|| DiffusionError::Io {
+            path: dir.join(names.first().copied().unwrap_or("model.safetensors")),
+            source: std::io::Error::new(
+                std::io::ErrorKind::NotFound,
+                format!(
+                    "no weight file in {} (looked for {})",
+                    dir.display(),
+                    names.join(", ")
+                ),
+            ),
+        })
+}
+
+/// Errors when `dtype` cannot run on `device` with candle 0.11 (bf16 matmul
+/// and convolutions are not implemented on the CPU; f32 and f16 are).
+pub fn check_dtype(dtype: DType, device: &Device) -> Result<()> {
+    match (dtype, device) {
+        (DType::F32 | DType::F16, _) => Ok(()),
+        (DType::BF16, d) if !d.is_cpu() => Ok(()),
+        (other, d) => Err(DiffusionError::Unsupported {
+            what: "model dtype".into(),
+            reason: format!("{other:?} on {d:?} (use f32, or f16; bf16 needs CUDA or Metal)"),
+        }),
+    }
+}
+
+/// The dtype models run in by default on `device`: f16 on GPUs, f32 on the CPU.
+pub fn default_dtype(device: &Device) -> DType {
+    if device.is_cpu() {
+        DType::F32
+    } else {
+        DType::F16
+    }
+}
