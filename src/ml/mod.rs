@@ -1,1 +1,3 @@
 //! ml module.
+
+pub mod prompt_model;
