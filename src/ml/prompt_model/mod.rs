@@ -4,22 +4,32 @@
 //! background suggestions built on top of it.
 
 pub mod attention;
+pub mod chat;
 pub mod config;
 pub mod decoder;
 pub mod decoder_lora;
 pub mod error;
+pub mod generate;
+pub mod gguf;
 pub mod layer;
 pub mod load;
 pub mod logprob;
 pub mod lora;
+pub mod model;
 pub mod ops;
 pub mod rope;
+pub mod tokenizer;
 pub mod weights;
 
+pub use chat::{ChatMessage, ChatTemplate, Role};
 pub use config::{Architecture, DecoderConfig};
 pub use decoder::Decoder;
 pub use decoder_lora::LoraVars;
 pub use error::{PromptModelError, Result};
+pub use generate::{generate, Generation, SamplingParams, StopReason};
+pub use gguf::{GgufFile, GgufPrecision, GgufSource};
 pub use logprob::{completion_logprob_sums, token_logprobs};
 pub use lora::{LoraAdapter, LoraConfig, LoraLinear, LoraTarget};
+pub use model::{LoadOptions, PromptModel};
+pub use tokenizer::TextTokenizer;
 pub use weights::{VarBuilderSource, WeightSource};
