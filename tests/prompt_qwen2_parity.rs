@@ -187,3 +187,33 @@ fn qwen2_tiny_trainable_lora_starts_neutral_and_gets_gradients() {
         }
     }
 }
+
+/// A KV cache snapshot of 16 prompt positions, restored truncated to 10
+/// positions, continues correctly: feeding tokens 10..24 then gives the
+/// reference logits at position 23 (this is how shared prompt prefixes are reused).
+#[test]
+fn qwen2_tiny_truncated_kv_cache_resumes_correctly() {
+    let dir = fixture_dir("qwen2_tiny");
+    let io = load_io(&dir);
+    let mut model = load_model(&dir);
+    let ids = &io["input_ids"];
+    model
+        .forward(&ids.narrow(1, 0, 16).expect("narrow"), 0)
+        .expect("prompt");
+    let snapshot = model.kv_cache();
+    model.clear_kv_cache();
+    model.restore_kv_cache(&snapshot, 10).expect("restore");
+    assert_eq!(model.cached_len(), 10);
+    let last = model
+        .forward(&ids.narrow(1, 10, 14).expect("narrow"), 10)
+        .expect("rest");
+    let want = io["logits"]
+        .narrow(1, 23, 1)
+        .and_then(|t| t.squeeze(1))
+        .expect("ref");
+    assert_close("resumed pos 23", &last, &want);
+    assert!(
+        model.restore_kv_cache(&snapshot, 17).is_err(),
+        "restoring more positions than held must fail"
+    );
+}

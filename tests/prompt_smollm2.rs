@@ -120,3 +120,132 @@ fn smollm2_sampling_is_reproducible_per_seed() {
     assert_eq!(a, b);
     assert_ne!(a, c);
 }
+
+/// Counts tokens with the CLIP tokenizer from the fixtures when it is there
+/// (`$ADSTUDIO_FIXTURES/clip_tokenizer/tokenizer.json`), else with the model's
+/// own tokenizer (printed, since the two differ slightly).
+fn token_counter(model: &PromptModel) -> Box<dyn adstudio::ml::prompt_model::TokenCounter> {
+    let root = std::env::var("ADSTUDIO_FIXTURES")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures"));
+    let clip = root.join("clip_tokenizer/tokenizer.json");
+    match tokenizers::Tokenizer::from_file(&clip) {
+        Ok(t) => {
+            println!("counting tokens with the CLIP tokenizer {}", clip.display());
+            Box::new(t)
+        }
+        Err(_) => {
+            println!(
+                "no CLIP tokenizer at {}: counting tokens with the SmolLM2 tokenizer",
+                clip.display()
+            );
+            Box::new(model.tokenizer().clone())
+        }
+    }
+}
+
+/// English-looking: at least 3 words, at least 95% of the letters are ASCII,
+/// and at least 80% of the alphabetic words contain a vowel (a, e, i, o, u, y).
+fn looks_english(text: &str) -> bool {
+    let letters: Vec<char> = text.chars().filter(|c| c.is_alphabetic()).collect();
+    let ascii = letters.iter().filter(|c| c.is_ascii_alphabetic()).count();
+    let words: Vec<&str> = text
+        .split(|c: char| !c.is_alphabetic())
+        .filter(|w| !w.is_empty())
+        .collect();
+    let voweled = words
+        .iter()
+        .filter(|w| w.chars().any(|c| "aeiouyAEIOUY".contains(c)))
+        .count();
+    words.len() >= 3
+        && !letters.is_empty()
+        && ascii as f64 >= 0.95 * letters.len() as f64
+        && voweled as f64 >= 0.8 * words.len() as f64
+}
+
+/// For three product titles, `suggest_backgrounds` (4 suggestions, sampled at
+/// temperature 1.0 / top-p 0.95, seed 42, quantised model) returns exactly 4
+/// suggestions per title that are: non-empty English ([`looks_english`]),
+/// pairwise distinct (case-insensitive), not equal to (or contained in) the
+/// title, free of double quotes, newlines and periods (except decimals), and
+/// at most 75 tokens + start/end = 77 CLIP tokens (counted as in
+/// [`token_counter`]).
+#[test]
+fn smollm2_background_suggestions_are_distinct_clean_english() {
+    use adstudio::ml::prompt_model::{suggest_backgrounds, SuggestRequest};
+    let Some(path) = gguf_path("smollm2_background_suggestions_are_distinct_clean_english") else {
+        return;
+    };
+    let mut model = load(&path, GgufPrecision::Quantized);
+    let counter = token_counter(&model);
+    let titles = [
+        "Stainless steel insulated water bottle, 750 ml",
+        "Men's leather running shoes",
+        "Organic lavender scented soy candle",
+    ];
+    for title in titles {
+        let mut req = SuggestRequest::new(title);
+        req.sampling.seed = 42;
+        let out = suggest_backgrounds(&mut model, &req, counter.as_ref(), &mut |_| {
+            ControlFlow::Continue(())
+        })
+        .expect("suggestions");
+        println!("{title}:");
+        for s in &out {
+            println!("  [{} tok, phrasing {}] {}", s.tokens, s.phrasing, s.text);
+        }
+        assert_eq!(out.len(), 4, "{title}: {out:?}");
+        let lowered: Vec<String> = out.iter().map(|s| s.text.to_lowercase()).collect();
+        for (i, s) in out.iter().enumerate() {
+            assert!(looks_english(&s.text), "not English-looking: {:?}", s.text);
+            assert_ne!(lowered[i], title.to_lowercase(), "copy of the title");
+            assert!(
+                !title.to_lowercase().contains(&lowered[i]),
+                "part of the title: {:?}",
+                s.text
+            );
+            assert!(!s.text.contains(['"', '\n', '\r']), "unclean: {:?}", s.text);
+            let chars: Vec<char> = s.text.chars().collect();
+            for (k, c) in chars.iter().enumerate() {
+                if *c == '.' {
+                    let decimal = k > 0
+                        && chars[k - 1].is_ascii_digit()
+                        && chars.get(k + 1).is_some_and(|n| n.is_ascii_digit());
+                    assert!(decimal, "period in {:?}", s.text);
+                }
+            }
+            let n = counter.count_tokens(&s.text).expect("count");
+            assert!(n + 2 <= 77, "{n} tokens + 2 > 77: {:?}", s.text);
+            for other in &lowered[i + 1..] {
+                assert_ne!(&lowered[i], other, "duplicate suggestions");
+            }
+        }
+    }
+}
+
+/// Bad titles are rejected before any generation: empty/blank titles and
+/// titles over 200 characters return `PromptModelError::Title`.
+#[test]
+fn smollm2_bad_titles_are_clear_errors() {
+    use adstudio::ml::prompt_model::{suggest_backgrounds, PromptModelError, SuggestRequest};
+    let Some(path) = gguf_path("smollm2_bad_titles_are_clear_errors") else {
+        return;
+    };
+    let mut model = load(&path, GgufPrecision::Quantized);
+    let counter = model.tokenizer().clone();
+    for title in [
+        "".to_string(),
+        "   \n ".to_string(),
+        "very long title ".repeat(20),
+    ] {
+        let err = suggest_backgrounds(
+            &mut model,
+            &SuggestRequest::new(title.clone()),
+            &counter,
+            &mut |_| ControlFlow::Continue(()),
+        )
+        .expect_err("bad title accepted");
+        println!("{title:?}: {err}");
+        assert!(matches!(err, PromptModelError::Title(_)), "{err:?}");
+    }
+}

@@ -91,6 +91,39 @@ impl Decoder {
         }
     }
 
+    /// A copy of the KV cache (cheap: tensors are shared, not copied).
+    pub fn kv_cache(&self) -> Vec<KvCache> {
+        self.cache.clone()
+    }
+
+    /// Restores a cache taken with [`Decoder::kv_cache`], keeping only its
+    /// first `len` positions.
+    pub fn restore_kv_cache(&mut self, cache: &[KvCache], len: usize) -> Result<()> {
+        if cache.len() != self.layers.len() {
+            return Err(PromptModelError::Input(format!(
+                "KV cache has {} layers, the model {}",
+                cache.len(),
+                self.layers.len()
+            )));
+        }
+        let mut restored = Vec::with_capacity(cache.len());
+        for slot in cache {
+            restored.push(match slot {
+                Some((k, v)) if k.dim(2)? >= len && len > 0 => {
+                    Some((k.narrow(2, 0, len)?, v.narrow(2, 0, len)?))
+                }
+                Some(_) => {
+                    return Err(PromptModelError::Input(format!(
+                        "KV cache holds fewer than {len} positions"
+                    )))
+                }
+                None => None,
+            });
+        }
+        self.cache = restored;
+        Ok(())
+    }
+
     /// Forgets all cached keys and values.
     pub fn clear_kv_cache(&mut self) {
         self.cache.iter_mut().for_each(|c| *c = None);

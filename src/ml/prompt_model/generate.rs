@@ -99,25 +99,88 @@ pub struct Generation {
     pub generation_time: Duration,
 }
 
+/// Keys/values of the last prompt, reused when the next prompt starts with
+/// the same tokens (system message and worked examples are shared by every
+/// suggestion request, so only the new part is processed).
+#[derive(Debug, Clone, Default)]
+pub struct PrefixCache {
+    ids: Vec<u32>,
+    cache: Vec<super::attention::KvCache>,
+}
+
+impl PrefixCache {
+    /// Number of tokens whose keys/values are held.
+    pub fn len(&self) -> usize {
+        self.ids.len()
+    }
+
+    /// Whether nothing is cached.
+    pub fn is_empty(&self) -> bool {
+        self.ids.is_empty()
+    }
+
+    /// Forgets the cached prompt (needed after the weights or adapters change).
+    pub fn clear(&mut self) {
+        self.ids.clear();
+        self.cache.clear();
+    }
+}
+
+/// Shortest shared prefix worth reusing.
+const MIN_SHARED_PREFIX: usize = 8;
+
+/// Runs the prompt through the decoder, reusing `prefix` when it shares at
+/// least [`MIN_SHARED_PREFIX`] leading tokens; returns the last logits.
+fn prefill(
+    decoder: &mut Decoder,
+    prompt_ids: &[u32],
+    prefix: Option<&mut PrefixCache>,
+) -> Result<Tensor> {
+    let device = decoder.device().clone();
+    decoder.clear_kv_cache();
+    let Some(prefix) = prefix else {
+        let input = Tensor::new(prompt_ids, &device)?.unsqueeze(0)?;
+        return decoder.forward(&input, 0);
+    };
+    let shared = prefix
+        .ids
+        .iter()
+        .zip(prompt_ids)
+        .take_while(|(a, b)| a == b)
+        .count()
+        .min(prompt_ids.len() - 1);
+    let start = if shared >= MIN_SHARED_PREFIX {
+        decoder.restore_kv_cache(&prefix.cache, shared)?;
+        shared
+    } else {
+        0
+    };
+    let input = Tensor::new(&prompt_ids[start..], &device)?.unsqueeze(0)?;
+    let logits = decoder.forward(&input, start)?;
+    prefix.ids = prompt_ids.to_vec();
+    prefix.cache = decoder.kv_cache();
+    Ok(logits)
+}
+
 /// Generates a continuation of `prompt_ids`. `on_token` receives each new
 /// piece of decoded text (pieces are emitted only at UTF-8 boundaries) and
-/// returns `ControlFlow::Break(())` to cancel. The KV cache is reset first.
+/// returns `ControlFlow::Break(())` to cancel. The KV cache is reset first;
+/// with `prefix`, the keys/values of a shared prompt prefix are reused.
 pub fn generate(
     decoder: &mut Decoder,
     tokenizer: &TextTokenizer,
     prompt_ids: &[u32],
     params: &SamplingParams,
+    prefix: Option<&mut PrefixCache>,
     on_token: &mut dyn FnMut(&str) -> ControlFlow<()>,
 ) -> Result<Generation> {
     if prompt_ids.is_empty() {
         return Err(PromptModelError::Input("empty prompt".to_string()));
     }
-    decoder.clear_kv_cache();
     let device = decoder.device().clone();
     let mut sampler = LogitsProcessor::from_sampling(params.seed, params.sampling());
     let start = Instant::now();
-    let input = Tensor::new(prompt_ids, &device)?.unsqueeze(0)?;
-    let mut logits = decoder.forward(&input, 0)?;
+    let mut logits = prefill(decoder, prompt_ids, prefix)?;
     let prompt_time = start.elapsed();
     let start = Instant::now();
     let mut tokens: Vec<u32> = Vec::new();

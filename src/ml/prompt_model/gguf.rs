@@ -24,7 +24,8 @@ use super::weights::WeightSource;
 pub enum GgufPrecision {
     /// Everything dequantised to f32 (needed for training and LoRA merges).
     F32,
-    /// Linear layers keep their quantised blocks (candle `QMatMul`).
+    /// Linear layers stay quantised (candle `QMatMul`); block types without
+    /// a SIMD kernel in candle (Q4_1, Q5_0, Q5_1, Q8_1) are re-quantised to Q8_0.
     Quantized,
 }
 
@@ -300,6 +301,20 @@ fn check_shape(name: &str, got: &[usize], want: &[usize]) -> Result<()> {
     Ok(())
 }
 
+/// candle 0.11 has SIMD dot products for Q4_0, Q8_0 and the k-quants only;
+/// Q4_1, Q5_0, Q5_1 and Q8_1 run a scalar loop many times slower. Those are
+/// re-quantised to Q8_0 (lossless enough: 8 bits per weight from 4-5).
+fn fast_kernel(qt: &Arc<QTensor>) -> Result<Arc<QTensor>> {
+    match qt.dtype() {
+        GgmlDType::Q4_1 | GgmlDType::Q5_0 | GgmlDType::Q5_1 | GgmlDType::Q8_1 => {
+            let device = qt.device();
+            let dense = qt.dequantize(&device)?;
+            Ok(Arc::new(QTensor::quantize(&dense, GgmlDType::Q8_0)?))
+        }
+        _ => Ok(qt.clone()),
+    }
+}
+
 impl WeightSource for GgufSource<'_> {
     fn tensor(&self, name: &str, shape: &[usize]) -> Result<Tensor> {
         let qt = self.file.qtensor(name)?;
@@ -330,7 +345,7 @@ impl WeightSource for GgufSource<'_> {
                 GgmlDType::F32 | GgmlDType::F16 | GgmlDType::BF16
             );
         if keep {
-            let matmul = QMatMul::from_arc(qt.clone())?;
+            let matmul = QMatMul::from_arc(fast_kernel(qt)?)?;
             Ok(LoraLinear::quantized(name, matmul, out, inp, bias))
         } else {
             LoraLinear::dense(name, qt.dequantize(&self.device)?, bias)
@@ -360,7 +375,7 @@ impl WeightSource for GgufSource<'_> {
         {
             Ok(LoraLinear::quantized(
                 name,
-                QMatMul::from_arc(qt.clone())?,
+                QMatMul::from_arc(fast_kernel(qt)?)?,
                 out,
                 inp,
                 None,

@@ -5,12 +5,14 @@
 
 pub mod attention;
 pub mod chat;
+pub mod clean;
 pub mod config;
 pub mod decoder;
 pub mod decoder_lora;
 pub mod error;
 pub mod generate;
 pub mod gguf;
+pub mod instructions;
 pub mod layer;
 pub mod load;
 pub mod logprob;
@@ -18,18 +20,22 @@ pub mod lora;
 pub mod model;
 pub mod ops;
 pub mod rope;
+pub mod suggest;
 pub mod tokenizer;
 pub mod weights;
 
 pub use chat::{ChatMessage, ChatTemplate, Role};
+pub use clean::{clean_answer, clean_for_sd, TokenCounter, CLIP_MAX_TOKENS};
 pub use config::{Architecture, DecoderConfig};
 pub use decoder::Decoder;
 pub use decoder_lora::LoraVars;
 pub use error::{PromptModelError, Result};
-pub use generate::{generate, Generation, SamplingParams, StopReason};
+pub use generate::{generate, Generation, PrefixCache, SamplingParams, StopReason};
 pub use gguf::{GgufFile, GgufPrecision, GgufSource};
+pub use instructions::{ImageFacts, MAX_TITLE_CHARS, PHRASINGS};
 pub use logprob::{completion_logprob_sums, token_logprobs};
 pub use lora::{LoraAdapter, LoraConfig, LoraLinear, LoraTarget};
 pub use model::{LoadOptions, PromptModel};
+pub use suggest::{suggest_backgrounds, SuggestEvent, SuggestRequest, Suggestion};
 pub use tokenizer::TextTokenizer;
 pub use weights::{VarBuilderSource, WeightSource};

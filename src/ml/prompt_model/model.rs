@@ -10,7 +10,7 @@ use super::chat::{ChatMessage, ChatTemplate};
 use super::config::DecoderConfig;
 use super::decoder::Decoder;
 use super::error::{PromptModelError, Result};
-use super::generate::{generate, Generation, SamplingParams};
+use super::generate::{generate, Generation, PrefixCache, SamplingParams};
 use super::gguf::{GgufFile, GgufPrecision};
 use super::load::{mmap_var_builder, safetensors_files};
 use super::tokenizer::TextTokenizer;
@@ -40,6 +40,7 @@ pub struct PromptModel {
     decoder: Decoder,
     tokenizer: TextTokenizer,
     template: ChatTemplate,
+    prefix: PrefixCache,
 }
 
 fn is_gguf(path: &Path) -> bool {
@@ -88,6 +89,7 @@ impl PromptModel {
             decoder,
             tokenizer,
             template,
+            prefix: PrefixCache::default(),
         })
     }
 
@@ -130,12 +132,13 @@ impl PromptModel {
         let is_llava = std::fs::read_to_string(&cfg_path)
             .map(|t| t.contains("\"llava\""))
             .unwrap_or(false);
-        let prefix = if is_llava { "language_model." } else { "" };
-        let decoder = Decoder::from_source(&cfg, &VarBuilderSource::new(vb), prefix)?;
+        let names = if is_llava { "language_model." } else { "" };
+        let decoder = Decoder::from_source(&cfg, &VarBuilderSource::new(vb), names)?;
         Ok(Self {
             decoder,
             tokenizer,
             template,
+            prefix: PrefixCache::default(),
         })
     }
 
@@ -145,6 +148,7 @@ impl PromptModel {
             decoder,
             tokenizer,
             template,
+            prefix: PrefixCache::default(),
         }
     }
 
@@ -153,8 +157,10 @@ impl PromptModel {
         &self.decoder
     }
 
-    /// Mutable decoder.
+    /// Mutable decoder (forgets the cached prompt prefix, since the caller
+    /// may change weights or adapters).
     pub fn decoder_mut(&mut self) -> &mut Decoder {
+        self.prefix.clear();
         &mut self.decoder
     }
 
@@ -182,6 +188,13 @@ impl PromptModel {
         on_token: &mut dyn FnMut(&str) -> ControlFlow<()>,
     ) -> Result<Generation> {
         let ids = self.chat_prompt_ids(messages)?;
-        generate(&mut self.decoder, &self.tokenizer, &ids, params, on_token)
+        generate(
+            &mut self.decoder,
+            &self.tokenizer,
+            &ids,
+            params,
+            Some(&mut self.prefix),
+            on_token,
+        )
     }
 }
