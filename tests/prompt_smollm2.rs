@@ -249,3 +249,27 @@ fn smollm2_bad_titles_are_clear_errors() {
         assert!(matches!(err, PromptModelError::Title(_)), "{err:?}");
     }
 }
+
+/// The tokenizer rebuilt from GGUF metadata: `<|im_start|>` and `<|im_end|>`
+/// are single special tokens (ids 1 and 2 in SmolLM2's vocabulary), digits are
+/// split one per token (SmolLM pre-tokenizer), and decoding the ids of plain
+/// text gives the text back.
+#[test]
+fn smollm2_gguf_tokenizer_round_trips() {
+    let Some(path) = gguf_path("smollm2_gguf_tokenizer_round_trips") else {
+        return;
+    };
+    let model = load(&path, GgufPrecision::Quantized);
+    let tok = model.tokenizer();
+    assert_eq!(tok.token_id("<|im_start|>"), Some(1));
+    assert_eq!(tok.token_id("<|im_end|>"), Some(2));
+    let ids = tok
+        .encode("<|im_start|>user\nHi<|im_end|>")
+        .expect("encode");
+    assert_eq!(ids.first(), Some(&1));
+    assert_eq!(ids.last(), Some(&2));
+    assert_eq!(tok.count("2024").expect("count"), 4);
+    let text = "A cozy café table, 3 candles & soft light: isn't it nice?";
+    let ids = tok.encode(text).expect("encode");
+    assert_eq!(tok.decode(&ids).expect("decode"), text);
+}
