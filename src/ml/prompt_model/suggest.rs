@@ -278,7 +278,7 @@ mod tests {
                 "Wooden kitchen table, with morning light",
                 title,
                 "",
-                &[first.clone()]
+                std::slice::from_ref(&first)
             ),
             Some("duplicate of an earlier suggestion")
         );
