@@ -177,11 +177,56 @@ pub fn generate(
     if prompt_ids.is_empty() {
         return Err(PromptModelError::Input("empty prompt".to_string()));
     }
+    let start = Instant::now();
+    let logits = prefill(decoder, prompt_ids, prefix)?;
+    let prompt_time = start.elapsed();
+    decode(
+        decoder,
+        tokenizer,
+        logits,
+        prompt_ids.len(),
+        prompt_time,
+        params,
+        on_token,
+    )
+}
+
+/// Like [`generate`] for a prompt given as input embeddings (1, seq, hidden),
+/// e.g. text with projected image features (LLaVA).
+pub fn generate_from_embeds(
+    decoder: &mut Decoder,
+    tokenizer: &TextTokenizer,
+    embeds: &Tensor,
+    params: &SamplingParams,
+    on_token: &mut dyn FnMut(&str) -> ControlFlow<()>,
+) -> Result<Generation> {
+    let (b, t, _) = embeds.dims3()?;
+    if b != 1 || t == 0 {
+        return Err(PromptModelError::Input(format!(
+            "generation takes one non-empty prompt, got embeddings {:?}",
+            embeds.dims()
+        )));
+    }
+    decoder.clear_kv_cache();
+    let start = Instant::now();
+    let logits = decoder.forward_embeds(embeds, 0)?;
+    let prompt_time = start.elapsed();
+    decode(decoder, tokenizer, logits, t, prompt_time, params, on_token)
+}
+
+/// The token-by-token loop after the prompt: `logits` are the prompt's last
+/// logits (1, vocab) and the KV cache holds `prompt_len` positions.
+fn decode(
+    decoder: &mut Decoder,
+    tokenizer: &TextTokenizer,
+    mut logits: Tensor,
+    prompt_len: usize,
+    prompt_time: Duration,
+    params: &SamplingParams,
+    on_token: &mut dyn FnMut(&str) -> ControlFlow<()>,
+) -> Result<Generation> {
     let device = decoder.device().clone();
     let mut sampler = LogitsProcessor::from_sampling(params.seed, params.sampling());
-    let start = Instant::now();
-    let mut logits = prefill(decoder, prompt_ids, prefix)?;
-    let prompt_time = start.elapsed();
     let start = Instant::now();
     let mut tokens: Vec<u32> = Vec::new();
     let mut emitted = 0usize;
@@ -216,14 +261,14 @@ pub fn generate(
             break;
         }
         let input = Tensor::new(&[next], &device)?.unsqueeze(0)?;
-        logits = decoder.forward(&input, prompt_ids.len() + tokens.len() - 1)?;
+        logits = decoder.forward(&input, prompt_len + tokens.len() - 1)?;
     }
     let text = tokenizer.decode(&tokens)?;
     Ok(Generation {
         token_ids: tokens,
         text,
         stop,
-        prompt_tokens: prompt_ids.len(),
+        prompt_tokens: prompt_len,
         prompt_time,
         generation_time: start.elapsed(),
     })

@@ -2,6 +2,7 @@
 //! projector and the decoder; image tokens in the prompt are replaced by the
 //! projected patch features (feature layer -2, CLS dropped).
 
+use std::ops::ControlFlow;
 use std::path::Path;
 
 use candle_core::{Module, Tensor};
@@ -11,6 +12,8 @@ use super::clip_vision::{vision_config_from_json, ClipVision};
 use super::config::DecoderConfig;
 use super::decoder::Decoder;
 use super::error::{PromptModelError, Result};
+use super::generate::{generate_from_embeds, Generation, SamplingParams};
+use super::tokenizer::TextTokenizer;
 use super::weights::VarBuilderSource;
 
 /// LLaVA-specific settings of a `config.json`.
@@ -237,6 +240,20 @@ impl Llava {
             out.push(both.index_select(&index, 0)?);
         }
         Ok(Tensor::stack(&out, 0)?)
+    }
+
+    /// Generates an answer to a prompt (1, seq) with expanded image tokens
+    /// and its image (1, 3, size, size), streaming text to `on_token`.
+    pub fn generate(
+        &mut self,
+        tokenizer: &TextTokenizer,
+        ids: &Tensor,
+        pixels: &Tensor,
+        params: &SamplingParams,
+        on_token: &mut dyn FnMut(&str) -> ControlFlow<()>,
+    ) -> Result<Generation> {
+        let embeds = self.embed(ids, pixels)?;
+        generate_from_embeds(&mut self.decoder, tokenizer, &embeds, params, on_token)
     }
 
     /// Logits of every position (batch, seq, vocab) for a prompt with image tokens.

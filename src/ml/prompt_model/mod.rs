@@ -11,6 +11,7 @@ pub mod config;
 pub mod decoder;
 pub mod decoder_lora;
 pub mod error;
+pub mod facts;
 pub mod generate;
 pub mod gguf;
 pub mod instructions;
@@ -33,7 +34,10 @@ pub use config::{Architecture, DecoderConfig};
 pub use decoder::Decoder;
 pub use decoder_lora::LoraVars;
 pub use error::{PromptModelError, Result};
-pub use generate::{generate, Generation, PrefixCache, SamplingParams, StopReason};
+pub use facts::image_facts;
+pub use generate::{
+    generate, generate_from_embeds, Generation, PrefixCache, SamplingParams, StopReason,
+};
 pub use gguf::{GgufFile, GgufPrecision, GgufSource};
 pub use instructions::{ImageFacts, MAX_TITLE_CHARS, PHRASINGS};
 pub use llava::{Llava, LlavaConfig, Projector};

@@ -67,6 +67,21 @@ fn pre_tokenizer(pre: &str) -> Result<PreTokenizerWrapper> {
 }
 
 impl TextTokenizer {
+    /// Wraps an existing tokenizers-crate tokenizer.
+    pub fn from_tokenizer(
+        inner: Tokenizer,
+        bos_id: Option<u32>,
+        add_bos: bool,
+        eos_ids: Vec<u32>,
+    ) -> Self {
+        Self {
+            inner,
+            bos_id,
+            add_bos,
+            eos_ids,
+        }
+    }
+
     /// Loads a `tokenizer.json`.
     pub fn from_file(
         path: &Path,
