@@ -49,6 +49,8 @@ pub struct DecoderConfig {
     pub rms_norm_eps: f64,
     /// RoPE base frequency.
     pub rope_theta: f64,
+    /// RoPE frequency scaling.
+    pub rope_scaling: RopeScaling,
     /// Longest supported sequence (size of the RoPE tables).
     pub max_position_embeddings: usize,
     /// Whether the output projection reuses the token embeddings.
@@ -69,6 +71,32 @@ pub struct DecoderConfig {
 struct RopeParameters {
     rope_theta: Option<f64>,
     rope_type: Option<String>,
+    #[serde(rename = "type")]
+    legacy_type: Option<String>,
+    factor: Option<f64>,
+    low_freq_factor: Option<f64>,
+    high_freq_factor: Option<f64>,
+    original_max_position_embeddings: Option<usize>,
+}
+
+/// How RoPE frequencies are adjusted for long contexts.
+#[derive(Debug, Clone, PartialEq)]
+pub enum RopeScaling {
+    /// Plain RoPE.
+    None,
+    /// Llama 3.1+ frequency-dependent scaling (`rope_type: llama3`).
+    Llama3 {
+        /// Overall scale factor.
+        factor: f64,
+        /// Wavelengths above `original / low_freq_factor` are fully scaled.
+        low_freq_factor: f64,
+        /// Wavelengths below `original / high_freq_factor` are kept.
+        high_freq_factor: f64,
+        /// Context length the model was pre-trained with.
+        original_max_position_embeddings: usize,
+    },
+    /// Per-frequency divisors (llama.cpp's `rope_freqs.weight`).
+    FreqFactors(Vec<f32>),
 }
 
 #[derive(Deserialize)]
@@ -144,15 +172,27 @@ impl DecoderConfig {
                 ));
             }
         }
+        let mut rope_scaling = RopeScaling::None;
         for rope in [&raw.rope_parameters, &raw.rope_scaling]
             .into_iter()
             .flatten()
         {
-            if let Some(kind) = rope.rope_type.as_deref() {
-                if kind != "default" {
+            match rope.rope_type.as_deref().or(rope.legacy_type.as_deref()) {
+                None | Some("default") => {}
+                Some("llama3") => {
+                    rope_scaling = RopeScaling::Llama3 {
+                        factor: rope.factor.unwrap_or(8.0),
+                        low_freq_factor: rope.low_freq_factor.unwrap_or(1.0),
+                        high_freq_factor: rope.high_freq_factor.unwrap_or(4.0),
+                        original_max_position_embeddings: rope
+                            .original_max_position_embeddings
+                            .unwrap_or(8192),
+                    }
+                }
+                Some(kind) => {
                     return Err(config_error(
                         origin,
-                        format!("rope type `{kind}` is not supported (only default)"),
+                        format!("rope type `{kind}` is not supported (default, llama3)"),
                     ));
                 }
             }
@@ -183,6 +223,7 @@ impl DecoderConfig {
             head_dim: raw.head_dim.unwrap_or(raw.hidden_size / heads),
             rms_norm_eps: raw.rms_norm_eps,
             rope_theta,
+            rope_scaling,
             max_position_embeddings: raw.max_position_embeddings.unwrap_or(4096),
             tie_word_embeddings: raw.tie_word_embeddings,
             qkv_bias: raw.attention_bias.unwrap_or(qkv_default),

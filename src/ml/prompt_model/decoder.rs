@@ -58,6 +58,7 @@ impl Decoder {
         let rope = RotaryTables::new(
             cfg.head_dim,
             cfg.rope_theta,
+            &cfg.rope_scaling,
             cfg.max_position_embeddings.min(MAX_CONTEXT),
             &device,
         )?;

@@ -14,7 +14,7 @@ use candle_core::quantized::gguf_file::{Content, Value};
 use candle_core::quantized::{ggml_file, GgmlDType, QMatMul, QTensor};
 use candle_core::{Device, Tensor};
 
-use super::config::{Architecture, DecoderConfig};
+use super::config::{Architecture, DecoderConfig, RopeScaling};
 use super::error::{PromptModelError, Result};
 use super::lora::LoraLinear;
 use super::weights::WeightSource;
@@ -246,6 +246,14 @@ impl GgufFile {
             head_dim: Self::head_dim_of(&self.metadata, arch, &self.path)?,
             rms_norm_eps: f("attention.layer_norm_rms_epsilon").unwrap_or(1e-5),
             rope_theta: f("rope.freq_base").unwrap_or(10_000.0),
+            rope_scaling: match self.tensors.get("rope_freqs.weight") {
+                Some(t) => RopeScaling::FreqFactors(
+                    t.dequantize(&Device::Cpu)?
+                        .flatten_all()?
+                        .to_vec1::<f32>()?,
+                ),
+                None => RopeScaling::None,
+            },
             max_position_embeddings: need("context_length").unwrap_or(4096),
             tie_word_embeddings: !self.tensors.contains_key("output.weight"),
             qkv_bias: self.tensors.contains_key("blk.0.attn_q.bias"),

@@ -4,6 +4,7 @@
 //! background suggestions built on top of it.
 
 pub mod attention;
+pub mod bench;
 pub mod chat;
 pub mod clean;
 pub mod clip_vision;
@@ -27,10 +28,11 @@ pub mod suggest;
 pub mod tokenizer;
 pub mod weights;
 
+pub use bench::{bench, BenchReport};
 pub use chat::{ChatMessage, ChatTemplate, Role};
 pub use clean::{clean_answer, clean_for_sd, TokenCounter, CLIP_MAX_TOKENS};
 pub use clip_vision::ClipVision;
-pub use config::{Architecture, DecoderConfig};
+pub use config::{Architecture, DecoderConfig, RopeScaling};
 pub use decoder::Decoder;
 pub use decoder_lora::LoraVars;
 pub use error::{PromptModelError, Result};
