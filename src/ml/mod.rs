@@ -5,6 +5,7 @@
 
 pub mod device;
 pub mod diffusion;
+pub mod prompt_model;
 pub mod saliency;
 pub mod weights;
 

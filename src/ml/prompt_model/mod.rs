@@ -1,0 +1,51 @@
+//! The prompt model: a Llama/Qwen2 decoder written for adstudio (with LoRA
+//! adapters for the PCPO fine-tune), its loaders (Hugging Face safetensors and
+//! GGUF), tokenizer and chat templates, text generation and the product-aware
+//! background suggestions built on top of it.
+
+pub mod attention;
+pub mod bench;
+pub mod chat;
+pub mod clean;
+pub mod clip_vision;
+pub mod config;
+pub mod decoder;
+pub mod decoder_lora;
+pub mod error;
+pub mod facts;
+pub mod generate;
+pub mod gguf;
+pub mod instructions;
+pub mod layer;
+pub mod llava;
+pub mod load;
+pub mod logprob;
+pub mod lora;
+pub mod model;
+pub mod ops;
+pub mod rope;
+pub mod suggest;
+pub mod tokenizer;
+pub mod weights;
+
+pub use bench::{bench, BenchReport};
+pub use chat::{ChatMessage, ChatTemplate, Role};
+pub use clean::{clean_answer, clean_for_sd, TokenCounter, CLIP_MAX_TOKENS};
+pub use clip_vision::ClipVision;
+pub use config::{Architecture, DecoderConfig, RopeScaling};
+pub use decoder::Decoder;
+pub use decoder_lora::LoraVars;
+pub use error::{PromptModelError, Result};
+pub use facts::image_facts;
+pub use generate::{
+    generate, generate_from_embeds, Generation, PrefixCache, SamplingParams, StopReason,
+};
+pub use gguf::{GgufFile, GgufPrecision, GgufSource};
+pub use instructions::{ImageFacts, MAX_TITLE_CHARS, PHRASINGS};
+pub use llava::{Llava, LlavaConfig, Projector};
+pub use logprob::{completion_logprob_sums, token_logprobs};
+pub use lora::{LoraAdapter, LoraConfig, LoraLinear, LoraTarget};
+pub use model::{LoadOptions, PromptModel};
+pub use suggest::{suggest_backgrounds, SuggestEvent, SuggestRequest, Suggestion};
+pub use tokenizer::TextTokenizer;
+pub use weights::{VarBuilderSource, WeightSource};
