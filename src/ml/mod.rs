@@ -1,1 +1,2 @@
 //! ml module.
+pub mod reward;
