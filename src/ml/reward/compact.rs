@@ -158,8 +158,7 @@ impl CompactRewardModel {
         for (i, conv) in self.convs.iter().enumerate() {
             let dims = x.dims().to_vec();
             let ctx = || format!("tower.{i} on {dims:?}");
-            x = conv
-                .forward(&x)
+            x = conv3x3(&x, conv)
                 .and_then(|y| y.relu())
                 .map_err(RewardError::candle(ctx()))?;
             if i + 1 < self.convs.len() {
@@ -240,6 +239,38 @@ impl CompactRewardModel {
             return Err(RewardError::Input("no images to score".into()));
         }
         Tensor::cat(&parts, 0).map_err(RewardError::candle("concatenating features"))
+    }
+}
+
+/// A 3x3, stride-1, padding-1 convolution written as im2col + matmul. It
+/// computes the same function as `conv.forward`, but its backward pass is
+/// a matmul and cheap slicing, where candle's CPU conv backward goes through
+/// a much slower transposed convolution.
+pub fn conv3x3(x: &Tensor, conv: &Conv2d) -> candle_core::Result<Tensor> {
+    let (n, c, h, w) = x.dims4()?;
+    let weight = conv.weight();
+    let (o, c_w, kh, kw) = weight.dims4()?;
+    if c_w != c || kh != 3 || kw != 3 {
+        candle_core::bail!(
+            "conv3x3: input {:?} does not fit kernel {:?}",
+            x.dims(),
+            weight.dims()
+        )
+    }
+    let xp = x.pad_with_zeros(2, 1, 1)?.pad_with_zeros(3, 1, 1)?;
+    let mut taps = Vec::with_capacity(9);
+    for dy in 0..3 {
+        for dx in 0..3 {
+            taps.push(xp.narrow(2, dy, h)?.narrow(3, dx, w)?);
+        }
+    }
+    // [N, C, 9, H, W] -> [N, C * 9, H * W]; channel-major like the kernel.
+    let cols = Tensor::stack(&taps, 2)?.reshape((n, c * 9, h * w))?;
+    let y = weight.reshape((o, c * 9))?.broadcast_matmul(&cols)?;
+    let y = y.reshape((n, o, h, w))?;
+    match conv.bias() {
+        Some(b) => y.broadcast_add(&b.reshape((1, o, 1, 1))?),
+        None => Ok(y),
     }
 }
 

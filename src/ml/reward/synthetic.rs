@@ -92,7 +92,7 @@ pub fn sample_binomial<R: Rng + ?Sized>(rng: &mut R, n: u64, p: f64) -> u64 {
 }
 
 /// Size and randomness of a synthetic world.
-#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct WorldConfig {
     /// Seed of every random choice.
     pub seed: u64,
