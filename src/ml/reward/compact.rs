@@ -53,7 +53,7 @@ impl CompactConfig {
                 self.image_size, pools
             )));
         }
-        if self.hidden == 0 || !(self.ctr_scale > 0.0) {
+        if self.hidden == 0 || self.ctr_scale.is_nan() || self.ctr_scale <= 0.0 {
             return Err(RewardError::Config(format!(
                 "hidden must be > 0 and ctr_scale > 0, got {} and {}",
                 self.hidden, self.ctr_scale

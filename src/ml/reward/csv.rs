@@ -54,6 +54,7 @@ fn finish(field: &str, quoted: bool) -> String {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::split_record;
 

@@ -274,7 +274,8 @@ impl Trainer {
 
     fn validate(config: &TrainConfig) -> Result<()> {
         if config.products_per_batch == 0
-            || !(config.learning_rate > 0.0)
+            || config.learning_rate.is_nan()
+            || config.learning_rate <= 0.0
             || config.mse_weight < 0.0
         {
             return Err(RewardError::Config(format!(
