@@ -221,3 +221,34 @@ fn training_reduces_loss() {
     let last = reports[reports.len() - 1].loss;
     assert!(last < first, "loss did not fall: {first} -> {last}");
 }
+
+/// The batched all-pairs matrix equals pairwise `prefer` calls, is
+/// complementary, and its Bradley-Terry ranking orders by win probability.
+#[test]
+fn score_all_matches_pairwise_prefer() {
+    use adstudio::ml::reward::ranking::{bradley_terry, ranking};
+    let world = tiny_world();
+    let mut cfg = train_config(2);
+    cfg.learning_rate = 5e-3;
+    let data = tiny_dataset(&world);
+    let mut t = Trainer::new(&tiny_model(), cfg, &Device::Cpu).unwrap();
+    t.fit(&data, None, |_| Ok(())).unwrap();
+    let model = t.model();
+    let images: Vec<&RgbImage> = world.creatives[..4].iter().map(|c| &c.image).collect();
+    let m = model.score_all(&images).unwrap();
+    assert_eq!(m.len(), 4);
+    for i in 0..4 {
+        assert_eq!(m.p[i][i], 0.5);
+        for j in 0..4 {
+            assert!((m.p[i][j] + m.p[j][i] - 1.0).abs() < 1e-6);
+            if i < j {
+                let s = model.prefer(images[i], images[j]).unwrap();
+                assert!((s.p_left - m.p[i][j]).abs() < 1e-5);
+            }
+        }
+        assert!(m.ctr[i].is_finite());
+    }
+    let order = ranking(&bradley_terry(&m.p));
+    let wins = |i: usize| m.p[i].iter().sum::<f32>();
+    assert!(wins(order[0]) >= wins(order[3]));
+}

@@ -9,7 +9,7 @@ use image::imageops::FilterType;
 use image::RgbImage;
 
 use super::error::{Result, RewardError};
-use super::{PairScore, RewardModel};
+use super::{PairScore, RewardModel, ScoreMatrix};
 
 /// Architecture of the compact reward model (serialised in checkpoints).
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -319,5 +319,42 @@ impl RewardModel for CompactRewardModel {
             ctr_left: get(&out.ctr_left)?,
             ctr_right: get(&out.ctr_right)?,
         })
+    }
+
+    fn score_all(&self, images: &[&RgbImage]) -> Result<ScoreMatrix> {
+        let n = images.len();
+        let mut p = vec![vec![0.5f32; n]; n];
+        let mut ctr_sum = vec![0.0f32; n];
+        let (left, right): (Vec<u32>, Vec<u32>) = (0..n as u32)
+            .flat_map(|i| (i + 1..n as u32).map(move |j| (i, j)))
+            .unzip();
+        if !left.is_empty() {
+            let feats = self.features_of(images, 64)?;
+            let select = |idx: &[u32]| -> Result<Tensor> {
+                Tensor::from_slice(idx, idx.len(), &self.device)
+                    .and_then(|i| feats.index_select(&i, 0))
+                    .map_err(RewardError::candle("selecting pair features"))
+            };
+            let out = self.debiased(&select(&left)?, &select(&right)?)?;
+            let read = |t: &Tensor| {
+                t.to_vec1::<f32>()
+                    .map_err(RewardError::candle("reading scores"))
+            };
+            let (pl, cl, cr) = (
+                read(&out.p_left)?,
+                read(&out.ctr_left)?,
+                read(&out.ctr_right)?,
+            );
+            for (k, (&i, &j)) in left.iter().zip(&right).enumerate() {
+                let (i, j) = (i as usize, j as usize);
+                p[i][j] = pl[k];
+                p[j][i] = 1.0 - pl[k];
+                ctr_sum[i] += cl[k];
+                ctr_sum[j] += cr[k];
+            }
+        }
+        let others = n.saturating_sub(1).max(1) as f32;
+        let ctr = ctr_sum.iter().map(|c| c / others).collect();
+        Ok(ScoreMatrix { p, ctr })
     }
 }

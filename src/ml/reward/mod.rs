@@ -9,6 +9,7 @@
 //! - [`synthetic`] is a synthetic click world whose true CTR is a known
 //!   function of visible image properties, for tests, demos and the bench
 //!   ([`bench`]); [`baseline`] holds trivial baselines.
+//! - [`ranking`] turns all-pairs scores into a Bradley-Terry ranking.
 //!
 //! Every backbone implements [`RewardModel`].
 
@@ -23,12 +24,14 @@ pub mod error;
 mod init;
 pub mod loss;
 pub mod pairs;
+pub mod ranking;
 pub mod synthetic;
 pub mod train;
 
 use image::RgbImage;
 
 pub use error::{Result, RewardError};
+pub use ranking::ScoreMatrix;
 
 /// The reward model's verdict on an ordered pair of images.
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -50,5 +53,26 @@ pub trait RewardModel {
     /// Scores many ordered pairs; backbones may override this to batch.
     fn prefer_many(&self, pairs: &[(&RgbImage, &RgbImage)]) -> Result<Vec<PairScore>> {
         pairs.iter().map(|(a, b)| self.prefer(a, b)).collect()
+    }
+
+    /// Scores every pair of a set of images (each unordered pair once; the
+    /// matrix is filled by complement); backbones may override this to
+    /// batch.
+    fn score_all(&self, images: &[&RgbImage]) -> Result<ScoreMatrix> {
+        let n = images.len();
+        let mut p = vec![vec![0.5f32; n]; n];
+        let mut ctr_sum = vec![0.0f32; n];
+        for i in 0..n {
+            for j in i + 1..n {
+                let s = self.prefer(images[i], images[j])?;
+                p[i][j] = s.p_left;
+                p[j][i] = 1.0 - s.p_left;
+                ctr_sum[i] += s.ctr_left;
+                ctr_sum[j] += s.ctr_right;
+            }
+        }
+        let others = n.saturating_sub(1).max(1) as f32;
+        let ctr = ctr_sum.iter().map(|c| c / others).collect();
+        Ok(ScoreMatrix { p, ctr })
     }
 }
