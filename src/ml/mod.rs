@@ -6,6 +6,7 @@
 pub mod device;
 pub mod diffusion;
 pub mod prompt_model;
+pub mod reward;
 pub mod saliency;
 pub mod weights;
 

@@ -1,0 +1,360 @@
+//! The compact reward model: a small CNN (trained from scratch) applied to
+//! each image with shared weights, a fusion MLP on `[f_left, f_right,
+//! f_left - f_right]`, a 2-way choice head (left/right) and a point head
+//! (CTR of left and right).
+
+use candle_core::{DType, Device, Module, Tensor, D};
+use candle_nn::{Conv2d, Conv2dConfig, Linear, VarBuilder};
+use image::imageops::FilterType;
+use image::RgbImage;
+
+use super::error::{Result, RewardError};
+use super::{PairScore, RewardModel, ScoreMatrix};
+
+/// Architecture of the compact reward model (serialised in checkpoints).
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct CompactConfig {
+    /// Side of the square input images (they are resized to it).
+    pub image_size: usize,
+    /// Output channels of the 3x3 conv blocks; each block is conv + ReLU +
+    /// 2x2 max-pool, the last one is followed by global average and max
+    /// pooling (feature width `2 * channels.last()`).
+    pub channels: Vec<usize>,
+    /// Width of the fusion MLP (two ReLU layers).
+    pub hidden: usize,
+    /// The point head predicts `ctr * ctr_scale` (CTRs are small numbers).
+    pub ctr_scale: f64,
+}
+
+impl Default for CompactConfig {
+    fn default() -> Self {
+        Self {
+            image_size: 32,
+            channels: vec![16, 32, 64],
+            hidden: 64,
+            ctr_scale: 10.0,
+        }
+    }
+}
+
+impl CompactConfig {
+    /// Checks that the configuration describes a buildable model.
+    pub fn validate(&self) -> Result<()> {
+        let pools = self.channels.len() as u32;
+        if self.channels.is_empty() || self.channels.contains(&0) {
+            return Err(RewardError::Config(format!(
+                "compact channels must be non-empty and positive, got {:?}",
+                self.channels
+            )));
+        }
+        if self.image_size >> pools == 0 {
+            return Err(RewardError::Config(format!(
+                "image_size {} is too small for {} pooling blocks",
+                self.image_size, pools
+            )));
+        }
+        if self.hidden == 0 || self.ctr_scale.is_nan() || self.ctr_scale <= 0.0 {
+            return Err(RewardError::Config(format!(
+                "hidden must be > 0 and ctr_scale > 0, got {} and {}",
+                self.hidden, self.ctr_scale
+            )));
+        }
+        Ok(())
+    }
+
+    /// Width of the per-image feature vector.
+    pub fn feature_dim(&self) -> usize {
+        2 * self.channels.last().copied().unwrap_or(0)
+    }
+}
+
+/// Raw outputs for a batch of ordered pairs.
+#[derive(Debug, Clone)]
+pub struct PairOutput {
+    /// Choice logits [B, 2]: index 0 = left wins, 1 = right wins.
+    pub logits: Tensor,
+    /// Point-head predictions [B, 2] (left, right), in `ctr * ctr_scale`
+    /// units.
+    pub ctr_scaled: Tensor,
+}
+
+/// Position-debiased scores for a batch of pairs (each a [B] tensor).
+#[derive(Debug, Clone)]
+pub struct DebiasedOutput {
+    /// Probability that the left image wins, averaged over both orders.
+    pub p_left: Tensor,
+    /// Predicted CTR of the left image, averaged over both orders.
+    pub ctr_left: Tensor,
+    /// Predicted CTR of the right image, averaged over both orders.
+    pub ctr_right: Tensor,
+}
+
+/// The compact pairwise reward model.
+#[derive(Debug, Clone)]
+pub struct CompactRewardModel {
+    config: CompactConfig,
+    convs: Vec<Conv2d>,
+    fusion: [Linear; 2],
+    choice_head: Linear,
+    point_head: Linear,
+    device: Device,
+}
+
+impl CompactRewardModel {
+    /// Builds the model; weights are named `tower.{i}.{weight,bias}`,
+    /// `fusion.{0,1}.*`, `choice_head.*`, `point_head.*`.
+    pub fn new(config: &CompactConfig, vb: VarBuilder) -> Result<Self> {
+        config.validate()?;
+        let conv_cfg = Conv2dConfig {
+            padding: 1,
+            ..Default::default()
+        };
+        let mut convs = Vec::with_capacity(config.channels.len());
+        let mut c_in = 3;
+        for (i, &c_out) in config.channels.iter().enumerate() {
+            let conv = candle_nn::conv2d(c_in, c_out, 3, conv_cfg, vb.pp(format!("tower.{i}")))
+                .map_err(RewardError::candle(format!("building tower.{i}")))?;
+            convs.push(conv);
+            c_in = c_out;
+        }
+        let f = config.feature_dim();
+        let h = config.hidden;
+        let lin = |i: usize, o: usize, name: &str| {
+            candle_nn::linear(i, o, vb.pp(name))
+                .map_err(RewardError::candle(format!("building {name}")))
+        };
+        Ok(Self {
+            config: config.clone(),
+            convs,
+            fusion: [lin(3 * f, h, "fusion.0")?, lin(h, h, "fusion.1")?],
+            choice_head: lin(h, 2, "choice_head")?,
+            point_head: lin(h, 2, "point_head")?,
+            device: vb.device().clone(),
+        })
+    }
+
+    /// The architecture.
+    pub fn config(&self) -> &CompactConfig {
+        &self.config
+    }
+
+    /// The device the weights live on.
+    pub fn device(&self) -> &Device {
+        &self.device
+    }
+
+    /// Per-image features: [N, 3, S, S] in [-1, 1] to [N, feature_dim].
+    pub fn features(&self, images: &Tensor) -> Result<Tensor> {
+        let s = self.config.image_size;
+        match images.dims() {
+            [_, 3, h, w] if *h == s && *w == s => {}
+            dims => {
+                return Err(RewardError::Input(format!(
+                    "compact RM images have shape {dims:?}, want [N, 3, {s}, {s}]"
+                )))
+            }
+        }
+        let mut x = images.clone();
+        for (i, conv) in self.convs.iter().enumerate() {
+            let dims = x.dims().to_vec();
+            let ctx = || format!("tower.{i} on {dims:?}");
+            x = conv3x3(&x, conv)
+                .and_then(|y| y.relu())
+                .map_err(RewardError::candle(ctx()))?;
+            if i + 1 < self.convs.len() {
+                x = x.max_pool2d(2).map_err(RewardError::candle(ctx()))?;
+            }
+        }
+        let pooled = x
+            .flatten_from(2)
+            .and_then(|y| Tensor::cat(&[y.mean(D::Minus1)?, y.max(D::Minus1)?], 1))
+            .map_err(RewardError::candle("global pooling"))?;
+        Ok(pooled)
+    }
+
+    /// Scores ordered pairs from their features (each [B, feature_dim]).
+    pub fn pair_forward(&self, f_left: &Tensor, f_right: &Tensor) -> Result<PairOutput> {
+        let f = self.config.feature_dim();
+        if f_left.dims().len() != 2
+            || f_left.dims() != f_right.dims()
+            || f_left.dim(1).ok() != Some(f)
+        {
+            return Err(RewardError::Input(format!(
+                "pair features have shapes {:?} and {:?}, want equal [B, {f}]",
+                f_left.dims(),
+                f_right.dims()
+            )));
+        }
+        let run = || -> candle_core::Result<PairOutput> {
+            let diff = (f_left - f_right)?;
+            let x = Tensor::cat(&[f_left, f_right, &diff], 1)?;
+            let x = self.fusion[0].forward(&x)?.relu()?;
+            let x = self.fusion[1].forward(&x)?.relu()?;
+            Ok(PairOutput {
+                logits: self.choice_head.forward(&x)?,
+                ctr_scaled: self.point_head.forward(&x)?,
+            })
+        };
+        run().map_err(RewardError::candle("fusion and heads"))
+    }
+
+    /// Position-debiased scores: both orders are scored and averaged, so
+    /// swapping the inputs gives exactly `1 - p_left`.
+    pub fn debiased(&self, f_a: &Tensor, f_b: &Tensor) -> Result<DebiasedOutput> {
+        let ab = self.pair_forward(f_a, f_b)?;
+        let ba = self.pair_forward(f_b, f_a)?;
+        let scale = self.config.ctr_scale;
+        let run = || -> candle_core::Result<DebiasedOutput> {
+            let p_ab = candle_nn::ops::softmax(&ab.logits, 1)?;
+            let p_ba = candle_nn::ops::softmax(&ba.logits, 1)?;
+            let p_left = ((p_ab.narrow(1, 0, 1)? + p_ba.narrow(1, 1, 1)?)? * 0.5)?.squeeze(1)?;
+            let avg =
+                |a: &Tensor, ia: usize, b: &Tensor, ib: usize| -> candle_core::Result<Tensor> {
+                    ((a.narrow(1, ia, 1)? + b.narrow(1, ib, 1)?)? * (0.5 / scale))?.squeeze(1)
+                };
+            Ok(DebiasedOutput {
+                p_left,
+                ctr_left: avg(&ab.ctr_scaled, 0, &ba.ctr_scaled, 1)?,
+                ctr_right: avg(&ab.ctr_scaled, 1, &ba.ctr_scaled, 0)?,
+            })
+        };
+        run().map_err(RewardError::candle("debiasing"))
+    }
+
+    /// Converts images to the model's input tensor ([N, 3, S, S] in
+    /// [-1, 1]), resizing those of another size.
+    pub fn images_to_tensor(&self, images: &[&RgbImage]) -> Result<Tensor> {
+        images_to_tensor(images, self.config.image_size, &self.device)
+    }
+
+    /// Features of many images, computed in chunks of `chunk` images
+    /// without keeping a backprop graph.
+    pub fn features_of(&self, images: &[&RgbImage], chunk: usize) -> Result<Tensor> {
+        let mut parts = Vec::new();
+        for group in images.chunks(chunk.max(1)) {
+            let x = self.images_to_tensor(group)?;
+            parts.push(self.features(&x)?.detach());
+        }
+        if parts.is_empty() {
+            return Err(RewardError::Input("no images to score".into()));
+        }
+        Tensor::cat(&parts, 0).map_err(RewardError::candle("concatenating features"))
+    }
+}
+
+/// A 3x3, stride-1, padding-1 convolution written as im2col + matmul. It
+/// computes the same function as `conv.forward`, but its backward pass is
+/// a matmul and cheap slicing, where candle's CPU conv backward goes through
+/// a much slower transposed convolution.
+pub fn conv3x3(x: &Tensor, conv: &Conv2d) -> candle_core::Result<Tensor> {
+    let (n, c, h, w) = x.dims4()?;
+    let weight = conv.weight();
+    let (o, c_w, kh, kw) = weight.dims4()?;
+    if c_w != c || kh != 3 || kw != 3 {
+        candle_core::bail!(
+            "conv3x3: input {:?} does not fit kernel {:?}",
+            x.dims(),
+            weight.dims()
+        )
+    }
+    let xp = x.pad_with_zeros(2, 1, 1)?.pad_with_zeros(3, 1, 1)?;
+    let mut taps = Vec::with_capacity(9);
+    for dy in 0..3 {
+        for dx in 0..3 {
+            taps.push(xp.narrow(2, dy, h)?.narrow(3, dx, w)?);
+        }
+    }
+    // [N, C, 9, H, W] -> [N, C * 9, H * W]; channel-major like the kernel.
+    let cols = Tensor::stack(&taps, 2)?.reshape((n, c * 9, h * w))?;
+    let y = weight.reshape((o, c * 9))?.broadcast_matmul(&cols)?;
+    let y = y.reshape((n, o, h, w))?;
+    match conv.bias() {
+        Some(b) => y.broadcast_add(&b.reshape((1, o, 1, 1))?),
+        None => Ok(y),
+    }
+}
+
+/// Converts RGB images to a [N, 3, size, size] f32 tensor in [-1, 1]
+/// (resizing with a triangle filter when needed).
+pub fn images_to_tensor(images: &[&RgbImage], size: usize, device: &Device) -> Result<Tensor> {
+    let plane = size * size;
+    let mut data = vec![0f32; images.len() * 3 * plane];
+    for (n, img) in images.iter().enumerate() {
+        let resized;
+        let img: &RgbImage = if img.width() as usize == size && img.height() as usize == size {
+            img
+        } else {
+            resized = image::imageops::resize(*img, size as u32, size as u32, FilterType::Triangle);
+            &resized
+        };
+        let base = n * 3 * plane;
+        for (i, p) in img.pixels().enumerate() {
+            for c in 0..3 {
+                data[base + c * plane + i] = p.0[c] as f32 / 127.5 - 1.0;
+            }
+        }
+    }
+    Tensor::from_vec(data, (images.len(), 3, size, size), device)
+        .and_then(|t| t.to_dtype(DType::F32))
+        .map_err(RewardError::candle("building the image tensor"))
+}
+
+impl RewardModel for CompactRewardModel {
+    fn prefer(&self, left: &RgbImage, right: &RgbImage) -> Result<PairScore> {
+        let f = self.features_of(&[left, right], 2)?;
+        let run = || -> candle_core::Result<(Tensor, Tensor)> {
+            Ok((f.narrow(0, 0, 1)?, f.narrow(0, 1, 1)?))
+        };
+        let (fa, fb) = run().map_err(RewardError::candle("splitting features"))?;
+        let out = self.debiased(&fa, &fb)?;
+        let get = |t: &Tensor| -> Result<f32> {
+            t.to_vec1::<f32>()
+                .map_err(RewardError::candle("reading scores"))?
+                .first()
+                .copied()
+                .ok_or_else(|| RewardError::Input("empty score tensor".into()))
+        };
+        Ok(PairScore {
+            p_left: get(&out.p_left)?,
+            ctr_left: get(&out.ctr_left)?,
+            ctr_right: get(&out.ctr_right)?,
+        })
+    }
+
+    fn score_all(&self, images: &[&RgbImage]) -> Result<ScoreMatrix> {
+        let n = images.len();
+        let mut p = vec![vec![0.5f32; n]; n];
+        let mut ctr_sum = vec![0.0f32; n];
+        let (left, right): (Vec<u32>, Vec<u32>) = (0..n as u32)
+            .flat_map(|i| (i + 1..n as u32).map(move |j| (i, j)))
+            .unzip();
+        if !left.is_empty() {
+            let feats = self.features_of(images, 64)?;
+            let select = |idx: &[u32]| -> Result<Tensor> {
+                Tensor::from_slice(idx, idx.len(), &self.device)
+                    .and_then(|i| feats.index_select(&i, 0))
+                    .map_err(RewardError::candle("selecting pair features"))
+            };
+            let out = self.debiased(&select(&left)?, &select(&right)?)?;
+            let read = |t: &Tensor| {
+                t.to_vec1::<f32>()
+                    .map_err(RewardError::candle("reading scores"))
+            };
+            let (pl, cl, cr) = (
+                read(&out.p_left)?,
+                read(&out.ctr_left)?,
+                read(&out.ctr_right)?,
+            );
+            for (k, (&i, &j)) in left.iter().zip(&right).enumerate() {
+                let (i, j) = (i as usize, j as usize);
+                p[i][j] = pl[k];
+                p[j][i] = 1.0 - pl[k];
+                ctr_sum[i] += cl[k];
+                ctr_sum[j] += cr[k];
+            }
+        }
+        let others = n.saturating_sub(1).max(1) as f32;
+        let ctr = ctr_sum.iter().map(|c| c / others).collect();
+        Ok(ScoreMatrix { p, ctr })
+    }
+}

@@ -1,0 +1,58 @@
+//! Errors of the reward-model module.
+
+use std::path::PathBuf;
+
+/// Everything that can go wrong while building, training or running a
+/// reward model, or while reading click logs.
+#[derive(Debug, thiserror::Error)]
+pub enum RewardError {
+    /// A tensor operation failed (shape mismatch, device error...).
+    #[error("tensor operation failed in {context}: {source}")]
+    Candle {
+        /// What the code was doing.
+        context: String,
+        /// The underlying candle error.
+        #[source]
+        source: candle_core::Error,
+    },
+    /// A file could not be read or written.
+    #[error("cannot access {path}: {source}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The underlying I/O error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A checkpoint file is not a valid adstudio reward checkpoint.
+    #[error("invalid reward checkpoint {path}: {reason}")]
+    Checkpoint {
+        /// The file.
+        path: PathBuf,
+        /// Why it was refused.
+        reason: String,
+    },
+    /// A configuration value is out of range or inconsistent.
+    #[error("invalid reward configuration: {0}")]
+    Config(String),
+    /// Input data (images, pairs, labels) do not fit the model.
+    #[error("invalid reward input: {0}")]
+    Input(String),
+    /// Training was stopped by the progress callback.
+    #[error("training cancelled after epoch {epoch}")]
+    Cancelled {
+        /// The last completed epoch (1-based; 0 when none completed).
+        epoch: usize,
+    },
+}
+
+impl RewardError {
+    /// Wraps a candle error with a short description of the operation.
+    pub fn candle(context: impl Into<String>) -> impl FnOnce(candle_core::Error) -> Self {
+        let context = context.into();
+        move |source| Self::Candle { context, source }
+    }
+}
+
+/// Result alias of the reward module.
+pub type Result<T> = std::result::Result<T, RewardError>;

@@ -1,0 +1,78 @@
+//! Reward model (RM): predicts which of two ad images gets more clicks, and
+//! the CTR of each.
+//!
+//! - [`clicklog`] parses click logs (CSV / JSONL) with a per-row rejection
+//!   report; [`pairs`] builds same-product pairs and the by-product split.
+//! - [`compact`] is the compact backbone (small CNN + fusion MLP + choice
+//!   and point heads); [`loss`] its loss; [`train`] its training loop with
+//!   checkpoints ([`checkpoint`]).
+//! - [`synthetic`] is a synthetic click world whose true CTR is a known
+//!   function of visible image properties, for tests, demos and the bench
+//!   ([`bench`]); [`baseline`] holds trivial baselines.
+//! - [`ranking`] turns all-pairs scores into a Bradley-Terry ranking.
+//!
+//! Every backbone implements [`RewardModel`].
+
+pub mod baseline;
+pub mod bench;
+pub mod checkpoint;
+pub mod clicklog;
+pub mod compact;
+mod csv;
+pub mod draw;
+pub mod error;
+mod init;
+pub mod loss;
+pub mod pairs;
+pub mod ranking;
+pub mod synthetic;
+pub mod train;
+
+use image::RgbImage;
+
+pub use error::{Result, RewardError};
+pub use ranking::ScoreMatrix;
+
+/// The reward model's verdict on an ordered pair of images.
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct PairScore {
+    /// Probability that the left image gets the higher CTR
+    /// (position-debiased: `prefer(b, a).p_left == 1 - prefer(a, b).p_left`).
+    pub p_left: f32,
+    /// Predicted CTR of the left image.
+    pub ctr_left: f32,
+    /// Predicted CTR of the right image.
+    pub ctr_right: f32,
+}
+
+/// A pairwise reward model (compact CNN backbone, or LLaVA-style backbone).
+pub trait RewardModel {
+    /// Scores one ordered pair (left, right).
+    fn prefer(&self, left: &RgbImage, right: &RgbImage) -> Result<PairScore>;
+
+    /// Scores many ordered pairs; backbones may override this to batch.
+    fn prefer_many(&self, pairs: &[(&RgbImage, &RgbImage)]) -> Result<Vec<PairScore>> {
+        pairs.iter().map(|(a, b)| self.prefer(a, b)).collect()
+    }
+
+    /// Scores every pair of a set of images (each unordered pair once; the
+    /// matrix is filled by complement); backbones may override this to
+    /// batch.
+    fn score_all(&self, images: &[&RgbImage]) -> Result<ScoreMatrix> {
+        let n = images.len();
+        let mut p = vec![vec![0.5f32; n]; n];
+        let mut ctr_sum = vec![0.0f32; n];
+        for i in 0..n {
+            for j in i + 1..n {
+                let s = self.prefer(images[i], images[j])?;
+                p[i][j] = s.p_left;
+                p[j][i] = 1.0 - s.p_left;
+                ctr_sum[i] += s.ctr_left;
+                ctr_sum[j] += s.ctr_right;
+            }
+        }
+        let others = n.saturating_sub(1).max(1) as f32;
+        let ctr = ctr_sum.iter().map(|c| c / others).collect();
+        Ok(ScoreMatrix { p, ctr })
+    }
+}
