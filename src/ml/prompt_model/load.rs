@@ -60,7 +60,6 @@ pub fn mmap_var_builder(files: &[PathBuf], device: &Device) -> Result<VarBuilder
             });
         }
     }
-    let weights = WeightFiles::open(files)
-        .map_err(|e| candle_core::Error::msg(e.to_string()))?;
+    let weights = WeightFiles::open(files).map_err(|e| candle_core::Error::msg(e.to_string()))?;
     Ok(weights.var_builder(DType::F32, device))
 }
