@@ -55,13 +55,13 @@ impl SyntheticExperiment {
         }
     }
 
-    /// Bench-sized run: 32 px images, 400 products x 8 creatives (28 pairs
+    /// Bench-sized run: 32 px images, 640 products x 8 creatives (28 pairs
     /// per product), a wider CNN, 12 epochs, 20% of products held out.
     pub fn bench() -> Self {
         Self {
             world: WorldConfig {
                 seed: 23,
-                products: 400,
+                products: 640,
                 creatives_per_product: 8,
                 image_size: 32,
                 impressions: (800, 50_000),

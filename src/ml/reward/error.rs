@@ -38,6 +38,9 @@ pub enum RewardError {
     /// Input data (images, pairs, labels) do not fit the model.
     #[error("invalid reward input: {0}")]
     Input(String),
+    /// A click-log file could not be read as a click log at all.
+    #[error("click log: {0}")]
+    ClickLog(#[from] super::clicklog::ClickLogError),
     /// Training was stopped by the progress callback.
     #[error("training cancelled after epoch {epoch}")]
     Cancelled {
