@@ -11,6 +11,11 @@ use adstudio::ml::prompt_model::{
     ChatMessage, GgufPrecision, LoadOptions, PromptModel, Role, SamplingParams, StopReason,
 };
 
+/// The tests run one at a time (each loads the model and uses every core;
+/// in parallel, candle's spinning thread pools starve each other).
+static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+/// The GGUF path, or `None` (after printing SKIP) when unset outside CI.
 fn gguf_path(test: &str) -> Option<PathBuf> {
     match std::env::var("ADSTUDIO_SMOLLM2_GGUF") {
         Ok(p) if !p.is_empty() => Some(PathBuf::from(p)),
@@ -55,6 +60,7 @@ fn smollm2_greedy_answers_capital_of_france() {
     let Some(path) = gguf_path("smollm2_greedy_answers_capital_of_france") else {
         return;
     };
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     for precision in [GgufPrecision::Quantized, GgufPrecision::F32] {
         let mut model = load(&path, precision);
         let (text, streamed) = ask(&mut model, "What is the capital of France?");
@@ -75,6 +81,7 @@ fn smollm2_generation_can_be_cancelled() {
     let Some(path) = gguf_path("smollm2_generation_can_be_cancelled") else {
         return;
     };
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     let mut model = load(&path, GgufPrecision::Quantized);
     let messages = [ChatMessage::new(
         Role::User,
@@ -97,6 +104,7 @@ fn smollm2_sampling_is_reproducible_per_seed() {
     let Some(path) = gguf_path("smollm2_sampling_is_reproducible_per_seed") else {
         return;
     };
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     let mut model = load(&path, GgufPrecision::Quantized);
     let messages = [ChatMessage::new(
         Role::User,
@@ -176,6 +184,7 @@ fn smollm2_background_suggestions_are_distinct_clean_english() {
     let Some(path) = gguf_path("smollm2_background_suggestions_are_distinct_clean_english") else {
         return;
     };
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     let mut model = load(&path, GgufPrecision::Quantized);
     let counter = token_counter(&model);
     let titles = [
@@ -231,6 +240,7 @@ fn smollm2_bad_titles_are_clear_errors() {
     let Some(path) = gguf_path("smollm2_bad_titles_are_clear_errors") else {
         return;
     };
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     let mut model = load(&path, GgufPrecision::Quantized);
     let counter = model.tokenizer().clone();
     for title in [
@@ -259,6 +269,7 @@ fn smollm2_gguf_tokenizer_round_trips() {
     let Some(path) = gguf_path("smollm2_gguf_tokenizer_round_trips") else {
         return;
     };
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     let model = load(&path, GgufPrecision::Quantized);
     let tok = model.tokenizer();
     assert_eq!(tok.token_id("<|im_start|>"), Some(1));

@@ -119,8 +119,12 @@ impl GgufFile {
                 ));
             }
             let size = elems / block * dtype.type_size();
-            let start = (content.tensor_data_offset + info.offset) as usize;
-            let raw = bytes.get(start..start + size).ok_or_else(|| {
+            let start = content
+                .tensor_data_offset
+                .checked_add(info.offset)
+                .and_then(|s| usize::try_from(s).ok());
+            let range = start.and_then(|s| Some(s..s.checked_add(size)?));
+            let raw = range.and_then(|r| bytes.get(r)).ok_or_else(|| {
                 gguf_error(
                     path,
                     format!("tensor `{name}` extends past the end of the file"),

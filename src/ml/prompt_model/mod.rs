@@ -1,7 +1,19 @@
 //! The prompt model: a Llama/Qwen2 decoder written for adstudio (with LoRA
 //! adapters for the PCPO fine-tune), its loaders (Hugging Face safetensors and
-//! GGUF), tokenizer and chat templates, text generation and the product-aware
-//! background suggestions built on top of it.
+//! GGUF), tokenizer and chat templates, text generation, the LLaVA multimodal
+//! variant, and the product-aware background suggestions built on top.
+//!
+//! Typical use:
+//! - text-only (default, SmolLM2 GGUF): [`PromptModel::load`] a `.gguf` file
+//!   or a model folder, measure [`image_facts`] on the product image, then
+//!   [`suggest_backgrounds`] with a [`SuggestRequest`] (title + facts) and a
+//!   [`TokenCounter`] (the CLIP tokenizer when available);
+//! - multimodal: [`MultimodalPromptModel::load`] a LLaVA folder, bind an image
+//!   with [`MultimodalPromptModel::with_image`] and pass the resulting
+//!   [`ImageChat`] to [`suggest_backgrounds`];
+//! - training: [`Decoder::attach_lora`] returns the trainable variables,
+//!   [`completion_logprob_sums`] gives `log p(y | x)` per row (differentiable),
+//!   [`Decoder::set_lora_enabled`]`(false)` turns the policy into the reference.
 
 pub mod attention;
 pub mod bench;
@@ -22,6 +34,7 @@ pub mod load;
 pub mod logprob;
 pub mod lora;
 pub mod model;
+pub mod multimodal;
 pub mod ops;
 pub mod rope;
 pub mod suggest;
@@ -46,6 +59,7 @@ pub use llava::{Llava, LlavaConfig, Projector};
 pub use logprob::{completion_logprob_sums, token_logprobs};
 pub use lora::{LoraAdapter, LoraConfig, LoraLinear, LoraTarget};
 pub use model::{LoadOptions, PromptModel};
+pub use multimodal::{preprocess_image, ChatModel, ImageChat, MultimodalPromptModel};
 pub use suggest::{suggest_backgrounds, SuggestEvent, SuggestRequest, Suggestion};
 pub use tokenizer::TextTokenizer;
 pub use weights::{VarBuilderSource, WeightSource};

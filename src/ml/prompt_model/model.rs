@@ -56,6 +56,8 @@ fn is_gguf(path: &Path) -> bool {
 impl PromptModel {
     /// Loads a `.gguf` file, or a folder with `config.json`, safetensors
     /// weights and `tokenizer.json` (chat template from `tokenizer_config.json`).
+    /// A LLaVA folder loads its language model only (text-only use); see
+    /// [`super::MultimodalPromptModel`] for image input.
     pub fn load(path: &Path, opts: &LoadOptions) -> Result<Self> {
         if !path.exists() {
             return Err(PromptModelError::Io {

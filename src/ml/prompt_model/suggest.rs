@@ -14,7 +14,7 @@ use super::generate::{SamplingParams, StopReason};
 use super::instructions::{
     instruction, validate_title, ImageFacts, EXAMPLES, PHRASINGS, SYSTEM_PROMPT,
 };
-use super::model::PromptModel;
+use super::multimodal::ChatModel;
 
 /// A request for background suggestions.
 #[derive(Debug, Clone, PartialEq)]
@@ -161,7 +161,7 @@ fn rejection(
 /// if `count * attempts_per_suggestion` attempts were not enough. `on_event`
 /// returning `Break` cancels (the error is [`PromptModelError::Cancelled`]).
 pub fn suggest_backgrounds(
-    model: &mut PromptModel,
+    model: &mut dyn ChatModel,
     req: &SuggestRequest,
     counter: &dyn TokenCounter,
     on_event: &mut dyn FnMut(SuggestEvent<'_>) -> ControlFlow<()>,

@@ -1,0 +1,209 @@
+//! A LLaVA prompt model ready to chat about a product image: weights,
+//! tokenizer, chat template and CLIP image preprocessing.
+
+use std::ops::ControlFlow;
+use std::path::Path;
+
+use candle_core::{Device, Tensor};
+use image::{imageops::FilterType, Rgb, RgbImage, RgbaImage};
+
+use super::chat::{ChatMessage, ChatTemplate, Role};
+use super::error::{PromptModelError, Result};
+use super::generate::{Generation, SamplingParams};
+use super::llava::{Llava, LlavaConfig};
+use super::load::{mmap_var_builder, safetensors_files};
+use super::model::PromptModel;
+use super::tokenizer::TextTokenizer;
+
+/// CLIP's per-channel normalisation mean.
+pub const CLIP_MEAN: [f32; 3] = [0.481_454_66, 0.457_827_5, 0.408_210_73];
+/// CLIP's per-channel normalisation standard deviation.
+pub const CLIP_STD: [f32; 3] = [0.268_629_54, 0.261_302_6, 0.275_777_1];
+
+/// Anything that answers a chat: a text model, or a multimodal model bound
+/// to one image.
+pub trait ChatModel {
+    /// Generates the assistant's answer to `messages`, streaming text pieces
+    /// to `on_token` (return `Break` to cancel).
+    fn chat(
+        &mut self,
+        messages: &[ChatMessage],
+        params: &SamplingParams,
+        on_token: &mut dyn FnMut(&str) -> ControlFlow<()>,
+    ) -> Result<Generation>;
+}
+
+impl ChatModel for PromptModel {
+    fn chat(
+        &mut self,
+        messages: &[ChatMessage],
+        params: &SamplingParams,
+        on_token: &mut dyn FnMut(&str) -> ControlFlow<()>,
+    ) -> Result<Generation> {
+        PromptModel::chat(self, messages, params, on_token)
+    }
+}
+
+/// LLaVA 1.5 preprocessing of a product image: alpha composited over white,
+/// padded to a square with the CLIP mean colour, resized to `size` (bicubic),
+/// normalised with [`CLIP_MEAN`]/[`CLIP_STD`]. Returns (1, 3, size, size).
+pub fn preprocess_image(image: &RgbaImage, size: usize, device: &Device) -> Result<Tensor> {
+    let (w, h) = image.dimensions();
+    if w == 0 || h == 0 || size == 0 {
+        return Err(PromptModelError::Input(format!(
+            "cannot preprocess a {w}x{h} image to {size}"
+        )));
+    }
+    let side = w.max(h);
+    let mean = Rgb(CLIP_MEAN.map(|m| (m * 255.0).round() as u8));
+    let mut square = RgbImage::from_pixel(side, side, mean);
+    let (ox, oy) = ((side - w) / 2, (side - h) / 2);
+    for (x, y, p) in image.enumerate_pixels() {
+        let [r, g, b, a] = p.0;
+        let a = a as f32 / 255.0;
+        let over = |c: u8| (c as f32 * a + 255.0 * (1.0 - a)).round() as u8;
+        square.put_pixel(x + ox, y + oy, Rgb([over(r), over(g), over(b)]));
+    }
+    let resized =
+        image::imageops::resize(&square, size as u32, size as u32, FilterType::CatmullRom);
+    let mut data = vec![0f32; 3 * size * size];
+    for (x, y, p) in resized.enumerate_pixels() {
+        for c in 0..3 {
+            data[c * size * size + y as usize * size + x as usize] =
+                (p.0[c] as f32 / 255.0 - CLIP_MEAN[c]) / CLIP_STD[c];
+        }
+    }
+    Ok(Tensor::from_vec(data, (1, 3, size, size), device)?)
+}
+
+/// A LLaVA model with its tokenizer and chat template.
+pub struct MultimodalPromptModel {
+    llava: Llava,
+    tokenizer: TextTokenizer,
+    template: ChatTemplate,
+    image_token: String,
+}
+
+impl MultimodalPromptModel {
+    /// Loads a `LlavaForConditionalGeneration` folder (config.json,
+    /// safetensors, tokenizer.json, optional tokenizer_config.json).
+    pub fn load(dir: &Path, device: &Device) -> Result<Self> {
+        let cfg = LlavaConfig::from_file(&dir.join("config.json"))?;
+        let tok_path = dir.join("tokenizer.json");
+        if !tok_path.is_file() {
+            return Err(PromptModelError::MissingTokenizer(dir.to_path_buf()));
+        }
+        let tok_cfg: Option<serde_json::Value> =
+            std::fs::read_to_string(dir.join("tokenizer_config.json"))
+                .ok()
+                .and_then(|t| serde_json::from_str(&t).ok());
+        let template = ChatTemplate::detect(
+            tok_cfg
+                .as_ref()
+                .and_then(|v| v.get("chat_template"))
+                .and_then(|v| v.as_str()),
+        );
+        let add_bos = tok_cfg
+            .as_ref()
+            .and_then(|v| v.get("add_bos_token"))
+            .and_then(|v| v.as_bool())
+            .unwrap_or(false);
+        let mut tokenizer = TextTokenizer::from_file(
+            &tok_path,
+            cfg.text.bos_token_id,
+            add_bos,
+            cfg.text.eos_token_ids.clone(),
+        )?;
+        for stop in ["<|im_end|>", "<|eot_id|>", "<|endoftext|>", "</s>"] {
+            if let Some(id) = tokenizer.token_id(stop) {
+                tokenizer.add_eos_id(id);
+            }
+        }
+        let vb = mmap_var_builder(&safetensors_files(dir)?, device)?;
+        let llava = Llava::new(&cfg, vb)?;
+        Self::from_parts(llava, tokenizer, template)
+    }
+
+    /// Assembles the model; the image placeholder string is the tokenizer's
+    /// token for `image_token_index`.
+    pub fn from_parts(
+        llava: Llava,
+        tokenizer: TextTokenizer,
+        template: ChatTemplate,
+    ) -> Result<Self> {
+        let id = llava.config().image_token_index;
+        let image_token = tokenizer.inner().id_to_token(id).ok_or_else(|| {
+            PromptModelError::Tokenizer(format!(
+                "the tokenizer has no token for image_token_index {id}"
+            ))
+        })?;
+        Ok(Self {
+            llava,
+            tokenizer,
+            template,
+            image_token,
+        })
+    }
+
+    /// The LLaVA model (e.g. to attach LoRA adapters to its decoder).
+    pub fn llava_mut(&mut self) -> &mut Llava {
+        &mut self.llava
+    }
+
+    /// The tokenizer.
+    pub fn tokenizer(&self) -> &TextTokenizer {
+        &self.tokenizer
+    }
+
+    /// Preprocesses `image` for this model's vision tower.
+    pub fn pixels(&self, image: &RgbaImage) -> Result<Tensor> {
+        let size = self.llava.config().vision.image_size;
+        preprocess_image(image, size, self.llava.decoder().device())
+    }
+
+    /// Binds preprocessed pixels (1, 3, size, size) for [`ChatModel`] use.
+    pub fn with_image(&mut self, pixels: Tensor) -> ImageChat<'_> {
+        ImageChat {
+            model: self,
+            pixels,
+        }
+    }
+
+    /// Token ids of a chat whose first user message is preceded by the image
+    /// placeholder, with the image tokens expanded.
+    pub fn prompt_ids(&self, messages: &[ChatMessage]) -> Result<Vec<u32>> {
+        let mut with_image = messages.to_vec();
+        let first_user = with_image
+            .iter_mut()
+            .find(|m| m.role == Role::User)
+            .ok_or_else(|| PromptModelError::Input("the chat has no user message".to_string()))?;
+        first_user.content = format!("{}\n{}", self.image_token, first_user.content);
+        let ids = self
+            .tokenizer
+            .encode(&self.template.render(&with_image, true))?;
+        Ok(self.llava.expand_image_tokens(&ids))
+    }
+}
+
+/// A [`MultimodalPromptModel`] bound to one image.
+pub struct ImageChat<'a> {
+    model: &'a mut MultimodalPromptModel,
+    pixels: Tensor,
+}
+
+impl ChatModel for ImageChat<'_> {
+    fn chat(
+        &mut self,
+        messages: &[ChatMessage],
+        params: &SamplingParams,
+        on_token: &mut dyn FnMut(&str) -> ControlFlow<()>,
+    ) -> Result<Generation> {
+        let ids = self.model.prompt_ids(messages)?;
+        let device = self.model.llava.decoder().device().clone();
+        let ids = Tensor::new(ids.as_slice(), &device)?.unsqueeze(0)?;
+        let MultimodalPromptModel {
+            llava, tokenizer, ..
+        } = &mut *self.model;
+        llava.generate(tokenizer, &ids, &self.pixels, params, on_token)
+    }
+}
