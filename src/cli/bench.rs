@@ -58,7 +58,7 @@ fn bench_saliency_table(args: &BenchArgs) -> anyhow::Result<()> {
     println!("|---|---|---|---|---|---|---|");
     println!(
         "| U²-Net-p mask 320x320 | CPU | {} | {} | {:.3} | {:.3} | {:.3} |",
-        std::thread::available_parallelism().map_or(1, |n| n.get()),
+        candle_core::utils::get_num_threads(),
         result.runs,
         result.median.as_secs_f64(),
         result.min.as_secs_f64(),
