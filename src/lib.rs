@@ -7,6 +7,7 @@
 //! - [`jobs`]: the background worker that runs every long task;
 //! - [`ml`]: machine-learning code (devices, weight loading, models);
 //! - [`app`] and [`ui`]: the eframe application and its panels;
+//! - [`render`]: rendering ads on a prepared canvas (PNG metadata, saving);
 //! - [`cli`]: the command-line interface;
 //! - [`paths`]: where adstudio keeps its data.
 
@@ -16,5 +17,6 @@ pub mod jobs;
 pub mod ml;
 pub mod paths;
 pub mod product;
+pub mod render;
 pub mod store;
 pub mod ui;

@@ -4,7 +4,7 @@ use anyhow::Context as _;
 use clap::Parser;
 
 use adstudio::app::{StudioApp, StudioConfig};
-use adstudio::cli::{run_bench, run_prepare, Cli, CliCommand};
+use adstudio::cli::{run_bench, run_prepare, run_render, Cli, CliCommand};
 use adstudio::paths::DataDir;
 
 fn main() -> anyhow::Result<()> {
@@ -26,6 +26,12 @@ fn main() -> anyhow::Result<()> {
             );
             for file in &report.files {
                 println!("  {}", file.display());
+            }
+            Ok(())
+        }
+        Some(CliCommand::Render(ref args)) => {
+            for path in run_render(args)? {
+                println!("{}", path.display());
             }
             Ok(())
         }

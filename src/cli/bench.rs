@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use anyhow::Context as _;
 use clap::{Args, ValueEnum};
 
+use super::bench_diffusion::bench_diffusion_table;
 use crate::ml::saliency::{bench_saliency, locate_u2netp, SaliencyBenchOptions, SaliencyModel};
 
 /// What to measure.
@@ -12,6 +13,9 @@ use crate::ml::saliency::{bench_saliency, locate_u2netp, SaliencyBenchOptions, S
 pub enum BenchTarget {
     /// One U²-Net-p mask at 320x320.
     Saliency,
+    /// SD 1.5 UNet / ControlNet CFG step and VAE encode/decode (random
+    /// weights, real architectures).
+    Diffusion,
 }
 
 /// Arguments of `adstudio bench`.
@@ -29,12 +33,16 @@ pub struct BenchArgs {
     /// The model file, where the target needs one (saliency: u2netp.onnx).
     #[arg(long)]
     pub model: Option<PathBuf>,
+    /// Image side in pixels for `diffusion` (256 or 512).
+    #[arg(long, default_value_t = 512)]
+    pub size: usize,
 }
 
 /// Runs the benchmark and prints its table.
 pub fn run_bench(args: &BenchArgs) -> anyhow::Result<()> {
     match args.target {
         BenchTarget::Saliency => bench_saliency_table(args),
+        BenchTarget::Diffusion => bench_diffusion_table(args.size, args.runs, args.warmup),
     }
 }
 

@@ -2,7 +2,9 @@
 //! the same library code headless.
 
 mod bench;
+mod bench_diffusion;
 mod prepare;
+mod render;
 
 use std::path::PathBuf;
 
@@ -10,6 +12,7 @@ use clap::{Parser, Subcommand};
 
 pub use bench::{run_bench, BenchArgs, BenchTarget};
 pub use prepare::{run_prepare, PrepareArgs, PrepareReport};
+pub use render::{run_render, RenderArgs, SchedulerArg};
 
 /// adstudio: CTR-driven advertising images from product photos.
 #[derive(Debug, Parser)]
@@ -36,6 +39,9 @@ pub enum CliCommand {
     /// Mask and place a product on an ad canvas; write the canvas, inpaint
     /// mask and ControlNet edge image.
     Prepare(PrepareArgs),
+    /// Render ad variants of a product with Stable Diffusion (+ ControlNet)
+    /// and write them as PNGs with their parameters.
+    Render(RenderArgs),
     /// Measure model speed on this machine and print a table.
     Bench(BenchArgs),
 }
