@@ -167,6 +167,28 @@ impl ClipVision {
         Ok((last, embeds))
     }
 
+    /// One pass through the tower: the last encoder layer's hidden states
+    /// (batch, 1 + patches, hidden; Hugging Face `last_hidden_state`, before
+    /// the post-layernorm) and the pooled output (batch, hidden: the CLS
+    /// token after the post-layernorm, Hugging Face `pooler_output`).
+    pub fn last_hidden_and_pooled(&self, pixels: &Tensor) -> Result<(Tensor, Tensor)> {
+        self.check_pixels(pixels)?;
+        let mut states = self.model.output_hidden_states(pixels)?;
+        let pooled = states.pop();
+        let last = states.pop();
+        match (last, pooled) {
+            (Some(last), Some(pooled)) => Ok((last, pooled)),
+            _ => Err(PromptModelError::Input(
+                "the vision tower has no encoder layers".to_string(),
+            )),
+        }
+    }
+
+    /// The `visual_projection` layer (hidden -> projection_dim), when loaded.
+    pub fn projection(&self) -> Option<&candle_nn::Linear> {
+        self.projection.as_ref()
+    }
+
     /// Patch features without the CLS token: (batch, patches, hidden).
     pub fn patch_features(&self, pixels: &Tensor, layer: i64) -> Result<Tensor> {
         let h = self.hidden_state(pixels, layer)?;

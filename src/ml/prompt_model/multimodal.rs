@@ -145,6 +145,11 @@ impl MultimodalPromptModel {
         })
     }
 
+    /// The LLaVA model (image features, decoder hidden states).
+    pub fn llava(&self) -> &Llava {
+        &self.llava
+    }
+
     /// The LLaVA model (e.g. to attach LoRA adapters to its decoder).
     pub fn llava_mut(&mut self) -> &mut Llava {
         &mut self.llava

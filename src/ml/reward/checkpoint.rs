@@ -1,6 +1,8 @@
 //! Checkpoints of the compact reward model: one safetensors file holding
-//! every weight (f32) plus metadata (`format`, the model `config` as JSON,
-//! the completed `epoch`). Reading is safe (the file is read into memory).
+//! every trained weight (f32) plus metadata (`format`, the model `config` as
+//! JSON, the `backbone` as JSON, the completed `epoch`). A frozen CLIP
+//! backbone is not stored: the `backbone` entry names its folder. Reading is
+//! safe (the file is read into memory).
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -9,6 +11,7 @@ use candle_core::{DType, Device, Tensor};
 use candle_nn::{VarBuilder, VarMap};
 use safetensors::tensor::{Dtype, SafeTensors, TensorView};
 
+use super::backbone::BackboneConfig;
 use super::compact::{CompactConfig, CompactRewardModel};
 use super::error::{Result, RewardError};
 
@@ -20,6 +23,8 @@ pub const CHECKPOINT_FORMAT: &str = "adstudio-compact-rm/1";
 pub struct CheckpointMeta {
     /// Architecture of the saved model.
     pub config: CompactConfig,
+    /// The backbone (absent in older checkpoints: the CNN).
+    pub backbone: BackboneConfig,
     /// Number of completed training epochs.
     pub epoch: usize,
 }
@@ -60,9 +65,11 @@ pub fn save_checkpoint(path: &Path, varmap: &VarMap, meta: &CheckpointMeta) -> R
         views.push((name.clone(), view));
     }
     let config = serde_json::to_string(&meta.config).map_err(|e| bad(path, e.to_string()))?;
+    let backbone = serde_json::to_string(&meta.backbone).map_err(|e| bad(path, e.to_string()))?;
     let metadata = HashMap::from([
         ("format".to_string(), CHECKPOINT_FORMAT.to_string()),
         ("config".to_string(), config),
+        ("backbone".to_string(), backbone),
         ("epoch".to_string(), meta.epoch.to_string()),
     ]);
     let tmp = path.with_extension("safetensors.tmp");
@@ -98,19 +105,48 @@ pub fn read_checkpoint(path: &Path) -> Result<(Vec<u8>, CheckpointMeta)> {
     }
     let config: CompactConfig =
         serde_json::from_str(get("config")?).map_err(|e| bad(path, format!("config: {e}")))?;
+    let backbone: BackboneConfig = match meta.get("backbone") {
+        Some(text) => {
+            serde_json::from_str(text).map_err(|e| bad(path, format!("backbone: {e}")))?
+        }
+        None => BackboneConfig::Cnn,
+    };
     let epoch = get("epoch")?
         .parse()
         .map_err(|e| bad(path, format!("epoch: {e}")))?;
-    Ok((bytes, CheckpointMeta { config, epoch }))
+    Ok((
+        bytes,
+        CheckpointMeta {
+            config,
+            backbone,
+            epoch,
+        },
+    ))
 }
 
 /// Loads a compact reward model for inference (plain tensors, no
-/// gradients).
+/// gradients). A CLIP backbone is loaded from the folder the checkpoint
+/// names.
 pub fn load_compact(path: &Path, device: &Device) -> Result<(CompactRewardModel, CheckpointMeta)> {
-    let (bytes, meta) = read_checkpoint(path)?;
+    load_compact_with_backbone(path, None, device)
+}
+
+/// Like [`load_compact`], with the checkpoint's backbone replaced by
+/// `backbone` when given (e.g. the CLIP folder moved; the tower must have
+/// the same feature width).
+pub fn load_compact_with_backbone(
+    path: &Path,
+    backbone: Option<&BackboneConfig>,
+    device: &Device,
+) -> Result<(CompactRewardModel, CheckpointMeta)> {
+    let (bytes, mut meta) = read_checkpoint(path)?;
+    if let Some(b) = backbone {
+        meta.backbone = b.clone();
+    }
     let vb = VarBuilder::from_buffered_safetensors(bytes, DType::F32, device)
         .map_err(RewardError::candle(format!("reading {}", path.display())))?;
-    let model = CompactRewardModel::new(&meta.config, vb).map_err(|e| bad(path, e.to_string()))?;
+    let model = CompactRewardModel::with_backbone(&meta.config, &meta.backbone, vb)
+        .map_err(|e| bad(path, e.to_string()))?;
     Ok((model, meta))
 }
 

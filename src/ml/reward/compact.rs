@@ -1,13 +1,15 @@
-//! The compact reward model: a small CNN (trained from scratch) applied to
-//! each image with shared weights, a fusion MLP on `[f_left, f_right,
+//! The compact reward model: a per-image backbone (a small CNN trained from
+//! scratch, or a frozen CLIP vision tower, see [`super::backbone`]) applied
+//! to each image with shared weights, a fusion MLP on `[f_left, f_right,
 //! f_left - f_right]`, a 2-way choice head (left/right) and a point head
 //! (CTR of left and right).
 
-use candle_core::{DType, Device, Module, Tensor, D};
-use candle_nn::{Conv2d, Conv2dConfig, Linear, VarBuilder};
+use candle_core::{DType, Device, Module, Tensor};
+use candle_nn::{Conv2d, Linear, VarBuilder};
 use image::imageops::FilterType;
 use image::RgbImage;
 
+use super::backbone::{BackboneConfig, VisionBackbone};
 use super::error::{Result, RewardError};
 use super::{PairScore, RewardModel, ScoreMatrix};
 
@@ -16,9 +18,10 @@ use super::{PairScore, RewardModel, ScoreMatrix};
 pub struct CompactConfig {
     /// Side of the square input images (they are resized to it).
     pub image_size: usize,
-    /// Output channels of the 3x3 conv blocks; each block is conv + ReLU +
-    /// 2x2 max-pool, the last one is followed by global average and max
-    /// pooling (feature width `2 * channels.last()`).
+    /// Output channels of the 3x3 conv blocks of the CNN backbone; each
+    /// block is conv + ReLU + 2x2 max-pool, the last one is followed by
+    /// global average and max pooling (feature width `2 * channels.last()`).
+    /// Unused with a CLIP backbone.
     pub channels: Vec<usize>,
     /// Width of the fusion MLP (two ReLU layers).
     pub hidden: usize,
@@ -62,7 +65,8 @@ impl CompactConfig {
         Ok(())
     }
 
-    /// Width of the per-image feature vector.
+    /// Width of the CNN backbone's per-image feature vector (see
+    /// [`CompactRewardModel::feature_dim`] for the built model's).
     pub fn feature_dim(&self) -> usize {
         2 * self.channels.last().copied().unwrap_or(0)
     }
@@ -93,7 +97,9 @@ pub struct DebiasedOutput {
 #[derive(Debug, Clone)]
 pub struct CompactRewardModel {
     config: CompactConfig,
-    convs: Vec<Conv2d>,
+    backbone_config: BackboneConfig,
+    backbone: VisionBackbone,
+    feature_dim: usize,
     fusion: [Linear; 2],
     choice_head: Linear,
     point_head: Linear,
@@ -101,23 +107,25 @@ pub struct CompactRewardModel {
 }
 
 impl CompactRewardModel {
-    /// Builds the model; weights are named `tower.{i}.{weight,bias}`,
-    /// `fusion.{0,1}.*`, `choice_head.*`, `point_head.*`.
+    /// Builds the model with the CNN backbone; weights are named
+    /// `tower.{i}.{weight,bias}`, `fusion.{0,1}.*`, `choice_head.*`,
+    /// `point_head.*`.
     pub fn new(config: &CompactConfig, vb: VarBuilder) -> Result<Self> {
+        Self::with_backbone(config, &BackboneConfig::Cnn, vb)
+    }
+
+    /// Builds the model with the given backbone. The fusion MLP and heads
+    /// (and the CNN) come from `vb`; a CLIP tower is loaded from its folder
+    /// (frozen) and must take `config.image_size` images.
+    pub fn with_backbone(
+        config: &CompactConfig,
+        backbone_config: &BackboneConfig,
+        vb: VarBuilder,
+    ) -> Result<Self> {
         config.validate()?;
-        let conv_cfg = Conv2dConfig {
-            padding: 1,
-            ..Default::default()
-        };
-        let mut convs = Vec::with_capacity(config.channels.len());
-        let mut c_in = 3;
-        for (i, &c_out) in config.channels.iter().enumerate() {
-            let conv = candle_nn::conv2d(c_in, c_out, 3, conv_cfg, vb.pp(format!("tower.{i}")))
-                .map_err(RewardError::candle(format!("building tower.{i}")))?;
-            convs.push(conv);
-            c_in = c_out;
-        }
-        let f = config.feature_dim();
+        let device = vb.device().clone();
+        let backbone = VisionBackbone::build(backbone_config, config, &vb, &device)?;
+        let f = backbone.feature_dim(config);
         let h = config.hidden;
         let lin = |i: usize, o: usize, name: &str| {
             candle_nn::linear(i, o, vb.pp(name))
@@ -125,12 +133,29 @@ impl CompactRewardModel {
         };
         Ok(Self {
             config: config.clone(),
-            convs,
+            backbone_config: backbone_config.clone(),
+            backbone,
+            feature_dim: f,
             fusion: [lin(3 * f, h, "fusion.0")?, lin(h, h, "fusion.1")?],
             choice_head: lin(h, 2, "choice_head")?,
             point_head: lin(h, 2, "point_head")?,
-            device: vb.device().clone(),
+            device,
         })
+    }
+
+    /// Which backbone the model uses.
+    pub fn backbone_config(&self) -> &BackboneConfig {
+        &self.backbone_config
+    }
+
+    /// The built backbone (e.g. the CLIP tower, for parity checks).
+    pub fn backbone(&self) -> &VisionBackbone {
+        &self.backbone
+    }
+
+    /// Width of one image's feature vector.
+    pub fn feature_dim(&self) -> usize {
+        self.feature_dim
     }
 
     /// The architecture.
@@ -143,7 +168,8 @@ impl CompactRewardModel {
         &self.device
     }
 
-    /// Per-image features: [N, 3, S, S] in [-1, 1] to [N, feature_dim].
+    /// Per-image features: [N, 3, S, S] in [-1, 1] to [N, feature_dim]
+    /// (through the CNN, or the CLIP tower after CLIP normalisation).
     pub fn features(&self, images: &Tensor) -> Result<Tensor> {
         let s = self.config.image_size;
         match images.dims() {
@@ -154,27 +180,12 @@ impl CompactRewardModel {
                 )))
             }
         }
-        let mut x = images.clone();
-        for (i, conv) in self.convs.iter().enumerate() {
-            let dims = x.dims().to_vec();
-            let ctx = || format!("tower.{i} on {dims:?}");
-            x = conv3x3(&x, conv)
-                .and_then(|y| y.relu())
-                .map_err(RewardError::candle(ctx()))?;
-            if i + 1 < self.convs.len() {
-                x = x.max_pool2d(2).map_err(RewardError::candle(ctx()))?;
-            }
-        }
-        let pooled = x
-            .flatten_from(2)
-            .and_then(|y| Tensor::cat(&[y.mean(D::Minus1)?, y.max(D::Minus1)?], 1))
-            .map_err(RewardError::candle("global pooling"))?;
-        Ok(pooled)
+        self.backbone.features(images)
     }
 
     /// Scores ordered pairs from their features (each [B, feature_dim]).
     pub fn pair_forward(&self, f_left: &Tensor, f_right: &Tensor) -> Result<PairOutput> {
-        let f = self.config.feature_dim();
+        let f = self.feature_dim;
         if f_left.dims().len() != 2
             || f_left.dims() != f_right.dims()
             || f_left.dim(1).ok() != Some(f)

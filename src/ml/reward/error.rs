@@ -41,6 +41,13 @@ pub enum RewardError {
     /// A click-log file could not be read as a click log at all.
     #[error("click log: {0}")]
     ClickLog(#[from] super::clicklog::ClickLogError),
+    /// The prompt-model parts reused as a backbone (CLIP vision tower,
+    /// LLaVA decoder, LoRA) failed; the message names files and tensors.
+    #[error("reward backbone: {0}")]
+    Backbone(#[from] crate::ml::prompt_model::PromptModelError),
+    /// A weight file could not be opened.
+    #[error("reward backbone weights: {0}")]
+    Weights(#[from] crate::ml::weights::WeightsError),
     /// Training was stopped by the progress callback.
     #[error("training cancelled after epoch {epoch}")]
     Cancelled {

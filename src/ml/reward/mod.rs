@@ -13,10 +13,12 @@
 //!
 //! Every backbone implements [`RewardModel`].
 
+pub mod backbone;
 pub mod baseline;
 pub mod bench;
 pub mod checkpoint;
 pub mod clicklog;
+pub mod clip_tower;
 pub mod compact;
 mod csv;
 pub mod draw;

@@ -16,6 +16,7 @@ use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
 
+use super::backbone::BackboneConfig;
 use super::checkpoint::{load_into_varmap, read_checkpoint, save_checkpoint, CheckpointMeta};
 use super::clicklog::ClickRow;
 use super::compact::{images_to_tensor, CompactConfig, CompactRewardModel};
@@ -233,6 +234,48 @@ pub struct EpochReport {
     pub seconds: f64,
 }
 
+/// Features of every creative of a dataset under a frozen backbone (and of
+/// their mirror images when flip augmentation is on).
+struct FeatureCache {
+    plain: Tensor,
+    flipped: Option<Tensor>,
+}
+
+impl FeatureCache {
+    fn compute(model: &CompactRewardModel, data: &PairDataset, with_flipped: bool) -> Result<Self> {
+        let n = data.creative_count();
+        let run = |flip: bool| -> Result<Tensor> {
+            let mut parts = Vec::new();
+            for start in (0..n).step_by(64) {
+                let len = 64.min(n - start);
+                let slice = || -> candle_core::Result<Tensor> {
+                    let x = data.images.narrow(0, start, len)?;
+                    if flip {
+                        x.flip(&[3])
+                    } else {
+                        Ok(x)
+                    }
+                };
+                let x = slice().map_err(RewardError::candle("slicing images to cache"))?;
+                parts.push(model.features(&x)?.detach());
+            }
+            Tensor::cat(&parts, 0).map_err(RewardError::candle("caching features"))
+        };
+        Ok(Self {
+            plain: run(false)?,
+            flipped: if with_flipped { Some(run(true)?) } else { None },
+        })
+    }
+
+    fn select(&self, idx: &Tensor, flip: bool) -> candle_core::Result<Tensor> {
+        let source = match (&self.flipped, flip) {
+            (Some(f), true) => f,
+            _ => &self.plain,
+        };
+        source.index_select(idx, 0)
+    }
+}
+
 /// Trains a compact reward model.
 pub struct Trainer {
     varmap: VarMap,
@@ -244,12 +287,26 @@ pub struct Trainer {
 }
 
 impl Trainer {
-    /// A fresh model with seeded initial weights.
+    /// A fresh model (CNN backbone) with seeded initial weights.
     pub fn new(model_config: &CompactConfig, config: TrainConfig, device: &Device) -> Result<Self> {
+        Self::with_backbone(model_config, &BackboneConfig::Cnn, config, device)
+    }
+
+    /// A fresh model with the given backbone; the fusion MLP and heads (and
+    /// a CNN backbone) get seeded initial weights and are trained, a CLIP
+    /// tower is loaded from its folder and stays frozen (with
+    /// `cache_features`, each training image goes through it once per
+    /// [`Trainer::fit`]).
+    pub fn with_backbone(
+        model_config: &CompactConfig,
+        backbone: &BackboneConfig,
+        config: TrainConfig,
+        device: &Device,
+    ) -> Result<Self> {
         Self::validate(&config)?;
         let varmap = VarMap::new();
         let vb = seeded_var_builder(&varmap, config.seed, device);
-        let model = CompactRewardModel::new(model_config, vb)?;
+        let model = CompactRewardModel::with_backbone(model_config, backbone, vb)?;
         let optimizer = Self::optimizer(&varmap, &config)?;
         Ok(Self {
             varmap,
@@ -266,7 +323,7 @@ impl Trainer {
     /// estimates restart from zero).
     pub fn resume(path: &Path, config: TrainConfig, device: &Device) -> Result<Self> {
         let (bytes, meta) = read_checkpoint(path)?;
-        let mut trainer = Self::new(&meta.config, config, device)?;
+        let mut trainer = Self::with_backbone(&meta.config, &meta.backbone, config, device)?;
         load_into_varmap(path, &bytes, &trainer.varmap, device)?;
         trainer.epoch = meta.epoch;
         Ok(trainer)
@@ -320,6 +377,7 @@ impl Trainer {
     pub fn save_checkpoint(&self, path: &Path) -> Result<()> {
         let meta = CheckpointMeta {
             config: self.model.config().clone(),
+            backbone: self.model.backbone_config().clone(),
             epoch: self.epoch,
         };
         save_checkpoint(path, &self.varmap, &meta)
@@ -345,12 +403,21 @@ impl Trainer {
         mut on_epoch: impl FnMut(&EpochReport) -> Result<()>,
     ) -> Result<Vec<EpochReport>> {
         let mut reports = Vec::new();
+        let cache = if self.epoch < self.config.epochs && self.model.backbone().caches_features() {
+            Some(FeatureCache::compute(
+                &self.model,
+                train,
+                self.config.flip_augment,
+            )?)
+        } else {
+            None
+        };
         while self.epoch < self.config.epochs {
             let start = Instant::now();
             let epoch = self.epoch + 1;
             let lr = self.learning_rate_for(epoch);
             self.optimizer.set_learning_rate(lr);
-            let (loss, ce, mse) = self.train_epoch(train, epoch)?;
+            let (loss, ce, mse) = self.train_epoch(train, epoch, cache.as_ref())?;
             let val_accuracy = match validation {
                 Some(v) => Some(pairwise_accuracy(&self.model, v)?.fraction()),
                 None => None,
@@ -376,7 +443,12 @@ impl Trainer {
     }
 
     /// One pass over the training products; returns mean (loss, ce, mse).
-    fn train_epoch(&mut self, data: &PairDataset, epoch: usize) -> Result<(f64, f64, f64)> {
+    fn train_epoch(
+        &mut self,
+        data: &PairDataset,
+        epoch: usize,
+        cache: Option<&FeatureCache>,
+    ) -> Result<(f64, f64, f64)> {
         let mut rng =
             StdRng::seed_from_u64(self.config.seed ^ (epoch as u64).wrapping_mul(0x9E37_79B9));
         let mut order: Vec<usize> = (0..data.groups.len()).collect();
@@ -392,7 +464,7 @@ impl Trainer {
                 return Err(RewardError::Cancelled { epoch: self.epoch });
             }
             let flip = self.config.flip_augment && rng.random_bool(0.5);
-            let parts = self.train_batch(data, chunk, flip)?;
+            let parts = self.train_batch(data, chunk, flip, cache)?;
             sums.0 += parts.0;
             sums.1 += parts.1;
             sums.2 += parts.2;
@@ -407,6 +479,7 @@ impl Trainer {
         data: &PairDataset,
         groups: &[usize],
         flip: bool,
+        cache: Option<&FeatureCache>,
     ) -> Result<(f64, f64, f64)> {
         // Unique creatives of the batch, and pairs in local indices.
         let mut local: HashMap<usize, u32> = HashMap::new();
@@ -447,21 +520,33 @@ impl Trainer {
         let n_creatives = creatives.len();
         let build = || -> candle_core::Result<(Tensor, Tensor, Tensor, Tensor, Tensor)> {
             let idx = Tensor::from_vec(creatives.clone(), n_creatives, &dev)?;
-            let mut images = data.images.index_select(&idx, 0)?;
-            if flip {
-                images = images.flip(&[3])?;
-            }
             Ok((
-                images,
+                idx,
                 Tensor::from_vec(left.clone(), n_pairs, &dev)?,
                 Tensor::from_vec(right.clone(), n_pairs, &dev)?,
                 Tensor::from_vec(labels.clone(), n_pairs, &dev)?,
                 Tensor::from_vec(targets.clone(), (n_pairs, 2), &dev)?,
             ))
         };
-        let (images, li, ri, labels, targets) =
+        let (idx, li, ri, labels, targets) =
             build().map_err(RewardError::candle("building a batch"))?;
-        let feats = self.model.features(&images)?;
+        let feats = match cache {
+            Some(cache) => cache
+                .select(&idx, flip)
+                .map_err(RewardError::candle("selecting cached features"))?,
+            None => {
+                let select = || -> candle_core::Result<Tensor> {
+                    let images = data.images.index_select(&idx, 0)?;
+                    if flip {
+                        images.flip(&[3])
+                    } else {
+                        Ok(images)
+                    }
+                };
+                let images = select().map_err(RewardError::candle("selecting batch images"))?;
+                self.model.features(&images)?
+            }
+        };
         let select = |i: &Tensor| {
             feats
                 .index_select(i, 0)
