@@ -12,7 +12,7 @@ use rand::{Rng, SeedableRng};
 
 use super::decoder::Decoder;
 use super::error::{PromptModelError, Result};
-use super::lora::{LoraAdapter, LoraConfig, LoraTarget};
+use super::lora::{LoraAdapter, LoraConfig, LoraLinear, LoraTarget};
 
 /// The trainable variables of freshly attached adapters, by tensor name.
 pub type LoraVars = Vec<(String, Var)>;
@@ -134,6 +134,12 @@ impl Decoder {
             }
         }
         out
+    }
+
+    /// The projection `target` of layer `layer` (its base weight and
+    /// adapter), or `None` past the last layer.
+    pub fn projection(&self, layer: usize, target: LoraTarget) -> Option<&LoraLinear> {
+        self.layers.get(layer).map(|l| l.projection(target))
     }
 
     /// Turns every adapter on or off (off = the reference model of DPO/PCPO).

@@ -3,9 +3,14 @@
 //!
 //! - [`clicklog`] parses click logs (CSV / JSONL) with a per-row rejection
 //!   report; [`pairs`] builds same-product pairs and the by-product split.
-//! - [`compact`] is the compact backbone (small CNN + fusion MLP + choice
-//!   and point heads); [`loss`] its loss; [`train`] its training loop with
-//!   checkpoints ([`checkpoint`]).
+//! - [`compact`] is the compact model (a per-image [`backbone`]: small CNN
+//!   or frozen CLIP tower ([`clip_tower`]), + fusion MLP + choice and point
+//!   heads); [`loss`] its loss; [`train`] its training loop with checkpoints
+//!   ([`checkpoint`]).
+//! - [`llava_rm`] is the LLaVA-style model (two ads side by side
+//!   ([`compose`]) + a question, last-token hidden state -> the same two
+//!   heads), trained with LoRA by [`llava_train`], saved by
+//!   [`llava_adapter`]; [`debias`] makes its swap symmetry exact.
 //! - [`synthetic`] is a synthetic click world whose true CTR is a known
 //!   function of visible image properties, for tests, demos and the bench
 //!   ([`bench`]); [`baseline`] holds trivial baselines.
@@ -20,10 +25,15 @@ pub mod checkpoint;
 pub mod clicklog;
 pub mod clip_tower;
 pub mod compact;
+pub mod compose;
 mod csv;
+pub mod debias;
 pub mod draw;
 pub mod error;
 mod init;
+pub mod llava_adapter;
+pub mod llava_rm;
+pub mod llava_train;
 pub mod loss;
 pub mod pairs;
 pub mod ranking;
@@ -32,7 +42,11 @@ pub mod train;
 
 use image::RgbImage;
 
+pub use backbone::BackboneConfig;
+pub use clip_tower::{ClipBackboneConfig, ClipPooling};
 pub use error::{Result, RewardError};
+pub use llava_rm::{LlavaRewardModel, LlavaRmConfig};
+pub use llava_train::{LlavaRmTrainer, LlavaTrainConfig, TrainingPair};
 pub use ranking::ScoreMatrix;
 
 /// The reward model's verdict on an ordered pair of images.

@@ -1,0 +1,154 @@
+//! Adapter files of the LLaVA reward model: one safetensors file with the
+//! heads (`choice_head.{weight,bias}`, `point_head.{weight,bias}`) and the
+//! decoder's LoRA factors (`lora.layers.{i}.{target}.{A,B}`), plus metadata
+//! (`format`, the [`LlavaRmConfig`] as JSON). The base LLaVA weights are not
+//! stored. Reading is safe (the file is read into memory).
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use candle_core::{DType, Tensor};
+use candle_nn::{Linear, VarMap};
+use safetensors::tensor::{Dtype, SafeTensors, TensorView};
+
+use super::error::{Result, RewardError};
+use super::llava_rm::{Heads, LlavaRewardModel, LlavaRmConfig};
+
+/// Value of the `format` metadata key.
+pub const LLAVA_ADAPTER_FORMAT: &str = "adstudio-llava-rm/1";
+
+const LORA_PREFIX: &str = "lora.";
+const HEAD_TENSORS: [&str; 4] = [
+    "choice_head.weight",
+    "choice_head.bias",
+    "point_head.weight",
+    "point_head.bias",
+];
+
+fn bad(path: &Path, reason: impl Into<String>) -> RewardError {
+    RewardError::Checkpoint {
+        path: path.to_path_buf(),
+        reason: reason.into(),
+    }
+}
+
+impl LlavaRewardModel {
+    /// Writes the heads, the LoRA factors and the config to `path`
+    /// (atomically: a temporary file next to it is renamed over it).
+    pub fn save_adapter(&self, path: &Path) -> Result<()> {
+        let mut tensors: Vec<(String, Tensor)> = vec![
+            (HEAD_TENSORS[0].into(), self.heads.choice.weight().clone()),
+            (HEAD_TENSORS[2].into(), self.heads.point.weight().clone()),
+        ];
+        for (name, linear) in [
+            (HEAD_TENSORS[1], &self.heads.choice),
+            (HEAD_TENSORS[3], &self.heads.point),
+        ] {
+            let bias = linear
+                .bias()
+                .ok_or_else(|| bad(path, format!("{name} is missing")))?;
+            tensors.push((name.to_string(), bias.clone()));
+        }
+        for (name, t) in self.model.llava().decoder().lora_tensors() {
+            tensors.push((format!("{LORA_PREFIX}{name}"), t));
+        }
+        tensors.sort_by(|a, b| a.0.cmp(&b.0));
+        let mut owned = Vec::with_capacity(tensors.len());
+        for (name, t) in &tensors {
+            let values = t
+                .to_dtype(DType::F32)
+                .and_then(|t| t.flatten_all())
+                .and_then(|t| t.to_vec1::<f32>())
+                .map_err(RewardError::candle(format!("reading {name}")))?;
+            let bytes: Vec<u8> = values.iter().flat_map(|v| v.to_le_bytes()).collect();
+            owned.push((name.clone(), t.dims().to_vec(), bytes));
+        }
+        let mut views = Vec::with_capacity(owned.len());
+        for (name, shape, bytes) in &owned {
+            let view = TensorView::new(Dtype::F32, shape.clone(), bytes)
+                .map_err(|e| bad(path, format!("tensor {name}: {e}")))?;
+            views.push((name.clone(), view));
+        }
+        let config = serde_json::to_string(&self.config).map_err(|e| bad(path, e.to_string()))?;
+        let metadata = HashMap::from([
+            ("format".to_string(), LLAVA_ADAPTER_FORMAT.to_string()),
+            ("config".to_string(), config),
+        ]);
+        let tmp = path.with_extension("safetensors.tmp");
+        safetensors::tensor::serialize_to_file(views, Some(metadata), &tmp)
+            .map_err(|e| bad(&tmp, e.to_string()))?;
+        std::fs::rename(&tmp, path).map_err(|source| RewardError::Io {
+            path: path.to_path_buf(),
+            source,
+        })
+    }
+
+    /// Loads heads, LoRA factors and config from a file written by
+    /// [`LlavaRewardModel::save_adapter`] (for inference: the loaded
+    /// tensors are fixed, not trainable). Adapters already on the decoder
+    /// are replaced; the question prompt follows the file's config.
+    pub fn load_adapter(&mut self, path: &Path) -> Result<()> {
+        let bytes = std::fs::read(path).map_err(|source| RewardError::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        let (_, header) =
+            SafeTensors::read_metadata(&bytes).map_err(|e| bad(path, e.to_string()))?;
+        let meta = header
+            .metadata()
+            .as_ref()
+            .ok_or_else(|| bad(path, "no metadata"))?;
+        let format = meta
+            .get("format")
+            .ok_or_else(|| bad(path, "metadata lacks \"format\""))?;
+        if format != LLAVA_ADAPTER_FORMAT {
+            return Err(bad(
+                path,
+                format!("format {format:?}, want {LLAVA_ADAPTER_FORMAT:?}"),
+            ));
+        }
+        let config: LlavaRmConfig = meta
+            .get("config")
+            .ok_or_else(|| bad(path, "metadata lacks \"config\""))
+            .and_then(|c| serde_json::from_str(c).map_err(|e| bad(path, format!("config: {e}"))))?;
+        config.lora().map_err(|e| bad(path, e.to_string()))?;
+        let device = self.model.llava().decoder().device().clone();
+        let tensors = candle_core::safetensors::load_buffer(&bytes, &device)
+            .map_err(RewardError::candle(format!("reading {}", path.display())))?;
+        let hidden = self.model.llava().config().text.hidden_size;
+        let get = |name: &str, shape: &[usize]| -> Result<Tensor> {
+            let t = tensors
+                .get(name)
+                .ok_or_else(|| bad(path, format!("tensor {name} is missing")))?;
+            if t.dims() != shape {
+                return Err(bad(
+                    path,
+                    format!("tensor {name} has shape {:?}, want {shape:?}", t.dims()),
+                ));
+            }
+            Ok(t.clone())
+        };
+        let heads = Heads {
+            choice: Linear::new(
+                get("choice_head.weight", &[2, hidden])?,
+                Some(get("choice_head.bias", &[2])?),
+            ),
+            point: Linear::new(
+                get("point_head.weight", &[2, hidden])?,
+                Some(get("point_head.bias", &[2])?),
+            ),
+        };
+        let decoder = self.model.llava_mut().decoder_mut();
+        decoder.remove_lora();
+        if tensors.keys().any(|k| k.starts_with(LORA_PREFIX)) {
+            decoder
+                .load_lora(&tensors, LORA_PREFIX, config.lora_alpha)
+                .map_err(|e| bad(path, e.to_string()))?;
+        }
+        self.heads = heads;
+        self.head_vars = VarMap::new();
+        self.lora_vars.clear();
+        self.config = config;
+        self.set_question_ids()
+    }
+}
