@@ -73,7 +73,7 @@ pub enum VisionBackbone {
     /// The trainable CNN.
     Cnn(CnnTower),
     /// The frozen CLIP tower.
-    Clip(ClipTower),
+    Clip(Box<ClipTower>),
 }
 
 impl VisionBackbone {
@@ -99,7 +99,7 @@ impl VisionBackbone {
                         model.image_size
                     )));
                 }
-                Ok(Self::Clip(tower))
+                Ok(Self::Clip(Box::new(tower)))
             }
         }
     }

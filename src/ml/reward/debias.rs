@@ -16,9 +16,9 @@ pub fn canonical_order(a: &RgbImage, b: &RgbImage) -> Ordering {
 }
 
 /// Rounds a probability `p` (that the first image wins) to f32 as a pair
-/// `(p, 1 - p)` whose members are exact complements in f32: the member
-/// >= 0.5 is rounded, the other is `1 - it` (exact by Sterbenz' lemma), so
-/// `1.0 - q == p` and `1.0 - p == q` hold exactly.
+/// `(p, 1 - p)` whose members are exact complements in f32: the member of
+/// at least 0.5 is rounded, the other is `1 - it` (exact by Sterbenz'
+/// lemma), so `1.0 - q == p` and `1.0 - p == q` hold exactly.
 pub fn complementary_pair(p: f64) -> (f32, f32) {
     let p = if p.is_nan() { 0.5 } else { p.clamp(0.0, 1.0) };
     if p >= 0.5 {
