@@ -310,6 +310,24 @@ fn training_lowers_loss_touches_only_lora_and_heads_and_round_trips() {
     let got = fresh.prefer(a, b).unwrap();
     assert!((want.p_left - got.p_left).abs() <= 1e-6, "{want:?} {got:?}");
 
+    // Resume: the file's factors and heads become trainable again, give
+    // the same outputs, and a step moves them.
+    let mut resumed = LlavaRmTrainer::resume(
+        reward_model(5),
+        &path,
+        LlavaTrainConfig {
+            learning_rate: 5e-3,
+            ..LlavaTrainConfig::default()
+        },
+    )
+    .unwrap();
+    let same = resumed.model().forward_pixels(&pixels).unwrap();
+    assert!(max_abs_diff(&same.logits, &trained.logits) <= 1e-6);
+    assert_eq!(resumed.model().trainable_vars().len(), 2 * 4 * 2 + 4);
+    assert!(resumed.train_step(&batch).unwrap().total.is_finite());
+    let stepped = resumed.model().forward_pixels(&pixels).unwrap();
+    assert!(max_abs_diff(&stepped.logits, &trained.logits) > 1e-6);
+
     // Files of another format are refused with their path.
     let junk = dir.path().join("junk.safetensors");
     std::fs::write(&junk, b"nope").unwrap();

@@ -85,36 +85,13 @@ impl LlavaRewardModel {
 
     /// Loads heads, LoRA factors and config from a file written by
     /// [`LlavaRewardModel::save_adapter`] (for inference: the loaded
-    /// tensors are fixed, not trainable). Adapters already on the decoder
-    /// are replaced; the question prompt follows the file's config.
+    /// tensors are fixed, not trainable; to continue training use
+    /// [`LlavaRewardModel::load_adapter_trainable`]). Adapters already on
+    /// the decoder are replaced; the question prompt follows the file's
+    /// config.
     pub fn load_adapter(&mut self, path: &Path) -> Result<()> {
-        let bytes = std::fs::read(path).map_err(|source| RewardError::Io {
-            path: path.to_path_buf(),
-            source,
-        })?;
-        let (_, header) =
-            SafeTensors::read_metadata(&bytes).map_err(|e| bad(path, e.to_string()))?;
-        let meta = header
-            .metadata()
-            .as_ref()
-            .ok_or_else(|| bad(path, "no metadata"))?;
-        let format = meta
-            .get("format")
-            .ok_or_else(|| bad(path, "metadata lacks \"format\""))?;
-        if format != LLAVA_ADAPTER_FORMAT {
-            return Err(bad(
-                path,
-                format!("format {format:?}, want {LLAVA_ADAPTER_FORMAT:?}"),
-            ));
-        }
-        let config: LlavaRmConfig = meta
-            .get("config")
-            .ok_or_else(|| bad(path, "metadata lacks \"config\""))
-            .and_then(|c| serde_json::from_str(c).map_err(|e| bad(path, format!("config: {e}"))))?;
-        config.lora().map_err(|e| bad(path, e.to_string()))?;
         let device = self.model.llava().decoder().device().clone();
-        let tensors = candle_core::safetensors::load_buffer(&bytes, &device)
-            .map_err(RewardError::candle(format!("reading {}", path.display())))?;
+        let (config, tensors) = read_adapter(path, &device)?;
         let hidden = self.model.llava().config().text.hidden_size;
         let get = |name: &str, shape: &[usize]| -> Result<Tensor> {
             let t = tensors
@@ -151,4 +128,86 @@ impl LlavaRewardModel {
         self.config = config;
         self.set_question_ids()
     }
+
+    /// Loads a file written by [`LlavaRewardModel::save_adapter`] as
+    /// trainable variables, to continue training: fresh LoRA adapters are
+    /// attached as the file's config says and set to the file's factors,
+    /// the heads (which must still be trainable, i.e. this model was built
+    /// with [`LlavaRewardModel::new`]) take the file's values.
+    pub fn load_adapter_trainable(&mut self, path: &Path) -> Result<()> {
+        let device = self.model.llava().decoder().device().clone();
+        let (config, tensors) = read_adapter(path, &device)?;
+        let head_vars = self.head_vars.all_vars();
+        if head_vars.is_empty() {
+            return Err(bad(
+                path,
+                "the heads of this model were loaded from a file and are not trainable",
+            ));
+        }
+        self.config = config;
+        self.set_question_ids()?;
+        self.attach_lora(0)?;
+        let set = |name: &str, var: &candle_core::Var| -> Result<()> {
+            let t = tensors
+                .get(name)
+                .ok_or_else(|| bad(path, format!("tensor {name} is missing")))?;
+            if t.dims() != var.dims() {
+                return Err(bad(
+                    path,
+                    format!(
+                        "tensor {name} has shape {:?}, want {:?}",
+                        t.dims(),
+                        var.dims()
+                    ),
+                ));
+            }
+            var.set(t)
+                .map_err(RewardError::candle(format!("setting {name}")))
+        };
+        for (name, var) in &self.lora_vars {
+            set(&format!("{LORA_PREFIX}{name}"), var)?;
+        }
+        let data = self
+            .head_vars
+            .data()
+            .lock()
+            .map_err(|_| bad(path, "poisoned head variables"))?;
+        for (name, var) in data.iter() {
+            set(name, var)?;
+        }
+        Ok(())
+    }
+}
+
+/// Reads an adapter file: its config and tensors.
+fn read_adapter(
+    path: &Path,
+    device: &candle_core::Device,
+) -> Result<(LlavaRmConfig, HashMap<String, Tensor>)> {
+    let bytes = std::fs::read(path).map_err(|source| RewardError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let (_, header) = SafeTensors::read_metadata(&bytes).map_err(|e| bad(path, e.to_string()))?;
+    let meta = header
+        .metadata()
+        .as_ref()
+        .ok_or_else(|| bad(path, "no metadata"))?;
+    let format = meta
+        .get("format")
+        .ok_or_else(|| bad(path, "metadata lacks \"format\""))?;
+    if format != LLAVA_ADAPTER_FORMAT {
+        return Err(bad(
+            path,
+            format!("format {format:?}, want {LLAVA_ADAPTER_FORMAT:?}"),
+        ));
+    }
+    let config: LlavaRmConfig = meta
+        .get("config")
+        .ok_or_else(|| bad(path, "metadata lacks \"config\""))
+        .and_then(|c| serde_json::from_str(c).map_err(|e| bad(path, format!("config: {e}"))))?;
+    config.lora().map_err(|e| bad(path, e.to_string()))?;
+    let tensors = candle_core::safetensors::load_buffer(&bytes, device)
+        .map_err(RewardError::candle(format!("reading {}", path.display())))?;
+    Ok((config, tensors))
 }

@@ -73,13 +73,36 @@ impl LlavaRmTrainer {
     /// `config.lora_seed`; B = 0, so scores are unchanged at first) and
     /// sets up AdamW over the adapters and the heads.
     pub fn new(mut model: LlavaRewardModel, config: LlavaTrainConfig) -> Result<Self> {
+        Self::check(&config)?;
+        model.attach_lora(config.lora_seed)?;
+        Self::with_optimizer(model, config)
+    }
+
+    /// Continues training from an adapter file written by
+    /// [`LlavaRewardModel::save_adapter`]: `model` (freshly built, trainable
+    /// heads) takes the file's LoRA factors and heads as trainable
+    /// variables (AdamW moments restart from zero).
+    pub fn resume(
+        mut model: LlavaRewardModel,
+        adapter: &std::path::Path,
+        config: LlavaTrainConfig,
+    ) -> Result<Self> {
+        Self::check(&config)?;
+        model.load_adapter_trainable(adapter)?;
+        Self::with_optimizer(model, config)
+    }
+
+    fn check(config: &LlavaTrainConfig) -> Result<()> {
         if config.learning_rate.is_nan() || config.learning_rate <= 0.0 || config.mse_weight < 0.0 {
             return Err(RewardError::Config(format!(
                 "need learning_rate > 0 and mse_weight >= 0, got {} and {}",
                 config.learning_rate, config.mse_weight
             )));
         }
-        model.attach_lora(config.lora_seed)?;
+        Ok(())
+    }
+
+    fn with_optimizer(model: LlavaRewardModel, config: LlavaTrainConfig) -> Result<Self> {
         let vars = model.trainable_vars();
         if model.head_vars.all_vars().is_empty() {
             return Err(RewardError::Config(
