@@ -10,6 +10,7 @@ use std::path::PathBuf;
 use adstudio::ml::prompt_model::{
     ChatTemplate, Llava, LlavaConfig, LoraTarget, MultimodalPromptModel, TextTokenizer,
 };
+use adstudio::ml::reward::llava_train::pairwise_accuracy_of;
 use adstudio::ml::reward::pairs::{make_pairs, PairingConfig};
 use adstudio::ml::reward::synthetic::{SyntheticWorld, WorldConfig};
 use adstudio::ml::reward::{
@@ -327,6 +328,26 @@ fn training_lowers_loss_touches_only_lora_and_heads_and_round_trips() {
     assert!(resumed.train_step(&batch).unwrap().total.is_finite());
     let stepped = resumed.model().forward_pixels(&pixels).unwrap();
     assert!(max_abs_diff(&stepped.logits, &trained.logits) > 1e-6);
+
+    // A shuffled epoch in mini-batches, progress per batch, the cancel
+    // flag, and the generic pairwise accuracy.
+    let mut seen = Vec::new();
+    let mean = resumed
+        .train_epoch(&batch, 3, 1, None, |done, total, _| {
+            seen.push((done, total))
+        })
+        .unwrap();
+    assert!(mean.total.is_finite());
+    assert_eq!(seen, [(1, 3), (2, 3), (3, 3)]);
+    let stop = std::sync::atomic::AtomicBool::new(true);
+    assert!(matches!(
+        resumed.train_epoch(&batch, 3, 1, Some(&stop), |_, _, _| {}),
+        Err(RewardError::Cancelled { .. })
+    ));
+    let eval: Vec<(&RgbImage, &RgbImage)> = batch.iter().map(|p| (p.better, p.worse)).collect();
+    let acc = pairwise_accuracy_of(resumed.model(), &eval).unwrap();
+    assert_eq!(acc.total, 8);
+    assert!(acc.correct <= 8);
 
     // Files of another format are refused with their path.
     let junk = dir.path().join("junk.safetensors");

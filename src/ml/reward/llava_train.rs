@@ -3,13 +3,20 @@
 //! (cross-entropy + `mse_weight` * MSE of the scaled CTRs), every pair shown
 //! in both orders.
 
+use std::sync::atomic::{AtomicBool, Ordering};
+
 use candle_core::{Device, Tensor};
 use candle_nn::{AdamW, Optimizer, ParamsAdamW};
 use image::RgbImage;
+use rand::rngs::StdRng;
+use rand::seq::SliceRandom;
+use rand::SeedableRng;
 
 use super::error::{Result, RewardError};
 use super::llava_rm::LlavaRewardModel;
 use super::loss::{reward_loss, LossParts};
+use super::train::Accuracy;
+use super::RewardModel;
 
 /// One training pair: two creatives of the same product and their
 /// observed CTRs.
@@ -181,6 +188,67 @@ impl LlavaRmTrainer {
             .map_err(RewardError::candle("AdamW step"))?;
         step_loss(&parts)
     }
+}
+
+impl LlavaRmTrainer {
+    /// One pass over `pairs` in mini-batches of `batch_size` pairs (order
+    /// shuffled with `seed`). `cancel` is checked before every batch (set:
+    /// [`RewardError::Cancelled`] with `epoch: 0`, nothing rolled back);
+    /// `on_batch(done, total, loss)` is called after every step. Returns the
+    /// mean loss over the batches.
+    pub fn train_epoch(
+        &mut self,
+        pairs: &[TrainingPair<'_>],
+        batch_size: usize,
+        seed: u64,
+        cancel: Option<&AtomicBool>,
+        mut on_batch: impl FnMut(usize, usize, &StepLoss),
+    ) -> Result<StepLoss> {
+        if pairs.is_empty() || batch_size == 0 {
+            return Err(RewardError::Input(format!(
+                "need pairs and batch_size > 0, got {} pairs and batch_size {batch_size}",
+                pairs.len()
+            )));
+        }
+        let mut order: Vec<usize> = (0..pairs.len()).collect();
+        order.shuffle(&mut StdRng::seed_from_u64(seed));
+        let total = order.len().div_ceil(batch_size);
+        let mut sum = StepLoss {
+            total: 0.0,
+            ce: 0.0,
+            mse: 0.0,
+        };
+        for (i, chunk) in order.chunks(batch_size).enumerate() {
+            if cancel.is_some_and(|c| c.load(Ordering::Relaxed)) {
+                return Err(RewardError::Cancelled { epoch: 0 });
+            }
+            let batch: Vec<TrainingPair<'_>> = chunk.iter().map(|&k| pairs[k]).collect();
+            let loss = self.train_step(&batch)?;
+            sum.total += loss.total;
+            sum.ce += loss.ce;
+            sum.mse += loss.mse;
+            on_batch(i + 1, total, &loss);
+        }
+        let n = total as f64;
+        Ok(StepLoss {
+            total: sum.total / n,
+            ce: sum.ce / n,
+            mse: sum.mse / n,
+        })
+    }
+}
+
+/// Position-debiased pairwise accuracy of any reward model on pairs given
+/// as (better, worse): a pair counts as correct when `p_left > 0.5`.
+pub fn pairwise_accuracy_of(
+    model: &dyn RewardModel,
+    pairs: &[(&RgbImage, &RgbImage)],
+) -> Result<Accuracy> {
+    let scores = model.prefer_many(pairs)?;
+    Ok(Accuracy {
+        correct: scores.iter().filter(|s| s.p_left > 0.5).count(),
+        total: scores.len(),
+    })
 }
 
 /// Reads the scalar parts of a loss.
