@@ -17,6 +17,21 @@
 //! - [`ranking`] turns all-pairs scores into a Bradley-Terry ranking.
 //!
 //! Every backbone implements [`RewardModel`].
+//!
+//! Entry points for callers (CLI, jobs):
+//! - compact, CNN: [`train::Trainer::new`] + [`train::Trainer::fit`] on
+//!   [`train::PairDataset`]s, [`checkpoint::load_compact`] to score;
+//! - compact, CLIP: the same with [`train::Trainer::with_backbone`] and
+//!   [`BackboneConfig::Clip`]`(`[`ClipBackboneConfig::new`]`(clip_dir))`;
+//!   the checkpoint's `backbone` metadata names the CLIP folder
+//!   ([`checkpoint::load_compact_with_backbone`] if it moved);
+//! - LLaVA: [`LlavaRewardModel::load`] (LLaVA folder) or
+//!   [`LlavaRewardModel::new`], then [`LlavaRmTrainer::new`] +
+//!   [`LlavaRmTrainer::train_epoch`] / [`LlavaRmTrainer::train_step`] on
+//!   [`TrainingPair`]s, [`LlavaRewardModel::save_adapter`] /
+//!   [`LlavaRewardModel::load_adapter`] (inference) /
+//!   [`LlavaRmTrainer::resume`] (more training);
+//!   [`llava_train::pairwise_accuracy_of`] evaluates any [`RewardModel`].
 
 pub mod backbone;
 pub mod baseline;
