@@ -15,6 +15,7 @@ enum TileAction {
     Open(TileKey),
     ToggleSelected(TileKey),
     Recall(TileKey),
+    Cancel(crate::jobs::JobId),
 }
 
 /// Draws the gallery.
@@ -54,6 +55,7 @@ pub fn gallery_ui(ui: &mut egui::Ui, gallery: &mut GalleryState, commands: &mut 
             TileAction::Open(key) => gallery.central = CentralView::Variant(key),
             TileAction::ToggleSelected(key) => gallery.toggle_selected(key),
             TileAction::Recall(key) => commands.push(Command::Recall(key)),
+            TileAction::Cancel(job) => commands.push(Command::CancelModelJob(job)),
         }
     }
 }
@@ -125,6 +127,15 @@ fn tile_ui(
                 TileState::Cancelled => placeholder(ui, "Cancelled"),
             }
             ui.label(format!("seed {}", tile.seed));
+            if let Some(job) = tile.job {
+                if ui
+                    .button("Cancel")
+                    .on_hover_text("Stop this variant")
+                    .clicked()
+                {
+                    actions.push(TileAction::Cancel(job));
+                }
+            }
             if tile.done().is_some() {
                 ui.horizontal(|ui| {
                     if ui
