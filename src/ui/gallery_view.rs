@@ -16,6 +16,7 @@ enum TileAction {
     ToggleSelected(TileKey),
     Recall(TileKey),
     Cancel(crate::jobs::JobId),
+    Dismiss(TileKey),
 }
 
 /// Draws the gallery.
@@ -56,6 +57,7 @@ pub fn gallery_ui(ui: &mut egui::Ui, gallery: &mut GalleryState, commands: &mut 
             TileAction::ToggleSelected(key) => gallery.toggle_selected(key),
             TileAction::Recall(key) => commands.push(Command::Recall(key)),
             TileAction::Cancel(job) => commands.push(Command::CancelModelJob(job)),
+            TileAction::Dismiss(key) => gallery.remove(key),
         }
     }
 }
@@ -127,6 +129,14 @@ fn tile_ui(
                 TileState::Cancelled => placeholder(ui, "Cancelled"),
             }
             ui.label(format!("seed {}", tile.seed));
+            if matches!(tile.state, TileState::Failed(_) | TileState::Cancelled)
+                && ui
+                    .button("Dismiss")
+                    .on_hover_text("Remove this tile")
+                    .clicked()
+            {
+                actions.push(TileAction::Dismiss(tile.key));
+            }
             if let Some(job) = tile.job {
                 if ui
                     .button("Cancel")
