@@ -4,6 +4,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::product::{BrushMode, CanvasSettings, MaskSettings};
 
+use super::render_prefs::RenderPrefs;
+
 /// Which image the canvas view shows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 pub enum CanvasView {
@@ -78,6 +80,8 @@ pub struct UiPrefs {
     pub default_canvas: CanvasSettings,
     /// The product that was open when the studio closed (store id).
     pub last_product: Option<i64>,
+    /// The render panel's parameters.
+    pub render: RenderPrefs,
 }
 
 impl Default for UiPrefs {
@@ -89,6 +93,7 @@ impl Default for UiPrefs {
             default_mask: MaskSettings::default(),
             default_canvas: CanvasSettings::default(),
             last_product: None,
+            render: RenderPrefs::default(),
         }
     }
 }

@@ -3,11 +3,19 @@
 //! no file, database or model work.
 
 mod canvas_view;
+mod gallery_view;
 pub mod icon;
+mod large_view;
 mod product_panel;
+mod render_panel;
 mod status_bar;
 pub mod theme;
+mod tools_panel;
 
 pub use canvas_view::{canvas_view_ui, CanvasViewState};
+pub use gallery_view::gallery_ui;
+pub use large_view::large_view_ui;
 pub use product_panel::product_panel_ui;
-pub use status_bar::{status_bar_ui, StatusState};
+pub use render_panel::render_panel_ui;
+pub use status_bar::{status_bar_ui, StatusState, WorkerStatus};
+pub use tools_panel::{tools_panel_ui, ToolsPanel};

@@ -19,6 +19,9 @@ pub const CANVAS_BACKGROUND: Color32 = Color32::from_rgb(32, 33, 38);
 /// Outline of the image frame in the canvas view.
 pub const IMAGE_FRAME: Color32 = Color32::from_rgb(90, 92, 100);
 
+/// Outline of picked gallery tiles and the compare split line.
+pub const SELECTION: Color32 = Color32::from_rgb(90, 170, 255);
+
 /// Applies the studio's visuals to the context.
 pub fn apply(ctx: &egui::Context) {
     ctx.set_visuals(egui::Visuals::dark());
