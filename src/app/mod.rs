@@ -8,8 +8,11 @@
 
 mod command;
 mod prefs;
+pub mod scores;
 mod session;
+pub mod suggest;
 pub mod tasks;
+pub mod training;
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -21,7 +24,10 @@ use egui::{Key, KeyboardShortcut, Modifiers};
 
 pub use command::Command;
 pub use prefs::{BrushSettings, CanvasView, UiPrefs};
+pub use scores::{ScoresState, VariantScores};
 pub use session::{ProductSession, ViewTextures};
+pub use suggest::{SuggestSettings, SuggestState};
+pub use training::{TrainSettings, TrainingState};
 
 use crate::jobs::{JobEvent, JobId, Worker, WorkerOptions};
 use crate::ml::saliency::{locate_u2netp, LazySaliency};
@@ -202,6 +208,15 @@ impl StudioApp {
             Command::RefreshProducts => {
                 self.submit("Listing products", |res, _| tasks::list_products(res));
             }
+            Command::Suggest
+            | Command::RegenerateSuggestion(_)
+            | Command::UseSuggestion(_)
+            | Command::CancelSuggestions
+            | Command::ScoreVariants
+            | Command::SetSortByScore(_)
+            | Command::ShowTraining
+            | Command::StartTraining
+            | Command::CancelTraining => {}
         }
     }
 

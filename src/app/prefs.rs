@@ -78,6 +78,12 @@ pub struct UiPrefs {
     pub default_canvas: CanvasSettings,
     /// The product that was open when the studio closed (store id).
     pub last_product: Option<i64>,
+    /// Sampling settings of the Suggest button.
+    pub suggest: super::suggest::SuggestSettings,
+    /// Settings of the reward-model Training window.
+    pub training: super::training::TrainSettings,
+    /// Whether the gallery is sorted by score, best first.
+    pub sort_by_score: bool,
 }
 
 impl Default for UiPrefs {
@@ -89,6 +95,9 @@ impl Default for UiPrefs {
             default_mask: MaskSettings::default(),
             default_canvas: CanvasSettings::default(),
             last_product: None,
+            suggest: Default::default(),
+            training: Default::default(),
+            sort_by_score: false,
         }
     }
 }

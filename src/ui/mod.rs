@@ -5,9 +5,15 @@
 mod canvas_view;
 pub mod icon;
 mod product_panel;
+mod scores_panel;
 mod status_bar;
+mod suggestions_panel;
 pub mod theme;
+mod training_plot;
 
 pub use canvas_view::{canvas_view_ui, CanvasViewState};
 pub use product_panel::product_panel_ui;
+pub use scores_panel::{scores_panel_ui, variant_name, ScoresView};
 pub use status_bar::{status_bar_ui, StatusState};
+pub use suggestions_panel::suggestions_panel_ui;
+pub use training_plot::training_window_ui;
