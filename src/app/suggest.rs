@@ -257,7 +257,7 @@ pub fn run_suggest<O>(
         ChatBackend::Text(model) => {
             request.facts = Some(image_facts(&job.image).context("measuring the product image")?);
             suggest_backgrounds(
-                model as &mut dyn ChatModel,
+                model.as_mut() as &mut dyn ChatModel,
                 &request,
                 counter,
                 &mut on_event,
