@@ -8,6 +8,8 @@ use std::path::PathBuf;
 
 use crate::product::{BrushStroke, CanvasSettings, MaskSettings};
 
+use super::gallery::TileKey;
+
 /// A request from the UI to the app.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Command {
@@ -53,4 +55,15 @@ pub enum Command {
     StartTraining,
     /// Stop the running training job.
     CancelTraining,
+    /// A file dropped onto the window: an adstudio PNG is recalled, any
+    /// other image opened as a product.
+    OpenDropped(PathBuf),
+    /// Render the open product with the render panel's parameters.
+    Render,
+    /// Cancel every queued and running model job (renders).
+    CancelModelJobs,
+    /// Search the models folders again.
+    RescanModels,
+    /// Put a gallery image's parameters back into the render panel.
+    Recall(TileKey),
 }

@@ -7,7 +7,12 @@
 //! - [`tasks`] holds the code those jobs run on the worker thread.
 
 mod command;
+pub mod gallery;
+pub mod models;
 mod prefs;
+mod render_flow;
+pub mod render_jobs;
+mod render_prefs;
 pub mod scores;
 mod session;
 pub mod suggest;
@@ -23,7 +28,10 @@ use crossbeam_channel::{Receiver, Sender};
 use egui::{Key, KeyboardShortcut, Modifiers};
 
 pub use command::Command;
+pub use gallery::{CentralView, GalleryState, GalleryTile, TileKey, TileState};
+pub use models::{DiffusionAvailability, ModelOutput, ModelResources};
 pub use prefs::{BrushSettings, CanvasView, UiPrefs};
+pub use render_prefs::{RenderPrefs, SCHEDULERS};
 pub use scores::{ScoresState, VariantScores};
 pub use session::{ProductSession, ViewTextures};
 pub use suggest::{SuggestSettings, SuggestState};
@@ -51,6 +59,10 @@ pub struct StudioConfig {
 pub struct StudioApp {
     prefs: UiPrefs,
     worker: Worker<StudioResources, StudioOutput>,
+    /// Renders (and other model jobs) run here, beside the studio worker.
+    model_worker: Worker<ModelResources, ModelOutput>,
+    diffusion: DiffusionAvailability,
+    gallery: GalleryState,
     session: Option<ProductSession>,
     products: Vec<ProductRow>,
     status: StatusState,
@@ -81,17 +93,32 @@ impl StudioApp {
         let saliency = LazySaliency::new(model_files, candle_core::Device::Cpu);
         let repaint_ctx = cc.egui_ctx.clone();
         let worker = Worker::spawn(
-            StudioResources::new(store, images, saliency),
+            StudioResources::new(store, images.clone(), saliency),
             WorkerOptions {
                 queue_capacity: 64,
                 notify: Arc::new(move || repaint_ctx.request_repaint()),
             },
         )
         .context("starting the background worker")?;
+        let model_store = Store::open(&db_path)
+            .with_context(|| format!("opening the store {} for models", db_path.display()))?;
+        let model_dirs = vec![config.data_dir.models_dir(), PathBuf::from("models")];
+        let repaint_ctx = cc.egui_ctx.clone();
+        let model_worker = Worker::spawn(
+            ModelResources::new(model_store, images, model_dirs),
+            WorkerOptions {
+                queue_capacity: 64,
+                notify: Arc::new(move || repaint_ctx.request_repaint()),
+            },
+        )
+        .context("starting the model worker")?;
         let (external_tx, external_rx) = crossbeam_channel::unbounded();
         let mut app = Self {
             prefs,
             worker,
+            model_worker,
+            diffusion: DiffusionAvailability::Checking,
+            gallery: GalleryState::new(),
             session: None,
             products: Vec::new(),
             status: StatusState::default(),
@@ -110,6 +137,7 @@ impl StudioApp {
             app.handle_command(Command::OpenStored(id));
         }
         app.handle_command(Command::RefreshProducts);
+        app.handle_command(Command::RescanModels);
         Ok(app)
     }
 
@@ -138,9 +166,21 @@ impl StudioApp {
         &self.status
     }
 
-    /// Whether jobs are queued or running.
+    /// The gallery of rendered variants.
+    pub fn gallery(&self) -> &GalleryState {
+        &self.gallery
+    }
+
+    /// Whether the diffusion models were found.
+    pub fn diffusion(&self) -> &DiffusionAvailability {
+        &self.diffusion
+    }
+
+    /// Whether jobs are queued or running (on either worker).
     pub fn is_busy(&self) -> bool {
-        !self.worker.outstanding().is_empty() || self.mask_rebuild_pending
+        !self.worker.outstanding().is_empty()
+            || !self.model_worker.outstanding().is_empty()
+            || self.mask_rebuild_pending
     }
 
     /// Carries out a command. Never blocks: slow work becomes a job.
@@ -217,6 +257,11 @@ impl StudioApp {
             | Command::ShowTraining
             | Command::StartTraining
             | Command::CancelTraining => {}
+            Command::OpenDropped(path) => self.open_dropped(path),
+            Command::Render => self.start_render(),
+            Command::CancelModelJobs => self.model_worker.cancel_all(),
+            Command::RescanModels => self.rescan_models(),
+            Command::Recall(key) => self.recall(key),
         }
     }
 
@@ -298,7 +343,7 @@ impl StudioApp {
         while let Some(event) = self.worker.try_event() {
             self.handle_event(event);
         }
-        self.status.queued = self.worker.outstanding().len().saturating_sub(1);
+        self.status.studio.queued = self.worker.outstanding().len().saturating_sub(1);
     }
 
     fn handle_event(&mut self, event: JobEvent<StudioOutput>) {
@@ -306,13 +351,13 @@ impl StudioApp {
         let terminal = event.is_terminal();
         match event {
             JobEvent::Started { label, .. } => {
-                self.status.running = Some(label);
-                self.status.progress = None;
+                self.status.studio.running = Some(label);
+                self.status.studio.progress = None;
             }
             JobEvent::Progress {
                 done, total, label, ..
             } => {
-                self.status.progress = Some((done, total, label));
+                self.status.studio.progress = Some((done, total, label));
             }
             JobEvent::Preview { .. } | JobEvent::Token { .. } => {}
             JobEvent::Done { output, .. } => self.handle_output(output),
@@ -325,8 +370,8 @@ impl StudioApp {
             }
         }
         if terminal {
-            self.status.running = None;
-            self.status.progress = None;
+            self.status.studio.running = None;
+            self.status.studio.progress = None;
             if self.mask_job == Some(id) {
                 self.mask_job = None;
                 if self.mask_rebuild_pending {
@@ -349,6 +394,8 @@ impl StudioApp {
                 self.session = Some(session);
                 self.view_state = CanvasViewState::default();
                 self.mask_rebuild_pending = false;
+                self.gallery.clear();
+                self.load_gallery();
                 self.handle_command(Command::RefreshProducts);
             }
             StudioOutput::MaskRebuilt(outcome) => {
@@ -362,6 +409,8 @@ impl StudioApp {
             }
             StudioOutput::Products(rows) => self.products = rows,
             StudioOutput::Saved => {}
+            StudioOutput::Gallery(load) => self.show_gallery(*load),
+            StudioOutput::DroppedRender(variant) => self.show_dropped(*variant),
         }
     }
 
@@ -375,7 +424,7 @@ impl StudioApp {
                 .collect()
         });
         if let Some(path) = dropped.into_iter().next() {
-            self.handle_command(Command::OpenPath(path));
+            self.handle_command(Command::OpenDropped(path));
         }
         let open = KeyboardShortcut::new(Modifiers::COMMAND, Key::O);
         let redo = KeyboardShortcut::new(Modifiers::COMMAND | Modifiers::SHIFT, Key::Z);
@@ -407,6 +456,7 @@ impl StudioApp {
 impl eframe::App for StudioApp {
     fn logic(&mut self, ctx: &egui::Context, _frame: &mut eframe::Frame) {
         self.drain_events();
+        self.drain_model_events();
         self.handle_input(ctx);
     }
 
@@ -428,14 +478,38 @@ impl eframe::App for StudioApp {
                     );
                 });
             });
-        egui::CentralPanel::default().show(ui, |ui| {
-            ui::canvas_view_ui(
+        let blocker = self.render_blocker();
+        egui::Panel::right("tools-panel")
+            .resizable(true)
+            .default_size(300.0)
+            .show(ui, |ui| {
+                egui::ScrollArea::vertical().show(ui, |ui| {
+                    ui::tools_panel_ui(
+                        ui,
+                        &mut ui::ToolsPanel {
+                            render: &mut self.prefs.render,
+                            blocker,
+                            diffusion: &self.diffusion,
+                            commands: &mut self.commands,
+                        },
+                    );
+                });
+            });
+        egui::Panel::bottom("gallery")
+            .resizable(true)
+            .default_size(190.0)
+            .show(ui, |ui| {
+                ui::gallery_ui(ui, &mut self.gallery, &mut self.commands);
+            });
+        egui::CentralPanel::default().show(ui, |ui| match self.gallery.central {
+            CentralView::Canvas => ui::canvas_view_ui(
                 ui,
                 self.session.as_ref(),
                 &mut self.prefs,
                 &mut self.view_state,
                 &mut self.commands,
-            );
+            ),
+            _ => ui::large_view_ui(ui, &mut self.gallery, &mut self.commands),
         });
         self.run_commands();
     }

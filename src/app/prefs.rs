@@ -4,6 +4,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::product::{BrushMode, CanvasSettings, MaskSettings};
 
+use super::render_prefs::RenderPrefs;
+
 /// Which image the canvas view shows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 pub enum CanvasView {
@@ -84,6 +86,8 @@ pub struct UiPrefs {
     pub training: super::training::TrainSettings,
     /// Whether the gallery is sorted by score, best first.
     pub sort_by_score: bool,
+    /// The render panel's parameters.
+    pub render: RenderPrefs,
 }
 
 impl Default for UiPrefs {
@@ -98,6 +102,7 @@ impl Default for UiPrefs {
             suggest: Default::default(),
             training: Default::default(),
             sort_by_score: false,
+            render: RenderPrefs::default(),
         }
     }
 }

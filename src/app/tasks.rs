@@ -62,6 +62,11 @@ pub enum StudioOutput {
     Products(Vec<ProductRow>),
     /// A change was saved; nothing to show.
     Saved,
+    /// The stored renders of the open product, for the gallery.
+    Gallery(Box<super::render_jobs::GalleryLoad>),
+    /// A dropped PNG written by adstudio: shown in the gallery, its
+    /// parameters recalled.
+    DroppedRender(Box<super::gallery::LoadedVariant>),
 }
 
 /// A product as the studio holds it.

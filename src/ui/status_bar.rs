@@ -1,18 +1,28 @@
-//! Status bar: the running job's progress, cancel, and the last message.
+//! Status bar: each worker's running job with progress and cancel, and the
+//! last message.
 
 use crate::app::Command;
 
 use super::theme;
 
-/// What the status bar shows.
+/// One worker's activity.
 #[derive(Debug, Clone, Default)]
-pub struct StatusState {
+pub struct WorkerStatus {
     /// The running job's label, if any.
     pub running: Option<String>,
     /// Progress of the running job: (done, total, step label).
     pub progress: Option<(u64, u64, String)>,
     /// Jobs waiting behind the running one.
     pub queued: usize,
+}
+
+/// What the status bar shows.
+#[derive(Debug, Clone, Default)]
+pub struct StatusState {
+    /// The studio worker (products, masks, store).
+    pub studio: WorkerStatus,
+    /// The model worker (renders).
+    pub models: WorkerStatus,
     /// The last message, and whether it is an error.
     pub message: Option<(String, bool)>,
 }
@@ -20,28 +30,15 @@ pub struct StatusState {
 /// Draws the status bar.
 pub fn status_bar_ui(ui: &mut egui::Ui, status: &StatusState, commands: &mut Vec<Command>) {
     ui.horizontal(|ui| {
-        if let Some(label) = &status.running {
-            ui.spinner();
-            ui.label(label);
-            if let Some((done, total, step)) = &status.progress {
-                let fraction = if *total == 0 {
-                    0.0
-                } else {
-                    *done as f32 / *total as f32
-                };
-                ui.add(
-                    egui::ProgressBar::new(fraction)
-                        .desired_width(160.0)
-                        .text(format!("{step} {done}/{total}")),
-                );
-            }
-            if status.queued > 0 {
-                ui.label(format!("+{} queued", status.queued));
-            }
-            if ui.button("Cancel").clicked() {
-                commands.push(Command::CancelJobs);
-            }
-        } else {
+        let studio = worker_ui(ui, &status.studio, "Cancel", Command::CancelJobs, commands);
+        let models = worker_ui(
+            ui,
+            &status.models,
+            "Cancel render",
+            Command::CancelModelJobs,
+            commands,
+        );
+        if !studio && !models {
             ui.label("Ready");
         }
         if let Some((message, is_error)) = &status.message {
@@ -54,4 +51,39 @@ pub fn status_bar_ui(ui: &mut egui::Ui, status: &StatusState, commands: &mut Vec
             ui.colored_label(color, message);
         }
     });
+}
+
+/// Draws one worker's job; returns whether one runs.
+fn worker_ui(
+    ui: &mut egui::Ui,
+    status: &WorkerStatus,
+    cancel_label: &str,
+    cancel: Command,
+    commands: &mut Vec<Command>,
+) -> bool {
+    let Some(label) = &status.running else {
+        return false;
+    };
+    ui.spinner();
+    ui.label(label);
+    if let Some((done, total, step)) = &status.progress {
+        let fraction = if *total == 0 {
+            0.0
+        } else {
+            *done as f32 / *total as f32
+        };
+        ui.add(
+            egui::ProgressBar::new(fraction)
+                .desired_width(160.0)
+                .text(format!("{step} {done}/{total}")),
+        );
+    }
+    if status.queued > 0 {
+        ui.label(format!("+{} queued", status.queued));
+    }
+    if ui.button(cancel_label).clicked() {
+        commands.push(cancel);
+    }
+    ui.separator();
+    true
 }

@@ -41,6 +41,8 @@ pub fn win_probability(p: f32) -> Color32 {
 pub const PLOT_LOSS: Color32 = Color32::from_rgb(240, 150, 70);
 /// Line colour of the validation accuracy in the training plot.
 pub const PLOT_ACCURACY: Color32 = Color32::from_rgb(90, 170, 240);
+/// Outline of picked gallery tiles and the compare split line.
+pub const SELECTION: Color32 = Color32::from_rgb(90, 170, 255);
 
 /// Applies the studio's visuals to the context.
 pub fn apply(ctx: &egui::Context) {

@@ -1,0 +1,179 @@
+//! The gallery of rendered variants (runtime state) and what the central
+//! view shows.
+
+use std::path::PathBuf;
+
+use crate::jobs::JobId;
+use crate::render::PngParams;
+use crate::store::{ProductId, RenderId};
+
+/// A finished image as a job hands it over: pixels ready to upload, its
+/// parameters, and where it came from.
+pub struct LoadedVariant {
+    /// Its `renders` row, when it is stored.
+    pub render_id: Option<RenderId>,
+    /// The product it shows, when known.
+    pub product: Option<ProductId>,
+    /// Everything that reproduces it.
+    pub params: PngParams,
+    /// The PNG file.
+    pub path: PathBuf,
+    /// The pixels.
+    pub image: egui::ColorImage,
+}
+
+/// Identifies a tile for the lifetime of the gallery.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct TileKey(pub u64);
+
+/// What a tile shows.
+pub enum TileState {
+    /// Waiting for the model worker.
+    Queued,
+    /// Being rendered: step counter and the latest preview.
+    Rendering {
+        /// Finished steps.
+        step: u64,
+        /// Steps in all.
+        total: u64,
+        /// What the job does now (e.g. "loading models").
+        label: String,
+        /// The latest denoising preview.
+        preview: Option<egui::TextureHandle>,
+    },
+    /// A finished image.
+    Done(Box<DoneTile>),
+    /// The render failed.
+    Failed(String),
+    /// The render was cancelled.
+    Cancelled,
+}
+
+/// A finished image in the gallery.
+pub struct DoneTile {
+    /// The image texture.
+    pub texture: egui::TextureHandle,
+    /// Everything that reproduces it.
+    pub params: PngParams,
+    /// Its `renders` row, when stored.
+    pub render_id: Option<RenderId>,
+    /// The PNG file.
+    pub path: PathBuf,
+}
+
+/// One variant in the gallery.
+pub struct GalleryTile {
+    /// Stable key.
+    pub key: TileKey,
+    /// The render job filling it, while one runs.
+    pub job: Option<JobId>,
+    /// The variant's seed.
+    pub seed: u64,
+    /// What it shows.
+    pub state: TileState,
+}
+
+impl GalleryTile {
+    /// The finished image, if the tile has one.
+    pub fn done(&self) -> Option<&DoneTile> {
+        match &self.state {
+            TileState::Done(done) => Some(done),
+            _ => None,
+        }
+    }
+}
+
+/// What the central area shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum CentralView {
+    /// The canvas view (product, mask, canvas, edges).
+    #[default]
+    Canvas,
+    /// One gallery image, large.
+    Variant(TileKey),
+    /// Two gallery images with a split slider.
+    Compare(TileKey, TileKey),
+}
+
+/// The gallery: tiles in creation order, the compare selection and what the
+/// central area shows.
+#[derive(Default)]
+pub struct GalleryState {
+    /// Tiles, oldest first.
+    pub tiles: Vec<GalleryTile>,
+    /// Tiles picked for comparison (at most two, in picking order).
+    pub selected: Vec<TileKey>,
+    /// What the central area shows.
+    pub central: CentralView,
+    /// Position of the compare split, 0 (all B) to 1 (all A).
+    pub split: f32,
+    next_key: u64,
+}
+
+impl GalleryState {
+    /// An empty gallery with the split in the middle.
+    pub fn new() -> Self {
+        Self {
+            split: 0.5,
+            ..Self::default()
+        }
+    }
+
+    /// Adds a tile and returns its key.
+    pub fn push(&mut self, job: Option<JobId>, seed: u64, state: TileState) -> TileKey {
+        self.next_key += 1;
+        let key = TileKey(self.next_key);
+        self.tiles.push(GalleryTile {
+            key,
+            job,
+            seed,
+            state,
+        });
+        key
+    }
+
+    /// The tile with this key.
+    pub fn tile(&self, key: TileKey) -> Option<&GalleryTile> {
+        self.tiles.iter().find(|t| t.key == key)
+    }
+
+    /// The tile a job is filling.
+    pub fn tile_for_job(&mut self, job: JobId) -> Option<&mut GalleryTile> {
+        self.tiles.iter_mut().find(|t| t.job == Some(job))
+    }
+
+    /// Whether a stored render is already shown.
+    pub fn has_render(&self, id: RenderId) -> bool {
+        self.tiles
+            .iter()
+            .any(|t| t.done().is_some_and(|d| d.render_id == Some(id)))
+    }
+
+    /// Removes every tile (another product was opened).
+    pub fn clear(&mut self) {
+        self.tiles.clear();
+        self.selected.clear();
+        self.central = CentralView::Canvas;
+    }
+
+    /// Picks or unpicks a tile for comparison; with two picked the central
+    /// area compares them.
+    pub fn toggle_selected(&mut self, key: TileKey) {
+        if let Some(pos) = self.selected.iter().position(|k| *k == key) {
+            self.selected.remove(pos);
+        } else {
+            if self.selected.len() == 2 {
+                self.selected.remove(0);
+            }
+            self.selected.push(key);
+        }
+        match self.selected.as_slice() {
+            [a, b] => self.central = CentralView::Compare(*a, *b),
+            _ => {
+                if matches!(self.central, CentralView::Compare(..)) {
+                    self.central = CentralView::Canvas;
+                }
+            }
+        }
+    }
+}

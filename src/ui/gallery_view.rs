@@ -1,0 +1,166 @@
+//! The gallery strip: one tile per variant (progress with live preview,
+//! final image, or failure), open large, pick two to compare, recall.
+
+use egui::{Sense, Vec2};
+
+use crate::app::{CentralView, Command, GalleryState, GalleryTile, TileKey, TileState};
+
+use super::theme;
+
+/// Side of a tile's image, in points.
+const TILE_SIDE: f32 = 128.0;
+
+/// What a tile asks for when clicked.
+enum TileAction {
+    Open(TileKey),
+    ToggleSelected(TileKey),
+    Recall(TileKey),
+}
+
+/// Draws the gallery.
+pub fn gallery_ui(ui: &mut egui::Ui, gallery: &mut GalleryState, commands: &mut Vec<Command>) {
+    ui.horizontal(|ui| {
+        ui.strong(format!("Gallery ({})", gallery.tiles.len()));
+        if gallery.central != CentralView::Canvas && ui.button("Back to canvas").clicked() {
+            gallery.central = CentralView::Canvas;
+        }
+        if !gallery.selected.is_empty() && ui.button("Clear selection").clicked() {
+            gallery.selected.clear();
+            if matches!(gallery.central, CentralView::Compare(..)) {
+                gallery.central = CentralView::Canvas;
+            }
+        }
+        ui.colored_label(
+            theme::HINT_TEXT,
+            "Click: open large · Ctrl+click or Compare: pick two to compare",
+        );
+    });
+    if gallery.tiles.is_empty() {
+        ui.colored_label(theme::HINT_TEXT, "Rendered variants appear here.");
+        return;
+    }
+    let mut actions = Vec::new();
+    egui::ScrollArea::horizontal().show(ui, |ui| {
+        ui.horizontal(|ui| {
+            // Newest first.
+            for tile in gallery.tiles.iter().rev() {
+                let pick = gallery.selected.iter().position(|k| *k == tile.key);
+                tile_ui(ui, tile, pick, &mut actions);
+            }
+        });
+    });
+    for action in actions {
+        match action {
+            TileAction::Open(key) => gallery.central = CentralView::Variant(key),
+            TileAction::ToggleSelected(key) => gallery.toggle_selected(key),
+            TileAction::Recall(key) => commands.push(Command::Recall(key)),
+        }
+    }
+}
+
+fn tile_ui(
+    ui: &mut egui::Ui,
+    tile: &GalleryTile,
+    pick: Option<usize>,
+    actions: &mut Vec<TileAction>,
+) {
+    let frame = egui::Frame::group(ui.style()).stroke(egui::Stroke::new(
+        if pick.is_some() { 2.0 } else { 1.0 },
+        if pick.is_some() {
+            theme::SELECTION
+        } else {
+            theme::IMAGE_FRAME
+        },
+    ));
+    frame.show(ui, |ui| {
+        ui.set_width(TILE_SIDE);
+        ui.vertical(|ui| {
+            match &tile.state {
+                TileState::Queued => {
+                    placeholder(ui, "Queued");
+                }
+                TileState::Rendering {
+                    step,
+                    total,
+                    label,
+                    preview,
+                } => {
+                    match preview {
+                        Some(texture) => {
+                            ui.add(
+                                egui::Image::new(texture).fit_to_exact_size(Vec2::splat(TILE_SIDE)),
+                            );
+                        }
+                        None => placeholder(ui, label),
+                    }
+                    let fraction = if *total == 0 {
+                        0.0
+                    } else {
+                        *step as f32 / *total as f32
+                    };
+                    ui.add(egui::ProgressBar::new(fraction).text(format!("step {step}/{total}")));
+                }
+                TileState::Done(done) => {
+                    let response = ui
+                        .add(
+                            egui::Image::new(&done.texture)
+                                .fit_to_exact_size(Vec2::splat(TILE_SIDE))
+                                .sense(Sense::click())
+                                .alt_text(format!("Variant seed {}", tile.seed)),
+                        )
+                        .on_hover_text(&done.params.request.prompt);
+                    if response.clicked() {
+                        if ui.input(|i| i.modifiers.command) {
+                            actions.push(TileAction::ToggleSelected(tile.key));
+                        } else {
+                            actions.push(TileAction::Open(tile.key));
+                        }
+                    }
+                }
+                TileState::Failed(error) => {
+                    placeholder(ui, "Failed");
+                    ui.colored_label(theme::ERROR_TEXT, error)
+                        .on_hover_text(error);
+                }
+                TileState::Cancelled => placeholder(ui, "Cancelled"),
+            }
+            ui.label(format!("seed {}", tile.seed));
+            if tile.done().is_some() {
+                ui.horizontal(|ui| {
+                    if ui
+                        .button("Recall")
+                        .on_hover_text("Put this image's parameters into the render panel")
+                        .clicked()
+                    {
+                        actions.push(TileAction::Recall(tile.key));
+                    }
+                    let text = match pick {
+                        Some(0) => "A",
+                        Some(_) => "B",
+                        None => "Compare",
+                    };
+                    if ui
+                        .selectable_label(pick.is_some(), text)
+                        .on_hover_text("Pick two images to compare them")
+                        .clicked()
+                    {
+                        actions.push(TileAction::ToggleSelected(tile.key));
+                    }
+                });
+            }
+        });
+    });
+}
+
+fn placeholder(ui: &mut egui::Ui, text: &str) {
+    let (rect, _) = ui.allocate_exact_size(Vec2::splat(TILE_SIDE), Sense::hover());
+    ui.painter()
+        .rect_filled(rect, 4.0, theme::CANVAS_BACKGROUND);
+    ui.painter().text(
+        rect.center(),
+        egui::Align2::CENTER_CENTER,
+        text,
+        egui::FontId::proportional(13.0),
+        theme::HINT_TEXT,
+    );
+}

@@ -1,0 +1,121 @@
+//! The central area when it shows gallery images: one image large, or two
+//! compared with a draggable split.
+
+use egui::{Color32, Pos2, Rect, Sense, Stroke, Vec2};
+
+use crate::app::{CentralView, Command, GalleryState, TileKey};
+
+use super::theme;
+
+/// Draws the large image or the comparison chosen in the gallery.
+pub fn large_view_ui(ui: &mut egui::Ui, gallery: &mut GalleryState, commands: &mut Vec<Command>) {
+    match gallery.central {
+        CentralView::Canvas => {}
+        CentralView::Variant(key) => single_ui(ui, gallery, key, commands),
+        CentralView::Compare(a, b) => compare_ui(ui, gallery, a, b),
+    }
+}
+
+fn header(ui: &mut egui::Ui, gallery: &mut GalleryState, title: &str) {
+    ui.horizontal(|ui| {
+        if ui.button("Back to canvas").clicked() {
+            gallery.central = CentralView::Canvas;
+        }
+        ui.strong(title);
+    });
+}
+
+fn single_ui(
+    ui: &mut egui::Ui,
+    gallery: &mut GalleryState,
+    key: TileKey,
+    commands: &mut Vec<Command>,
+) {
+    let Some((texture, params)) = gallery
+        .tile(key)
+        .and_then(|t| t.done())
+        .map(|d| (d.texture.clone(), d.params.clone()))
+    else {
+        header(ui, gallery, "This image is no longer in the gallery");
+        return;
+    };
+    header(
+        ui,
+        gallery,
+        &format!("Variant, seed {}", params.request.seed),
+    );
+    ui.horizontal_wrapped(|ui| {
+        if ui.button("Recall").clicked() {
+            commands.push(Command::Recall(key));
+        }
+        ui.colored_label(theme::HINT_TEXT, &params.request.prompt);
+    });
+    let rect = fit_rect(ui.available_rect_before_wrap(), texture.size_vec2());
+    ui.allocate_rect(ui.available_rect_before_wrap(), Sense::hover());
+    ui.painter().image(
+        texture.id(),
+        rect,
+        Rect::from_min_max(Pos2::ZERO, Pos2::new(1.0, 1.0)),
+        Color32::WHITE,
+    );
+}
+
+fn compare_ui(ui: &mut egui::Ui, gallery: &mut GalleryState, a: TileKey, b: TileKey) {
+    let pair = gallery
+        .tile(a)
+        .and_then(|t| t.done())
+        .zip(gallery.tile(b).and_then(|t| t.done()))
+        .map(|(x, y)| {
+            (
+                (x.texture.clone(), x.params.request.seed),
+                (y.texture.clone(), y.params.request.seed),
+            )
+        });
+    let Some(((tex_a, seed_a), (tex_b, seed_b))) = pair else {
+        header(
+            ui,
+            gallery,
+            "The compared images are no longer in the gallery",
+        );
+        return;
+    };
+    header(
+        ui,
+        gallery,
+        &format!("Compare: A seed {seed_a} (left) | B seed {seed_b} (right)"),
+    );
+    ui.add(egui::Slider::new(&mut gallery.split, 0.0..=1.0).text("Split"));
+    let area = ui.available_rect_before_wrap();
+    let rect = fit_rect(area, tex_a.size_vec2());
+    let response = ui.allocate_rect(area, Sense::click_and_drag());
+    if response.dragged() || response.clicked() {
+        if let Some(pos) = response.interact_pointer_pos() {
+            gallery.split = ((pos.x - rect.left()) / rect.width()).clamp(0.0, 1.0);
+        }
+    }
+    let split_x = rect.left() + rect.width() * gallery.split;
+    let left = Rect::from_min_max(rect.min, Pos2::new(split_x, rect.bottom()));
+    let right = Rect::from_min_max(Pos2::new(split_x, rect.top()), rect.max);
+    let uv = |r: Rect| {
+        Rect::from_min_max(
+            Pos2::new((r.left() - rect.left()) / rect.width(), 0.0),
+            Pos2::new((r.right() - rect.left()) / rect.width(), 1.0),
+        )
+    };
+    let painter = ui.painter_at(area);
+    painter.image(tex_a.id(), left, uv(left), Color32::WHITE);
+    painter.image(tex_b.id(), right, uv(right), Color32::WHITE);
+    painter.line_segment(
+        [
+            Pos2::new(split_x, rect.top()),
+            Pos2::new(split_x, rect.bottom()),
+        ],
+        Stroke::new(2.0, theme::SELECTION),
+    );
+}
+
+/// The largest rect of `size`'s aspect centred in `area`.
+fn fit_rect(area: Rect, size: Vec2) -> Rect {
+    let scale = (area.width() / size.x).min(area.height() / size.y).max(0.0);
+    Rect::from_center_size(area.center(), size * scale)
+}

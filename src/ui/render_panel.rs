@@ -1,0 +1,111 @@
+//! The Render section of the tools panel: prompt, negative prompt, seed,
+//! steps, CFG, ControlNet scale, scheduler, number of variants.
+
+use crate::app::{Command, DiffusionAvailability, RenderPrefs, SCHEDULERS};
+
+use super::theme;
+
+/// Draws the render parameters and the Render button. `blocker` says why
+/// rendering is not possible now (the button is then disabled).
+pub fn render_panel_ui(
+    ui: &mut egui::Ui,
+    prefs: &mut RenderPrefs,
+    blocker: Option<&str>,
+    diffusion: &DiffusionAvailability,
+    commands: &mut Vec<Command>,
+) {
+    let label = ui.label("Prompt");
+    ui.add(
+        egui::TextEdit::multiline(&mut prefs.prompt)
+            .desired_rows(3)
+            .desired_width(f32::INFINITY)
+            .hint_text("e.g. on a marble table, soft morning light"),
+    )
+    .labelled_by(label.id);
+    let label = ui.label("Negative prompt");
+    ui.add(
+        egui::TextEdit::multiline(&mut prefs.negative_prompt)
+            .desired_rows(2)
+            .desired_width(f32::INFINITY)
+            .hint_text("what to avoid"),
+    )
+    .labelled_by(label.id);
+    egui::Grid::new("render-params")
+        .num_columns(2)
+        .spacing([8.0, 4.0])
+        .show(ui, |ui| {
+            let label = ui.label("Seed");
+            ui.horizontal(|ui| {
+                ui.add(egui::DragValue::new(&mut prefs.seed).speed(1.0))
+                    .labelled_by(label.id)
+                    .on_hover_text("Variant i of a batch uses seed + i");
+                if ui.button("🎲").on_hover_text("A new random seed").clicked() {
+                    prefs.seed = u64::from(rand::random::<u32>());
+                }
+            });
+            ui.end_row();
+            let label = ui.label("Steps");
+            ui.add(egui::DragValue::new(&mut prefs.steps).range(1..=150))
+                .labelled_by(label.id);
+            ui.end_row();
+            let label = ui.label("CFG");
+            ui.add(
+                egui::DragValue::new(&mut prefs.guidance_scale)
+                    .range(1.0..=20.0)
+                    .speed(0.1),
+            )
+            .labelled_by(label.id)
+            .on_hover_text("Classifier-free guidance scale");
+            ui.end_row();
+            let label = ui.label("ControlNet");
+            ui.add(
+                egui::DragValue::new(&mut prefs.conditioning_scale)
+                    .range(0.0..=2.0)
+                    .speed(0.05),
+            )
+            .labelled_by(label.id)
+            .on_hover_text("How strongly the product's edges steer the background");
+            ui.end_row();
+            ui.label("Scheduler");
+            egui::ComboBox::from_id_salt("render-scheduler")
+                .selected_text(prefs.scheduler.label())
+                .show_ui(ui, |ui| {
+                    for kind in SCHEDULERS {
+                        ui.selectable_value(&mut prefs.scheduler, kind, kind.label());
+                    }
+                });
+            ui.end_row();
+            let label = ui.label("Variants");
+            ui.add(egui::DragValue::new(&mut prefs.n_variants).range(1..=16))
+                .labelled_by(label.id);
+            ui.end_row();
+        });
+    ui.add_space(4.0);
+    let render = ui.add_enabled(
+        blocker.is_none(),
+        egui::Button::new("Render").min_size(egui::vec2(120.0, 28.0)),
+    );
+    if render.clicked() {
+        commands.push(Command::Render);
+    }
+    if let Some(reason) = blocker {
+        let color = if matches!(diffusion, DiffusionAvailability::Missing { .. }) {
+            theme::ERROR_TEXT
+        } else {
+            theme::HINT_TEXT
+        };
+        ui.colored_label(color, reason);
+        if matches!(diffusion, DiffusionAvailability::Missing { .. })
+            && ui.button("Rescan models").clicked()
+        {
+            commands.push(Command::RescanModels);
+        }
+    } else if let DiffusionAvailability::Ready(paths) = diffusion {
+        let ids = paths.model_ids();
+        let text = match ids.controlnet {
+            Some(cn) => format!("Models: {} + {cn}", ids.checkpoint),
+            None => format!("Models: {} (no ControlNet found)", ids.checkpoint),
+        };
+        ui.colored_label(theme::HINT_TEXT, text);
+    }
+}
