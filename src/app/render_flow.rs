@@ -166,6 +166,7 @@ impl StudioApp {
         if !load.problems.is_empty() {
             self.status.message = Some((load.problems.join("; "), true));
         }
+        self.load_stored_scores();
     }
 
     /// Shows a dropped adstudio PNG in the gallery and recalls it.
@@ -207,6 +208,7 @@ impl StudioApp {
     }
 
     fn handle_model_event(&mut self, event: JobEvent<ModelOutput>) {
+        self.route_tool_event(&event);
         let id = event.id();
         let terminal = event.is_terminal();
         match event {
@@ -277,6 +279,9 @@ impl StudioApp {
     }
 
     fn handle_model_output(&mut self, id: JobId, output: ModelOutput) {
+        let Some(output) = self.handle_tool_output(id, output) else {
+            return;
+        };
         match output {
             ModelOutput::Diffusion(found) => self.diffusion = found,
             ModelOutput::Rendered(variant) => {
@@ -291,6 +296,8 @@ impl StudioApp {
                     tile.state = state;
                 }
             }
+            // Taken by `handle_tool_output` above.
+            ModelOutput::Suggested(_) | ModelOutput::Scored(_) | ModelOutput::Trained(_) => {}
         }
     }
 }

@@ -32,34 +32,47 @@ pub const REWARD_CHECKPOINT_FILE: &str = "compact-rm.safetensors";
 /// `details_json.kind` of the rows [`save_scores`] writes.
 const DETAILS_KIND: &str = "pairwise-rm";
 
-/// The checkpoint the studio uses: `<models>/reward-model/compact-rm.safetensors`
-/// when present, else the first `.safetensors` file there (by name). The
-/// error names the folder and how to get a model.
-pub fn locate_reward_checkpoint(models_dir: &Path) -> anyhow::Result<PathBuf> {
-    let folder = models_dir.join(REWARD_MODEL_DIR);
-    let preferred = folder.join(REWARD_CHECKPOINT_FILE);
-    if preferred.is_file() {
-        return Ok(preferred);
+/// The checkpoint the studio uses, from the first of `model_dirs` whose
+/// `reward-model/` folder has one: `compact-rm.safetensors` when present,
+/// else its first `.safetensors` file (by name). The error names the
+/// expected folder and how to get a model.
+pub fn locate_reward_checkpoint(model_dirs: &[PathBuf]) -> anyhow::Result<PathBuf> {
+    for dir in model_dirs {
+        let folder = dir.join(REWARD_MODEL_DIR);
+        let preferred = folder.join(REWARD_CHECKPOINT_FILE);
+        if preferred.is_file() {
+            return Ok(preferred);
+        }
+        let mut files: Vec<PathBuf> = std::fs::read_dir(&folder)
+            .map(|entries| {
+                entries
+                    .filter_map(|e| e.ok().map(|e| e.path()))
+                    .filter(|p| {
+                        p.extension()
+                            .is_some_and(|e| e.eq_ignore_ascii_case("safetensors"))
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        files.sort();
+        if let Some(file) = files.into_iter().next() {
+            return Ok(file);
+        }
     }
-    let mut files: Vec<PathBuf> = std::fs::read_dir(&folder)
-        .map(|entries| {
-            entries
-                .filter_map(|e| e.ok().map(|e| e.path()))
-                .filter(|p| {
-                    p.extension()
-                        .is_some_and(|e| e.eq_ignore_ascii_case("safetensors"))
-                })
-                .collect()
-        })
-        .unwrap_or_default();
-    files.sort();
-    files.into_iter().next().with_context(|| {
-        format!(
-            "no reward model in {}: train one (Training window) or copy a compact reward-model \
-             checkpoint (.safetensors) there",
-            folder.display()
-        )
-    })
+    anyhow::bail!(
+        "no reward model in {}: train one (Scores > Training…) or copy a compact reward-model \
+         checkpoint (.safetensors) there",
+        reward_folder(model_dirs).display()
+    )
+}
+
+/// Where the studio writes (and first looks for) the reward model:
+/// `<first models dir>/reward-model`.
+pub fn reward_folder(model_dirs: &[PathBuf]) -> PathBuf {
+    model_dirs
+        .first()
+        .map_or_else(|| PathBuf::from("models"), Clone::clone)
+        .join(REWARD_MODEL_DIR)
 }
 
 struct LoadedReward {
@@ -71,22 +84,17 @@ struct LoadedReward {
 
 /// The reward model as the model worker holds it.
 pub struct RewardModelSlot {
-    models_dir: PathBuf,
+    model_dirs: Vec<PathBuf>,
     loaded: Option<LoadedReward>,
 }
 
 impl RewardModelSlot {
-    /// A slot that looks for the checkpoint in `models_dir`.
-    pub fn new(models_dir: PathBuf) -> Self {
+    /// A slot that looks for the checkpoint in `model_dirs`, in order.
+    pub fn new(model_dirs: Vec<PathBuf>) -> Self {
         Self {
-            models_dir,
+            model_dirs,
             loaded: None,
         }
-    }
-
-    /// Where checkpoints live.
-    pub fn models_dir(&self) -> &Path {
-        &self.models_dir
     }
 
     /// Forgets the loaded model (after training wrote a new one).
@@ -95,7 +103,7 @@ impl RewardModelSlot {
     }
 
     fn get(&mut self) -> anyhow::Result<&LoadedReward> {
-        let path = locate_reward_checkpoint(&self.models_dir)?;
+        let path = locate_reward_checkpoint(&self.model_dirs)?;
         let modified = std::fs::metadata(&path).and_then(|m| m.modified()).ok();
         if self
             .loaded
@@ -382,7 +390,7 @@ mod tests {
     #[test]
     fn missing_checkpoint_names_the_folder() {
         let dir = tempfile::tempdir().unwrap();
-        let err = locate_reward_checkpoint(dir.path())
+        let err = locate_reward_checkpoint(&[dir.path().to_path_buf()])
             .unwrap_err()
             .to_string();
         assert!(err.contains("reward-model"), "{err}");

@@ -16,7 +16,7 @@ use std::sync::Arc;
 
 use anyhow::Context as _;
 use candle_core::Device;
-use image::RgbaImage;
+use image::{GrayImage, RgbaImage};
 use serde::{Deserialize, Serialize};
 
 use crate::jobs::{Cancelled, JobContext, JobId};
@@ -24,6 +24,7 @@ use crate::ml::prompt_model::{
     clean_answer, image_facts, suggest_backgrounds, ChatModel, LoadOptions, MultimodalPromptModel,
     PromptModel, PromptModelError, SuggestEvent, SuggestRequest, Suggestion, TokenCounter,
 };
+use crate::product::ProductImage;
 
 /// The prompt model's folder inside the models dir.
 pub const PROMPT_MODEL_DIR: &str = "prompt-model";
@@ -75,22 +76,39 @@ impl PromptModelLocation {
     }
 }
 
-/// Finds the prompt model in `<models_dir>/prompt-model`: the folder itself
-/// when it holds a `config.json`, else the first `.gguf` file in it (by
-/// name). The error names the folder and what belongs there.
-pub fn locate_prompt_model(models_dir: &Path) -> anyhow::Result<PromptModelLocation> {
-    let folder = models_dir.join(PROMPT_MODEL_DIR);
+/// Finds the prompt model in `<dir>/prompt-model` for the first of
+/// `model_dirs` that has one: the folder itself when it holds a
+/// `config.json`, else the first `.gguf` file in it (by name). The error
+/// names the expected folder and what belongs there.
+pub fn locate_prompt_model(model_dirs: &[PathBuf]) -> anyhow::Result<PromptModelLocation> {
+    for dir in model_dirs {
+        if let Some(found) = prompt_model_in(&dir.join(PROMPT_MODEL_DIR))? {
+            return Ok(found);
+        }
+    }
+    let expected = model_dirs
+        .first()
+        .map_or_else(|| PathBuf::from("models"), Clone::clone)
+        .join(PROMPT_MODEL_DIR);
+    anyhow::bail!(
+        "no prompt model in {}: put a .gguf file (e.g. SmolLM2-135M-Instruct) or a Hugging Face \
+         model folder (config.json, tokenizer.json, *.safetensors) there",
+        expected.display()
+    )
+}
+
+fn prompt_model_in(folder: &Path) -> anyhow::Result<Option<PromptModelLocation>> {
     let config = folder.join("config.json");
     if config.is_file() {
         let text = std::fs::read_to_string(&config)
             .with_context(|| format!("reading {}", config.display()))?;
-        return Ok(if text.contains("\"llava\"") {
-            PromptModelLocation::LlavaFolder(folder)
+        return Ok(Some(if text.contains("\"llava\"") {
+            PromptModelLocation::LlavaFolder(folder.to_path_buf())
         } else {
-            PromptModelLocation::TextFolder(folder)
-        });
+            PromptModelLocation::TextFolder(folder.to_path_buf())
+        }));
     }
-    let mut ggufs: Vec<PathBuf> = std::fs::read_dir(&folder)
+    let mut ggufs: Vec<PathBuf> = std::fs::read_dir(folder)
         .map(|entries| {
             entries
                 .filter_map(|e| e.ok().map(|e| e.path()))
@@ -102,17 +120,7 @@ pub fn locate_prompt_model(models_dir: &Path) -> anyhow::Result<PromptModelLocat
         })
         .unwrap_or_default();
     ggufs.sort();
-    ggufs
-        .into_iter()
-        .next()
-        .map(PromptModelLocation::Gguf)
-        .with_context(|| {
-            format!(
-                "no prompt model in {}: put a .gguf file (e.g. SmolLM2-135M-Instruct) or a \
-                 Hugging Face model folder (config.json, tokenizer.json, *.safetensors) there",
-                folder.display()
-            )
-        })
+    Ok(ggufs.into_iter().next().map(PromptModelLocation::Gguf))
 }
 
 enum ChatBackend {
@@ -129,15 +137,15 @@ struct LoadedPromptModel {
 /// The prompt model as the model worker holds it: found and loaded on first
 /// use, then kept (reloaded only when the file or folder changes).
 pub struct PromptModelSlot {
-    models_dir: PathBuf,
+    model_dirs: Vec<PathBuf>,
     loaded: Option<LoadedPromptModel>,
 }
 
 impl PromptModelSlot {
-    /// A slot that looks for the model in `models_dir`.
-    pub fn new(models_dir: PathBuf) -> Self {
+    /// A slot that looks for the model in `model_dirs`, in order.
+    pub fn new(model_dirs: Vec<PathBuf>) -> Self {
         Self {
-            models_dir,
+            model_dirs,
             loaded: None,
         }
     }
@@ -148,26 +156,28 @@ impl PromptModelSlot {
     }
 
     fn get(&mut self) -> anyhow::Result<&mut LoadedPromptModel> {
-        let location = locate_prompt_model(&self.models_dir)?;
+        let location = locate_prompt_model(&self.model_dirs)?;
         if self.loaded.as_ref().is_some_and(|l| l.location != location) {
             self.loaded = None;
         }
         match &mut self.loaded {
             Some(loaded) => Ok(loaded),
-            slot @ None => Ok(slot.insert(load_prompt_model(&self.models_dir, location)?)),
+            slot @ None => Ok(slot.insert(load_prompt_model(&self.model_dirs, location)?)),
         }
     }
 }
 
 /// The CLIP tokenizer of an installed SD checkpoint, if any (it counts
 /// prompt tokens exactly as the renderer will).
-fn clip_counter(models_dir: &Path) -> Option<tokenizers::Tokenizer> {
-    let path = models_dir.join("sd15/tokenizer/tokenizer.json");
-    tokenizers::Tokenizer::from_file(&path).ok()
+fn clip_counter(model_dirs: &[PathBuf]) -> Option<tokenizers::Tokenizer> {
+    model_dirs.iter().find_map(|dir| {
+        let path = dir.join("sd15/tokenizer/tokenizer.json");
+        tokenizers::Tokenizer::from_file(&path).ok()
+    })
 }
 
 fn load_prompt_model(
-    models_dir: &Path,
+    model_dirs: &[PathBuf],
     location: PromptModelLocation,
 ) -> anyhow::Result<LoadedPromptModel> {
     let loading = || format!("loading the prompt model {}", location.path().display());
@@ -183,7 +193,7 @@ fn load_prompt_model(
             (ChatBackend::Text(Box::new(model)), Box::new(tokenizer))
         }
     };
-    let counter = match clip_counter(models_dir) {
+    let counter = match clip_counter(model_dirs) {
         Some(clip) => Box::new(clip) as Box<dyn TokenCounter + Send>,
         None => own,
     };
@@ -200,7 +210,10 @@ pub struct SuggestJob {
     /// The product title.
     pub title: String,
     /// The product image (RGBA, alpha = product).
-    pub image: Arc<RgbaImage>,
+    pub image: Arc<ProductImage>,
+    /// The product mask (255 = product), used instead of the alpha channel
+    /// of opaque photos when measuring image facts.
+    pub mask: Option<Arc<GrayImage>>,
     /// Number of suggestions.
     pub count: usize,
     /// Sampling settings.
@@ -255,7 +268,8 @@ pub fn run_suggest<O>(
     let counter = loaded.counter.as_ref();
     let result = match &mut loaded.backend {
         ChatBackend::Text(model) => {
-            request.facts = Some(image_facts(&job.image).context("measuring the product image")?);
+            request.facts =
+                Some(image_facts(&masked_product(job)).context("measuring the product image")?);
             suggest_backgrounds(
                 model.as_mut() as &mut dyn ChatModel,
                 &request,
@@ -265,7 +279,7 @@ pub fn run_suggest<O>(
         }
         ChatBackend::Image(model) => {
             let pixels = model
-                .pixels(&job.image)
+                .pixels(&job.image.rgba)
                 .context("preparing the product image for the prompt model")?;
             let mut chat = model.with_image(pixels);
             suggest_backgrounds(&mut chat, &request, counter, &mut on_event)
@@ -279,6 +293,23 @@ pub fn run_suggest<O>(
         Err(PromptModelError::Cancelled) => Err(Cancelled.into()),
         Err(err) => Err(anyhow::Error::new(err).context("writing suggestions")),
     }
+}
+
+/// The product image with the mask as alpha when the photo is opaque and
+/// a mask of the same size exists (so facts describe the product, not its
+/// backdrop).
+fn masked_product(job: &SuggestJob) -> RgbaImage {
+    let mut rgba = job.image.rgba.clone();
+    if let Some(mask) = job
+        .mask
+        .as_deref()
+        .filter(|m| !job.image.has_transparency && m.dimensions() == rgba.dimensions())
+    {
+        for (pixel, m) in rgba.pixels_mut().zip(mask.pixels()) {
+            pixel.0[3] = m.0[0];
+        }
+    }
+    rgba
 }
 
 /// One suggestion in the panel's list.
@@ -540,13 +571,14 @@ mod tests {
     #[test]
     fn missing_model_names_the_folder() {
         let dir = tempfile::tempdir().unwrap();
-        let err = locate_prompt_model(dir.path()).unwrap_err().to_string();
+        let dirs = [dir.path().to_path_buf()];
+        let err = locate_prompt_model(&dirs).unwrap_err().to_string();
         assert!(err.contains("prompt-model"), "{err}");
         std::fs::create_dir_all(dir.path().join(PROMPT_MODEL_DIR)).unwrap();
         std::fs::write(dir.path().join("prompt-model/b.gguf"), b"x").unwrap();
         std::fs::write(dir.path().join("prompt-model/a.gguf"), b"x").unwrap();
         assert_eq!(
-            locate_prompt_model(dir.path()).unwrap(),
+            locate_prompt_model(&dirs).unwrap(),
             PromptModelLocation::Gguf(dir.path().join("prompt-model/a.gguf"))
         );
     }

@@ -20,7 +20,7 @@ pub use gallery_view::gallery_ui;
 pub use large_view::large_view_ui;
 pub use product_panel::product_panel_ui;
 pub use render_panel::render_panel_ui;
-pub use scores_panel::{scores_panel_ui, variant_name, ScoresView};
+pub use scores_panel::{scores_panel_ui, variant_name, GalleryScores, ScoresView};
 pub use status_bar::{status_bar_ui, StatusState, WorkerStatus};
 pub use suggestions_panel::suggestions_panel_ui;
 pub use tools_panel::{tools_panel_ui, ToolsPanel};

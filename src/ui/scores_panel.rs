@@ -19,6 +19,34 @@ pub struct ScoresView<'a> {
     pub sort_by_score: bool,
 }
 
+/// What the gallery needs from the scores.
+pub struct GalleryScores<'a> {
+    /// The open product's scores, if any.
+    pub scores: Option<&'a VariantScores>,
+    /// Show the best-scored variant first.
+    pub sort_by_score: bool,
+}
+
+impl GalleryScores<'_> {
+    /// A tile's score line ("#2 · CTR 1.85%"), when its render was scored.
+    pub fn tile_label(&self, render: Option<RenderId>) -> Option<String> {
+        let (scores, render) = (self.scores?, render?);
+        Some(format!(
+            "#{} · CTR {:.2}%",
+            scores.rank(render)?,
+            100.0 * scores.ctr(render)?
+        ))
+    }
+
+    /// Sort key of a tile: Bradley-Terry strength (unscored tiles last).
+    pub fn strength(&self, render: Option<RenderId>) -> f64 {
+        self.scores
+            .zip(render)
+            .and_then(|(s, r)| s.strength(r))
+            .unwrap_or(f64::NEG_INFINITY)
+    }
+}
+
 /// A variant's short name in the matrix and the ranking.
 pub fn variant_name(render: RenderId) -> String {
     format!("#{}", render.0)
