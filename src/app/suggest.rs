@@ -331,6 +331,9 @@ struct RunningSuggest {
     /// Texts of the slots before the job, restored when it fails or is
     /// cancelled before writing them.
     previous: Vec<String>,
+    /// The job replaces the whole list (entries past its slots go when it
+    /// succeeds).
+    replaces_list: bool,
 }
 
 /// The suggestions panel's state (runtime only).
@@ -375,7 +378,9 @@ impl SuggestState {
 
     /// A job writing `count` suggestions from slot `first_slot` on was
     /// submitted; the list grows to hold them and they show as generating.
-    pub fn begin(&mut self, job: JobId, first_slot: usize, count: usize) {
+    /// With `replaces_list`, a successful job also drops the entries after
+    /// its slots (a fresh set); until then the old texts stay restorable.
+    pub fn begin(&mut self, job: JobId, first_slot: usize, count: usize, replaces_list: bool) {
         if self.entries.len() < first_slot + count {
             self.entries
                 .resize(first_slot + count, SuggestionEntry::default());
@@ -395,6 +400,7 @@ impl SuggestState {
             count,
             current: None,
             previous,
+            replaces_list,
         });
     }
 
@@ -453,6 +459,9 @@ impl SuggestState {
                     entry.text = previous.clone();
                 }
             }
+        }
+        if running.replaces_list {
+            self.entries.truncate(running.first_slot + running.count);
         }
         self.entries
             .retain(|e| !e.text.trim().is_empty() || e.generating);
@@ -533,7 +542,7 @@ mod tests {
     fn streamed_tokens_fill_slots_in_order_and_done_replaces_them() {
         let mut state = SuggestState::default();
         let job = JobId(7);
-        state.begin(job, 0, 2);
+        state.begin(job, 0, 2, true);
         assert_eq!(state.entries.len(), 2);
         assert!(state.on_progress(job, 0));
         state.on_token(job, "red ");
@@ -557,9 +566,9 @@ mod tests {
     #[test]
     fn cancelled_regeneration_restores_the_previous_text() {
         let mut state = SuggestState::default();
-        state.begin(JobId(1), 0, 2);
+        state.begin(JobId(1), 0, 2, true);
         state.on_done(JobId(1), outcome(&["a b", "c d"]));
-        state.begin(JobId(2), 1, 1);
+        state.begin(JobId(2), 1, 1, false);
         state.on_progress(JobId(2), 0);
         state.on_token(JobId(2), "half writ");
         state.on_ended(JobId(2), None);

@@ -16,18 +16,17 @@ impl StudioApp {
     /// Asks for K new suggestions (replacing the list).
     pub(super) fn suggest(&mut self) {
         let count = self.prefs.suggest.count.max(1);
-        self.suggest.entries.clear();
-        self.submit_suggest(0, count);
+        self.submit_suggest(0, count, true);
     }
 
     /// Writes suggestion `index` again, leaving the others alone.
     pub(super) fn regenerate_suggestion(&mut self, index: usize) {
         if index < self.suggest.entries.len() {
-            self.submit_suggest(index, 1);
+            self.submit_suggest(index, 1, false);
         }
     }
 
-    fn submit_suggest(&mut self, first_slot: usize, count: usize) {
+    fn submit_suggest(&mut self, first_slot: usize, count: usize, replaces_list: bool) {
         if self.suggest.is_running() {
             return;
         }
@@ -53,7 +52,7 @@ impl StudioApp {
             suggest::run_suggest(&mut res.prompt_model, ctx, &job).map(ModelOutput::Suggested)
         });
         if let Some(id) = id {
-            self.suggest.begin(id, first_slot, count);
+            self.suggest.begin(id, first_slot, count, replaces_list);
         }
     }
 
