@@ -177,3 +177,51 @@ impl GalleryState {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn gallery_with(n: usize) -> (GalleryState, Vec<TileKey>) {
+        let mut g = GalleryState::new();
+        let keys = (0..n)
+            .map(|i| g.push(None, i as u64, TileState::Queued))
+            .collect();
+        (g, keys)
+    }
+
+    #[test]
+    fn picking_two_tiles_compares_them_and_a_third_replaces_the_oldest() {
+        let (mut g, k) = gallery_with(3);
+        g.toggle_selected(k[0]);
+        assert_eq!(g.central, CentralView::Canvas);
+        g.toggle_selected(k[1]);
+        assert_eq!(g.central, CentralView::Compare(k[0], k[1]));
+        g.toggle_selected(k[2]);
+        assert_eq!(g.central, CentralView::Compare(k[1], k[2]));
+        g.toggle_selected(k[2]);
+        assert_eq!(g.selected, vec![k[1]]);
+        assert_eq!(g.central, CentralView::Canvas);
+    }
+
+    #[test]
+    fn unpicking_leaves_a_single_image_view_alone() {
+        let (mut g, k) = gallery_with(2);
+        g.central = CentralView::Variant(k[1]);
+        g.toggle_selected(k[0]);
+        g.toggle_selected(k[0]);
+        assert_eq!(g.central, CentralView::Variant(k[1]));
+        g.clear();
+        assert!(g.tiles.is_empty() && g.selected.is_empty());
+        assert_eq!(g.central, CentralView::Canvas);
+    }
+
+    #[test]
+    fn tiles_are_found_by_job() {
+        let mut g = GalleryState::new();
+        let key = g.push(Some(JobId(7)), 3, TileState::Queued);
+        g.push(Some(JobId(8)), 4, TileState::Queued);
+        assert_eq!(g.tile_for_job(JobId(7)).map(|t| t.key), Some(key));
+        assert!(g.tile_for_job(JobId(9)).is_none());
+    }
+}

@@ -212,3 +212,63 @@ pub enum ModelOutput {
     /// The reward model was trained and saved.
     Trained(super::training::TrainOutcome),
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn touch(path: &Path) {
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).expect("mkdir");
+        }
+        std::fs::write(path, "{}").expect("write");
+    }
+
+    #[test]
+    fn an_incomplete_folder_is_named_with_what_it_lacks() {
+        let tmp = tempfile::tempdir().expect("tmp");
+        let first = tmp.path().join("a");
+        let second = tmp.path().join("b");
+        match locate_diffusion(&[first.clone(), second.clone()]) {
+            DiffusionAvailability::Missing { expected, .. } => {
+                assert_eq!(expected, first.join(SD_FOLDER));
+            }
+            other => panic!("expected Missing, got {other:?}"),
+        }
+        touch(&second.join("sd15/unet/config.json"));
+        touch(&second.join("sd15/vae/config.json"));
+        match locate_diffusion(&[first.clone(), second.clone()]) {
+            DiffusionAvailability::Missing { reason, .. } => {
+                assert!(
+                    reason.contains("text_encoder, scheduler, tokenizer"),
+                    "{reason}"
+                );
+                assert!(reason.contains(&second.join("sd15").display().to_string()));
+            }
+            other => panic!("expected Missing, got {other:?}"),
+        }
+        touch(&second.join("sd15/text_encoder/config.json"));
+        touch(&second.join("sd15/scheduler/scheduler_config.json"));
+        touch(&second.join("sd15/tokenizer/vocab.json"));
+        let found = locate_diffusion(&[first.clone(), second.clone()]);
+        assert_eq!(
+            found,
+            DiffusionAvailability::Ready(DiffusionPaths {
+                sd: second.join("sd15"),
+                controlnet: None,
+            })
+        );
+        touch(&second.join("controlnet-canny/config.json"));
+        let DiffusionAvailability::Ready(paths) = locate_diffusion(&[first, second.clone()]) else {
+            panic!("expected Ready");
+        };
+        assert_eq!(paths.controlnet, Some(second.join("controlnet-canny")));
+        assert_eq!(
+            paths.model_ids(),
+            ModelIds {
+                checkpoint: "sd15".into(),
+                controlnet: Some("controlnet-canny".into()),
+            }
+        );
+    }
+}

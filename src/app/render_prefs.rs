@@ -81,3 +81,49 @@ impl RenderPrefs {
         self.scheduler = request.scheduler;
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn recall_takes_every_parameter_but_the_batch_size() {
+        let mut prefs = RenderPrefs {
+            n_variants: 3,
+            ..RenderPrefs::default()
+        };
+        let request = RenderRequest {
+            prompt: "on oak".into(),
+            negative_prompt: "blurry".into(),
+            seed: 41,
+            steps: 12,
+            guidance_scale: 5.5,
+            conditioning_scale: 0.7,
+            scheduler: SchedulerKind::Ddim,
+            n_variants: 1,
+            ..RenderRequest::default()
+        };
+        prefs.recall(&request);
+        let again = prefs.to_request(request.canvas, request.models.clone());
+        assert_eq!(again.n_variants, 3);
+        assert_eq!(
+            RenderRequest {
+                n_variants: 1,
+                ..again
+            },
+            request
+        );
+    }
+
+    #[test]
+    fn zero_steps_or_variants_become_one() {
+        let prefs = RenderPrefs {
+            steps: 0,
+            n_variants: 0,
+            ..RenderPrefs::default()
+        };
+        let request = prefs.to_request(CanvasSettings::default(), ModelIds::default());
+        assert_eq!((request.steps, request.n_variants), (1, 1));
+        assert!(request.validate().is_ok());
+    }
+}

@@ -39,7 +39,11 @@ pub fn render_panel_ui(
                 ui.add(egui::DragValue::new(&mut prefs.seed).speed(1.0))
                     .labelled_by(label.id)
                     .on_hover_text("Variant i of a batch uses seed + i");
-                if ui.button("🎲").on_hover_text("A new random seed").clicked() {
+                if ui
+                    .button("Random")
+                    .on_hover_text("A new random seed")
+                    .clicked()
+                {
                     prefs.seed = u64::from(rand::random::<u32>());
                 }
             });
@@ -66,14 +70,16 @@ pub fn render_panel_ui(
             .labelled_by(label.id)
             .on_hover_text("How strongly the product's edges steer the background");
             ui.end_row();
-            ui.label("Scheduler");
+            let label = ui.label("Scheduler");
             egui::ComboBox::from_id_salt("render-scheduler")
                 .selected_text(prefs.scheduler.label())
                 .show_ui(ui, |ui| {
                     for kind in SCHEDULERS {
                         ui.selectable_value(&mut prefs.scheduler, kind, kind.label());
                     }
-                });
+                })
+                .response
+                .labelled_by(label.id);
             ui.end_row();
             let label = ui.label("Variants");
             ui.add(egui::DragValue::new(&mut prefs.n_variants).range(1..=16))
@@ -83,7 +89,7 @@ pub fn render_panel_ui(
     ui.add_space(4.0);
     let render = ui.add_enabled(
         blocker.is_none(),
-        egui::Button::new("Render").min_size(egui::vec2(120.0, 28.0)),
+        egui::Button::new(render_label(prefs.n_variants)).min_size(egui::vec2(120.0, 28.0)),
     );
     if render.clicked() {
         commands.push(Command::Render);
@@ -107,5 +113,14 @@ pub fn render_panel_ui(
             None => format!("Models: {} (no ControlNet found)", ids.checkpoint),
         };
         ui.colored_label(theme::HINT_TEXT, text);
+    }
+}
+
+/// The Render button's text, e.g. "Render 4 variants".
+pub fn render_label(n_variants: usize) -> String {
+    if n_variants == 1 {
+        "Render 1 variant".into()
+    } else {
+        format!("Render {n_variants} variants")
     }
 }
