@@ -117,7 +117,7 @@ fn message(app: &StudioApp) -> String {
 /// Without a model the message names `<data>/models/prompt-model`; with
 /// qwen2_tiny installed, Suggest fills K = 4 non-empty entries; typing into
 /// entry 2 and pressing its Use puts exactly the edited text into the
-/// render prompt; ↻ on entry 3 changes entry 3 and no other; a cancelled
+/// render prompt; Again on entry 3 changes entry 3 and no other; a cancelled
 /// regeneration and a cancelled Suggest leave the list unchanged and say
 /// so.
 #[test]
@@ -184,7 +184,7 @@ fn suggest_edit_use_regenerate_and_cancel() {
     // Regenerate entry 3 only.
     let before = texts(harness.state());
     harness
-        .get_all_by_role_and_label(Role::Button, "↻")
+        .get_all_by_role_and_label(Role::Button, "Again")
         .nth(2)
         .expect("a regenerate button per entry")
         .click();

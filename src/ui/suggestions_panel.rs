@@ -79,7 +79,7 @@ pub fn suggestions_panel_ui(
                     commands.push(Command::UseSuggestion(index));
                 }
                 if ui
-                    .add_enabled(!running && has_product, egui::Button::new("↻"))
+                    .add_enabled(!running && has_product, egui::Button::new("Again"))
                     .on_hover_text("Write this one again")
                     .clicked()
                 {
