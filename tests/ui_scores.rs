@@ -280,3 +280,96 @@ fn score_variants_matrix_ranking_store_sort_and_compare() {
         }
     }
 }
+
+/// The Training window (opened from the Scores section): a small synthetic
+/// run (24 products x 4 creatives, 2 epochs) reports both epochs with a
+/// finite loss and a validation accuracy in [0, 1], shows the last epoch's
+/// line, and writes `<data>/models/reward-model/compact-rm.safetensors`,
+/// which Score variants then uses (its id names that file at epoch 2). A
+/// run cancelled right after it was requested writes nothing new and says
+/// the previous model is unchanged.
+#[test]
+fn train_the_reward_model_then_score_with_it_and_cancel_a_run() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let product_path = dir.path().join("blue_box.png");
+    draw_product(&product_path);
+    let data = dir.path().join("data");
+    let checkpoint = DataDir::at(&data)
+        .expect("data dir")
+        .models_dir()
+        .join("reward-model/compact-rm.safetensors");
+    let mut harness = studio(&data);
+    harness
+        .state_mut()
+        .handle_command(Command::OpenPath(product_path));
+    step_until(&mut harness, "product opened", |app| {
+        app.session().is_some()
+    });
+    let product = harness.state().session().expect("session").id;
+    store_variants(&data, product);
+    harness
+        .state_mut()
+        .handle_command(Command::OpenStored(product.0));
+    step_until(&mut harness, "gallery loaded", |app| {
+        app.gallery()
+            .tiles
+            .iter()
+            .filter(|t| t.done().is_some())
+            .count()
+            == 3
+    });
+
+    harness.get_by_label("Training…").click();
+    // A new window takes a sizing frame before its contents are shown.
+    harness.run_steps(3);
+    assert!(harness.state().training().open);
+    {
+        let settings = &mut harness.state_mut().prefs_mut().training;
+        settings.products = 24;
+        settings.creatives_per_product = 4;
+        settings.epochs = 2;
+    }
+    harness.get_by_label("Train").click();
+    step_until(&mut harness, "training finished", |app| {
+        !app.training().is_running() && app.training().message.is_some()
+    });
+    let training = harness.state().training();
+    assert_eq!(
+        training.message.as_ref().map(|m| m.1),
+        Some(false),
+        "{:?}",
+        training.message
+    );
+    assert_eq!(training.history.len(), 2);
+    for (i, report) in training.history.iter().enumerate() {
+        assert_eq!(report.epoch, i + 1);
+        assert!(report.loss.is_finite());
+        let accuracy = report.val_accuracy.expect("validation accuracy");
+        assert!((0.0..=1.0).contains(&accuracy));
+    }
+    assert!(harness.query_by_label_contains("Epoch 2/2").is_some());
+    assert!(checkpoint.is_file());
+
+    harness.get_by_label("Score variants").click();
+    step_until(&mut harness, "variants scored", |app| {
+        app.scores().for_product(product).is_some()
+    });
+    let model_id = harness
+        .state()
+        .scores()
+        .for_product(product)
+        .expect("scores")
+        .model_id
+        .clone();
+    assert_eq!(model_id, "compact-rm:compact-rm.safetensors@epoch2");
+
+    let before = std::fs::read(&checkpoint).expect("checkpoint");
+    harness.state_mut().handle_command(Command::StartTraining);
+    harness.state_mut().handle_command(Command::CancelTraining);
+    step_until(&mut harness, "training cancelled", |app| {
+        !app.training().is_running()
+    });
+    let message = harness.state().training().message.clone().expect("message");
+    assert!(message.0.contains("cancelled"), "{message:?}");
+    assert_eq!(std::fs::read(&checkpoint).expect("checkpoint"), before);
+}
