@@ -354,6 +354,29 @@ fn render_two_variants_recall_compare_drop_and_reload() {
     harness.run_steps(2);
     assert!((harness.state().gallery().split - 0.25).abs() < 1e-6);
 
+    // Clicking a tile opens it large; "Back to canvas" returns.
+    harness.get_by_label("Variant seed 40").click();
+    harness.run_steps(2);
+    let key40 = harness
+        .state()
+        .gallery()
+        .tiles
+        .iter()
+        .find(|t| t.seed == 40)
+        .map(|t| t.key)
+        .expect("tile of seed 40");
+    assert_eq!(
+        harness.state().gallery().central,
+        CentralView::Variant(key40)
+    );
+    harness
+        .get_all_by_label("Back to canvas")
+        .next()
+        .expect("back button")
+        .click();
+    harness.run_steps(2);
+    assert_eq!(harness.state().gallery().central, CentralView::Canvas);
+
     // Dropping a rendered PNG recalls its parameters and shows it.
     let product_id = session_id(harness.state());
     let first = {
@@ -408,10 +431,11 @@ fn cancel_mid_render_stops_and_saves_nothing() {
         let render = &mut harness.state_mut().prefs_mut().render;
         render.prompt = "red disc".into();
         render.steps = 1000;
-        render.n_variants = 1;
+        render.n_variants = 2;
     }
     harness.run_steps(2);
-    harness.get_by_label("Render 1 variant").click();
+    // Ctrl+Enter renders, like the button.
+    harness.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::Enter);
     // Wait until the render has made a step, then cancel from the status bar.
     let deadline = Instant::now() + Duration::from_secs(120);
     loop {
@@ -429,11 +453,13 @@ fn cancel_mid_render_stops_and_saves_nothing() {
         std::thread::sleep(Duration::from_millis(5));
     }
     harness.get_by_label("Cancel render").click();
+    // Both the running and the queued variant end cancelled.
     step_until(&mut harness, "render cancelled", |app| {
-        app.gallery()
-            .tiles
-            .iter()
-            .all(|t| matches!(t.state, TileState::Cancelled))
+        let tiles = &app.gallery().tiles;
+        tiles.len() == 2
+            && tiles
+                .iter()
+                .all(|t| matches!(t.state, TileState::Cancelled))
     });
     let (message, is_error) = harness.state().status().message.clone().expect("message");
     assert_eq!((message.as_str(), is_error), ("Cancelled", false));

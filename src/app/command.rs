@@ -62,6 +62,8 @@ pub enum Command {
     Render,
     /// Cancel every queued and running model job (renders).
     CancelModelJobs,
+    /// Cancel one model job (a gallery tile's render).
+    CancelModelJob(crate::jobs::JobId),
     /// Search the models folders again.
     RescanModels,
     /// Put a gallery image's parameters back into the render panel.

@@ -285,6 +285,7 @@ impl StudioApp {
             Command::OpenDropped(path) => self.open_dropped(path),
             Command::Render => self.start_render(),
             Command::CancelModelJobs => self.model_worker.cancel_all(),
+            Command::CancelModelJob(id) => self.cancel_model_job(id),
             Command::RescanModels => self.rescan_models(),
             Command::Recall(key) => self.recall(key),
         }
@@ -457,6 +458,10 @@ impl StudioApp {
         let undo = KeyboardShortcut::new(Modifiers::COMMAND, Key::Z);
         if ctx.input_mut(|i| i.consume_shortcut(&open)) {
             self.handle_command(Command::ShowOpenDialog);
+        }
+        let render = KeyboardShortcut::new(Modifiers::COMMAND, Key::Enter);
+        if ctx.input_mut(|i| i.consume_shortcut(&render)) {
+            self.handle_command(Command::Render);
         }
         // A focused text field keeps Ctrl+Z for its own text.
         if !ctx.egui_wants_keyboard_input() {

@@ -37,6 +37,18 @@ impl StudioApp {
         });
     }
 
+    /// Cancels one queued or running model job.
+    pub(super) fn cancel_model_job(&mut self, id: JobId) {
+        if let Some(handle) = self
+            .model_worker
+            .outstanding()
+            .into_iter()
+            .find(|h| h.id == id)
+        {
+            handle.cancel.cancel();
+        }
+    }
+
     /// Why the Render button is disabled, or `None` when it can render.
     pub fn render_blocker(&self) -> Option<String> {
         match &self.diffusion {

@@ -74,20 +74,11 @@ impl StudioApp {
         ));
     }
 
-    /// Cancels one model job (queued or running).
-    fn cancel_model_job(&self, id: Option<JobId>) {
-        if let Some(id) = id {
-            for handle in self.model_worker.outstanding() {
-                if handle.id == id {
-                    handle.cancel.cancel();
-                }
-            }
-        }
-    }
-
     /// Stops the suggestion job.
     pub(super) fn cancel_suggestions(&mut self) {
-        self.cancel_model_job(self.suggest.job());
+        if let Some(id) = self.suggest.job() {
+            self.cancel_model_job(id);
+        }
     }
 
     /// The open product's finished, stored variants.
@@ -173,7 +164,9 @@ impl StudioApp {
 
     /// Stops the training job.
     pub(super) fn cancel_training(&mut self) {
-        self.cancel_model_job(self.training.job);
+        if let Some(id) = self.training.job {
+            self.cancel_model_job(id);
+        }
     }
 
     /// Forgets suggestions and scores of the previous product.

@@ -16,6 +16,7 @@ enum TileAction {
     Open(TileKey),
     ToggleSelected(TileKey),
     Recall(TileKey),
+    Cancel(crate::jobs::JobId),
 }
 
 /// Draws the gallery.
@@ -68,6 +69,7 @@ pub fn gallery_ui(
             TileAction::Open(key) => gallery.central = CentralView::Variant(key),
             TileAction::ToggleSelected(key) => gallery.toggle_selected(key),
             TileAction::Recall(key) => commands.push(Command::Recall(key)),
+            TileAction::Cancel(job) => commands.push(Command::CancelModelJob(job)),
         }
     }
 }
@@ -143,6 +145,15 @@ fn tile_ui(
             if let Some(score) = score {
                 ui.label(score)
                     .on_hover_text("Rank and predicted CTR from the reward model");
+            }
+            if let Some(job) = tile.job {
+                if ui
+                    .button("Cancel")
+                    .on_hover_text("Stop this variant")
+                    .clicked()
+                {
+                    actions.push(TileAction::Cancel(job));
+                }
             }
             if tile.done().is_some() {
                 ui.horizontal(|ui| {

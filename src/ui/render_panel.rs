@@ -91,7 +91,7 @@ pub fn render_panel_ui(
         blocker.is_none(),
         egui::Button::new(render_label(prefs.n_variants)).min_size(egui::vec2(120.0, 28.0)),
     );
-    if render.clicked() {
+    if render.on_hover_text("Ctrl+Enter").clicked() {
         commands.push(Command::Render);
     }
     if let Some(reason) = blocker {
