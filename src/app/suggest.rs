@@ -390,8 +390,10 @@ impl SuggestState {
             .iter()
             .map(|e| e.text.clone())
             .collect();
+        // The slots start empty (their old texts come back on cancel).
         for entry in &mut self.entries[slots] {
             entry.generating = true;
+            entry.text.clear();
         }
         self.message = None;
         self.running = Some(RunningSuggest {
