@@ -2,7 +2,7 @@
 //! world, with progress, cancel and a live plot of the training loss and
 //! the validation pairwise accuracy per epoch (egui_plot).
 
-use egui_plot::{Legend, Line, Plot, PlotPoints};
+use egui_plot::{Corner, Legend, Line, Plot, PlotPoints};
 
 use crate::app::{Command, TrainSettings, TrainingState};
 use crate::ml::reward::train::EpochReport;
@@ -101,7 +101,7 @@ fn plot_ui(ui: &mut egui::Ui, history: &[EpochReport]) {
         .collect();
     Plot::new("training-plot")
         .height(200.0)
-        .legend(Legend::default())
+        .legend(Legend::default().position(Corner::LeftBottom))
         .x_axis_label("epoch")
         .include_y(0.0)
         .include_y(1.0)
