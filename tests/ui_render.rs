@@ -463,6 +463,13 @@ fn cancel_mid_render_stops_and_saves_nothing() {
     });
     let (message, is_error) = harness.state().status().message.clone().expect("message");
     assert_eq!((message.as_str(), is_error), ("Cancelled", false));
+    harness
+        .get_all_by_label("Dismiss")
+        .next()
+        .expect("Dismiss on a cancelled tile")
+        .click();
+    harness.run_steps(2);
+    assert_eq!(harness.state().gallery().tiles.len(), 1);
     let store = Store::open(&tmp.path().join("data").join("adstudio.sqlite3")).expect("store");
     let rows = store
         .renders_for_product(session_id(harness.state()))

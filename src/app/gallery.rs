@@ -149,6 +149,17 @@ impl GalleryState {
             .any(|t| t.done().is_some_and(|d| d.render_id == Some(id)))
     }
 
+    /// Removes one tile (and forgets it in the selection and the views).
+    pub fn remove(&mut self, key: TileKey) {
+        self.tiles.retain(|t| t.key != key);
+        if self.selected.contains(&key) {
+            self.toggle_selected(key);
+        }
+        if self.central == CentralView::Variant(key) {
+            self.central = CentralView::Canvas;
+        }
+    }
+
     /// Removes every tile (another product was opened).
     pub fn clear(&mut self) {
         self.tiles.clear();
@@ -211,6 +222,9 @@ mod tests {
         g.toggle_selected(k[0]);
         g.toggle_selected(k[0]);
         assert_eq!(g.central, CentralView::Variant(k[1]));
+        g.remove(k[1]);
+        assert_eq!(g.central, CentralView::Canvas);
+        assert_eq!(g.tiles.len(), 1);
         g.clear();
         assert!(g.tiles.is_empty() && g.selected.is_empty());
         assert_eq!(g.central, CentralView::Canvas);

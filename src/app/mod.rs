@@ -8,6 +8,7 @@
 
 mod command;
 pub mod gallery;
+mod model_events;
 pub mod models;
 mod prefs;
 mod render_flow;

@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use crate::jobs::{JobContext, JobEvent, JobId};
+use crate::jobs::{JobContext, JobId};
 use crate::render::RenderRequest;
 
 use super::gallery::{DoneTile, LoadedVariant, TileKey, TileState};
@@ -195,6 +195,20 @@ impl StudioApp {
         ));
     }
 
+    /// Fills a render job's tile with its finished image.
+    pub(super) fn show_rendered(&mut self, id: JobId, variant: LoadedVariant) {
+        let shown = self.session.as_ref().map(|s| s.id);
+        if variant.product.is_some() && variant.product != shown {
+            // Another product was opened meanwhile; the render is stored
+            // and shows when that product is reopened.
+            return;
+        }
+        let state = self.done_state(variant);
+        if let Some(tile) = self.gallery.tile_for_job(id) {
+            tile.state = state;
+        }
+    }
+
     fn done_state(&self, variant: LoadedVariant) -> TileState {
         let name = match variant.render_id {
             Some(id) => format!("render-{}", id.0),
@@ -209,107 +223,5 @@ impl StudioApp {
             render_id: variant.render_id,
             path: variant.path,
         }))
-    }
-
-    /// Takes every waiting model-worker event.
-    pub(super) fn drain_model_events(&mut self) {
-        while let Some(event) = self.model_worker.try_event() {
-            self.handle_model_event(event);
-        }
-        self.status.models.queued = self.model_worker.outstanding().len().saturating_sub(1);
-    }
-
-    fn handle_model_event(&mut self, event: JobEvent<ModelOutput>) {
-        self.route_tool_event(&event);
-        let id = event.id();
-        let terminal = event.is_terminal();
-        match event {
-            JobEvent::Started { label, .. } => {
-                self.status.models.running = Some(label);
-                self.status.models.progress = None;
-                if let Some(tile) = self.gallery.tile_for_job(id) {
-                    tile.state = TileState::Rendering {
-                        step: 0,
-                        total: 0,
-                        label: "starting".into(),
-                        preview: None,
-                    };
-                }
-            }
-            JobEvent::Progress {
-                done, total, label, ..
-            } => {
-                if let Some(tile) = self.gallery.tile_for_job(id) {
-                    if let TileState::Rendering {
-                        step,
-                        total: t,
-                        label: l,
-                        ..
-                    } = &mut tile.state
-                    {
-                        (*step, *t, *l) = (done, total, label.clone());
-                    }
-                }
-                self.status.models.progress = Some((done, total, label));
-            }
-            JobEvent::Preview { image, .. } => {
-                let ctx = self.ctx.clone();
-                if let Some(tile) = self.gallery.tile_for_job(id) {
-                    if let TileState::Rendering { preview, .. } = &mut tile.state {
-                        let texture = ctx.load_texture(
-                            format!("preview-{}", id.0),
-                            super::tasks::to_color_image(&image),
-                            egui::TextureOptions::NEAREST,
-                        );
-                        *preview = Some(texture);
-                    }
-                }
-            }
-            JobEvent::Token { .. } => {}
-            JobEvent::Done { output, .. } => self.handle_model_output(id, output),
-            JobEvent::Failed { error, .. } => {
-                log::warn!("model {id} failed: {error}");
-                if let Some(tile) = self.gallery.tile_for_job(id) {
-                    tile.state = TileState::Failed(error.clone());
-                }
-                self.status.message = Some((error, true));
-            }
-            JobEvent::Cancelled { .. } => {
-                if let Some(tile) = self.gallery.tile_for_job(id) {
-                    tile.state = TileState::Cancelled;
-                }
-                self.status.message = Some(("Cancelled".into(), false));
-            }
-        }
-        if terminal {
-            if let Some(tile) = self.gallery.tile_for_job(id) {
-                tile.job = None;
-            }
-            self.status.models.running = None;
-            self.status.models.progress = None;
-        }
-    }
-
-    fn handle_model_output(&mut self, id: JobId, output: ModelOutput) {
-        let Some(output) = self.handle_tool_output(id, output) else {
-            return;
-        };
-        match output {
-            ModelOutput::Diffusion(found) => self.diffusion = found,
-            ModelOutput::Rendered(variant) => {
-                let shown = self.session.as_ref().map(|s| s.id);
-                if variant.product.is_some() && variant.product != shown {
-                    // Another product was opened meanwhile; the render is
-                    // stored and shows when that product is reopened.
-                    return;
-                }
-                let state = self.done_state(*variant);
-                if let Some(tile) = self.gallery.tile_for_job(id) {
-                    tile.state = state;
-                }
-            }
-            // Taken by `handle_tool_output` above.
-            ModelOutput::Suggested(_) | ModelOutput::Scored(_) | ModelOutput::Trained(_) => {}
-        }
     }
 }

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use crate::jobs::{JobEvent, JobId};
 
 use super::models::ModelOutput;
-use super::scores::{self, ScoreJob, VariantRef};
+use super::scores::{self, ScoreJob, VariantRef, VariantScores};
 use super::suggest::{self, SuggestJob};
 use super::training::{self, TrainJob};
 use super::{StudioApp, TileState};
@@ -208,33 +208,17 @@ impl StudioApp {
         }
     }
 
-    /// Takes the output of a suggestion, scoring or training job; returns
-    /// it back when it belongs to the render side.
-    pub(super) fn handle_tool_output(
-        &mut self,
-        id: JobId,
-        output: ModelOutput,
-    ) -> Option<ModelOutput> {
-        match output {
-            ModelOutput::Suggested(outcome) => {
-                self.suggest.on_done(id, outcome);
-            }
-            ModelOutput::Scored(found) => {
-                if self.scores.job == Some(id) {
-                    self.scores.job = None;
-                }
-                let shown = self.session.as_ref().map(|s| s.id);
-                if let Some(found) = found.filter(|s| Some(s.product) == shown) {
-                    self.scores.message = None;
-                    self.scores.current = Some(*found);
-                }
-            }
-            ModelOutput::Trained(outcome) => {
-                self.training.finish(id, Some(Ok(outcome)));
-            }
-            other => return Some(other),
+    /// Shows the scores a scoring (or stored-scores) job returned, if they
+    /// belong to the open product.
+    pub(super) fn show_scores(&mut self, id: JobId, found: Option<Box<VariantScores>>) {
+        if self.scores.job == Some(id) {
+            self.scores.job = None;
         }
-        None
+        let shown = self.session.as_ref().map(|s| s.id);
+        if let Some(found) = found.filter(|s| Some(s.product) == shown) {
+            self.scores.message = None;
+            self.scores.current = Some(*found);
+        }
     }
 
     /// Where training writes the reward model.

@@ -17,6 +17,7 @@ enum TileAction {
     ToggleSelected(TileKey),
     Recall(TileKey),
     Cancel(crate::jobs::JobId),
+    Dismiss(TileKey),
 }
 
 /// Draws the gallery.
@@ -70,6 +71,7 @@ pub fn gallery_ui(
             TileAction::ToggleSelected(key) => gallery.toggle_selected(key),
             TileAction::Recall(key) => commands.push(Command::Recall(key)),
             TileAction::Cancel(job) => commands.push(Command::CancelModelJob(job)),
+            TileAction::Dismiss(key) => gallery.remove(key),
         }
     }
 }
@@ -145,6 +147,14 @@ fn tile_ui(
             if let Some(score) = score {
                 ui.label(score)
                     .on_hover_text("Rank and predicted CTR from the reward model");
+            }
+            if matches!(tile.state, TileState::Failed(_) | TileState::Cancelled)
+                && ui
+                    .button("Dismiss")
+                    .on_hover_text("Remove this tile")
+                    .clicked()
+            {
+                actions.push(TileAction::Dismiss(tile.key));
             }
             if let Some(job) = tile.job {
                 if ui
