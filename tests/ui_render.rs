@@ -1,7 +1,8 @@
 //! Rendering in the studio window, driven headless with egui_kittest and
 //! tiny random Stable Diffusion models written to a temporary models
 //! folder: render two variants, recall, compare, drop a rendered PNG,
-//! reload the gallery after a restart, cancel mid-render, missing models.
+//! reload the gallery after a restart, cancel mid-render (after the first
+//! live preview), missing models, a broken checkpoint.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -436,20 +437,20 @@ fn cancel_mid_render_stops_and_saves_nothing() {
     harness.run_steps(2);
     // Ctrl+Enter renders, like the button.
     harness.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::Enter);
-    // Wait until the render has made a step, then cancel from the status bar.
+    // Wait for the first live preview (step 5), then cancel from the status bar.
     let deadline = Instant::now() + Duration::from_secs(120);
     loop {
         harness.step();
-        let stepping = harness
-            .state()
-            .gallery()
-            .tiles
-            .iter()
-            .any(|t| matches!(t.state, TileState::Rendering { step, .. } if step >= 1));
+        let stepping = harness.state().gallery().tiles.iter().any(|t| {
+            matches!(
+                &t.state,
+                TileState::Rendering { step, preview: Some(_), .. } if *step >= 5
+            )
+        });
         if stepping {
             break;
         }
-        assert!(Instant::now() < deadline, "the render never started");
+        assert!(Instant::now() < deadline, "no live preview arrived");
         std::thread::sleep(Duration::from_millis(5));
     }
     harness.get_by_label("Cancel render").click();
@@ -515,4 +516,43 @@ fn without_models_render_is_disabled_and_names_the_folder() {
         "the message names {text}"
     );
     assert!(harness.query_by_label("Rescan models").is_some());
+}
+
+#[test]
+fn a_broken_checkpoint_fails_each_tile_with_the_file_named() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let mut harness = studio_with_product(tmp.path());
+    let unet = tmp
+        .path()
+        .join("data/models/sd15/unet/diffusion_pytorch_model.safetensors");
+    std::fs::write(&unet, b"not a safetensors file").expect("break the weights");
+    {
+        let render = &mut harness.state_mut().prefs_mut().render;
+        render.steps = 2;
+        render.n_variants = 2;
+    }
+    harness.run_steps(2);
+    harness.get_by_label("Render 2 variants").click();
+    step_until(&mut harness, "both variants failed", |app| {
+        let tiles = &app.gallery().tiles;
+        tiles.len() == 2
+            && tiles
+                .iter()
+                .all(|t| matches!(t.state, TileState::Failed(_)))
+    });
+    for tile in &harness.state().gallery().tiles {
+        let TileState::Failed(error) = &tile.state else {
+            unreachable!("checked above");
+        };
+        assert!(
+            error.contains("diffusion_pytorch_model.safetensors"),
+            "the error names the file: {error}"
+        );
+    }
+    // The failure text is on screen, and the studio keeps working.
+    assert!(harness
+        .query_all_by_label_contains("safetensors")
+        .next()
+        .is_some());
+    assert!(!harness.state().is_busy());
 }

@@ -20,6 +20,8 @@ pub struct LoadedVariant {
     pub path: PathBuf,
     /// The pixels.
     pub image: egui::ColorImage,
+    /// Something the user should know about it (e.g. a truncated prompt).
+    pub notice: Option<String>,
 }
 
 /// Identifies a tile for the lifetime of the gallery.

@@ -203,6 +203,9 @@ impl StudioApp {
             // and shows when that product is reopened.
             return;
         }
+        if let Some(notice) = &variant.notice {
+            self.status.message = Some((notice.clone(), true));
+        }
         let state = self.done_state(variant);
         if let Some(tile) = self.gallery.tile_for_job(id) {
             tile.state = state;

@@ -85,18 +85,18 @@ pub fn render_one(
     ctx.checkpoint()?;
     let saved = save_variant(&res.store, &res.images, job.product, &request, &variant)
         .with_context(|| format!("saving variant {}", job.index + 1))?;
-    if variant.prompt_truncated_tokens > 0 {
-        log::warn!(
-            "the prompt is longer than 77 tokens; {} tokens were cut off",
-            variant.prompt_truncated_tokens
-        );
-    }
+    let cut = |what: &str, n: usize| {
+        (n > 0).then(|| format!("the {what} is longer than 77 tokens; {n} tokens were cut off"))
+    };
+    let notice = cut("prompt", variant.prompt_truncated_tokens)
+        .or_else(|| cut("negative prompt", variant.negative_truncated_tokens));
     Ok(ModelOutput::Rendered(Box::new(LoadedVariant {
         render_id: Some(saved.id),
         product: Some(job.product),
         params: saved.params,
         path: saved.image.path,
         image: rgb_color_image(&variant.image),
+        notice,
     })))
 }
 
@@ -140,6 +140,7 @@ pub fn load_renders(
                 params,
                 path: row.image_path.clone().into(),
                 image: to_color_image(&image),
+                notice: None,
             })
         })();
         match loaded {
@@ -194,5 +195,6 @@ fn read_adstudio_png(path: &Path) -> anyhow::Result<Option<LoadedVariant>> {
         params,
         path: path.to_path_buf(),
         image: to_color_image(&image),
+        notice: None,
     }))
 }
