@@ -37,6 +37,24 @@ pub enum Command {
     CancelJobs,
     /// Reload the list of stored products.
     RefreshProducts,
+    /// Ask the prompt model for background suggestions (K from the prefs).
+    Suggest,
+    /// Write suggestion `i` again (only that one).
+    RegenerateSuggestion(usize),
+    /// Put suggestion `i` (as edited) into the render prompt.
+    UseSuggestion(usize),
+    /// Stop the running suggestion job.
+    CancelSuggestions,
+    /// Score every pair of the open product's variants with the reward model.
+    ScoreVariants,
+    /// Sort the gallery by score (best first) or not.
+    SetSortByScore(bool),
+    /// Open the reward-model Training window.
+    ShowTraining,
+    /// Train the reward model with the Training window's settings.
+    StartTraining,
+    /// Stop the running training job.
+    CancelTraining,
     /// A file dropped onto the window: an adstudio PNG is recalled, any
     /// other image opened as a product.
     OpenDropped(PathBuf),

@@ -14,8 +14,12 @@ mod prefs;
 mod render_flow;
 pub mod render_jobs;
 mod render_prefs;
+pub mod scores;
 mod session;
+pub mod suggest;
 pub mod tasks;
+mod tools_flow;
+pub mod training;
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -30,7 +34,10 @@ pub use gallery::{CentralView, GalleryState, GalleryTile, TileKey, TileState};
 pub use models::{DiffusionAvailability, ModelOutput, ModelResources};
 pub use prefs::{BrushSettings, CanvasView, UiPrefs};
 pub use render_prefs::{RenderPrefs, SCHEDULERS};
+pub use scores::{ScoresState, VariantScores};
 pub use session::{ProductSession, ViewTextures};
+pub use suggest::{SuggestSettings, SuggestState};
+pub use training::{TrainSettings, TrainingState};
 
 use crate::jobs::{JobEvent, JobId, Worker, WorkerOptions};
 use crate::ml::saliency::{locate_u2netp, LazySaliency};
@@ -58,6 +65,11 @@ pub struct StudioApp {
     model_worker: Worker<ModelResources, ModelOutput>,
     diffusion: DiffusionAvailability,
     gallery: GalleryState,
+    /// Models folders, searched in order (the first is where training writes).
+    model_dirs: Vec<PathBuf>,
+    suggest: SuggestState,
+    scores: ScoresState,
+    training: TrainingState,
     session: Option<ProductSession>,
     products: Vec<ProductRow>,
     status: StatusState,
@@ -100,7 +112,7 @@ impl StudioApp {
         let model_dirs = vec![config.data_dir.models_dir(), PathBuf::from("models")];
         let repaint_ctx = cc.egui_ctx.clone();
         let model_worker = Worker::spawn(
-            ModelResources::new(model_store, images, model_dirs),
+            ModelResources::new(model_store, images, model_dirs.clone()),
             WorkerOptions {
                 queue_capacity: 64,
                 notify: Arc::new(move || repaint_ctx.request_repaint()),
@@ -114,6 +126,10 @@ impl StudioApp {
             model_worker,
             diffusion: DiffusionAvailability::Checking,
             gallery: GalleryState::new(),
+            model_dirs,
+            suggest: SuggestState::default(),
+            scores: ScoresState::default(),
+            training: TrainingState::default(),
             session: None,
             products: Vec::new(),
             status: StatusState::default(),
@@ -164,6 +180,21 @@ impl StudioApp {
     /// The gallery of rendered variants.
     pub fn gallery(&self) -> &GalleryState {
         &self.gallery
+    }
+
+    /// The suggestions panel's state.
+    pub fn suggestions(&self) -> &SuggestState {
+        &self.suggest
+    }
+
+    /// The Scores section's state (with the open product's scores).
+    pub fn scores(&self) -> &ScoresState {
+        &self.scores
+    }
+
+    /// The Training window's state.
+    pub fn training(&self) -> &TrainingState {
+        &self.training
     }
 
     /// Whether the diffusion models were found.
@@ -243,6 +274,15 @@ impl StudioApp {
             Command::RefreshProducts => {
                 self.submit("Listing products", |res, _| tasks::list_products(res));
             }
+            Command::Suggest => self.suggest(),
+            Command::RegenerateSuggestion(index) => self.regenerate_suggestion(index),
+            Command::UseSuggestion(index) => self.use_suggestion(index),
+            Command::CancelSuggestions => self.cancel_suggestions(),
+            Command::ScoreVariants => self.score_variants(),
+            Command::SetSortByScore(sort) => self.prefs.sort_by_score = sort,
+            Command::ShowTraining => self.training.open = true,
+            Command::StartTraining => self.start_training(),
+            Command::CancelTraining => self.cancel_training(),
             Command::OpenDropped(path) => self.open_dropped(path),
             Command::Render => self.start_render(),
             Command::CancelModelJobs => self.model_worker.cancel_all(),
@@ -382,6 +422,7 @@ impl StudioApp {
                 self.view_state = CanvasViewState::default();
                 self.mask_rebuild_pending = false;
                 self.gallery.clear();
+                self.reset_tools();
                 self.load_gallery();
                 self.handle_command(Command::RefreshProducts);
             }
@@ -470,6 +511,9 @@ impl eframe::App for StudioApp {
                 });
             });
         let blocker = self.render_blocker();
+        let variant_count = self.stored_variant_count();
+        let product = self.session.as_ref().map(|s| s.id);
+        let scores = product.and_then(|p| self.scores.for_product(p));
         egui::Panel::right("tools-panel")
             .resizable(true)
             .default_size(300.0)
@@ -481,6 +525,15 @@ impl eframe::App for StudioApp {
                             render: &mut self.prefs.render,
                             blocker,
                             diffusion: &self.diffusion,
+                            suggest: &mut self.suggest,
+                            suggest_settings: &mut self.prefs.suggest,
+                            has_product: product.is_some(),
+                            scores: ui::ScoresView {
+                                state: &self.scores,
+                                scores,
+                                variant_count,
+                                sort_by_score: self.prefs.sort_by_score,
+                            },
                             commands: &mut self.commands,
                         },
                     );
@@ -490,7 +543,11 @@ impl eframe::App for StudioApp {
             .resizable(true)
             .default_size(190.0)
             .show(ui, |ui| {
-                ui::gallery_ui(ui, &mut self.gallery, &mut self.commands);
+                let ranked = ui::GalleryScores {
+                    scores,
+                    sort_by_score: self.prefs.sort_by_score,
+                };
+                ui::gallery_ui(ui, &mut self.gallery, &ranked, &mut self.commands);
             });
         egui::CentralPanel::default().show(ui, |ui| match self.gallery.central {
             CentralView::Canvas => ui::canvas_view_ui(
@@ -500,8 +557,15 @@ impl eframe::App for StudioApp {
                 &mut self.view_state,
                 &mut self.commands,
             ),
-            _ => ui::large_view_ui(ui, &mut self.gallery, &mut self.commands),
+            _ => ui::large_view_ui(ui, &mut self.gallery, scores, &mut self.commands),
         });
+        self.training.drain();
+        ui::training_window_ui(
+            ui.ctx(),
+            &mut self.training,
+            &mut self.prefs.training,
+            &mut self.commands,
+        );
         self.run_commands();
     }
 

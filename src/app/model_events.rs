@@ -18,6 +18,7 @@ impl StudioApp {
     }
 
     fn handle_model_event(&mut self, event: JobEvent<ModelOutput>) {
+        self.route_tool_event(&event);
         let id = event.id();
         let terminal = event.is_terminal();
         match event {
@@ -91,6 +92,13 @@ impl StudioApp {
         match output {
             ModelOutput::Diffusion(found) => self.diffusion = found,
             ModelOutput::Rendered(variant) => self.show_rendered(id, *variant),
+            ModelOutput::Suggested(outcome) => {
+                self.suggest.on_done(id, outcome);
+            }
+            ModelOutput::Scored(found) => self.show_scores(id, found),
+            ModelOutput::Trained(outcome) => {
+                self.training.finish(id, Some(Ok(outcome)));
+            }
         }
     }
 }

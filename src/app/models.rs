@@ -166,6 +166,10 @@ pub struct ModelResources {
     pub model_dirs: Vec<PathBuf>,
     /// The diffusion models, loaded by the first render and kept.
     pub diffusion: Option<DiffusionEngine>,
+    /// The prompt model, loaded by the first suggestion job and kept.
+    pub prompt_model: super::suggest::PromptModelSlot,
+    /// The reward model, loaded by the first scoring job and kept.
+    pub reward_model: super::scores::RewardModelSlot,
 }
 
 impl ModelResources {
@@ -174,6 +178,8 @@ impl ModelResources {
         Self {
             store,
             images,
+            prompt_model: super::suggest::PromptModelSlot::new(model_dirs.clone()),
+            reward_model: super::scores::RewardModelSlot::new(model_dirs.clone()),
             model_dirs,
             diffusion: None,
         }
@@ -199,6 +205,12 @@ pub enum ModelOutput {
     Diffusion(DiffusionAvailability),
     /// One variant was rendered and saved.
     Rendered(Box<LoadedVariant>),
+    /// Background suggestions were written.
+    Suggested(super::suggest::SuggestOutcome),
+    /// A product's variants were scored (or their stored scores read).
+    Scored(Option<Box<super::scores::VariantScores>>),
+    /// The reward model was trained and saved.
+    Trained(super::training::TrainOutcome),
 }
 
 #[cfg(test)]

@@ -80,6 +80,12 @@ pub struct UiPrefs {
     pub default_canvas: CanvasSettings,
     /// The product that was open when the studio closed (store id).
     pub last_product: Option<i64>,
+    /// Sampling settings of the Suggest button.
+    pub suggest: super::suggest::SuggestSettings,
+    /// Settings of the reward-model Training window.
+    pub training: super::training::TrainSettings,
+    /// Whether the gallery is sorted by score, best first.
+    pub sort_by_score: bool,
     /// The render panel's parameters.
     pub render: RenderPrefs,
 }
@@ -93,6 +99,9 @@ impl Default for UiPrefs {
             default_mask: MaskSettings::default(),
             default_canvas: CanvasSettings::default(),
             last_product: None,
+            suggest: Default::default(),
+            training: Default::default(),
+            sort_by_score: false,
             render: RenderPrefs::default(),
         }
     }

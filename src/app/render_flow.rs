@@ -178,6 +178,7 @@ impl StudioApp {
         if !load.problems.is_empty() {
             self.status.message = Some((load.problems.join("; "), true));
         }
+        self.load_stored_scores();
     }
 
     /// Shows a dropped adstudio PNG in the gallery and recalls it.

@@ -24,4 +24,10 @@ impl CancelToken {
     pub fn is_cancelled(&self) -> bool {
         self.flag.load(Ordering::SeqCst)
     }
+
+    /// The shared flag itself, for library code that polls an
+    /// `Arc<AtomicBool>` (e.g. the reward-model trainer).
+    pub fn shared_flag(&self) -> Arc<AtomicBool> {
+        Arc::clone(&self.flag)
+    }
 }

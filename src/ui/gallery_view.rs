@@ -5,6 +5,7 @@ use egui::{Sense, Vec2};
 
 use crate::app::{CentralView, Command, GalleryState, GalleryTile, TileKey, TileState};
 
+use super::scores_panel::GalleryScores;
 use super::theme;
 
 /// Side of a tile's image, in points.
@@ -20,7 +21,12 @@ enum TileAction {
 }
 
 /// Draws the gallery.
-pub fn gallery_ui(ui: &mut egui::Ui, gallery: &mut GalleryState, commands: &mut Vec<Command>) {
+pub fn gallery_ui(
+    ui: &mut egui::Ui,
+    gallery: &mut GalleryState,
+    ranked: &GalleryScores<'_>,
+    commands: &mut Vec<Command>,
+) {
     ui.horizontal(|ui| {
         ui.strong(format!("Gallery ({})", gallery.tiles.len()));
         if gallery.central != CentralView::Canvas && ui.button("Back to canvas").clicked() {
@@ -44,10 +50,18 @@ pub fn gallery_ui(ui: &mut egui::Ui, gallery: &mut GalleryState, commands: &mut 
     let mut actions = Vec::new();
     egui::ScrollArea::horizontal().show(ui, |ui| {
         ui.horizontal(|ui| {
-            // Newest first.
-            for tile in gallery.tiles.iter().rev() {
+            // Newest first, or best score first (stable: ties stay newest first).
+            let mut tiles: Vec<&GalleryTile> = gallery.tiles.iter().rev().collect();
+            if ranked.sort_by_score {
+                tiles.sort_by(|a, b| {
+                    let key = |t: &GalleryTile| ranked.strength(t.done().and_then(|d| d.render_id));
+                    key(b).total_cmp(&key(a))
+                });
+            }
+            for tile in tiles {
                 let pick = gallery.selected.iter().position(|k| *k == tile.key);
-                tile_ui(ui, tile, pick, &mut actions);
+                let score = ranked.tile_label(tile.done().and_then(|d| d.render_id));
+                tile_ui(ui, tile, pick, score, &mut actions);
             }
         });
     });
@@ -66,6 +80,7 @@ fn tile_ui(
     ui: &mut egui::Ui,
     tile: &GalleryTile,
     pick: Option<usize>,
+    score: Option<String>,
     actions: &mut Vec<TileAction>,
 ) {
     let frame = egui::Frame::group(ui.style()).stroke(egui::Stroke::new(
@@ -129,6 +144,10 @@ fn tile_ui(
                 TileState::Cancelled => placeholder(ui, "Cancelled"),
             }
             ui.label(format!("seed {}", tile.seed));
+            if let Some(score) = score {
+                ui.label(score)
+                    .on_hover_text("Rank and predicted CTR from the reward model");
+            }
             if matches!(tile.state, TileState::Failed(_) | TileState::Cancelled)
                 && ui
                     .button("Dismiss")

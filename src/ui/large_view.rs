@@ -3,16 +3,34 @@
 
 use egui::{Color32, Pos2, Rect, Sense, Stroke, Vec2};
 
-use crate::app::{CentralView, Command, GalleryState, TileKey};
+use crate::app::{CentralView, Command, GalleryState, TileKey, VariantScores};
 
 use super::theme;
 
 /// Draws the large image or the comparison chosen in the gallery.
-pub fn large_view_ui(ui: &mut egui::Ui, gallery: &mut GalleryState, commands: &mut Vec<Command>) {
+/// `scores` (the open product's, if scored) gives the compare view the
+/// reward model's P(A beats B).
+pub fn large_view_ui(
+    ui: &mut egui::Ui,
+    gallery: &mut GalleryState,
+    scores: Option<&VariantScores>,
+    commands: &mut Vec<Command>,
+) {
     match gallery.central {
         CentralView::Canvas => {}
         CentralView::Variant(key) => single_ui(ui, gallery, key, commands),
-        CentralView::Compare(a, b) => compare_ui(ui, gallery, a, b),
+        CentralView::Compare(a, b) => {
+            let render = |k| {
+                gallery
+                    .tile(k)
+                    .and_then(|t| t.done())
+                    .and_then(|d| d.render_id)
+            };
+            let p = scores
+                .zip(render(a).zip(render(b)))
+                .and_then(|(s, (ra, rb))| s.p_beats(ra, rb));
+            compare_ui(ui, gallery, a, b, p);
+        }
     }
 }
 
@@ -60,7 +78,13 @@ fn single_ui(
     );
 }
 
-fn compare_ui(ui: &mut egui::Ui, gallery: &mut GalleryState, a: TileKey, b: TileKey) {
+fn compare_ui(
+    ui: &mut egui::Ui,
+    gallery: &mut GalleryState,
+    a: TileKey,
+    b: TileKey,
+    p_a_beats_b: Option<f32>,
+) {
     let pair = gallery
         .tile(a)
         .and_then(|t| t.done())
@@ -84,6 +108,16 @@ fn compare_ui(ui: &mut egui::Ui, gallery: &mut GalleryState, a: TileKey, b: Tile
         gallery,
         &format!("Compare: A seed {seed_a} (left) | B seed {seed_b} (right)"),
     );
+    match p_a_beats_b {
+        Some(p) => ui.label(format!(
+            "Reward model: P(A beats B) = {p:.2} · P(B beats A) = {:.2}",
+            1.0 - p
+        )),
+        None => ui.colored_label(
+            theme::HINT_TEXT,
+            "Score the variants (Scores section) to see P(A beats B)",
+        ),
+    };
     ui.add(egui::Slider::new(&mut gallery.split, 0.0..=1.0).text("Split"));
     let area = ui.available_rect_before_wrap();
     let rect = fit_rect(area, tex_a.size_vec2());

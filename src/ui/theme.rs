@@ -19,6 +19,28 @@ pub const CANVAS_BACKGROUND: Color32 = Color32::from_rgb(32, 33, 38);
 /// Outline of the image frame in the canvas view.
 pub const IMAGE_FRAME: Color32 = Color32::from_rgb(90, 92, 100);
 
+/// Background of a win-probability cell: red (0) through grey (0.5) to
+/// green (1).
+pub fn win_probability(p: f32) -> Color32 {
+    let p = if p.is_finite() {
+        p.clamp(0.0, 1.0)
+    } else {
+        0.5
+    };
+    let (lose, even, win) = ([170.0, 60.0, 60.0], [70.0, 72.0, 80.0], [50.0, 150.0, 80.0]);
+    let (from, to, t) = if p < 0.5 {
+        (lose, even, p * 2.0)
+    } else {
+        (even, win, (p - 0.5) * 2.0)
+    };
+    let mix = |i: usize| (from[i] + (to[i] - from[i]) * t).round() as u8;
+    Color32::from_rgb(mix(0), mix(1), mix(2))
+}
+
+/// Line colour of the training loss in the training plot.
+pub const PLOT_LOSS: Color32 = Color32::from_rgb(240, 150, 70);
+/// Line colour of the validation accuracy in the training plot.
+pub const PLOT_ACCURACY: Color32 = Color32::from_rgb(90, 170, 240);
 /// Outline of picked gallery tiles and the compare split line.
 pub const SELECTION: Color32 = Color32::from_rgb(90, 170, 255);
 

@@ -1,9 +1,11 @@
 //! The right-hand tools panel: one collapsible section per tool (Render
 //! first; suggestions and scoring add their sections here).
 
-use crate::app::{Command, DiffusionAvailability, RenderPrefs};
+use crate::app::{Command, DiffusionAvailability, RenderPrefs, SuggestSettings, SuggestState};
 
 use super::render_panel::render_panel_ui;
+use super::scores_panel::{scores_panel_ui, ScoresView};
+use super::suggestions_panel::suggestions_panel_ui;
 
 /// What the tools panel reads and edits.
 pub struct ToolsPanel<'a> {
@@ -13,12 +15,31 @@ pub struct ToolsPanel<'a> {
     pub blocker: Option<String>,
     /// Whether the diffusion models were found.
     pub diffusion: &'a DiffusionAvailability,
+    /// The suggestions list.
+    pub suggest: &'a mut SuggestState,
+    /// The Suggest button's sampling settings (persisted).
+    pub suggest_settings: &'a mut SuggestSettings,
+    /// Whether a product is open.
+    pub has_product: bool,
+    /// The Scores section.
+    pub scores: ScoresView<'a>,
     /// Commands for the app.
     pub commands: &'a mut Vec<Command>,
 }
 
 /// Draws the tools panel.
 pub fn tools_panel_ui(ui: &mut egui::Ui, panel: &mut ToolsPanel<'_>) {
+    egui::CollapsingHeader::new("Suggestions")
+        .default_open(true)
+        .show(ui, |ui| {
+            suggestions_panel_ui(
+                ui,
+                panel.suggest,
+                panel.suggest_settings,
+                panel.has_product,
+                panel.commands,
+            );
+        });
     egui::CollapsingHeader::new("Render")
         .default_open(true)
         .show(ui, |ui| {
@@ -30,4 +51,7 @@ pub fn tools_panel_ui(ui: &mut egui::Ui, panel: &mut ToolsPanel<'_>) {
                 panel.commands,
             );
         });
+    egui::CollapsingHeader::new("Scores")
+        .default_open(true)
+        .show(ui, |ui| scores_panel_ui(ui, &panel.scores, panel.commands));
 }
