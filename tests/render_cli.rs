@@ -2,11 +2,12 @@
 //! components plus a character-level tokenizer): PNGs with parameters,
 //! progress lines, and the same pixels as the library.
 
+#[path = "common/fixtures.rs"]
+mod fixtures;
 #[path = "common/product_images.rs"]
 mod product_images;
 
 use std::ops::ControlFlow;
-use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use adstudio::ml::diffusion::{ControlNet, StableDiffusion};
@@ -15,51 +16,17 @@ use adstudio::render::{read_png_params, render_variant, RenderModels};
 use candle_core::{DType, Device};
 use product_images::{cutout, disc};
 
-fn root() -> PathBuf {
-    match std::env::var_os("ADSTUDIO_FIXTURES") {
-        Some(p) => PathBuf::from(p),
-        None => PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures"),
-    }
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).expect("mkdir");
-    for e in std::fs::read_dir(from).expect("read dir") {
-        let e = e.expect("entry");
-        std::fs::copy(e.path(), to.join(e.file_name())).expect("copy");
-    }
-}
-
-/// One token per printable ASCII character (vocab 1000, start 998, end 999).
-fn write_tiny_tokenizer(dir: &Path) {
-    std::fs::create_dir_all(dir).expect("mkdir");
-    let mut vocab = serde_json::Map::new();
-    for (i, c) in (33u8..=126).enumerate() {
-        let c = char::from(c).to_string();
-        vocab.insert(format!("{c}</w>"), (2 * i as u64 + 1).into());
-        vocab.insert(c, (2 * i as u64).into());
-    }
-    vocab.insert("<|startoftext|>".into(), 998u64.into());
-    vocab.insert("<|endoftext|>".into(), 999u64.into());
-    std::fs::write(
-        dir.join("vocab.json"),
-        serde_json::Value::Object(vocab).to_string(),
-    )
-    .expect("vocab");
-    std::fs::write(dir.join("merges.txt"), "#version: 0.2\n").expect("merges");
-}
-
 #[test]
 fn render_command_writes_pngs_that_match_the_library() {
     let tmp = tempfile::tempdir().expect("tmp");
     let sd_dir = tmp.path().join("sd-tiny");
-    let fixture = root().join("sd_tiny");
+    let fixture = fixtures::root().join("sd_tiny");
     for c in ["unet", "vae", "text_encoder", "scheduler"] {
-        copy_dir(&fixture.join(c), &sd_dir.join(c));
+        fixtures::copy_dir(&fixture.join(c), &sd_dir.join(c));
     }
-    write_tiny_tokenizer(&sd_dir.join("tokenizer"));
+    fixtures::write_tiny_clip_tokenizer(&sd_dir.join("tokenizer"));
     let cn_dir = tmp.path().join("cn-tiny");
-    copy_dir(&fixture.join("controlnet"), &cn_dir);
+    fixtures::copy_dir(&fixture.join("controlnet"), &cn_dir);
     let product = tmp.path().join("mug.png");
     cutout(&disc(80, 80, 40.0, 40.0, 25.0), [200, 30, 30], [0, 255, 0])
         .save(&product)

@@ -4,15 +4,19 @@
 //! reload the gallery after a restart, cancel mid-render (after the first
 //! live preview), missing models, a broken checkpoint.
 
+#[path = "common/fixtures.rs"]
+mod fixtures;
+#[path = "common/studio.rs"]
+mod studio;
+
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use adstudio::app::{CentralView, DiffusionAvailability, StudioApp, StudioConfig, TileState};
+use adstudio::app::{CentralView, DiffusionAvailability, StudioApp, TileState};
 use adstudio::ml::diffusion::random::{tiny_configs, tiny_controlnet_config, RandomWeights};
 use adstudio::ml::diffusion::{ClipTextModel, ControlNet, UNet, Vae};
-use adstudio::paths::DataDir;
 use adstudio::render::read_png_params;
 use adstudio::store::Store;
 use candle_core::{DType, Device, Shape, Tensor};
@@ -21,6 +25,7 @@ use candle_nn::{Init, VarBuilder};
 use egui_kittest::kittest::{NodeT, Queryable};
 use egui_kittest::Harness;
 use image::{Rgba, RgbaImage};
+use studio::{drop_file, step_until};
 
 /// Random weights that remember every tensor handed out, so a model built
 /// from them can be saved as a safetensors file.
@@ -54,6 +59,14 @@ impl SimpleBackend for Recorder {
     fn contains_tensor(&self, _: &str) -> bool {
         true
     }
+}
+
+/// The studio on `data_dir` in this file's window size.
+fn open_studio(data_dir: &Path) -> Harness<'static, StudioApp> {
+    let mut harness = studio::studio(data_dir, egui::vec2(1400.0, 900.0));
+    // A small canvas keeps the tiny renders fast.
+    harness.state_mut().prefs_mut().default_canvas.short_side = 64;
+    harness
 }
 
 /// Builds a component with recorded random weights and writes its
@@ -133,23 +146,7 @@ fn write_tiny_models(models: &Path) {
         text("scheduler_euler_a.json"),
     )
     .expect("scheduler");
-    // One token per printable ASCII character (vocab 1000, start 998, end 999).
-    let tok = sd.join("tokenizer");
-    std::fs::create_dir_all(&tok).expect("mkdir");
-    let mut vocab = serde_json::Map::new();
-    for (i, c) in (33u8..=126).enumerate() {
-        let c = char::from(c).to_string();
-        vocab.insert(format!("{c}</w>"), (2 * i as u64 + 1).into());
-        vocab.insert(c, (2 * i as u64).into());
-    }
-    vocab.insert("<|startoftext|>".into(), 998u64.into());
-    vocab.insert("<|endoftext|>".into(), 999u64.into());
-    std::fs::write(
-        tok.join("vocab.json"),
-        serde_json::Value::Object(vocab).to_string(),
-    )
-    .expect("vocab");
-    std::fs::write(tok.join("merges.txt"), "#version: 0.2\n").expect("merges");
+    fixtures::write_tiny_clip_tokenizer(&sd.join("tokenizer"));
 }
 
 /// A 120x100 product: an opaque red disc with an anti-aliased edge.
@@ -168,55 +165,6 @@ fn draw_product(path: &Path) {
     img.save(path).expect("save product");
 }
 
-fn studio(data_dir: &Path) -> Harness<'static, StudioApp> {
-    let config = StudioConfig {
-        data_dir: DataDir::at(data_dir).expect("data dir"),
-        open_path: None,
-        reopen_last: false,
-    };
-    let mut harness = Harness::builder()
-        .with_size(egui::vec2(1400.0, 900.0))
-        .build_eframe(move |cc| StudioApp::new(cc, config).expect("studio starts"));
-    // A small canvas keeps the tiny renders fast.
-    harness.state_mut().prefs_mut().default_canvas.short_side = 64;
-    harness
-}
-
-/// Steps the UI (letting the workers run) until `done` holds and no job is
-/// left, or panics after a generous deadline.
-fn step_until(harness: &mut Harness<'_, StudioApp>, what: &str, done: impl Fn(&StudioApp) -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(120);
-    loop {
-        harness.step();
-        if done(harness.state()) && !harness.state().is_busy() {
-            harness.step();
-            return;
-        }
-        assert!(Instant::now() < deadline, "timed out waiting for: {what}");
-        std::thread::sleep(Duration::from_millis(10));
-    }
-}
-
-#[derive(Debug)]
-struct DroppedPath(PathBuf);
-
-impl egui::DroppedFile for DroppedPath {
-    fn path(&self) -> &Path {
-        &self.0
-    }
-
-    fn bytes(&self) -> Result<Vec<u8>, String> {
-        std::fs::read(&self.0).map_err(|e| e.to_string())
-    }
-}
-
-fn drop_file(harness: &mut Harness<'_, StudioApp>, path: PathBuf) {
-    harness
-        .input_mut()
-        .dropped_files
-        .push(Arc::new(DroppedPath(path)));
-}
-
 fn done_count(app: &StudioApp) -> usize {
     app.gallery()
         .tiles
@@ -231,7 +179,7 @@ fn studio_with_product(root: &Path) -> Harness<'static, StudioApp> {
     write_tiny_models(&data.join("models"));
     let product = root.join("red_disc.png");
     draw_product(&product);
-    let mut harness = studio(&data);
+    let mut harness = open_studio(&data);
     drop_file(&mut harness, product);
     step_until(&mut harness, "product opened, models found", |app| {
         app.session().is_some_and(|s| s.prepared.is_some())
@@ -408,7 +356,7 @@ fn render_two_variants_recall_compare_drop_and_reload() {
     drop(harness);
 
     // After a restart, reopening the product loads its stored renders.
-    let mut harness = studio(&tmp.path().join("data"));
+    let mut harness = open_studio(&tmp.path().join("data"));
     step_until(&mut harness, "products listed", |app| {
         app.products().len() == 1
     });
@@ -501,7 +449,7 @@ fn without_models_render_is_disabled_and_names_the_folder() {
     let data = tmp.path().join("data");
     let product = tmp.path().join("red_disc.png");
     draw_product(&product);
-    let mut harness = studio(&data);
+    let mut harness = open_studio(&data);
     drop_file(&mut harness, product);
     step_until(&mut harness, "product opened", |app| {
         app.session().is_some_and(|s| s.prepared.is_some())

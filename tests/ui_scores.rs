@@ -5,10 +5,12 @@
 //! saved in the store and read back after a restart; gallery sort by score;
 //! P(A beats B) in the compare view.
 
-use std::path::Path;
-use std::time::{Duration, Instant};
+#[path = "common/studio.rs"]
+mod studio;
 
-use adstudio::app::{Command, StudioApp, StudioConfig};
+use std::path::Path;
+
+use adstudio::app::{Command, StudioApp};
 use adstudio::ml::reward::compact::CompactConfig;
 use adstudio::ml::reward::train::{TrainConfig, Trainer};
 use adstudio::paths::DataDir;
@@ -17,6 +19,12 @@ use adstudio::store::{ImageStore, Store};
 use egui_kittest::kittest::Queryable;
 use egui_kittest::Harness;
 use image::{Rgb, RgbImage, Rgba, RgbaImage};
+use studio::step_until;
+
+/// The studio on `data_dir` in this file's window size.
+fn open_studio(data_dir: &Path) -> Harness<'static, StudioApp> {
+    studio::studio(data_dir, egui::vec2(1400.0, 1000.0))
+}
 
 /// A 100x100 blue square on transparency.
 fn draw_product(path: &Path) {
@@ -28,31 +36,6 @@ fn draw_product(path: &Path) {
         }
     });
     img.save(path).expect("save product");
-}
-
-fn studio(data_dir: &Path) -> Harness<'static, StudioApp> {
-    let config = StudioConfig {
-        data_dir: DataDir::at(data_dir).expect("data dir"),
-        open_path: None,
-        reopen_last: false,
-    };
-    Harness::builder()
-        .with_size(egui::vec2(1400.0, 1000.0))
-        .build_eframe(move |cc| StudioApp::new(cc, config).expect("studio starts"))
-}
-
-/// Steps the UI (letting the workers run) until `done` holds, or panics.
-fn step_until(harness: &mut Harness<'_, StudioApp>, what: &str, done: impl Fn(&StudioApp) -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        harness.step();
-        if done(harness.state()) && !harness.state().is_busy() {
-            harness.step();
-            return;
-        }
-        assert!(Instant::now() < deadline, "timed out waiting for: {what}");
-        std::thread::sleep(Duration::from_millis(5));
-    }
 }
 
 /// Stores three 64x64 variants (different backgrounds) of `product`.
@@ -134,7 +117,7 @@ fn score_variants_matrix_ranking_store_sort_and_compare() {
     draw_product(&product_path);
     let data = dir.path().join("data");
     let models_dir = DataDir::at(&data).expect("data dir").models_dir();
-    let mut harness = studio(&data);
+    let mut harness = open_studio(&data);
     harness
         .state_mut()
         .handle_command(Command::OpenPath(product_path));
@@ -259,7 +242,7 @@ fn score_variants_matrix_ranking_store_sort_and_compare() {
 
     // After a restart the stored scores come back with the gallery.
     drop(harness);
-    let mut harness = studio(&data);
+    let mut harness = open_studio(&data);
     harness
         .state_mut()
         .handle_command(Command::OpenStored(product.0));
@@ -298,7 +281,7 @@ fn train_the_reward_model_then_score_with_it_and_cancel_a_run() {
         .expect("data dir")
         .models_dir()
         .join("reward-model/compact-rm.safetensors");
-    let mut harness = studio(&data);
+    let mut harness = open_studio(&data);
     harness
         .state_mut()
         .handle_command(Command::OpenPath(product_path));

@@ -2,15 +2,22 @@
 //! dropping it, toggle the mask overlay, paint a brush stroke, undo/redo,
 //! and reopen the stored product after a restart.
 
-use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
+#[path = "common/studio.rs"]
+mod studio;
 
-use adstudio::app::{CanvasView, StudioApp, StudioConfig};
-use adstudio::paths::DataDir;
+use std::path::Path;
+
+use adstudio::app::{CanvasView, StudioApp};
 use egui::{Modifiers, Pos2};
 use egui_kittest::kittest::Queryable;
 use egui_kittest::Harness;
 use image::{GrayImage, Rgba, RgbaImage};
+use studio::{drop_file, step_until};
+
+/// The studio on `data_dir` in this file's window size.
+fn open_studio(data_dir: &Path) -> Harness<'static, StudioApp> {
+    studio::studio(data_dir, egui::vec2(1280.0, 800.0))
+}
 
 /// A 200x160 product: an anti-aliased disc of radius 60 on transparency.
 fn draw_product(path: &Path) {
@@ -23,56 +30,10 @@ fn draw_product(path: &Path) {
     img.save(path).expect("save product");
 }
 
-fn studio(data_dir: &Path) -> Harness<'static, StudioApp> {
-    let config = StudioConfig {
-        data_dir: DataDir::at(data_dir).expect("data dir"),
-        open_path: None,
-        reopen_last: false,
-    };
-    Harness::builder()
-        .with_size(egui::vec2(1280.0, 800.0))
-        .build_eframe(move |cc| StudioApp::new(cc, config).expect("studio starts"))
-}
-
-/// Steps the UI (letting the worker run) until `done` holds, or panics.
-fn step_until(harness: &mut Harness<'_, StudioApp>, what: &str, done: impl Fn(&StudioApp) -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
-        harness.step();
-        if done(harness.state()) && !harness.state().is_busy() {
-            harness.step();
-            return;
-        }
-        assert!(Instant::now() < deadline, "timed out waiting for: {what}");
-        std::thread::sleep(Duration::from_millis(10));
-    }
-}
-
 fn mask_of(app: &StudioApp) -> GrayImage {
     app.session()
         .and_then(|s| s.mask.as_deref().cloned())
         .expect("a mask is shown")
-}
-
-/// A file dropped onto the window, as the windowing backend reports it.
-#[derive(Debug)]
-struct DroppedPath(PathBuf);
-
-impl egui::DroppedFile for DroppedPath {
-    fn path(&self) -> &Path {
-        &self.0
-    }
-
-    fn bytes(&self) -> Result<Vec<u8>, String> {
-        std::fs::read(&self.0).map_err(|e| e.to_string())
-    }
-}
-
-fn drop_file(harness: &mut Harness<'_, StudioApp>, path: PathBuf) {
-    harness
-        .input_mut()
-        .dropped_files
-        .push(std::sync::Arc::new(DroppedPath(path)));
 }
 
 /// A horizontal drag through the middle of the canvas view.
@@ -98,7 +59,7 @@ fn drop_toggle_overlay_paint_undo_redo_and_reopen_after_restart() {
     let product = dir.path().join("red_disc.png");
     draw_product(&product);
     let data = dir.path().join("data");
-    let mut harness = studio(&data);
+    let mut harness = open_studio(&data);
 
     // Dropping the file goes through the drop handler's command.
     drop_file(&mut harness, product);
@@ -180,7 +141,7 @@ fn drop_toggle_overlay_paint_undo_redo_and_reopen_after_restart() {
     drop(harness);
 
     // Restart: the product is listed from the store and reopens with its edits.
-    let mut harness = studio(&data);
+    let mut harness = open_studio(&data);
     step_until(&mut harness, "products listed", |app| {
         app.products().len() == 1
     });
@@ -201,7 +162,7 @@ fn a_corrupt_drop_shows_a_clear_error_and_keeps_the_studio_usable() {
     let dir = tempfile::tempdir().expect("tempdir");
     let bad = dir.path().join("broken.png");
     std::fs::write(&bad, b"\x89PNG\r\n\x1a\nthis is not really a png").expect("write");
-    let mut harness = studio(&dir.path().join("data"));
+    let mut harness = open_studio(&dir.path().join("data"));
     drop_file(&mut harness, bad);
     step_until(&mut harness, "error shown", |app| {
         app.status()

@@ -9,15 +9,23 @@
 //! `max_position_embeddings` raised to 1024 (RoPE tables are computed, not
 //! weights; the few-shot suggestion prompt is longer than the fixture's 256).
 
-use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
+#[path = "common/studio.rs"]
+mod studio;
 
-use adstudio::app::{Command, StudioApp, StudioConfig};
+use std::path::{Path, PathBuf};
+
+use adstudio::app::{Command, StudioApp};
 use adstudio::paths::DataDir;
 use egui::accesskit::Role;
 use egui_kittest::kittest::Queryable;
 use egui_kittest::Harness;
 use image::{Rgba, RgbaImage};
+use studio::step_until;
+
+/// The studio on `data_dir` in this file's window size.
+fn open_studio(data_dir: &Path) -> Harness<'static, StudioApp> {
+    studio::studio(data_dir, egui::vec2(1400.0, 1000.0))
+}
 
 fn fixture_dir(set: &str) -> PathBuf {
     let root = std::env::var("ADSTUDIO_FIXTURES")
@@ -73,31 +81,6 @@ fn install_tiny_prompt_model(models_dir: &Path) {
     std::fs::write(dst.join("tokenizer.json"), tokenizer.to_string()).expect("write tokenizer");
 }
 
-fn studio(data_dir: &Path) -> Harness<'static, StudioApp> {
-    let config = StudioConfig {
-        data_dir: DataDir::at(data_dir).expect("data dir"),
-        open_path: None,
-        reopen_last: false,
-    };
-    Harness::builder()
-        .with_size(egui::vec2(1400.0, 1000.0))
-        .build_eframe(move |cc| StudioApp::new(cc, config).expect("studio starts"))
-}
-
-/// Steps the UI (letting the workers run) until `done` holds, or panics.
-fn step_until(harness: &mut Harness<'_, StudioApp>, what: &str, done: impl Fn(&StudioApp) -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        harness.step();
-        if done(harness.state()) && !harness.state().is_busy() {
-            harness.step();
-            return;
-        }
-        assert!(Instant::now() < deadline, "timed out waiting for: {what}");
-        std::thread::sleep(Duration::from_millis(5));
-    }
-}
-
 fn texts(app: &StudioApp) -> Vec<String> {
     app.suggestions()
         .entries
@@ -127,7 +110,7 @@ fn suggest_edit_use_regenerate_and_cancel() {
     draw_product(&product);
     let data = dir.path().join("data");
     let models_dir = DataDir::at(&data).expect("data dir").models_dir();
-    let mut harness = studio(&data);
+    let mut harness = open_studio(&data);
     harness
         .state_mut()
         .handle_command(Command::OpenPath(product));
