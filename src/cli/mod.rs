@@ -5,6 +5,7 @@ mod bench;
 mod bench_diffusion;
 mod prepare;
 mod render;
+pub mod rm;
 
 use std::path::PathBuf;
 
@@ -13,6 +14,7 @@ use clap::{Parser, Subcommand};
 pub use bench::{run_bench, BenchArgs, BenchTarget};
 pub use prepare::{run_prepare, PrepareArgs, PrepareReport};
 pub use render::{run_render, RenderArgs, SchedulerArg};
+pub use rm::{run_rm, RmArgs};
 
 /// adstudio: CTR-driven advertising images from product photos.
 #[derive(Debug, Parser)]
@@ -44,4 +46,7 @@ pub enum CliCommand {
     Render(RenderArgs),
     /// Measure model speed on this machine and print a table.
     Bench(BenchArgs),
+    /// The CTR reward model: synthesise, import click logs, train,
+    /// evaluate, score images.
+    Rm(RmArgs),
 }
