@@ -9,10 +9,10 @@ use std::process::Command;
 
 use adstudio::cli::rm::{
     evaluate_reward_model, import_click_file, score_images, train_reward_model,
-    write_synthetic_world, PairingOptions, RmTrainOptions, SynthOptions,
+    write_synthetic_world, PairingOptions, RmTrainOptions, SynthOptions, REWARD_RUN_KIND,
 };
 use adstudio::ml::reward::compact::CompactConfig;
-use adstudio::store::{ImageStore, Store};
+use adstudio::store::{ImageStore, RunStatus, Store};
 use image::{Rgb, RgbImage};
 
 fn synth(out: &Path, products: usize) -> PathBuf {
@@ -46,7 +46,8 @@ fn train_options(out: PathBuf, epochs: usize, resume: Option<PathBuf>) -> RmTrai
 /// The whole reward workflow on 12 products x 4 creatives: every creative
 /// is imported; two epochs report finite losses and a validation accuracy;
 /// the checkpoint and its pairing sidecar exist; resuming to 3 epochs runs
-/// exactly one more; eval reports held-out pairs with a CI and baseline in
+/// exactly one more; both runs are recorded as succeeded in
+/// `training_runs` with their epochs; eval reports held-out pairs with a CI and baseline in
 /// [0, 1]; score gives a complementary matrix, a ranking that is a
 /// permutation, and CTRs in [0, 1].
 #[test]
@@ -94,6 +95,15 @@ fn synth_import_train_eval_score_end_to_end() {
         resumed.epochs.iter().map(|e| e.epoch).collect::<Vec<_>>(),
         vec![3]
     );
+
+    let runs = store.list_training_runs().unwrap();
+    assert_eq!(runs.len(), 2);
+    for (run, epochs) in runs.iter().zip([2, 1]) {
+        assert_eq!(run.kind, REWARD_RUN_KIND);
+        assert_eq!(run.status, RunStatus::Succeeded);
+        assert_eq!(run.metrics_json["epochs"].as_array().unwrap().len(), epochs);
+    }
+    assert_eq!(runs[1].id, resumed.training_run);
 
     let eval = evaluate_reward_model(&store, &images, &ckpt, None).unwrap();
     assert_eq!(eval.set, "validation");

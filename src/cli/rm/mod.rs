@@ -18,7 +18,7 @@ pub use eval::{evaluate_reward_model, RmEvalReport};
 pub use import::{import_click_file, ImportReport, ReportLine};
 pub use score::{score_images, ScoreReport};
 pub use synth::{write_synthetic_world, SynthOptions, SynthReport};
-pub use train::{epoch_line, train_reward_model, RmTrainOptions, RmTrainOutcome};
+pub use train::{epoch_line, train_reward_model, RmTrainOptions, RmTrainOutcome, REWARD_RUN_KIND};
 
 use crate::ml::reward::compact::CompactConfig;
 use crate::paths::DataDir;

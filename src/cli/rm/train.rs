@@ -9,7 +9,12 @@ use candle_core::Device;
 use super::data::{PairingOptions, StoredCreatives};
 use crate::ml::reward::compact::CompactConfig;
 use crate::ml::reward::train::{EpochReport, PairDataset, TrainConfig, Trainer};
-use crate::store::{ImageStore, Store};
+use crate::store::{
+    FinishTrainingRun, ImageStore, NewTrainingRun, RunStatus, Store, TrainingRunId,
+};
+
+/// The `training_runs.kind` of compact reward-model runs.
+pub const REWARD_RUN_KIND: &str = "reward_compact";
 
 /// What `rm train` needs.
 #[derive(Debug, Clone, PartialEq)]
@@ -47,18 +52,69 @@ pub struct RmTrainOutcome {
     pub epochs: Vec<EpochReport>,
     /// The checkpoint written.
     pub checkpoint: PathBuf,
+    /// The run recorded in the store's `training_runs`.
+    pub training_run: TrainingRunId,
 }
 
 /// Trains on the stored creatives. The checkpoint is written after every
 /// epoch through a temporary file and a rename, so interrupting the process
 /// (Ctrl-C) at any moment leaves the last completed epoch's checkpoint
 /// intact; `--resume` continues from it. The pairing options are saved
-/// beside the checkpoint for `rm eval`.
+/// beside the checkpoint for `rm eval`. The run is recorded in
+/// `training_runs` (kind [`REWARD_RUN_KIND`]): `succeeded` with the epoch
+/// reports, or `failed` with the error (a killed process leaves it
+/// `running`).
 pub fn train_reward_model(
     store: &Store,
     images: &ImageStore,
     options: &RmTrainOptions,
+    on_epoch: impl FnMut(&EpochReport),
+) -> anyhow::Result<RmTrainOutcome> {
+    let config_json = serde_json::json!({
+        "pairing": options.pairing,
+        "epochs": options.epochs,
+        "learning_rate": options.learning_rate,
+        "products_per_batch": options.products_per_batch,
+        "seed": options.seed,
+        "out": options.out,
+        "resume": options.resume,
+        "model": options.model,
+    });
+    let run = store
+        .insert_training_run(&NewTrainingRun {
+            kind: REWARD_RUN_KIND.to_string(),
+            config_json,
+        })
+        .context("recording the training run")?;
+    let result = train_recorded(store, images, options, on_epoch, run);
+    let finish = match &result {
+        Ok(outcome) => FinishTrainingRun {
+            status: RunStatus::Succeeded,
+            metrics_json: serde_json::json!({
+                "train_products": outcome.train_products,
+                "train_pairs": outcome.train_pairs,
+                "val_products": outcome.val_products,
+                "val_pairs": outcome.val_pairs,
+                "epochs": outcome.epochs,
+            }),
+        },
+        Err(e) => FinishTrainingRun {
+            status: RunStatus::Failed,
+            metrics_json: serde_json::json!({ "error": format!("{e:#}") }),
+        },
+    };
+    store
+        .finish_training_run(run, &finish)
+        .context("recording the end of the training run")?;
+    result
+}
+
+fn train_recorded(
+    store: &Store,
+    images: &ImageStore,
+    options: &RmTrainOptions,
     mut on_epoch: impl FnMut(&EpochReport),
+    training_run: TrainingRunId,
 ) -> anyhow::Result<RmTrainOutcome> {
     let data = StoredCreatives::load(store, images)?;
     let pairs = data.split(&options.pairing)?;
@@ -119,6 +175,7 @@ pub fn train_reward_model(
         val_pairs: validation.as_ref().map_or(0, PairDataset::pair_count),
         epochs,
         checkpoint: options.out.clone(),
+        training_run,
     })
 }
 
