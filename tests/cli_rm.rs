@@ -96,14 +96,16 @@ fn synth_import_train_eval_score_end_to_end() {
         vec![3]
     );
 
+    // Newest first: the resumed run (1 epoch), then the first (2 epochs).
     let runs = store.list_training_runs().unwrap();
     assert_eq!(runs.len(), 2);
-    for (run, epochs) in runs.iter().zip([2, 1]) {
+    for (run, epochs) in runs.iter().zip([1, 2]) {
         assert_eq!(run.kind, REWARD_RUN_KIND);
         assert_eq!(run.status, RunStatus::Succeeded);
         assert_eq!(run.metrics_json["epochs"].as_array().unwrap().len(), epochs);
     }
-    assert_eq!(runs[1].id, resumed.training_run);
+    assert_eq!(runs[0].id, resumed.training_run);
+    assert_eq!(runs[1].id, outcome.training_run);
 
     let eval = evaluate_reward_model(&store, &images, &ckpt, None).unwrap();
     assert_eq!(eval.set, "validation");
