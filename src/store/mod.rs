@@ -10,6 +10,7 @@
 mod adapters;
 mod clicklog;
 mod connection;
+mod creatives;
 mod error;
 mod ids;
 mod images;
@@ -26,10 +27,11 @@ mod tests;
 
 pub use adapters::{AdapterRow, NewAdapter};
 pub use clicklog::{
-    resolve_image_path, ClickImportRow, ClickLogKind, CreativeRow, ImportProblem, ImportRejection,
-    ImportSummary, NewClickImport, NewCreative,
+    resolve_image_path, ClickLogKind, ImportProblem, ImportRejection, ImportSummary,
+    NewClickImport, NewCreative,
 };
 pub use connection::Store;
+pub use creatives::{ClickImportRow, CreativeRow};
 pub use error::StoreError;
 pub use ids::{
     AdapterId, ClickImportId, CreativeRowId, PreferenceId, ProductId, RenderId, ScoreId,
