@@ -4,7 +4,7 @@ use anyhow::Context as _;
 use clap::Parser;
 
 use adstudio::app::{StudioApp, StudioConfig};
-use adstudio::cli::{run_bench, run_prepare, run_render, Cli, CliCommand};
+use adstudio::cli::{run_bench, run_prepare, run_render, run_rm, run_suggest, Cli, CliCommand};
 use adstudio::paths::DataDir;
 
 fn main() -> anyhow::Result<()> {
@@ -36,6 +36,8 @@ fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Some(CliCommand::Bench(ref args)) => run_bench(args),
+        Some(CliCommand::Rm(ref args)) => run_rm(args, cli.data_dir.clone()),
+        Some(CliCommand::Suggest(ref args)) => run_suggest(args),
     }
 }
 

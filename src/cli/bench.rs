@@ -6,6 +6,8 @@ use anyhow::Context as _;
 use clap::{Args, ValueEnum};
 
 use super::bench_diffusion::bench_diffusion_table;
+use super::bench_prompt::bench_prompt_table;
+use super::bench_reward::bench_reward_table;
 use crate::ml::saliency::{bench_saliency, locate_u2netp, SaliencyBenchOptions, SaliencyModel};
 
 /// What to measure.
@@ -16,6 +18,11 @@ pub enum BenchTarget {
     /// SD 1.5 UNet / ControlNet CFG step and VAE encode/decode (random
     /// weights, real architectures).
     Diffusion,
+    /// Prompt model (GGUF) prompt-processing and generation tokens/s,
+    /// quantised and f32.
+    PromptModel,
+    /// Reward model trained and evaluated on the synthetic click world.
+    Reward,
 }
 
 /// Arguments of `adstudio bench`.
@@ -30,12 +37,19 @@ pub struct BenchArgs {
     /// Untimed warm-up runs.
     #[arg(long, default_value_t = 1)]
     pub warmup: usize,
-    /// The model file, where the target needs one (saliency: u2netp.onnx).
+    /// The model file, where the target needs one (saliency: u2netp.onnx,
+    /// prompt-model: a .gguf file).
     #[arg(long)]
     pub model: Option<PathBuf>,
     /// Image side in pixels for `diffusion` (256 or 512).
     #[arg(long, default_value_t = 512)]
     pub size: usize,
+    /// Products of the synthetic world for `reward` (default 640).
+    #[arg(long)]
+    pub products: Option<usize>,
+    /// Training epochs for `reward` (default 12).
+    #[arg(long)]
+    pub epochs: Option<usize>,
 }
 
 /// Runs the benchmark and prints its table.
@@ -43,6 +57,8 @@ pub fn run_bench(args: &BenchArgs) -> anyhow::Result<()> {
     match args.target {
         BenchTarget::Saliency => bench_saliency_table(args),
         BenchTarget::Diffusion => bench_diffusion_table(args.size, args.runs, args.warmup),
+        BenchTarget::PromptModel => bench_prompt_table(args.model.as_deref(), args.runs),
+        BenchTarget::Reward => bench_reward_table(args.products, args.epochs),
     }
 }
 

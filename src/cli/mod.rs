@@ -3,16 +3,24 @@
 
 mod bench;
 mod bench_diffusion;
+mod bench_prompt;
+mod bench_reward;
 mod prepare;
 mod render;
+pub mod rm;
+mod suggest;
 
 use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
 
 pub use bench::{run_bench, BenchArgs, BenchTarget};
+pub use bench_prompt::{bench_prompt_model, PromptBenchRow};
+pub use bench_reward::reward_experiment;
 pub use prepare::{run_prepare, PrepareArgs, PrepareReport};
 pub use render::{run_render, RenderArgs, SchedulerArg};
+pub use rm::{run_rm, RmArgs};
+pub use suggest::{run_suggest, run_suggest_with, SuggestArgs};
 
 /// adstudio: CTR-driven advertising images from product photos.
 #[derive(Debug, Parser)]
@@ -44,4 +52,9 @@ pub enum CliCommand {
     Render(RenderArgs),
     /// Measure model speed on this machine and print a table.
     Bench(BenchArgs),
+    /// The CTR reward model: synthesise, import click logs, train,
+    /// evaluate, score images.
+    Rm(RmArgs),
+    /// Background ideas for a product from the prompt model.
+    Suggest(SuggestArgs),
 }

@@ -109,6 +109,19 @@ pub enum StoreError {
         /// The missing id.
         id: i64,
     },
+    /// A long write (a click-log import) was cancelled by its caller; the
+    /// transaction was rolled back and nothing of it was stored.
+    #[error(
+        "cancelled while writing table {table} after {done} of {total} rows; nothing was stored"
+    )]
+    Cancelled {
+        /// The table being written.
+        table: &'static str,
+        /// Rows processed before the cancel.
+        done: usize,
+        /// Rows in the whole write.
+        total: usize,
+    },
     /// A caller-supplied argument was rejected before touching the database.
     #[error("invalid argument for table {table}: {message}")]
     InvalidArgument {

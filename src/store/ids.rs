@@ -57,3 +57,11 @@ row_id!(
     /// Id of a row in `adapters`.
     AdapterId
 );
+row_id!(
+    /// Id of a row in `click_imports`.
+    ClickImportId
+);
+row_id!(
+    /// Id of a row in `creatives` (not the creative id of the click log).
+    CreativeRowId
+);

@@ -2,13 +2,15 @@
 //!
 //! [`Store`] owns one SQLite connection to `adstudio.sqlite3` and offers
 //! typed inserts and queries for products, renders, scores, preference
-//! labels, training runs and adapters. JSON columns are plain
+//! labels, training runs, adapters, click-log imports and creatives. JSON columns are plain
 //! [`serde_json::Value`]s: the store does not know the product, render or
 //! training types, the caller serialises them. [`ImageStore`] keeps image
 //! files on disk under their SHA-256.
 
 mod adapters;
+mod clicklog;
 mod connection;
+mod creatives;
 mod error;
 mod ids;
 mod images;
@@ -24,9 +26,17 @@ mod training_runs;
 mod tests;
 
 pub use adapters::{AdapterRow, NewAdapter};
+pub use clicklog::{
+    resolve_image_path, ClickLogKind, ImportProblem, ImportRejection, ImportSummary,
+    NewClickImport, NewCreative,
+};
 pub use connection::Store;
+pub use creatives::{ClickImportRow, CreativeRow};
 pub use error::StoreError;
-pub use ids::{AdapterId, PreferenceId, ProductId, RenderId, ScoreId, TrainingRunId};
+pub use ids::{
+    AdapterId, ClickImportId, CreativeRowId, PreferenceId, ProductId, RenderId, ScoreId,
+    TrainingRunId,
+};
 pub use images::{ImageStore, StoredImage};
 pub use preferences::{NewPreference, Outcome, PreferenceCounts, PreferenceRow, PreferenceSource};
 pub use products::{NewProduct, ProductRow, ProductSettings};

@@ -107,6 +107,34 @@ CREATE INDEX adapters_created ON adapters (created_at, id);
 ALTER TABLE products ADD COLUMN mask_source TEXT
     CHECK (mask_source IS NULL OR mask_source IN ('alpha', 'key', 'saliency'));
 "#,
+    // Version 3: imported click logs (one row per import) and the creatives
+    // they brought in (unique creative ids across all imports; the ad image
+    // is copied into the content-addressed image store).
+    r#"
+CREATE TABLE click_imports (
+    id            INTEGER PRIMARY KEY AUTOINCREMENT,
+    file          TEXT    NOT NULL CHECK (file <> ''),
+    format        TEXT    NOT NULL CHECK (format IN ('csv', 'jsonl')),
+    rows_ok       INTEGER NOT NULL CHECK (rows_ok >= 0),
+    rows_rejected INTEGER NOT NULL CHECK (rows_rejected >= 0),
+    imported_at   TEXT    NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
+);
+
+CREATE TABLE creatives (
+    id          INTEGER PRIMARY KEY AUTOINCREMENT,
+    creative_id TEXT    NOT NULL UNIQUE CHECK (creative_id <> ''),
+    product_key TEXT    NOT NULL CHECK (product_key <> ''),
+    image_hash  TEXT    NOT NULL CHECK (length(image_hash) = 64),
+    image_ext   TEXT    NOT NULL CHECK (image_ext <> ''),
+    source_path TEXT    NOT NULL,
+    impressions INTEGER NOT NULL CHECK (impressions > 0),
+    clicks      INTEGER NOT NULL CHECK (clicks >= 0 AND clicks <= impressions),
+    import_id   INTEGER NOT NULL REFERENCES click_imports (id) ON DELETE CASCADE,
+    line        INTEGER NOT NULL CHECK (line > 0)
+);
+CREATE INDEX creatives_product ON creatives (product_key, id);
+CREATE INDEX creatives_import ON creatives (import_id);
+"#,
 ];
 
 /// The schema version this build creates and understands.
