@@ -401,7 +401,7 @@ fn cancel_mid_render_stops_and_saves_nothing() {
         assert!(Instant::now() < deadline, "no live preview arrived");
         std::thread::sleep(Duration::from_millis(5));
     }
-    harness.get_by_label("Cancel render").click();
+    harness.get_by_label("Cancel model jobs").click();
     // Both the running and the queued variant end cancelled.
     step_until(&mut harness, "render cancelled", |app| {
         let tiles = &app.gallery().tiles;

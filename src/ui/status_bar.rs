@@ -34,7 +34,7 @@ pub fn status_bar_ui(ui: &mut egui::Ui, status: &StatusState, commands: &mut Vec
         let models = worker_ui(
             ui,
             &status.models,
-            "Cancel render",
+            "Cancel model jobs",
             Command::CancelModelJobs,
             commands,
         );
