@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use anyhow::Context as _;
 use clap::{Args, ValueEnum};
 
-use super::bench_diffusion::bench_diffusion_table;
+use super::bench_diffusion::{bench_diffusion_ops, bench_diffusion_table, DiffusionBenchOptions};
 use crate::ml::saliency::{bench_saliency, locate_u2netp, SaliencyBenchOptions, SaliencyModel};
 
 /// What to measure.
@@ -36,13 +36,27 @@ pub struct BenchArgs {
     /// Image side in pixels for `diffusion` (256 or 512).
     #[arg(long, default_value_t = 512)]
     pub size: usize,
+    /// `diffusion` only: time the hot operations (attention, GroupNorm,
+    /// SiLU, 3x3 convolution) at SD 1.5 shapes instead of whole models.
+    #[arg(long)]
+    pub ops: bool,
+    /// `diffusion` only: run only these rows (comma-separated among `unet`,
+    /// `unet+controlnet`, `vae encode`, `vae decode`; default all).
+    #[arg(long, value_delimiter = ',')]
+    pub only: Vec<String>,
 }
 
 /// Runs the benchmark and prints its table.
 pub fn run_bench(args: &BenchArgs) -> anyhow::Result<()> {
     match args.target {
         BenchTarget::Saliency => bench_saliency_table(args),
-        BenchTarget::Diffusion => bench_diffusion_table(args.size, args.runs, args.warmup),
+        BenchTarget::Diffusion if args.ops => bench_diffusion_ops(args.runs),
+        BenchTarget::Diffusion => bench_diffusion_table(&DiffusionBenchOptions {
+            size: args.size,
+            runs: args.runs,
+            warmup: args.warmup,
+            only: args.only.clone(),
+        }),
     }
 }
 

@@ -5,7 +5,9 @@ use std::path::Path;
 
 use candle_core::{DType, Device, Tensor};
 use candle_nn::VarBuilder;
-use candle_nn::{conv2d, group_norm, Conv2d, Conv2dConfig, GroupNorm, Module};
+use candle_nn::{conv2d, Conv2d, Conv2dConfig, Module};
+
+use super::blocks::norm::{group_norm, GroupNorm};
 
 use super::blocks::embeddings::{timestep_features, TimestepEmbedding};
 use super::blocks::unet_blocks::{
@@ -434,7 +436,7 @@ impl UNet {
             };
             xs = block.forward(&xs, &used, &temb, ctx, size)?;
         }
-        let xs = candle_nn::ops::silu(&self.conv_norm_out.forward(&xs)?)?;
+        let xs = self.conv_norm_out.forward_silu(&xs)?;
         Ok(self.conv_out.forward(&xs)?)
     }
 }

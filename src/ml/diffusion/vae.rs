@@ -3,7 +3,9 @@
 use std::path::Path;
 
 use candle_core::{DType, Device, Module, Tensor};
-use candle_nn::{conv2d, group_norm, Conv2d, GroupNorm, VarBuilder};
+use candle_nn::{conv2d, Conv2d, VarBuilder};
+
+use super::blocks::norm::{group_norm, GroupNorm};
 
 use super::blocks::conv::Conv3x3;
 use super::blocks::vae_blocks::{DecoderBlock, EncoderBlock, VaeMidBlock, VAE_EPS};
@@ -138,7 +140,7 @@ impl Encoder {
             xs = block.forward(&xs)?;
         }
         let xs = self.mid_block.forward(&xs)?;
-        let xs = candle_nn::ops::silu(&self.conv_norm_out.forward(&xs)?)?;
+        let xs = self.conv_norm_out.forward_silu(&xs)?;
         self.conv_out.forward(&xs)
     }
 }
@@ -184,7 +186,7 @@ impl Decoder {
         for block in &self.up_blocks {
             xs = block.forward(&xs)?;
         }
-        let xs = candle_nn::ops::silu(&self.conv_norm_out.forward(&xs)?)?;
+        let xs = self.conv_norm_out.forward_silu(&xs)?;
         self.conv_out.forward(&xs)
     }
 }
