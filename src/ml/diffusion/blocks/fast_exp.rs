@@ -29,7 +29,7 @@ pub fn exp(x: f32) -> f32 {
     p = p * r + 8.333_452e-3;
     p = p * r + 4.166_579_6e-2;
     p = p * r + 1.666_666_5e-1;
-    p = p * r + 5.000_000_1e-1;
+    p = p * r + 0.5;
     let poly = p * r * r + r + 1.0;
     // 2^n as an f32: exponent field n + 127 (0 for n = -127: flushes to 0).
     let biased = n_bits.wrapping_add(127).max(0) as u32;
