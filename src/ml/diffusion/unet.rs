@@ -287,22 +287,7 @@ impl UNet {
 
     /// Loads `unet/` of a diffusers folder.
     pub fn load(dir: &Path, dtype: DType, device: &Device) -> Result<Self> {
-        let cfg = UNetConfig::from_file(&dir.join("config.json"))?;
-        let file = super::load::find_weights(
-            dir,
-            &[
-                "diffusion_pytorch_model.safetensors",
-                "diffusion_pytorch_model.fp16.safetensors",
-            ],
-        )?;
-        let vb = super::load::mmap_var_builder(std::slice::from_ref(&file), dtype, device)?;
-        Self::new(&cfg, vb).map_err(|e| match e {
-            DiffusionError::Candle(source) => DiffusionError::Weights {
-                path: file.display().to_string(),
-                source,
-            },
-            other => other,
-        })
+        super::load::load_component(dir, dtype, device, UNetConfig::from_file, Self::new)
     }
 
     /// The configuration.

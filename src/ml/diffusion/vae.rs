@@ -233,22 +233,7 @@ impl Vae {
 
     /// Loads `vae/` of a diffusers folder.
     pub fn load(dir: &Path, dtype: DType, device: &Device) -> Result<Self> {
-        let cfg = VaeConfig::from_file(&dir.join("config.json"))?;
-        let file = super::load::find_weights(
-            dir,
-            &[
-                "diffusion_pytorch_model.safetensors",
-                "diffusion_pytorch_model.fp16.safetensors",
-            ],
-        )?;
-        let vb = super::load::mmap_var_builder(std::slice::from_ref(&file), dtype, device)?;
-        Self::new(&cfg, vb).map_err(|e| match e {
-            DiffusionError::Candle(source) => DiffusionError::Weights {
-                path: file.display().to_string(),
-                source,
-            },
-            other => other,
-        })
+        super::load::load_component(dir, dtype, device, VaeConfig::from_file, Self::new)
     }
 
     /// The weights' dtype.
