@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use anyhow::Context as _;
 use clap::{Args, ValueEnum};
 
-use super::bench_diffusion::bench_diffusion_table;
+use super::bench_diffusion::{bench_diffusion_ops, bench_diffusion_table, DiffusionBenchOptions};
 use super::bench_prompt::bench_prompt_table;
 use super::bench_reward::bench_reward_table;
 use crate::ml::saliency::{bench_saliency, locate_u2netp, SaliencyBenchOptions, SaliencyModel};
@@ -50,13 +50,27 @@ pub struct BenchArgs {
     /// Training epochs for `reward` (default 12).
     #[arg(long)]
     pub epochs: Option<usize>,
+    /// `diffusion` only: time the hot operations (attention, GroupNorm,
+    /// SiLU, 3x3 convolution) at SD 1.5 shapes instead of whole models.
+    #[arg(long)]
+    pub ops: bool,
+    /// `diffusion` only: run only these rows (comma-separated among `unet`,
+    /// `unet+controlnet`, `vae encode`, `vae decode`; default all).
+    #[arg(long, value_delimiter = ',')]
+    pub only: Vec<String>,
 }
 
 /// Runs the benchmark and prints its table.
 pub fn run_bench(args: &BenchArgs) -> anyhow::Result<()> {
     match args.target {
         BenchTarget::Saliency => bench_saliency_table(args),
-        BenchTarget::Diffusion => bench_diffusion_table(args.size, args.runs, args.warmup),
+        BenchTarget::Diffusion if args.ops => bench_diffusion_ops(args.runs),
+        BenchTarget::Diffusion => bench_diffusion_table(&DiffusionBenchOptions {
+            size: args.size,
+            runs: args.runs,
+            warmup: args.warmup,
+            only: args.only.clone(),
+        }),
         BenchTarget::PromptModel => bench_prompt_table(args.model.as_deref(), args.runs),
         BenchTarget::Reward => bench_reward_table(args.products, args.epochs),
     }

@@ -3,8 +3,12 @@
 
 use std::time::{Duration, Instant};
 
-use candle_core::{DType, Device, Tensor};
+use candle_core::{DType, Device, Module, Tensor};
 
+use crate::ml::diffusion::blocks::attention::{
+    attention_with, chunked_attention, AttentionOptions,
+};
+use crate::ml::diffusion::blocks::conv::Conv3x3;
 use crate::ml::diffusion::random::random_var_builder;
 use crate::ml::diffusion::single_file::{sd15_controlnet_config, SingleFileConfigs};
 use crate::ml::diffusion::{ControlNet, UNet, Vae};
@@ -41,6 +45,198 @@ fn time<F: FnMut() -> anyhow::Result<()>>(
     Ok((times[times.len() / 2], times[0], times[times.len() - 1]))
 }
 
+/// One row of the per-operation table: what ran, on which shape, the
+/// baseline (plain candle) and our implementation's median times.
+struct OpRow {
+    op: &'static str,
+    shape: String,
+    candle: Option<Duration>,
+    ours: Duration,
+}
+
+fn median_of<F: FnMut() -> anyhow::Result<()>>(runs: usize, f: F) -> anyhow::Result<Duration> {
+    Ok(time(runs, 1, f)?.0)
+}
+
+/// Plain candle attention: the full score matrix, softmax, product.
+fn full_attention(q: &Tensor, k: &Tensor, v: &Tensor) -> candle_core::Result<Tensor> {
+    candle_nn::ops::softmax_last_dim(&q.matmul(&k.t()?)?)?.matmul(v)
+}
+
+fn attention_rows(runs: usize, rows: &mut Vec<OpRow>) -> anyhow::Result<()> {
+    let dev = Device::Cpu;
+    // UNet self-attention at 512 px (batch 2, 8 heads of 40) and the VAE
+    // mid-block attention (1 head of 512), both over 4096 tokens.
+    for (b, h, n, d) in [(2, 8, 4096, 40), (1, 1, 4096, 512)] {
+        let q = Tensor::randn(0f32, 1.0, (b, h, n, d), &dev)?;
+        let k = Tensor::randn(0f32, 1.0, (b, h, n, d), &dev)?;
+        let v = Tensor::randn(0f32, 1.0, (b, h, n, d), &dev)?;
+        let candle = median_of(runs, || {
+            full_attention(&q, &k, &v)?;
+            Ok(())
+        })?;
+        let ours = median_of(runs, || {
+            chunked_attention(&q, &k, &v)?;
+            Ok(())
+        })?;
+        let chunked = median_of(runs, || {
+            attention_with(&q, &k, &v, AttentionOptions::REFERENCE)?;
+            Ok(())
+        })?;
+        rows.push(OpRow {
+            op: "attention (candle: full scores)",
+            shape: format!("{:?}", (b, h, n, d)),
+            candle: Some(candle),
+            ours,
+        });
+        rows.push(OpRow {
+            op: "attention (candle: chunked, candle softmax)",
+            shape: format!("{:?}", (b, h, n, d)),
+            candle: Some(chunked),
+            ours,
+        });
+    }
+    Ok(())
+}
+
+fn norm_rows(runs: usize, rows: &mut Vec<OpRow>) -> anyhow::Result<()> {
+    let dev = Device::Cpu;
+    for shape in [(2, 320, 64, 64), (1, 128, 512, 512)] {
+        let c = shape.1;
+        let x = Tensor::randn(0f32, 1.0, shape, &dev)?;
+        let weight = Tensor::randn(0f32, 1.0, c, &dev)?;
+        let bias = Tensor::randn(0f32, 1.0, c, &dev)?;
+        let candle_norm = candle_nn::GroupNorm::new(weight.clone(), bias.clone(), c, 32, 1e-5)?;
+        let ours_norm = crate::ml::diffusion::blocks::norm::GroupNorm::new(
+            weight.clone(),
+            bias.clone(),
+            32,
+            1e-5,
+        )?;
+        let candle = median_of(runs, || {
+            candle_norm.forward(&x)?;
+            Ok(())
+        })?;
+        let ours = median_of(runs, || {
+            ours_norm.forward(&x)?;
+            Ok(())
+        })?;
+        rows.push(OpRow {
+            op: "group norm (32 groups)",
+            shape: format!("{shape:?}"),
+            candle: Some(candle),
+            ours,
+        });
+        let candle = median_of(runs, || {
+            candle_norm.forward(&x)?.silu()?;
+            Ok(())
+        })?;
+        let ours = median_of(runs, || {
+            ours_norm.forward_silu(&x)?;
+            Ok(())
+        })?;
+        rows.push(OpRow {
+            op: "group norm + SiLU",
+            shape: format!("{shape:?}"),
+            candle: Some(candle),
+            ours,
+        });
+        let candle = median_of(runs, || {
+            x.silu()?;
+            Ok(())
+        })?;
+        let ours = median_of(runs, || {
+            crate::ml::diffusion::blocks::norm::silu(&x)?;
+            Ok(())
+        })?;
+        rows.push(OpRow {
+            op: "SiLU",
+            shape: format!("{shape:?}"),
+            candle: Some(candle),
+            ours,
+        });
+    }
+    Ok(())
+}
+
+fn geglu_rows(runs: usize, rows: &mut Vec<OpRow>) -> anyhow::Result<()> {
+    // The feed-forward of the 320-wide transformer at 512 px.
+    let h = Tensor::randn(0f32, 1.0, (2, 4096, 2560), &Device::Cpu)?;
+    let candle = median_of(runs, || {
+        let hidden = h.narrow(2, 0, 1280)?;
+        let gate = h.narrow(2, 1280, 1280)?;
+        (hidden * gate.gelu_erf()?)?;
+        Ok(())
+    })?;
+    let ours = median_of(runs, || {
+        crate::ml::diffusion::blocks::geglu::geglu(&h)?;
+        Ok(())
+    })?;
+    rows.push(OpRow {
+        op: "GEGLU (h * gelu_erf(gate))",
+        shape: "(2, 4096, 2560)".to_owned(),
+        candle: Some(candle),
+        ours,
+    });
+    Ok(())
+}
+
+fn conv_rows(runs: usize, rows: &mut Vec<OpRow>) -> anyhow::Result<()> {
+    let dev = Device::Cpu;
+    for (b, c, s) in [(2, 320, 64), (1, 128, 512), (1, 512, 64)] {
+        let x = Tensor::randn(0f32, 1.0, (b, c, s, s), &dev)?;
+        let vb = random_var_builder(3, DType::F32, &dev);
+        let conv = Conv3x3::new(c, c, vb.pp("conv"))?;
+        let weight = vb.pp("conv").get((c, c, 3, 3), "weight")?;
+        let candle = median_of(runs, || {
+            x.conv2d(&weight, 1, 1, 1, 1)?;
+            Ok(())
+        })?;
+        let ours = median_of(runs, || {
+            conv.forward(&x)?;
+            Ok(())
+        })?;
+        rows.push(OpRow {
+            op: "conv 3x3",
+            shape: format!("{:?}", (b, c, s, s)),
+            candle: Some(candle),
+            ours,
+        });
+    }
+    Ok(())
+}
+
+/// Times the diffusion hot spots at SD 1.5 512 px shapes (ours against plain
+/// candle) and prints a Markdown table.
+pub fn bench_diffusion_ops(runs: usize) -> anyhow::Result<()> {
+    let mut rows = Vec::new();
+    norm_rows(runs, &mut rows)?;
+    geglu_rows(runs, &mut rows)?;
+    conv_rows(runs, &mut rows)?;
+    attention_rows(runs, &mut rows)?;
+    println!(
+        "Diffusion operations, f32, CPU, {} threads, {runs} runs (median)",
+        candle_core::utils::get_num_threads()
+    );
+    println!("| op | shape | candle ms | ours ms | speed-up |");
+    println!("|---|---|---|---|---|");
+    for row in rows {
+        let ours = row.ours.as_secs_f64() * 1e3;
+        let (candle, ratio) = match row.candle {
+            Some(c) => {
+                let c = c.as_secs_f64() * 1e3;
+                (format!("{c:.1}"), format!("{:.2}x", c / ours))
+            }
+            None => ("-".to_owned(), "-".to_owned()),
+        };
+        println!(
+            "| {} | {} | {candle} | {ours:.1} | {ratio} |",
+            row.op, row.shape
+        );
+    }
+    Ok(())
+}
+
 /// Peak resident memory of this process in MiB (Linux; `None` elsewhere).
 fn peak_rss_mib() -> Option<f64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
@@ -49,8 +245,29 @@ fn peak_rss_mib() -> Option<f64> {
     Some(kib / 1024.0)
 }
 
-/// Runs the diffusion benchmark at `size` px and prints a Markdown table.
-pub fn bench_diffusion_table(size: usize, runs: usize, warmup: usize) -> anyhow::Result<()> {
+/// What `adstudio bench diffusion` measures.
+#[derive(Debug, Clone)]
+pub struct DiffusionBenchOptions {
+    /// Image side in pixels (a multiple of 8).
+    pub size: usize,
+    /// Timed runs (the median is reported).
+    pub runs: usize,
+    /// Untimed warm-up runs.
+    pub warmup: usize,
+    /// Row keys to run (`unet`, `unet+controlnet`, `vae encode`,
+    /// `vae decode`); empty: all.
+    pub only: Vec<String>,
+}
+
+impl DiffusionBenchOptions {
+    fn wants(&self, key: &str) -> bool {
+        self.only.is_empty() || self.only.iter().any(|k| k.trim() == key)
+    }
+}
+
+/// Runs the diffusion benchmark and prints a Markdown table.
+pub fn bench_diffusion_table(options: &DiffusionBenchOptions) -> anyhow::Result<()> {
+    let (size, runs, warmup) = (options.size, options.runs, options.warmup);
     if size == 0 || !size.is_multiple_of(8) {
         anyhow::bail!("--size must be a positive multiple of 8, got {size}");
     }
@@ -68,33 +285,41 @@ pub fn bench_diffusion_table(size: usize, runs: usize, warmup: usize) -> anyhow:
     let one_latent = Tensor::randn(0f32, 1.0, (1, 4, l, l), &dev)?;
 
     let mut rows = Vec::new();
-    let unet_t = time(runs, warmup, || {
-        unet.forward(&latents, 500.0, &ehs, None)?;
-        Ok(())
-    })?;
-    rows.push(("unet", "UNet CFG step (batch 2)", unet_t));
-    let cn_t = time(runs, warmup, || {
-        let res = cn.forward(&latents, 500.0, &ehs, &cond, 1.0)?;
-        unet.forward(&latents, 500.0, &ehs, Some(&res))?;
-        Ok(())
-    })?;
-    rows.push((
-        "unet+controlnet",
-        "UNet + ControlNet CFG step (batch 2)",
-        cn_t,
-    ));
-    let enc_t = time(runs, warmup, || {
-        vae.encode(&image)?;
-        Ok(())
-    })?;
-    rows.push(("vae encode", "VAE encode", enc_t));
-    let dec_t = time(runs, warmup, || {
-        vae.decode(&one_latent)?;
-        Ok(())
-    })?;
-    rows.push(("vae decode", "VAE decode", dec_t));
+    if options.wants("unet") {
+        let unet_t = time(runs, warmup, || {
+            unet.forward(&latents, 500.0, &ehs, None)?;
+            Ok(())
+        })?;
+        rows.push(("unet", "UNet CFG step (batch 2)", unet_t));
+    }
+    if options.wants("unet+controlnet") {
+        let cn_t = time(runs, warmup, || {
+            let res = cn.forward(&latents, 500.0, &ehs, &cond, 1.0)?;
+            unet.forward(&latents, 500.0, &ehs, Some(&res))?;
+            Ok(())
+        })?;
+        rows.push((
+            "unet+controlnet",
+            "UNet + ControlNet CFG step (batch 2)",
+            cn_t,
+        ));
+    }
+    if options.wants("vae encode") {
+        let enc_t = time(runs, warmup, || {
+            vae.encode(&image)?;
+            Ok(())
+        })?;
+        rows.push(("vae encode", "VAE encode", enc_t));
+    }
+    if options.wants("vae decode") {
+        let dec_t = time(runs, warmup, || {
+            vae.decode(&one_latent)?;
+            Ok(())
+        })?;
+        rows.push(("vae decode", "VAE decode", dec_t));
+    }
 
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let threads = candle_core::utils::get_num_threads();
     println!(
         "SD 1.5 architectures, random f32 weights, {size}x{size} px, CPU, {threads} threads, \
          {runs} runs (median)"

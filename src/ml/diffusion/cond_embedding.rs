@@ -76,9 +76,9 @@ impl ConditioningEmbedding {
 
 impl Module for ConditioningEmbedding {
     fn forward(&self, xs: &Tensor) -> candle_core::Result<Tensor> {
-        let mut xs = candle_nn::ops::silu(&self.conv_in.forward(xs)?)?;
+        let mut xs = crate::ml::diffusion::blocks::norm::silu(&self.conv_in.forward(xs)?)?;
         for block in &self.blocks {
-            xs = candle_nn::ops::silu(&block.forward(&xs)?)?;
+            xs = crate::ml::diffusion::blocks::norm::silu(&block.forward(&xs)?)?;
         }
         self.conv_out.forward(&xs)
     }

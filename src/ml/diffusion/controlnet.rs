@@ -239,22 +239,7 @@ impl ControlNet {
 
     /// Loads a diffusers ControlNet folder (config.json + weights).
     pub fn load(dir: &Path, dtype: DType, device: &Device) -> Result<Self> {
-        let cfg = ControlNetConfig::from_file(&dir.join("config.json"))?;
-        let file = super::load::find_weights(
-            dir,
-            &[
-                "diffusion_pytorch_model.safetensors",
-                "diffusion_pytorch_model.fp16.safetensors",
-            ],
-        )?;
-        let vb = super::load::mmap_var_builder(std::slice::from_ref(&file), dtype, device)?;
-        Self::new(&cfg, vb).map_err(|e| match e {
-            DiffusionError::Candle(source) => DiffusionError::Weights {
-                path: file.display().to_string(),
-                source,
-            },
-            other => other,
-        })
+        super::load::load_component(dir, dtype, device, ControlNetConfig::from_file, Self::new)
     }
 
     /// The configuration.

@@ -85,3 +85,31 @@ pub fn default_dtype(device: &Device) -> DType {
         DType::F16
     }
 }
+
+/// Weight file names of a diffusers component folder, in order of preference.
+const COMPONENT_WEIGHTS: [&str; 2] = [
+    "diffusion_pytorch_model.safetensors",
+    "diffusion_pytorch_model.fp16.safetensors",
+];
+
+/// Loads a diffusers component folder (`config.json` + weights): reads the
+/// config with `read_config`, memory-maps the weights and builds the model
+/// with `build`; a tensor error while building names the weight file.
+pub fn load_component<C, M>(
+    dir: &Path,
+    dtype: DType,
+    device: &Device,
+    read_config: impl FnOnce(&Path) -> Result<C>,
+    build: impl FnOnce(&C, VarBuilder<'static>) -> Result<M>,
+) -> Result<M> {
+    let cfg = read_config(&dir.join("config.json"))?;
+    let file = find_weights(dir, &COMPONENT_WEIGHTS)?;
+    let vb = mmap_var_builder(std::slice::from_ref(&file), dtype, device)?;
+    build(&cfg, vb).map_err(|e| match e {
+        DiffusionError::Candle(source) => DiffusionError::Weights {
+            path: file.display().to_string(),
+            source,
+        },
+        other => other,
+    })
+}

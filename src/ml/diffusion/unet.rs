@@ -5,7 +5,9 @@ use std::path::Path;
 
 use candle_core::{DType, Device, Tensor};
 use candle_nn::VarBuilder;
-use candle_nn::{conv2d, group_norm, Conv2d, Conv2dConfig, GroupNorm, Module};
+use candle_nn::{conv2d, Conv2d, Conv2dConfig, Module};
+
+use super::blocks::norm::{group_norm, GroupNorm};
 
 use super::blocks::embeddings::{timestep_features, TimestepEmbedding};
 use super::blocks::unet_blocks::{
@@ -285,22 +287,7 @@ impl UNet {
 
     /// Loads `unet/` of a diffusers folder.
     pub fn load(dir: &Path, dtype: DType, device: &Device) -> Result<Self> {
-        let cfg = UNetConfig::from_file(&dir.join("config.json"))?;
-        let file = super::load::find_weights(
-            dir,
-            &[
-                "diffusion_pytorch_model.safetensors",
-                "diffusion_pytorch_model.fp16.safetensors",
-            ],
-        )?;
-        let vb = super::load::mmap_var_builder(std::slice::from_ref(&file), dtype, device)?;
-        Self::new(&cfg, vb).map_err(|e| match e {
-            DiffusionError::Candle(source) => DiffusionError::Weights {
-                path: file.display().to_string(),
-                source,
-            },
-            other => other,
-        })
+        super::load::load_component(dir, dtype, device, UNetConfig::from_file, Self::new)
     }
 
     /// The configuration.
@@ -434,7 +421,7 @@ impl UNet {
             };
             xs = block.forward(&xs, &used, &temb, ctx, size)?;
         }
-        let xs = candle_nn::ops::silu(&self.conv_norm_out.forward(&xs)?)?;
+        let xs = self.conv_norm_out.forward_silu(&xs)?;
         Ok(self.conv_out.forward(&xs)?)
     }
 }

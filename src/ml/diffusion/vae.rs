@@ -3,7 +3,9 @@
 use std::path::Path;
 
 use candle_core::{DType, Device, Module, Tensor};
-use candle_nn::{conv2d, group_norm, Conv2d, GroupNorm, VarBuilder};
+use candle_nn::{conv2d, Conv2d, VarBuilder};
+
+use super::blocks::norm::{group_norm, GroupNorm};
 
 use super::blocks::conv::Conv3x3;
 use super::blocks::vae_blocks::{DecoderBlock, EncoderBlock, VaeMidBlock, VAE_EPS};
@@ -138,7 +140,7 @@ impl Encoder {
             xs = block.forward(&xs)?;
         }
         let xs = self.mid_block.forward(&xs)?;
-        let xs = candle_nn::ops::silu(&self.conv_norm_out.forward(&xs)?)?;
+        let xs = self.conv_norm_out.forward_silu(&xs)?;
         self.conv_out.forward(&xs)
     }
 }
@@ -184,7 +186,7 @@ impl Decoder {
         for block in &self.up_blocks {
             xs = block.forward(&xs)?;
         }
-        let xs = candle_nn::ops::silu(&self.conv_norm_out.forward(&xs)?)?;
+        let xs = self.conv_norm_out.forward_silu(&xs)?;
         self.conv_out.forward(&xs)
     }
 }
@@ -231,22 +233,7 @@ impl Vae {
 
     /// Loads `vae/` of a diffusers folder.
     pub fn load(dir: &Path, dtype: DType, device: &Device) -> Result<Self> {
-        let cfg = VaeConfig::from_file(&dir.join("config.json"))?;
-        let file = super::load::find_weights(
-            dir,
-            &[
-                "diffusion_pytorch_model.safetensors",
-                "diffusion_pytorch_model.fp16.safetensors",
-            ],
-        )?;
-        let vb = super::load::mmap_var_builder(std::slice::from_ref(&file), dtype, device)?;
-        Self::new(&cfg, vb).map_err(|e| match e {
-            DiffusionError::Candle(source) => DiffusionError::Weights {
-                path: file.display().to_string(),
-                source,
-            },
-            other => other,
-        })
+        super::load::load_component(dir, dtype, device, VaeConfig::from_file, Self::new)
     }
 
     /// The weights' dtype.

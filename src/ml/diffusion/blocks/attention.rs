@@ -3,9 +3,10 @@
 
 use candle_core::{Module, Tensor};
 use candle_nn::{
-    conv2d, group_norm, layer_norm, linear, linear_no_bias, Conv2d, GroupNorm, LayerNorm, Linear,
-    VarBuilder,
+    conv2d, layer_norm, linear, linear_no_bias, Conv2d, LayerNorm, Linear, VarBuilder,
 };
+
+use super::norm::{group_norm, GroupNorm};
 
 /// Multi-head attention `to_q`/`to_k`/`to_v` (no bias), `to_out.0`.
 #[derive(Debug)]
@@ -56,37 +57,68 @@ impl Attention {
     }
 }
 
-/// Most score elements materialised at once (1 MB in f32). Longer
-/// sequences are processed one (batch, head) at a time in query chunks:
-/// the result equals one softmax over the full score matrix, but the scores
-/// stay in cache and memory is capped (the full matrix at 512 px is
-/// 2 x 8 x 4096 x 4096 floats, 1 GB per layer). Measured on 2 Zen 4 cores
-/// at 4096 tokens, head size 40: about 35% faster than the full matrix.
+/// Most score elements materialised at once (1 MB in f32) by the reference
+/// path. Longer sequences are processed one (batch, head) at a time in
+/// query chunks: the result equals one softmax over the full score matrix,
+/// but the scores stay in cache and memory is capped (the full matrix at
+/// 512 px is 2 x 8 x 4096 x 4096 floats, 1 GB per layer).
 const MAX_SCORE_ELEMENTS: usize = 1 << 18;
+
+/// How [`attention_with`] computes `softmax(q k^T) v`.
+#[derive(Debug, Clone, Copy)]
+pub struct AttentionOptions {
+    /// Most score elements materialised at once (query rows per chunk =
+    /// this / key count, at least one).
+    pub max_scores: usize,
+    /// Our vectorised softmax ([`super::softmax`]) instead of candle's.
+    pub fast_softmax: bool,
+}
+
+impl AttentionOptions {
+    /// The settings [`chunked_attention`] uses.
+    pub const FAST: Self = Self {
+        max_scores: MAX_SCORE_ELEMENTS,
+        fast_softmax: true,
+    };
+    /// The previous path: same chunking with candle's softmax (kept as the
+    /// benchmark's and tests' reference).
+    pub const REFERENCE: Self = Self {
+        max_scores: MAX_SCORE_ELEMENTS,
+        fast_softmax: false,
+    };
+}
 
 /// `softmax(q k^T) v` for `(b, h, n, d)` tensors (q already scaled),
 /// chunked so at most [`MAX_SCORE_ELEMENTS`] scores exist at a time.
 pub fn chunked_attention(q: &Tensor, k: &Tensor, v: &Tensor) -> candle_core::Result<Tensor> {
-    attention_with_limit(q, k, v, MAX_SCORE_ELEMENTS)
+    attention_with(q, k, v, AttentionOptions::FAST)
 }
 
-fn attention_with_limit(
+/// [`chunked_attention`] with explicit options.
+pub fn attention_with(
     q: &Tensor,
     k: &Tensor,
     v: &Tensor,
-    max_scores: usize,
+    options: AttentionOptions,
 ) -> candle_core::Result<Tensor> {
+    let softmax = |t: &Tensor| {
+        if options.fast_softmax {
+            super::softmax::softmax_last_dim(t)
+        } else {
+            candle_nn::ops::softmax_last_dim(t)
+        }
+    };
     let (b, h, n, d) = q.dims4()?;
     let m = k.dim(2)?;
-    if b * h * n * m <= max_scores {
-        let probs = candle_nn::ops::softmax_last_dim(&q.matmul(&k.t()?)?)?;
+    if b * h * n * m <= options.max_scores {
+        let probs = softmax(&q.matmul(&k.t()?)?)?;
         return probs.matmul(v);
     }
     let bh = b * h;
     let q = q.reshape((bh, n, d))?;
     let kt = k.reshape((bh, m, d))?.t()?.contiguous()?;
     let v = v.reshape((bh, m, d))?;
-    let rows = (max_scores / m.max(1)).clamp(1, n);
+    let rows = (options.max_scores / m.max(1)).clamp(1, n);
     let mut heads = Vec::with_capacity(bh);
     for i in 0..bh {
         let (qi, ki, vi) = (q.narrow(0, i, 1)?, kt.narrow(0, i, 1)?, v.narrow(0, i, 1)?);
@@ -95,7 +127,7 @@ fn attention_with_limit(
         while start < n {
             let len = rows.min(n - start);
             let scores = qi.narrow(1, start, len)?.matmul(&ki)?;
-            parts.push(candle_nn::ops::softmax_last_dim(&scores)?.matmul(&vi)?);
+            parts.push(softmax(&scores)?.matmul(&vi)?);
             start += len;
         }
         heads.push(Tensor::cat(&parts, 1)?);
@@ -123,11 +155,8 @@ impl FeedForward {
 
 impl Module for FeedForward {
     fn forward(&self, xs: &Tensor) -> candle_core::Result<Tensor> {
-        let h = self.proj.forward(xs)?;
-        let inner = h.dim(candle_core::D::Minus1)? / 2;
-        let hidden = h.narrow(candle_core::D::Minus1, 0, inner)?;
-        let gate = h.narrow(candle_core::D::Minus1, inner, inner)?;
-        self.out.forward(&(hidden * gate.gelu_erf()?)?)
+        self.out
+            .forward(&super::geglu::geglu(&self.proj.forward(xs)?)?)
     }
 }
 
@@ -271,10 +300,28 @@ mod tests {
         let q = rng.tensor((2, 3, 37, 8), &Device::Cpu).expect("q");
         let k = rng.tensor((2, 3, 19, 8), &Device::Cpu).expect("k");
         let v = rng.tensor((2, 3, 19, 8), &Device::Cpu).expect("v");
-        let full = attention_with_limit(&q, &k, &v, usize::MAX).expect("full");
+        let full = attention_with(
+            &q,
+            &k,
+            &v,
+            AttentionOptions {
+                max_scores: usize::MAX,
+                fast_softmax: false,
+            },
+        )
+        .expect("full");
         // 19 scores per query row: a limit of 80 gives chunks of 4 rows
         // (the last one shorter), one (batch, head) at a time.
-        let chunked = attention_with_limit(&q, &k, &v, 80).expect("chunked");
+        let chunked = attention_with(
+            &q,
+            &k,
+            &v,
+            AttentionOptions {
+                max_scores: 80,
+                fast_softmax: true,
+            },
+        )
+        .expect("chunked");
         let diff = (full - chunked)
             .expect("sub")
             .abs()

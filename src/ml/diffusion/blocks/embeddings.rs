@@ -69,7 +69,7 @@ impl TimestepEmbedding {
             (Some(p), Some(c)) => (features + p.forward(c)?)?,
             _ => features.clone(),
         };
-        let xs = candle_nn::ops::silu(&self.linear_1.forward(&xs)?)?;
+        let xs = super::norm::silu(&self.linear_1.forward(&xs)?)?;
         self.linear_2.forward(&xs)
     }
 }

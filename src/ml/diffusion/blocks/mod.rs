@@ -11,7 +11,11 @@
 pub mod attention;
 pub mod conv;
 pub mod embeddings;
+pub mod fast_exp;
+pub mod geglu;
+pub mod norm;
 pub mod resnet;
 pub mod sampling;
+pub mod softmax;
 pub mod unet_blocks;
 pub mod vae_blocks;

@@ -1,7 +1,9 @@
 //! `ResnetBlock2D` with an optional timestep embedding.
 
 use candle_core::{Module, Tensor};
-use candle_nn::{conv2d, group_norm, linear, Conv2d, GroupNorm, Linear, VarBuilder};
+use candle_nn::{conv2d, linear, Conv2d, Linear, VarBuilder};
+
+use super::norm::{group_norm, silu, GroupNorm};
 
 use super::conv::Conv3x3;
 
@@ -60,22 +62,15 @@ impl ResnetBlock2D {
             Some(c) => c.forward(xs)?,
             None => xs.clone(),
         };
-        let h = self
-            .conv1
-            .forward(&candle_nn::ops::silu(&self.norm1.forward(xs)?)?)?;
+        let h = self.conv1.forward(&self.norm1.forward_silu(xs)?)?;
         let h = match (temb, &self.time_emb_proj) {
             (Some(t), Some(p)) => {
-                let t = p
-                    .forward(&candle_nn::ops::silu(t)?)?
-                    .unsqueeze(2)?
-                    .unsqueeze(3)?;
+                let t = p.forward(&silu(t)?)?.unsqueeze(2)?.unsqueeze(3)?;
                 h.broadcast_add(&t)?
             }
             _ => h,
         };
-        let h = self
-            .conv2
-            .forward(&candle_nn::ops::silu(&self.norm2.forward(&h)?)?)?;
+        let h = self.conv2.forward(&self.norm2.forward_silu(&h)?)?;
         let out = (shortcut + h)?;
         if self.output_scale_factor == 1.0 {
             Ok(out)

@@ -2,9 +2,10 @@
 //! mid block with single-head spatial self-attention.
 
 use candle_core::{Module, Tensor};
-use candle_nn::{group_norm, GroupNorm, Linear, VarBuilder};
+use candle_nn::{Linear, VarBuilder};
 
 use super::attention::chunked_attention;
+use super::norm::{group_norm, GroupNorm};
 use super::resnet::{ResnetBlock2D, ResnetConfig};
 use super::sampling::{Downsample2D, Upsample2D};
 
