@@ -7,6 +7,7 @@
 //! strided views of the padded input. The bias is a last weight column
 //! matched by a row of ones in the im2col buffer (no separate pass).
 
+use super::cpu_input::contiguous_f32;
 use candle_core::{CpuStorage, CustomOp1, DType, Layout, Module, Shape, Tensor};
 use candle_nn::VarBuilder;
 use rayon::prelude::*;
@@ -117,20 +118,11 @@ impl CustomOp1 for Im2Col {
         storage: &CpuStorage,
         layout: &Layout,
     ) -> candle_core::Result<(CpuStorage, Shape)> {
-        let CpuStorage::F32(data) = storage else {
-            candle_core::bail!(
-                "im2col: expected f32, got {:?}",
-                candle_core::backend::BackendStorage::dtype(storage)
-            )
-        };
-        let Some((start, end)) = layout.contiguous_offsets() else {
-            candle_core::bail!("im2col: input must be contiguous")
-        };
+        let xs = contiguous_f32(storage, layout, "im2col: input")?;
         let (b, c, h, w) = layout.shape().dims4()?;
         if self.y0 + self.rows > h {
             candle_core::bail!("im2col: rows {}..{} of {h}", self.y0, self.y0 + self.rows)
         }
-        let xs = &data[start..end];
         let plane = self.rows * w;
         let per_batch = (9 * c + 1) * plane;
         let mut dst = vec![0f32; b * per_batch];

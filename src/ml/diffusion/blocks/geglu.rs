@@ -4,6 +4,7 @@
 //! `gelu_erf` is a scalar one-thread pass over a strided view, followed by
 //! a separate product. Other dtypes and devices use those generic ops.
 
+use super::cpu_input::contiguous_f32;
 use candle_core::{CpuStorage, CustomOp1, DType, Layout, Shape, Tensor, D};
 use rayon::prelude::*;
 
@@ -55,16 +56,7 @@ impl CustomOp1 for GegluOp {
         storage: &CpuStorage,
         layout: &Layout,
     ) -> candle_core::Result<(CpuStorage, Shape)> {
-        let CpuStorage::F32(data) = storage else {
-            candle_core::bail!(
-                "geglu: expected f32, got {:?}",
-                candle_core::backend::BackendStorage::dtype(storage)
-            )
-        };
-        let Some((start, end)) = layout.contiguous_offsets() else {
-            candle_core::bail!("geglu: input must be contiguous")
-        };
-        let xs = &data[start..end];
+        let xs = contiguous_f32(storage, layout, "geglu: input")?;
         let mut dims = layout.shape().dims().to_vec();
         let Some(last) = dims.last_mut() else {
             candle_core::bail!("geglu: input must have at least one dimension")

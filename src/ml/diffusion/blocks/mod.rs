@@ -10,6 +10,7 @@
 
 pub mod attention;
 pub mod conv;
+mod cpu_input;
 pub mod embeddings;
 pub mod fast_exp;
 pub mod geglu;

@@ -4,6 +4,7 @@
 //! element-wise passes on one thread and its SiLU a scalar `exp` on one
 //! thread; other dtypes and devices fall back to those generic forms.
 
+use super::cpu_input::contiguous_f32;
 use candle_core::{CpuStorage, CustomOp1, CustomOp3, DType, Layout, Shape, Tensor};
 use candle_nn::VarBuilder;
 use rayon::prelude::*;
@@ -120,23 +121,6 @@ fn blocked_sum(xs: &[f32], f: impl Fn(f32) -> f32 + Copy) -> f64 {
         .sum()
 }
 
-fn contiguous_f32<'a>(
-    storage: &'a CpuStorage,
-    layout: &Layout,
-    what: &str,
-) -> candle_core::Result<&'a [f32]> {
-    let CpuStorage::F32(data) = storage else {
-        candle_core::bail!(
-            "group norm: {what} must be f32, got {:?}",
-            candle_core::backend::BackendStorage::dtype(storage)
-        )
-    };
-    match layout.contiguous_offsets() {
-        Some((start, end)) => Ok(&data[start..end]),
-        None => candle_core::bail!("group norm: {what} must be contiguous"),
-    }
-}
-
 impl CustomOp3 for GroupNormOp {
     fn name(&self) -> &'static str {
         "adstudio-group-norm"
@@ -151,9 +135,9 @@ impl CustomOp3 for GroupNormOp {
         s3: &CpuStorage,
         l3: &Layout,
     ) -> candle_core::Result<(CpuStorage, Shape)> {
-        let xs = contiguous_f32(s1, l1, "input")?;
-        let weight = contiguous_f32(s2, l2, "weight")?;
-        let bias = contiguous_f32(s3, l3, "bias")?;
+        let xs = contiguous_f32(s1, l1, "group norm: input")?;
+        let weight = contiguous_f32(s2, l2, "group norm: weight")?;
+        let bias = contiguous_f32(s3, l3, "group norm: bias")?;
         let dims = l1.shape().dims();
         let (b, c) = (dims[0], dims[1]);
         let spatial: usize = dims[2..].iter().product();
@@ -225,7 +209,7 @@ impl CustomOp1 for SiluOp {
         storage: &CpuStorage,
         layout: &Layout,
     ) -> candle_core::Result<(CpuStorage, Shape)> {
-        let xs = contiguous_f32(storage, layout, "silu input")?;
+        let xs = contiguous_f32(storage, layout, "group norm: silu input")?;
         let mut dst = vec![0f32; xs.len()];
         dst.par_chunks_mut(SILU_TASK)
             .zip(xs.par_chunks(SILU_TASK))

@@ -3,6 +3,7 @@
 //! candle's `softmax_last_dim`). In attention at 4096 tokens the scalar
 //! `exp` of candle's kernel is the largest single cost after the products.
 
+use super::cpu_input::contiguous_f32;
 use candle_core::{CpuStorage, CustomOp1, DType, Layout, Shape, Tensor};
 use rayon::prelude::*;
 
@@ -63,16 +64,7 @@ impl CustomOp1 for SoftmaxOp {
         storage: &CpuStorage,
         layout: &Layout,
     ) -> candle_core::Result<(CpuStorage, Shape)> {
-        let CpuStorage::F32(data) = storage else {
-            candle_core::bail!(
-                "softmax: expected f32, got {:?}",
-                candle_core::backend::BackendStorage::dtype(storage)
-            )
-        };
-        let Some((start, end)) = layout.contiguous_offsets() else {
-            candle_core::bail!("softmax: input must be contiguous")
-        };
-        let xs = &data[start..end];
+        let xs = contiguous_f32(storage, layout, "softmax: input")?;
         let width = layout.shape().dims().last().copied().unwrap_or(1);
         let mut dst = vec![0f32; xs.len()];
         if width == 0 || xs.is_empty() {
