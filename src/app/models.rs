@@ -41,6 +41,24 @@ impl DiffusionPaths {
     }
 }
 
+/// The first file (by name) in `folder` whose extension is `extension`
+/// (case-insensitive); `None` when there is none or the folder cannot be read.
+pub fn first_file_with_extension(folder: &Path, extension: &str) -> Option<PathBuf> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(folder)
+        .map(|entries| {
+            entries
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| {
+                    p.extension()
+                        .is_some_and(|e| e.eq_ignore_ascii_case(extension))
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    files.sort();
+    files.into_iter().next()
+}
+
 fn folder_name(path: &Path) -> String {
     path.file_name()
         .map(|n| n.to_string_lossy().into_owned())

@@ -43,19 +43,7 @@ pub fn locate_reward_checkpoint(model_dirs: &[PathBuf]) -> anyhow::Result<PathBu
         if preferred.is_file() {
             return Ok(preferred);
         }
-        let mut files: Vec<PathBuf> = std::fs::read_dir(&folder)
-            .map(|entries| {
-                entries
-                    .filter_map(|e| e.ok().map(|e| e.path()))
-                    .filter(|p| {
-                        p.extension()
-                            .is_some_and(|e| e.eq_ignore_ascii_case("safetensors"))
-                    })
-                    .collect()
-            })
-            .unwrap_or_default();
-        files.sort();
-        if let Some(file) = files.into_iter().next() {
+        if let Some(file) = super::models::first_file_with_extension(&folder, "safetensors") {
             return Ok(file);
         }
     }

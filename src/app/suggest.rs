@@ -108,19 +108,7 @@ fn prompt_model_in(folder: &Path) -> anyhow::Result<Option<PromptModelLocation>>
             PromptModelLocation::TextFolder(folder.to_path_buf())
         }));
     }
-    let mut ggufs: Vec<PathBuf> = std::fs::read_dir(folder)
-        .map(|entries| {
-            entries
-                .filter_map(|e| e.ok().map(|e| e.path()))
-                .filter(|p| {
-                    p.extension()
-                        .is_some_and(|e| e.eq_ignore_ascii_case("gguf"))
-                })
-                .collect()
-        })
-        .unwrap_or_default();
-    ggufs.sort();
-    Ok(ggufs.into_iter().next().map(PromptModelLocation::Gguf))
+    Ok(super::models::first_file_with_extension(folder, "gguf").map(PromptModelLocation::Gguf))
 }
 
 enum ChatBackend {
