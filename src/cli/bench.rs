@@ -58,6 +58,10 @@ pub struct BenchArgs {
     /// `unet+controlnet`, `vae encode`, `vae decode`; default all).
     #[arg(long, value_delimiter = ',')]
     pub only: Vec<String>,
+    /// `diffusion` only: after the timed runs, run each row once more with
+    /// per-layer timing and print where the time goes.
+    #[arg(long)]
+    pub profile: bool,
 }
 
 /// Runs the benchmark and prints its table.
@@ -70,6 +74,7 @@ pub fn run_bench(args: &BenchArgs) -> anyhow::Result<()> {
             runs: args.runs,
             warmup: args.warmup,
             only: args.only.clone(),
+            profile: args.profile,
         }),
         BenchTarget::PromptModel => bench_prompt_table(args.model.as_deref(), args.runs),
         BenchTarget::Reward => bench_reward_table(args.products, args.epochs),

@@ -9,6 +9,7 @@ use crate::ml::diffusion::blocks::attention::{
     attention_with, chunked_attention, AttentionOptions,
 };
 use crate::ml::diffusion::blocks::conv::Conv3x3;
+use crate::ml::diffusion::blocks::profile;
 use crate::ml::diffusion::random::random_var_builder;
 use crate::ml::diffusion::single_file::{sd15_controlnet_config, SingleFileConfigs};
 use crate::ml::diffusion::{ControlNet, UNet, Vae};
@@ -93,6 +94,16 @@ fn attention_rows(runs: usize, rows: &mut Vec<OpRow>) -> anyhow::Result<()> {
             op: "attention (candle: chunked, candle softmax)",
             shape: format!("{:?}", (b, h, n, d)),
             candle: Some(chunked),
+            ours,
+        });
+        let chunked_fast = median_of(runs, || {
+            attention_with(&q, &k, &v, AttentionOptions::CHUNKED)?;
+            Ok(())
+        })?;
+        rows.push(OpRow {
+            op: "attention (chunked, our softmax; before fusing)",
+            shape: format!("{:?}", (b, h, n, d)),
+            candle: Some(chunked_fast),
             ours,
         });
     }
@@ -257,6 +268,8 @@ pub struct DiffusionBenchOptions {
     /// Row keys to run (`unet`, `unet+controlnet`, `vae encode`,
     /// `vae decode`); empty: all.
     pub only: Vec<String>,
+    /// Also print a per-layer profile of one more run of each row.
+    pub profile: bool,
 }
 
 impl DiffusionBenchOptions {
@@ -284,39 +297,57 @@ pub fn bench_diffusion_table(options: &DiffusionBenchOptions) -> anyhow::Result<
     let image = Tensor::rand(-1f32, 1.0, (1, 3, size, size), &dev)?;
     let one_latent = Tensor::randn(0f32, 1.0, (1, 4, l, l), &dev)?;
 
-    let mut rows = Vec::new();
-    if options.wants("unet") {
-        let unet_t = time(runs, warmup, || {
-            unet.forward(&latents, 500.0, &ehs, None)?;
-            Ok(())
-        })?;
-        rows.push(("unet", "UNet CFG step (batch 2)", unet_t));
-    }
-    if options.wants("unet+controlnet") {
-        let cn_t = time(runs, warmup, || {
-            let res = cn.forward(&latents, 500.0, &ehs, &cond, 1.0)?;
-            unet.forward(&latents, 500.0, &ehs, Some(&res))?;
-            Ok(())
-        })?;
-        rows.push((
+    type RowFn<'a> = Box<dyn FnMut() -> anyhow::Result<()> + 'a>;
+    let mut jobs: Vec<(&str, &str, RowFn)> = vec![
+        (
+            "unet",
+            "UNet CFG step (batch 2)",
+            Box::new(|| {
+                unet.forward(&latents, 500.0, &ehs, None)?;
+                Ok(())
+            }),
+        ),
+        (
             "unet+controlnet",
             "UNet + ControlNet CFG step (batch 2)",
-            cn_t,
-        ));
-    }
-    if options.wants("vae encode") {
-        let enc_t = time(runs, warmup, || {
-            vae.encode(&image)?;
-            Ok(())
-        })?;
-        rows.push(("vae encode", "VAE encode", enc_t));
-    }
-    if options.wants("vae decode") {
-        let dec_t = time(runs, warmup, || {
-            vae.decode(&one_latent)?;
-            Ok(())
-        })?;
-        rows.push(("vae decode", "VAE decode", dec_t));
+            Box::new(|| {
+                let res = cn.forward(&latents, 500.0, &ehs, &cond, 1.0)?;
+                unet.forward(&latents, 500.0, &ehs, Some(&res))?;
+                Ok(())
+            }),
+        ),
+        (
+            "vae encode",
+            "VAE encode",
+            Box::new(|| {
+                vae.encode(&image)?;
+                Ok(())
+            }),
+        ),
+        (
+            "vae decode",
+            "VAE decode",
+            Box::new(|| {
+                vae.decode(&one_latent)?;
+                Ok(())
+            }),
+        ),
+    ];
+    jobs.retain(|(key, _, _)| options.wants(key));
+    let mut rows = Vec::new();
+    let mut profiles = Vec::new();
+    for (key, label, run) in &mut jobs {
+        rows.push((*key, *label, time(runs, warmup, &mut *run)?));
+        if options.profile {
+            profile::take();
+            profile::set_enabled(true);
+            let start = Instant::now();
+            let result = run();
+            let total = start.elapsed();
+            profile::set_enabled(false);
+            result?;
+            profiles.push((*label, total, profile::take()));
+        }
     }
 
     let threads = candle_core::utils::get_num_threads();
@@ -341,5 +372,38 @@ pub fn bench_diffusion_table(options: &DiffusionBenchOptions) -> anyhow::Result<
     if let Some(mib) = peak_rss_mib() {
         println!("peak memory (VmHWM): {mib:.0} MiB");
     }
+    for (label, total, layers) in profiles {
+        print_profile(label, total, &layers);
+    }
     Ok(())
+}
+
+/// Prints one row's per-layer profile: time, share of the call, calls and
+/// GFLOP/s of the labelled scopes, then the time no scope covered.
+fn print_profile(label: &str, total: Duration, layers: &[(&'static str, profile::LabelTotal)]) {
+    let total_s = total.as_secs_f64();
+    println!();
+    println!("Profile of one {label}: {total_s:.3} s");
+    println!("| layer | s | % of call | calls | GFLOP/s |");
+    println!("|---|---|---|---|---|");
+    let mut covered = 0.0;
+    for (name, t) in layers {
+        let secs = t.elapsed.as_secs_f64();
+        covered += secs;
+        let rate = if t.flops > 0.0 && secs > 0.0 {
+            format!("{:.0}", t.flops / secs / 1e9)
+        } else {
+            "-".to_owned()
+        };
+        println!(
+            "| {name} | {secs:.3} | {:.1} | {} | {rate} |",
+            100.0 * secs / total_s,
+            t.calls
+        );
+    }
+    let rest = (total_s - covered).max(0.0);
+    println!(
+        "| (not in a scope) | {rest:.3} | {:.1} | - | - |",
+        100.0 * rest / total_s
+    );
 }

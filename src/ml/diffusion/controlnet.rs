@@ -9,6 +9,7 @@ use candle_core::{DType, Device, Module, Tensor};
 use candle_nn::{conv2d, Conv2d, Conv2dConfig, VarBuilder};
 
 use super::blocks::embeddings::{timestep_features, TimestepEmbedding};
+use super::blocks::profile;
 use super::blocks::unet_blocks::{BlockCommon, DownBlock, DownBlockConfig, MidBlock};
 use serde::Deserialize;
 
@@ -305,8 +306,9 @@ impl ControlNet {
         .to_dtype(sample.dtype())?;
         let emb = self.time_embedding.forward(&features, None)?;
 
-        let xs = self.conv_in.forward(sample)?;
-        let xs = (xs + self.cond_embedding.forward(&cond)?)?;
+        let xs = profile::scope("ControlNet conv in + conditioning embedding", || {
+            self.conv_in.forward(sample)? + self.cond_embedding.forward(&cond)?
+        })?;
         let mut skips = vec![xs.clone()];
         let mut xs = xs;
         for block in &self.down_blocks {
@@ -330,12 +332,15 @@ impl ControlNet {
             };
             t * conditioning_scale
         };
-        let down = skips
-            .iter()
-            .zip(&self.zero_convs)
-            .map(|(s, conv)| finish(conv.forward(s)?))
-            .collect::<candle_core::Result<Vec<_>>>()?;
-        let mid = finish(self.mid_zero_conv.forward(&mid)?)?;
+        let (down, mid) = profile::scope("ControlNet zero convs (1x1)", || {
+            let down = skips
+                .iter()
+                .zip(&self.zero_convs)
+                .map(|(s, conv)| finish(conv.forward(s)?))
+                .collect::<candle_core::Result<Vec<_>>>()?;
+            let mid = finish(self.mid_zero_conv.forward(&mid)?)?;
+            Ok::<_, candle_core::Error>((down, mid))
+        })?;
         Ok(ControlNetResiduals { down, mid })
     }
 }

@@ -8,6 +8,7 @@ use candle_nn::VarBuilder;
 use candle_nn::{conv2d, Conv2d, Conv2dConfig, Module};
 
 use super::blocks::norm::{group_norm, GroupNorm};
+use super::blocks::profile;
 
 use super::blocks::embeddings::{timestep_features, TimestepEmbedding};
 use super::blocks::unet_blocks::{
@@ -381,7 +382,7 @@ impl UNet {
         let temb = self.time_embedding.forward(&features, cond.as_ref())?;
         let ctx = encoder_hidden_states;
 
-        let xs = self.conv_in.forward(sample)?;
+        let xs = profile::scope("UNet conv in/out", || self.conv_in.forward(sample))?;
         let mut skips = vec![xs.clone()];
         let mut xs = xs;
         for block in &self.down_blocks {
@@ -390,15 +391,17 @@ impl UNet {
             xs = next;
         }
         if let Some(r) = residuals {
-            skips = skips
-                .iter()
-                .zip(&r.down)
-                .map(|(s, d)| s + d)
-                .collect::<candle_core::Result<Vec<_>>>()?;
+            skips = profile::scope("ControlNet residual add", || {
+                skips
+                    .iter()
+                    .zip(&r.down)
+                    .map(|(s, d)| s + d)
+                    .collect::<candle_core::Result<Vec<_>>>()
+            })?;
         }
         let mut xs = self.mid_block.forward(&xs, &temb, ctx)?;
         if let Some(r) = residuals {
-            xs = (xs + &r.mid)?;
+            xs = profile::scope("ControlNet residual add", || xs + &r.mid)?;
         }
         let factor = 1usize << (self.up_blocks.len() - 1);
         let odd_size = h % factor != 0 || w % factor != 0;
@@ -421,7 +424,11 @@ impl UNet {
             };
             xs = block.forward(&xs, &used, &temb, ctx, size)?;
         }
-        let xs = self.conv_norm_out.forward_silu(&xs)?;
-        Ok(self.conv_out.forward(&xs)?)
+        let xs = profile::scope("resnet GroupNorm+SiLU", || {
+            self.conv_norm_out.forward_silu(&xs)
+        })?;
+        Ok(profile::scope("UNet conv in/out", || {
+            self.conv_out.forward(&xs)
+        })?)
     }
 }

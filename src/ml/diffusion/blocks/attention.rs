@@ -1,12 +1,13 @@
 //! Spatial transformer (`Transformer2DModel`) with self- and cross-attention
 //! and a GEGLU feed-forward, as in the SD UNet.
 
-use candle_core::{Module, Tensor};
+use candle_core::{DType, Module, Tensor};
 use candle_nn::{
     conv2d, layer_norm, linear, linear_no_bias, Conv2d, LayerNorm, Linear, VarBuilder,
 };
 
 use super::norm::{group_norm, GroupNorm};
+use super::profile::{matmul_flops, scope, scope_flops};
 
 /// Multi-head attention `to_q`/`to_k`/`to_v` (no bias), `to_out.0`.
 #[derive(Debug)]
@@ -47,13 +48,33 @@ impl Attention {
     pub fn forward(&self, xs: &Tensor, context: Option<&Tensor>) -> candle_core::Result<Tensor> {
         let (b, n, c) = xs.dims3()?;
         let ctx = context.unwrap_or(xs);
+        let (_, m, cc) = ctx.dims3()?;
         let scale = ((c / self.heads) as f64).powf(-0.5);
-        let q = self.split_heads(&(self.to_q.forward(xs)? * scale)?)?;
-        let k = self.split_heads(&self.to_k.forward(ctx)?)?;
-        let v = self.split_heads(&self.to_v.forward(ctx)?)?;
-        let out = chunked_attention(&q, &k, &v)?;
-        let out = out.transpose(1, 2)?.reshape((b, n, c))?;
-        self.to_out.forward(&out)
+        let qkv_flops = matmul_flops(b * n, c, c) + 2.0 * matmul_flops(b * m, cc, c);
+        let (q, k, v) = scope_flops("attention q/k/v projections", qkv_flops, || {
+            let q = (self.to_q.forward(xs)? * scale)?;
+            Ok::<_, candle_core::Error>((q, self.to_k.forward(ctx)?, self.to_v.forward(ctx)?))
+        })?;
+        let (q, k, v) = scope("attention head split/merge", || {
+            Ok::<_, candle_core::Error>((
+                self.split_heads(&q)?,
+                self.split_heads(&k)?,
+                self.split_heads(&v)?,
+            ))
+        })?;
+        let (label, core_flops) = match context {
+            None => ("self-attention core", 2.0 * matmul_flops(b * n, c, m)),
+            Some(_) => ("cross-attention core", 2.0 * matmul_flops(b * n, c, m)),
+        };
+        let out = scope_flops(label, core_flops, || chunked_attention(&q, &k, &v))?;
+        let out = scope("attention head split/merge", || {
+            out.transpose(1, 2)?.reshape((b, n, c))
+        })?;
+        scope_flops(
+            "attention out projection",
+            matmul_flops(b * n, c, c),
+            || self.to_out.forward(&out),
+        )
     }
 }
 
@@ -72,6 +93,9 @@ pub struct AttentionOptions {
     pub max_scores: usize,
     /// Our vectorised softmax ([`super::softmax`]) instead of candle's.
     pub fast_softmax: bool,
+    /// The fused kernel ([`super::fused_attention`]) for f32 on the CPU
+    /// (the other settings then apply only to other dtypes and devices).
+    pub fused: bool,
 }
 
 impl AttentionOptions {
@@ -79,12 +103,21 @@ impl AttentionOptions {
     pub const FAST: Self = Self {
         max_scores: MAX_SCORE_ELEMENTS,
         fast_softmax: true,
+        fused: true,
     };
     /// The previous path: same chunking with candle's softmax (kept as the
     /// benchmark's and tests' reference).
     pub const REFERENCE: Self = Self {
         max_scores: MAX_SCORE_ELEMENTS,
         fast_softmax: false,
+        fused: false,
+    };
+    /// The chunked candle path with our softmax (the step before the fused
+    /// kernel, kept for the benchmark).
+    pub const CHUNKED: Self = Self {
+        max_scores: MAX_SCORE_ELEMENTS,
+        fast_softmax: true,
+        fused: false,
     };
 }
 
@@ -110,6 +143,12 @@ pub fn attention_with(
     };
     let (b, h, n, d) = q.dims4()?;
     let m = k.dim(2)?;
+    if options.fused && q.device().is_cpu() && q.dtype() == DType::F32 && m > 0 {
+        let flat = |t: &Tensor, rows: usize| t.reshape((b * h, rows, d))?.contiguous();
+        let out =
+            super::fused_attention::fused_attention(&flat(q, n)?, &flat(k, m)?, &flat(v, m)?)?;
+        return out.reshape((b, h, n, d));
+    }
     if b * h * n * m <= options.max_scores {
         let probs = softmax(&q.matmul(&k.t()?)?)?;
         return probs.matmul(v);
@@ -155,8 +194,16 @@ impl FeedForward {
 
 impl Module for FeedForward {
     fn forward(&self, xs: &Tensor) -> candle_core::Result<Tensor> {
-        self.out
-            .forward(&super::geglu::geglu(&self.proj.forward(xs)?)?)
+        let (b, n, c) = xs.dims3()?;
+        let h = scope_flops(
+            "feed-forward in (to GEGLU)",
+            matmul_flops(b * n, c, 8 * c),
+            || self.proj.forward(xs),
+        )?;
+        let h = scope("GEGLU", || super::geglu::geglu(&h))?;
+        scope_flops("feed-forward out", matmul_flops(b * n, 4 * c, c), || {
+            self.out.forward(&h)
+        })
     }
 }
 
@@ -192,12 +239,15 @@ impl TransformerBlock {
 
     /// Applies the block to `(b, n, dim)` tokens.
     pub fn forward(&self, xs: &Tensor, context: &Tensor) -> candle_core::Result<Tensor> {
-        let xs = (self.attn1.forward(&self.norm1.forward(xs)?, None)? + xs)?;
-        let xs = (self
-            .attn2
-            .forward(&self.norm2.forward(&xs)?, Some(context))?
-            + xs)?;
-        self.ff.forward(&self.norm3.forward(&xs)?)? + xs
+        let norm = |n: &LayerNorm, t: &Tensor| scope("LayerNorm", || n.forward(t));
+        let add = |a: Tensor, b: &Tensor| scope("transformer residual add", || a + b);
+        let xs = add(self.attn1.forward(&norm(&self.norm1, xs)?, None)?, xs)?;
+        let xs = add(
+            self.attn2
+                .forward(&norm(&self.norm2, &xs)?, Some(context))?,
+            &xs,
+        )?;
+        add(self.ff.forward(&norm(&self.norm3, &xs)?)?, &xs)
     }
 }
 
@@ -267,25 +317,36 @@ impl SpatialTransformer {
     pub fn forward(&self, xs: &Tensor, context: &Tensor) -> candle_core::Result<Tensor> {
         let (b, c, h, w) = xs.dims4()?;
         let residual = xs;
-        let xs = self.norm.forward(xs)?;
-        let to_tokens = |t: &Tensor| -> candle_core::Result<Tensor> {
-            t.reshape((b, c, h * w))?.transpose(1, 2)?.contiguous()
+        let xs = scope("transformer GroupNorm", || self.norm.forward(xs))?;
+        let to_tokens = |t: &Tensor| {
+            scope("NCHW <-> tokens layout", || {
+                t.reshape((b, c, h * w))?.transpose(1, 2)?.contiguous()
+            })
+        };
+        let proj_flops = matmul_flops(b * h * w, c, c);
+        let project = |p: &Proj, t: &Tensor| {
+            scope_flops("transformer proj in/out", proj_flops, || match p {
+                Proj::Conv(p) => p.forward(t),
+                Proj::Linear(p) => p.forward(t),
+            })
         };
         let mut tokens = match &self.proj_in {
-            Proj::Conv(p) => to_tokens(&p.forward(&xs)?)?,
-            Proj::Linear(p) => p.forward(&to_tokens(&xs)?)?,
+            Proj::Conv(_) => to_tokens(&project(&self.proj_in, &xs)?)?,
+            Proj::Linear(_) => project(&self.proj_in, &to_tokens(&xs)?)?,
         };
         for block in &self.blocks {
             tokens = block.forward(&tokens, context)?;
         }
-        let to_map = |t: &Tensor| -> candle_core::Result<Tensor> {
-            t.transpose(1, 2)?.contiguous()?.reshape((b, c, h, w))
+        let to_map = |t: &Tensor| {
+            scope("NCHW <-> tokens layout", || {
+                t.transpose(1, 2)?.contiguous()?.reshape((b, c, h, w))
+            })
         };
         let out = match &self.proj_out {
-            Proj::Conv(p) => p.forward(&to_map(&tokens)?)?,
-            Proj::Linear(p) => to_map(&p.forward(&tokens)?)?,
+            Proj::Conv(_) => project(&self.proj_out, &to_map(&tokens)?)?,
+            Proj::Linear(_) => to_map(&project(&self.proj_out, &tokens)?)?,
         };
-        out + residual
+        scope("transformer residual add", || out + residual)
     }
 }
 
@@ -307,6 +368,7 @@ mod tests {
             AttentionOptions {
                 max_scores: usize::MAX,
                 fast_softmax: false,
+                fused: false,
             },
         )
         .expect("full");
@@ -319,6 +381,7 @@ mod tests {
             AttentionOptions {
                 max_scores: 80,
                 fast_softmax: true,
+                fused: false,
             },
         )
         .expect("chunked");

@@ -8,6 +8,7 @@
 //! matched by a row of ones in the im2col buffer (no separate pass).
 
 use super::cpu_input::contiguous_f32;
+use super::profile::{matmul_flops, scope_flops};
 use candle_core::{CpuStorage, CustomOp1, DType, Layout, Module, Shape, Tensor};
 use candle_nn::VarBuilder;
 use rayon::prelude::*;
@@ -141,8 +142,23 @@ impl CustomOp1 for Im2Col {
     }
 }
 
+impl Conv3x3 {
+    /// Output channels.
+    pub fn out_channels(&self) -> usize {
+        self.out_channels
+    }
+}
+
 impl Module for Conv3x3 {
     fn forward(&self, xs: &Tensor) -> candle_core::Result<Tensor> {
+        let (b, c, h, w) = xs.dims4()?;
+        let flops = matmul_flops(b * h * w, c * 9, self.out_channels);
+        scope_flops("conv 3x3", flops, || self.forward_banded(xs))
+    }
+}
+
+impl Conv3x3 {
+    fn forward_banded(&self, xs: &Tensor) -> candle_core::Result<Tensor> {
         let (b, c, h, w) = xs.dims4()?;
         if c != self.in_channels {
             candle_core::bail!(

@@ -5,15 +5,25 @@
 //! NaN out; results below 2^-126 flush to zero.
 
 /// Largest argument whose result is finite here (`2^127.5`).
-const EXP_HI: f32 = 88.376_26;
+pub(crate) const EXP_HI: f32 = 88.376_26;
 /// Smallest argument handled (`2^-127.5`; below it the result is 0).
-const EXP_LO: f32 = -88.376_26;
+pub(crate) const EXP_LO: f32 = -88.376_26;
 /// `1.5 * 2^23`: adding it rounds an f32 of magnitude < 2^22 to an integer
 /// held in the low mantissa bits.
-const ROUND_MAGIC: f32 = 12_582_912.0;
+pub(crate) const ROUND_MAGIC: f32 = 12_582_912.0;
 /// `ln 2` split in a part exact in f32 and the remainder.
-const LN2_HI: f32 = 0.693_359_4;
-const LN2_LO: f32 = -2.121_944_4e-4;
+pub(crate) const LN2_HI: f32 = 0.693_359_4;
+pub(crate) const LN2_LO: f32 = -2.121_944_4e-4;
+/// Cephes' polynomial for `(e^r - 1 - r) / r^2` on `|r| <= ln(2) / 2`,
+/// highest degree first.
+pub(crate) const POLY: [f32; 6] = [
+    1.987_569_1e-4,
+    1.398_199_9e-3,
+    8.333_452e-3,
+    4.166_579_6e-2,
+    1.666_666_5e-1,
+    0.5,
+];
 
 /// `e^x`, written so a loop over it vectorises (no branches or calls).
 #[inline(always)]
@@ -24,12 +34,10 @@ pub fn exp(x: f32) -> f32 {
     // The integer `n` in two's complement sits in the low mantissa bits.
     let n_bits = shifted.to_bits().wrapping_sub(ROUND_MAGIC.to_bits()) as i32;
     let r = x - n * LN2_HI - n * LN2_LO;
-    let mut p = 1.987_569_1e-4f32;
-    p = p * r + 1.398_199_9e-3;
-    p = p * r + 8.333_452e-3;
-    p = p * r + 4.166_579_6e-2;
-    p = p * r + 1.666_666_5e-1;
-    p = p * r + 0.5;
+    let mut p = POLY[0];
+    for &coefficient in &POLY[1..] {
+        p = p * r + coefficient;
+    }
     let poly = p * r * r + r + 1.0;
     // 2^n as an f32: exponent field n + 127 (0 for n = -127: flushes to 0).
     let biased = n_bits.wrapping_add(127).max(0) as u32;

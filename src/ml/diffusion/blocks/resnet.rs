@@ -6,6 +6,7 @@ use candle_nn::{conv2d, linear, Conv2d, Linear, VarBuilder};
 use super::norm::{group_norm, silu, GroupNorm};
 
 use super::conv::Conv3x3;
+use super::profile::{matmul_flops, scope, scope_flops};
 
 /// Shape and normalisation parameters of a resnet block.
 #[derive(Debug, Clone, Copy)]
@@ -59,23 +60,33 @@ impl ResnetBlock2D {
     /// `(shortcut(x) + conv2(silu(norm2(conv1(silu(norm1 x)) + temb)))) / scale`.
     pub fn forward(&self, xs: &Tensor, temb: Option<&Tensor>) -> candle_core::Result<Tensor> {
         let shortcut = match &self.conv_shortcut {
-            Some(c) => c.forward(xs)?,
+            Some(c) => {
+                let (b, i, h, w) = xs.dims4()?;
+                let o = self.conv2.out_channels();
+                scope_flops("resnet 1x1 shortcut", matmul_flops(b * h * w, i, o), || {
+                    c.forward(xs)
+                })?
+            }
             None => xs.clone(),
         };
-        let h = self.conv1.forward(&self.norm1.forward_silu(xs)?)?;
+        let h = scope("resnet GroupNorm+SiLU", || self.norm1.forward_silu(xs))?;
+        let h = self.conv1.forward(&h)?;
         let h = match (temb, &self.time_emb_proj) {
-            (Some(t), Some(p)) => {
+            (Some(t), Some(p)) => scope("resnet time embedding add", || {
                 let t = p.forward(&silu(t)?)?.unsqueeze(2)?.unsqueeze(3)?;
-                h.broadcast_add(&t)?
-            }
+                h.broadcast_add(&t)
+            })?,
             _ => h,
         };
-        let h = self.conv2.forward(&self.norm2.forward_silu(&h)?)?;
-        let out = (shortcut + h)?;
-        if self.output_scale_factor == 1.0 {
-            Ok(out)
-        } else {
-            out / self.output_scale_factor
-        }
+        let h = scope("resnet GroupNorm+SiLU", || self.norm2.forward_silu(&h))?;
+        let h = self.conv2.forward(&h)?;
+        scope("resnet residual add", || {
+            let out = (shortcut + h)?;
+            if self.output_scale_factor == 1.0 {
+                Ok(out)
+            } else {
+                out / self.output_scale_factor
+            }
+        })
     }
 }

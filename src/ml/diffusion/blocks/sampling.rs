@@ -4,6 +4,7 @@ use candle_core::{Module, Tensor};
 use candle_nn::{conv2d, Conv2d, Conv2dConfig, VarBuilder};
 
 use super::conv::Conv3x3;
+use super::profile::{matmul_flops, scope, scope_flops};
 
 /// Stride-2 3x3 convolution; with padding 0 the input is first padded by one
 /// on the right and bottom (diffusers' asymmetric padding).
@@ -30,12 +31,16 @@ impl Downsample2D {
 
 impl Module for Downsample2D {
     fn forward(&self, xs: &Tensor) -> candle_core::Result<Tensor> {
-        if self.asymmetric_pad {
-            let xs = xs.pad_with_zeros(3, 0, 1)?.pad_with_zeros(2, 0, 1)?;
-            self.conv.forward(&xs)
-        } else {
-            self.conv.forward(xs)
-        }
+        let (b, c, h, w) = xs.dims4()?;
+        let flops = matmul_flops(b * h.div_ceil(2) * w.div_ceil(2), c * 9, c);
+        scope_flops("downsample (stride-2 conv)", flops, || {
+            if self.asymmetric_pad {
+                let xs = xs.pad_with_zeros(3, 0, 1)?.pad_with_zeros(2, 0, 1)?;
+                self.conv.forward(&xs)
+            } else {
+                self.conv.forward(xs)
+            }
+        })
     }
 }
 
@@ -61,6 +66,7 @@ impl Upsample2D {
     ) -> candle_core::Result<Tensor> {
         let (_, _, h, w) = xs.dims4()?;
         let (th, tw) = size.unwrap_or((2 * h, 2 * w));
-        self.conv.forward(&xs.upsample_nearest2d(th, tw)?)
+        let up = scope("upsample nearest", || xs.upsample_nearest2d(th, tw))?;
+        self.conv.forward(&up)
     }
 }

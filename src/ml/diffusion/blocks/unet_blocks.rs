@@ -4,6 +4,7 @@ use candle_core::{Module, Tensor};
 use candle_nn::VarBuilder;
 
 use super::attention::{SpatialTransformer, TransformerConfig};
+use super::profile::scope;
 use super::resnet::{ResnetBlock2D, ResnetConfig};
 use super::sampling::{Downsample2D, Upsample2D};
 
@@ -264,7 +265,7 @@ impl UpBlock {
     ) -> candle_core::Result<Tensor> {
         let mut xs = xs.clone();
         for (j, (resnet, skip)) in self.resnets.iter().zip(skips).enumerate() {
-            xs = Tensor::cat(&[&xs, skip], 1)?;
+            xs = scope("skip concat", || Tensor::cat(&[&xs, skip], 1))?;
             xs = resnet.forward(&xs, Some(temb))?;
             if let Some(attn) = self.attentions.get(j) {
                 xs = attn.forward(&xs, context)?;
