@@ -55,7 +55,8 @@ pub struct BenchArgs {
     #[arg(long)]
     pub ops: bool,
     /// `diffusion` only: run only these rows (comma-separated among `unet`,
-    /// `unet+controlnet`, `vae encode`, `vae decode`; default all).
+    /// `unet+controlnet`, `vae encode`, `vae decode`; with `--ops`, among
+    /// `norm`, `geglu`, `conv`, `attention`; default all).
     #[arg(long, value_delimiter = ',')]
     pub only: Vec<String>,
     /// `diffusion` only: after the timed runs, run each row once more with
@@ -68,7 +69,7 @@ pub struct BenchArgs {
 pub fn run_bench(args: &BenchArgs) -> anyhow::Result<()> {
     match args.target {
         BenchTarget::Saliency => bench_saliency_table(args),
-        BenchTarget::Diffusion if args.ops => bench_diffusion_ops(args.runs),
+        BenchTarget::Diffusion if args.ops => bench_diffusion_ops(args.runs, &args.only),
         BenchTarget::Diffusion => bench_diffusion_table(&DiffusionBenchOptions {
             size: args.size,
             runs: args.runs,

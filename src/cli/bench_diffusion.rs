@@ -8,7 +8,7 @@ use candle_core::{DType, Device, Module, Tensor};
 use crate::ml::diffusion::blocks::attention::{
     attention_with, chunked_attention, AttentionOptions,
 };
-use crate::ml::diffusion::blocks::conv::Conv3x3;
+use crate::ml::diffusion::blocks::conv::{Conv3x3, ConvAlgorithm};
 use crate::ml::diffusion::blocks::profile;
 use crate::ml::diffusion::random::random_var_builder;
 use crate::ml::diffusion::single_file::{sd15_controlnet_config, SingleFileConfigs};
@@ -194,37 +194,66 @@ fn geglu_rows(runs: usize, rows: &mut Vec<OpRow>) -> anyhow::Result<()> {
 
 fn conv_rows(runs: usize, rows: &mut Vec<OpRow>) -> anyhow::Result<()> {
     let dev = Device::Cpu;
-    for (b, c, s) in [(2, 320, 64), (1, 128, 512), (1, 512, 64)] {
+    // The UNet's four levels at 512 px (batch 2) and two VAE layers.
+    for (b, c, s) in [
+        (2, 320, 64),
+        (2, 640, 32),
+        (2, 1280, 16),
+        (2, 1280, 8),
+        (1, 128, 512),
+        (1, 512, 64),
+    ] {
         let x = Tensor::randn(0f32, 1.0, (b, c, s, s), &dev)?;
         let vb = random_var_builder(3, DType::F32, &dev);
-        let conv = Conv3x3::new(c, c, vb.pp("conv"))?;
+        let im2col_conv = Conv3x3::with_algorithm(c, c, vb.pp("conv"), ConvAlgorithm::Im2col)?;
+        let winograd_conv = Conv3x3::with_algorithm(c, c, vb.pp("conv"), ConvAlgorithm::Winograd)?;
         let weight = vb.pp("conv").get((c, c, 3, 3), "weight")?;
         let candle = median_of(runs, || {
             x.conv2d(&weight, 1, 1, 1, 1)?;
             Ok(())
         })?;
-        let ours = median_of(runs, || {
-            conv.forward(&x)?;
+        let im2col = median_of(runs, || {
+            im2col_conv.forward(&x)?;
             Ok(())
         })?;
-        rows.push(OpRow {
-            op: "conv 3x3",
-            shape: format!("{:?}", (b, c, s, s)),
-            candle: Some(candle),
-            ours,
-        });
+        let winograd = median_of(runs, || {
+            winograd_conv.forward(&x)?;
+            Ok(())
+        })?;
+        for (op, ours) in [
+            ("conv 3x3 (im2col)", im2col),
+            ("conv 3x3 (Winograd F(2x2,3x3))", winograd),
+        ] {
+            rows.push(OpRow {
+                op,
+                shape: format!("{:?}", (b, c, s, s)),
+                candle: Some(candle),
+                ours,
+            });
+        }
     }
     Ok(())
 }
 
 /// Times the diffusion hot spots at SD 1.5 512 px shapes (ours against plain
 /// candle) and prints a Markdown table.
-pub fn bench_diffusion_ops(runs: usize) -> anyhow::Result<()> {
+/// `only`: the groups to run among `norm`, `geglu`, `conv`, `attention`
+/// (empty: all).
+pub fn bench_diffusion_ops(runs: usize, only: &[String]) -> anyhow::Result<()> {
+    let wants = |group: &str| only.is_empty() || only.iter().any(|k| k.trim() == group);
     let mut rows = Vec::new();
-    norm_rows(runs, &mut rows)?;
-    geglu_rows(runs, &mut rows)?;
-    conv_rows(runs, &mut rows)?;
-    attention_rows(runs, &mut rows)?;
+    if wants("norm") {
+        norm_rows(runs, &mut rows)?;
+    }
+    if wants("geglu") {
+        geglu_rows(runs, &mut rows)?;
+    }
+    if wants("conv") {
+        conv_rows(runs, &mut rows)?;
+    }
+    if wants("attention") {
+        attention_rows(runs, &mut rows)?;
+    }
     println!(
         "Diffusion operations, f32, CPU, {} threads, {runs} runs (median)",
         candle_core::utils::get_num_threads()

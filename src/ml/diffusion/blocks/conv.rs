@@ -9,6 +9,7 @@
 
 use super::cpu_input::contiguous_f32;
 use super::profile::{matmul_flops, scope_flops};
+use super::winograd::WinogradKernel;
 use candle_core::{CpuStorage, CustomOp1, DType, Layout, Module, Shape, Tensor};
 use candle_nn::VarBuilder;
 use rayon::prelude::*;
@@ -16,36 +17,84 @@ use rayon::prelude::*;
 /// Most im2col elements built at once (64 M floats, 256 MB in f32).
 const MAX_COL_ELEMENTS: usize = 64 << 20;
 
+/// How a [`Conv3x3`] computes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConvAlgorithm {
+    /// Winograd for f32 on the CPU, im2col elsewhere.
+    Auto,
+    /// One im2col matrix product (in row bands).
+    Im2col,
+    /// Winograd F(2x2, 3x3) ([`super::winograd`]; f32 on the CPU only).
+    Winograd,
+}
+
+/// The kernel in the form its algorithm needs. Only one form is kept: the
+/// Winograd form takes 16/9 of the taps' memory.
+#[derive(Debug, Clone)]
+enum Kernel {
+    /// `(out, in * 9 + 1)`: the kernel taps, then the bias.
+    Im2col(Tensor),
+    /// The transformed taps and the bias.
+    Winograd(WinogradKernel),
+}
+
 /// A 3x3 convolution with stride 1 and padding 1 (weights `weight`
 /// `(out, in, 3, 3)` and `bias` `(out,)`, as in diffusers).
 #[derive(Debug, Clone)]
 pub struct Conv3x3 {
-    /// `(out, in * 9 + 1)`: the kernel taps, then the bias.
-    weight: Tensor,
+    kernel: Kernel,
     in_channels: usize,
     out_channels: usize,
 }
 
 impl Conv3x3 {
-    /// Loads `weight` and `bias` under `vb`.
+    /// Loads `weight` and `bias` under `vb` ([`ConvAlgorithm::Auto`]).
     pub fn new(
         in_channels: usize,
         out_channels: usize,
         vb: VarBuilder,
     ) -> candle_core::Result<Self> {
+        Self::with_algorithm(in_channels, out_channels, vb, ConvAlgorithm::Auto)
+    }
+
+    /// [`Self::new`] with an explicit algorithm.
+    pub fn with_algorithm(
+        in_channels: usize,
+        out_channels: usize,
+        vb: VarBuilder,
+        algorithm: ConvAlgorithm,
+    ) -> candle_core::Result<Self> {
         let taps = vb
             .get((out_channels, in_channels, 3, 3), "weight")?
             .reshape((out_channels, in_channels * 9))?;
         let bias = vb.get(out_channels, "bias")?.reshape((out_channels, 1))?;
+        let weight = Tensor::cat(&[taps, bias], 1)?;
+        let winograd = match algorithm {
+            ConvAlgorithm::Auto => weight.device().is_cpu() && weight.dtype() == DType::F32,
+            ConvAlgorithm::Im2col => false,
+            ConvAlgorithm::Winograd => true,
+        };
+        let kernel = if winograd {
+            Kernel::Winograd(WinogradKernel::new(&weight, in_channels)?)
+        } else {
+            Kernel::Im2col(weight)
+        };
         Ok(Self {
-            weight: Tensor::cat(&[taps, bias], 1)?,
+            kernel,
             in_channels,
             out_channels,
         })
     }
 
-    /// Output rows `y0..y0 + rows` from the unpadded input `xs`.
-    fn band(&self, xs: &Tensor, y0: usize, rows: usize) -> candle_core::Result<Tensor> {
+    /// Output rows `y0..y0 + rows` from the unpadded input `xs`, with the
+    /// im2col kernel `weight`.
+    fn band(
+        &self,
+        weight: &Tensor,
+        xs: &Tensor,
+        y0: usize,
+        rows: usize,
+    ) -> candle_core::Result<Tensor> {
         let (b, _, _, w) = xs.dims4()?;
         let cols = if xs.device().is_cpu() && xs.dtype() == DType::F32 {
             xs.contiguous()?.apply_op1_no_bwd(&Im2Col { y0, rows })?
@@ -61,11 +110,10 @@ impl Conv3x3 {
             let ones = Tensor::ones((b, 1, rows * w), xs.dtype(), xs.device())?;
             Tensor::cat(&[taps, ones], 1)?
         };
-        let k = self.weight.unsqueeze(0)?.broadcast_as((
-            b,
-            self.out_channels,
-            self.in_channels * 9 + 1,
-        ))?;
+        let k =
+            weight
+                .unsqueeze(0)?
+                .broadcast_as((b, self.out_channels, self.in_channels * 9 + 1))?;
         k.matmul(&cols)?.reshape((b, self.out_channels, rows, w))
     }
 }
@@ -152,14 +200,6 @@ impl Conv3x3 {
 impl Module for Conv3x3 {
     fn forward(&self, xs: &Tensor) -> candle_core::Result<Tensor> {
         let (b, c, h, w) = xs.dims4()?;
-        let flops = matmul_flops(b * h * w, c * 9, self.out_channels);
-        scope_flops("conv 3x3", flops, || self.forward_banded(xs))
-    }
-}
-
-impl Conv3x3 {
-    fn forward_banded(&self, xs: &Tensor) -> candle_core::Result<Tensor> {
-        let (b, c, h, w) = xs.dims4()?;
         if c != self.in_channels {
             candle_core::bail!(
                 "3x3 convolution expects {} input channels, got {:?}",
@@ -167,16 +207,28 @@ impl Conv3x3 {
                 xs.dims()
             );
         }
+        let flops = matmul_flops(b * h * w, c * 9, self.out_channels);
+        scope_flops("conv 3x3", flops, || match &self.kernel {
+            Kernel::Winograd(kernel) => kernel.forward(xs),
+            Kernel::Im2col(weight) => self.forward_im2col(weight, xs),
+        })
+    }
+}
+
+impl Conv3x3 {
+    /// The convolution as im2col matrix products, in row bands.
+    fn forward_im2col(&self, weight: &Tensor, xs: &Tensor) -> candle_core::Result<Tensor> {
+        let (b, c, h, w) = xs.dims4()?;
         let per_row = (b * c * 9 * w).max(1);
         let rows = (MAX_COL_ELEMENTS / per_row).clamp(1, h.max(1));
         if rows >= h {
-            return self.band(xs, 0, h);
+            return self.band(weight, xs, 0, h);
         }
         let mut bands = Vec::with_capacity(h.div_ceil(rows));
         let mut y0 = 0;
         while y0 < h {
             let len = rows.min(h - y0);
-            bands.push(self.band(xs, y0, len)?);
+            bands.push(self.band(weight, xs, y0, len)?);
             y0 += len;
         }
         Tensor::cat(&bands, 2)
@@ -189,9 +241,16 @@ mod tests {
     use candle_core::{DType, Device};
     use std::collections::HashMap;
 
+    fn im2col_weight(conv: &Conv3x3) -> &Tensor {
+        match &conv.kernel {
+            Kernel::Im2col(weight) => weight,
+            Kernel::Winograd(_) => panic!("an im2col convolution"),
+        }
+    }
+
     fn conv_f64(conv: &Conv3x3, x: &Tensor) -> Tensor {
         let as_f64 = Conv3x3 {
-            weight: conv.weight.to_dtype(DType::F64).expect("w"),
+            kernel: Kernel::Im2col(im2col_weight(conv).to_dtype(DType::F64).expect("w")),
             in_channels: conv.in_channels,
             out_channels: conv.out_channels,
         };
@@ -212,20 +271,24 @@ mod tests {
         let mut ts = HashMap::new();
         ts.insert("weight".to_string(), w.clone());
         ts.insert("bias".to_string(), bias.clone());
-        let conv =
-            Conv3x3::new(3, 5, VarBuilder::from_tensors(ts, DType::F32, &dev)).expect("conv");
+        let vb = VarBuilder::from_tensors(ts, DType::F32, &dev);
+        let conv = Conv3x3::with_algorithm(3, 5, vb.clone(), ConvAlgorithm::Im2col).expect("conv");
+        // The default on the CPU in f32 is Winograd.
+        let auto = Conv3x3::new(3, 5, vb).expect("auto");
+        assert!(matches!(auto.kernel, Kernel::Winograd(_)));
         let reference = x
             .conv2d(&w, 1, 1, 1, 1)
             .expect("conv2d")
             .broadcast_add(&bias.reshape((1, 5, 1, 1)).expect("r"))
             .expect("bias");
         let whole = conv.forward(&x).expect("forward");
+        let weight = im2col_weight(&conv);
         // Three bands of 3, 3 and 1 rows.
         let banded = Tensor::cat(
             &[
-                conv.band(&x, 0, 3).expect("b0"),
-                conv.band(&x, 3, 3).expect("b1"),
-                conv.band(&x, 6, 1).expect("b2"),
+                conv.band(weight, &x, 0, 3).expect("b0"),
+                conv.band(weight, &x, 3, 3).expect("b1"),
+                conv.band(weight, &x, 6, 1).expect("b2"),
             ],
             2,
         )
@@ -236,7 +299,8 @@ mod tests {
         let strided = conv
             .forward(&x.transpose(2, 3).expect("t").transpose(2, 3).expect("t"))
             .expect("strided");
-        for out in [whole, banded, generic, strided] {
+        let winograd = auto.forward(&x).expect("winograd");
+        for out in [whole, banded, generic, strided, winograd] {
             let d = (out - &reference)
                 .expect("sub")
                 .abs()

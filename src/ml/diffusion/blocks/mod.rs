@@ -22,3 +22,4 @@ pub mod sampling;
 pub mod softmax;
 pub mod unet_blocks;
 pub mod vae_blocks;
+pub mod winograd;
