@@ -6,6 +6,7 @@ use candle_core::{Module, Tensor};
 use candle_nn::{conv2d, Conv2d, Conv2dConfig, VarBuilder};
 
 use super::blocks::conv::Conv3x3;
+use super::blocks::{norm, profile};
 
 /// `controlnet_cond_embedding` of a diffusers ControlNet.
 #[derive(Debug)]
@@ -25,7 +26,7 @@ impl Module for Block {
     fn forward(&self, xs: &Tensor) -> candle_core::Result<Tensor> {
         match self {
             Self::Same(c) => c.forward(xs),
-            Self::Down(c) => c.forward(xs),
+            Self::Down(c) => profile::scope("downsample (stride-2 conv)", || c.forward(xs)),
         }
     }
 }
@@ -76,9 +77,10 @@ impl ConditioningEmbedding {
 
 impl Module for ConditioningEmbedding {
     fn forward(&self, xs: &Tensor) -> candle_core::Result<Tensor> {
-        let mut xs = crate::ml::diffusion::blocks::norm::silu(&self.conv_in.forward(xs)?)?;
+        let silu = |t: &Tensor| profile::scope("SiLU", || norm::silu(t));
+        let mut xs = silu(&self.conv_in.forward(xs)?)?;
         for block in &self.blocks {
-            xs = crate::ml::diffusion::blocks::norm::silu(&block.forward(&xs)?)?;
+            xs = silu(&block.forward(&xs)?)?;
         }
         self.conv_out.forward(&xs)
     }

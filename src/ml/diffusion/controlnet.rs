@@ -306,9 +306,9 @@ impl ControlNet {
         .to_dtype(sample.dtype())?;
         let emb = self.time_embedding.forward(&features, None)?;
 
-        let xs = profile::scope("ControlNet conv in + conditioning embedding", || {
-            self.conv_in.forward(sample)? + self.cond_embedding.forward(&cond)?
-        })?;
+        let xs = profile::scope("UNet conv in/out", || self.conv_in.forward(sample))?;
+        let embedded = self.cond_embedding.forward(&cond)?;
+        let xs = profile::scope("ControlNet residual add", || xs + embedded)?;
         let mut skips = vec![xs.clone()];
         let mut xs = xs;
         for block in &self.down_blocks {
