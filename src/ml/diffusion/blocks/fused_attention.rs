@@ -49,8 +49,12 @@ struct Dims {
 /// Query rows of a score tile (x 2 vectors of keys: 12 accumulators, which
 /// fit AVX2's 16 registers as well as AVX-512's 32).
 const SCORE_ROWS: usize = 6;
-/// Query rows of an output tile (x 1 vector of head dimensions).
-const OUT_ROWS: usize = 8;
+/// Query rows of an output tile (x [`VALUE_VECTORS`] vectors of head
+/// dimensions: 12 accumulators; 3 loads and 4 broadcasts per 12 FMAs).
+const OUT_ROWS: usize = 4;
+/// Vectors of head dimensions per value panel (SD's head width 40 fits one
+/// 48-wide AVX-512 panel).
+const VALUE_VECTORS: usize = 3;
 
 /// One head's keys and values packed for the tiled products, for vectors
 /// of `lanes` floats.
@@ -58,8 +62,8 @@ struct PackedHead {
     /// `k^T` as panels of `2 * lanes` keys: panel `c` holds, for each of the
     /// `width` dimensions, keys `c * 2 * lanes ..` (zeros past the last key).
     key_panels: Vec<f32>,
-    /// `v` as panels of `lanes` dimensions: panel `c` holds, for each key,
-    /// dimensions `c * lanes ..` (zeros past the head width).
+    /// `v` as panels of `3 * lanes` dimensions: panel `c` holds, for each
+    /// key, dimensions `c * 3 * lanes ..` (zeros past the head width).
     value_panels: Vec<f32>,
 }
 
@@ -77,11 +81,12 @@ fn pack_head(k: &[f32], v: &[f32], dims: Dims, lanes: usize) -> PackedHead {
             }
         }
     }
-    let mut value_panels = vec![0f32; d.next_multiple_of(lanes) * m];
-    for (c, panel) in value_panels.chunks_exact_mut(lanes * m).enumerate() {
-        let start = c * lanes;
-        let len = lanes.min(d - start);
-        for (j, row) in panel.chunks_exact_mut(lanes).enumerate() {
+    let vc = VALUE_VECTORS * lanes;
+    let mut value_panels = vec![0f32; d.next_multiple_of(vc) * m];
+    for (c, panel) in value_panels.chunks_exact_mut(vc * m).enumerate() {
+        let start = c * vc;
+        let len = vc.min(d - start);
+        for (j, row) in panel.chunks_exact_mut(vc).enumerate() {
             row[..len].copy_from_slice(&v[j * d + start..j * d + start + len]);
         }
     }
@@ -197,25 +202,35 @@ fn output_rows<S: pulp::Simd, const ROWS: usize>(
     let (m, d) = (dims.keys, dims.width);
     let p_rows: [&[f32]; ROWS] = std::array::from_fn(|r| &probs[r * key_cols..r * key_cols + m]);
     let mut tile = vec![0f32; lanes];
-    for (c, panel) in value_panels.chunks_exact(lanes * m).enumerate() {
+    let vc = VALUE_VECTORS * lanes;
+    for (c, panel) in value_panels.chunks_exact(vc * m).enumerate() {
         let (values, _) = S::as_simd_f32s(panel);
         let zero = simd.splat_f32s(0.0);
-        let mut acc = [zero; ROWS];
-        for (j, &v) in values.iter().enumerate() {
+        let mut acc = [[zero; VALUE_VECTORS]; ROWS];
+        for (j, v) in values.chunks_exact(VALUE_VECTORS).enumerate() {
             for r in 0..ROWS {
-                acc[r] = simd.mul_add_f32s(simd.splat_f32s(p_rows[r][j]), v, acc[r]);
+                let p = simd.splat_f32s(p_rows[r][j]);
+                for x in 0..VALUE_VECTORS {
+                    acc[r][x] = simd.mul_add_f32s(p, v[x], acc[r][x]);
+                }
             }
         }
-        let start = c * lanes;
-        let len = lanes.min(d - start);
-        for (r, &a) in acc.iter().enumerate() {
-            let scaled = simd.mul_f32s(a, simd.splat_f32s(inv_sums[r]));
-            let dst = &mut out[r * d + start..r * d + start + len];
-            if len == lanes {
-                S::as_mut_simd_f32s(dst).0[0] = scaled;
-            } else {
-                S::as_mut_simd_f32s(&mut tile).0[0] = scaled;
-                dst.copy_from_slice(&tile[..len]);
+        for (r, row) in acc.iter().enumerate() {
+            let inv = simd.splat_f32s(inv_sums[r]);
+            for (x, &a) in row.iter().enumerate() {
+                let start = c * vc + x * lanes;
+                if start >= d {
+                    break;
+                }
+                let len = lanes.min(d - start);
+                let scaled = simd.mul_f32s(a, inv);
+                let dst = &mut out[r * d + start..r * d + start + len];
+                if len == lanes {
+                    S::as_mut_simd_f32s(dst).0[0] = scaled;
+                } else {
+                    S::as_mut_simd_f32s(&mut tile).0[0] = scaled;
+                    dst.copy_from_slice(&tile[..len]);
+                }
             }
         }
     }
