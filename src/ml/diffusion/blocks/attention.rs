@@ -353,6 +353,7 @@ impl SpatialTransformer {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ml::diffusion::blocks::test_support::max_abs_diff;
     use candle_core::Device;
 
     #[test]
@@ -385,16 +386,7 @@ mod tests {
             },
         )
         .expect("chunked");
-        let diff = (full - chunked)
-            .expect("sub")
-            .abs()
-            .expect("abs")
-            .flatten_all()
-            .expect("flat")
-            .max(0)
-            .expect("max")
-            .to_scalar::<f32>()
-            .expect("scalar");
+        let diff = max_abs_diff(&full, &chunked);
         assert!(diff < 1e-5, "{diff}");
     }
 }

@@ -238,6 +238,7 @@ impl Conv3x3 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ml::diffusion::blocks::test_support::max_abs_diff;
     use candle_core::{DType, Device};
     use std::collections::HashMap;
 
@@ -301,16 +302,7 @@ mod tests {
             .expect("strided");
         let winograd = auto.forward(&x).expect("winograd");
         for out in [whole, banded, generic, strided, winograd] {
-            let d = (out - &reference)
-                .expect("sub")
-                .abs()
-                .expect("abs")
-                .flatten_all()
-                .expect("f")
-                .max(0)
-                .expect("max")
-                .to_scalar::<f32>()
-                .expect("s");
+            let d = max_abs_diff(&out, &reference);
             assert!(d < 1e-5, "{d}");
         }
     }

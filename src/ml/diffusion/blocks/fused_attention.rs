@@ -396,6 +396,7 @@ impl CustomOp3 for FusedAttention {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ml::diffusion::blocks::test_support::max_abs_diff;
     use candle_core::Device;
 
     fn reference(q: &Tensor, k: &Tensor, v: &Tensor) -> Tensor {
@@ -404,19 +405,6 @@ mod tests {
             .expect("softmax")
             .matmul(v)
             .expect("pv")
-    }
-
-    fn max_abs_diff(a: &Tensor, b: &Tensor) -> f32 {
-        (a - b)
-            .expect("sub")
-            .abs()
-            .expect("abs")
-            .flatten_all()
-            .expect("flat")
-            .max(0)
-            .expect("max")
-            .to_scalar::<f32>()
-            .expect("scalar")
     }
 
     #[test]

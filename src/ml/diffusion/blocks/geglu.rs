@@ -89,6 +89,7 @@ impl CustomOp1 for GegluOp {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ml::diffusion::blocks::test_support::max_abs_diff;
     use candle_core::Device;
 
     #[test]
@@ -114,16 +115,7 @@ mod tests {
                 .expect("scalar");
             let got = geglu(&h).expect("geglu");
             assert_eq!(got.dims(), want.dims());
-            let diff = (got - want)
-                .expect("sub")
-                .abs()
-                .expect("abs")
-                .flatten_all()
-                .expect("flat")
-                .max(0)
-                .expect("max")
-                .to_scalar::<f32>()
-                .expect("scalar");
+            let diff = max_abs_diff(&got, &want);
             let scale = want_max.max(1.0);
             assert!(diff <= 1e-5 * scale, "{shape:?}: {diff} (max {want_max})");
         }

@@ -20,6 +20,8 @@ pub mod profile;
 pub mod resnet;
 pub mod sampling;
 pub mod softmax;
+#[cfg(test)]
+mod test_support;
 pub mod unet_blocks;
 pub mod vae_blocks;
 pub mod winograd;

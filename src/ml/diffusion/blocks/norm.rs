@@ -225,20 +225,8 @@ impl CustomOp1 for SiluOp {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ml::diffusion::blocks::test_support::max_abs_diff;
     use candle_core::{Device, Module as _};
-
-    fn max_diff(a: &Tensor, b: &Tensor) -> f32 {
-        (a - b)
-            .expect("sub")
-            .abs()
-            .expect("abs")
-            .flatten_all()
-            .expect("flat")
-            .max(0)
-            .expect("max")
-            .to_scalar::<f32>()
-            .expect("scalar")
-    }
 
     fn random(shape: &[usize], seed: u64, offset: f32) -> Tensor {
         let mut rng = crate::ml::diffusion::noise::NoiseRng::new(seed);
@@ -263,10 +251,10 @@ mod tests {
                 candle_nn::GroupNorm::new(weight, bias, c, groups, 1e-5).expect("reference");
             let want = reference.forward(&x).expect("reference forward");
             let got = ours.forward(&x).expect("forward");
-            assert!(max_diff(&got, &want) < 1e-5, "{shape:?}");
+            assert!(max_abs_diff(&got, &want) < 1e-5, "{shape:?}");
             let want_silu = want.silu().expect("silu");
             let got_silu = ours.forward_silu(&x).expect("forward_silu");
-            assert!(max_diff(&got_silu, &want_silu) < 1e-5, "{shape:?}");
+            assert!(max_abs_diff(&got_silu, &want_silu) < 1e-5, "{shape:?}");
         }
     }
 
@@ -279,7 +267,7 @@ mod tests {
         let ours = GroupNorm::new(weight.clone(), bias.clone(), 4, 1e-6).expect("ours");
         let reference = candle_nn::GroupNorm::new(weight, bias, 8, 4, 1e-6).expect("reference");
         let want = reference.forward(&x).expect("reference");
-        assert!(max_diff(&ours.forward(&x).expect("forward"), &want) < 1e-5);
+        assert!(max_abs_diff(&ours.forward(&x).expect("forward"), &want) < 1e-5);
         let bad = GroupNorm::new(random(&[6], 1, 0.0), random(&[6], 2, 0.0), 4, 1e-5);
         assert!(bad.is_err());
     }
@@ -289,7 +277,7 @@ mod tests {
         let x = (random(&[3, 1001], 11, 0.0) * 6.0).expect("scale");
         let want = x.silu().expect("candle silu");
         let got = silu(&x).expect("silu");
-        assert!(max_diff(&got, &want) < 1e-5);
+        assert!(max_abs_diff(&got, &want) < 1e-5);
         let nan = Tensor::new(&[f32::NAN, 1.0], &Device::Cpu).expect("nan");
         let out = silu(&nan).expect("silu").to_vec1::<f32>().expect("vec");
         assert!(out[0].is_nan());

@@ -88,6 +88,7 @@ impl CustomOp1 for SoftmaxOp {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ml::diffusion::blocks::test_support::max_abs_diff;
     use candle_core::Device;
 
     #[test]
@@ -97,16 +98,7 @@ mod tests {
             let x = (rng.tensor(shape, &Device::Cpu).expect("x") * 8.0).expect("scale");
             let want = candle_nn::ops::softmax_last_dim(&x).expect("candle");
             let got = softmax_last_dim(&x).expect("ours");
-            let diff = (got - want)
-                .expect("sub")
-                .abs()
-                .expect("abs")
-                .flatten_all()
-                .expect("flat")
-                .max(0)
-                .expect("max")
-                .to_scalar::<f32>()
-                .expect("scalar");
+            let diff = max_abs_diff(&got, &want);
             assert!(diff < 1e-6, "{shape:?}: {diff}");
         }
     }

@@ -318,6 +318,7 @@ impl CustomOp1 for OutputTransform<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ml::diffusion::blocks::test_support::max_abs_diff;
     use candle_core::Device;
 
     #[test]
@@ -351,16 +352,7 @@ mod tests {
             for limit in [MAX_BAND_ELEMENTS, 1] {
                 let got = kernel.forward_in_bands(&x, limit).expect("winograd");
                 assert_eq!(got.dims(), want.dims());
-                let diff = (&got - &want)
-                    .expect("sub")
-                    .abs()
-                    .expect("abs")
-                    .flatten_all()
-                    .expect("f")
-                    .max(0)
-                    .expect("max")
-                    .to_scalar::<f32>()
-                    .expect("s");
+                let diff = max_abs_diff(&got, &want);
                 assert!(diff < 1e-5, "{b}x{c}x{o}x{h}x{w}, limit {limit}: {diff}");
             }
         }
