@@ -59,6 +59,23 @@ fn median_of<F: FnMut() -> anyhow::Result<()>>(runs: usize, f: F) -> anyhow::Res
     Ok(time(runs, 1, f)?.0)
 }
 
+/// Times plain candle's `candle` and our `ours` (median of `runs` each) as
+/// one row.
+fn compare_row(
+    runs: usize,
+    op: &'static str,
+    shape: String,
+    candle: impl FnMut() -> anyhow::Result<()>,
+    ours: impl FnMut() -> anyhow::Result<()>,
+) -> anyhow::Result<OpRow> {
+    Ok(OpRow {
+        op,
+        shape,
+        candle: Some(median_of(runs, candle)?),
+        ours: median_of(runs, ours)?,
+    })
+}
+
 /// Plain candle attention: the full score matrix, softmax, product.
 fn full_attention(q: &Tensor, k: &Tensor, v: &Tensor) -> candle_core::Result<Tensor> {
     candle_nn::ops::softmax_last_dim(&q.matmul(&k.t()?)?)?.matmul(v)
@@ -124,48 +141,45 @@ fn norm_rows(runs: usize, rows: &mut Vec<OpRow>) -> anyhow::Result<()> {
             32,
             1e-5,
         )?;
-        let candle = median_of(runs, || {
-            candle_norm.forward(&x)?;
-            Ok(())
-        })?;
-        let ours = median_of(runs, || {
-            ours_norm.forward(&x)?;
-            Ok(())
-        })?;
-        rows.push(OpRow {
-            op: "group norm (32 groups)",
-            shape: format!("{shape:?}"),
-            candle: Some(candle),
-            ours,
-        });
-        let candle = median_of(runs, || {
-            candle_norm.forward(&x)?.silu()?;
-            Ok(())
-        })?;
-        let ours = median_of(runs, || {
-            ours_norm.forward_silu(&x)?;
-            Ok(())
-        })?;
-        rows.push(OpRow {
-            op: "group norm + SiLU",
-            shape: format!("{shape:?}"),
-            candle: Some(candle),
-            ours,
-        });
-        let candle = median_of(runs, || {
-            x.silu()?;
-            Ok(())
-        })?;
-        let ours = median_of(runs, || {
-            crate::ml::diffusion::blocks::norm::silu(&x)?;
-            Ok(())
-        })?;
-        rows.push(OpRow {
-            op: "SiLU",
-            shape: format!("{shape:?}"),
-            candle: Some(candle),
-            ours,
-        });
+        rows.push(compare_row(
+            runs,
+            "group norm (32 groups)",
+            format!("{shape:?}"),
+            || {
+                candle_norm.forward(&x)?;
+                Ok(())
+            },
+            || {
+                ours_norm.forward(&x)?;
+                Ok(())
+            },
+        )?);
+        rows.push(compare_row(
+            runs,
+            "group norm + SiLU",
+            format!("{shape:?}"),
+            || {
+                candle_norm.forward(&x)?.silu()?;
+                Ok(())
+            },
+            || {
+                ours_norm.forward_silu(&x)?;
+                Ok(())
+            },
+        )?);
+        rows.push(compare_row(
+            runs,
+            "SiLU",
+            format!("{shape:?}"),
+            || {
+                x.silu()?;
+                Ok(())
+            },
+            || {
+                crate::ml::diffusion::blocks::norm::silu(&x)?;
+                Ok(())
+            },
+        )?);
     }
     Ok(())
 }
@@ -173,22 +187,21 @@ fn norm_rows(runs: usize, rows: &mut Vec<OpRow>) -> anyhow::Result<()> {
 fn geglu_rows(runs: usize, rows: &mut Vec<OpRow>) -> anyhow::Result<()> {
     // The feed-forward of the 320-wide transformer at 512 px.
     let h = Tensor::randn(0f32, 1.0, (2, 4096, 2560), &Device::Cpu)?;
-    let candle = median_of(runs, || {
-        let hidden = h.narrow(2, 0, 1280)?;
-        let gate = h.narrow(2, 1280, 1280)?;
-        (hidden * gate.gelu_erf()?)?;
-        Ok(())
-    })?;
-    let ours = median_of(runs, || {
-        crate::ml::diffusion::blocks::geglu::geglu(&h)?;
-        Ok(())
-    })?;
-    rows.push(OpRow {
-        op: "GEGLU (h * gelu_erf(gate))",
-        shape: "(2, 4096, 2560)".to_owned(),
-        candle: Some(candle),
-        ours,
-    });
+    rows.push(compare_row(
+        runs,
+        "GEGLU (h * gelu_erf(gate))",
+        "(2, 4096, 2560)".to_owned(),
+        || {
+            let hidden = h.narrow(2, 0, 1280)?;
+            let gate = h.narrow(2, 1280, 1280)?;
+            (hidden * gate.gelu_erf()?)?;
+            Ok(())
+        },
+        || {
+            crate::ml::diffusion::blocks::geglu::geglu(&h)?;
+            Ok(())
+        },
+    )?);
     Ok(())
 }
 

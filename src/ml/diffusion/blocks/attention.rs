@@ -62,10 +62,11 @@ impl Attention {
                 self.split_heads(&v)?,
             ))
         })?;
-        let (label, core_flops) = match context {
-            None => ("self-attention core", 2.0 * matmul_flops(b * n, c, m)),
-            Some(_) => ("cross-attention core", 2.0 * matmul_flops(b * n, c, m)),
+        let label = match context {
+            None => "self-attention core",
+            Some(_) => "cross-attention core",
         };
+        let core_flops = 2.0 * matmul_flops(b * n, c, m);
         let out = scope_flops(label, core_flops, || chunked_attention(&q, &k, &v))?;
         let out = scope("attention head split/merge", || {
             out.transpose(1, 2)?.reshape((b, n, c))
