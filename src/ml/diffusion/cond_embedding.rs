@@ -3,9 +3,10 @@
 //! (for the usual four-entry channel list), i.e. a downsampling by 8.
 
 use candle_core::{Module, Tensor};
-use candle_nn::{conv2d, Conv2d, Conv2dConfig, VarBuilder};
+use candle_nn::VarBuilder;
 
 use super::blocks::conv::Conv3x3;
+use super::blocks::strided_conv::{Conv3x3Stride2, Stride2Padding};
 use super::blocks::{norm, profile};
 
 /// `controlnet_cond_embedding` of a diffusers ControlNet.
@@ -19,7 +20,7 @@ pub struct ConditioningEmbedding {
 #[derive(Debug)]
 enum Block {
     Same(Conv3x3),
-    Down(Conv2d),
+    Down(Conv3x3Stride2),
 }
 
 impl Module for Block {
@@ -44,11 +45,6 @@ impl ConditioningEmbedding {
             candle_core::Error::Msg("empty conditioning_embedding_out_channels".into())
         })?;
         let last = channels[channels.len() - 1];
-        let down = Conv2dConfig {
-            padding: 1,
-            stride: 2,
-            ..Default::default()
-        };
         let conv_in = Conv3x3::new(in_channels, first, vb.pp("conv_in"))?;
         let mut blocks = Vec::with_capacity(2 * channels.len());
         for pair in channels.windows(2) {
@@ -58,11 +54,10 @@ impl ConditioningEmbedding {
                 pair[0],
                 vb.pp("blocks").pp(idx),
             )?));
-            blocks.push(Block::Down(conv2d(
+            blocks.push(Block::Down(Conv3x3Stride2::new(
                 pair[0],
                 pair[1],
-                3,
-                down,
+                Stride2Padding::Symmetric,
                 vb.pp("blocks").pp(idx + 1),
             )?));
         }

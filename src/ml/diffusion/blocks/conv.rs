@@ -207,11 +207,16 @@ impl Module for Conv3x3 {
                 xs.dims()
             );
         }
-        let flops = matmul_flops(b * h * w, c * 9, self.out_channels);
-        scope_flops("conv 3x3", flops, || match &self.kernel {
+        match &self.kernel {
+            // Profiled by stage inside (scopes do not nest).
             Kernel::Winograd(kernel) => kernel.forward(xs),
-            Kernel::Im2col(weight) => self.forward_im2col(weight, xs),
-        })
+            Kernel::Im2col(weight) => {
+                let flops = matmul_flops(b * h * w, c * 9, self.out_channels);
+                scope_flops("conv 3x3 (im2col)", flops, || {
+                    self.forward_im2col(weight, xs)
+                })
+            }
+        }
     }
 }
 

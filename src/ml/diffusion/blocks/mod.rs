@@ -20,6 +20,7 @@ pub mod profile;
 pub mod resnet;
 pub mod sampling;
 pub mod softmax;
+pub mod strided_conv;
 #[cfg(test)]
 mod test_support;
 pub mod unet_blocks;

@@ -1,30 +1,30 @@
 //! `Downsample2D` and `Upsample2D` (with convolution).
 
 use candle_core::{Module, Tensor};
-use candle_nn::{conv2d, Conv2d, Conv2dConfig, VarBuilder};
+use candle_nn::VarBuilder;
 
 use super::conv::Conv3x3;
 use super::profile::{matmul_flops, scope, scope_flops};
+use super::strided_conv::{Conv3x3Stride2, Stride2Padding};
 
 /// Stride-2 3x3 convolution; with padding 0 the input is first padded by one
 /// on the right and bottom (diffusers' asymmetric padding).
 #[derive(Debug)]
 pub struct Downsample2D {
-    conv: Conv2d,
-    asymmetric_pad: bool,
+    conv: Conv3x3Stride2,
 }
 
 impl Downsample2D {
-    /// `vb` points at `downsamplers.0`.
+    /// `vb` points at `downsamplers.0`; `padding` is diffusers' (1, or 0
+    /// for the asymmetric padding).
     pub fn new(channels: usize, padding: usize, vb: VarBuilder) -> candle_core::Result<Self> {
-        let cfg = Conv2dConfig {
-            padding,
-            stride: 2,
-            ..Default::default()
+        let padding = match padding {
+            0 => Stride2Padding::BottomRight,
+            1 => Stride2Padding::Symmetric,
+            other => candle_core::bail!("downsampler padding {other} (expected 0 or 1)"),
         };
         Ok(Self {
-            conv: conv2d(channels, channels, 3, cfg, vb.pp("conv"))?,
-            asymmetric_pad: padding == 0,
+            conv: Conv3x3Stride2::new(channels, channels, padding, vb.pp("conv"))?,
         })
     }
 }
@@ -34,12 +34,7 @@ impl Module for Downsample2D {
         let (b, c, h, w) = xs.dims4()?;
         let flops = matmul_flops(b * h.div_ceil(2) * w.div_ceil(2), c * 9, c);
         scope_flops("downsample (stride-2 conv)", flops, || {
-            if self.asymmetric_pad {
-                let xs = xs.pad_with_zeros(3, 0, 1)?.pad_with_zeros(2, 0, 1)?;
-                self.conv.forward(&xs)
-            } else {
-                self.conv.forward(xs)
-            }
+            self.conv.forward(xs)
         })
     }
 }

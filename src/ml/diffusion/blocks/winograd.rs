@@ -19,6 +19,7 @@ use candle_core::{CpuStorage, CustomOp1, DType, Layout, Shape, Tensor};
 use rayon::prelude::*;
 
 use super::cpu_input::contiguous_f32;
+use super::profile::{matmul_flops, scope, scope_flops};
 
 /// Most floats in one band's transformed input or output (16 x channels x
 /// tiles): 16 M floats, 64 MB.
@@ -108,19 +109,27 @@ impl WinogradKernel {
         let mut first = 0;
         while first < tile_rows {
             let rows = band.min(tile_rows - first);
-            let v = xs.apply_op1_no_bwd(&InputTransform {
-                first_tile_row: first,
-                tile_rows: rows,
+            let v = scope("conv 3x3 Winograd input transform", || {
+                xs.apply_op1_no_bwd(&InputTransform {
+                    first_tile_row: first,
+                    tile_rows: rows,
+                })
             })?;
             // (in, 16, tiles) -> (16, in, tiles) as a strided view.
-            let m = self.u.transpose(0, 1)?.matmul(&v.transpose(0, 1)?)?;
-            outputs.push(m.apply_op1_no_bwd(&OutputTransform {
-                batch: b,
-                height: h,
-                width: w,
-                first_tile_row: first,
-                tile_rows: rows,
-                bias: &self.bias,
+            let tiles = v.dim(2)?;
+            let flops = 16.0 * matmul_flops(o, c, tiles);
+            let m = scope_flops("conv 3x3 Winograd products", flops, || {
+                self.u.transpose(0, 1)?.matmul(&v.transpose(0, 1)?)
+            })?;
+            outputs.push(scope("conv 3x3 Winograd output transform", || {
+                m.apply_op1_no_bwd(&OutputTransform {
+                    batch: b,
+                    height: h,
+                    width: w,
+                    first_tile_row: first,
+                    tile_rows: rows,
+                    bias: &self.bias,
+                })
             })?);
             first += rows;
         }

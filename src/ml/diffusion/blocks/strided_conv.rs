@@ -1,0 +1,333 @@
+//! 3x3 convolution with stride 2 (the UNet/VAE downsamplers and the
+//! ControlNet conditioning embedding) as one im2col matrix product in NCHW
+//! layout, in bands of output rows, for f32 on the CPU. candle 0.11's CPU
+//! conv2d ran these at about 22 GFLOP/s here (`adstudio bench diffusion
+//! --profile`); other devices and dtypes still use it.
+
+use candle_core::{CpuStorage, CustomOp1, DType, Layout, Module, Shape, Tensor};
+use candle_nn::{conv2d, Conv2d, Conv2dConfig, VarBuilder};
+use rayon::prelude::*;
+
+use super::cpu_input::contiguous_f32;
+
+/// Most im2col elements built at once (64 M floats, 256 MB in f32).
+const MAX_COL_ELEMENTS: usize = 64 << 20;
+
+/// Zero padding around the input of a stride-2 convolution.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stride2Padding {
+    /// One pixel on every side (`padding=1`).
+    Symmetric,
+    /// None on the top and left, one on the bottom and right: diffusers'
+    /// `Downsample2D` with `padding=0` (the VAE encoder).
+    BottomRight,
+}
+
+impl Stride2Padding {
+    /// Padding before the first row/column.
+    fn leading(self) -> usize {
+        match self {
+            Self::Symmetric => 1,
+            Self::BottomRight => 0,
+        }
+    }
+
+    /// Output size of one side of length `len` (padding 1 after it in
+    /// both cases); `None` when the padded side is shorter than the kernel.
+    fn output_len(self, len: usize) -> Option<usize> {
+        (len + self.leading() + 1).checked_sub(3).map(|n| n / 2 + 1)
+    }
+}
+
+/// The kernel in the form its path needs (only one form is kept).
+#[derive(Debug, Clone)]
+enum Kernel {
+    /// `(out, in * 9 + 1)`: the kernel taps, then the bias.
+    Im2col(Tensor),
+    /// candle's convolution (other devices and dtypes).
+    Candle(Conv2d),
+}
+
+/// A 3x3 convolution with stride 2 (weights `weight` `(out, in, 3, 3)` and
+/// `bias` `(out,)`, as in diffusers).
+#[derive(Debug, Clone)]
+pub struct Conv3x3Stride2 {
+    kernel: Kernel,
+    padding: Stride2Padding,
+    in_channels: usize,
+}
+
+impl Conv3x3Stride2 {
+    /// Loads `weight` and `bias` under `vb`.
+    pub fn new(
+        in_channels: usize,
+        out_channels: usize,
+        padding: Stride2Padding,
+        vb: VarBuilder,
+    ) -> candle_core::Result<Self> {
+        let kernel = if vb.device().is_cpu() && vb.dtype() == DType::F32 {
+            let taps = vb
+                .get((out_channels, in_channels, 3, 3), "weight")?
+                .reshape((out_channels, in_channels * 9))?;
+            let bias = vb.get(out_channels, "bias")?.reshape((out_channels, 1))?;
+            Kernel::Im2col(Tensor::cat(&[taps, bias], 1)?)
+        } else {
+            let cfg = Conv2dConfig {
+                padding: padding.leading(),
+                stride: 2,
+                ..Default::default()
+            };
+            Kernel::Candle(conv2d(in_channels, out_channels, 3, cfg, vb)?)
+        };
+        Ok(Self {
+            kernel,
+            padding,
+            in_channels,
+        })
+    }
+
+    /// Output rows `y0..y0 + rows` (of `out_h x out_w`) by one product.
+    fn band(&self, weight: &Tensor, xs: &Tensor, op: Im2ColStride2) -> candle_core::Result<Tensor> {
+        let (b, _, _, _) = xs.dims4()?;
+        let cols = xs.apply_op1_no_bwd(&op)?;
+        let out = weight.broadcast_left(b)?.matmul(&cols)?;
+        let o = weight.dim(0)?;
+        out.reshape((b, o, op.rows, op.out_w))
+    }
+}
+
+impl Module for Conv3x3Stride2 {
+    fn forward(&self, xs: &Tensor) -> candle_core::Result<Tensor> {
+        let (b, c, h, w) = xs.dims4()?;
+        if c != self.in_channels {
+            candle_core::bail!(
+                "stride-2 convolution expects {} input channels, got {:?}",
+                self.in_channels,
+                xs.dims()
+            );
+        }
+        let weight = match &self.kernel {
+            Kernel::Candle(conv) => {
+                // candle reports a too-small input itself.
+                return match self.padding {
+                    Stride2Padding::Symmetric => conv.forward(xs),
+                    // `conv` has padding 0 here: pad the bottom/right only.
+                    Stride2Padding::BottomRight => {
+                        conv.forward(&xs.pad_with_zeros(3, 0, 1)?.pad_with_zeros(2, 0, 1)?)
+                    }
+                };
+            }
+            Kernel::Im2col(weight) => weight,
+        };
+        let (Some(out_h), Some(out_w)) = (self.padding.output_len(h), self.padding.output_len(w))
+        else {
+            candle_core::bail!(
+                "stride-2 convolution: input {:?} is smaller than the kernel",
+                xs.dims()
+            )
+        };
+        let xs = xs.contiguous()?;
+        let per_row = (b * (9 * c + 1) * out_w).max(1);
+        let band_rows = (MAX_COL_ELEMENTS / per_row).clamp(1, out_h.max(1));
+        let mut bands = Vec::with_capacity(out_h.div_ceil(band_rows));
+        let mut y0 = 0;
+        while y0 < out_h {
+            let rows = band_rows.min(out_h - y0);
+            let op = Im2ColStride2 {
+                leading: self.padding.leading(),
+                out_w,
+                y0,
+                rows,
+            };
+            bands.push(self.band(weight, &xs, op)?);
+            y0 += rows;
+        }
+        if bands.len() == 1 {
+            bands
+                .pop()
+                .ok_or_else(|| candle_core::Error::Msg("no band".into()))
+        } else {
+            Tensor::cat(&bands, 2)
+        }
+    }
+}
+
+/// `(b, c, h, w)` to the stride-2 im2col matrix `(b, 9 c + 1, rows *
+/// out_w)` of output rows `y0..y0 + rows` (the last row is ones, for the
+/// bias).
+#[derive(Debug, Clone, Copy)]
+struct Im2ColStride2 {
+    /// Zero rows/columns before the input (after it: one).
+    leading: usize,
+    out_w: usize,
+    y0: usize,
+    rows: usize,
+}
+
+impl Im2ColStride2 {
+    /// The nine tap rows of one channel `plane` `(h, w)` into `out`
+    /// (`9 x rows * out_w`).
+    fn channel(&self, plane: &[f32], h: usize, w: usize, out: &mut [f32]) {
+        let plane_len = self.rows * self.out_w;
+        for (tap, dst) in out.chunks_exact_mut(plane_len.max(1)).enumerate() {
+            let (ky, kx) = (tap / 3, tap % 3);
+            for (oy, dst_row) in dst.chunks_exact_mut(self.out_w.max(1)).enumerate() {
+                let y = (2 * (self.y0 + oy) + ky).checked_sub(self.leading);
+                let Some(src_row) = y.filter(|&y| y < h).map(|y| &plane[y * w..(y + 1) * w]) else {
+                    dst_row.fill(0.0);
+                    continue;
+                };
+                for (ox, value) in dst_row.iter_mut().enumerate() {
+                    *value = (2 * ox + kx)
+                        .checked_sub(self.leading)
+                        .and_then(|x| src_row.get(x))
+                        .copied()
+                        .unwrap_or(0.0);
+                }
+            }
+        }
+    }
+}
+
+impl CustomOp1 for Im2ColStride2 {
+    fn name(&self) -> &'static str {
+        "adstudio-im2col-3x3-stride-2"
+    }
+
+    fn cpu_fwd(
+        &self,
+        storage: &CpuStorage,
+        layout: &Layout,
+    ) -> candle_core::Result<(CpuStorage, Shape)> {
+        let xs = contiguous_f32(storage, layout, "stride-2 im2col: input")?;
+        let (b, c, h, w) = layout.shape().dims4()?;
+        let plane = self.rows * self.out_w;
+        let per_batch = (9 * c + 1) * plane;
+        let mut dst = vec![0f32; b * per_batch];
+        if plane > 0 {
+            dst.par_chunks_mut(per_batch)
+                .zip(xs.par_chunks((c * h * w).max(1)))
+                .for_each(|(out, src)| {
+                    let (taps, ones) = out.split_at_mut(9 * c * plane);
+                    ones.fill(1.0);
+                    taps.par_chunks_mut(9 * plane)
+                        .zip(src.par_chunks((h * w).max(1)))
+                        .for_each(|(out, src)| self.channel(src, h, w, out));
+                });
+        }
+        Ok((CpuStorage::F32(dst), Shape::from((b, c * 9 + 1, plane))))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ml::diffusion::blocks::test_support::max_abs_diff;
+    use candle_core::Device;
+    use std::collections::HashMap;
+
+    fn vb_of(weight: &Tensor, bias: &Tensor, dtype: DType) -> VarBuilder<'static> {
+        let mut ts = HashMap::new();
+        ts.insert("weight".to_string(), weight.clone());
+        ts.insert("bias".to_string(), bias.clone());
+        VarBuilder::from_tensors(ts, dtype, &Device::Cpu)
+    }
+
+    #[test]
+    fn matches_candle_conv2d_for_both_paddings_odd_sizes_and_bands() {
+        let mut rng = crate::ml::diffusion::noise::NoiseRng::new(5);
+        let dev = Device::Cpu;
+        for (b, c, o, h, w) in [
+            (2, 3, 5, 8, 8),
+            (1, 4, 2, 7, 10),
+            (1, 2, 3, 2, 3),
+            (2, 1, 1, 5, 2),
+        ] {
+            let weight = rng.tensor((o, c, 3, 3), &dev).expect("w");
+            let bias = rng.tensor(o, &dev).expect("b");
+            let x = rng.tensor((b, c, h, w), &dev).expect("x");
+            let with_bias = |t: Tensor| {
+                t.broadcast_add(&bias.reshape((1, o, 1, 1)).expect("r"))
+                    .expect("bias")
+            };
+            let symmetric = with_bias(x.conv2d(&weight, 1, 2, 1, 1).expect("conv"));
+            let padded = x
+                .pad_with_zeros(3, 0, 1)
+                .expect("pad")
+                .pad_with_zeros(2, 0, 1)
+                .expect("pad");
+            let bottom_right = with_bias(padded.conv2d(&weight, 0, 2, 1, 1).expect("conv"));
+            for (padding, want) in [
+                (Stride2Padding::Symmetric, symmetric),
+                (Stride2Padding::BottomRight, bottom_right),
+            ] {
+                let ours = Conv3x3Stride2::new(c, o, padding, vb_of(&weight, &bias, DType::F32))
+                    .expect("conv");
+                assert!(matches!(ours.kernel, Kernel::Im2col(_)));
+                let got = ours.forward(&x).expect("forward");
+                assert_eq!(got.dims(), want.dims(), "{padding:?} {b}x{c}x{h}x{w}");
+                assert!(
+                    max_abs_diff(&got, &want) < 1e-5,
+                    "{padding:?} {b}x{c}x{h}x{w}"
+                );
+                // One output row per band gives the same result.
+                let Kernel::Im2col(taps) = &ours.kernel else {
+                    unreachable!("checked above")
+                };
+                let (out_h, out_w) = (
+                    padding.output_len(h).expect("h"),
+                    padding.output_len(w).expect("w"),
+                );
+                let rows: Vec<Tensor> = (0..out_h)
+                    .map(|y0| {
+                        let op = Im2ColStride2 {
+                            leading: padding.leading(),
+                            out_w,
+                            y0,
+                            rows: 1,
+                        };
+                        ours.band(taps, &x, op).expect("band")
+                    })
+                    .collect();
+                let banded = Tensor::cat(&rows, 2).expect("cat");
+                assert!(max_abs_diff(&banded, &want) < 1e-5, "{padding:?} banded");
+                // The candle path (f64 here) agrees too.
+                let candle = Conv3x3Stride2::new(c, o, padding, vb_of(&weight, &bias, DType::F64))
+                    .expect("conv");
+                assert!(matches!(candle.kernel, Kernel::Candle(_)));
+                let got = candle
+                    .forward(&x.to_dtype(DType::F64).expect("f64"))
+                    .expect("forward")
+                    .to_dtype(DType::F32)
+                    .expect("f32");
+                assert!(max_abs_diff(&got, &want) < 1e-5, "{padding:?} candle path");
+            }
+        }
+    }
+
+    #[test]
+    fn wrong_channel_count_is_an_error() {
+        let dev = Device::Cpu;
+        let weight = Tensor::zeros((2, 3, 3, 3), DType::F32, &dev).expect("w");
+        let bias = Tensor::zeros(2, DType::F32, &dev).expect("b");
+        let conv = Conv3x3Stride2::new(
+            3,
+            2,
+            Stride2Padding::Symmetric,
+            vb_of(&weight, &bias, DType::F32),
+        )
+        .expect("conv");
+        let x = Tensor::zeros((1, 4, 8, 8), DType::F32, &dev).expect("x");
+        assert!(conv.forward(&x).is_err());
+        let conv = Conv3x3Stride2::new(
+            3,
+            2,
+            Stride2Padding::BottomRight,
+            vb_of(&weight, &bias, DType::F32),
+        )
+        .expect("conv");
+        let x = Tensor::zeros((1, 3, 1, 8), DType::F32, &dev).expect("x");
+        let err = conv.forward(&x).expect_err("1 row padded to 2 < 3");
+        assert!(err.to_string().contains("smaller than the kernel"), "{err}");
+    }
+}
