@@ -10,6 +10,7 @@ use crate::ml::diffusion::blocks::attention::{
 };
 use crate::ml::diffusion::blocks::conv::{Conv3x3, ConvAlgorithm};
 use crate::ml::diffusion::blocks::profile;
+use crate::ml::diffusion::blocks::winograd::WinogradTile;
 use crate::ml::diffusion::random::random_var_builder;
 use crate::ml::diffusion::single_file::{sd15_controlnet_config, SingleFileConfigs};
 use crate::ml::diffusion::{ControlNet, UNet, Vae};
@@ -219,7 +220,9 @@ fn conv_rows(runs: usize, rows: &mut Vec<OpRow>) -> anyhow::Result<()> {
         let x = Tensor::randn(0f32, 1.0, (b, c, s, s), &dev)?;
         let vb = random_var_builder(3, DType::F32, &dev);
         let im2col_conv = Conv3x3::with_algorithm(c, c, vb.pp("conv"), ConvAlgorithm::Im2col)?;
-        let winograd_conv = Conv3x3::with_algorithm(c, c, vb.pp("conv"), ConvAlgorithm::Winograd)?;
+        let winograd =
+            |tile| Conv3x3::with_algorithm(c, c, vb.pp("conv"), ConvAlgorithm::Winograd(tile));
+        let (f2_conv, f4_conv) = (winograd(WinogradTile::F2)?, winograd(WinogradTile::F4)?);
         let weight = vb.pp("conv").get((c, c, 3, 3), "weight")?;
         let candle = median_of(runs, || {
             x.conv2d(&weight, 1, 1, 1, 1)?;
@@ -229,13 +232,18 @@ fn conv_rows(runs: usize, rows: &mut Vec<OpRow>) -> anyhow::Result<()> {
             im2col_conv.forward(&x)?;
             Ok(())
         })?;
-        let winograd = median_of(runs, || {
-            winograd_conv.forward(&x)?;
+        let f2 = median_of(runs, || {
+            f2_conv.forward(&x)?;
+            Ok(())
+        })?;
+        let f4 = median_of(runs, || {
+            f4_conv.forward(&x)?;
             Ok(())
         })?;
         for (op, ours) in [
             ("conv 3x3 (im2col)", im2col),
-            ("conv 3x3 (Winograd F(2x2,3x3))", winograd),
+            ("conv 3x3 (Winograd F(2x2,3x3))", f2),
+            ("conv 3x3 (Winograd F(4x4,3x3))", f4),
         ] {
             rows.push(OpRow {
                 op,

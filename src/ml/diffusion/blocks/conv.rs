@@ -9,7 +9,7 @@
 
 use super::cpu_input::contiguous_f32;
 use super::profile::{matmul_flops, scope_flops};
-use super::winograd::WinogradKernel;
+use super::winograd::{WinogradKernel, WinogradTile};
 use candle_core::{CpuStorage, CustomOp1, DType, Layout, Module, Shape, Tensor};
 use candle_nn::VarBuilder;
 use rayon::prelude::*;
@@ -20,16 +20,18 @@ const MAX_COL_ELEMENTS: usize = 64 << 20;
 /// How a [`Conv3x3`] computes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ConvAlgorithm {
-    /// Winograd for f32 on the CPU, im2col elsewhere.
+    /// Winograd for f32 on the CPU (tile size by
+    /// [`WinogradTile::for_weights`]), im2col elsewhere.
     Auto,
     /// One im2col matrix product (in row bands).
     Im2col,
-    /// Winograd F(2x2, 3x3) ([`super::winograd`]; f32 on the CPU only).
-    Winograd,
+    /// Winograd with this tile size ([`super::winograd`]; f32 on the CPU
+    /// only).
+    Winograd(WinogradTile),
 }
 
 /// The kernel in the form its algorithm needs. Only one form is kept: the
-/// Winograd form takes 16/9 of the taps' memory.
+/// Winograd form takes 16/9 (F(2x2)) or 4 (F(4x4)) times the taps' memory.
 #[derive(Debug, Clone)]
 enum Kernel {
     /// `(out, in * 9 + 1)`: the kernel taps, then the bias.
@@ -70,14 +72,14 @@ impl Conv3x3 {
         let bias = vb.get(out_channels, "bias")?.reshape((out_channels, 1))?;
         let weight = Tensor::cat(&[taps, bias], 1)?;
         let winograd = match algorithm {
-            ConvAlgorithm::Auto => weight.device().is_cpu() && weight.dtype() == DType::F32,
-            ConvAlgorithm::Im2col => false,
-            ConvAlgorithm::Winograd => true,
+            ConvAlgorithm::Auto => (weight.device().is_cpu() && weight.dtype() == DType::F32)
+                .then(|| WinogradTile::for_weights(out_channels, in_channels)),
+            ConvAlgorithm::Im2col => None,
+            ConvAlgorithm::Winograd(tile) => Some(tile),
         };
-        let kernel = if winograd {
-            Kernel::Winograd(WinogradKernel::new(&weight, in_channels)?)
-        } else {
-            Kernel::Im2col(weight)
+        let kernel = match winograd {
+            Some(tile) => Kernel::Winograd(WinogradKernel::new(&weight, in_channels, tile)?),
+            None => Kernel::Im2col(weight),
         };
         Ok(Self {
             kernel,
