@@ -2,9 +2,7 @@
 //! and a GEGLU feed-forward, as in the SD UNet.
 
 use candle_core::{DType, Module, Tensor};
-use candle_nn::{
-    conv2d, layer_norm, linear, linear_no_bias, Conv2d, LayerNorm, Linear, VarBuilder,
-};
+use candle_nn::{layer_norm, linear, linear_no_bias, LayerNorm, Linear, VarBuilder};
 
 use super::norm::{group_norm, GroupNorm};
 use super::profile::{matmul_flops, scope, scope_flops};
@@ -252,10 +250,51 @@ impl TransformerBlock {
     }
 }
 
+/// A transformer's projection in or out: a 1x1 convolution (SD 1) or a
+/// linear layer (SD 2), both kept as the matrix `(out, in)` and the bias.
+/// Applied straight to the NCHW features (in) or to produce them (out)
+/// through transposed views, so no layout copy is made either way.
 #[derive(Debug)]
-enum Proj {
-    Conv(Conv2d),
-    Linear(Linear),
+struct Proj {
+    weight: Tensor,
+    bias: Tensor,
+}
+
+impl Proj {
+    fn new(channels: usize, conv: bool, vb: VarBuilder) -> candle_core::Result<Self> {
+        let c = channels;
+        let weight = if conv {
+            vb.get((c, c, 1, 1), "weight")?.reshape((c, c))?
+        } else {
+            vb.get((c, c), "weight")?
+        };
+        Ok(Self {
+            weight,
+            bias: vb.get(c, "bias")?,
+        })
+    }
+
+    /// `(b, c, hw)` features to `(b, hw, c)` tokens: `x^T W^T + b`, one
+    /// product per batch item. (A single batched product with the weight
+    /// broadcast is wrong in candle 0.11: it stacks the batches of a
+    /// transposed lhs as if they were row-major.)
+    fn tokens_from_map(&self, map: &Tensor) -> candle_core::Result<Tensor> {
+        let weight_t = self.weight.t()?;
+        let items = (0..map.dim(0)?)
+            .map(|i| map.get(i)?.t()?.matmul(&weight_t))
+            .collect::<candle_core::Result<Vec<_>>>()?;
+        Tensor::stack(&items, 0)?.broadcast_add(&self.bias)
+    }
+
+    /// `(b, hw, c)` tokens to `(b, c, hw)` features: `W t^T + b`.
+    fn map_from_tokens(&self, tokens: &Tensor) -> candle_core::Result<Tensor> {
+        let b = tokens.dim(0)?;
+        let c = self.bias.dim(0)?;
+        self.weight
+            .broadcast_left(b)?
+            .matmul(&tokens.transpose(1, 2)?)?
+            .broadcast_add(&self.bias.reshape((c, 1))?)
+    }
 }
 
 /// Parameters of a spatial transformer.
@@ -289,13 +328,7 @@ impl SpatialTransformer {
     /// `vb` points at e.g. `down_blocks.0.attentions.0`.
     pub fn new(cfg: TransformerConfig, vb: VarBuilder) -> candle_core::Result<Self> {
         let c = cfg.channels;
-        let proj = |name: &str| -> candle_core::Result<Proj> {
-            Ok(if cfg.linear_projection {
-                Proj::Linear(linear(c, c, vb.pp(name))?)
-            } else {
-                Proj::Conv(conv2d(c, c, 1, Default::default(), vb.pp(name))?)
-            })
-        };
+        let proj = |name: &str| Proj::new(c, !cfg.linear_projection, vb.pp(name));
         let blocks = (0..cfg.depth)
             .map(|i| {
                 TransformerBlock::new(
@@ -319,34 +352,18 @@ impl SpatialTransformer {
         let (b, c, h, w) = xs.dims4()?;
         let residual = xs;
         let xs = scope("transformer GroupNorm", || self.norm.forward(xs))?;
-        let to_tokens = |t: &Tensor| {
-            scope("NCHW <-> tokens layout", || {
-                t.reshape((b, c, h * w))?.transpose(1, 2)?.contiguous()
-            })
-        };
         let proj_flops = matmul_flops(b * h * w, c, c);
-        let project = |p: &Proj, t: &Tensor| {
-            scope_flops("transformer proj in/out", proj_flops, || match p {
-                Proj::Conv(p) => p.forward(t),
-                Proj::Linear(p) => p.forward(t),
-            })
-        };
-        let mut tokens = match &self.proj_in {
-            Proj::Conv(_) => to_tokens(&project(&self.proj_in, &xs)?)?,
-            Proj::Linear(_) => project(&self.proj_in, &to_tokens(&xs)?)?,
-        };
+        let mut tokens = scope_flops("transformer proj in/out", proj_flops, || {
+            self.proj_in.tokens_from_map(&xs.reshape((b, c, h * w))?)
+        })?;
         for block in &self.blocks {
             tokens = block.forward(&tokens, context)?;
         }
-        let to_map = |t: &Tensor| {
-            scope("NCHW <-> tokens layout", || {
-                t.transpose(1, 2)?.contiguous()?.reshape((b, c, h, w))
-            })
-        };
-        let out = match &self.proj_out {
-            Proj::Conv(_) => project(&self.proj_out, &to_map(&tokens)?)?,
-            Proj::Linear(_) => to_map(&project(&self.proj_out, &tokens)?)?,
-        };
+        let out = scope_flops("transformer proj in/out", proj_flops, || {
+            self.proj_out
+                .map_from_tokens(&tokens)?
+                .reshape((b, c, h, w))
+        })?;
         scope("transformer residual add", || out + residual)
     }
 }
