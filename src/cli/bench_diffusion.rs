@@ -329,6 +329,25 @@ impl DiffusionBenchOptions {
 }
 
 /// Runs the diffusion benchmark and prints a Markdown table.
+/// Side of the square matrix product of the machine check.
+const MACHINE_CHECK_SIDE: usize = 2048;
+
+/// GFLOP/s of one large square f32 matrix product (best of 3): printed
+/// before and after the rows, so that runs on a machine whose speed drifts
+/// (a shared VM) can be compared with each other.
+fn machine_gflops(dev: &Device) -> anyhow::Result<f64> {
+    let n = MACHINE_CHECK_SIDE;
+    let a = Tensor::randn(0f32, 1.0, (n, n), dev)?;
+    let b = Tensor::randn(0f32, 1.0, (n, n), dev)?;
+    let mut best = f64::INFINITY;
+    for _ in 0..3 {
+        let start = Instant::now();
+        a.matmul(&b)?;
+        best = best.min(start.elapsed().as_secs_f64());
+    }
+    Ok(profile::matmul_flops(n, n, n) / best / 1e9)
+}
+
 pub fn bench_diffusion_table(options: &DiffusionBenchOptions) -> anyhow::Result<()> {
     let (size, runs, warmup) = (options.size, options.runs, options.warmup);
     if size == 0 || !size.is_multiple_of(8) {
@@ -384,6 +403,7 @@ pub fn bench_diffusion_table(options: &DiffusionBenchOptions) -> anyhow::Result<
         ),
     ];
     jobs.retain(|(key, _, _)| options.wants(key));
+    let gflops_before = machine_gflops(&dev)?;
     let mut rows = Vec::new();
     let mut profiles = Vec::new();
     for (key, label, run) in &mut jobs {
@@ -400,10 +420,15 @@ pub fn bench_diffusion_table(options: &DiffusionBenchOptions) -> anyhow::Result<
         }
     }
 
+    let gflops_after = machine_gflops(&dev)?;
     let threads = candle_core::utils::get_num_threads();
     println!(
         "SD 1.5 architectures, random f32 weights, {size}x{size} px, CPU, {threads} threads, \
          {runs} runs (median)"
+    );
+    println!(
+        "machine check ({MACHINE_CHECK_SIDE}^3 f32 matmul, best of 3): \
+         {gflops_before:.0} GFLOP/s before the rows, {gflops_after:.0} after"
     );
     println!("| benchmark | median s | min s | max s | PyTorch s | ratio (ours / PyTorch) |");
     println!("|---|---|---|---|---|---|");
