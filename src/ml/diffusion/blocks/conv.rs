@@ -175,21 +175,37 @@ impl CustomOp1 for Im2Col {
             candle_core::bail!("im2col: rows {}..{} of {h}", self.y0, self.y0 + self.rows)
         }
         let plane = self.rows * w;
-        let per_batch = (9 * c + 1) * plane;
-        let mut dst = vec![0f32; b * per_batch];
-        if plane > 0 {
-            dst.par_chunks_mut(per_batch)
-                .zip(xs.par_chunks((c * h * w).max(1)))
-                .for_each(|(out, src)| {
-                    let (taps, ones) = out.split_at_mut(9 * c * plane);
-                    ones.fill(1.0);
-                    taps.par_chunks_mut(9 * plane)
-                        .zip(src.par_chunks((h * w).max(1)))
-                        .for_each(|(out, src)| self.channel(src, h, w, out));
-                });
-        }
+        let dst = im2col_matrix(xs, (b, c, h, w), plane, |src, out| {
+            self.channel(src, h, w, out)
+        });
         Ok((CpuStorage::F32(dst), Shape::from((b, c * 9 + 1, plane))))
     }
+}
+
+/// The im2col matrix `(b, 9 c + 1, plane)` of the contiguous input `xs`
+/// `(b, c, h, w)`: `channel(plane_values, taps)` fills the nine tap rows of
+/// one channel (in parallel over batch items and channels); the last row is
+/// ones, for the bias column of the weights.
+pub(super) fn im2col_matrix(
+    xs: &[f32],
+    (b, c, h, w): (usize, usize, usize, usize),
+    plane: usize,
+    channel: impl Fn(&[f32], &mut [f32]) + Sync,
+) -> Vec<f32> {
+    let per_batch = (9 * c + 1) * plane;
+    let mut dst = vec![0f32; b * per_batch];
+    if plane > 0 {
+        dst.par_chunks_mut(per_batch)
+            .zip(xs.par_chunks((c * h * w).max(1)))
+            .for_each(|(out, src)| {
+                let (taps, ones) = out.split_at_mut(9 * c * plane);
+                ones.fill(1.0);
+                taps.par_chunks_mut(9 * plane)
+                    .zip(src.par_chunks((h * w).max(1)))
+                    .for_each(|(out, src)| channel(src, out));
+            });
+    }
+    dst
 }
 
 impl Conv3x3 {

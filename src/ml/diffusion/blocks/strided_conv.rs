@@ -4,11 +4,10 @@
 //! conv2d ran these at about 22 GFLOP/s here (`adstudio bench diffusion
 //! --profile`); other devices and dtypes still use it.
 
+use super::conv::im2col_matrix;
+use super::cpu_input::contiguous_f32;
 use candle_core::{CpuStorage, CustomOp1, DType, Layout, Module, Shape, Tensor};
 use candle_nn::{conv2d, Conv2d, Conv2dConfig, VarBuilder};
-use rayon::prelude::*;
-
-use super::cpu_input::contiguous_f32;
 
 /// Most im2col elements built at once (64 M floats, 256 MB in f32).
 const MAX_COL_ELEMENTS: usize = 64 << 20;
@@ -202,19 +201,9 @@ impl CustomOp1 for Im2ColStride2 {
         let xs = contiguous_f32(storage, layout, "stride-2 im2col: input")?;
         let (b, c, h, w) = layout.shape().dims4()?;
         let plane = self.rows * self.out_w;
-        let per_batch = (9 * c + 1) * plane;
-        let mut dst = vec![0f32; b * per_batch];
-        if plane > 0 {
-            dst.par_chunks_mut(per_batch)
-                .zip(xs.par_chunks((c * h * w).max(1)))
-                .for_each(|(out, src)| {
-                    let (taps, ones) = out.split_at_mut(9 * c * plane);
-                    ones.fill(1.0);
-                    taps.par_chunks_mut(9 * plane)
-                        .zip(src.par_chunks((h * w).max(1)))
-                        .for_each(|(out, src)| self.channel(src, h, w, out));
-                });
-        }
+        let dst = im2col_matrix(xs, (b, c, h, w), plane, |src, out| {
+            self.channel(src, h, w, out)
+        });
         Ok((CpuStorage::F32(dst), Shape::from((b, c * 9 + 1, plane))))
     }
 }

@@ -527,6 +527,19 @@ mod tests {
     use crate::ml::diffusion::blocks::test_support::max_abs_diff;
     use candle_core::Device;
 
+    /// The `(out, in * 9 + 1)` matrix [`WinogradKernel::new`] takes.
+    fn taps_then_bias(weight: &Tensor, bias: &Tensor) -> Tensor {
+        let (o, c, _, _) = weight.dims4().expect("weight");
+        Tensor::cat(
+            &[
+                weight.reshape((o, c * 9)).expect("taps"),
+                bias.reshape((o, 1)).expect("bias"),
+            ],
+            1,
+        )
+        .expect("cat")
+    }
+
     #[test]
     fn matches_candle_conv2d_on_odd_sizes_and_in_bands() {
         let mut rng = crate::ml::diffusion::noise::NoiseRng::new(11);
@@ -541,14 +554,7 @@ mod tests {
             let weight = rng.tensor((o, c, 3, 3), &dev).expect("w");
             let bias = rng.tensor(o, &dev).expect("b");
             let x = rng.tensor((b, c, h, w), &dev).expect("x");
-            let taps_then_bias = Tensor::cat(
-                &[
-                    weight.reshape((o, c * 9)).expect("taps"),
-                    bias.reshape((o, 1)).expect("bias"),
-                ],
-                1,
-            )
-            .expect("cat");
+            let taps_then_bias = taps_then_bias(&weight, &bias);
             let want = x
                 .conv2d(&weight, 1, 1, 1, 1)
                 .expect("conv2d")
@@ -587,14 +593,7 @@ mod tests {
             (rng.tensor((o, c, 3, 3), &dev).expect("w") / (9.0 * c as f64).sqrt()).expect("scale");
         let bias = rng.tensor(o, &dev).expect("b");
         let x = rng.tensor((b, c, h, w), &dev).expect("x");
-        let taps_then_bias = Tensor::cat(
-            &[
-                weight.reshape((o, c * 9)).expect("taps"),
-                bias.reshape((o, 1)).expect("bias"),
-            ],
-            1,
-        )
-        .expect("cat");
+        let taps_then_bias = taps_then_bias(&weight, &bias);
         let want = x
             .to_dtype(DType::F64)
             .expect("x64")
