@@ -328,7 +328,6 @@ impl DiffusionBenchOptions {
     }
 }
 
-/// Runs the diffusion benchmark and prints a Markdown table.
 /// Side of the square matrix product of the machine check.
 const MACHINE_CHECK_SIDE: usize = 2048;
 
@@ -348,6 +347,7 @@ fn machine_gflops(dev: &Device) -> anyhow::Result<f64> {
     Ok(profile::matmul_flops(n, n, n) / best / 1e9)
 }
 
+/// Runs the diffusion benchmark and prints a Markdown table.
 pub fn bench_diffusion_table(options: &DiffusionBenchOptions) -> anyhow::Result<()> {
     let (size, runs, warmup) = (options.size, options.runs, options.warmup);
     if size == 0 || !size.is_multiple_of(8) {

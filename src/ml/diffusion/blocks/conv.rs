@@ -66,11 +66,7 @@ impl Conv3x3 {
         vb: VarBuilder,
         algorithm: ConvAlgorithm,
     ) -> candle_core::Result<Self> {
-        let taps = vb
-            .get((out_channels, in_channels, 3, 3), "weight")?
-            .reshape((out_channels, in_channels * 9))?;
-        let bias = vb.get(out_channels, "bias")?.reshape((out_channels, 1))?;
-        let weight = Tensor::cat(&[taps, bias], 1)?;
+        let weight = load_taps_then_bias(in_channels, out_channels, vb)?;
         let winograd = match algorithm {
             ConvAlgorithm::Auto => (weight.device().is_cpu() && weight.dtype() == DType::F32)
                 .then(|| WinogradTile::for_weights(out_channels, in_channels)),
@@ -243,19 +239,46 @@ impl Conv3x3 {
     fn forward_im2col(&self, weight: &Tensor, xs: &Tensor) -> candle_core::Result<Tensor> {
         let (b, c, h, w) = xs.dims4()?;
         let per_row = (b * c * 9 * w).max(1);
-        let rows = (MAX_COL_ELEMENTS / per_row).clamp(1, h.max(1));
-        if rows >= h {
-            return self.band(weight, xs, 0, h);
-        }
-        let mut bands = Vec::with_capacity(h.div_ceil(rows));
-        let mut y0 = 0;
-        while y0 < h {
-            let len = rows.min(h - y0);
-            bands.push(self.band(weight, xs, y0, len)?);
-            y0 += len;
-        }
-        Tensor::cat(&bands, 2)
+        let rows = (MAX_COL_ELEMENTS / per_row).max(1);
+        in_row_bands(h, rows, |y0, len| self.band(weight, xs, y0, len))
     }
+}
+
+/// The `(out, in * 9 + 1)` matrix of a 3x3 convolution's `weight`
+/// `(out, in, 3, 3)` and `bias` `(out,)` under `vb`: the taps, then the
+/// bias (matched by a row of ones in the im2col matrix).
+pub(super) fn load_taps_then_bias(
+    in_channels: usize,
+    out_channels: usize,
+    vb: VarBuilder,
+) -> candle_core::Result<Tensor> {
+    let taps = vb
+        .get((out_channels, in_channels, 3, 3), "weight")?
+        .reshape((out_channels, in_channels * 9))?;
+    let bias = vb.get(out_channels, "bias")?.reshape((out_channels, 1))?;
+    Tensor::cat(&[taps, bias], 1)
+}
+
+/// Computes rows `0..total` (image rows, or Winograd tile rows) of an NCHW
+/// output as `band(first_row, rows)` in bands of at most `band_rows` rows,
+/// joined along the height (one band is returned as it is).
+pub(super) fn in_row_bands(
+    total: usize,
+    band_rows: usize,
+    mut band: impl FnMut(usize, usize) -> candle_core::Result<Tensor>,
+) -> candle_core::Result<Tensor> {
+    let band_rows = band_rows.max(1);
+    if band_rows >= total {
+        return band(0, total);
+    }
+    let mut bands = Vec::with_capacity(total.div_ceil(band_rows));
+    let mut first = 0;
+    while first < total {
+        let rows = band_rows.min(total - first);
+        bands.push(band(first, rows)?);
+        first += rows;
+    }
+    Tensor::cat(&bands, 2)
 }
 
 #[cfg(test)]

@@ -4,7 +4,7 @@
 //! conv2d ran these at about 22 GFLOP/s here (`adstudio bench diffusion
 //! --profile`); other devices and dtypes still use it.
 
-use super::conv::im2col_matrix;
+use super::conv::{im2col_matrix, in_row_bands, load_taps_then_bias};
 use super::cpu_input::contiguous_f32;
 use candle_core::{CpuStorage, CustomOp1, DType, Layout, Module, Shape, Tensor};
 use candle_nn::{conv2d, Conv2d, Conv2dConfig, VarBuilder};
@@ -65,11 +65,7 @@ impl Conv3x3Stride2 {
         vb: VarBuilder,
     ) -> candle_core::Result<Self> {
         let kernel = if vb.device().is_cpu() && vb.dtype() == DType::F32 {
-            let taps = vb
-                .get((out_channels, in_channels, 3, 3), "weight")?
-                .reshape((out_channels, in_channels * 9))?;
-            let bias = vb.get(out_channels, "bias")?.reshape((out_channels, 1))?;
-            Kernel::Im2col(Tensor::cat(&[taps, bias], 1)?)
+            Kernel::Im2col(load_taps_then_bias(in_channels, out_channels, vb)?)
         } else {
             let cfg = Conv2dConfig {
                 padding: padding.leading(),
@@ -127,27 +123,16 @@ impl Module for Conv3x3Stride2 {
         };
         let xs = xs.contiguous()?;
         let per_row = (b * (9 * c + 1) * out_w).max(1);
-        let band_rows = (MAX_COL_ELEMENTS / per_row).clamp(1, out_h.max(1));
-        let mut bands = Vec::with_capacity(out_h.div_ceil(band_rows));
-        let mut y0 = 0;
-        while y0 < out_h {
-            let rows = band_rows.min(out_h - y0);
+        let leading = self.padding.leading();
+        in_row_bands(out_h, MAX_COL_ELEMENTS / per_row, |y0, rows| {
             let op = Im2ColStride2 {
-                leading: self.padding.leading(),
+                leading,
                 out_w,
                 y0,
                 rows,
             };
-            bands.push(self.band(weight, &xs, op)?);
-            y0 += rows;
-        }
-        if bands.len() == 1 {
-            bands
-                .pop()
-                .ok_or_else(|| candle_core::Error::Msg("no band".into()))
-        } else {
-            Tensor::cat(&bands, 2)
-        }
+            self.band(weight, &xs, op)
+        })
     }
 }
 

@@ -23,6 +23,7 @@
 use candle_core::{CpuStorage, CustomOp1, DType, Layout, Shape, Tensor};
 use rayon::prelude::*;
 
+use super::conv::in_row_bands;
 use super::cpu_input::contiguous_f32;
 use super::profile::{matmul_flops, scope, scope_flops};
 
@@ -250,12 +251,9 @@ impl WinogradKernel {
         let values = self.tile.values();
         let (tile_rows, tile_cols) = (h.div_ceil(m), w.div_ceil(m));
         let per_tile_row = (values * c.max(o) * b * tile_cols).max(1);
-        let band = (max_band_elements / per_tile_row).clamp(1, tile_rows.max(1));
+        let band_rows = max_band_elements / per_tile_row;
         let xs = xs.contiguous()?;
-        let mut outputs = Vec::with_capacity(tile_rows.div_ceil(band));
-        let mut first = 0;
-        while first < tile_rows {
-            let rows = band.min(tile_rows - first);
+        in_row_bands(tile_rows, band_rows, |first, rows| {
             let tiles = Tiles {
                 tile: self.tile,
                 first_tile_row: first,
@@ -270,7 +268,7 @@ impl WinogradKernel {
             let products = scope_flops("conv 3x3 Winograd products", flops, || {
                 self.u.transpose(0, 1)?.matmul(&v.transpose(0, 1)?)
             })?;
-            outputs.push(scope("conv 3x3 Winograd output transform", || {
+            scope("conv 3x3 Winograd output transform", || {
                 products.apply_op1_no_bwd(&OutputTransform {
                     tiles,
                     batch: b,
@@ -278,16 +276,8 @@ impl WinogradKernel {
                     width: w,
                     bias: &self.bias,
                 })
-            })?);
-            first += rows;
-        }
-        if outputs.len() == 1 {
-            outputs
-                .pop()
-                .ok_or_else(|| candle_core::Error::Msg("no band".into()))
-        } else {
-            Tensor::cat(&outputs, 2)
-        }
+            })
+        })
     }
 }
 
