@@ -19,4 +19,5 @@ pub mod paths;
 pub mod product;
 pub mod render;
 pub mod store;
+pub mod studio;
 pub mod ui;

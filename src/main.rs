@@ -3,9 +3,12 @@
 use anyhow::Context as _;
 use clap::Parser;
 
-use adstudio::app::{StudioApp, StudioConfig};
-use adstudio::cli::{run_bench, run_prepare, run_render, run_rm, run_suggest, Cli, CliCommand};
+use adstudio::app::StudioConfig;
+use adstudio::cli::{
+    run_bench, run_models, run_prepare, run_render, run_rm, run_suggest, Cli, CliCommand,
+};
 use adstudio::paths::DataDir;
+use adstudio::studio::{registry_for, ModelRegistry};
 
 fn main() -> anyhow::Result<()> {
     env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info")).init();
@@ -16,10 +19,7 @@ fn main() -> anyhow::Result<()> {
             run_gui(&cli, product.clone().or(cli.product.clone()))
         }
         Some(CliCommand::Prepare(ref args)) => {
-            let models_dir = DataDir::resolve(cli.data_dir.clone())
-                .map(|d| d.models_dir())
-                .ok();
-            let report = run_prepare(args, models_dir.as_deref())?;
+            let report = run_prepare(args, registry(&cli))?;
             println!(
                 "mask from {:?}; canvas {}x{}; wrote:",
                 report.mask_source, report.canvas_size.0, report.canvas_size.1
@@ -30,15 +30,24 @@ fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Some(CliCommand::Render(ref args)) => {
-            for path in run_render(args)? {
+            for path in run_render(args, registry(&cli))? {
                 println!("{}", path.display());
             }
             Ok(())
         }
         Some(CliCommand::Bench(ref args)) => run_bench(args),
         Some(CliCommand::Rm(ref args)) => run_rm(args, cli.data_dir.clone()),
-        Some(CliCommand::Suggest(ref args)) => run_suggest(args),
+        Some(CliCommand::Suggest(ref args)) => run_suggest(args, registry(&cli)),
+        Some(CliCommand::Models(ref args)) => run_models(args, &registry(&cli)),
     }
+}
+
+/// The model registry of a command: explicit flags are added by the
+/// command; then the environment, `<data dir>/models`, `./models`. A data
+/// directory that cannot be found only drops its models folder.
+fn registry(cli: &Cli) -> ModelRegistry {
+    let data_dir = DataDir::resolve(cli.data_dir.clone()).ok();
+    registry_for(data_dir.as_ref())
 }
 
 fn run_gui(cli: &Cli, product: Option<std::path::PathBuf>) -> anyhow::Result<()> {
@@ -61,7 +70,7 @@ fn run_gui(cli: &Cli, product: Option<std::path::PathBuf>) -> anyhow::Result<()>
     eframe::run_native(
         "adstudio",
         options,
-        Box::new(move |cc| Ok(Box::new(StudioApp::new(cc, config)?))),
+        Box::new(move |cc| Ok(Box::new(adstudio::ui::start(cc, config)?))),
     )
     .map_err(|err| anyhow::anyhow!("the studio window failed: {err}"))
 }

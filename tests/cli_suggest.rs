@@ -160,7 +160,7 @@ fn suggest_with_smollm2_gives_distinct_suggestions() {
         product: product(dir.path()),
         title: "Red ceramic coffee mug, 350 ml".to_string(),
         n: 4,
-        model: PathBuf::from(gguf),
+        model: Some(PathBuf::from(gguf)),
         seed: 0,
         temperature: 0.8,
         top_p: 0.9,
@@ -168,7 +168,8 @@ fn suggest_with_smollm2_gives_distinct_suggestions() {
         quiet: true,
     };
     let mut streamed = String::new();
-    let out = run_suggest_with(&args, &mut |p| streamed.push_str(p)).unwrap();
+    let registry = adstudio::studio::ModelRegistry::with_dirs(None, None);
+    let out = run_suggest_with(&args, registry, &mut |p| streamed.push_str(p)).unwrap();
     println!("{out:#?}");
     assert_eq!(out.len(), 4);
     let mut texts: Vec<String> = out.iter().map(|s| s.text.to_lowercase()).collect();

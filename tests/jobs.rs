@@ -4,13 +4,13 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use adstudio::jobs::{JobEvent, JobId, Worker, WorkerOptions};
+use adstudio::jobs::{JobEvent, JobId, Steps, Worker, WorkerOptions};
 
 /// Collects events until `id` ends (or 10 s pass).
-fn events_until_end<O: Send + 'static>(
-    worker: &Worker<Vec<u32>, O>,
+fn events_until_end<O: Send + 'static, P: Send + 'static>(
+    worker: &Worker<Vec<u32>, O, P>,
     id: JobId,
-) -> Vec<JobEvent<O>> {
+) -> Vec<JobEvent<O, P>> {
     let deadline = Instant::now() + Duration::from_secs(10);
     let mut events = Vec::new();
     while Instant::now() < deadline {
@@ -58,7 +58,10 @@ fn jobs_run_in_submission_order_with_progress() {
     assert_eq!(done, expected);
     let progress = events
         .iter()
-        .filter(|e| matches!(e, JobEvent::Progress { id, done: 2, total: 2, .. } if *id == ids[0]))
+        .filter(|e| {
+            matches!(e, JobEvent::Progress { id, progress: Steps { done: 2, total: 2, .. } }
+                if *id == ids[0])
+        })
         .count();
     assert_eq!(progress, 1);
     // Started comes before Done for every job.
@@ -177,8 +180,15 @@ fn a_failing_job_reports_its_error_with_context_and_the_worker_goes_on() {
         .any(|e| matches!(e, JobEvent::Done { id, output: 7 } if *id == fine.id)));
 }
 
+/// A job kind's own progress type: streamed text and images.
+#[derive(Debug)]
+enum Streamed {
+    Token(String),
+    Preview(Arc<image::RgbaImage>),
+}
+
 #[test]
-fn previews_and_tokens_arrive_and_notify_is_called() {
+fn typed_progress_arrives_and_notify_is_called() {
     let notified = Arc::new(AtomicUsize::new(0));
     let counter = Arc::clone(&notified);
     let options = WorkerOptions {
@@ -187,12 +197,13 @@ fn previews_and_tokens_arrive_and_notify_is_called() {
             counter.fetch_add(1, Ordering::SeqCst);
         }),
     };
-    let worker: Worker<Vec<u32>, ()> = Worker::spawn(Vec::new(), options).expect("spawn");
+    let worker: Worker<Vec<u32>, (), Streamed> =
+        Worker::spawn(Vec::new(), options).expect("spawn");
     let handle = worker
         .submit("stream", |_, ctx| {
-            ctx.token("hello");
-            ctx.token(" world");
-            ctx.preview(Arc::new(image::RgbaImage::new(4, 4)));
+            ctx.report(Streamed::Token("hello".into()));
+            ctx.report(Streamed::Token(" world".into()));
+            ctx.report(Streamed::Preview(Arc::new(image::RgbaImage::new(4, 4))));
             Ok(())
         })
         .expect("submit");
@@ -200,14 +211,18 @@ fn previews_and_tokens_arrive_and_notify_is_called() {
     let text: String = events
         .iter()
         .filter_map(|e| match e {
-            JobEvent::Token { text, .. } => Some(text.as_str()),
+            JobEvent::Progress {
+                progress: Streamed::Token(text),
+                ..
+            } => Some(text.as_str()),
             _ => None,
         })
         .collect();
     assert_eq!(text, "hello world");
     assert!(events
         .iter()
-        .any(|e| matches!(e, JobEvent::Preview { image, .. } if image.width() == 4)));
+        .any(|e| matches!(e, JobEvent::Progress { progress: Streamed::Preview(image), .. }
+            if image.width() == 4)));
     // Started + 2 tokens + preview + Done.
     assert!(notified.load(Ordering::SeqCst) >= 5);
 }

@@ -69,7 +69,7 @@ fn render_command_writes_pngs_that_match_the_library() {
     ];
     let bytes = std::fs::read(&files[1]).expect("variant 1");
     let params = read_png_params(&bytes).expect("params");
-    assert_eq!(params.request.seed, 4);
+    assert_eq!(params.request.params.seed, 4);
     assert_eq!(params.request.models.checkpoint, "sd-tiny");
     assert_eq!(params.request.models.controlnet.as_deref(), Some("cn-tiny"));
     assert!(files[0].is_file());

@@ -4,21 +4,24 @@
 use adstudio::ml::diffusion::SchedulerKind;
 use adstudio::render::png_meta::png_text_chunks;
 use adstudio::render::{
-    a1111_parameters, encode_png, read_png_params, ModelIds, PngParams, RenderError, RenderRequest,
+    a1111_parameters, encode_png, read_png_params, ModelIds, PngParams, RenderError, RenderParams,
+    RenderRequest,
 };
 use image::{Rgb, RgbImage};
 
 fn params(prompt: &str) -> PngParams {
     PngParams {
         request: RenderRequest {
-            prompt: prompt.into(),
-            negative_prompt: "text, watermark".into(),
-            seed: 12_345_678_901_234,
-            steps: 30,
-            guidance_scale: 7.5,
-            conditioning_scale: 0.8,
-            scheduler: SchedulerKind::EulerAncestral,
-            n_variants: 1,
+            params: RenderParams {
+                prompt: prompt.into(),
+                negative_prompt: "text, watermark".into(),
+                seed: 12_345_678_901_234,
+                steps: 30,
+                guidance_scale: 7.5,
+                conditioning_scale: 0.8,
+                scheduler: SchedulerKind::EulerAncestral,
+                n_variants: 1,
+            },
             models: ModelIds {
                 checkpoint: "sd15".into(),
                 controlnet: Some("canny".into()),
@@ -45,7 +48,7 @@ fn parameters_text_follows_automatic1111() {
          ControlNet 0: \"Module: canny, Model: canny, Weight: 0.8\""
     );
     let mut bare = p.request.clone();
-    bare.negative_prompt.clear();
+    bare.params.negative_prompt.clear();
     bare.models.controlnet = None;
     assert!(!a1111_parameters(&bare, 8, 8).contains("Negative prompt"));
     assert!(!a1111_parameters(&bare, 8, 8).contains("ControlNet"));

@@ -8,7 +8,7 @@ use std::cell::Cell;
 use std::io::Cursor;
 use std::process::Command;
 
-use adstudio::ml::saliency::LazySaliency;
+use adstudio::studio::{ModelHub, ModelRegistry, ModelRole};
 use adstudio::product::{
     build_mask_with, load_product_bytes, MaskEdits, MaskSettings, MaskSource, MaskSourceChoice,
     ProductError, ProductImage, SalientObjectMasker,
@@ -138,7 +138,10 @@ fn forced_saliency_needs_a_model_and_says_where_it_looked() {
 
     let dir = tempfile::tempdir().expect("tempdir");
     let absent = dir.path().join("u2netp.onnx");
-    let lazy = LazySaliency::new(vec![absent.clone()], candle_core::Device::Cpu);
+    let mut registry = ModelRegistry::with_dirs(None, None);
+    registry.set_explicit(ModelRole::U2netp, &absent);
+    let hub = ModelHub::new(registry);
+    let lazy = hub.saliency();
     let err = build_mask_with(&photo, &forced, &MaskEdits::default(), Some(&lazy))
         .expect_err("file missing");
     let message = err.to_string();

@@ -183,7 +183,7 @@ fn studio_with_product(root: &Path) -> Harness<'static, StudioApp> {
     drop_file(&mut harness, product);
     step_until(&mut harness, "product opened, models found", |app| {
         app.session().is_some_and(|s| s.prepared.is_some())
-            && matches!(app.diffusion(), DiffusionAvailability::Ready(_))
+            && matches!(app.diffusion(), DiffusionAvailability::Ready { .. })
     });
     harness
 }
@@ -225,16 +225,16 @@ fn render_two_variants_recall_compare_drop_and_reload() {
         let bytes = std::fs::read(&done.path).expect("stored PNG exists");
         let params = read_png_params(&bytes).expect("PNG parameters");
         assert_eq!(params, done.params);
-        assert_eq!(params.request.prompt, "red disc on oak");
-        assert_eq!(params.request.negative_prompt, "blurry");
-        assert_eq!(params.request.steps, 2);
+        assert_eq!(params.request.params.prompt, "red disc on oak");
+        assert_eq!(params.request.params.negative_prompt, "blurry");
+        assert_eq!(params.request.params.steps, 2);
         assert_eq!(params.request.models.checkpoint, "sd15");
         assert_eq!(
             params.request.models.controlnet.as_deref(),
             Some("controlnet-canny")
         );
         assert_eq!(params.batch_seed, 40);
-        seeds.push(params.request.seed);
+        seeds.push(params.request.params.seed);
         let img = image::load_from_memory(&bytes).expect("decode").to_rgb8();
         assert_eq!(img.dimensions(), placed.dimensions());
         let mut opaque = 0;
@@ -344,7 +344,7 @@ fn render_two_variants_recall_compare_drop_and_reload() {
         app.gallery().tiles.len() == 3
     });
     let app = harness.state();
-    assert_eq!(app.prefs().render.seed, first.0.request.seed);
+    assert_eq!(app.prefs().render.seed, first.0.request.params.seed);
     assert_eq!(app.prefs().render.prompt, "red disc on oak");
     assert!(matches!(app.gallery().central, CentralView::Variant(_)));
     assert_eq!(

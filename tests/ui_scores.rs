@@ -14,7 +14,8 @@ use adstudio::app::{Command, StudioApp};
 use adstudio::ml::reward::compact::CompactConfig;
 use adstudio::ml::reward::train::{TrainConfig, Trainer};
 use adstudio::paths::DataDir;
-use adstudio::render::{save_variant, RenderRequest, RenderedVariant};
+use adstudio::render::{RenderParams, RenderRequest, RenderedVariant};
+use adstudio::studio::render::save_variant;
 use adstudio::store::{ImageStore, Store};
 use egui_kittest::kittest::Queryable;
 use egui_kittest::Harness;
@@ -44,8 +45,11 @@ fn store_variants(data: &Path, product: adstudio::store::ProductId) {
     let store = Store::open(&dirs.database_path()).expect("store");
     let images = ImageStore::new(dirs.images_dir());
     let request = RenderRequest {
-        prompt: "studio backdrop".into(),
-        n_variants: 3,
+        params: RenderParams {
+            prompt: "studio backdrop".into(),
+            n_variants: 3,
+            ..RenderParams::default()
+        },
         ..RenderRequest::default()
     };
     let backgrounds = [[240, 230, 200], [30, 30, 40], [90, 200, 120]];

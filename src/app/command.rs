@@ -8,7 +8,11 @@ use std::path::PathBuf;
 
 use crate::product::{BrushStroke, CanvasSettings, MaskSettings};
 
-use super::gallery::TileKey;
+use crate::render::RenderParams;
+use crate::studio::{SuggestSettings, TrainSettings};
+
+use super::gallery::{CentralView, TileKey};
+use super::prefs::{BrushSettings, CanvasView};
 
 /// A request from the UI to the app.
 #[derive(Debug, Clone, PartialEq)]
@@ -49,8 +53,8 @@ pub enum Command {
     ScoreVariants,
     /// Sort the gallery by score (best first) or not.
     SetSortByScore(bool),
-    /// Open the reward-model Training window.
-    ShowTraining,
+    /// Open (true) or close the reward-model Training window.
+    ShowTraining(bool),
     /// Train the reward model with the Training window's settings.
     StartTraining,
     /// Stop the running training job.
@@ -68,4 +72,26 @@ pub enum Command {
     RescanModels,
     /// Put a gallery image's parameters back into the render panel.
     Recall(TileKey),
+    /// Show another view of the product (source, canvas, masks, edges).
+    SetView(CanvasView),
+    /// Change the brush settings.
+    SetBrush(BrushSettings),
+    /// Change the render panel's parameters.
+    SetRenderParams(RenderParams),
+    /// Change the suggestion sampling settings.
+    SetSuggestSettings(SuggestSettings),
+    /// Change the Training window's settings.
+    SetTrainSettings(TrainSettings),
+    /// Replace suggestion `i`'s text (the user edited it).
+    EditSuggestion(usize, String),
+    /// Show the canvas, one image or a comparison in the central view.
+    ShowCentral(CentralView),
+    /// Pick or unpick a gallery tile for the comparison.
+    ToggleSelected(TileKey),
+    /// Unpick every gallery tile.
+    ClearSelection,
+    /// Remove a tile (a failed or cancelled render) from the gallery.
+    DismissTile(TileKey),
+    /// Move the comparison's split (0 = all B, 1 = all A).
+    SetSplit(f32),
 }

@@ -5,24 +5,7 @@ use std::path::PathBuf;
 
 use crate::jobs::JobId;
 use crate::render::PngParams;
-use crate::store::{ProductId, RenderId};
-
-/// A finished image as a job hands it over: pixels ready to upload, its
-/// parameters, and where it came from.
-pub struct LoadedVariant {
-    /// Its `renders` row, when it is stored.
-    pub render_id: Option<RenderId>,
-    /// The product it shows, when known.
-    pub product: Option<ProductId>,
-    /// Everything that reproduces it.
-    pub params: PngParams,
-    /// The PNG file.
-    pub path: PathBuf,
-    /// The pixels.
-    pub image: egui::ColorImage,
-    /// Something the user should know about it (e.g. a truncated prompt).
-    pub notice: Option<String>,
-}
+use crate::store::RenderId;
 
 /// Identifies a tile for the lifetime of the gallery.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -169,8 +152,16 @@ impl GalleryState {
         self.central = CentralView::Canvas;
     }
 
-    /// Picks or unpicks a tile for comparison; with two picked the central
-    /// area compares them.
+    /// Unpicks every tile (a comparison goes back to the canvas).
+    pub fn clear_selection(&mut self) {
+        self.selected.clear();
+        if matches!(self.central, CentralView::Compare(..)) {
+            self.central = CentralView::Canvas;
+        }
+    }
+
+    /// Picks or unpicks a tile; two picked tiles are compared (a third
+    /// replaces the oldest).
     pub fn toggle_selected(&mut self, key: TileKey) {
         if let Some(pos) = self.selected.iter().position(|k| *k == key) {
             self.selected.remove(pos);

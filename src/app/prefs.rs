@@ -4,7 +4,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::product::{BrushMode, CanvasSettings, MaskSettings};
 
-use super::render_prefs::RenderPrefs;
+use crate::render::RenderParams;
+use crate::studio::{SuggestSettings, TrainSettings};
 
 /// Which image the canvas view shows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
@@ -81,13 +82,13 @@ pub struct UiPrefs {
     /// The product that was open when the studio closed (store id).
     pub last_product: Option<i64>,
     /// Sampling settings of the Suggest button.
-    pub suggest: super::suggest::SuggestSettings,
+    pub suggest: SuggestSettings,
     /// Settings of the reward-model Training window.
-    pub training: super::training::TrainSettings,
+    pub training: TrainSettings,
     /// Whether the gallery is sorted by score, best first.
     pub sort_by_score: bool,
     /// The render panel's parameters.
-    pub render: RenderPrefs,
+    pub render: RenderParams,
 }
 
 impl Default for UiPrefs {
@@ -102,7 +103,10 @@ impl Default for UiPrefs {
             suggest: Default::default(),
             training: Default::default(),
             sort_by_score: false,
-            render: RenderPrefs::default(),
+            render: RenderParams {
+                n_variants: 4,
+                ..RenderParams::default()
+            },
         }
     }
 }

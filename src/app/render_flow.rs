@@ -1,68 +1,45 @@
-//! The app's render side: model-worker jobs and their events, the gallery
-//! and recall. (An `impl StudioApp` block kept apart from the studio side.)
+//! The app's render side: render jobs, the gallery, recall, model search.
 
-use std::path::PathBuf;
+use std::sync::Arc;
 
-use crate::jobs::{JobContext, JobId};
+use crate::jobs::JobId;
 use crate::render::RenderRequest;
+use crate::studio::gallery::{load_renders, StoredRenders};
+use crate::studio::render::render_and_save;
+use crate::studio::{display_name, RenderedImage, RoleStatus, VariantJob};
 
-use super::gallery::{DoneTile, LoadedVariant, TileKey, TileState};
-use super::models::{DiffusionAvailability, ModelOutput, ModelResources};
-use super::render_jobs::{self, GalleryLoad, VariantJob};
-use super::{Command, StudioApp};
+use super::availability::DiffusionAvailability;
+use super::command::Command;
+use super::gallery::{CentralView, DoneTile, TileKey, TileState};
+use super::output::AppOutput;
+use super::studio_app::StudioApp;
+use super::views::color_image;
 
 impl StudioApp {
-    /// Queues a job on the model worker; a refused job becomes an error
-    /// message.
-    pub(super) fn submit_model<F>(&mut self, label: impl Into<String>, run: F) -> Option<JobId>
-    where
-        F: FnOnce(&mut ModelResources, &JobContext<'_, ModelOutput>) -> anyhow::Result<ModelOutput>
-            + Send
-            + 'static,
-    {
-        match self.model_worker.submit(label, run) {
-            Ok(handle) => Some(handle.id),
-            Err(err) => {
-                self.status.message = Some((err.to_string(), true));
-                None
-            }
-        }
-    }
-
-    /// Searches the models folders again (a job: it touches the disk).
+    /// Asks the model registry again (a job: it touches the disk).
     pub(super) fn rescan_models(&mut self) {
         self.diffusion = DiffusionAvailability::Checking;
-        self.submit_model("Looking for models", |res, _| {
-            render_jobs::check_models(res)
+        self.submit_model("Looking for models", |studio, _| {
+            Ok(AppOutput::Models(studio.models.status()))
         });
     }
 
-    /// Cancels one queued or running model job.
-    pub(super) fn cancel_model_job(&mut self, id: JobId) {
-        if let Some(handle) = self
-            .model_worker
-            .outstanding()
-            .into_iter()
-            .find(|h| h.id == id)
-        {
-            handle.cancel.cancel();
-        }
+    /// Shows the registry's answer.
+    pub(super) fn show_models(&mut self, status: &[RoleStatus]) {
+        self.diffusion = DiffusionAvailability::from_status(status);
     }
 
     /// Why the Render button is disabled, or `None` when it can render.
     pub fn render_blocker(&self) -> Option<String> {
         match &self.diffusion {
             DiffusionAvailability::Checking => return Some("Looking for models…".into()),
-            DiffusionAvailability::Missing { expected, reason } => {
+            DiffusionAvailability::Missing { reason, .. } => {
                 return Some(format!(
-                    "Stable Diffusion models are missing: {reason}. Put a diffusers SD 1.5 \
-                     folder (unet/, vae/, text_encoder/, tokenizer/, scheduler/) at {} and \
-                     optionally a canny ControlNet next to it in controlnet-canny/, then \
-                     press Rescan.",
-                    expected.display()
+                    "Stable Diffusion models are missing: {reason}. A canny ControlNet is \
+                     optional (controlnet-canny/ next to sd15/). Then press Rescan."
                 ))
             }
-            DiffusionAvailability::Ready(_) => {}
+            DiffusionAvailability::Ready { .. } => {}
         }
         let Some(session) = &self.session else {
             return Some("Open a product to render it.".into());
@@ -82,35 +59,37 @@ impl StudioApp {
             self.status.message = Some((reason, true));
             return;
         }
-        let (DiffusionAvailability::Ready(paths), Some(session)) = (&self.diffusion, &self.session)
-        else {
+        let Some(session) = &self.session else {
             return;
         };
         let Some(canvas) = session.prepared.clone() else {
             return;
         };
-        let paths = paths.clone();
         let product = session.id;
-        let request: RenderRequest = self
-            .prefs
-            .render
-            .to_request(session.canvas_settings, paths.model_ids());
+        let mut params = self.prefs.render.clone();
+        params.steps = params.steps.max(1);
+        params.n_variants = params.n_variants.max(1);
+        let request = RenderRequest {
+            params,
+            canvas: session.canvas_settings,
+            models: Default::default(),
+        };
         if let Err(err) = request.validate() {
             self.status.message = Some((err.to_string(), true));
             return;
         }
-        for index in 0..request.n_variants {
+        let n = request.params.n_variants;
+        for index in 0..n {
             let job = VariantJob {
                 product,
-                canvas: canvas.clone(),
+                canvas: Arc::clone(&canvas),
                 request: request.clone(),
                 index,
-                models: paths.clone(),
             };
             let seed = request.variant_seed(index);
-            let label = format!("Rendering variant {}/{}", index + 1, request.n_variants);
-            let id = self.submit_model(label, move |res, ctx| {
-                render_jobs::render_one(res, ctx, &job)
+            let label = format!("Rendering variant {}/{n}", index + 1);
+            let id = self.submit_model(label, move |studio, ctx| {
+                render_and_save(studio, ctx, &job).map(|r| AppOutput::Rendered(Box::new(r)))
             });
             if let Some(id) = id {
                 self.gallery.push(Some(id), seed, TileState::Queued);
@@ -125,9 +104,9 @@ impl StudioApp {
             return;
         };
         let request = done.params.request.clone();
-        self.prefs.render.recall(&request);
+        self.prefs.render = self.prefs.render.recalled(&request.params);
         self.status.message = Some((
-            format!("Recalled the parameters of seed {}", request.seed),
+            format!("Recalled the parameters of seed {}", request.params.seed),
             false,
         ));
         if self
@@ -139,28 +118,19 @@ impl StudioApp {
         }
     }
 
-    /// Reads a dropped file on the studio worker (it may be an adstudio PNG).
-    pub(super) fn open_dropped(&mut self, path: PathBuf) {
-        let defaults = (self.prefs.default_mask, self.prefs.default_canvas);
-        let label = format!("Opening {}", super::display_name(&path));
-        self.submit(label, move |res, ctx| {
-            render_jobs::open_dropped(res, ctx, &path, defaults)
-        });
-    }
-
     /// Loads the open product's stored renders into the gallery.
     pub(super) fn load_gallery(&mut self) {
         let Some(product) = self.session.as_ref().map(|s| s.id) else {
             return;
         };
-        self.submit("Loading renders", move |res, _| {
-            render_jobs::load_renders(&res.store, &res.images, product)
-                .map(|load| super::tasks::StudioOutput::Gallery(Box::new(load)))
+        self.submit("Loading renders", move |studio, _| {
+            load_renders(&studio.store, &studio.images, product)
+                .map(|load| AppOutput::Gallery(Box::new(load)))
         });
     }
 
     /// Shows the stored renders of the open product.
-    pub(super) fn show_gallery(&mut self, load: GalleryLoad) {
+    pub(super) fn show_gallery(&mut self, load: StoredRenders) {
         if self.session.as_ref().map(|s| s.id) != Some(load.product) {
             return;
         }
@@ -171,7 +141,7 @@ impl StudioApp {
             {
                 continue;
             }
-            let seed = variant.params.request.seed;
+            let seed = variant.params.request.params.seed;
             let state = self.done_state(variant);
             self.gallery.push(None, seed, state);
         }
@@ -182,13 +152,13 @@ impl StudioApp {
     }
 
     /// Shows a dropped adstudio PNG in the gallery and recalls it.
-    pub(super) fn show_dropped(&mut self, variant: LoadedVariant) {
-        let name = super::display_name(&variant.path);
-        let seed = variant.params.request.seed;
+    pub(super) fn show_dropped(&mut self, variant: RenderedImage) {
+        let name = display_name(&variant.path);
+        let seed = variant.params.request.params.seed;
         let state = self.done_state(variant);
         let key = self.gallery.push(None, seed, state);
         self.recall(key);
-        self.gallery.central = super::gallery::CentralView::Variant(key);
+        self.gallery.central = CentralView::Variant(key);
         self.status.message = Some((
             format!("Recalled the parameters of {name} (seed {seed})"),
             false,
@@ -196,7 +166,7 @@ impl StudioApp {
     }
 
     /// Fills a render job's tile with its finished image.
-    pub(super) fn show_rendered(&mut self, id: JobId, variant: LoadedVariant) {
+    pub(super) fn show_rendered(&mut self, id: JobId, variant: RenderedImage) {
         let shown = self.session.as_ref().map(|s| s.id);
         if variant.product.is_some() && variant.product != shown {
             // Another product was opened meanwhile; the render is stored
@@ -212,14 +182,17 @@ impl StudioApp {
         }
     }
 
-    fn done_state(&self, variant: LoadedVariant) -> TileState {
+    /// A finished tile: the image uploaded as a texture (on the UI thread).
+    fn done_state(&self, variant: RenderedImage) -> TileState {
         let name = match variant.render_id {
             Some(id) => format!("render-{}", id.0),
             None => format!("dropped-{}", variant.path.display()),
         };
-        let texture = self
-            .ctx
-            .load_texture(name, variant.image, egui::TextureOptions::LINEAR);
+        let texture = self.ctx.load_texture(
+            name,
+            color_image(&variant.image),
+            egui::TextureOptions::LINEAR,
+        );
         TileState::Done(Box::new(DoneTile {
             texture,
             params: variant.params,

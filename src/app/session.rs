@@ -9,7 +9,10 @@ use crate::product::{
 };
 use crate::store::ProductId;
 
-use super::tasks::{MaskViews, OpenedProduct};
+use crate::studio::OpenedProduct;
+
+use super::output::{MaskViews, ShownMask};
+use super::views::color_image;
 
 /// Textures uploaded for the canvas view.
 pub struct ViewTextures {
@@ -62,7 +65,7 @@ impl ProductSession {
     pub fn new(ctx: &egui::Context, product: OpenedProduct) -> Self {
         let source = ctx.load_texture(
             format!("product-{}-source", product.id.0),
-            product.source_view,
+            color_image(&product.image.rgba),
             egui::TextureOptions::LINEAR,
         );
         Self {
@@ -90,33 +93,17 @@ impl ProductSession {
     }
 
     /// Shows a mask result: keeps the mask and uploads its views.
-    pub fn apply_mask(
-        &mut self,
-        ctx: &egui::Context,
-        generation: u64,
-        views: Result<MaskViews, String>,
-    ) {
-        self.shown_generation = generation;
-        match views {
-            Ok(views) => {
-                let name = |what: &str| format!("product-{}-{what}", self.id.0);
-                let upload = |what: &str, image: egui::ColorImage, options| {
-                    Some(ctx.load_texture(name(what), image, options))
-                };
-                self.textures.overlay =
-                    upload("overlay", views.overlay_view, egui::TextureOptions::LINEAR);
-                self.textures.canvas =
-                    upload("canvas", views.canvas_view, egui::TextureOptions::LINEAR);
-                self.textures.inpaint =
-                    upload("inpaint", views.inpaint_view, egui::TextureOptions::NEAREST);
-                self.textures.control =
-                    upload("control", views.control_view, egui::TextureOptions::NEAREST);
-                self.mask = Some(views.mask);
-                self.mask_source = Some(views.source);
-                self.prepared = Some(views.prepared);
+    pub fn apply_mask(&mut self, ctx: &egui::Context, shown: ShownMask) {
+        self.shown_generation = shown.build.generation;
+        match (shown.build.result, shown.views) {
+            (Ok(masked), Some(views)) => {
+                self.upload_views(ctx, &views);
+                self.mask = Some(masked.mask);
+                self.mask_source = Some(masked.source);
+                self.prepared = Some(masked.prepared);
                 self.mask_error = None;
             }
-            Err(error) => {
+            (result, _) => {
                 self.mask = None;
                 self.mask_source = None;
                 self.prepared = None;
@@ -124,8 +111,23 @@ impl ProductSession {
                 self.textures.canvas = None;
                 self.textures.inpaint = None;
                 self.textures.control = None;
-                self.mask_error = Some(error);
+                self.mask_error = Some(match result {
+                    Err(error) => error,
+                    Ok(_) => "the mask views are missing".into(),
+                });
             }
         }
+    }
+
+    fn upload_views(&mut self, ctx: &egui::Context, views: &MaskViews) {
+        let id = self.id.0;
+        let upload = |what: &str, image: &image::RgbaImage, options| {
+            Some(ctx.load_texture(format!("product-{id}-{what}"), color_image(image), options))
+        };
+        use egui::TextureOptions as T;
+        self.textures.overlay = upload("overlay", &views.overlay, T::LINEAR);
+        self.textures.canvas = upload("canvas", &views.canvas, T::LINEAR);
+        self.textures.inpaint = upload("inpaint", &views.inpaint, T::NEAREST);
+        self.textures.control = upload("control", &views.control, T::NEAREST);
     }
 }

@@ -1,25 +1,30 @@
 //! The app's suggestion, scoring and training side: commands that start
-//! model-worker jobs, and the routing of their events. (An `impl StudioApp`
-//! block kept apart from the studio and render sides.)
+//! model-worker jobs, and what their outputs change.
 
 use std::sync::Arc;
 
-use crate::jobs::{JobEvent, JobId};
+use crate::jobs::JobId;
+use crate::studio::score::{load_scores, score_variants};
+use crate::studio::suggest::suggest;
+use crate::studio::train::train_reward_model;
+use crate::studio::{
+    ModelRole, ScoreJob, SuggestJob, TrainJob, VariantRef, VariantScores,
+};
 
-use super::models::ModelOutput;
-use super::scores::{self, ScoreJob, VariantRef, VariantScores};
-use super::suggest::{self, SuggestJob};
-use super::training::{self, TrainJob};
-use super::{StudioApp, TileState};
+use super::gallery::TileState;
+use super::output::AppOutput;
+use super::studio_app::StudioApp;
+
+/// The checkpoint file the studio's training writes in the reward-model
+/// folder.
+const REWARD_CHECKPOINT: &str = crate::studio::roles::REWARD_CHECKPOINT_FILE;
 
 impl StudioApp {
-    /// Asks for K new suggestions (replacing the list).
     pub(super) fn suggest(&mut self) {
         let count = self.prefs.suggest.count.max(1);
         self.submit_suggest(0, count, true);
     }
 
-    /// Writes suggestion `index` again, leaving the others alone.
     pub(super) fn regenerate_suggestion(&mut self, index: usize) {
         if index < self.suggest.entries.len() {
             self.submit_suggest(index, 1, false);
@@ -40,23 +45,24 @@ impl StudioApp {
             image: Arc::clone(&session.image),
             mask: session.mask.clone(),
             count,
-            settings,
+            temperature: f64::from(settings.temperature),
+            top_p: f64::from(settings.top_p),
             seed: self.suggest.next_seed(&settings),
+            max_new_tokens: None,
         };
         let label = if count == 1 {
             format!("Rewriting suggestion {}", first_slot + 1)
         } else {
             format!("Writing {count} suggestions")
         };
-        let id = self.submit_model(label, move |res, ctx| {
-            suggest::run_suggest(&mut res.prompt_model, ctx, &job).map(ModelOutput::Suggested)
+        let id = self.submit_model(label, move |studio, ctx| {
+            suggest(&studio.models, ctx, &job).map(AppOutput::Suggested)
         });
         if let Some(id) = id {
             self.suggest.begin(id, first_slot, count, replaces_list);
         }
     }
 
-    /// Puts suggestion `index` (as edited) into the render prompt.
     pub(super) fn use_suggestion(&mut self, index: usize) {
         let Some(text) = self
             .suggest
@@ -74,14 +80,12 @@ impl StudioApp {
         ));
     }
 
-    /// Stops the suggestion job.
     pub(super) fn cancel_suggestions(&mut self) {
         if let Some(id) = self.suggest.job() {
             self.cancel_model_job(id);
         }
     }
 
-    /// The open product's finished, stored variants.
     fn stored_variants(&self) -> Vec<VariantRef> {
         self.gallery
             .tiles
@@ -96,12 +100,11 @@ impl StudioApp {
             .collect()
     }
 
-    /// How many stored variants the open product has.
-    pub(super) fn stored_variant_count(&self) -> usize {
+    /// How many stored renders the gallery shows (what scoring scores).
+    pub fn stored_variant_count(&self) -> usize {
         self.stored_variants().len()
     }
 
-    /// Scores every pair of the open product's variants (and saves them).
     pub(super) fn score_variants(&mut self) {
         if self.scores.is_running() {
             return;
@@ -119,14 +122,12 @@ impl StudioApp {
         }
         let label = format!("Scoring {} variants", job.variants.len());
         self.scores.message = None;
-        self.scores.job = self.submit_model(label, move |res, ctx| {
-            let scored = scores::run_scoring(&mut res.reward_model, ctx, &job)?;
-            scores::save_scores(&res.store, &scored)?;
-            Ok(ModelOutput::Scored(Some(Box::new(scored))))
+        self.scores.job = self.submit_model(label, move |studio, ctx| {
+            let scored = score_variants(&studio.models, &studio.store, ctx, &job)?;
+            Ok(AppOutput::Scored(Some(Box::new(scored))))
         });
     }
 
-    /// Reads the open product's stored scores (after its gallery loaded).
     pub(super) fn load_stored_scores(&mut self) {
         let Some(product) = self.session.as_ref().map(|s| s.id) else {
             return;
@@ -138,38 +139,38 @@ impl StudioApp {
         if renders.len() < 2 {
             return;
         }
-        self.scores.job = self.submit_model("Reading stored scores", move |res, _| {
-            scores::load_scores(&res.store, product, &renders)
-                .map(|found| ModelOutput::Scored(found.map(Box::new)))
+        self.scores.job = self.submit_model("Reading stored scores", move |studio, _| {
+            load_scores(&studio.store, product, &renders)
+                .map(|found| AppOutput::Scored(found.map(Box::new)))
         });
     }
 
-    /// Starts training the reward model with the Training window's settings.
     pub(super) fn start_training(&mut self) {
         if self.training.is_running() {
             return;
         }
-        let reports = self.training.begin();
         let job = TrainJob {
             settings: self.prefs.training,
-            checkpoint: self.reward_checkpoint_target(),
-            reports,
+            checkpoint: self
+                .models
+                .registry()
+                .install_dir(ModelRole::RewardModel)
+                .join(REWARD_CHECKPOINT),
         };
-        self.training.job = self.submit_model("Training the reward model", move |res, ctx| {
-            let outcome = training::run_training(ctx, &job)?;
-            res.reward_model.invalidate();
-            Ok(ModelOutput::Trained(outcome))
+        let id = self.submit_model("Training the reward model", move |_, ctx| {
+            train_reward_model(ctx, &job).map(AppOutput::Trained)
         });
+        if let Some(id) = id {
+            self.training.begin(id);
+        }
     }
 
-    /// Stops the training job.
     pub(super) fn cancel_training(&mut self) {
         if let Some(id) = self.training.job {
             self.cancel_model_job(id);
         }
     }
 
-    /// Forgets suggestions and scores of the previous product.
     pub(super) fn reset_tools(&mut self) {
         self.cancel_suggestions();
         self.suggest.reset();
@@ -177,39 +178,21 @@ impl StudioApp {
         self.scores.message = None;
     }
 
-    /// Lets suggestion, scoring and training jobs see a model-worker event
-    /// before the render side does.
-    pub(super) fn route_tool_event(&mut self, event: &JobEvent<ModelOutput>) {
-        let id = event.id();
-        match event {
-            JobEvent::Progress { done, .. } => {
-                self.suggest.on_progress(id, *done);
-            }
-            JobEvent::Token { text, .. } => {
-                self.suggest.on_token(id, text);
-            }
-            JobEvent::Failed { error, .. } => {
-                self.suggest.on_ended(id, Some(error.clone()));
-                if self.scores.job == Some(id) {
-                    self.scores.job = None;
-                    self.scores.message = Some((error.clone(), true));
-                }
-                self.training.finish(id, Some(Err(error.clone())));
-            }
-            JobEvent::Cancelled { .. } => {
-                self.suggest.on_ended(id, None);
-                if self.scores.job == Some(id) {
-                    self.scores.job = None;
-                    self.scores.message = Some(("Scoring cancelled".into(), false));
-                }
-                self.training.finish(id, None);
-            }
-            JobEvent::Started { .. } | JobEvent::Preview { .. } | JobEvent::Done { .. } => {}
+    /// A failed or cancelled model job: the tool that owned it shows why
+    /// (`None` = cancelled).
+    pub(super) fn end_tool_job(&mut self, id: JobId, error: Option<&str>) {
+        self.suggest.on_ended(id, error.map(str::to_string));
+        if self.scores.job == Some(id) {
+            self.scores.job = None;
+            self.scores.message = Some(match error {
+                Some(e) => (e.to_string(), true),
+                None => ("Scoring cancelled".into(), false),
+            });
         }
+        self.training
+            .finish(id, error.map(|e| Err(e.to_string())));
     }
 
-    /// Shows the scores a scoring (or stored-scores) job returned, if they
-    /// belong to the open product.
     pub(super) fn show_scores(&mut self, id: JobId, found: Option<Box<VariantScores>>) {
         if self.scores.job == Some(id) {
             self.scores.job = None;
@@ -219,10 +202,5 @@ impl StudioApp {
             self.scores.message = None;
             self.scores.current = Some(*found);
         }
-    }
-
-    /// Where training writes the reward model.
-    fn reward_checkpoint_target(&self) -> std::path::PathBuf {
-        scores::reward_folder(&self.model_dirs).join(scores::REWARD_CHECKPOINT_FILE)
     }
 }

@@ -8,7 +8,8 @@ use clap::{Args, ValueEnum};
 use super::bench_diffusion::{bench_diffusion_ops, bench_diffusion_table, DiffusionBenchOptions};
 use super::bench_prompt::bench_prompt_table;
 use super::bench_reward::bench_reward_table;
-use crate::ml::saliency::{bench_saliency, locate_u2netp, SaliencyBenchOptions, SaliencyModel};
+use crate::ml::saliency::{bench_saliency, SaliencyBenchOptions, SaliencyModel};
+use crate::studio::{registry_for, ModelRole};
 
 /// What to measure.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -83,11 +84,11 @@ pub fn run_bench(args: &BenchArgs) -> anyhow::Result<()> {
 }
 
 fn bench_saliency_table(args: &BenchArgs) -> anyhow::Result<()> {
-    let path = locate_u2netp(args.model.as_deref(), None)
-        .into_iter()
-        .chain([PathBuf::from("models/u2netp/u2netp.onnx")])
-        .find(|p| p.is_file())
-        .context("u2netp.onnx not found: pass --model or set ADSTUDIO_U2NETP_ONNX")?;
+    let path = registry_for(None)
+        .with_explicit(ModelRole::U2netp, args.model.as_deref())
+        .locate(ModelRole::U2netp)
+        .context("U2-Net-p for the benchmark (or pass --model)")?
+        .path;
     let device = candle_core::Device::Cpu;
     let model = SaliencyModel::load(&path, &device)
         .with_context(|| format!("loading {}", path.display()))?;

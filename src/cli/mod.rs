@@ -5,6 +5,7 @@ mod bench;
 mod bench_diffusion;
 mod bench_prompt;
 mod bench_reward;
+mod models;
 mod prepare;
 mod render;
 pub mod rm;
@@ -17,8 +18,9 @@ use clap::{Parser, Subcommand};
 pub use bench::{run_bench, BenchArgs, BenchTarget};
 pub use bench_prompt::{bench_prompt_model, PromptBenchRow};
 pub use bench_reward::reward_experiment;
+pub use models::{run_models, ModelsArgs, ModelsCommand};
 pub use prepare::{run_prepare, PrepareArgs, PrepareReport};
-pub use render::{run_render, RenderArgs, SchedulerArg};
+pub use render::{run_render, RenderArgs};
 pub use rm::{run_rm, RmArgs};
 pub use suggest::{run_suggest, run_suggest_with, SuggestArgs};
 
@@ -57,4 +59,15 @@ pub enum CliCommand {
     Rm(RmArgs),
     /// Background ideas for a product from the prompt model.
     Suggest(SuggestArgs),
+    /// The model registry: which model each role uses, or what is missing.
+    Models(ModelsArgs),
+}
+
+/// The `--aspect` parser shared by the commands that place a product.
+fn parse_aspect(s: &str) -> Result<crate::product::AspectPreset, String> {
+    use crate::product::AspectPreset;
+    AspectPreset::parse(s).ok_or_else(|| {
+        let known: Vec<&str> = AspectPreset::ALL.iter().map(|a| a.label()).collect();
+        format!("unknown aspect {s:?}; use one of {}", known.join(", "))
+    })
 }

@@ -6,11 +6,14 @@ use anyhow::Context as _;
 use clap::Args;
 use serde::Serialize;
 
-use crate::ml::saliency::{locate_u2netp, LazySaliency};
 use crate::product::{
-    build_mask_with, load_product_file, prepare_canvas, AspectPreset, CanvasSettings, KeySettings,
-    MaskEdits, MaskSettings, MaskSource, MaskSourceChoice, Placement,
+    AspectPreset, CanvasSettings, KeySettings, MaskSettings, MaskSource, MaskSourceChoice,
+    Placement,
 };
+use crate::studio::product::prepare_file;
+use crate::studio::{ModelHub, ModelRegistry, ModelRole};
+
+use super::parse_aspect;
 
 /// Arguments of `adstudio prepare`.
 #[derive(Debug, Clone, Args)]
@@ -51,13 +54,6 @@ pub struct PrepareArgs {
     pub seam_px: Option<u32>,
 }
 
-fn parse_aspect(s: &str) -> Result<AspectPreset, String> {
-    AspectPreset::parse(s).ok_or_else(|| {
-        let known: Vec<&str> = AspectPreset::ALL.iter().map(|a| a.label()).collect();
-        format!("unknown aspect {s:?}; use one of {}", known.join(", "))
-    })
-}
-
 fn parse_mask_source(s: &str) -> Result<MaskSourceChoice, String> {
     match s {
         "auto" => Ok(MaskSourceChoice::Auto),
@@ -92,11 +88,9 @@ pub struct PrepareReport {
 /// `mask.png` (inpaint mask, white = repaint), `control.png` (edges),
 /// `product_mask.png` (the refined mask at source size) and `prepare.json`.
 ///
-/// `models_dir` is where to look for `u2netp/u2netp.onnx` besides the
-/// explicit path and the environment.
-pub fn run_prepare(args: &PrepareArgs, models_dir: Option<&Path>) -> anyhow::Result<PrepareReport> {
-    let image = load_product_file(&args.product)
-        .with_context(|| format!("opening {}", args.product.display()))?;
+/// U²-Net-p (for `--mask-source saliency`, or `auto` on a busy backdrop)
+/// comes from `registry`, with `--saliency-model` as its explicit path.
+pub fn run_prepare(args: &PrepareArgs, registry: ModelRegistry) -> anyhow::Result<PrepareReport> {
     let defaults = CanvasSettings::default();
     let canvas_settings = CanvasSettings {
         aspect: args.aspect,
@@ -112,18 +106,11 @@ pub fn run_prepare(args: &PrepareArgs, models_dir: Option<&Path>) -> anyhow::Res
         grow_px: args.grow,
         feather_px: args.feather,
     };
-    let mut candidates = locate_u2netp(args.saliency_model.as_deref(), models_dir);
-    candidates.push(PathBuf::from("models/u2netp/u2netp.onnx"));
-    let saliency = LazySaliency::new(candidates, candle_core::Device::Cpu);
-    let built = build_mask_with(
-        &image,
-        &mask_settings,
-        &MaskEdits::default(),
-        Some(&saliency),
-    )
-    .with_context(|| format!("masking {}", args.product.display()))?;
-    let prepared = prepare_canvas(&image.rgba, &built.mask, &canvas_settings)
-        .with_context(|| format!("placing {} on the canvas", args.product.display()))?;
+    let hub = ModelHub::new(
+        registry.with_explicit(ModelRole::U2netp, args.saliency_model.as_deref()),
+    );
+    let prepared = prepare_file(&hub, &args.product, &mask_settings, &canvas_settings)?;
+    let (built, prepared) = (prepared.mask, prepared.canvas);
     std::fs::create_dir_all(&args.out)
         .with_context(|| format!("creating {}", args.out.display()))?;
     let mut files = Vec::new();

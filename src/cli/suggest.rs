@@ -3,19 +3,17 @@
 //! text-only models get facts measured on it).
 
 use std::io::Write as _;
-use std::ops::ControlFlow;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
+use std::sync::Arc;
 
-use anyhow::Context as _;
-use candle_core::Device;
 use clap::Args;
-use image::RgbaImage;
 
-use crate::ml::prompt_model::{
-    image_facts, suggest_backgrounds, LoadOptions, MultimodalPromptModel, PromptModel,
-    SuggestEvent, SuggestRequest, Suggestion,
-};
-use crate::product::{build_mask, load_product_file, MaskEdits, MaskSettings};
+use crate::jobs::InlineReporter;
+use crate::ml::prompt_model::Suggestion;
+use crate::product::{CanvasSettings, MaskSettings};
+use crate::studio::product::prepare_file;
+use crate::studio::suggest::suggest;
+use crate::studio::{ModelHub, ModelRegistry, ModelRole, Progress, SuggestJob, SuggestProgress};
 
 /// Arguments of `adstudio suggest`.
 #[derive(Debug, Clone, Args)]
@@ -30,9 +28,11 @@ pub struct SuggestArgs {
     #[arg(long, default_value_t = 4)]
     pub n: usize,
     /// The prompt model: a .gguf file (e.g. SmolLM2-135M-Instruct) or a
-    /// Hugging Face folder (Llama/Qwen2, or LLaVA with a vision tower).
+    /// Hugging Face folder (Llama/Qwen2, or LLaVA with a vision tower);
+    /// default: the `prompt-model` role (`ADSTUDIO_PROMPT_MODEL`,
+    /// `<data dir>/models/prompt-model`, `./models/prompt-model`).
     #[arg(long)]
-    pub model: PathBuf,
+    pub model: Option<PathBuf>,
     /// Sampling seed (attempt i uses seed + i).
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
@@ -50,37 +50,10 @@ pub struct SuggestArgs {
     pub quiet: bool,
 }
 
-/// Whether `path` is a LLaVA model folder (its config.json says `llava`).
-fn is_llava_folder(path: &Path) -> bool {
-    path.is_dir()
-        && std::fs::read_to_string(path.join("config.json"))
-            .map(|t| t.contains("\"llava\""))
-            .unwrap_or(false)
-}
-
-/// The product with its mask as alpha (so image facts describe the product,
-/// not its backdrop); the plain image when no mask can be found.
-fn product_rgba(path: &Path) -> anyhow::Result<RgbaImage> {
-    let product =
-        load_product_file(path).with_context(|| format!("reading product {}", path.display()))?;
-    let mut rgba = product.rgba.clone();
-    match build_mask(&product, &MaskSettings::default(), &MaskEdits::default()) {
-        Ok(built) => {
-            for (p, m) in rgba.pixels_mut().zip(built.mask.pixels()) {
-                p.0[3] = m.0[0];
-            }
-        }
-        Err(e) => log::warn!(
-            "no product mask for {} ({e}); using every pixel",
-            path.display()
-        ),
-    }
-    Ok(rgba)
-}
-
 /// Generates the suggestions; `on_piece` receives streamed text.
 pub fn run_suggest_with(
     args: &SuggestArgs,
+    registry: ModelRegistry,
     on_piece: &mut dyn FnMut(&str),
 ) -> anyhow::Result<Vec<Suggestion>> {
     if args.n == 0 {
@@ -93,37 +66,48 @@ pub fn run_suggest_with(
             args.temperature
         );
     }
-    let image = product_rgba(&args.product)?;
-    let mut request = SuggestRequest::new(args.title.clone());
-    request.count = args.n;
-    request.sampling.seed = args.seed;
-    request.sampling.temperature = args.temperature;
-    request.sampling.top_p = Some(args.top_p);
-    request.sampling.max_new_tokens = args.max_tokens;
-    let mut on_event = |event: SuggestEvent<'_>| {
-        match event {
-            SuggestEvent::Started { attempt, .. } if attempt > 0 => on_piece("\n"),
-            SuggestEvent::Token { piece, .. } => on_piece(piece),
-            SuggestEvent::Rejected { reason, .. } => on_piece(&format!("  [discarded: {reason}]")),
+    let hub = ModelHub::new(registry.with_explicit(ModelRole::PromptModel, args.model.as_deref()));
+    hub.locate(ModelRole::PromptModel)?;
+    let prepared = prepare_file(
+        &hub,
+        &args.product,
+        &MaskSettings::default(),
+        &CanvasSettings::default(),
+    );
+    let (image, mask) = match prepared {
+        Ok(p) => (p.image, Some(Arc::new(p.mask.mask))),
+        Err(e) => {
+            log::warn!("no product mask ({e:#}); using every pixel");
+            let image = crate::product::load_product_file(&args.product)?;
+            (image, None)
+        }
+    };
+    let job = SuggestJob {
+        title: args.title.clone(),
+        image: Arc::new(image),
+        mask,
+        count: args.n,
+        temperature: args.temperature,
+        top_p: args.top_p,
+        seed: args.seed,
+        max_new_tokens: Some(args.max_tokens),
+    };
+    let pieces = std::cell::RefCell::new(on_piece);
+    let reporter = InlineReporter::new(|p: Progress| {
+        let mut on_piece = pieces.borrow_mut();
+        match p {
+            Progress::Suggest(SuggestProgress::Attempt { attempt, .. }) if attempt > 0 => {
+                on_piece("\n")
+            }
+            Progress::Suggest(SuggestProgress::Token { text, .. }) => on_piece(&text),
+            Progress::Suggest(SuggestProgress::Rejected { reason, .. }) => {
+                on_piece(&format!("  [discarded: {reason}]"))
+            }
             _ => {}
         }
-        ControlFlow::Continue(())
-    };
-    let model_err = || format!("loading prompt model {}", args.model.display());
-    let suggestions = if is_llava_folder(&args.model) {
-        let mut model =
-            MultimodalPromptModel::load(&args.model, &Device::Cpu).with_context(model_err)?;
-        let counter = model.tokenizer().clone();
-        let pixels = model.pixels(&image)?;
-        let mut chat = model.with_image(pixels);
-        suggest_backgrounds(&mut chat, &request, &counter, &mut on_event)?
-    } else {
-        let mut model =
-            PromptModel::load(&args.model, &LoadOptions::default()).with_context(model_err)?;
-        request.facts = Some(image_facts(&image)?);
-        let counter = model.tokenizer().clone();
-        suggest_backgrounds(&mut model, &request, &counter, &mut on_event)?
-    };
+    });
+    let suggestions = suggest(&hub, &reporter, &job)?.suggestions;
+    let on_piece = pieces.into_inner();
     on_piece("\n");
     if suggestions.len() < args.n {
         anyhow::bail!(
@@ -137,10 +121,10 @@ pub fn run_suggest_with(
 
 /// Runs `adstudio suggest`: tokens stream to stderr, the cleaned
 /// suggestions go to stdout, one per line.
-pub fn run_suggest(args: &SuggestArgs) -> anyhow::Result<()> {
+pub fn run_suggest(args: &SuggestArgs, registry: ModelRegistry) -> anyhow::Result<()> {
     let quiet = args.quiet;
     let mut stderr = std::io::stderr();
-    let suggestions = run_suggest_with(args, &mut |piece| {
+    let suggestions = run_suggest_with(args, registry, &mut |piece| {
         if !quiet {
             // Streaming is best effort: a closed stderr must not stop the work.
             let _ = stderr.write_all(piece.as_bytes());

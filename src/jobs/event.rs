@@ -1,7 +1,6 @@
-//! Events a job sends to the UI.
+//! Events a job sends to whoever submitted it.
 
 use std::fmt;
-use std::sync::Arc;
 
 /// Identifies one submitted job; ids increase in submission order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -13,12 +12,28 @@ impl fmt::Display for JobId {
     }
 }
 
-/// What a job reports while it runs and when it ends.
+/// Plain step progress: `done` of `total` steps, with what is being done.
+///
+/// The default progress type of a worker; job kinds with richer progress
+/// (render steps with previews, streamed tokens, training epochs) use their
+/// own type `P` and convert from this one for their plain steps.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Steps {
+    /// Steps finished.
+    pub done: u64,
+    /// Steps in all.
+    pub total: u64,
+    /// What the job is doing now.
+    pub label: String,
+}
+
+/// What a job reports while it runs and when it ends: `P` is its progress
+/// type, `O` its output type.
 ///
 /// Every job produces exactly one terminal event: `Done`, `Failed` or
 /// `Cancelled`, preceded by `Started`.
 #[derive(Debug)]
-pub enum JobEvent<O> {
+pub enum JobEvent<O, P = Steps> {
     /// The worker picked the job up.
     Started {
         /// The job.
@@ -26,30 +41,12 @@ pub enum JobEvent<O> {
         /// The label given at submission.
         label: String,
     },
-    /// Step `done` of `total` finished.
+    /// Typed progress of the running job.
     Progress {
         /// The job.
         id: JobId,
-        /// Steps finished.
-        done: u64,
-        /// Steps in all.
-        total: u64,
-        /// What the job is doing now.
-        label: String,
-    },
-    /// An intermediate image (e.g. a denoising preview).
-    Preview {
-        /// The job.
-        id: JobId,
-        /// The preview image.
-        image: Arc<image::RgbaImage>,
-    },
-    /// A piece of streamed text (e.g. a generated token).
-    Token {
-        /// The job.
-        id: JobId,
-        /// The text.
-        text: String,
+        /// What the job reported.
+        progress: P,
     },
     /// The job finished with its output.
     Done {
@@ -72,14 +69,12 @@ pub enum JobEvent<O> {
     },
 }
 
-impl<O> JobEvent<O> {
+impl<O, P> JobEvent<O, P> {
     /// The job this event belongs to.
     pub fn id(&self) -> JobId {
         match self {
             JobEvent::Started { id, .. }
             | JobEvent::Progress { id, .. }
-            | JobEvent::Preview { id, .. }
-            | JobEvent::Token { id, .. }
             | JobEvent::Done { id, .. }
             | JobEvent::Failed { id, .. }
             | JobEvent::Cancelled { id } => *id,

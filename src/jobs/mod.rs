@@ -1,11 +1,12 @@
 //! Background jobs.
 //!
-//! One worker thread runs every long task (decoding, masking, database work,
-//! and later model inference and training) so that the UI thread never
-//! blocks. The worker owns a resource value `R` (the store and, later, the
-//! loaded models) that every job borrows mutably while it runs. Jobs are fed
-//! through a bounded channel and run one at a time in submission order; each
-//! reports [`JobEvent`]s back and checks its [`CancelToken`] at every step.
+//! A worker thread runs long tasks (decoding, masking, database work, model
+//! inference and training) so that the UI thread never blocks. The worker
+//! owns a resource value `R` that every job borrows mutably while it runs.
+//! Jobs are fed through a bounded channel and run one at a time in
+//! submission order; each reports typed progress `P` through its
+//! [`Reporter`], checks its [`CancelToken`] at every step and ends with one
+//! output `O` (see [`JobEvent`]).
 
 mod cancel;
 mod context;
@@ -13,6 +14,6 @@ mod event;
 mod worker;
 
 pub use cancel::CancelToken;
-pub use context::{Cancelled, JobContext};
-pub use event::{JobEvent, JobId};
+pub use context::{Cancelled, InlineReporter, JobContext, Reporter};
+pub use event::{JobEvent, JobId, Steps};
 pub use worker::{JobHandle, SubmitError, Worker, WorkerOptions};

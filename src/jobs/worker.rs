@@ -7,16 +7,16 @@ use std::thread::JoinHandle;
 
 use crossbeam_channel::{Receiver, Sender, TrySendError};
 
-use super::{CancelToken, Cancelled, JobContext, JobEvent, JobId};
+use super::{CancelToken, Cancelled, JobContext, JobEvent, JobId, Steps};
 
 /// A unit of work: runs on the worker thread with the worker's resources.
-type JobFn<R, O> = Box<dyn FnOnce(&mut R, &JobContext<'_, O>) -> anyhow::Result<O> + Send>;
+type JobFn<R, O, P> = Box<dyn FnOnce(&mut R, &JobContext<'_, O, P>) -> anyhow::Result<O> + Send>;
 
-struct Submission<R, O> {
+struct Submission<R, O, P> {
     id: JobId,
     label: String,
     cancel: CancelToken,
-    run: JobFn<R, O>,
+    run: JobFn<R, O, P>,
 }
 
 /// Settings of a [`Worker`].
@@ -60,22 +60,23 @@ pub enum SubmitError {
     Stopped,
 }
 
-/// The single background worker. It owns resources `R` (store, models) and
-/// runs jobs producing outputs `O`, one at a time, in submission order.
-pub struct Worker<R, O> {
-    queue: Option<Sender<Submission<R, O>>>,
-    events: Receiver<JobEvent<O>>,
+/// A background worker. It owns resources `R` (store, models) and runs
+/// jobs reporting progress `P` and producing outputs `O`, one at a time, in
+/// submission order.
+pub struct Worker<R, O, P = Steps> {
+    queue: Option<Sender<Submission<R, O, P>>>,
+    events: Receiver<JobEvent<O, P>>,
     next_id: AtomicU64,
     outstanding: Arc<Mutex<Vec<JobHandle>>>,
     capacity: usize,
     thread: Option<JoinHandle<()>>,
 }
 
-impl<R: Send + 'static, O: Send + 'static> Worker<R, O> {
+impl<R: Send + 'static, O: Send + 'static, P: Send + 'static> Worker<R, O, P> {
     /// Starts the worker thread, which takes ownership of `resources`.
     pub fn spawn(resources: R, options: WorkerOptions) -> std::io::Result<Self> {
         let capacity = options.queue_capacity.max(1);
-        let (queue_tx, queue_rx) = crossbeam_channel::bounded::<Submission<R, O>>(capacity);
+        let (queue_tx, queue_rx) = crossbeam_channel::bounded::<Submission<R, O, P>>(capacity);
         let (event_tx, event_rx) = crossbeam_channel::unbounded();
         let outstanding: Arc<Mutex<Vec<JobHandle>>> = Arc::default();
         let thread_outstanding = Arc::clone(&outstanding);
@@ -103,7 +104,7 @@ impl<R: Send + 'static, O: Send + 'static> Worker<R, O> {
     /// Queues a job. Never blocks: a full queue is an error.
     pub fn submit<F>(&self, label: impl Into<String>, run: F) -> Result<JobHandle, SubmitError>
     where
-        F: FnOnce(&mut R, &JobContext<'_, O>) -> anyhow::Result<O> + Send + 'static,
+        F: FnOnce(&mut R, &JobContext<'_, O, P>) -> anyhow::Result<O> + Send + 'static,
     {
         let queue = self.queue.as_ref().ok_or(SubmitError::Stopped)?;
         let id = JobId(self.next_id.fetch_add(1, Ordering::SeqCst));
@@ -134,12 +135,12 @@ impl<R: Send + 'static, O: Send + 'static> Worker<R, O> {
     }
 
     /// The next event, if one is waiting. Never blocks.
-    pub fn try_event(&self) -> Option<JobEvent<O>> {
+    pub fn try_event(&self) -> Option<JobEvent<O, P>> {
         self.events.try_recv().ok()
     }
 
     /// Waits up to `timeout` for the next event (for the CLI and tests).
-    pub fn wait_event(&self, timeout: std::time::Duration) -> Option<JobEvent<O>> {
+    pub fn wait_event(&self, timeout: std::time::Duration) -> Option<JobEvent<O, P>> {
         self.events.recv_timeout(timeout).ok()
     }
 
@@ -156,7 +157,7 @@ impl<R: Send + 'static, O: Send + 'static> Worker<R, O> {
     }
 }
 
-impl<R, O> Drop for Worker<R, O> {
+impl<R, O, P> Drop for Worker<R, O, P> {
     fn drop(&mut self) {
         for handle in lock(&self.outstanding).iter() {
             handle.cancel.cancel();
@@ -177,14 +178,14 @@ fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
-fn run_loop<R, O>(
+fn run_loop<R, O, P>(
     mut resources: R,
-    queue: &Receiver<Submission<R, O>>,
-    events: &Sender<JobEvent<O>>,
+    queue: &Receiver<Submission<R, O, P>>,
+    events: &Sender<JobEvent<O, P>>,
     notify: &(dyn Fn() + Send + Sync),
     outstanding: &Mutex<Vec<JobHandle>>,
 ) {
-    let send = |event: JobEvent<O>| {
+    let send = |event: JobEvent<O, P>| {
         if events.send(event).is_ok() {
             notify();
         }

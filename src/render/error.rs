@@ -1,9 +1,7 @@
 //! The error type of rendering.
 
-use crate::jobs::Cancelled;
 use crate::ml::diffusion::DiffusionError;
 use crate::product::ProductError;
-use crate::store::StoreError;
 
 /// Everything that can go wrong while rendering and saving ads.
 #[derive(Debug, thiserror::Error)]
@@ -11,8 +9,7 @@ pub enum RenderError {
     /// The request has an out-of-range value.
     #[error("invalid render request: {0}")]
     InvalidRequest(String),
-    /// The user cancelled; the chain contains the jobs' [`Cancelled`], so
-    /// the worker reports the job as cancelled.
+    /// The caller's progress callback asked to stop.
     #[error("render cancelled in variant {variant} after step {step} of {total}")]
     Cancelled {
         /// 0-based variant index.
@@ -21,9 +18,6 @@ pub enum RenderError {
         step: usize,
         /// Total steps.
         total: usize,
-        /// The jobs' cancellation marker.
-        #[source]
-        source: Cancelled,
     },
     /// The latents became NaN or infinite.
     #[error(
@@ -46,9 +40,6 @@ pub enum RenderError {
     /// Compositing the product failed.
     #[error("compositing: {0}")]
     Product(#[from] ProductError),
-    /// Writing the image or the row failed.
-    #[error("store: {0}")]
-    Store(#[from] StoreError),
     /// Encoding or decoding a PNG failed.
     #[error("PNG {context}: {message}")]
     Png {

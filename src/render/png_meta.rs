@@ -29,23 +29,23 @@ pub struct PngParams {
 
 /// The AUTOMATIC1111 `parameters` text for an image of `width x height`.
 pub fn a1111_parameters(request: &RenderRequest, width: u32, height: u32) -> String {
-    let mut s = request.prompt.clone();
-    if !request.negative_prompt.is_empty() {
+    let mut s = request.params.prompt.clone();
+    if !request.params.negative_prompt.is_empty() {
         s.push_str("\nNegative prompt: ");
-        s.push_str(&request.negative_prompt);
+        s.push_str(&request.params.negative_prompt);
     }
     s.push_str(&format!(
         "\nSteps: {}, Sampler: {}, CFG scale: {}, Seed: {}, Size: {width}x{height}, Model: {}",
-        request.steps,
-        request.scheduler.label(),
-        request.guidance_scale,
-        request.seed,
+        request.params.steps,
+        request.params.scheduler.label(),
+        request.params.guidance_scale,
+        request.params.seed,
         request.models.checkpoint,
     ));
     if let Some(cn) = &request.models.controlnet {
         s.push_str(&format!(
             ", ControlNet 0: \"Module: canny, Model: {cn}, Weight: {}\"",
-            request.conditioning_scale
+            request.params.conditioning_scale
         ));
     }
     s

@@ -8,7 +8,6 @@ use image::{Rgb, RgbImage};
 
 use super::error::RenderError;
 use super::request::RenderRequest;
-use crate::jobs::Cancelled;
 use crate::ml::diffusion::convert::{mask_to_tensor, rgb_to_tensor, tensor_to_rgb};
 use crate::ml::diffusion::inpaint::{inpaint, InpaintModels, InpaintParams, PromptInput};
 use crate::ml::diffusion::preview::latents_to_rgb;
@@ -73,7 +72,7 @@ pub fn init_image(canvas: &PreparedCanvas) -> Result<RgbImage, RenderError> {
 
 /// Renders every variant of `request` in order. The callback is called
 /// after every step; returning `Break` cancels within that step
-/// ([`RenderError::Cancelled`], whose chain holds the jobs' `Cancelled`).
+/// ([`RenderError::Cancelled`]).
 pub fn render_variants(
     models: &RenderModels<'_>,
     canvas: &PreparedCanvas,
@@ -81,7 +80,7 @@ pub fn render_variants(
     on_progress: &mut dyn FnMut(&RenderProgress) -> ControlFlow<()>,
 ) -> Result<Vec<RenderedVariant>, RenderError> {
     request.validate()?;
-    (0..request.n_variants)
+    (0..request.params.n_variants)
         .map(|i| render_variant(models, canvas, request, i, on_progress))
         .collect()
 }
@@ -114,16 +113,16 @@ pub fn render_variant(
     let seed = request.variant_seed(index);
     let params = InpaintParams {
         prompts: PromptInput::Text {
-            prompt: request.prompt.clone(),
-            negative: request.negative_prompt.clone(),
+            prompt: request.params.prompt.clone(),
+            negative: request.params.negative_prompt.clone(),
         },
         init_image: rgb_to_tensor(&init_image(canvas)?, &device)?,
         mask: mask_to_tensor(&canvas.inpaint_mask, &device)?,
         control_image: Some(rgb_to_tensor(&canvas.control, &device)?),
-        conditioning_scale: request.conditioning_scale,
-        steps: request.steps,
-        guidance_scale: request.guidance_scale,
-        scheduler: request.scheduler,
+        conditioning_scale: request.params.conditioning_scale,
+        steps: request.params.steps,
+        guidance_scale: request.params.guidance_scale,
+        scheduler: request.params.scheduler,
         scheduler_config: models.scheduler_config.clone(),
         seed,
         initial_latents: None,
@@ -143,7 +142,7 @@ pub fn render_variant(
         };
         on_progress(&RenderProgress {
             variant: index,
-            n_variants: request.n_variants,
+            n_variants: request.params.n_variants,
             step: p.step,
             total: p.total,
             preview,
@@ -158,7 +157,6 @@ pub fn render_variant(
                     variant: index,
                     step,
                     total,
-                    source: Cancelled,
                 },
             })
         }

@@ -8,7 +8,9 @@ use crate::product::{BrushMode, BrushStroke};
 
 use super::theme;
 
-/// Zoom, pan and the stroke being painted (runtime state of the view).
+/// Zoom, pan and the stroke being painted: the view's own widget state,
+/// kept in egui's memory per product (like a scroll area's offset), not in
+/// the app.
 #[derive(Debug, Clone)]
 pub struct CanvasViewState {
     /// 1.0 fits the image in the view.
@@ -55,13 +57,30 @@ impl ImageFrame {
 pub fn canvas_view_ui(
     ui: &mut egui::Ui,
     session: Option<&ProductSession>,
-    prefs: &mut UiPrefs,
+    prefs: &UiPrefs,
+    commands: &mut Vec<Command>,
+) {
+    let id = ui.make_persistent_id(("canvas-view", session.map(|s| s.id.0)));
+    let mut state: CanvasViewState = ui.data_mut(|d| d.get_temp(id)).unwrap_or_default();
+    canvas_with_state(ui, session, prefs, &mut state, commands);
+    ui.data_mut(|d| d.insert_temp(id, state));
+}
+
+fn canvas_with_state(
+    ui: &mut egui::Ui,
+    session: Option<&ProductSession>,
+    prefs: &UiPrefs,
     state: &mut CanvasViewState,
     commands: &mut Vec<Command>,
 ) {
     ui.horizontal(|ui| {
         for view in CanvasView::ALL {
-            ui.selectable_value(&mut prefs.view, view, view.label());
+            if ui
+                .selectable_label(prefs.view == view, view.label())
+                .clicked()
+            {
+                commands.push(Command::SetView(view));
+            }
         }
         ui.separator();
         if ui.button("Fit").clicked() {

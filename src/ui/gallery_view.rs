@@ -3,7 +3,7 @@
 
 use egui::{Sense, Vec2};
 
-use crate::app::{CentralView, Command, GalleryState, GalleryTile, TileKey, TileState};
+use crate::app::{CentralView, Command, GalleryState, GalleryTile, JobId, TileKey, TileState};
 
 use super::scores_panel::GalleryScores;
 use super::theme;
@@ -16,27 +16,24 @@ enum TileAction {
     Open(TileKey),
     ToggleSelected(TileKey),
     Recall(TileKey),
-    Cancel(crate::jobs::JobId),
+    Cancel(JobId),
     Dismiss(TileKey),
 }
 
 /// Draws the gallery.
 pub fn gallery_ui(
     ui: &mut egui::Ui,
-    gallery: &mut GalleryState,
+    gallery: &GalleryState,
     ranked: &GalleryScores<'_>,
     commands: &mut Vec<Command>,
 ) {
     ui.horizontal(|ui| {
         ui.strong(format!("Gallery ({})", gallery.tiles.len()));
         if gallery.central != CentralView::Canvas && ui.button("Back to canvas").clicked() {
-            gallery.central = CentralView::Canvas;
+            commands.push(Command::ShowCentral(CentralView::Canvas));
         }
         if !gallery.selected.is_empty() && ui.button("Clear selection").clicked() {
-            gallery.selected.clear();
-            if matches!(gallery.central, CentralView::Compare(..)) {
-                gallery.central = CentralView::Canvas;
-            }
+            commands.push(Command::ClearSelection);
         }
         ui.colored_label(
             theme::HINT_TEXT,
@@ -67,11 +64,11 @@ pub fn gallery_ui(
     });
     for action in actions {
         match action {
-            TileAction::Open(key) => gallery.central = CentralView::Variant(key),
-            TileAction::ToggleSelected(key) => gallery.toggle_selected(key),
+            TileAction::Open(key) => commands.push(Command::ShowCentral(CentralView::Variant(key))),
+            TileAction::ToggleSelected(key) => commands.push(Command::ToggleSelected(key)),
             TileAction::Recall(key) => commands.push(Command::Recall(key)),
             TileAction::Cancel(job) => commands.push(Command::CancelModelJob(job)),
-            TileAction::Dismiss(key) => gallery.remove(key),
+            TileAction::Dismiss(key) => commands.push(Command::DismissTile(key)),
         }
     }
 }
@@ -127,7 +124,7 @@ fn tile_ui(
                                 .sense(Sense::click())
                                 .alt_text(format!("Variant seed {}", tile.seed)),
                         )
-                        .on_hover_text(&done.params.request.prompt);
+                        .on_hover_text(&done.params.request.params.prompt);
                     if response.clicked() {
                         if ui.input(|i| i.modifiers.command) {
                             actions.push(TileAction::ToggleSelected(tile.key));

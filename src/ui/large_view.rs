@@ -12,7 +12,7 @@ use super::theme;
 /// reward model's P(A beats B).
 pub fn large_view_ui(
     ui: &mut egui::Ui,
-    gallery: &mut GalleryState,
+    gallery: &GalleryState,
     scores: Option<&VariantScores>,
     commands: &mut Vec<Command>,
 ) {
@@ -29,15 +29,15 @@ pub fn large_view_ui(
             let p = scores
                 .zip(render(a).zip(render(b)))
                 .and_then(|(s, (ra, rb))| s.p_beats(ra, rb));
-            compare_ui(ui, gallery, a, b, p);
+            compare_ui(ui, gallery, a, b, p, commands);
         }
     }
 }
 
-fn header(ui: &mut egui::Ui, gallery: &mut GalleryState, title: &str) {
+fn header(ui: &mut egui::Ui, commands: &mut Vec<Command>, title: &str) {
     ui.horizontal(|ui| {
         if ui.button("Back to canvas").clicked() {
-            gallery.central = CentralView::Canvas;
+            commands.push(Command::ShowCentral(CentralView::Canvas));
         }
         ui.strong(title);
     });
@@ -45,7 +45,7 @@ fn header(ui: &mut egui::Ui, gallery: &mut GalleryState, title: &str) {
 
 fn single_ui(
     ui: &mut egui::Ui,
-    gallery: &mut GalleryState,
+    gallery: &GalleryState,
     key: TileKey,
     commands: &mut Vec<Command>,
 ) {
@@ -54,19 +54,19 @@ fn single_ui(
         .and_then(|t| t.done())
         .map(|d| (d.texture.clone(), d.params.clone()))
     else {
-        header(ui, gallery, "This image is no longer in the gallery");
+        header(ui, commands, "This image is no longer in the gallery");
         return;
     };
     header(
         ui,
-        gallery,
-        &format!("Variant, seed {}", params.request.seed),
+        commands,
+        &format!("Variant, seed {}", params.request.params.seed),
     );
     ui.horizontal_wrapped(|ui| {
         if ui.button("Recall").clicked() {
             commands.push(Command::Recall(key));
         }
-        ui.colored_label(theme::HINT_TEXT, &params.request.prompt);
+        ui.colored_label(theme::HINT_TEXT, &params.request.params.prompt);
     });
     let rect = fit_rect(ui.available_rect_before_wrap(), texture.size_vec2());
     ui.allocate_rect(ui.available_rect_before_wrap(), Sense::hover());
@@ -80,10 +80,11 @@ fn single_ui(
 
 fn compare_ui(
     ui: &mut egui::Ui,
-    gallery: &mut GalleryState,
+    gallery: &GalleryState,
     a: TileKey,
     b: TileKey,
     p_a_beats_b: Option<f32>,
+    commands: &mut Vec<Command>,
 ) {
     let pair = gallery
         .tile(a)
@@ -91,21 +92,21 @@ fn compare_ui(
         .zip(gallery.tile(b).and_then(|t| t.done()))
         .map(|(x, y)| {
             (
-                (x.texture.clone(), x.params.request.seed),
-                (y.texture.clone(), y.params.request.seed),
+                (x.texture.clone(), x.params.request.params.seed),
+                (y.texture.clone(), y.params.request.params.seed),
             )
         });
     let Some(((tex_a, seed_a), (tex_b, seed_b))) = pair else {
         header(
             ui,
-            gallery,
+            commands,
             "The compared images are no longer in the gallery",
         );
         return;
     };
     header(
         ui,
-        gallery,
+        commands,
         &format!("Compare: A seed {seed_a} (left) | B seed {seed_b} (right)"),
     );
     match p_a_beats_b {
@@ -118,16 +119,23 @@ fn compare_ui(
             "Score the variants (Scores section) to see P(A beats B)",
         ),
     };
-    ui.add(egui::Slider::new(&mut gallery.split, 0.0..=1.0).text("Split"));
+    let mut split = gallery.split;
+    if ui
+        .add(egui::Slider::new(&mut split, 0.0..=1.0).text("Split"))
+        .changed()
+    {
+        commands.push(Command::SetSplit(split));
+    }
     let area = ui.available_rect_before_wrap();
     let rect = fit_rect(area, tex_a.size_vec2());
     let response = ui.allocate_rect(area, Sense::click_and_drag());
     if response.dragged() || response.clicked() {
         if let Some(pos) = response.interact_pointer_pos() {
-            gallery.split = ((pos.x - rect.left()) / rect.width()).clamp(0.0, 1.0);
+            split = ((pos.x - rect.left()) / rect.width()).clamp(0.0, 1.0);
+            commands.push(Command::SetSplit(split));
         }
     }
-    let split_x = rect.left() + rect.width() * gallery.split;
+    let split_x = rect.left() + rect.width() * split;
     let left = Rect::from_min_max(rect.min, Pos2::new(split_x, rect.bottom()));
     let right = Rect::from_min_max(Pos2::new(split_x, rect.top()), rect.max);
     let uv = |r: Rect| {

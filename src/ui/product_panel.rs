@@ -1,8 +1,7 @@
 //! The product panel: open, title, mask settings, brush, canvas settings.
 
-use crate::app::{BrushSettings, Command, ProductSession, UiPrefs};
+use crate::app::{BrushSettings, Command, ProductRow, ProductSession, UiPrefs};
 use crate::product::{AspectPreset, BrushMode, MaskSource, MaskSourceChoice};
-use crate::store::ProductRow;
 
 use super::theme;
 
@@ -11,7 +10,7 @@ pub fn product_panel_ui(
     ui: &mut egui::Ui,
     session: Option<&ProductSession>,
     products: &[ProductRow],
-    prefs: &mut UiPrefs,
+    prefs: &UiPrefs,
     commands: &mut Vec<Command>,
 ) {
     ui.horizontal(|ui| {
@@ -98,7 +97,7 @@ fn product_info_ui(ui: &mut egui::Ui, session: &ProductSession, commands: &mut V
 fn mask_ui(
     ui: &mut egui::Ui,
     session: &ProductSession,
-    prefs: &mut UiPrefs,
+    prefs: &UiPrefs,
     commands: &mut Vec<Command>,
 ) {
     ui.heading("Mask");
@@ -146,7 +145,11 @@ fn mask_ui(
     if ui.checkbox(&mut overlay, "Mask overlay").changed() {
         commands.push(Command::ToggleMaskOverlay);
     }
-    brush_ui(ui, &mut prefs.brush);
+    let mut brush = prefs.brush;
+    brush_ui(ui, &mut brush);
+    if brush != prefs.brush {
+        commands.push(Command::SetBrush(brush));
+    }
     ui.horizontal(|ui| {
         if ui
             .add_enabled(session.edits.can_undo(), egui::Button::new("Undo"))

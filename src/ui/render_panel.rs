@@ -1,7 +1,7 @@
 //! The Render section of the tools panel: prompt, negative prompt, seed,
 //! steps, CFG, ControlNet scale, scheduler, number of variants.
 
-use crate::app::{Command, DiffusionAvailability, RenderPrefs, SCHEDULERS};
+use crate::app::{Command, DiffusionAvailability, RenderParams, SCHEDULER_NAMES};
 
 use super::theme;
 
@@ -9,11 +9,20 @@ use super::theme;
 /// rendering is not possible now (the button is then disabled).
 pub fn render_panel_ui(
     ui: &mut egui::Ui,
-    prefs: &mut RenderPrefs,
+    params: &RenderParams,
     blocker: Option<&str>,
     diffusion: &DiffusionAvailability,
     commands: &mut Vec<Command>,
 ) {
+    let mut edited = params.clone();
+    params_ui(ui, &mut edited);
+    if edited != *params {
+        commands.push(Command::SetRenderParams(edited));
+    }
+    render_button_ui(ui, params.n_variants, blocker, diffusion, commands);
+}
+
+fn params_ui(ui: &mut egui::Ui, prefs: &mut RenderParams) {
     let label = ui.label("Prompt");
     ui.add(
         egui::TextEdit::multiline(&mut prefs.prompt)
@@ -74,7 +83,7 @@ pub fn render_panel_ui(
             egui::ComboBox::from_id_salt("render-scheduler")
                 .selected_text(prefs.scheduler.label())
                 .show_ui(ui, |ui| {
-                    for kind in SCHEDULERS {
+                    for (_, kind) in SCHEDULER_NAMES {
                         ui.selectable_value(&mut prefs.scheduler, kind, kind.label());
                     }
                 })
@@ -86,10 +95,19 @@ pub fn render_panel_ui(
                 .labelled_by(label.id);
             ui.end_row();
         });
+}
+
+fn render_button_ui(
+    ui: &mut egui::Ui,
+    n_variants: usize,
+    blocker: Option<&str>,
+    diffusion: &DiffusionAvailability,
+    commands: &mut Vec<Command>,
+) {
     ui.add_space(4.0);
     let render = ui.add_enabled(
         blocker.is_none(),
-        egui::Button::new(render_label(prefs.n_variants)).min_size(egui::vec2(120.0, 28.0)),
+        egui::Button::new(render_label(n_variants)).min_size(egui::vec2(120.0, 28.0)),
     );
     if render.on_hover_text("Ctrl+Enter").clicked() {
         commands.push(Command::Render);
@@ -106,11 +124,14 @@ pub fn render_panel_ui(
         {
             commands.push(Command::RescanModels);
         }
-    } else if let DiffusionAvailability::Ready(paths) = diffusion {
-        let ids = paths.model_ids();
-        let text = match ids.controlnet {
-            Some(cn) => format!("Models: {} + {cn}", ids.checkpoint),
-            None => format!("Models: {} (no ControlNet found)", ids.checkpoint),
+    } else if let DiffusionAvailability::Ready {
+        checkpoint,
+        controlnet,
+    } = diffusion
+    {
+        let text = match controlnet {
+            Some(cn) => format!("Models: {checkpoint} + {cn}"),
+            None => format!("Models: {checkpoint} (no ControlNet found)"),
         };
         ui.colored_label(theme::HINT_TEXT, text);
     }

@@ -2,8 +2,7 @@
 //! variants with the reward model, and show the win-probability matrix, the
 //! Bradley-Terry ranking and the predicted CTRs.
 
-use crate::app::{Command, ScoresState, VariantScores};
-use crate::store::RenderId;
+use crate::app::{Command, RenderId, ScoresState, VariantScores};
 
 use super::theme;
 
@@ -89,7 +88,7 @@ pub fn scores_panel_ui(ui: &mut egui::Ui, view: &ScoresView<'_>, commands: &mut 
         ui.colored_label(theme::HINT_TEXT, format!("Model: {}", scores.model_id));
     }
     if ui.button("Training…").clicked() {
-        commands.push(Command::ShowTraining);
+        commands.push(Command::ShowTraining(true));
     }
     if let Some((message, is_error)) = &view.state.message {
         let color = if *is_error {

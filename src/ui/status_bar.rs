@@ -1,31 +1,9 @@
 //! Status bar: each worker's running job with progress and cancel, and the
 //! last message.
 
-use crate::app::Command;
+use crate::app::{Command, StatusState, WorkerStatus};
 
 use super::theme;
-
-/// One worker's activity.
-#[derive(Debug, Clone, Default)]
-pub struct WorkerStatus {
-    /// The running job's label, if any.
-    pub running: Option<String>,
-    /// Progress of the running job: (done, total, step label).
-    pub progress: Option<(u64, u64, String)>,
-    /// Jobs waiting behind the running one.
-    pub queued: usize,
-}
-
-/// What the status bar shows.
-#[derive(Debug, Clone, Default)]
-pub struct StatusState {
-    /// The studio worker (products, masks, store).
-    pub studio: WorkerStatus,
-    /// The model worker (renders).
-    pub models: WorkerStatus,
-    /// The last message, and whether it is an error.
-    pub message: Option<(String, bool)>,
-}
 
 /// Draws the status bar.
 pub fn status_bar_ui(ui: &mut egui::Ui, status: &StatusState, commands: &mut Vec<Command>) {

@@ -10,12 +10,14 @@ use super::theme;
 /// open (its title and image feed the model).
 pub fn suggestions_panel_ui(
     ui: &mut egui::Ui,
-    state: &mut SuggestState,
-    settings: &mut SuggestSettings,
+    state: &SuggestState,
+    state_settings: &SuggestSettings,
     has_product: bool,
     commands: &mut Vec<Command>,
 ) {
     let running = state.is_running();
+    let mut edited = *state_settings;
+    let settings = &mut edited;
     ui.horizontal(|ui| {
         let suggest = ui
             .add_enabled(has_product && !running, egui::Button::new("Suggest"))
@@ -58,10 +60,13 @@ pub fn suggestions_panel_ui(
                     ui.end_row();
                 });
         });
+    if edited != *state_settings {
+        commands.push(Command::SetSuggestSettings(edited));
+    }
     if !has_product {
         ui.colored_label(theme::HINT_TEXT, "Open a product to get suggestions.");
     }
-    for (index, entry) in state.entries.iter_mut().enumerate() {
+    for (index, entry) in state.entries.iter().enumerate() {
         let label = ui
             .horizontal(|ui| {
                 let label = ui.label(format!("Suggestion {}", index + 1));
@@ -88,13 +93,16 @@ pub fn suggestions_panel_ui(
                 label
             })
             .inner;
-        let edit = egui::TextEdit::multiline(&mut entry.text)
+        let mut text = entry.text.clone();
+        let edit = egui::TextEdit::multiline(&mut text)
             .desired_rows(2)
             .desired_width(f32::INFINITY)
             .interactive(!entry.generating)
             .id_salt(("suggestion-text", index));
         // Named by its label, for screen readers and UI tests.
-        ui.add(edit).labelled_by(label.id);
+        if ui.add(edit).labelled_by(label.id).changed() {
+            commands.push(Command::EditSuggestion(index, text));
+        }
     }
     if let Some((message, is_error)) = &state.message {
         let color = if *is_error {

@@ -2,10 +2,10 @@
 
 use egui::Color32;
 
-/// Tint of the background in the mask overlay (RGB).
-pub const MASK_OVERLAY_RGB: [u8; 3] = [230, 40, 90];
+/// Tint of the mask overlay (made on the worker, see `app::views`).
+pub use crate::app::views::MASK_OVERLAY_RGB;
 /// The two greys of the transparency checkerboard.
-pub const CHECKER_GREYS: [u8; 2] = [205, 160];
+pub use crate::app::views::CHECKER_GREYS;
 /// Outline of the brush when it paints product.
 pub const BRUSH_PRODUCT: Color32 = Color32::from_rgb(80, 220, 120);
 /// Outline of the brush when it paints background.

@@ -1,24 +1,24 @@
 //! The right-hand tools panel: one collapsible section per tool (Render
 //! first; suggestions and scoring add their sections here).
 
-use crate::app::{Command, DiffusionAvailability, RenderPrefs, SuggestSettings, SuggestState};
+use crate::app::{Command, DiffusionAvailability, RenderParams, SuggestSettings, SuggestState};
 
 use super::render_panel::render_panel_ui;
 use super::scores_panel::{scores_panel_ui, ScoresView};
 use super::suggestions_panel::suggestions_panel_ui;
 
-/// What the tools panel reads and edits.
+/// What the tools panel reads.
 pub struct ToolsPanel<'a> {
     /// The render parameters (persisted).
-    pub render: &'a mut RenderPrefs,
+    pub render: &'a RenderParams,
     /// Why rendering is not possible now, if it is not.
     pub blocker: Option<String>,
     /// Whether the diffusion models were found.
     pub diffusion: &'a DiffusionAvailability,
     /// The suggestions list.
-    pub suggest: &'a mut SuggestState,
+    pub suggest: &'a SuggestState,
     /// The Suggest button's sampling settings (persisted).
-    pub suggest_settings: &'a mut SuggestSettings,
+    pub suggest_settings: &'a SuggestSettings,
     /// Whether a product is open.
     pub has_product: bool,
     /// The Scores section.

@@ -4,24 +4,29 @@
 
 use egui_plot::{Corner, Legend, Line, Plot, PlotPoints};
 
-use crate::app::{Command, TrainSettings, TrainingState};
-use crate::ml::reward::train::EpochReport;
+use crate::app::{Command, EpochReport, TrainSettings, TrainingState};
 
 use super::theme;
 
 /// Draws the Training window (when open).
 pub fn training_window_ui(
     ctx: &egui::Context,
-    state: &mut TrainingState,
-    settings: &mut TrainSettings,
+    state: &TrainingState,
+    settings: &TrainSettings,
     commands: &mut Vec<Command>,
 ) {
     let mut open = state.open;
+    let mut edited = *settings;
     egui::Window::new("Reward model training")
         .open(&mut open)
         .default_width(420.0)
-        .show(ctx, |ui| training_ui(ui, state, settings, commands));
-    state.open = open;
+        .show(ctx, |ui| training_ui(ui, state, &mut edited, commands));
+    if edited != *settings {
+        commands.push(Command::SetTrainSettings(edited));
+    }
+    if open != state.open {
+        commands.push(Command::ShowTraining(open));
+    }
 }
 
 fn training_ui(

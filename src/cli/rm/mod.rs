@@ -16,7 +16,7 @@ use clap::{Args, Subcommand};
 pub use data::{PairingOptions, SplitPairs, StoredCreatives};
 pub use eval::{evaluate_reward_model, RmEvalReport};
 pub use import::{import_click_file, ImportReport, ReportLine};
-pub use score::{score_images, ScoreReport};
+pub use score::{score_images, score_with, ScoreReport};
 pub use synth::{write_synthetic_world, SynthOptions, SynthReport};
 pub use train::{epoch_line, train_reward_model, RmTrainOptions, RmTrainOutcome, REWARD_RUN_KIND};
 
@@ -128,9 +128,11 @@ pub enum RmCommand {
     },
     /// Score images against each other: win probabilities, ranking, CTR.
     Score {
-        /// The checkpoint.
+        /// The checkpoint (default: the `reward-model` role:
+        /// `ADSTUDIO_REWARD_MODEL`, `<data dir>/models/reward-model`,
+        /// `./models/reward-model`).
         #[arg(long)]
-        checkpoint: PathBuf,
+        checkpoint: Option<PathBuf>,
         /// Two or more images.
         #[arg(required = true)]
         images: Vec<PathBuf>,
@@ -239,7 +241,10 @@ pub fn run_rm(args: &RmArgs, data_dir: Option<PathBuf>) -> anyhow::Result<()> {
             );
         }
         RmCommand::Score { checkpoint, images } => {
-            print!("{}", score_images(checkpoint, images)?);
+            let data = DataDir::resolve(data_dir.clone()).ok();
+            let registry = crate::studio::registry_for(data.as_ref())
+                .with_explicit(crate::studio::ModelRole::RewardModel, checkpoint.as_deref());
+            print!("{}", score_with(registry, images)?);
         }
     }
     Ok(())

@@ -4,12 +4,10 @@
 use std::fmt;
 use std::path::{Path, PathBuf};
 
-use anyhow::Context as _;
-use candle_core::Device;
-
-use crate::ml::reward::checkpoint::load_compact;
-use crate::ml::reward::ranking::{bradley_terry, ranking};
-use crate::ml::reward::{RewardModel, ScoreMatrix};
+use crate::jobs::InlineReporter;
+use crate::ml::reward::ScoreMatrix;
+use crate::studio::score::rank_images;
+use crate::studio::{ModelHub, ModelRegistry, ModelRole, Progress};
 
 /// Scores of a set of images.
 #[derive(Debug, Clone, PartialEq)]
@@ -24,33 +22,29 @@ pub struct ScoreReport {
     pub order: Vec<usize>,
 }
 
-/// Scores every pair of `images` with the compact reward model in
-/// `checkpoint` (position-debiased) and ranks them.
-pub fn score_images(checkpoint: &Path, images: &[PathBuf]) -> anyhow::Result<ScoreReport> {
+/// Scores `images` with the reward model of `registry` (the `reward-model`
+/// role) through the studio core.
+pub fn score_with(registry: ModelRegistry, images: &[PathBuf]) -> anyhow::Result<ScoreReport> {
     if images.len() < 2 {
         anyhow::bail!("give at least two images to compare (got {})", images.len());
     }
-    let (model, _) = load_compact(checkpoint, &Device::Cpu)
-        .with_context(|| format!("loading reward checkpoint {}", checkpoint.display()))?;
-    let decoded = images
-        .iter()
-        .map(|p| {
-            image::open(p)
-                .map(|i| i.to_rgb8())
-                .with_context(|| format!("reading image {}", p.display()))
-        })
-        .collect::<anyhow::Result<Vec<_>>>()?;
-    let refs: Vec<_> = decoded.iter().collect();
-    let matrix = model.score_all(&refs)?;
-    let strengths = bradley_terry(&matrix.p);
-    let order = ranking(&strengths);
+    let hub = ModelHub::new(registry);
+    let ranked = rank_images(&hub, &InlineReporter::new(|_: Progress| {}), images)?;
     Ok(ScoreReport {
         images: images.to_vec(),
-        matrix,
-        strengths,
-        order,
+        matrix: ranked.matrix,
+        strengths: ranked.strengths,
+        order: ranked.order,
     })
 }
+
+/// Scores `images` with the checkpoint at `checkpoint`.
+pub fn score_images(checkpoint: &Path, images: &[PathBuf]) -> anyhow::Result<ScoreReport> {
+    let registry = ModelRegistry::with_dirs(None, None)
+        .with_explicit(ModelRole::RewardModel, Some(checkpoint));
+    score_with(registry, images)
+}
+
 
 fn short_name(path: &Path) -> String {
     path.file_name()

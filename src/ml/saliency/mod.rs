@@ -34,6 +34,6 @@ pub mod wire;
 pub use bench::{bench_saliency, SaliencyBench, SaliencyBenchOptions};
 pub use config::U2NetConfig;
 pub use error::SaliencyError;
-pub use masker::{locate_u2netp, LazySaliency, U2NETP_ENV};
+pub use masker::U2NETP_ENV;
 pub use model::SaliencyModel;
 pub use net::{U2Net, U2NetOutput};

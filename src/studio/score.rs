@@ -1,119 +1,110 @@
-//! CTR scores of a product's variants in the studio.
-//!
-//! - Model-worker side: [`RewardModelSlot`] finds and lazily loads the
-//!   compact reward-model checkpoint in `<models>/reward-model` (reloaded
-//!   when the file changes, e.g. after training); [`run_scoring`] scores
-//!   every pair of variants.
-//! - Store side: [`save_scores`] keeps the results in the `scores` table
-//!   (one row per render: Bradley-Terry strength as the score, predicted
-//!   CTR, and the win probabilities against the others in `details_json`);
-//!   [`load_scores`] rebuilds them.
-//! - UI side: [`VariantScores`] answers the gallery and the compare view.
+//! Scoring variants with the reward model: all-pairs win probabilities
+//! (position-debiased), the Bradley-Terry ranking and predicted CTRs.
+//! [`rank_images`] serves `adstudio rm score` and the studio; the studio's
+//! job also keeps the results in the `scores` table ([`save_scores`]) and
+//! reads them back ([`load_scores`]).
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::time::SystemTime;
 
 use anyhow::Context as _;
-use candle_core::Device;
 use image::RgbImage;
 
-use crate::jobs::JobContext;
-use crate::ml::reward::checkpoint::{load_compact, CheckpointMeta};
-use crate::ml::reward::compact::CompactRewardModel;
+use crate::jobs::Reporter;
 use crate::ml::reward::ranking::{bradley_terry, ranking};
 use crate::ml::reward::{RewardModel, ScoreMatrix};
 use crate::store::{NewScore, ProductId, RenderId, RenderRow, Store};
 
-/// The reward model's folder inside the models dir.
-pub const REWARD_MODEL_DIR: &str = "reward-model";
-/// File name of the checkpoint the studio's training writes.
-pub const REWARD_CHECKPOINT_FILE: &str = "compact-rm.safetensors";
+use super::hub::ModelHub;
+use super::progress::Progress;
+
 /// `details_json.kind` of the rows [`save_scores`] writes.
 const DETAILS_KIND: &str = "pairwise-rm";
 
-/// The checkpoint the studio uses, from the first of `model_dirs` whose
-/// `reward-model/` folder has one: `compact-rm.safetensors` when present,
-/// else its first `.safetensors` file (by name). The error names the
-/// expected folder and how to get a model.
-pub fn locate_reward_checkpoint(model_dirs: &[PathBuf]) -> anyhow::Result<PathBuf> {
-    for dir in model_dirs {
-        let folder = dir.join(REWARD_MODEL_DIR);
-        let preferred = folder.join(REWARD_CHECKPOINT_FILE);
-        if preferred.is_file() {
-            return Ok(preferred);
-        }
-        if let Some(file) = super::models::first_file_with_extension(&folder, "safetensors") {
-            return Ok(file);
-        }
-    }
-    anyhow::bail!(
-        "no reward model in {}: train one (Scores > Training…) or copy a compact reward-model \
-         checkpoint (.safetensors) there",
-        reward_folder(model_dirs).display()
-    )
+/// Images ranked by the reward model.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Ranking {
+    /// Win probabilities and predicted CTRs; index `i` is image `i`.
+    pub matrix: ScoreMatrix,
+    /// Bradley-Terry log-strengths (mean 0; higher is better).
+    pub strengths: Vec<f64>,
+    /// Image indices, best first.
+    pub order: Vec<usize>,
+    /// Which checkpoint scored them.
+    pub model_id: String,
 }
 
-/// Where the studio writes (and first looks for) the reward model:
-/// `<first models dir>/reward-model`.
-pub fn reward_folder(model_dirs: &[PathBuf]) -> PathBuf {
-    model_dirs
-        .first()
-        .map_or_else(|| PathBuf::from("models"), Clone::clone)
-        .join(REWARD_MODEL_DIR)
+/// Scores every pair of `images` with the hub's reward model (loaded on
+/// first use, reloaded when its checkpoint changes) and ranks them.
+pub fn rank_images(
+    models: &ModelHub,
+    rep: &dyn Reporter<Progress>,
+    images: &[PathBuf],
+) -> anyhow::Result<Ranking> {
+    let n = images.len();
+    if n < 2 {
+        anyhow::bail!("scoring needs at least two images, got {n}");
+    }
+    let total = n as u64 + 1;
+    rep.steps(0, total, "loading the reward model");
+    let mut decoded: Vec<RgbImage> = Vec::with_capacity(n);
+    for (i, path) in images.iter().enumerate() {
+        rep.checkpoint()?;
+        rep.steps(i as u64 + 1, total, "reading images");
+        decoded.push(read_rgb(path)?);
+    }
+    rep.checkpoint()?;
+    rep.steps(total, total, "scoring pairs");
+    let refs: Vec<&RgbImage> = decoded.iter().collect();
+    let scored = models.with_reward_model(|engine| {
+        engine
+            .model
+            .score_all(&refs)
+            .map(|matrix| (matrix, engine.model_id()))
+    })?;
+    let (matrix, model_id) = scored.context("scoring the images")?;
+    let strengths = bradley_terry(&matrix.p);
+    let order = ranking(&strengths);
+    Ok(Ranking {
+        matrix,
+        strengths,
+        order,
+        model_id,
+    })
 }
 
-struct LoadedReward {
-    path: PathBuf,
-    modified: Option<SystemTime>,
-    model: CompactRewardModel,
-    meta: CheckpointMeta,
+fn read_rgb(path: &Path) -> anyhow::Result<RgbImage> {
+    Ok(image::open(path)
+        .with_context(|| format!("reading image {}", path.display()))?
+        .to_rgb8())
 }
 
-/// The reward model as the model worker holds it.
-pub struct RewardModelSlot {
-    model_dirs: Vec<PathBuf>,
-    loaded: Option<LoadedReward>,
+/// A scoring job: a product's stored variants.
+#[derive(Debug, Clone)]
+pub struct ScoreJob {
+    /// The product.
+    pub product: ProductId,
+    /// Its variants (at least two).
+    pub variants: Vec<VariantRef>,
 }
 
-impl RewardModelSlot {
-    /// A slot that looks for the checkpoint in `model_dirs`, in order.
-    pub fn new(model_dirs: Vec<PathBuf>) -> Self {
-        Self {
-            model_dirs,
-            loaded: None,
-        }
-    }
-
-    /// Forgets the loaded model (after training wrote a new one).
-    pub fn invalidate(&mut self) {
-        self.loaded = None;
-    }
-
-    fn get(&mut self) -> anyhow::Result<&LoadedReward> {
-        let path = locate_reward_checkpoint(&self.model_dirs)?;
-        let modified = std::fs::metadata(&path).and_then(|m| m.modified()).ok();
-        if self
-            .loaded
-            .as_ref()
-            .is_some_and(|l| l.path != path || l.modified != modified)
-        {
-            self.loaded = None;
-        }
-        match &mut self.loaded {
-            Some(loaded) => Ok(loaded),
-            slot @ None => {
-                let (model, meta) = load_compact(&path, &Device::Cpu)
-                    .with_context(|| format!("loading the reward model {}", path.display()))?;
-                Ok(slot.insert(LoadedReward {
-                    path,
-                    modified,
-                    model,
-                    meta,
-                }))
-            }
-        }
-    }
+/// Scores a product's variants and saves the scores.
+pub fn score_variants(
+    models: &ModelHub,
+    store: &Store,
+    rep: &dyn Reporter<Progress>,
+    job: &ScoreJob,
+) -> anyhow::Result<VariantScores> {
+    let paths: Vec<PathBuf> = job.variants.iter().map(|v| v.path.clone()).collect();
+    let ranked = rank_images(models, rep, &paths)?;
+    let scores = VariantScores::new(
+        job.product,
+        job.variants.iter().map(|v| v.render).collect(),
+        ranked.matrix,
+        ranked.model_id,
+    );
+    save_scores(store, &scores)?;
+    Ok(scores)
 }
 
 /// A stored variant to score.
@@ -135,14 +126,6 @@ impl VariantRef {
     }
 }
 
-/// A scoring job.
-#[derive(Debug, Clone)]
-pub struct ScoreJob {
-    /// The product.
-    pub product: ProductId,
-    /// Its variants (at least two).
-    pub variants: Vec<VariantRef>,
-}
 
 /// Scores of a product's variants: all-pairs matrix, ranking and CTRs.
 #[derive(Debug, Clone, PartialEq)]
@@ -206,48 +189,6 @@ impl VariantScores {
         let i = self.index(render)?;
         self.order.iter().position(|&o| o == i).map(|r| r + 1)
     }
-}
-
-/// Runs a scoring job on the model worker: loads the checkpoint (cached),
-/// decodes the variants and scores every pair (position-debiased).
-pub fn run_scoring<O>(
-    slot: &mut RewardModelSlot,
-    ctx: &JobContext<'_, O>,
-    job: &ScoreJob,
-) -> anyhow::Result<VariantScores> {
-    let n = job.variants.len();
-    if n < 2 {
-        anyhow::bail!("scoring needs at least two rendered variants, the product has {n}");
-    }
-    let total = n as u64 + 1;
-    ctx.progress(0, total, "loading the reward model");
-    let loaded = slot.get()?;
-    let mut images: Vec<RgbImage> = Vec::with_capacity(n);
-    for (i, variant) in job.variants.iter().enumerate() {
-        ctx.checkpoint()?;
-        ctx.progress(i as u64 + 1, total, "reading variants");
-        let image = image::open(&variant.path)
-            .with_context(|| format!("reading variant {}", variant.path.display()))?;
-        images.push(image.to_rgb8());
-    }
-    ctx.checkpoint()?;
-    ctx.progress(total, total, "scoring pairs");
-    let refs: Vec<&RgbImage> = images.iter().collect();
-    let matrix = loaded
-        .model
-        .score_all(&refs)
-        .context("scoring the variants")?;
-    let model_id = format!(
-        "compact-rm:{}@epoch{}",
-        display_name(&loaded.path),
-        loaded.meta.epoch
-    );
-    Ok(VariantScores::new(
-        job.product,
-        job.variants.iter().map(|v| v.render).collect(),
-        matrix,
-        model_id,
-    ))
 }
 
 /// Writes one `scores` row per render: score = Bradley-Terry strength,
@@ -340,49 +281,10 @@ pub fn load_scores(
     )))
 }
 
-/// The Scores section's state (runtime only).
-#[derive(Debug, Clone, Default)]
-pub struct ScoresState {
-    /// The open product's latest scores.
-    pub current: Option<VariantScores>,
-    /// The running scoring job.
-    pub job: Option<crate::jobs::JobId>,
-    /// The last message (and whether it is an error).
-    pub message: Option<(String, bool)>,
-}
-
-impl ScoresState {
-    /// Whether a scoring job is queued or running.
-    pub fn is_running(&self) -> bool {
-        self.job.is_some()
-    }
-
-    /// Scores for `product`, if the current ones belong to it.
-    pub fn for_product(&self, product: ProductId) -> Option<&VariantScores> {
-        self.current.as_ref().filter(|s| s.product == product)
-    }
-}
-
-fn display_name(path: &Path) -> String {
-    path.file_name().map_or_else(
-        || path.display().to_string(),
-        |n| n.to_string_lossy().into_owned(),
-    )
-}
-
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn missing_checkpoint_names_the_folder() {
-        let dir = tempfile::tempdir().unwrap();
-        let err = locate_reward_checkpoint(&[dir.path().to_path_buf()])
-            .unwrap_err()
-            .to_string();
-        assert!(err.contains("reward-model"), "{err}");
-    }
 
     #[test]
     fn lookups_follow_the_matrix() {

@@ -1,0 +1,60 @@
+//! What the studio's jobs hand back to the app: the core's typed outputs,
+//! plus display images made on the worker (plain pixels: textures are made
+//! on the UI thread).
+
+use std::sync::Arc;
+
+use image::RgbaImage;
+
+use crate::store::ProductRow;
+use crate::studio::gallery::StoredRenders;
+use crate::studio::{
+    MaskBuild, OpenedProduct, RenderedImage, SuggestOutcome, TrainOutcome, VariantScores,
+};
+
+/// The display images of one mask build.
+#[derive(Clone)]
+pub struct MaskViews {
+    /// The mask overlay for the product view (background tinted).
+    pub overlay: Arc<RgbaImage>,
+    /// The placed product on a checkerboard.
+    pub canvas: Arc<RgbaImage>,
+    /// The inpaint mask.
+    pub inpaint: Arc<RgbaImage>,
+    /// The ControlNet image.
+    pub control: Arc<RgbaImage>,
+}
+
+/// A mask build and, when it succeeded, its display images.
+pub struct ShownMask {
+    /// The build.
+    pub build: MaskBuild,
+    /// Its display images.
+    pub views: Option<MaskViews>,
+}
+
+/// What a job returns to the app.
+pub enum AppOutput {
+    /// A product was opened (new or from the store), with its first mask.
+    Opened(Box<OpenedProduct>, Box<ShownMask>),
+    /// The mask and canvas were rebuilt after a settings change or edit.
+    MaskRebuilt(Box<ShownMask>),
+    /// The stored products, newest first.
+    Products(Vec<ProductRow>),
+    /// A change was saved; nothing to show.
+    Saved,
+    /// The stored renders of the open product, for the gallery.
+    Gallery(Box<StoredRenders>),
+    /// A dropped PNG written by adstudio: shown, its parameters recalled.
+    DroppedRender(Box<RenderedImage>),
+    /// The model registry's state (after a rescan).
+    Models(Vec<crate::studio::RoleStatus>),
+    /// One variant was rendered and saved.
+    Rendered(Box<RenderedImage>),
+    /// Background suggestions were written.
+    Suggested(SuggestOutcome),
+    /// A product's variants were scored (or their stored scores read).
+    Scored(Option<Box<VariantScores>>),
+    /// The reward model was trained and saved.
+    Trained(TrainOutcome),
+}

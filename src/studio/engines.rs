@@ -1,0 +1,158 @@
+//! The loaded forms of the models, as the [`ModelHub`](super::ModelHub)
+//! keeps them, and how each is loaded from what the registry found.
+
+use std::path::PathBuf;
+
+use anyhow::Context as _;
+use candle_core::{DType, Device};
+
+use crate::ml::diffusion::{ControlNet, StableDiffusion};
+use crate::ml::prompt_model::{LoadOptions, MultimodalPromptModel, PromptModel, TokenCounter};
+use crate::ml::reward::checkpoint::{load_compact, CheckpointMeta};
+use crate::ml::reward::compact::CompactRewardModel;
+use crate::render::{ModelIds, RenderModels};
+
+use super::registry::Located;
+use super::roles::is_llava_folder;
+
+/// Stable Diffusion and the optional ControlNet, loaded together.
+pub struct DiffusionEngine {
+    /// The checkpoint's location.
+    pub sd_path: PathBuf,
+    /// The ControlNet's location, when one was found.
+    pub controlnet_path: Option<PathBuf>,
+    /// The Stable Diffusion checkpoint.
+    pub sd: StableDiffusion,
+    /// The ControlNet, if one was found.
+    pub controlnet: Option<ControlNet>,
+}
+
+impl DiffusionEngine {
+    /// Loads both models (f32 on `device`).
+    pub fn load(
+        sd: &Located,
+        controlnet: Option<&Located>,
+        device: &Device,
+    ) -> anyhow::Result<Self> {
+        let model = StableDiffusion::load_diffusers(&sd.path, DType::F32, device)
+            .with_context(|| format!("loading Stable Diffusion from {}", sd.path.display()))?;
+        let cn = controlnet
+            .map(|c| {
+                ControlNet::load(&c.path, DType::F32, device)
+                    .with_context(|| format!("loading the ControlNet from {}", c.path.display()))
+            })
+            .transpose()?;
+        Ok(Self {
+            sd_path: sd.path.clone(),
+            controlnet_path: controlnet.map(|c| c.path.clone()),
+            sd: model,
+            controlnet: cn,
+        })
+    }
+
+    /// The names recorded with every render (folder names).
+    pub fn model_ids(&self) -> ModelIds {
+        ModelIds {
+            checkpoint: file_name(&self.sd_path),
+            controlnet: self.controlnet_path.as_deref().map(file_name),
+        }
+    }
+
+    /// The models as the render function takes them.
+    pub fn render_models(&self) -> RenderModels<'_> {
+        RenderModels {
+            models: self.sd.inpaint_models(self.controlnet.as_ref()),
+            scheduler_config: &self.sd.scheduler_config,
+        }
+    }
+}
+
+/// A prompt model: text-only (GGUF or Hugging Face folder) or LLaVA.
+pub enum PromptBackend {
+    /// A text-only decoder.
+    Text(Box<PromptModel>),
+    /// LLaVA: sees the product image.
+    Image(Box<MultimodalPromptModel>),
+}
+
+/// The prompt model and the tokenizer that counts prompt tokens.
+pub struct PromptEngine {
+    /// Where it came from.
+    pub path: PathBuf,
+    /// The model.
+    pub backend: PromptBackend,
+    /// Counts tokens as the renderer will (the SD checkpoint's CLIP
+    /// tokenizer when one is installed, else the model's own).
+    pub counter: Box<dyn TokenCounter + Send>,
+}
+
+impl PromptEngine {
+    /// Loads the prompt model; `sd` (when found) lends its CLIP tokenizer.
+    pub fn load(model: &Located, sd: Option<&Located>, device: &Device) -> anyhow::Result<Self> {
+        let loading = || format!("loading the prompt model {}", model.path.display());
+        let (backend, own): (PromptBackend, Box<dyn TokenCounter + Send>) =
+            if is_llava_folder(&model.path) {
+                let m = MultimodalPromptModel::load(&model.path, device).with_context(loading)?;
+                let tokenizer = m.tokenizer().clone();
+                (PromptBackend::Image(Box::new(m)), Box::new(tokenizer))
+            } else {
+                let m = PromptModel::load(&model.path, &LoadOptions::default())
+                    .with_context(loading)?;
+                let tokenizer = m.tokenizer().clone();
+                (PromptBackend::Text(Box::new(m)), Box::new(tokenizer))
+            };
+        let clip = sd.and_then(|sd| {
+            tokenizers::Tokenizer::from_file(sd.path.join("tokenizer/tokenizer.json")).ok()
+        });
+        let counter = match clip {
+            Some(clip) => Box::new(clip) as Box<dyn TokenCounter + Send>,
+            None => own,
+        };
+        Ok(Self {
+            path: model.path.clone(),
+            backend,
+            counter,
+        })
+    }
+}
+
+/// The compact reward model and its checkpoint's metadata.
+pub struct RewardEngine {
+    /// The checkpoint file.
+    pub path: PathBuf,
+    /// The model.
+    pub model: CompactRewardModel,
+    /// What the checkpoint says about itself.
+    pub meta: CheckpointMeta,
+}
+
+impl RewardEngine {
+    /// Loads the checkpoint.
+    pub fn load(located: &Located, device: &Device) -> anyhow::Result<Self> {
+        let (model, meta) = load_compact(&located.path, device).with_context(|| {
+            format!("loading the reward model {}", located.path.display())
+        })?;
+        Ok(Self {
+            path: located.path.clone(),
+            model,
+            meta,
+        })
+    }
+
+    /// The id recorded with every score.
+    pub fn model_id(&self) -> String {
+        format!(
+            "compact-rm:{}@epoch{}",
+            file_name(&self.path),
+            self.meta.epoch
+        )
+    }
+}
+
+/// A path's last component (or the whole path).
+pub fn file_name(path: &std::path::Path) -> String {
+    path.file_name().map_or_else(
+        || path.display().to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    )
+}

@@ -1,0 +1,159 @@
+//! The model hub: the registry plus one lazily filled cache per loaded
+//! model kind, all under the same reload rule ([`Fingerprint`]: path and
+//! modification time). The GUI's workers and the CLI share this one type;
+//! the GUI shares one hub between its workers (`Arc<ModelHub>`).
+
+use std::sync::{Mutex, MutexGuard, PoisonError, RwLock};
+
+use candle_core::Device;
+use image::{GrayImage, RgbaImage};
+
+use crate::ml::saliency::SaliencyModel;
+use crate::product::{ProductError, SalientObjectMasker};
+
+use super::cache::{Fingerprint, ModelCache};
+use super::engines::{DiffusionEngine, PromptEngine, RewardEngine};
+use super::registry::{Located, MissingModel, ModelRegistry, ModelRole, RoleStatus};
+
+/// Finds, loads and keeps models (see the module docs).
+pub struct ModelHub {
+    registry: RwLock<ModelRegistry>,
+    device: Device,
+    diffusion: Mutex<ModelCache<DiffusionEngine>>,
+    prompt: Mutex<ModelCache<PromptEngine>>,
+    reward: Mutex<ModelCache<RewardEngine>>,
+    saliency: Mutex<ModelCache<SaliencyModel>>,
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    // A panic while a cache was held leaves at worst an empty or complete
+    // slot: both are valid.
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+impl ModelHub {
+    /// A hub over `registry`, computing on the CPU.
+    pub fn new(registry: ModelRegistry) -> Self {
+        Self {
+            registry: RwLock::new(registry),
+            device: Device::Cpu,
+            diffusion: Mutex::default(),
+            prompt: Mutex::default(),
+            reward: Mutex::default(),
+            saliency: Mutex::default(),
+        }
+    }
+
+    /// A copy of the registry.
+    pub fn registry(&self) -> ModelRegistry {
+        self.registry
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    /// Changes the registry (e.g. a setting pointed a role elsewhere);
+    /// models load again from their new places on next use.
+    pub fn set_registry(&self, registry: ModelRegistry) {
+        *self.registry.write().unwrap_or_else(PoisonError::into_inner) = registry;
+    }
+
+    /// Finds the model of `role`.
+    pub fn locate(&self, role: ModelRole) -> Result<Located, MissingModel> {
+        self.registry
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .locate(role)
+    }
+
+    /// Every role's state.
+    pub fn status(&self) -> Vec<RoleStatus> {
+        self.registry
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .status()
+    }
+
+    /// Runs `f` with the diffusion models (Stable Diffusion and, when one
+    /// is found, the ControlNet), loading them first if needed.
+    pub fn with_diffusion<T>(
+        &self,
+        f: impl FnOnce(&DiffusionEngine) -> T,
+    ) -> anyhow::Result<T> {
+        let sd = self.locate(ModelRole::Sd15)?;
+        let cn = self.locate(ModelRole::ControlnetCanny).ok();
+        let mut paths = vec![sd.path.as_path()];
+        paths.extend(cn.as_ref().map(|c| c.path.as_path()));
+        let key = Fingerprint::of(&paths);
+        let mut cache = lock(&self.diffusion);
+        let engine = cache.get_or_load(key, || DiffusionEngine::load(&sd, cn.as_ref(), &self.device))?;
+        Ok(f(engine))
+    }
+
+    /// Runs `f` with the prompt model, loading it first if needed.
+    pub fn with_prompt_model<T>(
+        &self,
+        f: impl FnOnce(&mut PromptEngine) -> T,
+    ) -> anyhow::Result<T> {
+        let model = self.locate(ModelRole::PromptModel)?;
+        let sd = self.locate(ModelRole::Sd15).ok();
+        let key = Fingerprint::of(&[model.path.as_path()]);
+        let mut cache = lock(&self.prompt);
+        let engine = cache.get_or_load(key, || PromptEngine::load(&model, sd.as_ref(), &self.device))?;
+        Ok(f(engine))
+    }
+
+    /// Runs `f` with the reward model, loading it first if needed (a
+    /// retrained checkpoint has a new modification time and is reloaded).
+    pub fn with_reward_model<T>(&self, f: impl FnOnce(&RewardEngine) -> T) -> anyhow::Result<T> {
+        let located = self.locate(ModelRole::RewardModel)?;
+        let key = Fingerprint::of(&[located.path.as_path()]);
+        let mut cache = lock(&self.reward);
+        let engine = cache.get_or_load(key, || RewardEngine::load(&located, &self.device))?;
+        Ok(f(engine))
+    }
+
+    /// Runs `f` with U²-Net-p, loading it first if needed.
+    pub fn with_saliency<T>(&self, f: impl FnOnce(&SaliencyModel) -> T) -> anyhow::Result<T> {
+        let located = self.locate(ModelRole::U2netp)?;
+        let key = Fingerprint::of(&[located.path.as_path()]);
+        let mut cache = lock(&self.saliency);
+        let model = cache.get_or_load(key, || {
+            SaliencyModel::load(&located.path, &self.device).map_err(|e| {
+                anyhow::Error::new(e).context(format!("loading {}", located.path.display()))
+            })
+        })?;
+        Ok(f(model))
+    }
+
+    /// Whether a role's model is loaded now.
+    pub fn is_loaded(&self, role: ModelRole) -> bool {
+        match role {
+            ModelRole::Sd15 | ModelRole::ControlnetCanny => lock(&self.diffusion).is_loaded(),
+            ModelRole::PromptModel => lock(&self.prompt).is_loaded(),
+            ModelRole::RewardModel => lock(&self.reward).is_loaded(),
+            ModelRole::U2netp => lock(&self.saliency).is_loaded(),
+        }
+    }
+
+    /// The salient-object masker the product code calls (U²-Net-p through
+    /// this hub, loaded on first use: keying serves most studio shots).
+    pub fn saliency(&self) -> HubSaliency<'_> {
+        HubSaliency(self)
+    }
+}
+
+/// U²-Net-p through a [`ModelHub`], as the product code's masker.
+pub struct HubSaliency<'a>(&'a ModelHub);
+
+impl SalientObjectMasker for HubSaliency<'_> {
+    fn salient_mask(&self, rgba: &RgbaImage) -> Result<GrayImage, ProductError> {
+        let masked = self
+            .0
+            .with_saliency(|model| model.salient_mask(rgba))
+            .map_err(|e| ProductError::SaliencyUnavailable {
+                detail: format!("{e:#}"),
+            })?;
+        masked
+    }
+}

@@ -1,0 +1,92 @@
+//! The studio window: the eframe app that lays out the panels over the
+//! app's state and hands the commands they push back to the app.
+
+use crate::app::{CentralView, Command, StudioApp, StudioConfig};
+
+use super::{
+    canvas_view_ui, gallery_ui, large_view_ui, product_panel_ui, status_bar_ui, theme,
+    tools_panel_ui, training_window_ui, GalleryScores, ScoresView, ToolsPanel,
+};
+
+/// Starts the studio in a window: applies the theme, then builds the app.
+pub fn start(
+    cc: &eframe::CreationContext<'_>,
+    config: StudioConfig,
+) -> anyhow::Result<StudioApp> {
+    theme::apply(&cc.egui_ctx);
+    StudioApp::new(cc, config)
+}
+
+impl eframe::App for StudioApp {
+    fn logic(&mut self, ctx: &egui::Context, _frame: &mut eframe::Frame) {
+        StudioApp::logic(self, ctx);
+    }
+
+    fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
+        let mut commands = Vec::new();
+        draw(ui, self, &mut commands);
+        self.run_commands(commands);
+    }
+
+    fn save(&mut self, storage: &mut dyn eframe::Storage) {
+        self.prefs().save(storage);
+    }
+}
+
+/// Draws every panel from `app`'s state; what the user asks for goes to
+/// `commands`.
+fn draw(ui: &mut egui::Ui, app: &StudioApp, commands: &mut Vec<Command>) {
+    egui::Panel::bottom("status-bar").show(ui, |ui| {
+        status_bar_ui(ui, app.status(), commands);
+    });
+    egui::Panel::left("product-panel")
+        .resizable(true)
+        .default_size(320.0)
+        .show(ui, |ui| {
+            egui::ScrollArea::vertical().show(ui, |ui| {
+                product_panel_ui(ui, app.session(), app.products(), app.prefs(), commands);
+            });
+        });
+    let product = app.session().map(|s| s.id);
+    let scores = product.and_then(|p| app.scores().for_product(p));
+    egui::Panel::right("tools-panel")
+        .resizable(true)
+        .default_size(300.0)
+        .show(ui, |ui| {
+            egui::ScrollArea::vertical().show(ui, |ui| {
+                tools_panel_ui(
+                    ui,
+                    &mut ToolsPanel {
+                        render: &app.prefs().render,
+                        blocker: app.render_blocker(),
+                        diffusion: app.diffusion(),
+                        suggest: app.suggestions(),
+                        suggest_settings: &app.prefs().suggest,
+                        has_product: product.is_some(),
+                        scores: ScoresView {
+                            state: app.scores(),
+                            scores,
+                            variant_count: app.stored_variant_count(),
+                            sort_by_score: app.prefs().sort_by_score,
+                        },
+                        commands,
+                    },
+                );
+            });
+        });
+    egui::Panel::bottom("gallery")
+        .resizable(true)
+        .default_size(190.0)
+        .show(ui, |ui| {
+            let ranked = GalleryScores {
+                scores,
+                sort_by_score: app.prefs().sort_by_score,
+            };
+            gallery_ui(ui, app.gallery(), &ranked, commands);
+        });
+    egui::CentralPanel::default().show(ui, |ui| match app.gallery().central {
+        CentralView::Canvas => canvas_view_ui(ui, app.session(), app.prefs(), commands),
+        _ => large_view_ui(ui, app.gallery(), scores, commands),
+    });
+    training_window_ui(ui.ctx(), app.training(), &app.prefs().training, commands);
+}

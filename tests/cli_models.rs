@@ -1,0 +1,92 @@
+//! `adstudio models list | path ROLE`: the model registry through the
+//! binary, with every rule of the lookup (flag-free here: environment
+//! variable, `<data dir>/models/ROLE`, `./models/ROLE`).
+
+use std::path::Path;
+use std::process::Command;
+
+const ROLE_VARS: [&str; 5] = [
+    "ADSTUDIO_SD15",
+    "ADSTUDIO_CONTROLNET_CANNY",
+    "ADSTUDIO_PROMPT_MODEL",
+    "ADSTUDIO_REWARD_MODEL",
+    "ADSTUDIO_U2NETP_ONNX",
+];
+
+/// The binary in `cwd` with data dir `data` and none of the roles'
+/// variables set.
+fn adstudio(cwd: &Path, data: &Path) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_adstudio"));
+    cmd.current_dir(cwd).arg("--data-dir").arg(data);
+    for var in ROLE_VARS {
+        cmd.env_remove(var);
+    }
+    cmd
+}
+
+fn touch(path: &Path) {
+    std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+    std::fs::write(path, b"x").expect("write");
+}
+
+fn stdout_of(cmd: &mut Command) -> (bool, String, String) {
+    let out = cmd.output().expect("run adstudio");
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn list_says_where_each_role_was_found_or_what_is_missing() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let (cwd, data) = (tmp.path().join("cwd"), tmp.path().join("data"));
+    std::fs::create_dir_all(&cwd).expect("cwd");
+    touch(&cwd.join("models/u2netp/u2netp.onnx"));
+    touch(&data.join("models/prompt-model/SmolLM2.gguf"));
+    touch(&data.join("models/sd15/unet/config.json"));
+    let reward = tmp.path().join("elsewhere/rm.safetensors");
+    touch(&reward);
+    let (ok, out, err) = stdout_of(
+        adstudio(&cwd, &data)
+            .env("ADSTUDIO_REWARD_MODEL", &reward)
+            .args(["models", "list"]),
+    );
+    assert!(ok, "{err}");
+    let line = |role: &str| {
+        out.lines()
+            .find(|l| l.starts_with(role))
+            .unwrap_or_else(|| panic!("no line for {role} in:\n{out}"))
+            .to_string()
+    };
+    assert!(line("u2netp").contains("working directory"), "{out}");
+    assert!(line("prompt-model").contains("SmolLM2.gguf"), "{out}");
+    assert!(line("prompt-model").contains("data directory"), "{out}");
+    assert!(line("reward-model").contains("environment variable"), "{out}");
+    let sd = line("sd15");
+    assert!(sd.contains("MISSING"), "{sd}");
+    assert!(sd.contains("vae, text_encoder, scheduler, tokenizer"), "{sd}");
+    assert!(line("controlnet-canny").contains("MISSING"), "{out}");
+}
+
+#[test]
+fn path_prints_one_role_and_fails_for_a_missing_one() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let data = tmp.path().join("data");
+    touch(&data.join("models/reward-model/compact-rm.safetensors"));
+    let (ok, out, err) = stdout_of(adstudio(tmp.path(), &data).args(["models", "path", "reward-model"]));
+    assert!(ok, "{err}");
+    assert_eq!(
+        out.trim(),
+        data.join("models/reward-model/compact-rm.safetensors")
+            .display()
+            .to_string()
+    );
+    let (ok, _, err) = stdout_of(adstudio(tmp.path(), &data).args(["models", "path", "u2netp"]));
+    assert!(!ok);
+    assert!(err.contains("ADSTUDIO_U2NETP_ONNX"), "{err}");
+    let (ok, _, err) = stdout_of(adstudio(tmp.path(), &data).args(["models", "path", "nope"]));
+    assert!(!ok);
+    assert!(err.contains("unknown model role"), "{err}");
+}
