@@ -63,10 +63,16 @@ fn list_says_where_each_role_was_found_or_what_is_missing() {
     assert!(line("u2netp").contains("working directory"), "{out}");
     assert!(line("prompt-model").contains("SmolLM2.gguf"), "{out}");
     assert!(line("prompt-model").contains("data directory"), "{out}");
-    assert!(line("reward-model").contains("environment variable"), "{out}");
+    assert!(
+        line("reward-model").contains("environment variable"),
+        "{out}"
+    );
     let sd = line("sd15");
     assert!(sd.contains("MISSING"), "{sd}");
-    assert!(sd.contains("vae, text_encoder, scheduler, tokenizer"), "{sd}");
+    assert!(
+        sd.contains("vae, text_encoder, scheduler, tokenizer"),
+        "{sd}"
+    );
     assert!(line("controlnet-canny").contains("MISSING"), "{out}");
 }
 
@@ -75,7 +81,8 @@ fn path_prints_one_role_and_fails_for_a_missing_one() {
     let tmp = tempfile::tempdir().expect("tmp");
     let data = tmp.path().join("data");
     touch(&data.join("models/reward-model/compact-rm.safetensors"));
-    let (ok, out, err) = stdout_of(adstudio(tmp.path(), &data).args(["models", "path", "reward-model"]));
+    let (ok, out, err) =
+        stdout_of(adstudio(tmp.path(), &data).args(["models", "path", "reward-model"]));
     assert!(ok, "{err}");
     assert_eq!(
         out.trim(),

@@ -197,8 +197,7 @@ fn typed_progress_arrives_and_notify_is_called() {
             counter.fetch_add(1, Ordering::SeqCst);
         }),
     };
-    let worker: Worker<Vec<u32>, (), Streamed> =
-        Worker::spawn(Vec::new(), options).expect("spawn");
+    let worker: Worker<Vec<u32>, (), Streamed> = Worker::spawn(Vec::new(), options).expect("spawn");
     let handle = worker
         .submit("stream", |_, ctx| {
             ctx.report(Streamed::Token("hello".into()));
@@ -219,10 +218,10 @@ fn typed_progress_arrives_and_notify_is_called() {
         })
         .collect();
     assert_eq!(text, "hello world");
-    assert!(events
-        .iter()
-        .any(|e| matches!(e, JobEvent::Progress { progress: Streamed::Preview(image), .. }
-            if image.width() == 4)));
+    assert!(events.iter().any(
+        |e| matches!(e, JobEvent::Progress { progress: Streamed::Preview(image), .. }
+            if image.width() == 4)
+    ));
     // Started + 2 tokens + preview + Done.
     assert!(notified.load(Ordering::SeqCst) >= 5);
 }

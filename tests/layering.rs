@@ -69,8 +69,8 @@ fn crate_modules(code: &str) -> BTreeSet<String> {
         }
     }
     for external in ["egui", "eframe", "egui_plot"] {
-        let used = code.contains(&format!("{external}::"))
-            || code.contains(&format!("use {external}"));
+        let used =
+            code.contains(&format!("{external}::")) || code.contains(&format!("use {external}"));
         if used {
             found.insert(external.to_string());
         }
@@ -97,14 +97,32 @@ fn layers_import_only_what_they_may() {
     let forbidden: BTreeMap<&str, &[&str]> = BTreeMap::from([
         ("ui", &["store", "ml", "jobs", "studio"][..]),
         ("app", &["ui"][..]),
-        ("render", &["store", "jobs", "studio", "app", "ui", "egui", "eframe"][..]),
+        (
+            "render",
+            &["store", "jobs", "studio", "app", "ui", "egui", "eframe"][..],
+        ),
         ("studio", &["app", "ui", "egui", "eframe", "egui_plot"][..]),
         (
             "ml",
-            &["store", "jobs", "studio", "app", "ui", "egui", "eframe", "egui_plot"][..],
+            &[
+                "store",
+                "jobs",
+                "studio",
+                "app",
+                "ui",
+                "egui",
+                "eframe",
+                "egui_plot",
+            ][..],
         ),
-        ("product", &["store", "jobs", "studio", "app", "ui", "egui", "eframe"][..]),
-        ("store", &["ml", "jobs", "studio", "app", "ui", "egui", "eframe"][..]),
+        (
+            "product",
+            &["store", "jobs", "studio", "app", "ui", "egui", "eframe"][..],
+        ),
+        (
+            "store",
+            &["ml", "jobs", "studio", "app", "ui", "egui", "eframe"][..],
+        ),
     ]);
     let mut violations = Vec::new();
     for file in rust_files(&src()) {
@@ -118,7 +136,11 @@ fn layers_import_only_what_they_may() {
             }
         }
     }
-    assert!(violations.is_empty(), "layering broken:\n{}", violations.join("\n"));
+    assert!(
+        violations.is_empty(),
+        "layering broken:\n{}",
+        violations.join("\n")
+    );
 }
 
 /// The files of `src/app/` a file of it names through `super::` or
@@ -159,12 +181,7 @@ fn app_edges(code: &str, files: &BTreeSet<String>) -> BTreeSet<String> {
 fn app_files_import_each_other_without_a_cycle() {
     let dir = src().join("app");
     let paths = rust_files(&dir);
-    let name = |p: &Path| {
-        p.file_stem()
-            .expect("stem")
-            .to_string_lossy()
-            .into_owned()
-    };
+    let name = |p: &Path| p.file_stem().expect("stem").to_string_lossy().into_owned();
     let files: BTreeSet<String> = paths.iter().map(|p| name(p)).collect();
     let graph: BTreeMap<String, BTreeSet<String>> = paths
         .iter()

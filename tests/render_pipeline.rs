@@ -10,11 +10,11 @@ use adstudio::ml::diffusion::random::tiny_controlnet_config;
 use adstudio::ml::diffusion::{ControlNet, SchedulerKind, StableDiffusion};
 use adstudio::product::{prepare_canvas, CanvasSettings, PreparedCanvas};
 use adstudio::render::{
-    encode_png, read_png_params, render_variant, render_variants, ModelIds, PngParams,
-    RenderError, RenderModels, RenderParams, RenderRequest,
+    encode_png, read_png_params, render_variant, render_variants, ModelIds, PngParams, RenderError,
+    RenderModels, RenderParams, RenderRequest,
 };
-use adstudio::studio::render::save_variant;
 use adstudio::store::{ImageStore, NewProduct, ProductSettings, Store};
+use adstudio::studio::render::save_variant;
 use candle_core::{DType, Device};
 use product_images::{disc, noise_image};
 

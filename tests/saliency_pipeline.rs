@@ -8,11 +8,11 @@ use std::cell::Cell;
 use std::io::Cursor;
 use std::process::Command;
 
-use adstudio::studio::{ModelHub, ModelRegistry, ModelRole};
 use adstudio::product::{
     build_mask_with, load_product_bytes, MaskEdits, MaskSettings, MaskSource, MaskSourceChoice,
     ProductError, ProductImage, SalientObjectMasker,
 };
+use adstudio::studio::{ModelHub, ModelRegistry, ModelRole};
 use image::{DynamicImage, GrayImage, ImageFormat, Luma, Rgb, RgbImage, Rgba, RgbaImage};
 
 /// Returns a centred rectangle as the "salient object" and counts calls.

@@ -256,7 +256,7 @@ fn render_two_variants_recall_compare_drop_and_reload() {
     seeds.sort_unstable();
     assert_eq!(seeds, vec![40, 41], "variant i uses seed + i");
     let store = Store::open(&tmp.path().join("data").join("adstudio.sqlite3")).expect("store");
-    let rows = store.renders_for_product(session.id).expect("rows");
+    let rows = store.renders_for_product(session.product.id).expect("rows");
     assert_eq!(rows.len(), 2, "one row per variant");
 
     // Recall: edit seed and prompt, then recall the newest tile (seed 41).
@@ -369,7 +369,7 @@ fn render_two_variants_recall_compare_drop_and_reload() {
 }
 
 fn session_id(app: &StudioApp) -> adstudio::store::ProductId {
-    app.session().expect("session").id
+    app.session().expect("session").product.id
 }
 
 #[test]

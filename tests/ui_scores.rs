@@ -15,8 +15,8 @@ use adstudio::ml::reward::compact::CompactConfig;
 use adstudio::ml::reward::train::{TrainConfig, Trainer};
 use adstudio::paths::DataDir;
 use adstudio::render::{RenderParams, RenderRequest, RenderedVariant};
-use adstudio::studio::render::save_variant;
 use adstudio::store::{ImageStore, Store};
+use adstudio::studio::render::save_variant;
 use egui_kittest::kittest::Queryable;
 use egui_kittest::Harness;
 use image::{Rgb, RgbImage, Rgba, RgbaImage};
@@ -128,7 +128,7 @@ fn score_variants_matrix_ranking_store_sort_and_compare() {
     step_until(&mut harness, "product opened", |app| {
         app.session().is_some()
     });
-    let product = harness.state().session().expect("session").id;
+    let product = harness.state().session().expect("session").product.id;
     store_variants(&data, product);
     harness
         .state_mut()
@@ -292,7 +292,7 @@ fn train_the_reward_model_then_score_with_it_and_cancel_a_run() {
     step_until(&mut harness, "product opened", |app| {
         app.session().is_some()
     });
-    let product = harness.state().session().expect("session").id;
+    let product = harness.state().session().expect("session").product.id;
     store_variants(&data, product);
     harness
         .state_mut()

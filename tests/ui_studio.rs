@@ -92,7 +92,7 @@ fn drop_toggle_overlay_paint_undo_redo_and_reopen_after_restart() {
     paint_across_centre(&mut harness);
     step_until(&mut harness, "stroke applied", |app| {
         app.session().is_some_and(|s| {
-            s.edits.strokes().len() == 1 && s.shown_generation == s.requested_generation
+            s.product.edits.strokes().len() == 1 && s.shown_generation == s.requested_generation
         })
     });
     let painted = mask_of(harness.state());
@@ -112,14 +112,14 @@ fn drop_toggle_overlay_paint_undo_redo_and_reopen_after_restart() {
     harness.key_press_modifiers(Modifiers::COMMAND, egui::Key::Z);
     step_until(&mut harness, "undo applied", |app| {
         app.session().is_some_and(|s| {
-            s.edits.strokes().is_empty() && s.shown_generation == s.requested_generation
+            s.product.edits.strokes().is_empty() && s.shown_generation == s.requested_generation
         })
     });
     assert_eq!(mask_of(harness.state()), original);
     harness.key_press_modifiers(Modifiers::COMMAND | Modifiers::SHIFT, egui::Key::Z);
     step_until(&mut harness, "redo applied", |app| {
         app.session().is_some_and(|s| {
-            s.edits.strokes().len() == 1 && s.shown_generation == s.requested_generation
+            s.product.edits.strokes().len() == 1 && s.shown_generation == s.requested_generation
         })
     });
     assert_eq!(mask_of(harness.state()), painted);
@@ -128,14 +128,14 @@ fn drop_toggle_overlay_paint_undo_redo_and_reopen_after_restart() {
     harness.get_by_label("Undo").click();
     step_until(&mut harness, "undo button applied", |app| {
         app.session().is_some_and(|s| {
-            s.edits.strokes().is_empty() && s.shown_generation == s.requested_generation
+            s.product.edits.strokes().is_empty() && s.shown_generation == s.requested_generation
         })
     });
     assert_eq!(mask_of(harness.state()), original);
     harness.get_by_label("Redo").click();
     step_until(&mut harness, "redo button applied", |app| {
         app.session().is_some_and(|s| {
-            s.edits.strokes().len() == 1 && s.shown_generation == s.requested_generation
+            s.product.edits.strokes().len() == 1 && s.shown_generation == s.requested_generation
         })
     });
     drop(harness);
@@ -153,7 +153,7 @@ fn drop_toggle_overlay_paint_undo_redo_and_reopen_after_restart() {
         app.session().is_some_and(|s| s.mask.is_some())
     });
     let session = harness.state().session().expect("session");
-    assert_eq!(session.edits.strokes().len(), 1);
+    assert_eq!(session.product.edits.strokes().len(), 1);
     assert_eq!(mask_of(harness.state()), painted);
 }
 

@@ -1,14 +1,12 @@
 //! The app's product side: opening products, mask and canvas edits, and
 //! showing what those jobs return.
 
-use std::path::PathBuf;
-use std::sync::Arc;
-
 use crate::product::{BrushStroke, CanvasSettings, MaskSettings};
 use crate::store::ProductId;
 use crate::studio::gallery::read_adstudio_png;
 use crate::studio::product::{self, MaskBuild, MaskRequest, OpenedProduct};
 use crate::studio::Studio;
+use std::path::PathBuf;
 
 use super::command::Command;
 use super::output::{AppOutput, ShownMask};
@@ -81,7 +79,7 @@ impl StudioApp {
     pub(super) fn set_mask_settings(&mut self, settings: MaskSettings) {
         if let Some(session) = &mut self.session {
             self.prefs.default_mask = settings;
-            session.mask_settings = settings;
+            session.product.mask_settings = settings;
             self.request_mask_rebuild();
         }
     }
@@ -89,15 +87,15 @@ impl StudioApp {
     pub(super) fn set_canvas_settings(&mut self, settings: CanvasSettings) {
         if let Some(session) = &mut self.session {
             self.prefs.default_canvas = settings;
-            session.canvas_settings = settings;
+            session.product.canvas_settings = settings;
             self.request_mask_rebuild();
         }
     }
 
     pub(super) fn set_title(&mut self, title: String) {
         if let Some(session) = &mut self.session {
-            session.title = title.clone();
-            let id = session.id;
+            session.product.title = title.clone();
+            let id = session.product.id;
             self.submit("Saving title", move |studio, _| {
                 product::save_title(studio, id, &title).map(|()| AppOutput::Saved)
             });
@@ -106,19 +104,27 @@ impl StudioApp {
 
     pub(super) fn commit_stroke(&mut self, stroke: BrushStroke) {
         if let Some(session) = &mut self.session {
-            session.edits.push(stroke);
+            session.product.edits.push(stroke);
             self.request_mask_rebuild();
         }
     }
 
     pub(super) fn undo(&mut self) {
-        if self.session.as_mut().is_some_and(|s| s.edits.undo()) {
+        if self
+            .session
+            .as_mut()
+            .is_some_and(|s| s.product.edits.undo())
+        {
             self.request_mask_rebuild();
         }
     }
 
     pub(super) fn redo(&mut self) {
-        if self.session.as_mut().is_some_and(|s| s.edits.redo()) {
+        if self
+            .session
+            .as_mut()
+            .is_some_and(|s| s.product.edits.redo())
+        {
             self.request_mask_rebuild();
         }
     }
@@ -135,14 +141,7 @@ impl StudioApp {
             return;
         };
         session.requested_generation += 1;
-        let request = MaskRequest {
-            product: session.id,
-            generation: session.requested_generation,
-            image: Arc::clone(&session.image),
-            mask_settings: session.mask_settings,
-            edits: session.edits.clone(),
-            canvas_settings: session.canvas_settings,
-        };
+        let request = session.product.mask_request(session.requested_generation);
         self.mask_job = self.submit("Updating mask", move |studio, ctx| {
             shown(studio, ctx, &request, true).map(|m| AppOutput::MaskRebuilt(Box::new(m)))
         });
@@ -165,7 +164,8 @@ impl StudioApp {
     /// Shows a rebuilt mask unless a newer one is already shown.
     pub(super) fn show_mask(&mut self, mask: ShownMask) {
         if let Some(session) = &mut self.session {
-            if session.id == mask.build.product && mask.build.generation > session.shown_generation
+            if session.product.id == mask.build.product
+                && mask.build.generation > session.shown_generation
             {
                 session.apply_mask(&self.ctx, mask);
             }

@@ -65,13 +65,13 @@ impl StudioApp {
         let Some(canvas) = session.prepared.clone() else {
             return;
         };
-        let product = session.id;
+        let product = session.product.id;
         let mut params = self.prefs.render.clone();
         params.steps = params.steps.max(1);
         params.n_variants = params.n_variants.max(1);
         let request = RenderRequest {
             params,
-            canvas: session.canvas_settings,
+            canvas: session.product.canvas_settings,
             models: Default::default(),
         };
         if let Err(err) = request.validate() {
@@ -112,7 +112,7 @@ impl StudioApp {
         if self
             .session
             .as_ref()
-            .is_some_and(|s| s.canvas_settings != request.canvas)
+            .is_some_and(|s| s.product.canvas_settings != request.canvas)
         {
             self.handle_command(Command::SetCanvasSettings(request.canvas));
         }
@@ -120,7 +120,7 @@ impl StudioApp {
 
     /// Loads the open product's stored renders into the gallery.
     pub(super) fn load_gallery(&mut self) {
-        let Some(product) = self.session.as_ref().map(|s| s.id) else {
+        let Some(product) = self.session.as_ref().map(|s| s.product.id) else {
             return;
         };
         self.submit("Loading renders", move |studio, _| {
@@ -131,7 +131,7 @@ impl StudioApp {
 
     /// Shows the stored renders of the open product.
     pub(super) fn show_gallery(&mut self, load: StoredRenders) {
-        if self.session.as_ref().map(|s| s.id) != Some(load.product) {
+        if self.session.as_ref().map(|s| s.product.id) != Some(load.product) {
             return;
         }
         for variant in load.variants {
@@ -167,7 +167,7 @@ impl StudioApp {
 
     /// Fills a render job's tile with its finished image.
     pub(super) fn show_rendered(&mut self, id: JobId, variant: RenderedImage) {
-        let shown = self.session.as_ref().map(|s| s.id);
+        let shown = self.session.as_ref().map(|s| s.product.id);
         if variant.product.is_some() && variant.product != shown {
             // Another product was opened meanwhile; the render is stored
             // and shows when that product is reopened.

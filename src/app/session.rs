@@ -4,11 +4,7 @@ use std::sync::Arc;
 
 use image::GrayImage;
 
-use crate::product::{
-    CanvasSettings, MaskEdits, MaskSettings, MaskSource, PreparedCanvas, ProductImage,
-};
-use crate::store::ProductId;
-
+use crate::product::{MaskSource, PreparedCanvas};
 use crate::studio::OpenedProduct;
 
 use super::output::{MaskViews, ShownMask};
@@ -30,20 +26,9 @@ pub struct ViewTextures {
 
 /// The current product with its settings, edits and latest mask.
 pub struct ProductSession {
-    /// Store id.
-    pub id: ProductId,
-    /// Title, as edited.
-    pub title: String,
-    /// Original file name.
-    pub source_name: String,
-    /// Decoded image.
-    pub image: Arc<ProductImage>,
-    /// Mask settings.
-    pub mask_settings: MaskSettings,
-    /// Brush edits with undo/redo.
-    pub edits: MaskEdits,
-    /// Canvas settings.
-    pub canvas_settings: CanvasSettings,
+    /// The product: id, title (as edited), image, mask and canvas
+    /// settings, brush edits.
+    pub product: OpenedProduct,
     /// The latest refined mask, if it could be built.
     pub mask: Option<Arc<GrayImage>>,
     /// Where the base mask came from.
@@ -69,13 +54,7 @@ impl ProductSession {
             egui::TextureOptions::LINEAR,
         );
         Self {
-            id: product.id,
-            title: product.title,
-            source_name: product.source_name,
-            image: product.image,
-            mask_settings: product.mask_settings,
-            edits: product.edits,
-            canvas_settings: product.canvas_settings,
+            product,
             mask: None,
             mask_source: None,
             mask_error: None,
@@ -120,7 +99,7 @@ impl ProductSession {
     }
 
     fn upload_views(&mut self, ctx: &egui::Context, views: &MaskViews) {
-        let id = self.id.0;
+        let id = self.product.id.0;
         let upload = |what: &str, image: &image::RgbaImage, options| {
             Some(ctx.load_texture(format!("product-{id}-{what}"), color_image(image), options))
         };

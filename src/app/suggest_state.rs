@@ -56,7 +56,10 @@ impl SuggestState {
     /// How many suggestions job `id` writes, when it is the running
     /// suggestion job.
     pub fn running_count(&self, id: JobId) -> Option<usize> {
-        self.running.as_ref().filter(|r| r.job == id).map(|r| r.count)
+        self.running
+            .as_ref()
+            .filter(|r| r.job == id)
+            .map(|r| r.count)
     }
 
     /// A fresh seed for the next request (base seed plus a request counter,

@@ -7,9 +7,7 @@ use crate::jobs::JobId;
 use crate::studio::score::{load_scores, score_variants};
 use crate::studio::suggest::suggest;
 use crate::studio::train::train_reward_model;
-use crate::studio::{
-    ModelRole, ScoreJob, SuggestJob, TrainJob, VariantRef, VariantScores,
-};
+use crate::studio::{ModelRole, ScoreJob, SuggestJob, TrainJob, VariantRef, VariantScores};
 
 use super::gallery::TileState;
 use super::output::AppOutput;
@@ -41,8 +39,8 @@ impl StudioApp {
         };
         let settings = self.prefs.suggest;
         let job = SuggestJob {
-            title: session.title.clone(),
-            image: Arc::clone(&session.image),
+            title: session.product.title.clone(),
+            image: Arc::clone(&session.product.image),
             mask: session.mask.clone(),
             count,
             temperature: f64::from(settings.temperature),
@@ -109,7 +107,7 @@ impl StudioApp {
         if self.scores.is_running() {
             return;
         }
-        let Some(product) = self.session.as_ref().map(|s| s.id) else {
+        let Some(product) = self.session.as_ref().map(|s| s.product.id) else {
             return;
         };
         let job = ScoreJob {
@@ -129,7 +127,7 @@ impl StudioApp {
     }
 
     pub(super) fn load_stored_scores(&mut self) {
-        let Some(product) = self.session.as_ref().map(|s| s.id) else {
+        let Some(product) = self.session.as_ref().map(|s| s.product.id) else {
             return;
         };
         if self.scores.for_product(product).is_some() || self.scores.is_running() {
@@ -189,15 +187,14 @@ impl StudioApp {
                 None => ("Scoring cancelled".into(), false),
             });
         }
-        self.training
-            .finish(id, error.map(|e| Err(e.to_string())));
+        self.training.finish(id, error.map(|e| Err(e.to_string())));
     }
 
     pub(super) fn show_scores(&mut self, id: JobId, found: Option<Box<VariantScores>>) {
         if self.scores.job == Some(id) {
             self.scores.job = None;
         }
-        let shown = self.session.as_ref().map(|s| s.id);
+        let shown = self.session.as_ref().map(|s| s.product.id);
         if let Some(found) = found.filter(|s| Some(s.product) == shown) {
             self.scores.message = None;
             self.scores.current = Some(*found);

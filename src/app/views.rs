@@ -20,7 +20,9 @@ pub fn mask_views(masked: &MaskedProduct) -> MaskViews {
     MaskViews {
         overlay: Arc::new(mask_overlay(&masked.mask)),
         canvas: Arc::new(on_checkerboard(&prepared.placed.rgba)),
-        inpaint: Arc::new(image::DynamicImage::ImageLuma8(prepared.inpaint_mask.clone()).to_rgba8()),
+        inpaint: Arc::new(
+            image::DynamicImage::ImageLuma8(prepared.inpaint_mask.clone()).to_rgba8(),
+        ),
         control: Arc::new(image::DynamicImage::ImageRgb8(prepared.control.clone()).to_rgba8()),
     }
 }

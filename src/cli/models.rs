@@ -30,7 +30,10 @@ pub enum ModelsCommand {
 fn parse_role(name: &str) -> Result<ModelRole, String> {
     ModelRole::parse(name).ok_or_else(|| {
         let names: Vec<&str> = ModelRole::ALL.iter().map(|r| r.name()).collect();
-        format!("unknown model role {name:?}; use one of {}", names.join(", "))
+        format!(
+            "unknown model role {name:?}; use one of {}",
+            names.join(", ")
+        )
     })
 }
 

@@ -106,9 +106,8 @@ pub fn run_prepare(args: &PrepareArgs, registry: ModelRegistry) -> anyhow::Resul
         grow_px: args.grow,
         feather_px: args.feather,
     };
-    let hub = ModelHub::new(
-        registry.with_explicit(ModelRole::U2netp, args.saliency_model.as_deref()),
-    );
+    let hub =
+        ModelHub::new(registry.with_explicit(ModelRole::U2netp, args.saliency_model.as_deref()));
     let prepared = prepare_file(&hub, &args.product, &mask_settings, &canvas_settings)?;
     let (built, prepared) = (prepared.mask, prepared.canvas);
     std::fs::create_dir_all(&args.out)

@@ -66,7 +66,10 @@ pub fn parse_scheduler(name: &str) -> Result<SchedulerKind, String> {
         .map(|(_, kind)| *kind)
         .ok_or_else(|| {
             let names: Vec<&str> = SCHEDULER_NAMES.iter().map(|(n, _)| *n).collect();
-            format!("unknown scheduler {name:?}; use one of {}", names.join(", "))
+            format!(
+                "unknown scheduler {name:?}; use one of {}",
+                names.join(", ")
+            )
         })
 }
 

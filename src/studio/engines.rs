@@ -129,9 +129,8 @@ pub struct RewardEngine {
 impl RewardEngine {
     /// Loads the checkpoint.
     pub fn load(located: &Located, device: &Device) -> anyhow::Result<Self> {
-        let (model, meta) = load_compact(&located.path, device).with_context(|| {
-            format!("loading the reward model {}", located.path.display())
-        })?;
+        let (model, meta) = load_compact(&located.path, device)
+            .with_context(|| format!("loading the reward model {}", located.path.display()))?;
         Ok(Self {
             path: located.path.clone(),
             model,

@@ -55,7 +55,10 @@ impl ModelHub {
     /// Changes the registry (e.g. a setting pointed a role elsewhere);
     /// models load again from their new places on next use.
     pub fn set_registry(&self, registry: ModelRegistry) {
-        *self.registry.write().unwrap_or_else(PoisonError::into_inner) = registry;
+        *self
+            .registry
+            .write()
+            .unwrap_or_else(PoisonError::into_inner) = registry;
     }
 
     /// Finds the model of `role`.
@@ -76,17 +79,16 @@ impl ModelHub {
 
     /// Runs `f` with the diffusion models (Stable Diffusion and, when one
     /// is found, the ControlNet), loading them first if needed.
-    pub fn with_diffusion<T>(
-        &self,
-        f: impl FnOnce(&DiffusionEngine) -> T,
-    ) -> anyhow::Result<T> {
+    pub fn with_diffusion<T>(&self, f: impl FnOnce(&DiffusionEngine) -> T) -> anyhow::Result<T> {
         let sd = self.locate(ModelRole::Sd15)?;
         let cn = self.locate(ModelRole::ControlnetCanny).ok();
         let mut paths = vec![sd.path.as_path()];
         paths.extend(cn.as_ref().map(|c| c.path.as_path()));
         let key = Fingerprint::of(&paths);
         let mut cache = lock(&self.diffusion);
-        let engine = cache.get_or_load(key, || DiffusionEngine::load(&sd, cn.as_ref(), &self.device))?;
+        let engine = cache.get_or_load(key, || {
+            DiffusionEngine::load(&sd, cn.as_ref(), &self.device)
+        })?;
         Ok(f(engine))
     }
 
@@ -99,7 +101,9 @@ impl ModelHub {
         let sd = self.locate(ModelRole::Sd15).ok();
         let key = Fingerprint::of(&[model.path.as_path()]);
         let mut cache = lock(&self.prompt);
-        let engine = cache.get_or_load(key, || PromptEngine::load(&model, sd.as_ref(), &self.device))?;
+        let engine = cache.get_or_load(key, || {
+            PromptEngine::load(&model, sd.as_ref(), &self.device)
+        })?;
         Ok(f(engine))
     }
 
@@ -148,12 +152,10 @@ pub struct HubSaliency<'a>(&'a ModelHub);
 
 impl SalientObjectMasker for HubSaliency<'_> {
     fn salient_mask(&self, rgba: &RgbaImage) -> Result<GrayImage, ProductError> {
-        let masked = self
-            .0
+        self.0
             .with_saliency(|model| model.salient_mask(rgba))
             .map_err(|e| ProductError::SaliencyUnavailable {
                 detail: format!("{e:#}"),
-            })?;
-        masked
+            })?
     }
 }

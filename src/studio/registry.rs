@@ -322,7 +322,10 @@ mod tests {
         assert_eq!(found.origin, Origin::WorkingDir);
         assert_eq!(found.path, cwd.join("u2netp/u2netp.onnx"));
         touch(&data.join("u2netp/u2netp.onnx"));
-        assert_eq!(reg.locate(ModelRole::U2netp).unwrap().origin, Origin::DataDir);
+        assert_eq!(
+            reg.locate(ModelRole::U2netp).unwrap().origin,
+            Origin::DataDir
+        );
         let env_file = tmp.path().join("env.onnx");
         touch(&env_file);
         reg.set_env(ModelRole::U2netp, &env_file);
@@ -357,11 +360,17 @@ mod tests {
         let err = reg.locate(ModelRole::Sd15).unwrap_err();
         assert_eq!(err.expected, data.join("sd15"));
         let text = err.to_string();
-        assert!(text.contains("vae, text_encoder, scheduler, tokenizer"), "{text}");
+        assert!(
+            text.contains("vae, text_encoder, scheduler, tokenizer"),
+            "{text}"
+        );
         let status = reg.status();
         assert_eq!(status.len(), ModelRole::ALL.len());
         assert!(status.iter().all(|s| s.found.is_err()));
-        assert_eq!(ModelRole::parse("controlnet-canny"), Some(ModelRole::ControlnetCanny));
+        assert_eq!(
+            ModelRole::parse("controlnet-canny"),
+            Some(ModelRole::ControlnetCanny)
+        );
         assert_eq!(ModelRole::parse("nope"), None);
     }
 }

@@ -121,8 +121,14 @@ pub fn render_and_save(
     let (variant, request) =
         render_variant(&studio.models, rep, &job.canvas, &job.request, job.index)?;
     rep.checkpoint()?;
-    let saved = save_variant(&studio.store, &studio.images, job.product, &request, &variant)
-        .with_context(|| format!("saving variant {}", job.index + 1))?;
+    let saved = save_variant(
+        &studio.store,
+        &studio.images,
+        job.product,
+        &request,
+        &variant,
+    )
+    .with_context(|| format!("saving variant {}", job.index + 1))?;
     let notice = truncation_notice(&variant);
     Ok(RenderedImage {
         render_id: Some(saved.id),

@@ -157,7 +157,10 @@ mod tests {
         assert!(resolve(ModelRole::PromptModel, &dir).is_err());
         std::fs::write(dir.join("b.gguf"), b"x").unwrap();
         std::fs::write(dir.join("a.gguf"), b"x").unwrap();
-        assert_eq!(resolve(ModelRole::PromptModel, &dir).unwrap(), dir.join("a.gguf"));
+        assert_eq!(
+            resolve(ModelRole::PromptModel, &dir).unwrap(),
+            dir.join("a.gguf")
+        );
         std::fs::write(dir.join("config.json"), b"{}").unwrap();
         assert_eq!(resolve(ModelRole::PromptModel, &dir).unwrap(), dir);
     }

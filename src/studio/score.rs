@@ -126,7 +126,6 @@ impl VariantRef {
     }
 }
 
-
 /// Scores of a product's variants: all-pairs matrix, ranking and CTRs.
 #[derive(Debug, Clone, PartialEq)]
 pub struct VariantScores {

@@ -92,11 +92,10 @@ pub fn suggest(
     let count = job.count.max(1);
     rep.report(Progress::Suggest(SuggestProgress::Loading));
     rep.checkpoint()?;
-    let result = models.with_prompt_model(|engine| {
+    models.with_prompt_model(|engine| {
         let request = request_for(job, count);
         run_with(engine, rep, job, request)
-    })?;
-    result
+    })?
 }
 
 fn request_for(job: &SuggestJob, count: usize) -> SuggestRequest {
@@ -120,7 +119,9 @@ fn run_with(
     let mut slot = 0usize;
     let mut on_event = |event: SuggestEvent<'_>| {
         let progress = match event {
-            SuggestEvent::Started { attempt, .. } => Some(SuggestProgress::Attempt { slot, attempt }),
+            SuggestEvent::Started { attempt, .. } => {
+                Some(SuggestProgress::Attempt { slot, attempt })
+            }
             SuggestEvent::Token { piece, .. } => Some(SuggestProgress::Token {
                 slot,
                 text: piece.to_string(),

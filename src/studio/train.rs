@@ -144,4 +144,3 @@ pub fn train_reward_model(
         val_pairs: accuracy.total,
     })
 }
-

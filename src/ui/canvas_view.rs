@@ -60,7 +60,7 @@ pub fn canvas_view_ui(
     prefs: &UiPrefs,
     commands: &mut Vec<Command>,
 ) {
-    let id = ui.make_persistent_id(("canvas-view", session.map(|s| s.id.0)));
+    let id = ui.make_persistent_id(("canvas-view", session.map(|s| s.product.id.0)));
     let mut state: CanvasViewState = ui.data_mut(|d| d.get_temp(id)).unwrap_or_default();
     canvas_with_state(ui, session, prefs, &mut state, commands);
     ui.data_mut(|d| d.insert_temp(id, state));

@@ -43,12 +43,7 @@ fn header(ui: &mut egui::Ui, commands: &mut Vec<Command>, title: &str) {
     });
 }
 
-fn single_ui(
-    ui: &mut egui::Ui,
-    gallery: &GalleryState,
-    key: TileKey,
-    commands: &mut Vec<Command>,
-) {
+fn single_ui(ui: &mut egui::Ui, gallery: &GalleryState, key: TileKey, commands: &mut Vec<Command>) {
     let Some((texture, params)) = gallery
         .tile(key)
         .and_then(|t| t.done())

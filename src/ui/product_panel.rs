@@ -51,7 +51,7 @@ fn recent_products_ui(
                 .max_height(160.0)
                 .show(ui, |ui| {
                     for row in products {
-                        let current = session.is_some_and(|s| s.id == row.id);
+                        let current = session.is_some_and(|s| s.product.id == row.id);
                         let label = if row.title.is_empty() {
                             &row.source_name
                         } else {
@@ -68,7 +68,7 @@ fn recent_products_ui(
 fn product_info_ui(ui: &mut egui::Ui, session: &ProductSession, commands: &mut Vec<Command>) {
     ui.horizontal(|ui| {
         ui.label("Title");
-        let mut title = session.title.clone();
+        let mut title = session.product.title.clone();
         if ui
             .add(egui::TextEdit::singleline(&mut title).desired_width(f32::INFINITY))
             .changed()
@@ -76,16 +76,16 @@ fn product_info_ui(ui: &mut egui::Ui, session: &ProductSession, commands: &mut V
             commands.push(Command::SetTitle(title));
         }
     });
-    let info = &session.image.info;
+    let info = &session.product.image.info;
     ui.colored_label(
         theme::HINT_TEXT,
         format!(
             "{} · {}×{} · {} · {}",
-            session.source_name,
+            session.product.source_name,
             info.width,
             info.height,
             info.format,
-            if session.image.has_transparency {
+            if session.product.image.has_transparency {
                 "transparent"
             } else {
                 "opaque"
@@ -101,7 +101,7 @@ fn mask_ui(
     commands: &mut Vec<Command>,
 ) {
     ui.heading("Mask");
-    let mut settings = session.mask_settings;
+    let mut settings = session.product.mask_settings;
     ui.horizontal(|ui| {
         ui.label("Source");
         for (choice, label) in [
@@ -138,7 +138,7 @@ fn mask_ui(
     );
     ui.add(egui::Slider::new(&mut settings.grow_px, -40..=40).text("Grow / shrink px"));
     ui.add(egui::Slider::new(&mut settings.feather_px, 0.0..=40.0).text("Feather px"));
-    if settings != session.mask_settings {
+    if settings != session.product.mask_settings {
         commands.push(Command::SetMaskSettings(settings));
     }
     let mut overlay = prefs.show_mask_overlay;
@@ -152,14 +152,14 @@ fn mask_ui(
     }
     ui.horizontal(|ui| {
         if ui
-            .add_enabled(session.edits.can_undo(), egui::Button::new("Undo"))
+            .add_enabled(session.product.edits.can_undo(), egui::Button::new("Undo"))
             .on_hover_text("Undo the last brush stroke (Ctrl+Z)")
             .clicked()
         {
             commands.push(Command::Undo);
         }
         if ui
-            .add_enabled(session.edits.can_redo(), egui::Button::new("Redo"))
+            .add_enabled(session.product.edits.can_redo(), egui::Button::new("Redo"))
             .on_hover_text("Redo (Ctrl+Shift+Z)")
             .clicked()
         {
@@ -167,7 +167,7 @@ fn mask_ui(
         }
         ui.colored_label(
             theme::HINT_TEXT,
-            format!("{} strokes", session.edits.strokes().len()),
+            format!("{} strokes", session.product.edits.strokes().len()),
         );
     });
 }
@@ -191,7 +191,7 @@ fn brush_ui(ui: &mut egui::Ui, brush: &mut BrushSettings) {
 
 fn canvas_settings_ui(ui: &mut egui::Ui, session: &ProductSession, commands: &mut Vec<Command>) {
     ui.heading("Ad canvas");
-    let mut settings = session.canvas_settings;
+    let mut settings = session.product.canvas_settings;
     ui.horizontal(|ui| {
         for preset in AspectPreset::ALL {
             ui.selectable_value(&mut settings.aspect, preset, preset.label());
@@ -208,7 +208,7 @@ fn canvas_settings_ui(ui: &mut egui::Ui, session: &ProductSession, commands: &mu
     ui.add(egui::Slider::new(&mut settings.inpaint_dilate_px, 0..=40).text("Seam overlap px"));
     let (width, height) = settings.aspect.size(settings.short_side);
     ui.colored_label(theme::HINT_TEXT, format!("Canvas {width}×{height}"));
-    if settings != session.canvas_settings {
+    if settings != session.product.canvas_settings {
         commands.push(Command::SetCanvasSettings(settings));
     }
 }

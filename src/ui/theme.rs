@@ -2,10 +2,10 @@
 
 use egui::Color32;
 
-/// Tint of the mask overlay (made on the worker, see `app::views`).
-pub use crate::app::views::MASK_OVERLAY_RGB;
 /// The two greys of the transparency checkerboard.
 pub use crate::app::views::CHECKER_GREYS;
+/// Tint of the mask overlay (made on the worker, see `app::views`).
+pub use crate::app::views::MASK_OVERLAY_RGB;
 /// Outline of the brush when it paints product.
 pub const BRUSH_PRODUCT: Color32 = Color32::from_rgb(80, 220, 120);
 /// Outline of the brush when it paints background.

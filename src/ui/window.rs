@@ -9,10 +9,7 @@ use super::{
 };
 
 /// Starts the studio in a window: applies the theme, then builds the app.
-pub fn start(
-    cc: &eframe::CreationContext<'_>,
-    config: StudioConfig,
-) -> anyhow::Result<StudioApp> {
+pub fn start(cc: &eframe::CreationContext<'_>, config: StudioConfig) -> anyhow::Result<StudioApp> {
     theme::apply(&cc.egui_ctx);
     StudioApp::new(cc, config)
 }
@@ -47,7 +44,7 @@ fn draw(ui: &mut egui::Ui, app: &StudioApp, commands: &mut Vec<Command>) {
                 product_panel_ui(ui, app.session(), app.products(), app.prefs(), commands);
             });
         });
-    let product = app.session().map(|s| s.id);
+    let product = app.session().map(|s| s.product.id);
     let scores = product.and_then(|p| app.scores().for_product(p));
     egui::Panel::right("tools-panel")
         .resizable(true)

@@ -45,7 +45,6 @@ pub fn score_images(checkpoint: &Path, images: &[PathBuf]) -> anyhow::Result<Sco
     score_with(registry, images)
 }
 
-
 fn short_name(path: &Path) -> String {
     path.file_name()
         .map(|n| n.to_string_lossy().into_owned())
