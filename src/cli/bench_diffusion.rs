@@ -421,6 +421,23 @@ pub fn bench_diffusion_table(options: &DiffusionBenchOptions) -> anyhow::Result<
     }
 
     let gflops_after = machine_gflops(&dev)?;
+    print_table(options, &rows, (gflops_before, gflops_after));
+    if let Some(mib) = peak_rss_mib() {
+        println!("peak memory (VmHWM): {mib:.0} MiB");
+    }
+    for (label, total, layers) in profiles {
+        print_profile(label, total, &layers);
+    }
+    Ok(())
+}
+
+/// One timed row: key, label and (median, min, max).
+type Row<'a> = (&'a str, &'a str, (Duration, Duration, Duration));
+
+/// Prints the header, the machine check and one line per row.
+fn print_table(options: &DiffusionBenchOptions, rows: &[Row<'_>], gflops: (f64, f64)) {
+    let (size, runs) = (options.size, options.runs);
+    let (gflops_before, gflops_after) = gflops;
     let threads = candle_core::utils::get_num_threads();
     println!(
         "SD 1.5 architectures, random f32 weights, {size}x{size} px, CPU, {threads} threads, \
@@ -444,13 +461,6 @@ pub fn bench_diffusion_table(options: &DiffusionBenchOptions) -> anyhow::Result<
             max.as_secs_f64()
         );
     }
-    if let Some(mib) = peak_rss_mib() {
-        println!("peak memory (VmHWM): {mib:.0} MiB");
-    }
-    for (label, total, layers) in profiles {
-        print_profile(label, total, &layers);
-    }
-    Ok(())
 }
 
 /// Prints one row's per-layer profile: time, share of the call, calls and

@@ -85,15 +85,9 @@ pub fn render_variants(
         .collect()
 }
 
-/// Renders variant `index` of `request` (seed `request.seed + index`); the
-/// same image as in a batch.
-pub fn render_variant(
-    models: &RenderModels<'_>,
-    canvas: &PreparedCanvas,
-    request: &RenderRequest,
-    index: usize,
-    on_progress: &mut dyn FnMut(&RenderProgress) -> ControlFlow<()>,
-) -> Result<RenderedVariant, RenderError> {
+/// Checks the request and that the canvas parts agree with each other and
+/// with the request's canvas settings.
+fn check_canvas(canvas: &PreparedCanvas, request: &RenderRequest) -> Result<(), RenderError> {
     request.validate()?;
     let (w, h) = canvas.placed.rgba.dimensions();
     if canvas.inpaint_mask.dimensions() != (w, h) || canvas.control.dimensions() != (w, h) {
@@ -109,6 +103,19 @@ pub fn render_variant(
             request.canvas.canvas_size()
         )));
     }
+    Ok(())
+}
+
+/// Renders variant `index` of `request` (seed `request.seed + index`); the
+/// same image as in a batch.
+pub fn render_variant(
+    models: &RenderModels<'_>,
+    canvas: &PreparedCanvas,
+    request: &RenderRequest,
+    index: usize,
+    on_progress: &mut dyn FnMut(&RenderProgress) -> ControlFlow<()>,
+) -> Result<RenderedVariant, RenderError> {
+    check_canvas(canvas, request)?;
     let device = Device::Cpu;
     let seed = request.variant_seed(index);
     let params = InpaintParams {

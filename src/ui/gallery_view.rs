@@ -91,100 +91,13 @@ fn tile_ui(
     frame.show(ui, |ui| {
         ui.set_width(TILE_SIDE);
         ui.vertical(|ui| {
-            match &tile.state {
-                TileState::Queued => {
-                    placeholder(ui, "Queued");
-                }
-                TileState::Rendering {
-                    step,
-                    total,
-                    label,
-                    preview,
-                } => {
-                    match preview {
-                        Some(texture) => {
-                            ui.add(
-                                egui::Image::new(texture).fit_to_exact_size(Vec2::splat(TILE_SIDE)),
-                            );
-                        }
-                        None => placeholder(ui, label),
-                    }
-                    let fraction = if *total == 0 {
-                        0.0
-                    } else {
-                        *step as f32 / *total as f32
-                    };
-                    ui.add(egui::ProgressBar::new(fraction).text(format!("step {step}/{total}")));
-                }
-                TileState::Done(done) => {
-                    let response = ui
-                        .add(
-                            egui::Image::new(&done.texture)
-                                .fit_to_exact_size(Vec2::splat(TILE_SIDE))
-                                .sense(Sense::click())
-                                .alt_text(format!("Variant seed {}", tile.seed)),
-                        )
-                        .on_hover_text(&done.params.request.params.prompt);
-                    if response.clicked() {
-                        if ui.input(|i| i.modifiers.command) {
-                            actions.push(TileAction::ToggleSelected(tile.key));
-                        } else {
-                            actions.push(TileAction::Open(tile.key));
-                        }
-                    }
-                }
-                TileState::Failed(error) => {
-                    placeholder(ui, "Failed");
-                    ui.colored_label(theme::ERROR_TEXT, error)
-                        .on_hover_text(error);
-                }
-                TileState::Cancelled => placeholder(ui, "Cancelled"),
-            }
+            tile_image_ui(ui, tile, actions);
             ui.label(format!("seed {}", tile.seed));
             if let Some(score) = score {
                 ui.label(score)
                     .on_hover_text("Rank and predicted CTR from the reward model");
             }
-            if matches!(tile.state, TileState::Failed(_) | TileState::Cancelled)
-                && ui
-                    .button("Dismiss")
-                    .on_hover_text("Remove this tile")
-                    .clicked()
-            {
-                actions.push(TileAction::Dismiss(tile.key));
-            }
-            if let Some(job) = tile.job {
-                if ui
-                    .button("Cancel")
-                    .on_hover_text("Stop this variant")
-                    .clicked()
-                {
-                    actions.push(TileAction::Cancel(job));
-                }
-            }
-            if tile.done().is_some() {
-                ui.horizontal(|ui| {
-                    if ui
-                        .button("Recall")
-                        .on_hover_text("Put this image's parameters into the render panel")
-                        .clicked()
-                    {
-                        actions.push(TileAction::Recall(tile.key));
-                    }
-                    let text = match pick {
-                        Some(0) => "A",
-                        Some(_) => "B",
-                        None => "Compare",
-                    };
-                    if ui
-                        .selectable_label(pick.is_some(), text)
-                        .on_hover_text("Pick two images to compare them")
-                        .clicked()
-                    {
-                        actions.push(TileAction::ToggleSelected(tile.key));
-                    }
-                });
-            }
+            tile_buttons_ui(ui, tile, pick, actions);
         });
     });
 }
@@ -200,4 +113,105 @@ fn placeholder(ui: &mut egui::Ui, text: &str) {
         egui::FontId::proportional(13.0),
         theme::HINT_TEXT,
     );
+}
+
+/// The tile's image: placeholder, live preview with progress, or the
+/// finished render (click: open; Ctrl+click: pick for comparison).
+fn tile_image_ui(ui: &mut egui::Ui, tile: &GalleryTile, actions: &mut Vec<TileAction>) {
+    match &tile.state {
+        TileState::Queued => {
+            placeholder(ui, "Queued");
+        }
+        TileState::Rendering {
+            step,
+            total,
+            label,
+            preview,
+        } => {
+            match preview {
+                Some(texture) => {
+                    ui.add(egui::Image::new(texture).fit_to_exact_size(Vec2::splat(TILE_SIDE)));
+                }
+                None => placeholder(ui, label),
+            }
+            let fraction = if *total == 0 {
+                0.0
+            } else {
+                *step as f32 / *total as f32
+            };
+            ui.add(egui::ProgressBar::new(fraction).text(format!("step {step}/{total}")));
+        }
+        TileState::Done(done) => {
+            let response = ui
+                .add(
+                    egui::Image::new(&done.texture)
+                        .fit_to_exact_size(Vec2::splat(TILE_SIDE))
+                        .sense(Sense::click())
+                        .alt_text(format!("Variant seed {}", tile.seed)),
+                )
+                .on_hover_text(&done.params.request.params.prompt);
+            if response.clicked() {
+                if ui.input(|i| i.modifiers.command) {
+                    actions.push(TileAction::ToggleSelected(tile.key));
+                } else {
+                    actions.push(TileAction::Open(tile.key));
+                }
+            }
+        }
+        TileState::Failed(error) => {
+            placeholder(ui, "Failed");
+            ui.colored_label(theme::ERROR_TEXT, error)
+                .on_hover_text(error);
+        }
+        TileState::Cancelled => placeholder(ui, "Cancelled"),
+    }
+}
+
+/// Dismiss, Cancel, Recall and Compare, as the tile's state allows.
+fn tile_buttons_ui(
+    ui: &mut egui::Ui,
+    tile: &GalleryTile,
+    pick: Option<usize>,
+    actions: &mut Vec<TileAction>,
+) {
+    if matches!(tile.state, TileState::Failed(_) | TileState::Cancelled)
+        && ui
+            .button("Dismiss")
+            .on_hover_text("Remove this tile")
+            .clicked()
+    {
+        actions.push(TileAction::Dismiss(tile.key));
+    }
+    if let Some(job) = tile.job {
+        if ui
+            .button("Cancel")
+            .on_hover_text("Stop this variant")
+            .clicked()
+        {
+            actions.push(TileAction::Cancel(job));
+        }
+    }
+    if tile.done().is_some() {
+        ui.horizontal(|ui| {
+            if ui
+                .button("Recall")
+                .on_hover_text("Put this image's parameters into the render panel")
+                .clicked()
+            {
+                actions.push(TileAction::Recall(tile.key));
+            }
+            let text = match pick {
+                Some(0) => "A",
+                Some(_) => "B",
+                None => "Compare",
+            };
+            if ui
+                .selectable_label(pick.is_some(), text)
+                .on_hover_text("Pick two images to compare them")
+                .clicked()
+            {
+                actions.push(TileAction::ToggleSelected(tile.key));
+            }
+        });
+    }
 }

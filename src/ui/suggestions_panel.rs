@@ -32,6 +32,25 @@ pub fn suggestions_panel_ui(
             }
         }
     });
+    sampling_ui(ui, settings);
+    if edited != *state_settings {
+        commands.push(Command::SetSuggestSettings(edited));
+    }
+    if !has_product {
+        ui.colored_label(theme::HINT_TEXT, "Open a product to get suggestions.");
+    }
+    entries_ui(ui, state, has_product, commands);
+    if let Some((message, is_error)) = &state.message {
+        let color = if *is_error {
+            theme::ERROR_TEXT
+        } else {
+            theme::HINT_TEXT
+        };
+        ui.colored_label(color, message);
+    }
+}
+
+fn sampling_ui(ui: &mut egui::Ui, settings: &mut SuggestSettings) {
     egui::CollapsingHeader::new("Sampling")
         .id_salt("suggest-sampling")
         .show(ui, |ui| {
@@ -60,12 +79,15 @@ pub fn suggestions_panel_ui(
                     ui.end_row();
                 });
         });
-    if edited != *state_settings {
-        commands.push(Command::SetSuggestSettings(edited));
-    }
-    if !has_product {
-        ui.colored_label(theme::HINT_TEXT, "Open a product to get suggestions.");
-    }
+}
+
+fn entries_ui(
+    ui: &mut egui::Ui,
+    state: &SuggestState,
+    has_product: bool,
+    commands: &mut Vec<Command>,
+) {
+    let running = state.is_running();
     for (index, entry) in state.entries.iter().enumerate() {
         let label = ui
             .horizontal(|ui| {
@@ -103,13 +125,5 @@ pub fn suggestions_panel_ui(
         if ui.add(edit).labelled_by(label.id).changed() {
             commands.push(Command::EditSuggestion(index, text));
         }
-    }
-    if let Some((message, is_error)) = &state.message {
-        let color = if *is_error {
-            theme::ERROR_TEXT
-        } else {
-            theme::HINT_TEXT
-        };
-        ui.colored_label(color, message);
     }
 }
