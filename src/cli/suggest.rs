@@ -12,8 +12,8 @@ use clap::Args;
 use image::RgbaImage;
 
 use crate::ml::prompt_model::{
-    image_facts, suggest_backgrounds, LoadOptions, MultimodalPromptModel, PromptModel,
-    SuggestEvent, SuggestRequest, Suggestion,
+    image_facts, prompt_title, suggest_backgrounds, LoadOptions, MultimodalPromptModel,
+    PromptModel, SuggestEvent, SuggestRequest, Suggestion,
 };
 use crate::product::{build_mask, load_product_file, MaskEdits, MaskSettings};
 
@@ -93,6 +93,8 @@ pub fn run_suggest_with(
             args.temperature
         );
     }
+    // An unusable title fails before the model is loaded.
+    prompt_title(&args.title)?;
     let image = product_rgba(&args.product)?;
     let mut request = SuggestRequest::new(args.title.clone());
     request.count = args.n;
@@ -136,8 +138,16 @@ pub fn run_suggest_with(
 }
 
 /// Runs `adstudio suggest`: tokens stream to stderr, the cleaned
-/// suggestions go to stdout, one per line.
+/// suggestions go to stdout, one per line. A long title is shortened for
+/// the prompt model, with a note on stderr giving the title used.
 pub fn run_suggest(args: &SuggestArgs) -> anyhow::Result<()> {
+    let title = prompt_title(&args.title)?;
+    if title.shortened {
+        eprintln!(
+            "note: title shortened for the prompt model: \"{}\"",
+            title.text
+        );
+    }
     let quiet = args.quiet;
     let mut stderr = std::io::stderr();
     let suggestions = run_suggest_with(args, &mut |piece| {
