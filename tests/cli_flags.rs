@@ -411,14 +411,25 @@ fn bench_saliency_runs_and_model() {
     assert!(out.contains("0 warm-up"), "{out}");
 }
 
-/// The tiny Qwen2 folder with a 512-word tokenizer (the fixture has none).
-fn tiny_qwen2(root: &Path) -> PathBuf {
-    let dir = root.join("qwen2_tiny");
+/// A copy of a tiny model fixture folder (`qwen2_tiny`, `llava_tiny`) with
+/// a 512-word tokenizer (`w0`..`w510`, `<image>` = 511); the fixtures have
+/// none.
+fn tiny_model(root: &Path, fixture: &str) -> PathBuf {
+    let dir = root.join(fixture);
     std::fs::create_dir_all(&dir).unwrap();
     for f in ["config.json", "model.safetensors"] {
-        std::fs::copy(fixtures::fixture_dir("qwen2_tiny").join(f), dir.join(f)).unwrap();
+        std::fs::copy(fixtures::fixture_dir(fixture).join(f), dir.join(f)).unwrap();
     }
-    let vocab = (0..512u32).map(|i| (format!("w{i}"), i)).collect();
+    let vocab = (0..512u32)
+        .map(|i| {
+            let word = if i == 511 {
+                "<image>".to_string()
+            } else {
+                format!("w{i}")
+            };
+            (word, i)
+        })
+        .collect();
     let wordlevel = tokenizers::models::wordlevel::WordLevel::builder()
         .vocab(vocab)
         .unk_token("w0".to_string())
@@ -427,8 +438,13 @@ fn tiny_qwen2(root: &Path) -> PathBuf {
     let mut tok = tokenizers::Tokenizer::new(wordlevel);
     tok.with_pre_tokenizer(Some(tokenizers::pre_tokenizers::whitespace::Whitespace {}));
     tok.with_decoder(Some(tokenizers::decoders::wordpiece::WordPiece::default()));
+    tok.add_special_tokens(&[tokenizers::AddedToken::from("<image>", true)]);
     tok.save(dir.join("tokenizer.json"), false).unwrap();
     dir
+}
+
+fn tiny_qwen2(root: &Path) -> PathBuf {
+    tiny_model(root, "qwen2_tiny")
 }
 
 /// `bench prompt-model --model DIR --runs 2` measures that model, 2 runs.
@@ -548,14 +564,13 @@ fn stdout_ok(out: &Output) -> String {
 }
 
 /// `--seed`: the same seed gives the same suggestions, another seed other
-/// ones; `--product`: a blue mug (other colour facts in the instruction)
-/// changes them; `--quiet` stops the token stream on stderr.
+/// ones; `--product` is read through the product intake (a degenerate
+/// strip is refused); `--quiet` stops the token stream on stderr.
 #[test]
 fn suggest_seed_product_and_quiet() {
     let dir = tempfile::tempdir().unwrap();
     let model = tiny_qwen2(dir.path());
     let red = mug(dir.path(), "red.png", [200, 20, 30]);
-    let blue = mug(dir.path(), "blue.png", [20, 40, 200]);
     let run = |product: &Path, seed: &str, quiet: bool| {
         let mut args = vec!["--title", "Ceramic mug", "--n", "2", "--seed", seed];
         if quiet {
@@ -574,7 +589,22 @@ fn suggest_seed_product_and_quiet() {
         text(&quiet.stderr)
     );
     assert_ne!(stdout_ok(&run(&red, "6", true)), a, "--seed ignored");
-    assert_ne!(stdout_ok(&run(&blue, "5", true)), a, "--product ignored");
+
+    // `--product` goes through the product intake: a 4000 x 10 strip is
+    // refused with its size. (What the facts change in the answers is
+    // checked with the real SmolLM2 below: the tiny random model's answers
+    // hardly depend on anything but the last tokens of the prompt.)
+    let strip = dir.path().join("strip.png");
+    RgbImage::from_pixel(4000, 10, Rgb([200, 20, 30]))
+        .save(&strip)
+        .unwrap();
+    let out = run(&strip, "5", true);
+    assert!(!out.status.success());
+    assert!(
+        text(&out.stderr).contains("4000 x 10"),
+        "{}",
+        text(&out.stderr)
+    );
 }
 
 /// `--temperature 0` is greedy, so `--top-p` does not matter; a tiny
@@ -595,11 +625,13 @@ fn suggest_temperature_and_top_p() {
             "--seed",
             "1",
             "--quiet",
-            "--temperature",
-            t,
             "--top-p",
             p,
         ];
+        // `--temperature=-1` (a separate `-1` would read as a flag).
+        let temperature = format!("--temperature={t}");
+        let mut args = args.to_vec();
+        args.push(&temperature);
         suggest(dir.path(), &red, &model, &args)
     };
     let greedy = stdout_ok(&run("0", "0.9"));
@@ -632,7 +664,7 @@ fn suggest_max_tokens_and_long_title() {
     let red = mug(dir.path(), "red.png", [200, 20, 30]);
     let title = "Lumora 保湿沐浴露 Hydrating Shower Gel 500ml x 2 Pack Aloe Vera & Cucumber \
         Fresh Scent For Dry Skin Men Women Family Size New 2024 Free Shipping [HOT SALE] \
-        LM-SG500X2 包邮 热卖 Lumora Body Wash";
+        LM-SG500X2 包邮 热卖 Lumora Body Wash Gel Douche Hydratant 沐浴露 家庭装 Best Seller";
     assert!(title.chars().count() > 200);
     let out = adstudio(dir.path())
         .args([
@@ -716,6 +748,33 @@ fn suggest_flags_with_smollm2() {
         stderr.contains("note: title shortened for the prompt model: \"Lumora Ceramic Coffee Mug"),
         "{stderr}"
     );
+
+    // --product: the facts of a blue and yellow product change the
+    // greedy answer for the same title.
+    let greedy = |product: &Path| {
+        stdout_ok(
+            &adstudio(dir.path())
+                .args(["suggest", "--n", "1", "--seed", "4", "--temperature", "0"])
+                .args(["--max-tokens", "40", "--quiet", "--title", "Ceramic mug"])
+                .arg("--product")
+                .arg(product)
+                .arg("--model")
+                .arg(&gguf)
+                .output()
+                .unwrap(),
+        )
+    };
+    let two_tone = mug(dir.path(), "two_tone.png", [20, 40, 200]);
+    let mut img = image::open(&two_tone).unwrap().to_rgb8();
+    for y in 25..40 {
+        for x in 20..44 {
+            img.put_pixel(x, y, Rgb([240, 220, 20]));
+        }
+    }
+    img.save(&two_tone).unwrap();
+    let (r, b) = (greedy(&red), greedy(&two_tone));
+    println!("red: {r}blue and yellow: {b}");
+    assert_ne!(r, b, "--product ignored");
 }
 
 // --------------------------------------------------------------------- rm
@@ -756,6 +815,16 @@ fn rm_synth_size_and_seed() {
         csv_rows(&a.join("clicks.csv")),
         csv_rows(&c.join("clicks.csv"))
     );
+}
+
+/// The tensors of a checkpoint by name (the file's metadata order varies).
+fn weights(path: &Path) -> std::collections::BTreeMap<String, Vec<u8>> {
+    let bytes = std::fs::read(path).unwrap();
+    let file = safetensors::SafeTensors::deserialize(&bytes).unwrap();
+    file.tensors()
+        .into_iter()
+        .map(|(name, view)| (name, view.data().to_vec()))
+        .collect()
 }
 
 /// The numbers of a `train: N products, M pairs; validation: K products,
@@ -837,9 +906,8 @@ fn rm_data_dir_train_and_eval_flags() {
     let (base, base_ck) = train("base.st", &["--lr", "2e-3", "--seed", "1", "--batch", "4"]);
     let (again, again_ck) = train("again.st", &["--lr", "2e-3", "--seed", "1", "--batch", "4"]);
     let bytes = |p: &Path| std::fs::read(p).unwrap();
-    assert_eq!(
-        bytes(&base_ck),
-        bytes(&again_ck),
+    assert!(
+        weights(&base_ck) == weights(&again_ck),
         "same flags, other weights"
     );
     assert_eq!(split_counts(&base), split_counts(&again));
@@ -847,12 +915,12 @@ fn rm_data_dir_train_and_eval_flags() {
     let ratio = epoch_lr(&fast) / epoch_lr(&base);
     assert!((ratio - 4.0).abs() < 1e-6, "lr ratio {ratio}");
     let (_, seed2) = train("seed2.st", &["--lr", "2e-3", "--seed", "2", "--batch", "4"]);
-    assert_ne!(bytes(&base_ck), bytes(&seed2), "--seed ignored");
+    assert!(weights(&base_ck) != weights(&seed2), "--seed ignored");
     let (_, batch2) = train(
         "batch2.st",
         &["--lr", "2e-3", "--seed", "1", "--batch", "2"],
     );
-    assert_ne!(bytes(&base_ck), bytes(&batch2), "--batch ignored");
+    assert!(weights(&base_ck) != weights(&batch2), "--batch ignored");
 
     let all = split_counts(&base);
     let (banded, _) = train("band.st", &["--band", "1.0,1.2"]);
@@ -908,8 +976,23 @@ fn rm_data_dir_train_and_eval_flags() {
     assert!(band_pairs < pairs, "--band ignored by eval");
     let (more, _, _) = eval(&["--val-fraction", "0.5"]);
     assert!(more > products, "--val-fraction ignored by eval");
-    let (_, none, _) = eval(&["--min-impressions", "100000000"]);
-    assert_eq!(none, 0, "--min-impressions ignored by eval");
+    let stderr = fails(
+        bare()
+            .arg("--data-dir")
+            .arg(&data)
+            .args([
+                "rm",
+                "eval",
+                "--min-impressions",
+                "100000000",
+                "--checkpoint",
+            ])
+            .arg(&base_ck),
+    );
+    assert!(
+        stderr.contains("below min impressions 100000000"),
+        "--min-impressions ignored by eval: {stderr}"
+    );
 }
 
 // ----------------------------------------------------------------- render
