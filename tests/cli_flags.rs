@@ -1062,7 +1062,15 @@ fn render(
     let run = cmd.output().unwrap();
     let stderr = text(&run.stderr);
     assert!(run.status.success(), "{stderr}");
-    assert!(stderr.contains("variant 1/"), "{stderr}");
+    // The last progress line shows the requested --n and --steps.
+    let flags = render_flags(overrides);
+    let value = |flag: &str| {
+        let i = flags.iter().position(|f| f == flag).unwrap();
+        flags[i + 1].clone()
+    };
+    let (n, steps) = (value("--n"), value("--steps"));
+    let last = format!("variant {n}/{n} [####################] step {steps}/{steps}");
+    assert!(stderr.contains(&last), "no {last:?} in {stderr}");
     let mut files: Vec<PathBuf> = std::fs::read_dir(&out)
         .unwrap()
         .map(|e| e.unwrap().path())
@@ -1083,8 +1091,8 @@ fn pixels(bytes: &[u8]) -> image::RgbImage {
 
 /// Every `render` flag reaches the request written into the PNG and
 /// changes the picture: `--aspect 4:5 --short-side 64` gives 64 x 80;
-/// `--n 3 --seed 7` writes seeds 7, 8, 9; `--steps 2` shows two progress
-/// steps; `--prompt`, `--negative`, `--cfg`, `--scheduler`,
+/// `--n 3 --seed 7` writes seeds 7, 8, 9; `--n` and `--steps` show in the
+/// progress lines and the PNG parameters; `--prompt`, `--negative`, `--cfg`, `--scheduler`,
 /// `--control-scale` and `--controlnet` each change the pixels, and the
 /// same flags reproduce them exactly.
 #[test]

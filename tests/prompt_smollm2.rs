@@ -244,11 +244,7 @@ fn smollm2_bad_titles_are_clear_errors() {
     let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     let mut model = load(&path, GgufPrecision::Quantized);
     let counter = model.tokenizer().clone();
-    for title in [
-        "".to_string(),
-        "   \n ".to_string(),
-        "!!! ???".to_string(),
-    ] {
+    for title in ["".to_string(), "   \n ".to_string(), "!!! ???".to_string()] {
         let err = suggest_backgrounds(
             &mut model,
             &SuggestRequest::new(title.clone()),
