@@ -10,7 +10,7 @@ use std::time::Instant;
 
 use adstudio::product::{
     build_mask, load_product_bytes, load_product_file, MaskEdits, MaskSettings, ProductError,
-    MAX_FILE_BYTES, MAX_PIXELS,
+    MAX_ASPECT, MAX_FILE_BYTES, MAX_PIXELS, MIN_SIDE,
 };
 use image::{DynamicImage, ImageFormat, Rgb, RgbImage, Rgba, RgbaImage};
 use product_images::{cutout, disc, noise_image, png_header_only};
@@ -30,6 +30,11 @@ fn write_file(dir: &Path, name: &str, bytes: &[u8]) -> PathBuf {
     let path = dir.join(name);
     std::fs::write(&path, bytes).expect("write test file");
     path
+}
+
+/// `pattern` repeated `times` times (rows of small test PNGs).
+fn tiled(pattern: &[u8], times: usize) -> Vec<u8> {
+    pattern.repeat(times)
 }
 
 fn write_png(
@@ -73,7 +78,7 @@ fn png_rgba8_with_transparency() {
 
 #[test]
 fn opaque_rgba_png_has_no_transparency() {
-    let img = RgbaImage::from_pixel(10, 10, Rgba([10, 20, 30, 255]));
+    let img = RgbaImage::from_pixel(16, 16, Rgba([10, 20, 30, 255]));
     let loaded = load_product_bytes(&encode(&DynamicImage::ImageRgba8(img), ImageFormat::Png))
         .expect("load");
     assert!(!loaded.has_transparency);
@@ -81,7 +86,7 @@ fn opaque_rgba_png_has_no_transparency() {
 
 #[test]
 fn rgb_png_has_no_transparency() {
-    let img = RgbImage::from_pixel(10, 10, Rgb([10, 20, 30]));
+    let img = RgbImage::from_pixel(16, 16, Rgb([10, 20, 30]));
     let loaded =
         load_product_bytes(&encode(&DynamicImage::ImageRgb8(img), ImageFormat::Png)).expect("load");
     assert!(!loaded.has_transparency);
@@ -92,20 +97,22 @@ fn rgb_png_has_no_transparency() {
 fn png_rgba16_is_converted_to_8_bit() {
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join("deep.png");
-    // Two pixels: opaque (0xFFFF, 0x8080, 0x0000) and half transparent grey.
+    // Two pixels, repeated: opaque (0xFFFF, 0x8080, 0x0000) and half
+    // transparent grey.
     let pixels: [[u16; 4]; 2] = [
         [0xFFFF, 0x8080, 0x0000, 0xFFFF],
         [0x4040, 0x4040, 0x4040, 0x8080],
     ];
-    let data: Vec<u8> = pixels
+    let pair: Vec<u8> = pixels
         .iter()
         .flatten()
         .flat_map(|v| v.to_be_bytes())
         .collect();
+    let data = tiled(&pair, 8 * 16);
     write_png(
         &path,
-        2,
-        1,
+        16,
+        16,
         png::ColorType::Rgba,
         png::BitDepth::Sixteen,
         &data,
@@ -126,11 +133,11 @@ fn png_palette_with_trns() {
     let trns = [0u8, 255, 128];
     write_png(
         &path,
-        3,
-        1,
+        18,
+        16,
         png::ColorType::Indexed,
         png::BitDepth::Eight,
-        &[0, 1, 2],
+        &tiled(&[0, 1, 2], 6 * 16),
         Some((&palette, &trns)),
     );
     let loaded = load_product_file(&path).expect("load palette png");
@@ -146,11 +153,11 @@ fn png_grey_alpha() {
     let path = dir.path().join("grey.png");
     write_png(
         &path,
-        2,
-        1,
+        16,
+        16,
         png::ColorType::GrayscaleAlpha,
         png::BitDepth::Eight,
-        &[100, 255, 50, 0],
+        &tiled(&[100, 255, 50, 0], 8 * 16),
         None,
     );
     let loaded = load_product_file(&path).expect("load grey+alpha png");
@@ -249,8 +256,8 @@ fn webp_bmp_tiff_load() {
 #[test]
 fn tiff_16_bit_loads() {
     let img = image::ImageBuffer::<image::Rgb<u16>, Vec<u16>>::from_pixel(
-        4,
-        4,
+        16,
+        16,
         image::Rgb([65535, 32896, 0]),
     );
     let bytes = encode(&DynamicImage::ImageRgb16(img), ImageFormat::Tiff);
@@ -454,4 +461,51 @@ fn error_messages_name_sizes() {
         text.contains("150.0 MB") && text.contains("100.0 MB"),
         "{text}"
     );
+}
+
+/// The one size rule, at decode time: a 4000 x 10 strip and a 12 x 12 icon
+/// are refused with the size and the limit in the message; 8:1 and 16 px
+/// are still accepted.
+#[test]
+fn degenerate_sizes_are_refused_at_decode_time() {
+    let strip = RgbImage::from_pixel(4000, 10, Rgb([200, 30, 30]));
+    let err = load_product_bytes(&encode(&DynamicImage::ImageRgb8(strip), ImageFormat::Png))
+        .expect_err("strip");
+    assert!(
+        matches!(
+            err,
+            ProductError::TooElongated {
+                width: 4000,
+                height: 10,
+                max_aspect: MAX_ASPECT
+            }
+        ),
+        "{err:?}"
+    );
+    let text = err.to_string();
+    assert!(text.contains("4000 x 10") && text.contains("8:1"), "{text}");
+
+    let err = load_product_bytes(&png_header_only(10, 4000)).expect_err("tall strip");
+    assert!(matches!(err, ProductError::TooElongated { .. }), "{err:?}");
+
+    let icon = RgbImage::from_pixel(12, 12, Rgb([200, 30, 30]));
+    let err = load_product_bytes(&encode(&DynamicImage::ImageRgb8(icon), ImageFormat::Png))
+        .expect_err("icon");
+    assert!(
+        matches!(
+            err,
+            ProductError::TooSmall {
+                min_side: MIN_SIDE,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    assert!(err.to_string().contains("12 x 12"), "{err}");
+
+    for (w, h) in [(8 * MIN_SIDE, MIN_SIDE), (MIN_SIDE, MIN_SIDE)] {
+        let ok = RgbImage::from_pixel(w, h, Rgb([200, 30, 30]));
+        load_product_bytes(&encode(&DynamicImage::ImageRgb8(ok), ImageFormat::Png))
+            .unwrap_or_else(|e| panic!("{w}x{h}: {e}"));
+    }
 }

@@ -233,7 +233,8 @@ fn smollm2_background_suggestions_are_distinct_clean_english() {
 }
 
 /// Bad titles are rejected before any generation: empty/blank titles and
-/// titles over 200 characters return `PromptModelError::Title`.
+/// titles without letters or digits return `PromptModelError::Title`.
+/// (Long titles are shortened, not refused: see `prompt_model::title`.)
 #[test]
 fn smollm2_bad_titles_are_clear_errors() {
     use adstudio::ml::prompt_model::{suggest_backgrounds, PromptModelError, SuggestRequest};
@@ -243,11 +244,7 @@ fn smollm2_bad_titles_are_clear_errors() {
     let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     let mut model = load(&path, GgufPrecision::Quantized);
     let counter = model.tokenizer().clone();
-    for title in [
-        "".to_string(),
-        "   \n ".to_string(),
-        "very long title ".repeat(20),
-    ] {
+    for title in ["".to_string(), "   \n ".to_string(), "!!! ???".to_string()] {
         let err = suggest_backgrounds(
             &mut model,
             &SuggestRequest::new(title.clone()),

@@ -178,9 +178,18 @@ impl SuggestState {
         }
         self.entries
             .retain(|e| !e.text.trim().is_empty() || e.generating);
+        let title_note = outcome
+            .shortened_title
+            .as_ref()
+            .map_or_else(String::new, |t| {
+                format!(" (the long title was shortened for the model to \"{t}\")")
+            });
         self.message = Some(if missing == 0 {
             (
-                format!("Suggestions by {}", display_name(&outcome.model)),
+                format!(
+                    "Suggestions by {}{title_note}",
+                    display_name(&outcome.model)
+                ),
                 false,
             )
         } else {
@@ -249,6 +258,7 @@ mod tests {
                 })
                 .collect(),
             model: std::path::PathBuf::from("m.gguf"),
+            shortened_title: None,
         }
     }
 
@@ -275,6 +285,19 @@ mod tests {
         assert_eq!(state.entries[1].text, "misty forest");
         assert!(state.entries.iter().all(|e| !e.generating));
         assert!(!state.is_running());
+    }
+
+    #[test]
+    fn a_shortened_title_is_named_in_the_message() {
+        let mut state = SuggestState::default();
+        state.begin(JobId(3), 0, 1, true);
+        let mut done = outcome(&["pale stone plinth"]);
+        done.shortened_title = Some("Lumora Shower Gel".into());
+        state.on_done(JobId(3), done);
+        let (message, is_error) = state.message.clone().unwrap();
+        assert!(!is_error);
+        assert!(message.contains("\"Lumora Shower Gel\""), "{message}");
+        assert!(message.contains("shortened"), "{message}");
     }
 
     #[test]

@@ -70,7 +70,9 @@ pub struct BenchArgs {
 pub fn run_bench(args: &BenchArgs) -> anyhow::Result<()> {
     match args.target {
         BenchTarget::Saliency => bench_saliency_table(args),
-        BenchTarget::Diffusion if args.ops => bench_diffusion_ops(args.runs, &args.only),
+        BenchTarget::Diffusion if args.ops => {
+            bench_diffusion_ops(args.runs, args.warmup, &args.only)
+        }
         BenchTarget::Diffusion => bench_diffusion_table(&DiffusionBenchOptions {
             size: args.size,
             runs: args.runs,
@@ -99,6 +101,12 @@ fn bench_saliency_table(args: &BenchArgs) -> anyhow::Result<()> {
             warmup: args.warmup,
         },
     )?;
+    println!(
+        "{}: {} runs (median) after {} warm-up",
+        path.display(),
+        result.runs,
+        args.warmup
+    );
     println!("| benchmark | device | threads | runs | median s | min s | max s |");
     println!("|---|---|---|---|---|---|---|");
     println!(

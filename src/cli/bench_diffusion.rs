@@ -3,6 +3,8 @@
 
 use std::time::{Duration, Instant};
 
+use anyhow::Context as _;
+
 use candle_core::{DType, Device, Module, Tensor};
 
 use crate::ml::diffusion::blocks::attention::{
@@ -56,14 +58,21 @@ struct OpRow {
     ours: Duration,
 }
 
-fn median_of<F: FnMut() -> anyhow::Result<()>>(runs: usize, f: F) -> anyhow::Result<Duration> {
-    Ok(time(runs, 1, f)?.0)
+/// Timed and warm-up runs of each operation of `--ops`.
+#[derive(Debug, Clone, Copy)]
+struct OpTiming {
+    runs: usize,
+    warmup: usize,
+}
+
+fn median_of<F: FnMut() -> anyhow::Result<()>>(timing: OpTiming, f: F) -> anyhow::Result<Duration> {
+    Ok(time(timing.runs, timing.warmup, f)?.0)
 }
 
 /// Times plain candle's `candle` and our `ours` (median of `runs` each) as
 /// one row.
 fn compare_row(
-    runs: usize,
+    timing: OpTiming,
     op: &'static str,
     shape: String,
     candle: impl FnMut() -> anyhow::Result<()>,
@@ -72,8 +81,8 @@ fn compare_row(
     Ok(OpRow {
         op,
         shape,
-        candle: Some(median_of(runs, candle)?),
-        ours: median_of(runs, ours)?,
+        candle: Some(median_of(timing, candle)?),
+        ours: median_of(timing, ours)?,
     })
 }
 
@@ -82,7 +91,7 @@ fn full_attention(q: &Tensor, k: &Tensor, v: &Tensor) -> candle_core::Result<Ten
     candle_nn::ops::softmax_last_dim(&q.matmul(&k.t()?)?)?.matmul(v)
 }
 
-fn attention_rows(runs: usize, rows: &mut Vec<OpRow>) -> anyhow::Result<()> {
+fn attention_rows(timing: OpTiming, rows: &mut Vec<OpRow>) -> anyhow::Result<()> {
     let dev = Device::Cpu;
     // UNet self-attention at 512 px (batch 2, 8 heads of 40) and the VAE
     // mid-block attention (1 head of 512), both over 4096 tokens.
@@ -90,15 +99,15 @@ fn attention_rows(runs: usize, rows: &mut Vec<OpRow>) -> anyhow::Result<()> {
         let q = Tensor::randn(0f32, 1.0, (b, h, n, d), &dev)?;
         let k = Tensor::randn(0f32, 1.0, (b, h, n, d), &dev)?;
         let v = Tensor::randn(0f32, 1.0, (b, h, n, d), &dev)?;
-        let candle = median_of(runs, || {
+        let candle = median_of(timing, || {
             full_attention(&q, &k, &v)?;
             Ok(())
         })?;
-        let ours = median_of(runs, || {
+        let ours = median_of(timing, || {
             chunked_attention(&q, &k, &v)?;
             Ok(())
         })?;
-        let chunked = median_of(runs, || {
+        let chunked = median_of(timing, || {
             attention_with(&q, &k, &v, AttentionOptions::REFERENCE)?;
             Ok(())
         })?;
@@ -114,7 +123,7 @@ fn attention_rows(runs: usize, rows: &mut Vec<OpRow>) -> anyhow::Result<()> {
             candle: Some(chunked),
             ours,
         });
-        let chunked_fast = median_of(runs, || {
+        let chunked_fast = median_of(timing, || {
             attention_with(&q, &k, &v, AttentionOptions::CHUNKED)?;
             Ok(())
         })?;
@@ -128,7 +137,7 @@ fn attention_rows(runs: usize, rows: &mut Vec<OpRow>) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn norm_rows(runs: usize, rows: &mut Vec<OpRow>) -> anyhow::Result<()> {
+fn norm_rows(timing: OpTiming, rows: &mut Vec<OpRow>) -> anyhow::Result<()> {
     let dev = Device::Cpu;
     for shape in [(2, 320, 64, 64), (1, 128, 512, 512)] {
         let c = shape.1;
@@ -143,7 +152,7 @@ fn norm_rows(runs: usize, rows: &mut Vec<OpRow>) -> anyhow::Result<()> {
             1e-5,
         )?;
         rows.push(compare_row(
-            runs,
+            timing,
             "group norm (32 groups)",
             format!("{shape:?}"),
             || {
@@ -156,7 +165,7 @@ fn norm_rows(runs: usize, rows: &mut Vec<OpRow>) -> anyhow::Result<()> {
             },
         )?);
         rows.push(compare_row(
-            runs,
+            timing,
             "group norm + SiLU",
             format!("{shape:?}"),
             || {
@@ -169,7 +178,7 @@ fn norm_rows(runs: usize, rows: &mut Vec<OpRow>) -> anyhow::Result<()> {
             },
         )?);
         rows.push(compare_row(
-            runs,
+            timing,
             "SiLU",
             format!("{shape:?}"),
             || {
@@ -185,11 +194,11 @@ fn norm_rows(runs: usize, rows: &mut Vec<OpRow>) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn geglu_rows(runs: usize, rows: &mut Vec<OpRow>) -> anyhow::Result<()> {
+fn geglu_rows(timing: OpTiming, rows: &mut Vec<OpRow>) -> anyhow::Result<()> {
     // The feed-forward of the 320-wide transformer at 512 px.
     let h = Tensor::randn(0f32, 1.0, (2, 4096, 2560), &Device::Cpu)?;
     rows.push(compare_row(
-        runs,
+        timing,
         "GEGLU (h * gelu_erf(gate))",
         "(2, 4096, 2560)".to_owned(),
         || {
@@ -206,7 +215,7 @@ fn geglu_rows(runs: usize, rows: &mut Vec<OpRow>) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn conv_rows(runs: usize, rows: &mut Vec<OpRow>) -> anyhow::Result<()> {
+fn conv_rows(timing: OpTiming, rows: &mut Vec<OpRow>) -> anyhow::Result<()> {
     let dev = Device::Cpu;
     // The UNet's four levels at 512 px (batch 2) and two VAE layers.
     for (b, c, s) in [
@@ -224,19 +233,19 @@ fn conv_rows(runs: usize, rows: &mut Vec<OpRow>) -> anyhow::Result<()> {
             |tile| Conv3x3::with_algorithm(c, c, vb.pp("conv"), ConvAlgorithm::Winograd(tile));
         let (f2_conv, f4_conv) = (winograd(WinogradTile::F2)?, winograd(WinogradTile::F4)?);
         let weight = vb.pp("conv").get((c, c, 3, 3), "weight")?;
-        let candle = median_of(runs, || {
+        let candle = median_of(timing, || {
             x.conv2d(&weight, 1, 1, 1, 1)?;
             Ok(())
         })?;
-        let im2col = median_of(runs, || {
+        let im2col = median_of(timing, || {
             im2col_conv.forward(&x)?;
             Ok(())
         })?;
-        let f2 = median_of(runs, || {
+        let f2 = median_of(timing, || {
             f2_conv.forward(&x)?;
             Ok(())
         })?;
-        let f4 = median_of(runs, || {
+        let f4 = median_of(timing, || {
             f4_conv.forward(&x)?;
             Ok(())
         })?;
@@ -259,24 +268,25 @@ fn conv_rows(runs: usize, rows: &mut Vec<OpRow>) -> anyhow::Result<()> {
 /// Times the diffusion hot spots at SD 1.5 512 px shapes (ours against plain
 /// candle) and prints a Markdown table.
 /// `only`: the groups to run among `norm`, `geglu`, `conv`, `attention`
-/// (empty: all).
-pub fn bench_diffusion_ops(runs: usize, only: &[String]) -> anyhow::Result<()> {
+/// (empty: all). Each operation gets `warmup` untimed runs first.
+pub fn bench_diffusion_ops(runs: usize, warmup: usize, only: &[String]) -> anyhow::Result<()> {
+    let timing = OpTiming { runs, warmup };
     let wants = |group: &str| only.is_empty() || only.iter().any(|k| k.trim() == group);
     let mut rows = Vec::new();
     if wants("norm") {
-        norm_rows(runs, &mut rows)?;
+        norm_rows(timing, &mut rows)?;
     }
     if wants("geglu") {
-        geglu_rows(runs, &mut rows)?;
+        geglu_rows(timing, &mut rows)?;
     }
     if wants("conv") {
-        conv_rows(runs, &mut rows)?;
+        conv_rows(timing, &mut rows)?;
     }
     if wants("attention") {
-        attention_rows(runs, &mut rows)?;
+        attention_rows(timing, &mut rows)?;
     }
     println!(
-        "Diffusion operations, f32, CPU, {} threads, {runs} runs (median)",
+        "Diffusion operations, f32, CPU, {} threads, {runs} runs (median) after {warmup} warm-up",
         candle_core::utils::get_num_threads()
     );
     println!("| op | shape | candle ms | ours ms | speed-up |");
@@ -347,6 +357,60 @@ fn machine_gflops(dev: &Device) -> anyhow::Result<f64> {
     Ok(profile::matmul_flops(n, n, n) / best / 1e9)
 }
 
+/// The models of the rows `--only` selects (random weights); the others
+/// are not built, so a VAE-only run does not allocate the UNet.
+struct BenchModels {
+    unet: Option<UNet>,
+    vae: Option<Vae>,
+    controlnet: Option<ControlNet>,
+}
+
+impl BenchModels {
+    fn new(
+        options: &DiffusionBenchOptions,
+        cfg: &SingleFileConfigs,
+        dev: &Device,
+    ) -> anyhow::Result<Self> {
+        let vb = random_var_builder(1, DType::F32, dev);
+        let with_cn = options.wants("unet+controlnet");
+        let unet = (options.wants("unet") || with_cn)
+            .then(|| UNet::new(&cfg.unet, vb.pp("unet")))
+            .transpose()?;
+        let vae = (options.wants("vae encode") || options.wants("vae decode"))
+            .then(|| Vae::new(&cfg.vae, vb.pp("vae")))
+            .transpose()?;
+        let controlnet = if with_cn {
+            Some(ControlNet::random(
+                &sd15_controlnet_config()?,
+                2,
+                DType::F32,
+                dev,
+            )?)
+        } else {
+            None
+        };
+        Ok(Self {
+            unet,
+            vae,
+            controlnet,
+        })
+    }
+
+    fn unet(&self) -> anyhow::Result<&UNet> {
+        self.unet.as_ref().context("the UNet was not built")
+    }
+
+    fn vae(&self) -> anyhow::Result<&Vae> {
+        self.vae.as_ref().context("the VAE was not built")
+    }
+
+    fn controlnet(&self) -> anyhow::Result<&ControlNet> {
+        self.controlnet
+            .as_ref()
+            .context("the ControlNet was not built")
+    }
+}
+
 /// Runs the diffusion benchmark and prints a Markdown table.
 pub fn bench_diffusion_table(options: &DiffusionBenchOptions) -> anyhow::Result<()> {
     let (size, runs, warmup) = (options.size, options.runs, options.warmup);
@@ -355,10 +419,7 @@ pub fn bench_diffusion_table(options: &DiffusionBenchOptions) -> anyhow::Result<
     }
     let dev = Device::Cpu;
     let cfg = SingleFileConfigs::sd15()?;
-    let vb = random_var_builder(1, DType::F32, &dev);
-    let unet = UNet::new(&cfg.unet, vb.pp("unet"))?;
-    let vae = Vae::new(&cfg.vae, vb.pp("vae"))?;
-    let cn = ControlNet::random(&sd15_controlnet_config()?, 2, DType::F32, &dev)?;
+    let models = BenchModels::new(options, &cfg, &dev)?;
     let l = size / 8;
     let latents = Tensor::randn(0f32, 1.0, (2, 4, l, l), &dev)?;
     let ehs = Tensor::randn(0f32, 1.0, (2, 77, cfg.unet.cross_attention_dim), &dev)?;
@@ -372,7 +433,7 @@ pub fn bench_diffusion_table(options: &DiffusionBenchOptions) -> anyhow::Result<
             "unet",
             "UNet CFG step (batch 2)",
             Box::new(|| {
-                unet.forward(&latents, 500.0, &ehs, None)?;
+                models.unet()?.forward(&latents, 500.0, &ehs, None)?;
                 Ok(())
             }),
         ),
@@ -380,8 +441,10 @@ pub fn bench_diffusion_table(options: &DiffusionBenchOptions) -> anyhow::Result<
             "unet+controlnet",
             "UNet + ControlNet CFG step (batch 2)",
             Box::new(|| {
-                let res = cn.forward(&latents, 500.0, &ehs, &cond, 1.0)?;
-                unet.forward(&latents, 500.0, &ehs, Some(&res))?;
+                let res = models
+                    .controlnet()?
+                    .forward(&latents, 500.0, &ehs, &cond, 1.0)?;
+                models.unet()?.forward(&latents, 500.0, &ehs, Some(&res))?;
                 Ok(())
             }),
         ),
@@ -389,7 +452,7 @@ pub fn bench_diffusion_table(options: &DiffusionBenchOptions) -> anyhow::Result<
             "vae encode",
             "VAE encode",
             Box::new(|| {
-                vae.encode(&image)?;
+                models.vae()?.encode(&image)?;
                 Ok(())
             }),
         ),
@@ -397,7 +460,7 @@ pub fn bench_diffusion_table(options: &DiffusionBenchOptions) -> anyhow::Result<
             "vae decode",
             "VAE decode",
             Box::new(|| {
-                vae.decode(&one_latent)?;
+                models.vae()?.decode(&one_latent)?;
                 Ok(())
             }),
         ),
@@ -436,12 +499,12 @@ type Row<'a> = (&'a str, &'a str, (Duration, Duration, Duration));
 
 /// Prints the header, the machine check and one line per row.
 fn print_table(options: &DiffusionBenchOptions, rows: &[Row<'_>], gflops: (f64, f64)) {
-    let (size, runs) = (options.size, options.runs);
+    let (size, runs, warmup) = (options.size, options.runs, options.warmup);
     let (gflops_before, gflops_after) = gflops;
     let threads = candle_core::utils::get_num_threads();
     println!(
         "SD 1.5 architectures, random f32 weights, {size}x{size} px, CPU, {threads} threads, \
-         {runs} runs (median)"
+         {runs} runs (median) after {warmup} warm-up"
     );
     println!(
         "machine check ({MACHINE_CHECK_SIDE}^3 f32 matmul, best of 3): \

@@ -26,9 +26,8 @@ pub struct PrepareArgs {
     /// Output folder (created if missing).
     #[arg(long)]
     pub out: PathBuf,
-    /// Where the mask comes from: auto (alpha if transparent, else the keyed
-    /// backdrop, else the salient-object model), alpha, key or saliency.
-    #[arg(long, default_value = "auto", value_parser = parse_mask_source)]
+    /// Where the mask comes from.
+    #[arg(long, value_enum, default_value_t = MaskSourceChoice::Auto)]
     pub mask_source: MaskSourceChoice,
     /// The U²-Net-p model file (default: $ADSTUDIO_U2NETP_ONNX, then
     /// models/u2netp/u2netp.onnx in the data dir and the working dir).
@@ -54,14 +53,15 @@ pub struct PrepareArgs {
     pub seam_px: Option<u32>,
 }
 
-fn parse_mask_source(s: &str) -> Result<MaskSourceChoice, String> {
-    match s {
-        "auto" => Ok(MaskSourceChoice::Auto),
-        "alpha" => Ok(MaskSourceChoice::Alpha),
-        "key" => Ok(MaskSourceChoice::Key),
-        other => Err(format!(
-            "unknown mask source {other:?}; use auto, alpha or key"
-        )),
+/// The mask-source names, help lines and parser all come from
+/// [`MaskSourceChoice::ALL`], so they cannot drift apart.
+impl clap::ValueEnum for MaskSourceChoice {
+    fn value_variants<'a>() -> &'a [Self] {
+        &MaskSourceChoice::ALL
+    }
+
+    fn to_possible_value(&self) -> Option<clap::builder::PossibleValue> {
+        Some(clap::builder::PossibleValue::new(self.name()).help(self.description()))
     }
 }
 

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use clap::Args;
 
 use crate::jobs::InlineReporter;
-use crate::ml::prompt_model::Suggestion;
+use crate::ml::prompt_model::{prompt_title, Suggestion};
 use crate::product::{CanvasSettings, MaskSettings};
 use crate::studio::product::prepare_file;
 use crate::studio::suggest::suggest;
@@ -66,6 +66,8 @@ pub fn run_suggest_with(
             args.temperature
         );
     }
+    // An unusable title fails before the model is loaded.
+    prompt_title(&args.title)?;
     let hub = ModelHub::new(registry.with_explicit(ModelRole::PromptModel, args.model.as_deref()));
     hub.locate(ModelRole::PromptModel)?;
     let prepared = prepare_file(
@@ -120,8 +122,16 @@ pub fn run_suggest_with(
 }
 
 /// Runs `adstudio suggest`: tokens stream to stderr, the cleaned
-/// suggestions go to stdout, one per line.
+/// suggestions go to stdout, one per line. A long title is shortened for
+/// the prompt model, with a note on stderr giving the title used.
 pub fn run_suggest(args: &SuggestArgs, registry: ModelRegistry) -> anyhow::Result<()> {
+    let title = prompt_title(&args.title)?;
+    if title.shortened {
+        eprintln!(
+            "note: title shortened for the prompt model: \"{}\"",
+            title.text
+        );
+    }
     let quiet = args.quiet;
     let mut stderr = std::io::stderr();
     let suggestions = run_suggest_with(args, registry, &mut |piece| {

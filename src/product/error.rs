@@ -46,6 +46,34 @@ pub enum ProductError {
         limit: u64,
     },
 
+    /// The long side is more than [`crate::product::MAX_ASPECT`] times the
+    /// short side.
+    #[error(
+        "the product photo is {width} x {height} pixels ({:.1}:1); adstudio accepts pictures up to {max_aspect}:1 between the long and the short side, please crop it with more room around the product",
+        f64::from((*width).max(*height)) / f64::from((*width).min(*height)).max(1.0)
+    )]
+    TooElongated {
+        /// Width in pixels as stated by the file header.
+        width: u32,
+        /// Height in pixels as stated by the file header.
+        height: u32,
+        /// The largest accepted long-side / short-side ratio.
+        max_aspect: u32,
+    },
+
+    /// A side is shorter than [`crate::product::MIN_SIDE`].
+    #[error(
+        "the product photo is {width} x {height} pixels; both sides must be at least {min_side} pixels, please use a larger picture"
+    )]
+    TooSmall {
+        /// Width in pixels as stated by the file header.
+        width: u32,
+        /// Height in pixels as stated by the file header.
+        height: u32,
+        /// The smallest accepted side in pixels.
+        min_side: u32,
+    },
+
     /// The file is not an image in a format adstudio reads.
     #[error("unsupported file type: {detail}; use PNG, JPEG, WebP, BMP or TIFF")]
     UnsupportedFormat {

@@ -16,6 +16,15 @@ pub const MAX_FILE_BYTES: u64 = 100 * 1024 * 1024;
 /// Largest product photo accepted, in pixels (40 megapixels).
 pub const MAX_PIXELS: u64 = 40_000_000;
 
+/// Smallest accepted side of a product photo, in pixels (the salient-object
+/// model and the canvas placement need at least this much to work with).
+pub const MIN_SIDE: u32 = 16;
+
+/// Largest accepted ratio of the long side to the short side (8:1): more
+/// elongated pictures are strips, not product photos, and squeeze into a
+/// few rows of the square salient-object input.
+pub const MAX_ASPECT: u32 = 8;
+
 /// Upper bound on what a decoder may allocate: the largest accepted image
 /// at 16 bits per channel RGBA, plus room for the decoder's own buffers.
 const MAX_DECODER_ALLOC: u64 = MAX_PIXELS * 8 + 64 * 1024 * 1024;
@@ -126,18 +135,42 @@ fn decode<R: BufRead + Seek>(reader: R) -> Result<ProductImage, ProductError> {
     })
 }
 
-/// Refuses empty images and images over [`MAX_PIXELS`].
+/// Refuses empty images (as damaged) and, through [`check_image_size`],
+/// degenerate ones.
 fn check_pixels(width: u32, height: u32) -> Result<(), ProductError> {
     if width == 0 || height == 0 {
         return Err(ProductError::Corrupt {
             detail: format!("the header states an empty image ({width} x {height} pixels)"),
         });
     }
+    check_image_size(width, height)
+}
+
+/// The one size rule for product photos, applied when any photo is decoded
+/// (studio, `prepare`, `render`, `suggest`): at most [`MAX_PIXELS`] pixels,
+/// the long side at most [`MAX_ASPECT`] times the short side, and both sides
+/// at least [`MIN_SIDE`] pixels, checked in that order.
+pub fn check_image_size(width: u32, height: u32) -> Result<(), ProductError> {
     if u64::from(width) * u64::from(height) > MAX_PIXELS {
         return Err(ProductError::TooManyPixels {
             width,
             height,
             limit: MAX_PIXELS,
+        });
+    }
+    let (long, short) = (width.max(height), width.min(height));
+    if u64::from(long) > u64::from(MAX_ASPECT) * u64::from(short) {
+        return Err(ProductError::TooElongated {
+            width,
+            height,
+            max_aspect: MAX_ASPECT,
+        });
+    }
+    if short < MIN_SIDE {
+        return Err(ProductError::TooSmall {
+            width,
+            height,
+            min_side: MIN_SIDE,
         });
     }
     Ok(())
@@ -193,4 +226,42 @@ fn looks_truncated(detail: &str) -> bool {
     ]
     .iter()
     .any(|needle| lower.contains(needle))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn size_rule_limits_are_inclusive() {
+        assert!(check_image_size(MIN_SIDE, MIN_SIDE).is_ok());
+        assert!(check_image_size(8 * 100, 100).is_ok());
+        assert!(check_image_size(100, 8 * 100).is_ok());
+        assert!(matches!(
+            check_image_size(801, 100),
+            Err(ProductError::TooElongated { max_aspect: 8, .. })
+        ));
+        assert!(matches!(
+            check_image_size(4000, 10),
+            Err(ProductError::TooElongated { .. })
+        ));
+        assert!(matches!(
+            check_image_size(15, 40),
+            Err(ProductError::TooSmall { min_side: 16, .. })
+        ));
+        assert!(matches!(
+            check_image_size(8000, 6000),
+            Err(ProductError::TooManyPixels { .. })
+        ));
+    }
+
+    #[test]
+    fn size_messages_name_the_size_and_the_limit() {
+        let thin = check_image_size(4000, 10).expect_err("thin").to_string();
+        assert!(thin.contains("4000 x 10 pixels"), "{thin}");
+        assert!(thin.contains("400.0:1") && thin.contains("8:1"), "{thin}");
+        let small = check_image_size(12, 20).expect_err("small").to_string();
+        assert!(small.contains("12 x 20 pixels"), "{small}");
+        assert!(small.contains("16 pixels"), "{small}");
+    }
 }

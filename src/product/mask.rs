@@ -44,6 +44,50 @@ pub enum MaskSourceChoice {
     Saliency,
 }
 
+impl MaskSourceChoice {
+    /// Every choice, in the order menus, help texts and the README list them.
+    pub const ALL: [MaskSourceChoice; 4] = [
+        MaskSourceChoice::Auto,
+        MaskSourceChoice::Alpha,
+        MaskSourceChoice::Key,
+        MaskSourceChoice::Saliency,
+    ];
+
+    /// The name on the command line: "auto", "alpha", "key" or "saliency".
+    pub fn name(self) -> &'static str {
+        match self {
+            MaskSourceChoice::Auto => "auto",
+            MaskSourceChoice::Alpha => "alpha",
+            MaskSourceChoice::Key => "key",
+            MaskSourceChoice::Saliency => "saliency",
+        }
+    }
+
+    /// One line saying what the choice does (help texts).
+    pub fn description(self) -> &'static str {
+        match self {
+            MaskSourceChoice::Auto => {
+                "alpha if the image is transparent, else the keyed backdrop, else the salient-object model"
+            }
+            MaskSourceChoice::Alpha => "the image's alpha channel",
+            MaskSourceChoice::Key => "key out a plain backdrop (flood fill from the border)",
+            MaskSourceChoice::Saliency => "the U²-Net-p salient-object model",
+        }
+    }
+
+    /// The choice called `name` (as returned by [`Self::name`], any case).
+    pub fn from_name(name: &str) -> Option<Self> {
+        Self::ALL
+            .into_iter()
+            .find(|c| c.name().eq_ignore_ascii_case(name.trim()))
+    }
+
+    /// Every name joined by `separator`, e.g. `auto|alpha|key|saliency`.
+    pub fn names(separator: &str) -> String {
+        Self::ALL.map(Self::name).join(separator)
+    }
+}
+
 /// Settings of background keying.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
@@ -114,4 +158,23 @@ pub fn feather(mask: &GrayImage, px: f32) -> GrayImage {
 /// True when the mask holds at least one product pixel (value >= 128).
 pub fn has_product(mask: &GrayImage) -> bool {
     mask.as_raw().iter().any(|&v| v >= 128)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mask_source_names_round_trip() {
+        for choice in MaskSourceChoice::ALL {
+            assert_eq!(MaskSourceChoice::from_name(choice.name()), Some(choice));
+            assert!(!choice.description().is_empty());
+        }
+        assert_eq!(
+            MaskSourceChoice::from_name(" Saliency "),
+            Some(MaskSourceChoice::Saliency)
+        );
+        assert_eq!(MaskSourceChoice::from_name("u2net"), None);
+        assert_eq!(MaskSourceChoice::names("|"), "auto|alpha|key|saliency");
+    }
 }

@@ -1,8 +1,9 @@
 //! Product preparation: everything between the designer's product photo
 //! and the renderer.
 //!
-//! 1. [`intake`]: load a photo safely (size limits, format from content,
-//!    EXIF orientation) as 8-bit RGBA.
+//! 1. [`intake`]: load a photo safely (file and pixel limits, the one rule
+//!    for degenerate sizes, format from content, EXIF orientation) as
+//!    8-bit RGBA.
 //! 2. [`mask`], [`key`], [`brush`], [`refine`]: the product mask from the
 //!    alpha channel or by keying a plain backdrop, grown/shrunk, touched up
 //!    with the brush and feathered.
@@ -35,7 +36,8 @@ pub use composite::composite;
 pub use error::ProductError;
 pub use guides::{control_image, inpaint_mask};
 pub use intake::{
-    load_product_bytes, load_product_file, ProductImage, SourceInfo, MAX_FILE_BYTES, MAX_PIXELS,
+    check_image_size, load_product_bytes, load_product_file, ProductImage, SourceInfo, MAX_ASPECT,
+    MAX_FILE_BYTES, MAX_PIXELS, MIN_SIDE,
 };
 pub use key::key_background;
 pub use mask::{

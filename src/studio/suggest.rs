@@ -13,8 +13,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::jobs::{Cancelled, Reporter};
 use crate::ml::prompt_model::{
-    image_facts, suggest_backgrounds, ChatModel, PromptModelError, SuggestEvent, SuggestRequest,
-    Suggestion,
+    image_facts, prompt_title, suggest_backgrounds, ChatModel, PromptModelError, SuggestEvent,
+    SuggestRequest, Suggestion,
 };
 use crate::product::ProductImage;
 
@@ -79,6 +79,9 @@ pub struct SuggestOutcome {
     pub suggestions: Vec<Suggestion>,
     /// The model that wrote them.
     pub model: PathBuf,
+    /// The title the model was given, when the product's title was too
+    /// long and was shortened for it.
+    pub shortened_title: Option<String>,
 }
 
 /// Writes suggestions with the hub's prompt model (loaded on first use).
@@ -90,12 +93,16 @@ pub fn suggest(
     job: &SuggestJob,
 ) -> anyhow::Result<SuggestOutcome> {
     let count = job.count.max(1);
+    // An unusable title fails before the model is loaded.
+    let title = prompt_title(&job.title).context("the product title")?;
     rep.report(Progress::Suggest(SuggestProgress::Loading));
     rep.checkpoint()?;
-    models.with_prompt_model(|engine| {
+    let mut outcome = models.with_prompt_model(|engine| {
         let request = request_for(job, count);
         run_with(engine, rep, job, request)
-    })?
+    })??;
+    outcome.shortened_title = title.shortened.then_some(title.text);
+    Ok(outcome)
 }
 
 fn request_for(job: &SuggestJob, count: usize) -> SuggestRequest {
@@ -168,6 +175,7 @@ fn run_with(
         Ok(suggestions) => Ok(SuggestOutcome {
             suggestions,
             model: engine.path.clone(),
+            shortened_title: None,
         }),
         Err(PromptModelError::Cancelled) => Err(Cancelled.into()),
         Err(err) => Err(anyhow::Error::new(err).context("writing suggestions")),

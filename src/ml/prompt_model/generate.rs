@@ -60,6 +60,9 @@ impl SamplingParams {
             return Sampling::ArgMax;
         }
         match self.top_p {
+            // A nucleus of zero mass keeps only the most likely token
+            // (candle's top-p would zero every probability and fail).
+            Some(p) if p <= 0.0 => Sampling::ArgMax,
             Some(p) if p < 1.0 => Sampling::TopP {
                 p,
                 temperature: self.temperature,

@@ -1,11 +1,6 @@
 //! Instruction phrasings for background suggestions and the image facts the
 //! text-only mode adds to them.
 
-use super::error::{PromptModelError, Result};
-
-/// Longest accepted product title, in characters.
-pub const MAX_TITLE_CHARS: usize = 200;
-
 /// System message of every suggestion request.
 pub const SYSTEM_PROMPT: &str = "You write prompts for Stable Diffusion. Given a product, you describe \
 one background scene for its advertising photo: the setting, surfaces, props, lighting and mood. \
@@ -92,33 +87,6 @@ impl ImageFacts {
     }
 }
 
-/// Trims a title and checks it is usable: non-empty, at most
-/// [`MAX_TITLE_CHARS`] characters, with control characters replaced by spaces.
-pub fn validate_title(title: &str) -> Result<String> {
-    let cleaned: String = title
-        .chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .collect::<String>()
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ");
-    if cleaned.is_empty() {
-        return Err(PromptModelError::Title("the title is empty".to_string()));
-    }
-    let n = cleaned.chars().count();
-    if n > MAX_TITLE_CHARS {
-        return Err(PromptModelError::Title(format!(
-            "the title has {n} characters; at most {MAX_TITLE_CHARS} are accepted"
-        )));
-    }
-    if !cleaned.chars().any(char::is_alphanumeric) {
-        return Err(PromptModelError::Title(
-            "the title has no letters or digits".to_string(),
-        ));
-    }
-    Ok(cleaned)
-}
-
 /// The user message for phrasing `index` (modulo the number of phrasings).
 pub fn instruction(index: usize, title: &str, facts: Option<&ImageFacts>) -> String {
     let template = PHRASINGS[index % PHRASINGS.len()];
@@ -150,16 +118,5 @@ mod tests {
             );
             assert!(!text.contains('{'), "{text}");
         }
-    }
-
-    #[test]
-    fn titles_are_validated() {
-        assert!(validate_title("   ").is_err());
-        assert!(validate_title(&"a".repeat(MAX_TITLE_CHARS + 1)).is_err());
-        assert!(validate_title("!!!").is_err());
-        assert_eq!(
-            validate_title(" Mug\n 350 ml ").ok().as_deref(),
-            Some("Mug 350 ml")
-        );
     }
 }

@@ -38,6 +38,7 @@ pub mod multimodal;
 pub mod ops;
 pub mod rope;
 pub mod suggest;
+pub mod title;
 pub mod tokenizer;
 pub mod weights;
 
@@ -54,12 +55,13 @@ pub use generate::{
     generate, generate_from_embeds, Generation, PrefixCache, SamplingParams, StopReason,
 };
 pub use gguf::{GgufFile, GgufPrecision, GgufSource};
-pub use instructions::{ImageFacts, MAX_TITLE_CHARS, PHRASINGS};
+pub use instructions::{ImageFacts, PHRASINGS};
 pub use llava::{Llava, LlavaConfig, Projector};
 pub use logprob::{completion_logprob_sums, token_logprobs};
 pub use lora::{LoraAdapter, LoraConfig, LoraLinear, LoraTarget};
 pub use model::{LoadOptions, PromptModel};
 pub use multimodal::{preprocess_image, ChatModel, ImageChat, MultimodalPromptModel};
 pub use suggest::{suggest_backgrounds, SuggestEvent, SuggestRequest, Suggestion};
+pub use title::{prompt_title, PromptTitle, PROMPT_TITLE_MAX_WIDTH};
 pub use tokenizer::TextTokenizer;
 pub use weights::{VarBuilderSource, WeightSource};

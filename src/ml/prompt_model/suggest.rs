@@ -11,15 +11,15 @@ use super::chat::{ChatMessage, Role};
 use super::clean::{clean_for_sd, TokenCounter};
 use super::error::{PromptModelError, Result};
 use super::generate::{SamplingParams, StopReason};
-use super::instructions::{
-    instruction, validate_title, ImageFacts, EXAMPLES, PHRASINGS, SYSTEM_PROMPT,
-};
+use super::instructions::{instruction, ImageFacts, EXAMPLES, PHRASINGS, SYSTEM_PROMPT};
 use super::multimodal::ChatModel;
+use super::title::prompt_title;
 
 /// A request for background suggestions.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SuggestRequest {
-    /// Product title (non-empty, at most 200 characters).
+    /// Product title (non-empty; long titles are shortened by
+    /// [`prompt_title`] before they go into the instruction).
     pub title: String,
     /// Facts about the product image (text-only models).
     pub facts: Option<ImageFacts>,
@@ -166,7 +166,7 @@ pub fn suggest_backgrounds(
     counter: &dyn TokenCounter,
     on_event: &mut dyn FnMut(SuggestEvent<'_>) -> ControlFlow<()>,
 ) -> Result<Vec<Suggestion>> {
-    let title = validate_title(&req.title)?;
+    let title = prompt_title(&req.title)?.text;
     if req.count == 0 {
         return Err(PromptModelError::Input(
             "zero suggestions requested".to_string(),

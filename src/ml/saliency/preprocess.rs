@@ -16,12 +16,16 @@ use super::error::SaliencyError;
 pub const MEAN: [f32; 3] = [0.485, 0.456, 0.406];
 /// ImageNet channel standard deviations used by rembg.
 pub const STD: [f32; 3] = [0.229, 0.224, 0.225];
-/// Smallest accepted image side in pixels.
-pub const MIN_SIDE: u32 = 16;
-/// Largest accepted ratio of the long side to the short side.
-pub const MAX_ASPECT: u32 = 8;
+/// Smallest accepted image side in pixels: the product intake's rule
+/// ([`crate::product::MIN_SIDE`]), so no decoded product photo is refused here.
+pub const MIN_SIDE: u32 = crate::product::MIN_SIDE;
+/// Largest accepted ratio of the long side to the short side: the product
+/// intake's rule ([`crate::product::MAX_ASPECT`]).
+pub const MAX_ASPECT: u32 = crate::product::MAX_ASPECT;
 
-/// Rejects images too small or too elongated for a square 320x320 model input.
+/// Rejects images too small or too elongated for a square 320x320 model
+/// input (the same limits as [`crate::product::check_image_size`], for
+/// images that did not come through the product intake).
 pub fn check_image_size(width: u32, height: u32) -> Result<(), SaliencyError> {
     if width < MIN_SIDE || height < MIN_SIDE {
         return Err(SaliencyError::ImageTooSmall {
@@ -149,6 +153,24 @@ mod tests {
             check_image_size(100, 900),
             Err(SaliencyError::ImageTooWide { .. })
         ));
+    }
+
+    #[test]
+    fn agrees_with_the_product_intake_rule() {
+        for (w, h) in [
+            (16, 16),
+            (15, 100),
+            (800, 100),
+            (801, 100),
+            (4000, 10),
+            (10, 4000),
+        ] {
+            assert_eq!(
+                check_image_size(w, h).is_ok(),
+                crate::product::check_image_size(w, h).is_ok(),
+                "{w}x{h}"
+            );
+        }
     }
 
     #[test]
