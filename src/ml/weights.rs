@@ -321,4 +321,34 @@ mod tests {
             .to_string();
         assert!(err.contains("absent.safetensors"), "{err}");
     }
+
+    #[test]
+    fn model_folders_list_their_single_file_or_shards() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let err = safetensors_files(dir.path()).expect_err("empty folder");
+        assert!(matches!(err, WeightsError::Missing { .. }), "{err}");
+        assert!(err.to_string().contains("model.safetensors"), "{err}");
+
+        let index = dir.path().join("model.safetensors.index.json");
+        std::fs::write(&index, r#"{"weight_map": {}}"#).expect("write");
+        let err = safetensors_files(dir.path()).expect_err("no shards");
+        assert!(matches!(err, WeightsError::Index { .. }), "{err}");
+
+        std::fs::write(
+            &index,
+            r#"{"weight_map": {"a": "b.safetensors", "c": "a.safetensors", "d": "b.safetensors"}}"#,
+        )
+        .expect("write");
+        let files = safetensors_files(dir.path()).expect("shards");
+        let names: Vec<_> = files.iter().filter_map(|f| f.file_name()).collect();
+        assert_eq!(names, ["a.safetensors", "b.safetensors"]);
+        let err = mmap_var_builder(&files, DType::F32, &Device::Cpu)
+            .err()
+            .expect("shards are absent");
+        assert!(err.to_string().contains("a.safetensors"), "{err}");
+
+        let single = dir.path().join("model.safetensors");
+        std::fs::rename(write_file(dir.path()), &single).expect("rename");
+        assert_eq!(safetensors_files(dir.path()).expect("single"), vec![single]);
+    }
 }

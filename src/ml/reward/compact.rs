@@ -374,3 +374,52 @@ impl RewardModel for CompactRewardModel {
         self.score_prepared(&prepared)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use candle_core::DType;
+    use candle_nn::VarMap;
+
+    use super::*;
+
+    fn image(shade: u8) -> RgbImage {
+        RgbImage::from_fn(40, 24, |x, y| {
+            image::Rgb([shade, (x * 6) as u8, (y * 10) as u8])
+        })
+    }
+
+    #[test]
+    fn prepared_subsets_score_like_all_pairs() {
+        let varmap = VarMap::new();
+        let vb = VarBuilder::from_varmap(&varmap, DType::F32, &Device::Cpu);
+        let model = CompactRewardModel::new(&CompactConfig::default(), vb).expect("model");
+        let images = [image(10), image(120), image(250)];
+        let refs: Vec<&RgbImage> = images.iter().collect();
+        let all = model.score_all(&refs).expect("all pairs");
+
+        let sources: Vec<PairImage<'_>> = refs.iter().map(|&i| PairImage::Decoded(i)).collect();
+        let prepared = prepare_pairs(&sources, &[(2, 0)], 32, &Device::Cpu).expect("prepare");
+        let one = model.score_prepared(&prepared).expect("one pair");
+        assert!(
+            (one.p[2][0] - all.p[2][0]).abs() < 1e-5,
+            "{one:?} vs {all:?}"
+        );
+        assert!((one.p[0][2] + one.p[2][0] - 1.0).abs() < 1e-6);
+        // Image 1 is in no pair: neutral row, no CTR.
+        assert_eq!(one.p[1], vec![0.5; 3]);
+        assert_eq!(one.ctr[1], 0.0);
+        let pair = model.prefer(refs[2], refs[0]).expect("prefer");
+        assert!(
+            (one.ctr[2] - pair.ctr_left).abs() < 1e-5,
+            "{one:?} vs {pair:?}"
+        );
+        assert!(
+            (one.ctr[0] - pair.ctr_right).abs() < 1e-5,
+            "{one:?} vs {pair:?}"
+        );
+        assert!(
+            (one.p[2][0] - pair.p_left).abs() < 1e-5,
+            "{one:?} vs {pair:?}"
+        );
+    }
+}

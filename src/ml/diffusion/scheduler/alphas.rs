@@ -4,6 +4,7 @@
 
 use candle_core::Tensor;
 
+use super::check_index;
 use super::config::{PredictionType, SchedulerConfig};
 use crate::ml::diffusion::error::{DiffusionError, Result};
 
@@ -49,9 +50,16 @@ impl AlphaSchedule {
         }
     }
 
-    /// `sqrt(a) * x0 + sqrt(1 - a) * noise` at training timestep `t`.
-    pub fn add_noise(&self, original: &Tensor, noise: &Tensor, t: usize) -> Result<Tensor> {
-        let a = self.at(t)?;
+    /// `sqrt(a) * x0 + sqrt(1 - a) * noise` at `timesteps[index]`.
+    pub fn add_noise(
+        &self,
+        original: &Tensor,
+        noise: &Tensor,
+        timesteps: &[usize],
+        index: usize,
+    ) -> Result<Tensor> {
+        check_index(index, timesteps.len())?;
+        let a = self.at(timesteps[index])?;
         Ok(((original * a.sqrt())? + (noise * (1.0 - a).sqrt())?)?)
     }
 }
@@ -75,5 +83,46 @@ pub(super) fn predict_original(
         Ok(x0.clamp(-r, r)?)
     } else {
         Ok(x0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(json: &str) -> SchedulerConfig {
+        serde_json::from_str(json).expect("config")
+    }
+
+    #[test]
+    fn previous_alpha_falls_back_to_the_final_value() {
+        let linear = r#"{"num_train_timesteps": 10, "beta_start": 0.1, "beta_end": 0.2,
+            "beta_schedule": "linear", "set_alpha_to_one": true}"#;
+        let s = AlphaSchedule::new(&config(linear)).expect("schedule");
+        assert!((s.at(0).expect("t0") - 0.9).abs() < 1e-12);
+        assert_eq!(s.previous(None).expect("final"), 1.0);
+        assert_eq!(s.previous(Some(10)).expect("past the end"), 1.0);
+        assert_eq!(s.previous(Some(0)).expect("t0"), s.at(0).expect("t0"));
+        assert!(s.at(10).is_err());
+        let not_one = linear.replace("true", "false");
+        let s = AlphaSchedule::new(&config(&not_one)).expect("schedule");
+        assert_eq!(s.previous(None).expect("final"), s.at(0).expect("t0"));
+    }
+
+    #[test]
+    fn noise_is_added_at_the_step_timestep() {
+        let cfg = config(
+            r#"{"num_train_timesteps": 10, "beta_start": 0.1, "beta_end": 0.2,
+            "beta_schedule": "linear"}"#,
+        );
+        let s = AlphaSchedule::new(&cfg).expect("schedule");
+        let dev = candle_core::Device::Cpu;
+        let x0 = Tensor::ones(4, candle_core::DType::F32, &dev).expect("x0");
+        let noise = Tensor::zeros(4, candle_core::DType::F32, &dev).expect("noise");
+        let out = s.add_noise(&x0, &noise, &[9, 4], 1).expect("noised");
+        let want = s.at(4).expect("t4").sqrt() as f32;
+        let got = out.to_vec1::<f32>().expect("vec");
+        assert!(got.iter().all(|v| (v - want).abs() < 1e-6), "{got:?}");
+        assert!(s.add_noise(&x0, &noise, &[9, 4], 2).is_err());
     }
 }

@@ -87,8 +87,7 @@ impl Ddim {
 
     /// `sqrt(a) * x0 + sqrt(1 - a) * noise` at `timesteps[index]`.
     pub fn add_noise(&self, original: &Tensor, noise: &Tensor, index: usize) -> Result<Tensor> {
-        check_index(index, self.timesteps.len())?;
         self.alphas
-            .add_noise(original, noise, self.timesteps[index])
+            .add_noise(original, noise, &self.timesteps, index)
     }
 }

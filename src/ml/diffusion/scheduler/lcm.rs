@@ -84,9 +84,8 @@ impl Lcm {
 
     /// `sqrt(a) * x0 + sqrt(1 - a) * noise` at `timesteps[index]`.
     pub fn add_noise(&self, original: &Tensor, noise: &Tensor, index: usize) -> Result<Tensor> {
-        check_index(index, self.timesteps.len())?;
         self.alphas
-            .add_noise(original, noise, self.timesteps[index])
+            .add_noise(original, noise, &self.timesteps, index)
     }
 
     /// Whether `step(.., index, ..)` uses noise.
