@@ -3,12 +3,15 @@
 //! ML code here is pure: no UI, no store. The one `unsafe` block of the
 //! crate (memory-mapping weight files) lives in [`weights`].
 
+pub mod clip_vision;
 pub mod device;
 pub mod diffusion;
+pub mod json;
 pub mod prompt_model;
 pub mod reward;
 pub mod saliency;
 pub mod weights;
 
 pub use device::{select_device, DeviceError, DevicePreference};
-pub use weights::{WeightFiles, WeightsError};
+pub use json::{read_json, JsonError};
+pub use weights::{mmap_var_builder, WeightFiles, WeightsError};

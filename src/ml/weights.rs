@@ -17,6 +17,12 @@ use candle_nn::VarBuilder;
 /// A weight file that could not be used.
 #[derive(Debug, thiserror::Error)]
 pub enum WeightsError {
+    /// The file does not exist.
+    #[error("weight file {path} not found")]
+    Missing {
+        /// The file.
+        path: PathBuf,
+    },
     /// The file is missing or unreadable, or its header is not safetensors.
     #[error("cannot read weight file {path}: {detail}")]
     Unreadable {
@@ -24,6 +30,15 @@ pub enum WeightsError {
         path: PathBuf,
         /// What went wrong.
         detail: String,
+    },
+    /// A shard index (`model.safetensors.index.json`) is unreadable or
+    /// lists no files.
+    #[error("invalid shard index {path}: {reason}")]
+    Index {
+        /// The index file.
+        path: PathBuf,
+        /// What is wrong with it.
+        reason: String,
     },
     /// No files were given.
     #[error("no weight files given")]
@@ -167,12 +182,60 @@ impl SimpleBackend for WeightFiles {
     }
 }
 
+/// Memory-maps safetensors files (e.g. shards) into a [`VarBuilder`] of
+/// `dtype` on `device`: the one mmap helper of `ml`. A missing or unreadable
+/// file is an error naming it; a missing or mis-shaped tensor, when the
+/// model asks for it, names its file and the tensor.
+pub fn mmap_var_builder<P: AsRef<Path>>(
+    files: &[P],
+    dtype: DType,
+    device: &Device,
+) -> Result<VarBuilder<'static>, WeightsError> {
+    Ok(WeightFiles::open(files)?.var_builder(dtype, device))
+}
+
+/// The safetensors files of a Hugging Face model folder:
+/// `model.safetensors`, or the shards listed in
+/// `model.safetensors.index.json` (sorted, without repeats).
+pub fn safetensors_files(dir: &Path) -> Result<Vec<PathBuf>, WeightsError> {
+    let single = dir.join("model.safetensors");
+    if single.is_file() {
+        return Ok(vec![single]);
+    }
+    let index = dir.join("model.safetensors.index.json");
+    let bad = |reason: String| WeightsError::Index {
+        path: index.clone(),
+        reason,
+    };
+    let value: serde_json::Value = match crate::ml::json::read_json(&index) {
+        Ok(v) => v,
+        Err(crate::ml::json::JsonError::Io { .. }) if !index.exists() => {
+            return Err(WeightsError::Missing { path: single })
+        }
+        Err(e) => return Err(bad(e.to_string())),
+    };
+    let map = value
+        .get("weight_map")
+        .and_then(|m| m.as_object())
+        .ok_or_else(|| bad("missing `weight_map`".to_string()))?;
+    let mut files: Vec<PathBuf> = map
+        .values()
+        .filter_map(|v| v.as_str())
+        .map(|f| dir.join(f))
+        .collect();
+    files.sort();
+    files.dedup();
+    if files.is_empty() {
+        return Err(bad("`weight_map` lists no files".to_string()));
+    }
+    Ok(files)
+}
+
 #[allow(unsafe_code)]
 fn map_file(path: &Path) -> Result<MmapedSafetensors, WeightsError> {
     if !path.is_file() {
-        return Err(WeightsError::Unreadable {
+        return Err(WeightsError::Missing {
             path: path.to_path_buf(),
-            detail: "no such file".into(),
         });
     }
     // SAFETY: the only unsafe block of adstudio. The mapping stays valid as
@@ -257,5 +320,35 @@ mod tests {
             .expect("missing")
             .to_string();
         assert!(err.contains("absent.safetensors"), "{err}");
+    }
+
+    #[test]
+    fn model_folders_list_their_single_file_or_shards() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let err = safetensors_files(dir.path()).expect_err("empty folder");
+        assert!(matches!(err, WeightsError::Missing { .. }), "{err}");
+        assert!(err.to_string().contains("model.safetensors"), "{err}");
+
+        let index = dir.path().join("model.safetensors.index.json");
+        std::fs::write(&index, r#"{"weight_map": {}}"#).expect("write");
+        let err = safetensors_files(dir.path()).expect_err("no shards");
+        assert!(matches!(err, WeightsError::Index { .. }), "{err}");
+
+        std::fs::write(
+            &index,
+            r#"{"weight_map": {"a": "b.safetensors", "c": "a.safetensors", "d": "b.safetensors"}}"#,
+        )
+        .expect("write");
+        let files = safetensors_files(dir.path()).expect("shards");
+        let names: Vec<_> = files.iter().filter_map(|f| f.file_name()).collect();
+        assert_eq!(names, ["a.safetensors", "b.safetensors"]);
+        let err = mmap_var_builder(&files, DType::F32, &Device::Cpu)
+            .err()
+            .expect("shards are absent");
+        assert!(err.to_string().contains("a.safetensors"), "{err}");
+
+        let single = dir.path().join("model.safetensors");
+        std::fs::rename(write_file(dir.path()), &single).expect("rename");
+        assert_eq!(safetensors_files(dir.path()).expect("single"), vec![single]);
     }
 }

@@ -6,7 +6,8 @@ use candle_core::{DType, Device, Tensor};
 use candle_nn::{embedding, layer_norm, linear, Embedding, LayerNorm, Linear, Module, VarBuilder};
 use serde::Deserialize;
 
-use super::error::{read_json, DiffusionError, Result};
+use super::error::{DiffusionError, Result};
+use crate::ml::json::read_json;
 
 /// Activation of the CLIP MLP.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -60,7 +61,7 @@ fn default_eps() -> f64 {
 impl ClipTextConfig {
     /// Reads `config.json`.
     pub fn from_file(path: &Path) -> Result<Self> {
-        read_json(path)
+        Ok(read_json(path)?)
     }
 }
 

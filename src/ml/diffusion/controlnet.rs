@@ -8,14 +8,15 @@ use std::path::Path;
 use candle_core::{DType, Device, Module, Tensor};
 use candle_nn::{conv2d, Conv2d, Conv2dConfig, VarBuilder};
 
-use super::blocks::embeddings::{timestep_features, TimestepEmbedding};
+use super::blocks::embeddings::TimestepEmbedding;
 use super::blocks::profile;
-use super::blocks::unet_blocks::{BlockCommon, DownBlock, DownBlockConfig, MidBlock};
+use super::blocks::unet_blocks::{DownBlock, MidBlock};
 use serde::Deserialize;
 
 use super::cond_embedding::ConditioningEmbedding;
-use super::config::{reject_set, DownPath, PerBlock};
-use super::error::{read_json, DiffusionError, Result};
+use super::config::UNetBaseConfig;
+use super::error::{DiffusionError, Result};
+use crate::ml::json::read_json;
 
 /// `controlnet/config.json` (the fields this engine reads).
 #[derive(Debug, Clone, Deserialize)]
@@ -25,58 +26,18 @@ pub struct ControlNetConfig {
     /// Channels of the control image (3).
     #[serde(default = "three")]
     pub conditioning_channels: usize,
-    /// Channels of each resolution level.
-    pub block_out_channels: Vec<usize>,
+    /// The fields shared with the UNet config.
+    #[serde(flatten)]
+    pub base: UNetBaseConfig,
     /// Channels of the conditioning embedding's convolutions.
     #[serde(default = "cond_channels")]
     pub conditioning_embedding_out_channels: Vec<usize>,
-    /// `CrossAttnDownBlock2D` or `DownBlock2D` per level.
-    pub down_block_types: Vec<String>,
-    /// Resnets per down block.
-    pub layers_per_block: usize,
-    /// Number of heads (diffusers naming quirk) unless `num_attention_heads` is set.
-    pub attention_head_dim: PerBlock,
-    /// Number of heads, when given explicitly.
-    #[serde(default)]
-    pub num_attention_heads: Option<PerBlock>,
-    /// Transformer blocks per attention.
-    #[serde(default)]
-    pub transformer_layers_per_block: PerBlock,
-    /// Width of the text embeddings.
-    pub cross_attention_dim: usize,
-    /// GroupNorm groups.
-    #[serde(default = "thirty_two")]
-    pub norm_num_groups: usize,
-    /// GroupNorm epsilon.
-    #[serde(default = "norm_eps")]
-    pub norm_eps: f64,
-    /// Timestep embedding ordering.
-    #[serde(default = "yes")]
-    pub flip_sin_to_cos: bool,
-    /// Timestep embedding frequency shift.
-    #[serde(default)]
-    pub freq_shift: f64,
-    /// Padding of the downsampling convolutions.
-    #[serde(default = "one")]
-    pub downsample_padding: usize,
-    /// Output scale of the mid block.
-    #[serde(default = "one_f")]
-    pub mid_block_scale_factor: f64,
-    /// Linear instead of 1x1-conv projections in the transformers.
-    #[serde(default)]
-    pub use_linear_projection: bool,
     /// Average the residuals over space (shuffle-style ControlNets).
     #[serde(default)]
     pub global_pool_conditions: bool,
     /// "rgb" or "bgr".
     #[serde(default = "rgb")]
     pub controlnet_conditioning_channel_order: String,
-    /// Unsupported: class-conditioned models.
-    #[serde(default)]
-    pub class_embed_type: Option<String>,
-    /// Unsupported: SDXL-style additional embeddings.
-    #[serde(default)]
-    pub addition_embed_type: Option<String>,
 }
 
 fn three() -> usize {
@@ -85,31 +46,25 @@ fn three() -> usize {
 fn cond_channels() -> Vec<usize> {
     vec![16, 32, 96, 256]
 }
-fn thirty_two() -> usize {
-    32
-}
-fn one() -> usize {
-    1
-}
-fn one_f() -> f64 {
-    1.0
-}
-fn yes() -> bool {
-    true
-}
-fn norm_eps() -> f64 {
-    1e-5
-}
 fn rgb() -> String {
     "rgb".into()
 }
 
 const WHAT: &str = "ControlNet config";
 
+/// Reads the shared fields as before the split (`cfg.layers_per_block`).
+impl std::ops::Deref for ControlNetConfig {
+    type Target = UNetBaseConfig;
+
+    fn deref(&self) -> &UNetBaseConfig {
+        &self.base
+    }
+}
+
 impl ControlNetConfig {
     /// Reads `config.json`.
     pub fn from_file(path: &Path) -> Result<Self> {
-        read_json(path)
+        Ok(read_json(path)?)
     }
 }
 
@@ -140,8 +95,7 @@ pub struct ControlNet {
 impl ControlNet {
     /// Builds the ControlNet from its configuration and weights.
     pub fn new(cfg: &ControlNetConfig, vb: VarBuilder) -> Result<Self> {
-        reject_set(WHAT, "class_embed_type", &cfg.class_embed_type)?;
-        reject_set(WHAT, "addition_embed_type", &cfg.addition_embed_type)?;
+        let levels = cfg.base.levels(WHAT)?;
         let order = cfg.controlnet_conditioning_channel_order.as_str();
         if order != "rgb" && order != "bgr" {
             return Err(DiffusionError::Unsupported {
@@ -149,25 +103,10 @@ impl ControlNet {
                 reason: format!("conditioning channel order {order}"),
             });
         }
-        let levels = DownPath {
-            block_out_channels: &cfg.block_out_channels,
-            down_block_types: &cfg.down_block_types,
-            attention_head_dim: &cfg.attention_head_dim,
-            num_attention_heads: cfg.num_attention_heads.as_ref(),
-            transformer_layers_per_block: &cfg.transformer_layers_per_block,
-            what: WHAT,
-        }
-        .levels()?;
         let n = levels.len();
         let b0 = levels[0].out_channels;
         let temb_channels = b0 * 4;
-        let common = BlockCommon {
-            temb_channels,
-            groups: cfg.norm_num_groups,
-            eps: cfg.norm_eps,
-            context_dim: cfg.cross_attention_dim,
-            linear_projection: cfg.use_linear_projection,
-        };
+        let common = cfg.base.block_common(temb_channels);
         let pad1 = Conv2dConfig {
             padding: 1,
             ..Default::default()
@@ -186,21 +125,9 @@ impl ControlNet {
         let mut zero_convs = vec![conv2d(b0, b0, 1, Default::default(), zero_vb.pp(0))?];
         let mut down_blocks = Vec::with_capacity(n);
         for (i, level) in levels.iter().enumerate() {
-            let in_channels = if i == 0 {
-                b0
-            } else {
-                levels[i - 1].out_channels
-            };
             let out = level.out_channels;
             let block = DownBlock::new(
-                DownBlockConfig {
-                    in_channels,
-                    out_channels: out,
-                    layers: cfg.layers_per_block,
-                    attention: level.attention(),
-                    add_downsample: i + 1 < n,
-                    downsample_padding: cfg.downsample_padding,
-                },
+                cfg.base.down_block_config(&levels, i),
                 &common,
                 vb.pp("down_blocks").pp(i),
             )?;
@@ -211,14 +138,7 @@ impl ControlNet {
             down_blocks.push(block);
         }
         let last = levels[n - 1];
-        let mid_block = MidBlock::new(
-            last.out_channels,
-            last.heads,
-            last.depth,
-            cfg.mid_block_scale_factor,
-            &common,
-            vb.pp("mid_block"),
-        )?;
+        let mid_block = cfg.base.mid_block(&levels, &common, vb.pp("mid_block"))?;
         let mid_zero_conv = conv2d(
             last.out_channels,
             last.out_channels,
@@ -297,13 +217,11 @@ impl ControlNet {
         };
         let cond = cond.to_dtype(sample.dtype())?;
         let t = Tensor::full(timestep as f32, b, sample.device())?;
-        let features = timestep_features(
-            &t,
-            self.config.block_out_channels[0],
-            self.config.flip_sin_to_cos,
-            self.config.freq_shift,
-        )?
-        .to_dtype(sample.dtype())?;
+        let features = self
+            .config
+            .base
+            .timestep_features(&t)?
+            .to_dtype(sample.dtype())?;
         let emb = self.time_embedding.forward(&features, None)?;
 
         let xs = profile::scope("UNet conv in/out", || self.conv_in.forward(sample))?;

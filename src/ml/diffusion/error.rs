@@ -83,14 +83,12 @@ pub enum DiffusionError {
 /// Result alias of the diffusion engine.
 pub type Result<T> = std::result::Result<T, DiffusionError>;
 
-/// Reads and parses a JSON configuration file.
-pub(crate) fn read_json<T: serde::de::DeserializeOwned>(path: &std::path::Path) -> Result<T> {
-    let text = std::fs::read_to_string(path).map_err(|source| DiffusionError::Io {
-        path: path.to_path_buf(),
-        source,
-    })?;
-    serde_json::from_str(&text).map_err(|source| DiffusionError::Config {
-        path: path.to_path_buf(),
-        source,
-    })
+impl From<crate::ml::json::JsonError> for DiffusionError {
+    fn from(e: crate::ml::json::JsonError) -> Self {
+        use crate::ml::json::JsonError;
+        match e {
+            JsonError::Io { path, source } => Self::Io { path, source },
+            JsonError::Parse { path, source } => Self::Config { path, source },
+        }
+    }
 }

@@ -118,13 +118,53 @@ pub fn inpaint(
     params: &InpaintParams,
     on_step: &mut dyn FnMut(&StepProgress<'_>) -> ControlFlow<()>,
 ) -> Result<InpaintOutput> {
-    let unet = models.unet;
-    let vae = models.vae;
-    let device = unet.device().clone();
-    let udt = unet.dtype();
-    let f = vae.config().downscale_factor();
+    let canvas = prepare_canvas(models, params)?;
+    let text = text_conditioning(models, params)?;
+    let scheduler = Scheduler::new(params.scheduler, &params.scheduler_config, params.steps)?;
+    let mut rng = NoiseRng::new(params.seed);
+    let noise = initial_noise(models, params, &canvas, &mut rng)?;
+    let image_cond = image_conditioning(models, &canvas, text.batch())?;
+    let latents = denoise(
+        &Denoiser {
+            models,
+            params,
+            scheduler: &scheduler,
+            canvas: &canvas,
+            text: &text,
+            image_cond: &image_cond,
+            noise: &noise,
+        },
+        &mut rng,
+        on_step,
+    )?;
+    let image = models.vae.decode_to_image(&latents)?;
+    Ok(InpaintOutput {
+        image,
+        latents,
+        prompt_truncated_tokens: text.prompt_truncated_tokens,
+        negative_truncated_tokens: text.negative_truncated_tokens,
+    })
+}
 
-    // Inputs.
+/// The init image, mask and control image, checked and on the UNet's device.
+struct Canvas {
+    /// The init image in [-1, 1], f32.
+    image: Tensor,
+    /// The binarised pixel mask (1 = repaint), f32.
+    mask: Tensor,
+    /// The mask at latent resolution `(1, 1, lh, lw)`.
+    latent_mask: Tensor,
+    /// Latent height and width.
+    latent_size: (usize, usize),
+    /// The control image in the UNet's dtype, when a ControlNet is loaded.
+    control: Option<Tensor>,
+}
+
+/// Checks the init image and mask, binarises the mask and brings both (and
+/// the control image) onto the UNet's device.
+fn prepare_canvas(models: &InpaintModels<'_>, params: &InpaintParams) -> Result<Canvas> {
+    let device = models.unet.device();
+    let f = models.vae.config().downscale_factor();
     let (ib, ic, h, w) = params.init_image.dims4()?;
     if ib != 1 || ic != 3 || h % f != 0 || w % f != 0 || h == 0 || w == 0 {
         return Err(DiffusionError::InvalidInput(format!(
@@ -139,10 +179,10 @@ pub fn inpaint(
         )));
     }
     let (lh, lw) = (h / f, w / f);
-    let image = ((params.init_image.to_device(&device)?.to_dtype(DType::F32)? * 2.0)? - 1.0)?;
+    let image = ((params.init_image.to_device(device)?.to_dtype(DType::F32)? * 2.0)? - 1.0)?;
     let mask = params
         .mask
-        .to_device(&device)?
+        .to_device(device)?
         .to_dtype(DType::F32)?
         .ge(0.5)?
         .to_dtype(DType::F32)?;
@@ -151,9 +191,8 @@ pub fn inpaint(
         .narrow(3, 0, 1)?
         .narrow(5, 0, 1)?
         .reshape((1, 1, lh, lw))?;
-
     let control = match (models.controlnet, &params.control_image) {
-        (Some(_), Some(c)) => Some(c.to_device(&device)?.to_dtype(udt)?),
+        (Some(_), Some(c)) => Some(c.to_device(device)?.to_dtype(models.unet.dtype())?),
         (Some(_), None) => {
             return Err(DiffusionError::InvalidInput(
                 "a ControlNet is loaded but no control image was given".into(),
@@ -161,8 +200,48 @@ pub fn inpaint(
         }
         (None, _) => None,
     };
+    Ok(Canvas {
+        image,
+        mask,
+        latent_mask,
+        latent_size: (lh, lw),
+        control,
+    })
+}
 
-    // Text.
+/// The text side of the conditioning.
+struct TextConditioning {
+    /// Encoder hidden states in the UNet's dtype: `[negative, positive]`
+    /// with classifier-free guidance, else the positive prompt alone.
+    hidden_states: Tensor,
+    /// The guidance-scale embedding of LCM-distilled UNets.
+    guidance_cond: Option<Tensor>,
+    /// Whether an unconditional batch half runs (classifier-free guidance).
+    do_cfg: bool,
+    prompt_truncated_tokens: usize,
+    negative_truncated_tokens: usize,
+}
+
+impl TextConditioning {
+    /// The UNet batch size: 2 with classifier-free guidance, else 1.
+    fn batch(&self) -> usize {
+        if self.do_cfg {
+            2
+        } else {
+            1
+        }
+    }
+}
+
+/// Encodes the prompts (or takes their embeddings) and chooses between
+/// classifier-free guidance and the LCM guidance embedding.
+fn text_conditioning(
+    models: &InpaintModels<'_>,
+    params: &InpaintParams,
+) -> Result<TextConditioning> {
+    let unet = models.unet;
+    let device = unet.device();
+    let udt = unet.dtype();
     let (embeds, prompt_truncated_tokens, negative_truncated_tokens) = match &params.prompts {
         PromptInput::Embeddings(e) => (e.clone(), 0, 0),
         PromptInput::Text { prompt, negative } => {
@@ -171,7 +250,7 @@ pub fn inpaint(
                     "text prompts need a tokenizer and text encoder".into(),
                 )
             })?;
-            let enc = text.encode_pair(prompt, negative, &device)?;
+            let enc = text.encode_pair(prompt, negative, device)?;
             (
                 enc.embeddings,
                 enc.prompt_truncated_tokens,
@@ -183,110 +262,127 @@ pub fn inpaint(
     // a second (unconditional) batch half.
     let guidance_cond = match unet.config().time_cond_proj_dim {
         Some(dim) => {
-            let w = Tensor::new(&[(params.guidance_scale - 1.0) as f32], &device)?;
+            let w = Tensor::new(&[(params.guidance_scale - 1.0) as f32], device)?;
             Some(guidance_embedding(&w, dim)?.to_dtype(udt)?)
         }
         None => None,
     };
     let do_cfg = guidance_cond.is_none() && params.guidance_scale > 1.0;
-    let ehs = if do_cfg {
+    let hidden_states = if do_cfg {
         cfg_embeddings(&embeds.negative, &embeds.positive)?
     } else {
         embeds.positive.clone()
     }
-    .to_device(&device)?
+    .to_device(device)?
     .to_dtype(udt)?;
-    let batch = if do_cfg { 2 } else { 1 };
+    Ok(TextConditioning {
+        hidden_states,
+        guidance_cond,
+        do_cfg,
+        prompt_truncated_tokens,
+        negative_truncated_tokens,
+    })
+}
 
-    // Schedule and noise.
-    let scheduler = Scheduler::new(params.scheduler, &params.scheduler_config, params.steps)?;
-    let timesteps = scheduler.timesteps();
-    let mut rng = NoiseRng::new(params.seed);
-    let latent_channels = vae.config().latent_channels;
-    let noise = match &params.initial_latents {
+/// The standard-normal starting latents: given, or drawn from the seed.
+fn initial_noise(
+    models: &InpaintModels<'_>,
+    params: &InpaintParams,
+    canvas: &Canvas,
+    rng: &mut NoiseRng,
+) -> Result<Tensor> {
+    let device = models.unet.device();
+    let channels = models.vae.config().latent_channels;
+    let (lh, lw) = canvas.latent_size;
+    match &params.initial_latents {
         Some(l) => {
-            if l.dims() != [1, latent_channels, lh, lw] {
+            if l.dims() != [1, channels, lh, lw] {
                 return Err(DiffusionError::InvalidInput(format!(
-                    "initial latents of shape {:?}: expected (1, {latent_channels}, {lh}, {lw})",
+                    "initial latents of shape {:?}: expected (1, {channels}, {lh}, {lw})",
                     l.dims()
                 )));
             }
-            l.to_device(&device)?.to_dtype(DType::F32)?
+            Ok(l.to_device(device)?.to_dtype(DType::F32)?)
         }
-        None => rng.tensor((1, latent_channels, lh, lw), &device)?,
-    };
-    let mut latents = (&noise * scheduler.init_noise_sigma())?;
+        None => Ok(rng.tensor((1, channels, lh, lw), device)?),
+    }
+}
 
-    // Image-side conditioning.
-    let inpainting_unet = unet.is_inpainting();
-    let (extra_channels, image_latents) = if inpainting_unet {
-        let masked = image.broadcast_mul(&(1.0 - &mask)?)?;
+/// The image side of the conditioning, by inpainting method.
+enum ImageConditioning {
+    /// 9-channel inpainting UNet: `[mask, masked-image latents]`, batched,
+    /// appended to the UNet input.
+    ExtraChannels(Tensor),
+    /// 4-channel UNet: the original image's latents, blended into the known
+    /// region after every step.
+    Blend(Tensor),
+}
+
+/// Encodes the init image for the UNet's inpainting method.
+fn image_conditioning(
+    models: &InpaintModels<'_>,
+    canvas: &Canvas,
+    batch: usize,
+) -> Result<ImageConditioning> {
+    let (unet, vae) = (models.unet, models.vae);
+    let latent_channels = vae.config().latent_channels;
+    if unet.is_inpainting() {
+        let masked = canvas.image.broadcast_mul(&(1.0 - &canvas.mask)?)?;
         let masked_latents = vae.scale_latents(&vae.encode(&masked)?.mean)?;
-        let extra = Tensor::cat(&[&latent_mask, &masked_latents], 1)?
+        let extra = Tensor::cat(&[&canvas.latent_mask, &masked_latents], 1)?
             .repeat((batch, 1, 1, 1))?
-            .to_dtype(udt)?;
-        (Some(extra), None)
+            .to_dtype(unet.dtype())?;
+        Ok(ImageConditioning::ExtraChannels(extra))
     } else if unet.in_channels() == latent_channels {
-        (None, Some(vae.scale_latents(&vae.encode(&image)?.mean)?))
+        let latents = vae.scale_latents(&vae.encode(&canvas.image)?.mean)?;
+        Ok(ImageConditioning::Blend(latents))
     } else {
-        return Err(DiffusionError::Unsupported {
+        Err(DiffusionError::Unsupported {
             what: "UNet".into(),
             reason: format!(
                 "{} input channels (expected {latent_channels} or {})",
                 unet.in_channels(),
                 2 * latent_channels + 1
             ),
-        });
-    };
+        })
+    }
+}
 
+/// Everything the denoising loop reads.
+struct Denoiser<'a> {
+    models: &'a InpaintModels<'a>,
+    params: &'a InpaintParams,
+    scheduler: &'a Scheduler,
+    canvas: &'a Canvas,
+    text: &'a TextConditioning,
+    image_cond: &'a ImageConditioning,
+    /// The starting noise (also re-noises the known region when blending).
+    noise: &'a Tensor,
+}
+
+/// The denoising loop: one guided (and ControlNet-conditioned) UNet pass and
+/// one scheduler step per timestep, then latent blending; returns the final
+/// latents.
+fn denoise(
+    d: &Denoiser<'_>,
+    rng: &mut NoiseRng,
+    on_step: &mut dyn FnMut(&StepProgress<'_>) -> ControlFlow<()>,
+) -> Result<Tensor> {
+    let timesteps = d.scheduler.timesteps();
     let total = timesteps.len();
+    let device = d.models.unet.device();
+    let mut latents = (d.noise * d.scheduler.init_noise_sigma())?;
     for (i, &t) in timesteps.iter().enumerate() {
-        let model_in = if do_cfg {
-            Tensor::cat(&[&latents, &latents], 0)?
-        } else {
-            latents.clone()
-        };
-        let model_in = scheduler.scale_model_input(&model_in, i)?.to_dtype(udt)?;
-        let residuals = match (models.controlnet, &control) {
-            (Some(cn), Some(c)) if params.conditioning_scale != 0.0 => {
-                Some(cn.forward(&model_in, t, &ehs, c, params.conditioning_scale)?)
-            }
-            _ => None,
-        };
-        let unet_in = match &extra_channels {
-            Some(extra) => Tensor::cat(&[&model_in, extra], 1)?,
-            None => model_in,
-        };
-        let noise_pred = unet
-            .forward_with_cond(
-                &unet_in,
-                t,
-                &ehs,
-                residuals.as_ref(),
-                guidance_cond.as_ref(),
-            )?
-            .to_dtype(DType::F32)?;
-        let noise_pred = if do_cfg {
-            apply_guidance(&noise_pred, params.guidance_scale)?
-        } else {
-            noise_pred
-        };
-        let step_noise = if scheduler.needs_noise(i) {
-            Some(rng.tensor(latents.dims(), &device)?)
+        let noise_pred = d.predict_noise(&latents, i, t)?;
+        let step_noise = if d.scheduler.needs_noise(i) {
+            Some(rng.tensor(latents.dims(), device)?)
         } else {
             None
         };
-        let stepped = scheduler.step(&noise_pred, i, &latents, step_noise.as_ref())?;
-        latents = stepped.prev_sample;
-        if let Some(original) = &image_latents {
-            let known = if i + 1 < total {
-                scheduler.add_noise(original, &noise, i + 1)?
-            } else {
-                original.clone()
-            };
-            latents = (known.broadcast_mul(&(1.0 - &latent_mask)?)?
-                + latents.broadcast_mul(&latent_mask)?)?;
-        }
+        let stepped = d
+            .scheduler
+            .step(&noise_pred, i, &latents, step_noise.as_ref())?;
+        latents = d.blend_known(stepped.prev_sample, i, total)?;
         if !all_finite(&latents)? {
             return Err(DiffusionError::NonFiniteLatents { step: i + 1, total });
         }
@@ -301,14 +397,67 @@ pub fn inpaint(
             return Err(DiffusionError::Cancelled { step: i + 1, total });
         }
     }
+    Ok(latents)
+}
 
-    let image = vae.decode_to_image(&latents)?;
-    Ok(InpaintOutput {
-        image,
-        latents,
-        prompt_truncated_tokens,
-        negative_truncated_tokens,
-    })
+impl Denoiser<'_> {
+    /// The guided noise prediction (f32) of step `i` at timestep `t`.
+    fn predict_noise(&self, latents: &Tensor, i: usize, t: f64) -> Result<Tensor> {
+        let (unet, params, text) = (self.models.unet, self.params, self.text);
+        let model_in = if text.do_cfg {
+            Tensor::cat(&[latents, latents], 0)?
+        } else {
+            latents.clone()
+        };
+        let model_in = self
+            .scheduler
+            .scale_model_input(&model_in, i)?
+            .to_dtype(unet.dtype())?;
+        let residuals = match (self.models.controlnet, &self.canvas.control) {
+            (Some(cn), Some(c)) if params.conditioning_scale != 0.0 => Some(cn.forward(
+                &model_in,
+                t,
+                &text.hidden_states,
+                c,
+                params.conditioning_scale,
+            )?),
+            _ => None,
+        };
+        let unet_in = match self.image_cond {
+            ImageConditioning::ExtraChannels(extra) => Tensor::cat(&[&model_in, extra], 1)?,
+            ImageConditioning::Blend(_) => model_in,
+        };
+        let noise_pred = unet
+            .forward_with_cond(
+                &unet_in,
+                t,
+                &text.hidden_states,
+                residuals.as_ref(),
+                text.guidance_cond.as_ref(),
+            )?
+            .to_dtype(DType::F32)?;
+        if text.do_cfg {
+            apply_guidance(&noise_pred, params.guidance_scale)
+        } else {
+            Ok(noise_pred)
+        }
+    }
+
+    /// Latent blending (4-channel UNets): the known region takes the
+    /// original latents noised to the next step's level (clean after the
+    /// last step).
+    fn blend_known(&self, latents: Tensor, i: usize, total: usize) -> Result<Tensor> {
+        let ImageConditioning::Blend(original) = self.image_cond else {
+            return Ok(latents);
+        };
+        let known = if i + 1 < total {
+            self.scheduler.add_noise(original, self.noise, i + 1)?
+        } else {
+            original.clone()
+        };
+        let mask = &self.canvas.latent_mask;
+        Ok((known.broadcast_mul(&(1.0 - mask)?)? + latents.broadcast_mul(mask)?)?)
+    }
 }
 
 /// Whether every value is finite (NaN and infinities poison the sum).

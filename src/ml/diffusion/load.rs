@@ -8,9 +8,11 @@ use candle_core::{DType, Device};
 use candle_nn::VarBuilder;
 
 use super::error::{DiffusionError, Result};
-use crate::ml::weights::WeightFiles;
+use crate::ml::weights::WeightsError;
 
-/// Opens safetensors files as a memory-mapped [`VarBuilder`].
+/// Opens safetensors files as a memory-mapped [`VarBuilder`] (through
+/// [`crate::ml::weights::mmap_var_builder`]) after checking that `dtype`
+/// runs on `device`.
 ///
 /// Errors name the files when one is missing or unreadable, and a missing
 /// or mis-shaped tensor names its file and tensor when the model asks.
@@ -20,19 +22,16 @@ pub fn mmap_var_builder(
     device: &Device,
 ) -> Result<VarBuilder<'static>> {
     check_dtype(dtype, device)?;
-    for f in files {
-        if !f.is_file() {
-            return Err(DiffusionError::Io {
-                path: f.clone(),
-                source: std::io::Error::new(std::io::ErrorKind::NotFound, "weight file not found"),
-            });
-        }
-    }
-    let weights = WeightFiles::open(files).map_err(|e| DiffusionError::Weights {
-        path: describe_files(files),
-        source: candle_core::Error::msg(e.to_string()),
-    })?;
-    Ok(weights.var_builder(dtype, device))
+    crate::ml::weights::mmap_var_builder(files, dtype, device).map_err(|e| match e {
+        WeightsError::Missing { path } => DiffusionError::Io {
+            path,
+            source: std::io::Error::new(std::io::ErrorKind::NotFound, "weight file not found"),
+        },
+        other => DiffusionError::Weights {
+            path: describe_files(files),
+            source: candle_core::Error::msg(other.to_string()),
+        },
+    })
 }
 
 /// A printable list of weight files for error messages.

@@ -96,7 +96,7 @@ impl StableDiffusion {
                 "diffusion_pytorch_model.fp16.safetensors",
             ],
         )?;
-        let layout = UNetLayout::new(unet_cfg.layers_per_block, &unet_cfg.levels()?);
+        let layout = UNetLayout::new(unet_cfg.base.layers_per_block, &unet_cfg.levels()?);
         let base = mmap_var_builder(std::slice::from_ref(&unet_file), dtype, device)?;
         let (vb, unet_hits) = with_loras(base, loras, LoraTarget::Unet(layout));
         let unet = UNet::new(&unet_cfg, vb).map_err(|e| weights_error(e, &unet_file))?;

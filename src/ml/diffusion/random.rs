@@ -9,7 +9,7 @@ use candle_nn::{Init, VarBuilder};
 
 use super::clip_text::ClipTextModel;
 use super::controlnet::{ControlNet, ControlNetConfig};
-use super::error::{DiffusionError, Result};
+use super::error::Result;
 use super::models::{vae_dtype, StableDiffusion};
 use super::noise::NoiseRng;
 use super::single_file::SingleFileConfigs;
@@ -97,10 +97,8 @@ pub fn random_var_builder(seed: u64, dtype: DType, device: &Device) -> VarBuilde
 }
 
 fn parse<T: serde::de::DeserializeOwned>(name: &str, text: &str) -> Result<T> {
-    serde_json::from_str(text).map_err(|source| DiffusionError::Config {
-        path: format!("<built-in tiny {name}>").into(),
-        source,
-    })
+    let origin = std::path::PathBuf::from(format!("<built-in tiny {name}>"));
+    Ok(crate::ml::json::parse_json(&origin, text)?)
 }
 
 /// The tiny architectures of the `sd_tiny` fixture (blocks 32/64, VAE

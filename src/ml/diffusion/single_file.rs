@@ -7,7 +7,6 @@ use candle_core::{DType, Device};
 use candle_nn::VarBuilder;
 
 use super::clip_text::{ClipTextConfig, ClipTextModel};
-use super::config::DownPath;
 use super::controlnet::{ControlNet, ControlNetConfig};
 use super::error::{DiffusionError, Result};
 use super::ldm::{
@@ -33,10 +32,8 @@ pub struct SingleFileConfigs {
 }
 
 fn parse<T: serde::de::DeserializeOwned>(name: &str, text: &str) -> Result<T> {
-    serde_json::from_str(text).map_err(|source| DiffusionError::Config {
-        path: format!("<built-in SD 1.5 {name}>").into(),
-        source,
-    })
+    let origin = std::path::PathBuf::from(format!("<built-in SD 1.5 {name}>"));
+    Ok(crate::ml::json::parse_json(&origin, text)?)
 }
 
 impl SingleFileConfigs {
@@ -105,7 +102,7 @@ impl StableDiffusion {
         let mut unet_cfg = configs.unet.clone();
         let conv_in = vb.get_unchecked(&format!("{UNET_PREFIX}input_blocks.0.0.weight"))?;
         unet_cfg.in_channels = conv_in.dims4()?.1;
-        let layout = UNetLayout::new(unet_cfg.layers_per_block, &unet_cfg.levels()?);
+        let layout = UNetLayout::new(unet_cfg.base.layers_per_block, &unet_cfg.levels()?);
         let unet_vb = vb
             .clone()
             .rename_f(move |name| format!("{UNET_PREFIX}{}", unet_key(name, &layout)));
@@ -137,16 +134,8 @@ impl ControlNet {
 
     /// Builds a ControlNet from a var builder over an LDM-layout file.
     pub fn from_single_file_vb(cfg: &ControlNetConfig, vb: VarBuilder<'static>) -> Result<Self> {
-        let levels = DownPath {
-            block_out_channels: &cfg.block_out_channels,
-            down_block_types: &cfg.down_block_types,
-            attention_head_dim: &cfg.attention_head_dim,
-            num_attention_heads: cfg.num_attention_heads.as_ref(),
-            transformer_layers_per_block: &cfg.transformer_layers_per_block,
-            what: "ControlNet config",
-        }
-        .levels()?;
-        let layout = UNetLayout::new(cfg.layers_per_block, &levels);
+        let levels = cfg.base.levels("ControlNet config")?;
+        let layout = UNetLayout::new(cfg.base.layers_per_block, &levels);
         let hint_blocks = 2 * cfg
             .conditioning_embedding_out_channels
             .len()

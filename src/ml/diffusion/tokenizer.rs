@@ -80,7 +80,7 @@ impl ClipTokenizer {
         let bos_id = id(BOS_TOKEN)?;
         let eos_id = id(EOS_TOKEN)?;
         let pad_id = if config.is_file() {
-            let value: serde_json::Value = super::error::read_json(config)?;
+            let value: serde_json::Value = crate::ml::json::read_json(config)?;
             match pad_token_name(&value) {
                 Some(name) => id(&name)?,
                 None => eos_id,
@@ -109,7 +109,7 @@ impl ClipTokenizer {
         }
         let vocab_path = dir.join("vocab.json");
         let merges_path = dir.join("merges.txt");
-        let vocab: serde_json::Value = super::error::read_json(&vocab_path)?;
+        let vocab: serde_json::Value = crate::ml::json::read_json(&vocab_path)?;
         let merges_text =
             std::fs::read_to_string(&merges_path).map_err(|source| DiffusionError::Io {
                 path: merges_path.clone(),

@@ -10,15 +10,14 @@ use candle_nn::{conv2d, Conv2d, Conv2dConfig, Module};
 use super::blocks::norm::{group_norm, GroupNorm};
 use super::blocks::profile;
 
-use super::blocks::embeddings::{timestep_features, TimestepEmbedding};
-use super::blocks::unet_blocks::{
-    BlockCommon, DownBlock, DownBlockConfig, MidBlock, UpBlock, UpBlockConfig,
-};
+use super::blocks::embeddings::TimestepEmbedding;
+use super::blocks::unet_blocks::{DownBlock, MidBlock, UpBlock, UpBlockConfig};
 use serde::Deserialize;
 
-use super::config::{reject_set, DownPath, Level, PerBlock};
+use super::config::{Level, UNetBaseConfig};
 use super::controlnet::ControlNetResiduals;
-use super::error::{read_json, DiffusionError, Result};
+use super::error::{DiffusionError, Result};
+use crate::ml::json::read_json;
 
 /// `unet/config.json` (the fields this engine reads).
 #[derive(Debug, Clone, Deserialize)]
@@ -28,54 +27,14 @@ pub struct UNetConfig {
     /// Latent channels predicted (4).
     #[serde(default = "four")]
     pub out_channels: usize,
-    /// Channels of each resolution level.
-    pub block_out_channels: Vec<usize>,
-    /// `CrossAttnDownBlock2D` or `DownBlock2D` per level.
-    pub down_block_types: Vec<String>,
+    /// The fields shared with the ControlNet config.
+    #[serde(flatten)]
+    pub base: UNetBaseConfig,
     /// `CrossAttnUpBlock2D` or `UpBlock2D` per level (mirror of the down path).
     pub up_block_types: Vec<String>,
-    /// Resnets per down block.
-    pub layers_per_block: usize,
-    /// Number of heads (diffusers naming quirk) unless `num_attention_heads` is set.
-    pub attention_head_dim: PerBlock,
-    /// Number of heads, when given explicitly.
-    #[serde(default)]
-    pub num_attention_heads: Option<PerBlock>,
-    /// Transformer blocks per attention.
-    #[serde(default)]
-    pub transformer_layers_per_block: PerBlock,
-    /// Width of the text embeddings.
-    pub cross_attention_dim: usize,
-    /// GroupNorm groups.
-    #[serde(default = "thirty_two")]
-    pub norm_num_groups: usize,
-    /// GroupNorm epsilon.
-    #[serde(default = "norm_eps")]
-    pub norm_eps: f64,
-    /// Timestep embedding ordering.
-    #[serde(default = "yes")]
-    pub flip_sin_to_cos: bool,
-    /// Timestep embedding frequency shift.
-    #[serde(default)]
-    pub freq_shift: f64,
-    /// Padding of the downsampling convolutions.
-    #[serde(default = "one")]
-    pub downsample_padding: usize,
-    /// Output scale of the mid block.
-    #[serde(default = "one_f")]
-    pub mid_block_scale_factor: f64,
     /// Whether the input is mapped from [0,1] to [-1,1].
     #[serde(default)]
     pub center_input_sample: bool,
-    /// Linear instead of 1x1-conv projections in the transformers (SD 2).
-    #[serde(default)]
-    pub use_linear_projection: bool,
-    /// Unsupported: class-conditioned UNets.
-    #[serde(default)]
-    pub class_embed_type: Option<String>,
-    /// Unsupported: SDXL-style additional embeddings.
-    #[serde(default)]
-    pub addition_embed_type: Option<String>,
     /// Width of the guidance embedding of LCM-distilled UNets.
     #[serde(default)]
     pub time_cond_proj_dim: Option<usize>,
@@ -96,35 +55,28 @@ fn four() -> usize {
 fn three() -> usize {
     3
 }
-fn thirty_two() -> usize {
-    32
-}
-fn one() -> usize {
-    1
-}
-fn one_f() -> f64 {
-    1.0
-}
-fn yes() -> bool {
-    true
-}
-fn norm_eps() -> f64 {
-    1e-5
-}
 
 const WHAT: &str = "UNet config";
+
+/// Reads the shared fields as before the split (`cfg.cross_attention_dim`).
+impl std::ops::Deref for UNetConfig {
+    type Target = UNetBaseConfig;
+
+    fn deref(&self) -> &UNetBaseConfig {
+        &self.base
+    }
+}
 
 impl UNetConfig {
     /// Reads `config.json`.
     pub fn from_file(path: &Path) -> Result<Self> {
-        read_json(path)
+        Ok(read_json(path)?)
     }
 
     /// The per-level layout; errors on features this engine does not
     /// implement.
     pub fn levels(&self) -> Result<Vec<Level>> {
-        reject_set(WHAT, "class_embed_type", &self.class_embed_type)?;
-        reject_set(WHAT, "addition_embed_type", &self.addition_embed_type)?;
+        let levels = self.base.levels(WHAT)?;
         if let Some(mid) = &self.mid_block_type {
             if mid != "UNetMidBlock2DCrossAttn" {
                 return Err(DiffusionError::Unsupported {
@@ -133,16 +85,8 @@ impl UNetConfig {
                 });
             }
         }
-        let levels = DownPath {
-            block_out_channels: &self.block_out_channels,
-            down_block_types: &self.down_block_types,
-            attention_head_dim: &self.attention_head_dim,
-            num_attention_heads: self.num_attention_heads.as_ref(),
-            transformer_layers_per_block: &self.transformer_layers_per_block,
-            what: WHAT,
-        }
-        .levels()?;
         let mirrored = self
+            .base
             .down_block_types
             .iter()
             .rev()
@@ -153,7 +97,7 @@ impl UNetConfig {
                 what: WHAT.into(),
                 reason: format!(
                     "up blocks {:?} do not mirror down blocks {:?}",
-                    self.up_block_types, self.down_block_types
+                    self.up_block_types, self.base.down_block_types
                 ),
             });
         }
@@ -183,13 +127,7 @@ impl UNet {
         let n = levels.len();
         let b0 = levels[0].out_channels;
         let temb_channels = 4 * b0;
-        let common = BlockCommon {
-            temb_channels,
-            groups: cfg.norm_num_groups,
-            eps: cfg.norm_eps,
-            context_dim: cfg.cross_attention_dim,
-            linear_projection: cfg.use_linear_projection,
-        };
+        let common = cfg.base.block_common(temb_channels);
         let conv = |k: usize| Conv2dConfig {
             padding: k / 2,
             ..Default::default()
@@ -208,41 +146,21 @@ impl UNet {
             vb.pp("time_embedding"),
         )?;
         let mut down_blocks = Vec::with_capacity(n);
-        for (i, level) in levels.iter().enumerate() {
-            let in_channels = if i == 0 {
-                b0
-            } else {
-                levels[i - 1].out_channels
-            };
+        for i in 0..n {
             down_blocks.push(DownBlock::new(
-                DownBlockConfig {
-                    in_channels,
-                    out_channels: level.out_channels,
-                    layers: cfg.layers_per_block,
-                    attention: level.attention(),
-                    add_downsample: i + 1 < n,
-                    downsample_padding: cfg.downsample_padding,
-                },
+                cfg.base.down_block_config(&levels, i),
                 &common,
                 vb.pp("down_blocks").pp(i),
             )?);
         }
-        let last = levels[n - 1];
-        let mid_block = MidBlock::new(
-            last.out_channels,
-            last.heads,
-            last.depth,
-            cfg.mid_block_scale_factor,
-            &common,
-            vb.pp("mid_block"),
-        )?;
+        let mid_block = cfg.base.mid_block(&levels, &common, vb.pp("mid_block"))?;
         let rev: Vec<Level> = levels.iter().rev().copied().collect();
         let mut up_blocks = Vec::with_capacity(n);
         let mut prev_out = rev[0].out_channels;
         for (i, level) in rev.iter().enumerate() {
             let out = level.out_channels;
             let input = rev[(i + 1).min(n - 1)].out_channels;
-            let layers = cfg.layers_per_block + 1;
+            let layers = cfg.base.layers_per_block + 1;
             let skip_channels = (0..layers)
                 .map(|j| if j + 1 == layers { input } else { out })
                 .collect();
@@ -260,9 +178,9 @@ impl UNet {
             prev_out = out;
         }
         let conv_norm_out = group_norm(
-            cfg.norm_num_groups,
+            cfg.base.norm_num_groups,
             b0,
-            cfg.norm_eps,
+            cfg.base.norm_eps,
             vb.pp("conv_norm_out"),
         )?;
         let conv_out = conv2d(
@@ -357,11 +275,11 @@ impl UNet {
             )));
         }
         let (eb, _, ed) = encoder_hidden_states.dims3()?;
-        if eb != b || ed != self.config.cross_attention_dim {
+        if eb != b || ed != self.config.base.cross_attention_dim {
             return Err(DiffusionError::InvalidInput(format!(
                 "text embeddings of shape {:?} do not fit a UNet batch of {b} with cross_attention_dim {}",
                 encoder_hidden_states.dims(),
-                self.config.cross_attention_dim
+                self.config.base.cross_attention_dim
             )));
         }
         if let Some(r) = residuals {
@@ -373,11 +291,12 @@ impl UNet {
                 )));
             }
         }
-        let b0 = self.config.block_out_channels[0];
         let t = Tensor::full(timestep as f32, b, &self.device)?;
-        let features =
-            timestep_features(&t, b0, self.config.flip_sin_to_cos, self.config.freq_shift)?
-                .to_dtype(self.dtype)?;
+        let features = self
+            .config
+            .base
+            .timestep_features(&t)?
+            .to_dtype(self.dtype)?;
         let cond = timestep_cond.map(|c| c.to_dtype(self.dtype)).transpose()?;
         let temb = self.time_embedding.forward(&features, cond.as_ref())?;
         let ctx = encoder_hidden_states;

@@ -11,7 +11,8 @@ use super::blocks::conv::Conv3x3;
 use super::blocks::vae_blocks::{DecoderBlock, EncoderBlock, VaeMidBlock, VAE_EPS};
 use serde::Deserialize;
 
-use super::error::{read_json, DiffusionError, Result};
+use super::error::{DiffusionError, Result};
+use crate::ml::json::read_json;
 
 /// `vae/config.json` (the fields this engine reads).
 #[derive(Debug, Clone, Deserialize)]
@@ -72,7 +73,7 @@ fn yes() -> bool {
 impl VaeConfig {
     /// Reads `config.json`.
     pub fn from_file(path: &Path) -> Result<Self> {
-        read_json(path)
+        Ok(read_json(path)?)
     }
 
     /// Pixels per latent along each side (8 for SD).

@@ -142,12 +142,7 @@ impl DecoderConfig {
     /// Reads a decoder config from a `config.json` file. LLaVA configs are
     /// accepted: their `text_config` is used.
     pub fn from_file(path: &Path) -> Result<Self> {
-        let text = std::fs::read_to_string(path).map_err(|source| PromptModelError::Io {
-            path: path.to_path_buf(),
-            source,
-        })?;
-        let value: serde_json::Value =
-            serde_json::from_str(&text).map_err(|e| config_error(path, e.to_string()))?;
+        let value: serde_json::Value = crate::ml::json::read_json(path)?;
         Self::from_json(&value, path)
     }
 

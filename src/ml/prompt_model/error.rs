@@ -65,3 +65,46 @@ pub enum PromptModelError {
 
 /// Result alias of the prompt model.
 pub type Result<T> = std::result::Result<T, PromptModelError>;
+
+impl From<crate::ml::json::JsonError> for PromptModelError {
+    fn from(e: crate::ml::json::JsonError) -> Self {
+        use crate::ml::json::JsonError;
+        match e {
+            JsonError::Io { path, source } => Self::Io { path, source },
+            JsonError::Parse { path, source } => Self::Config {
+                path,
+                reason: source.to_string(),
+            },
+        }
+    }
+}
+
+impl From<crate::ml::weights::WeightsError> for PromptModelError {
+    fn from(e: crate::ml::weights::WeightsError) -> Self {
+        use crate::ml::weights::WeightsError;
+        match e {
+            WeightsError::Missing { path } => Self::Io {
+                path,
+                source: std::io::Error::new(std::io::ErrorKind::NotFound, "weight file not found"),
+            },
+            WeightsError::Index { path, reason } => Self::Config { path, reason },
+            other => Self::Candle(candle_core::Error::msg(other.to_string())),
+        }
+    }
+}
+
+impl From<crate::ml::clip_vision::ClipVisionError> for PromptModelError {
+    fn from(e: crate::ml::clip_vision::ClipVisionError) -> Self {
+        use crate::ml::clip_vision::ClipVisionError;
+        match e {
+            ClipVisionError::Config { path, reason } => Self::Config { path, reason },
+            ClipVisionError::Unsupported(kind) => Self::UnsupportedArchitecture(format!(
+                "vision tower `{kind}` (only CLIP is implemented)"
+            )),
+            ClipVisionError::Json(e) => e.into(),
+            ClipVisionError::Weights(e) => e.into(),
+            ClipVisionError::Input(reason) => Self::Input(reason),
+            ClipVisionError::Candle(e) => Self::Candle(e),
+        }
+    }
+}

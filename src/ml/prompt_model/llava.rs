@@ -36,15 +36,7 @@ pub struct LlavaConfig {
 impl LlavaConfig {
     /// Reads a LLaVA `config.json`.
     pub fn from_file(path: &Path) -> Result<Self> {
-        let text = std::fs::read_to_string(path).map_err(|source| PromptModelError::Io {
-            path: path.to_path_buf(),
-            source,
-        })?;
-        let value: serde_json::Value =
-            serde_json::from_str(&text).map_err(|e| PromptModelError::Config {
-                path: path.to_path_buf(),
-                reason: e.to_string(),
-            })?;
+        let value: serde_json::Value = crate::ml::json::read_json(path)?;
         Self::from_json(&value, path)
     }
 

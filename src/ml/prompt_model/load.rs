@@ -5,61 +5,50 @@ use std::path::{Path, PathBuf};
 use candle_core::{DType, Device};
 use candle_nn::VarBuilder;
 
+use super::chat::ChatTemplate;
+use super::config::DecoderConfig;
 use super::error::{PromptModelError, Result};
-use crate::ml::weights::WeightFiles;
-
-/// The safetensors files of a model folder: `model.safetensors`, or the
-/// shards listed in `model.safetensors.index.json`.
-pub fn safetensors_files(dir: &Path) -> Result<Vec<PathBuf>> {
-    let single = dir.join("model.safetensors");
-    if single.is_file() {
-        return Ok(vec![single]);
-    }
-    let index = dir.join("model.safetensors.index.json");
-    let text = std::fs::read_to_string(&index).map_err(|source| PromptModelError::Io {
-        path: index.clone(),
-        source,
-    })?;
-    let value: serde_json::Value =
-        serde_json::from_str(&text).map_err(|e| PromptModelError::Config {
-            path: index.clone(),
-            reason: e.to_string(),
-        })?;
-    let map = value
-        .get("weight_map")
-        .and_then(|m| m.as_object())
-        .ok_or_else(|| PromptModelError::Config {
-            path: index.clone(),
-            reason: "missing `weight_map`".to_string(),
-        })?;
-    let mut files: Vec<PathBuf> = map
-        .values()
-        .filter_map(|v| v.as_str())
-        .map(|f| dir.join(f))
-        .collect();
-    files.sort();
-    files.dedup();
-    if files.is_empty() {
-        return Err(PromptModelError::Config {
-            path: index,
-            reason: "`weight_map` lists no files".to_string(),
-        });
-    }
-    Ok(files)
-}
+use super::tokenizer::TextTokenizer;
+pub use crate::ml::weights::safetensors_files;
 
 /// Memory-maps safetensors files into an f32 [`VarBuilder`], through the
-/// crate's single mmap site ([`WeightFiles`]): a missing or mis-shaped
+/// crate's single mmap helper ([`crate::ml::weights::mmap_var_builder`]): a
+/// missing file is [`super::PromptModelError::Io`]; a missing or mis-shaped
 /// tensor is an error naming its file and tensor.
 pub fn mmap_var_builder(files: &[PathBuf], device: &Device) -> Result<VarBuilder<'static>> {
-    for f in files {
-        if !f.is_file() {
-            return Err(PromptModelError::Io {
-                path: f.clone(),
-                source: std::io::Error::new(std::io::ErrorKind::NotFound, "weight file not found"),
-            });
+    Ok(crate::ml::weights::mmap_var_builder(
+        files,
+        DType::F32,
+        device,
+    )?)
+}
+
+/// The tokenizer and chat template of a Hugging Face model folder:
+/// `tokenizer.json` (required), `add_bos_token` and `chat_template` from
+/// the optional `tokenizer_config.json`, and the usual end-of-turn tokens
+/// added as stop tokens.
+pub fn folder_tokenizer(dir: &Path, cfg: &DecoderConfig) -> Result<(TextTokenizer, ChatTemplate)> {
+    let tok_path = dir.join("tokenizer.json");
+    if !tok_path.is_file() {
+        return Err(PromptModelError::MissingTokenizer(dir.to_path_buf()));
+    }
+    let tok_cfg: Option<serde_json::Value> =
+        crate::ml::json::read_json_optional(&dir.join("tokenizer_config.json"));
+    let field = |key: &str| tok_cfg.as_ref().and_then(|v| v.get(key));
+    let add_bos = field("add_bos_token")
+        .and_then(|v| v.as_bool())
+        .unwrap_or(false);
+    let template = ChatTemplate::detect(field("chat_template").and_then(|v| v.as_str()));
+    let mut tokenizer = TextTokenizer::from_file(
+        &tok_path,
+        cfg.bos_token_id,
+        add_bos,
+        cfg.eos_token_ids.clone(),
+    )?;
+    for stop in ["<|im_end|>", "<|eot_id|>", "<|endoftext|>", "</s>"] {
+        if let Some(id) = tokenizer.token_id(stop) {
+            tokenizer.add_eos_id(id);
         }
     }
-    let weights = WeightFiles::open(files).map_err(|e| candle_core::Error::msg(e.to_string()))?;
-    Ok(weights.var_builder(DType::F32, device))
+    Ok((tokenizer, template))
 }

@@ -19,7 +19,7 @@ pub mod attention;
 pub mod bench;
 pub mod chat;
 pub mod clean;
-pub mod clip_vision;
+pub use crate::ml::clip_vision;
 pub mod config;
 pub mod decoder;
 pub mod decoder_lora;

@@ -12,7 +12,7 @@ use super::decoder::Decoder;
 use super::error::{PromptModelError, Result};
 use super::generate::{generate, Generation, PrefixCache, SamplingParams};
 use super::gguf::{GgufFile, GgufPrecision};
-use super::load::{mmap_var_builder, safetensors_files};
+use super::load::{folder_tokenizer, mmap_var_builder, safetensors_files};
 use super::tokenizer::TextTokenizer;
 use super::weights::VarBuilderSource;
 
@@ -98,37 +98,7 @@ impl PromptModel {
     fn load_dir(dir: &Path, opts: &LoadOptions) -> Result<Self> {
         let cfg_path = dir.join("config.json");
         let cfg = DecoderConfig::from_file(&cfg_path)?;
-        let tok_path = dir.join("tokenizer.json");
-        if !tok_path.is_file() {
-            return Err(PromptModelError::MissingTokenizer(dir.to_path_buf()));
-        }
-        let tok_cfg: Option<serde_json::Value> =
-            std::fs::read_to_string(dir.join("tokenizer_config.json"))
-                .ok()
-                .and_then(|t| serde_json::from_str(&t).ok());
-        let add_bos = tok_cfg
-            .as_ref()
-            .and_then(|v| v.get("add_bos_token"))
-            .and_then(|v| v.as_bool())
-            .unwrap_or(false);
-        let template = ChatTemplate::detect(
-            tok_cfg
-                .as_ref()
-                .and_then(|v| v.get("chat_template"))
-                .and_then(|v| v.as_str()),
-        );
-        let tokenizer = TextTokenizer::from_file(
-            &tok_path,
-            cfg.bos_token_id,
-            add_bos,
-            cfg.eos_token_ids.clone(),
-        )?;
-        let mut tokenizer = tokenizer;
-        for stop in ["<|im_end|>", "<|eot_id|>", "<|endoftext|>", "</s>"] {
-            if let Some(id) = tokenizer.token_id(stop) {
-                tokenizer.add_eos_id(id);
-            }
-        }
+        let (tokenizer, template) = folder_tokenizer(dir, &cfg)?;
         let files = safetensors_files(dir)?;
         let vb = mmap_var_builder(&files, &opts.device)?;
         let is_llava = std::fs::read_to_string(&cfg_path)

@@ -11,14 +11,11 @@ use super::chat::{ChatMessage, ChatTemplate, Role};
 use super::error::{PromptModelError, Result};
 use super::generate::{Generation, SamplingParams};
 use super::llava::{Llava, LlavaConfig};
-use super::load::{mmap_var_builder, safetensors_files};
+use super::load::{folder_tokenizer, mmap_var_builder, safetensors_files};
 use super::model::PromptModel;
 use super::tokenizer::TextTokenizer;
 
-/// CLIP's per-channel normalisation mean.
-pub const CLIP_MEAN: [f32; 3] = [0.481_454_66, 0.457_827_5, 0.408_210_73];
-/// CLIP's per-channel normalisation standard deviation.
-pub const CLIP_STD: [f32; 3] = [0.268_629_54, 0.261_302_6, 0.275_777_1];
+pub use crate::ml::clip_vision::{CLIP_MEAN, CLIP_STD};
 
 /// Anything that answers a chat: a text model, or a multimodal model bound
 /// to one image.
@@ -89,36 +86,7 @@ impl MultimodalPromptModel {
     /// safetensors, tokenizer.json, optional tokenizer_config.json).
     pub fn load(dir: &Path, device: &Device) -> Result<Self> {
         let cfg = LlavaConfig::from_file(&dir.join("config.json"))?;
-        let tok_path = dir.join("tokenizer.json");
-        if !tok_path.is_file() {
-            return Err(PromptModelError::MissingTokenizer(dir.to_path_buf()));
-        }
-        let tok_cfg: Option<serde_json::Value> =
-            std::fs::read_to_string(dir.join("tokenizer_config.json"))
-                .ok()
-                .and_then(|t| serde_json::from_str(&t).ok());
-        let template = ChatTemplate::detect(
-            tok_cfg
-                .as_ref()
-                .and_then(|v| v.get("chat_template"))
-                .and_then(|v| v.as_str()),
-        );
-        let add_bos = tok_cfg
-            .as_ref()
-            .and_then(|v| v.get("add_bos_token"))
-            .and_then(|v| v.as_bool())
-            .unwrap_or(false);
-        let mut tokenizer = TextTokenizer::from_file(
-            &tok_path,
-            cfg.text.bos_token_id,
-            add_bos,
-            cfg.text.eos_token_ids.clone(),
-        )?;
-        for stop in ["<|im_end|>", "<|eot_id|>", "<|endoftext|>", "</s>"] {
-            if let Some(id) = tokenizer.token_id(stop) {
-                tokenizer.add_eos_id(id);
-            }
-        }
+        let (tokenizer, template) = folder_tokenizer(dir, &cfg.text)?;
         let vb = mmap_var_builder(&safetensors_files(dir)?, device)?;
         let llava = Llava::new(&cfg, vb)?;
         Self::from_parts(llava, tokenizer, template)

@@ -9,11 +9,13 @@ use std::path::Path;
 
 use candle_core::{DType, Device, Tensor};
 use candle_nn::{VarBuilder, VarMap};
-use safetensors::tensor::{Dtype, SafeTensors, TensorView};
+
+use safetensors::tensor::{Dtype, SafeTensors};
 
 use super::backbone::BackboneConfig;
 use super::compact::{CompactConfig, CompactRewardModel};
 use super::error::{Result, RewardError};
+use super::tensor_file::{bad, write_tensor_file, TensorFile};
 
 /// Value of the `format` metadata key.
 pub const CHECKPOINT_FORMAT: &str = "adstudio-compact-rm/1";
@@ -29,41 +31,16 @@ pub struct CheckpointMeta {
     pub epoch: usize,
 }
 
-fn bad(path: &Path, reason: impl Into<String>) -> RewardError {
-    RewardError::Checkpoint {
-        path: path.to_path_buf(),
-        reason: reason.into(),
-    }
-}
-
 /// Writes every variable of `varmap` and `meta` to `path` (atomically: a
 /// temporary file next to it is renamed over it).
 pub fn save_checkpoint(path: &Path, varmap: &VarMap, meta: &CheckpointMeta) -> Result<()> {
-    let mut named: Vec<(String, Vec<usize>, Vec<u8>)> = {
-        let data = varmap
-            .data()
-            .lock()
-            .map_err(|_| bad(path, "poisoned variable map"))?;
-        let mut out = Vec::with_capacity(data.len());
-        for (name, var) in data.iter() {
-            let t = var.as_tensor();
-            let values = t
-                .to_dtype(DType::F32)
-                .and_then(|t| t.flatten_all())
-                .and_then(|t| t.to_vec1::<f32>())
-                .map_err(RewardError::candle(format!("reading variable {name}")))?;
-            let bytes = values.iter().flat_map(|v| v.to_le_bytes()).collect();
-            out.push((name.clone(), t.dims().to_vec(), bytes));
-        }
-        out
-    };
-    named.sort_by(|a, b| a.0.cmp(&b.0));
-    let mut views = Vec::with_capacity(named.len());
-    for (name, shape, bytes) in &named {
-        let view = TensorView::new(Dtype::F32, shape.clone(), bytes)
-            .map_err(|e| bad(path, format!("tensor {name}: {e}")))?;
-        views.push((name.clone(), view));
-    }
+    let tensors: Vec<(String, Tensor)> = varmap
+        .data()
+        .lock()
+        .map_err(|_| bad(path, "poisoned variable map"))?
+        .iter()
+        .map(|(name, var)| (name.clone(), var.as_tensor().clone()))
+        .collect();
     let config = serde_json::to_string(&meta.config).map_err(|e| bad(path, e.to_string()))?;
     let backbone = serde_json::to_string(&meta.backbone).map_err(|e| bad(path, e.to_string()))?;
     let metadata = HashMap::from([
@@ -72,50 +49,23 @@ pub fn save_checkpoint(path: &Path, varmap: &VarMap, meta: &CheckpointMeta) -> R
         ("backbone".to_string(), backbone),
         ("epoch".to_string(), meta.epoch.to_string()),
     ]);
-    let tmp = path.with_extension("safetensors.tmp");
-    safetensors::tensor::serialize_to_file(views, Some(metadata), &tmp)
-        .map_err(|e| bad(&tmp, e.to_string()))?;
-    std::fs::rename(&tmp, path).map_err(|source| RewardError::Io {
-        path: path.to_path_buf(),
-        source,
-    })
+    write_tensor_file(path, tensors, metadata)
 }
 
 /// Reads a checkpoint file: its bytes and its metadata.
 pub fn read_checkpoint(path: &Path) -> Result<(Vec<u8>, CheckpointMeta)> {
-    let bytes = std::fs::read(path).map_err(|source| RewardError::Io {
-        path: path.to_path_buf(),
-        source,
-    })?;
-    let (_, header) = SafeTensors::read_metadata(&bytes).map_err(|e| bad(path, e.to_string()))?;
-    let meta = header
-        .metadata()
-        .as_ref()
-        .ok_or_else(|| bad(path, "no metadata"))?;
-    let get = |k: &str| {
-        meta.get(k)
-            .ok_or_else(|| bad(path, format!("metadata lacks {k:?}")))
-    };
-    let format = get("format")?;
-    if format != CHECKPOINT_FORMAT {
-        return Err(bad(
-            path,
-            format!("format {format:?}, want {CHECKPOINT_FORMAT:?}"),
-        ));
-    }
-    let config: CompactConfig =
-        serde_json::from_str(get("config")?).map_err(|e| bad(path, format!("config: {e}")))?;
-    let backbone: BackboneConfig = match meta.get("backbone") {
-        Some(text) => {
-            serde_json::from_str(text).map_err(|e| bad(path, format!("backbone: {e}")))?
-        }
+    let file = TensorFile::read(path, CHECKPOINT_FORMAT)?;
+    let config: CompactConfig = file.json("config")?;
+    let backbone: BackboneConfig = match file.entry("backbone") {
+        Some(text) => file.parse_json("backbone", text)?,
         None => BackboneConfig::Cnn,
     };
-    let epoch = get("epoch")?
+    let epoch = file
+        .get("epoch")?
         .parse()
         .map_err(|e| bad(path, format!("epoch: {e}")))?;
     Ok((
-        bytes,
+        file.bytes,
         CheckpointMeta {
             config,
             backbone,

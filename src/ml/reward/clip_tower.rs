@@ -1,18 +1,15 @@
 //! A CLIP vision tower as the compact reward model's image backbone: the
-//! prompt model's [`ClipVision`] loaded from a Hugging Face CLIP folder
-//! (`config.json` + `model.safetensors` with `vision_model.*` keys, and
-//! optionally `visual_projection.*`), frozen, pooled to one vector per image.
+//! shared [`ClipVision`] of [`crate::ml::clip_vision`] (the one LLaVA uses)
+//! loaded from a Hugging Face CLIP folder (`config.json` +
+//! `model.safetensors` with `vision_model.*` keys, and optionally
+//! `visual_projection.*`), frozen, pooled to one vector per image.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
-use candle_core::{DType, Device, IndexOp, Module, Tensor};
+use candle_core::{Device, IndexOp, Module, Tensor};
 
 use super::error::{Result, RewardError};
-use crate::ml::prompt_model::clip_vision::vision_config_from_json;
-use crate::ml::prompt_model::load::safetensors_files;
-use crate::ml::prompt_model::multimodal::{CLIP_MEAN, CLIP_STD};
-use crate::ml::prompt_model::ClipVision;
-use crate::ml::weights::WeightFiles;
+use crate::ml::clip_vision::{ClipVision, CLIP_MEAN, CLIP_STD};
 
 /// How the tower's outputs become one feature vector per image.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
@@ -86,39 +83,12 @@ pub struct ClipTower {
     std: Tensor,
 }
 
-fn read_json(path: &Path) -> Result<serde_json::Value> {
-    let text = std::fs::read_to_string(path).map_err(|source| RewardError::Io {
-        path: path.to_path_buf(),
-        source,
-    })?;
-    serde_json::from_str(&text).map_err(|e| RewardError::Config(format!("{}: {e}", path.display())))
-}
-
 impl ClipTower {
-    /// Loads the tower from `config.dir` through [`WeightFiles`] (errors
-    /// name the file and the tensor). Weights are plain tensors: no
+    /// Loads the tower from `config.dir` with [`ClipVision::load_folder`]
+    /// (errors name the file and the tensor). Weights are plain tensors: no
     /// gradients ever reach them.
     pub fn load(config: &ClipBackboneConfig, device: &Device) -> Result<Self> {
-        let config_path = config.dir.join("config.json");
-        let json = read_json(&config_path)?;
-        let vision_json = json.get("vision_config").unwrap_or(&json);
-        let cfg = vision_config_from_json(vision_json, &config_path)?;
-        let files = safetensors_files(&config.dir)?;
-        let weights = WeightFiles::open(&files)?;
-        if config.project && !weights.contains("visual_projection.weight") {
-            return Err(RewardError::Config(format!(
-                "CLIP backbone asks for the projection, but `visual_projection.weight` is \
-                 missing from {}",
-                files
-                    .iter()
-                    .map(|p| p.display().to_string())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            )));
-        }
-        let vb = weights.var_builder(DType::F32, device);
-        let projection = config.project.then(|| vb.pp("visual_projection"));
-        let vision = ClipVision::new(&cfg, vb.pp("vision_model"), projection)?;
+        let vision = ClipVision::load_folder(&config.dir, config.project, device)?;
         let stats = |v: [f32; 3]| {
             Tensor::from_vec(v.to_vec(), (1, 3, 1, 1), device)
                 .map_err(RewardError::candle("CLIP normalisation constants"))

@@ -4,13 +4,14 @@
 //! f_left - f_right]`, a 2-way choice head (left/right) and a point head
 //! (CTR of left and right).
 
-use candle_core::{DType, Device, Module, Tensor};
+use candle_core::{Device, Module, Tensor};
 use candle_nn::{Conv2d, Linear, VarBuilder};
-use image::imageops::FilterType;
 use image::RgbImage;
 
 use super::backbone::{BackboneConfig, VisionBackbone};
 use super::error::{Result, RewardError};
+pub use super::prepare::images_to_tensor;
+use super::prepare::{all_pairs, prepare_pairs, PairImage, PreparedPairs};
 use super::{PairScore, RewardModel, ScoreMatrix};
 
 /// Architecture of the compact reward model (serialised in checkpoints).
@@ -238,18 +239,73 @@ impl CompactRewardModel {
         images_to_tensor(images, self.config.image_size, &self.device)
     }
 
-    /// Features of many images, computed in chunks of `chunk` images
-    /// without keeping a backprop graph.
-    pub fn features_of(&self, images: &[&RgbImage], chunk: usize) -> Result<Tensor> {
-        let mut parts = Vec::new();
-        for group in images.chunks(chunk.max(1)) {
-            let x = self.images_to_tensor(group)?;
+    /// Features of prepared pixels (`[N, 3, S, S]` in [-1, 1]), computed in
+    /// chunks of `chunk` images without keeping a backprop graph.
+    fn features_in_chunks(&self, pixels: &Tensor, chunk: usize) -> Result<Tensor> {
+        let n = pixels.dim(0).map_err(RewardError::candle("image batch"))?;
+        let chunk = chunk.max(1);
+        let mut parts = Vec::with_capacity(n.div_ceil(chunk));
+        for start in (0..n).step_by(chunk) {
+            let x = pixels
+                .narrow(0, start, chunk.min(n - start))
+                .map_err(RewardError::candle("image batch"))?;
             parts.push(self.features(&x)?.detach());
         }
         if parts.is_empty() {
             return Err(RewardError::Input("no images to score".into()));
         }
         Tensor::cat(&parts, 0).map_err(RewardError::candle("concatenating features"))
+    }
+
+    /// Scores the pairs of [`super::prepare::prepare_pairs`]
+    /// (position-debiased) into a matrix over its images: `p[i][j]` for each
+    /// pair (i, j) and `p[j][i] = 1 - p[i][j]` (0.5 where no pair was
+    /// scored); each image's CTR is the mean of its predictions over its
+    /// pairs.
+    pub fn score_prepared(&self, prepared: &PreparedPairs) -> Result<ScoreMatrix> {
+        let n = prepared.image_count();
+        let mut p = vec![vec![0.5f32; n]; n];
+        let mut ctr_sum = vec![0.0f32; n];
+        let mut ctr_count = vec![0usize; n];
+        if prepared.pair_count() > 0 {
+            let feats = self.features_in_chunks(&prepared.pixels, 64)?;
+            let select = |idx: &[u32]| -> Result<Tensor> {
+                Tensor::from_slice(idx, idx.len(), &self.device)
+                    .and_then(|i| feats.index_select(&i, 0))
+                    .map_err(RewardError::candle("selecting pair features"))
+            };
+            let out = self.debiased(&select(&prepared.left)?, &select(&prepared.right)?)?;
+            let read = |t: &Tensor| {
+                t.to_vec1::<f32>()
+                    .map_err(RewardError::candle("reading scores"))
+            };
+            let (pl, cl, cr) = (
+                read(&out.p_left)?,
+                read(&out.ctr_left)?,
+                read(&out.ctr_right)?,
+            );
+            for (k, (&i, &j)) in prepared.left.iter().zip(&prepared.right).enumerate() {
+                let (i, j) = (i as usize, j as usize);
+                p[i][j] = pl[k];
+                p[j][i] = 1.0 - pl[k];
+                ctr_sum[i] += cl[k];
+                ctr_sum[j] += cr[k];
+                ctr_count[i] += 1;
+                ctr_count[j] += 1;
+            }
+        }
+        let ctr = ctr_sum
+            .iter()
+            .zip(&ctr_count)
+            .map(|(c, &k)| c / k.max(1) as f32)
+            .collect();
+        Ok(ScoreMatrix { p, ctr })
+    }
+
+    /// Features of many images, computed in chunks of `chunk` images
+    /// without keeping a backprop graph.
+    pub fn features_of(&self, images: &[&RgbImage], chunk: usize) -> Result<Tensor> {
+        self.features_in_chunks(&self.images_to_tensor(images)?, chunk)
     }
 }
 
@@ -285,31 +341,6 @@ pub fn conv3x3(x: &Tensor, conv: &Conv2d) -> candle_core::Result<Tensor> {
     }
 }
 
-/// Converts RGB images to a [N, 3, size, size] f32 tensor in [-1, 1]
-/// (resizing with a triangle filter when needed).
-pub fn images_to_tensor(images: &[&RgbImage], size: usize, device: &Device) -> Result<Tensor> {
-    let plane = size * size;
-    let mut data = vec![0f32; images.len() * 3 * plane];
-    for (n, img) in images.iter().enumerate() {
-        let resized;
-        let img: &RgbImage = if img.width() as usize == size && img.height() as usize == size {
-            img
-        } else {
-            resized = image::imageops::resize(*img, size as u32, size as u32, FilterType::Triangle);
-            &resized
-        };
-        let base = n * 3 * plane;
-        for (i, p) in img.pixels().enumerate() {
-            for c in 0..3 {
-                data[base + c * plane + i] = p.0[c] as f32 / 127.5 - 1.0;
-            }
-        }
-    }
-    Tensor::from_vec(data, (images.len(), 3, size, size), device)
-        .and_then(|t| t.to_dtype(DType::F32))
-        .map_err(RewardError::candle("building the image tensor"))
-}
-
 impl RewardModel for CompactRewardModel {
     fn prefer(&self, left: &RgbImage, right: &RgbImage) -> Result<PairScore> {
         let f = self.features_of(&[left, right], 2)?;
@@ -333,39 +364,62 @@ impl RewardModel for CompactRewardModel {
     }
 
     fn score_all(&self, images: &[&RgbImage]) -> Result<ScoreMatrix> {
-        let n = images.len();
-        let mut p = vec![vec![0.5f32; n]; n];
-        let mut ctr_sum = vec![0.0f32; n];
-        let (left, right): (Vec<u32>, Vec<u32>) = (0..n as u32)
-            .flat_map(|i| (i + 1..n as u32).map(move |j| (i, j)))
-            .unzip();
-        if !left.is_empty() {
-            let feats = self.features_of(images, 64)?;
-            let select = |idx: &[u32]| -> Result<Tensor> {
-                Tensor::from_slice(idx, idx.len(), &self.device)
-                    .and_then(|i| feats.index_select(&i, 0))
-                    .map_err(RewardError::candle("selecting pair features"))
-            };
-            let out = self.debiased(&select(&left)?, &select(&right)?)?;
-            let read = |t: &Tensor| {
-                t.to_vec1::<f32>()
-                    .map_err(RewardError::candle("reading scores"))
-            };
-            let (pl, cl, cr) = (
-                read(&out.p_left)?,
-                read(&out.ctr_left)?,
-                read(&out.ctr_right)?,
-            );
-            for (k, (&i, &j)) in left.iter().zip(&right).enumerate() {
-                let (i, j) = (i as usize, j as usize);
-                p[i][j] = pl[k];
-                p[j][i] = 1.0 - pl[k];
-                ctr_sum[i] += cl[k];
-                ctr_sum[j] += cr[k];
-            }
-        }
-        let others = n.saturating_sub(1).max(1) as f32;
-        let ctr = ctr_sum.iter().map(|c| c / others).collect();
-        Ok(ScoreMatrix { p, ctr })
+        let sources: Vec<PairImage<'_>> = images.iter().map(|&i| PairImage::Decoded(i)).collect();
+        let prepared = prepare_pairs(
+            &sources,
+            &all_pairs(images.len()),
+            self.config.image_size,
+            &self.device,
+        )?;
+        self.score_prepared(&prepared)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use candle_core::DType;
+    use candle_nn::VarMap;
+
+    use super::*;
+
+    fn image(shade: u8) -> RgbImage {
+        RgbImage::from_fn(40, 24, |x, y| {
+            image::Rgb([shade, (x * 6) as u8, (y * 10) as u8])
+        })
+    }
+
+    #[test]
+    fn prepared_subsets_score_like_all_pairs() {
+        let varmap = VarMap::new();
+        let vb = VarBuilder::from_varmap(&varmap, DType::F32, &Device::Cpu);
+        let model = CompactRewardModel::new(&CompactConfig::default(), vb).expect("model");
+        let images = [image(10), image(120), image(250)];
+        let refs: Vec<&RgbImage> = images.iter().collect();
+        let all = model.score_all(&refs).expect("all pairs");
+
+        let sources: Vec<PairImage<'_>> = refs.iter().map(|&i| PairImage::Decoded(i)).collect();
+        let prepared = prepare_pairs(&sources, &[(2, 0)], 32, &Device::Cpu).expect("prepare");
+        let one = model.score_prepared(&prepared).expect("one pair");
+        assert!(
+            (one.p[2][0] - all.p[2][0]).abs() < 1e-5,
+            "{one:?} vs {all:?}"
+        );
+        assert!((one.p[0][2] + one.p[2][0] - 1.0).abs() < 1e-6);
+        // Image 1 is in no pair: neutral row, no CTR.
+        assert_eq!(one.p[1], vec![0.5; 3]);
+        assert_eq!(one.ctr[1], 0.0);
+        let pair = model.prefer(refs[2], refs[0]).expect("prefer");
+        assert!(
+            (one.ctr[2] - pair.ctr_left).abs() < 1e-5,
+            "{one:?} vs {pair:?}"
+        );
+        assert!(
+            (one.ctr[0] - pair.ctr_right).abs() < 1e-5,
+            "{one:?} vs {pair:?}"
+        );
+        assert!(
+            (one.p[2][0] - pair.p_left).abs() < 1e-5,
+            "{one:?} vs {pair:?}"
+        );
     }
 }

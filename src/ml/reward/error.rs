@@ -24,6 +24,15 @@ pub enum RewardError {
         #[source]
         source: std::io::Error,
     },
+    /// An image file could not be decoded.
+    #[error("cannot read image {path}: {source}")]
+    Image {
+        /// The file.
+        path: PathBuf,
+        /// The decoder's error.
+        #[source]
+        source: image::ImageError,
+    },
     /// A checkpoint file is not a valid adstudio reward checkpoint.
     #[error("invalid reward checkpoint {path}: {reason}")]
     Checkpoint {
@@ -66,3 +75,9 @@ impl RewardError {
 
 /// Result alias of the reward module.
 pub type Result<T> = std::result::Result<T, RewardError>;
+
+impl From<crate::ml::clip_vision::ClipVisionError> for RewardError {
+    fn from(e: crate::ml::clip_vision::ClipVisionError) -> Self {
+        Self::Backbone(e.into())
+    }
+}

@@ -7,12 +7,12 @@
 use std::collections::HashMap;
 use std::path::Path;
 
-use candle_core::{DType, Tensor};
+use candle_core::Tensor;
 use candle_nn::{Linear, VarMap};
-use safetensors::tensor::{Dtype, SafeTensors, TensorView};
 
 use super::error::{Result, RewardError};
 use super::llava_rm::{Heads, LlavaRewardModel, LlavaRmConfig};
+use super::tensor_file::{bad, write_tensor_file, TensorFile};
 
 /// Value of the `format` metadata key.
 pub const LLAVA_ADAPTER_FORMAT: &str = "adstudio-llava-rm/1";
@@ -24,13 +24,6 @@ const HEAD_TENSORS: [&str; 4] = [
     "point_head.weight",
     "point_head.bias",
 ];
-
-fn bad(path: &Path, reason: impl Into<String>) -> RewardError {
-    RewardError::Checkpoint {
-        path: path.to_path_buf(),
-        reason: reason.into(),
-    }
-}
 
 impl LlavaRewardModel {
     /// Writes the heads, the LoRA factors and the config to `path`
@@ -52,35 +45,12 @@ impl LlavaRewardModel {
         for (name, t) in self.model.llava().decoder().lora_tensors() {
             tensors.push((format!("{LORA_PREFIX}{name}"), t));
         }
-        tensors.sort_by(|a, b| a.0.cmp(&b.0));
-        let mut owned = Vec::with_capacity(tensors.len());
-        for (name, t) in &tensors {
-            let values = t
-                .to_dtype(DType::F32)
-                .and_then(|t| t.flatten_all())
-                .and_then(|t| t.to_vec1::<f32>())
-                .map_err(RewardError::candle(format!("reading {name}")))?;
-            let bytes: Vec<u8> = values.iter().flat_map(|v| v.to_le_bytes()).collect();
-            owned.push((name.clone(), t.dims().to_vec(), bytes));
-        }
-        let mut views = Vec::with_capacity(owned.len());
-        for (name, shape, bytes) in &owned {
-            let view = TensorView::new(Dtype::F32, shape.clone(), bytes)
-                .map_err(|e| bad(path, format!("tensor {name}: {e}")))?;
-            views.push((name.clone(), view));
-        }
         let config = serde_json::to_string(&self.config).map_err(|e| bad(path, e.to_string()))?;
         let metadata = HashMap::from([
             ("format".to_string(), LLAVA_ADAPTER_FORMAT.to_string()),
             ("config".to_string(), config),
         ]);
-        let tmp = path.with_extension("safetensors.tmp");
-        safetensors::tensor::serialize_to_file(views, Some(metadata), &tmp)
-            .map_err(|e| bad(&tmp, e.to_string()))?;
-        std::fs::rename(&tmp, path).map_err(|source| RewardError::Io {
-            path: path.to_path_buf(),
-            source,
-        })
+        write_tensor_file(path, tensors, metadata)
     }
 
     /// Loads heads, LoRA factors and config from a file written by
@@ -184,30 +154,10 @@ fn read_adapter(
     path: &Path,
     device: &candle_core::Device,
 ) -> Result<(LlavaRmConfig, HashMap<String, Tensor>)> {
-    let bytes = std::fs::read(path).map_err(|source| RewardError::Io {
-        path: path.to_path_buf(),
-        source,
-    })?;
-    let (_, header) = SafeTensors::read_metadata(&bytes).map_err(|e| bad(path, e.to_string()))?;
-    let meta = header
-        .metadata()
-        .as_ref()
-        .ok_or_else(|| bad(path, "no metadata"))?;
-    let format = meta
-        .get("format")
-        .ok_or_else(|| bad(path, "metadata lacks \"format\""))?;
-    if format != LLAVA_ADAPTER_FORMAT {
-        return Err(bad(
-            path,
-            format!("format {format:?}, want {LLAVA_ADAPTER_FORMAT:?}"),
-        ));
-    }
-    let config: LlavaRmConfig = meta
-        .get("config")
-        .ok_or_else(|| bad(path, "metadata lacks \"config\""))
-        .and_then(|c| serde_json::from_str(c).map_err(|e| bad(path, format!("config: {e}"))))?;
+    let file = TensorFile::read(path, LLAVA_ADAPTER_FORMAT)?;
+    let config: LlavaRmConfig = file.json("config")?;
     config.lora().map_err(|e| bad(path, e.to_string()))?;
-    let tensors = candle_core::safetensors::load_buffer(&bytes, device)
+    let tensors = candle_core::safetensors::load_buffer(&file.bytes, device)
         .map_err(RewardError::candle(format!("reading {}", path.display())))?;
     Ok((config, tensors))
 }

@@ -51,8 +51,10 @@ pub mod llava_rm;
 pub mod llava_train;
 pub mod loss;
 pub mod pairs;
+pub mod prepare;
 pub mod ranking;
 pub mod synthetic;
+mod tensor_file;
 pub mod train;
 
 use image::RgbImage;
@@ -62,6 +64,7 @@ pub use clip_tower::{ClipBackboneConfig, ClipPooling};
 pub use error::{Result, RewardError};
 pub use llava_rm::{LlavaRewardModel, LlavaRmConfig};
 pub use llava_train::{LlavaRmTrainer, LlavaTrainConfig, TrainingPair};
+pub use prepare::{all_pairs, prepare_pairs, PairImage, PreparedPairs};
 pub use ranking::ScoreMatrix;
 
 /// The reward model's verdict on an ordered pair of images.

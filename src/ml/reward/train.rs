@@ -19,11 +19,12 @@ use rand::{Rng, SeedableRng};
 use super::backbone::BackboneConfig;
 use super::checkpoint::{load_into_varmap, read_checkpoint, save_checkpoint, CheckpointMeta};
 use super::clicklog::ClickRow;
-use super::compact::{images_to_tensor, CompactConfig, CompactRewardModel};
+use super::compact::{CompactConfig, CompactRewardModel};
 use super::error::{Result, RewardError};
 use super::init::seeded_var_builder;
 use super::loss::reward_loss;
 use super::pairs::CreativePair;
+use super::prepare::{prepare_pairs, PairImage};
 
 /// Training hyper-parameters.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -121,9 +122,13 @@ impl PairDataset {
         if kept.is_empty() {
             return Err(RewardError::Input("no pairs in the dataset".into()));
         }
-        let imgs: Vec<&RgbImage> = kept.iter().map(|&r| images[r]).collect();
+        let imgs: Vec<PairImage<'_>> = kept
+            .iter()
+            .map(|&r| PairImage::Decoded(images[r]))
+            .collect();
+        let prepared = prepare_pairs(&imgs, &[], image_size, device)?;
         Ok(Self {
-            images: images_to_tensor(&imgs, image_size, device)?,
+            images: prepared.pixels,
             ctr: kept.iter().map(|&r| rows[r].ctr() as f32).collect(),
             groups: groups.into_values().collect(),
         })

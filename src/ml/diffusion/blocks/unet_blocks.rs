@@ -24,6 +24,33 @@ pub struct BlockCommon {
 }
 
 impl BlockCommon {
+    /// The resnets (`resnets.j`, input channels `inputs[j]`) and, with
+    /// cross-attention, the transformers (`attentions.j`) of a down or up
+    /// block whose layers all output `out_channels`.
+    fn layers(
+        &self,
+        inputs: &[usize],
+        out_channels: usize,
+        attention: BlockAttention,
+        vb: &VarBuilder,
+    ) -> candle_core::Result<(Vec<ResnetBlock2D>, Vec<SpatialTransformer>)> {
+        let mut resnets = Vec::with_capacity(inputs.len());
+        let mut attentions = Vec::new();
+        for (j, &i) in inputs.iter().enumerate() {
+            resnets.push(ResnetBlock2D::new(
+                self.resnet(i, out_channels, 1.0),
+                vb.pp("resnets").pp(j),
+            )?);
+            if let Some((heads, depth)) = attention {
+                attentions.push(SpatialTransformer::new(
+                    self.transformer(out_channels, heads, depth),
+                    vb.pp("attentions").pp(j),
+                )?);
+            }
+        }
+        Ok((resnets, attentions))
+    }
+
     fn resnet(&self, in_channels: usize, out_channels: usize, scale: f64) -> ResnetConfig {
         ResnetConfig {
             in_channels,
@@ -82,25 +109,16 @@ impl DownBlock {
         common: &BlockCommon,
         vb: VarBuilder,
     ) -> candle_core::Result<Self> {
-        let mut resnets = Vec::with_capacity(cfg.layers);
-        let mut attentions = Vec::new();
-        for j in 0..cfg.layers {
-            let i = if j == 0 {
-                cfg.in_channels
-            } else {
-                cfg.out_channels
-            };
-            resnets.push(ResnetBlock2D::new(
-                common.resnet(i, cfg.out_channels, 1.0),
-                vb.pp("resnets").pp(j),
-            )?);
-            if let Some((heads, depth)) = cfg.attention {
-                attentions.push(SpatialTransformer::new(
-                    common.transformer(cfg.out_channels, heads, depth),
-                    vb.pp("attentions").pp(j),
-                )?);
-            }
-        }
+        let inputs: Vec<usize> = (0..cfg.layers)
+            .map(|j| {
+                if j == 0 {
+                    cfg.in_channels
+                } else {
+                    cfg.out_channels
+                }
+            })
+            .collect();
+        let (resnets, attentions) = common.layers(&inputs, cfg.out_channels, cfg.attention, &vb)?;
         let downsampler = cfg
             .add_downsample
             .then(|| {
@@ -219,25 +237,20 @@ impl UpBlock {
         common: &BlockCommon,
         vb: VarBuilder,
     ) -> candle_core::Result<Self> {
-        let mut resnets = Vec::with_capacity(cfg.skip_channels.len());
-        let mut attentions = Vec::new();
-        for (j, skip) in cfg.skip_channels.iter().enumerate() {
-            let i = if j == 0 {
-                cfg.prev_out_channels
-            } else {
-                cfg.out_channels
-            };
-            resnets.push(ResnetBlock2D::new(
-                common.resnet(i + skip, cfg.out_channels, 1.0),
-                vb.pp("resnets").pp(j),
-            )?);
-            if let Some((heads, depth)) = cfg.attention {
-                attentions.push(SpatialTransformer::new(
-                    common.transformer(cfg.out_channels, heads, depth),
-                    vb.pp("attentions").pp(j),
-                )?);
-            }
-        }
+        let inputs: Vec<usize> = cfg
+            .skip_channels
+            .iter()
+            .enumerate()
+            .map(|(j, skip)| {
+                let prev = if j == 0 {
+                    cfg.prev_out_channels
+                } else {
+                    cfg.out_channels
+                };
+                prev + skip
+            })
+            .collect();
+        let (resnets, attentions) = common.layers(&inputs, cfg.out_channels, cfg.attention, &vb)?;
         let upsampler = cfg
             .add_upsample
             .then(|| Upsample2D::new(cfg.out_channels, vb.pp("upsamplers").pp(0)))

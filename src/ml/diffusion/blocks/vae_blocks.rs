@@ -23,6 +23,22 @@ fn resnet(in_channels: usize, out_channels: usize, groups: usize) -> ResnetConfi
     }
 }
 
+/// `layers` resnets (`resnets.j`) from `in_channels` to `out_channels`.
+fn resnet_chain(
+    in_channels: usize,
+    out_channels: usize,
+    layers: usize,
+    groups: usize,
+    vb: &VarBuilder,
+) -> candle_core::Result<Vec<ResnetBlock2D>> {
+    (0..layers)
+        .map(|j| {
+            let i = if j == 0 { in_channels } else { out_channels };
+            ResnetBlock2D::new(resnet(i, out_channels, groups), vb.pp("resnets").pp(j))
+        })
+        .collect()
+}
+
 /// A `(c, c)` projection stored as a linear or as a 1x1 convolution (LDM files).
 fn projection(c: usize, vb: VarBuilder) -> candle_core::Result<Linear> {
     let weight = match vb.get((c, c), "weight") {
@@ -130,12 +146,7 @@ impl EncoderBlock {
         add_downsample: bool,
         vb: VarBuilder,
     ) -> candle_core::Result<Self> {
-        let resnets = (0..layers)
-            .map(|j| {
-                let i = if j == 0 { in_channels } else { out_channels };
-                ResnetBlock2D::new(resnet(i, out_channels, groups), vb.pp("resnets").pp(j))
-            })
-            .collect::<candle_core::Result<Vec<_>>>()?;
+        let resnets = resnet_chain(in_channels, out_channels, layers, groups, &vb)?;
         let downsampler = add_downsample
             .then(|| Downsample2D::new(out_channels, 0, vb.pp("downsamplers").pp(0)))
             .transpose()?;
@@ -176,12 +187,7 @@ impl DecoderBlock {
         add_upsample: bool,
         vb: VarBuilder,
     ) -> candle_core::Result<Self> {
-        let resnets = (0..layers)
-            .map(|j| {
-                let i = if j == 0 { in_channels } else { out_channels };
-                ResnetBlock2D::new(resnet(i, out_channels, groups), vb.pp("resnets").pp(j))
-            })
-            .collect::<candle_core::Result<Vec<_>>>()?;
+        let resnets = resnet_chain(in_channels, out_channels, layers, groups, &vb)?;
         let upsampler = add_upsample
             .then(|| Upsample2D::new(out_channels, vb.pp("upsamplers").pp(0)))
             .transpose()?;

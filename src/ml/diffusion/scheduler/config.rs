@@ -4,7 +4,8 @@ use std::path::Path;
 
 use serde::Deserialize;
 
-use crate::ml::diffusion::error::{read_json, DiffusionError, Result};
+use crate::ml::diffusion::error::{DiffusionError, Result};
+use crate::ml::json::read_json;
 
 /// What the model predicts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
@@ -137,7 +138,7 @@ impl Default for SchedulerConfig {
 impl SchedulerConfig {
     /// Reads `scheduler_config.json`.
     pub fn from_file(path: &Path) -> Result<Self> {
-        read_json(path)
+        Ok(read_json(path)?)
     }
 
     /// The training betas.

@@ -2,6 +2,7 @@
 
 use candle_core::Tensor;
 
+use super::alphas::{predict_original, AlphaSchedule};
 use super::config::{PredictionType, SchedulerConfig};
 use super::{check_index, StepOutput};
 use crate::ml::diffusion::error::{DiffusionError, Result};
@@ -10,8 +11,7 @@ use crate::ml::diffusion::error::{DiffusionError, Result};
 #[derive(Debug, Clone)]
 pub struct Ddim {
     timesteps: Vec<usize>,
-    alphas_cumprod: Vec<f64>,
-    final_alpha_cumprod: f64,
+    alphas: AlphaSchedule,
     step_ratio: usize,
     eta: f64,
     config: SchedulerConfig,
@@ -20,16 +20,9 @@ pub struct Ddim {
 impl Ddim {
     /// The schedule for `steps` inference steps (`set_timesteps`).
     pub fn new(config: &SchedulerConfig, steps: usize) -> Result<Self> {
-        let alphas_cumprod = config.alphas_cumprod()?;
-        let final_alpha_cumprod = if config.set_alpha_to_one {
-            1.0
-        } else {
-            alphas_cumprod[0]
-        };
         Ok(Self {
             timesteps: config.discrete_timesteps(steps)?,
-            alphas_cumprod,
-            final_alpha_cumprod,
+            alphas: AlphaSchedule::new(config)?,
             step_ratio: config.num_train_timesteps / steps,
             eta: 0.0,
             config: config.clone(),
@@ -54,12 +47,7 @@ impl Ddim {
 
     /// Cumulative alpha at a training timestep.
     pub fn alpha_cumprod(&self, t: usize) -> Result<f64> {
-        self.alphas_cumprod.get(t).copied().ok_or_else(|| {
-            DiffusionError::InvalidInput(format!(
-                "timestep {t} outside the {} training timesteps",
-                self.alphas_cumprod.len()
-            ))
-        })
+        self.alphas.at(t)
     }
 
     /// One denoising step from `timesteps[index]`.
@@ -73,31 +61,14 @@ impl Ddim {
         check_index(index, self.timesteps.len())?;
         let t = self.timesteps[index];
         let a_t = self.alpha_cumprod(t)?;
-        let a_prev = match t.checked_sub(self.step_ratio) {
-            Some(p) => self.alpha_cumprod(p)?,
-            None => self.final_alpha_cumprod,
-        };
+        let a_prev = self.alphas.previous(t.checked_sub(self.step_ratio))?;
         let b_t = 1.0 - a_t;
-        let (x0, eps) = match self.config.prediction_type {
-            PredictionType::Epsilon => (
-                ((sample - (model_output * b_t.sqrt())?)? / a_t.sqrt())?,
-                model_output.clone(),
-            ),
-            PredictionType::Sample => (
-                model_output.clone(),
-                ((sample - (model_output * a_t.sqrt())?)? / b_t.sqrt())?,
-            ),
-            PredictionType::VPrediction => (
-                ((sample * a_t.sqrt())? - (model_output * b_t.sqrt())?)?,
-                ((model_output * a_t.sqrt())? + (sample * b_t.sqrt())?)?,
-            ),
+        let eps = match self.config.prediction_type {
+            PredictionType::Epsilon => model_output.clone(),
+            PredictionType::Sample => ((sample - (model_output * a_t.sqrt())?)? / b_t.sqrt())?,
+            PredictionType::VPrediction => ((model_output * a_t.sqrt())? + (sample * b_t.sqrt())?)?,
         };
-        let x0 = if self.config.clip_sample {
-            let r = self.config.clip_sample_range;
-            x0.clamp(-r, r)?
-        } else {
-            x0
-        };
+        let x0 = predict_original(&self.config, model_output, sample, a_t)?;
         let variance = (1.0 - a_prev) / b_t * (1.0 - a_t / a_prev);
         let std = self.eta * variance.max(0.0).sqrt();
         let direction = (&eps * (1.0 - a_prev - std * std).max(0.0).sqrt())?;
@@ -116,8 +87,7 @@ impl Ddim {
 
     /// `sqrt(a) * x0 + sqrt(1 - a) * noise` at `timesteps[index]`.
     pub fn add_noise(&self, original: &Tensor, noise: &Tensor, index: usize) -> Result<Tensor> {
-        check_index(index, self.timesteps.len())?;
-        let a = self.alpha_cumprod(self.timesteps[index])?;
-        Ok(((original * a.sqrt())? + (noise * (1.0 - a).sqrt())?)?)
+        self.alphas
+            .add_noise(original, noise, &self.timesteps, index)
     }
 }

@@ -3,7 +3,8 @@
 
 use candle_core::Tensor;
 
-use super::config::{check_steps, linspace, PredictionType, SchedulerConfig};
+use super::alphas::{predict_original, AlphaSchedule};
+use super::config::{check_steps, linspace, SchedulerConfig};
 use super::{check_index, StepOutput};
 use crate::ml::diffusion::error::{DiffusionError, Result};
 
@@ -11,8 +12,7 @@ use crate::ml::diffusion::error::{DiffusionError, Result};
 #[derive(Debug, Clone)]
 pub struct Lcm {
     timesteps: Vec<usize>,
-    alphas_cumprod: Vec<f64>,
-    final_alpha_cumprod: f64,
+    alphas: AlphaSchedule,
     config: SchedulerConfig,
 }
 
@@ -31,16 +31,9 @@ impl Lcm {
             .take(steps)
             .map(|x| origin[(x.floor() as usize).min(original - 1)])
             .collect();
-        let alphas_cumprod = config.alphas_cumprod()?;
-        let final_alpha_cumprod = if config.set_alpha_to_one {
-            1.0
-        } else {
-            alphas_cumprod[0]
-        };
         Ok(Self {
             timesteps,
-            alphas_cumprod,
-            final_alpha_cumprod,
+            alphas: AlphaSchedule::new(config)?,
             config: config.clone(),
         })
     }
@@ -48,12 +41,6 @@ impl Lcm {
     /// Descending integer timesteps.
     pub fn timesteps(&self) -> &[usize] {
         &self.timesteps
-    }
-
-    fn alpha(&self, t: usize) -> Result<f64> {
-        self.alphas_cumprod.get(t).copied().ok_or_else(|| {
-            DiffusionError::InvalidInput(format!("timestep {t} outside the training range"))
-        })
     }
 
     /// Consistency-model boundary scalings `(c_skip, c_out)` at timestep `t`.
@@ -76,29 +63,13 @@ impl Lcm {
     ) -> Result<StepOutput> {
         check_index(index, self.timesteps.len())?;
         let t = self.timesteps[index];
-        let a_t = self.alpha(t)?;
-        let b_t = 1.0 - a_t;
-        let x0 = match self.config.prediction_type {
-            PredictionType::Epsilon => ((sample - (model_output * b_t.sqrt())?)? / a_t.sqrt())?,
-            PredictionType::Sample => model_output.clone(),
-            PredictionType::VPrediction => ((sample * a_t.sqrt())? - (model_output * b_t.sqrt())?)?,
-        };
-        let x0 = if self.config.clip_sample {
-            let r = self.config.clip_sample_range;
-            x0.clamp(-r, r)?
-        } else {
-            x0
-        };
+        let x0 = predict_original(&self.config, model_output, sample, self.alphas.at(t)?)?;
         let (c_skip, c_out) = self.boundary_scalings(t);
         let denoised = ((&x0 * c_out)? + (sample * c_skip)?)?;
         let prev = match self.timesteps.get(index + 1) {
             None => denoised.clone(),
             Some(&prev_t) => {
-                let a_prev = if prev_t < self.alphas_cumprod.len() {
-                    self.alpha(prev_t)?
-                } else {
-                    self.final_alpha_cumprod
-                };
+                let a_prev = self.alphas.previous(Some(prev_t))?;
                 let noise = noise.ok_or_else(|| {
                     DiffusionError::InvalidInput("LCM step before the last needs noise".into())
                 })?;
@@ -113,9 +84,8 @@ impl Lcm {
 
     /// `sqrt(a) * x0 + sqrt(1 - a) * noise` at `timesteps[index]`.
     pub fn add_noise(&self, original: &Tensor, noise: &Tensor, index: usize) -> Result<Tensor> {
-        check_index(index, self.timesteps.len())?;
-        let a = self.alpha(self.timesteps[index])?;
-        Ok(((original * a.sqrt())? + (noise * (1.0 - a).sqrt())?)?)
+        self.alphas
+            .add_noise(original, noise, &self.timesteps, index)
     }
 
     /// Whether `step(.., index, ..)` uses noise.

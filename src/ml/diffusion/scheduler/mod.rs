@@ -3,6 +3,7 @@
 //! addressed by their index in the schedule and any randomness is passed in,
 //! so a run is a pure function of its inputs.
 
+mod alphas;
 mod config;
 mod ddim;
 mod euler_a;

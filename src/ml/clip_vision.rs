@@ -1,16 +1,57 @@
-//! CLIP vision tower (candle-transformers' implementation) configured from a
-//! Hugging Face `vision_config`, exposing per-layer hidden states as LLaVA
-//! needs them.
+//! The CLIP vision tower of `ml`, shared by the prompt model (LLaVA's
+//! vision tower) and the reward model (the compact model's frozen CLIP
+//! backbone): candle-transformers' implementation configured from a Hugging
+//! Face `vision_config`, exposing per-layer hidden states, the pooled output
+//! and the optional `visual_projection`.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
-use candle_core::{IndexOp, Module, Tensor};
+use candle_core::{DType, Device, IndexOp, Module, Tensor};
 use candle_nn::VarBuilder;
 use candle_transformers::models::clip::text_model::Activation;
 use candle_transformers::models::clip::vision_model::{ClipVisionConfig, ClipVisionTransformer};
 use serde::Deserialize;
 
-use super::error::{PromptModelError, Result};
+use crate::ml::json::{read_json, JsonError};
+use crate::ml::weights::{safetensors_files, WeightFiles, WeightsError};
+
+/// CLIP's per-channel pixel mean (RGB, on [0, 1] values).
+pub const CLIP_MEAN: [f32; 3] = [0.481_454_66, 0.457_827_5, 0.408_210_73];
+/// CLIP's per-channel pixel standard deviation (RGB, on [0, 1] values).
+pub const CLIP_STD: [f32; 3] = [0.268_629_54, 0.261_302_6, 0.275_777_1];
+
+/// What can go wrong while loading or running the CLIP vision tower.
+#[derive(Debug, thiserror::Error)]
+pub enum ClipVisionError {
+    /// The vision config is invalid or asks for something not implemented.
+    #[error("invalid CLIP vision config {path}: {reason}")]
+    Config {
+        /// Where the config came from.
+        path: PathBuf,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// The vision tower is not a CLIP tower.
+    #[error("vision tower `{0}` (only CLIP is implemented)")]
+    Unsupported(String),
+    /// The config file could not be read or parsed.
+    #[error(transparent)]
+    Json(#[from] JsonError),
+    /// A weight file could not be opened, or a tensor the folder must hold
+    /// is missing (the message names file and tensor).
+    #[error(transparent)]
+    Weights(#[from] WeightsError),
+    /// The pixel tensor or a layer index does not fit the tower.
+    #[error("invalid CLIP vision input: {0}")]
+    Input(String),
+    /// A tensor operation failed (a missing or mis-shaped tensor names its
+    /// file and tensor).
+    #[error(transparent)]
+    Candle(#[from] candle_core::Error),
+}
+
+/// Result alias of the CLIP vision tower.
+pub type Result<T> = std::result::Result<T, ClipVisionError>;
 
 #[derive(Deserialize)]
 struct RawVisionConfig {
@@ -38,7 +79,7 @@ pub fn vision_config_from_json(
     value: &serde_json::Value,
     origin: &Path,
 ) -> Result<ClipVisionConfig> {
-    let err = |reason: String| PromptModelError::Config {
+    let err = |reason: String| ClipVisionError::Config {
         path: origin.to_path_buf(),
         reason,
     };
@@ -46,9 +87,7 @@ pub fn vision_config_from_json(
         serde_json::from_value(value.clone()).map_err(|e| err(format!("vision_config: {e}")))?;
     if let Some(kind) = raw.model_type.as_deref() {
         if !kind.starts_with("clip") {
-            return Err(PromptModelError::UnsupportedArchitecture(format!(
-                "vision tower `{kind}` (only CLIP is implemented)"
-            )));
+            return Err(ClipVisionError::Unsupported(kind.to_string()));
         }
     }
     match raw.hidden_act.as_deref() {
@@ -115,6 +154,37 @@ impl ClipVision {
         })
     }
 
+    /// Loads a Hugging Face CLIP folder: `config.json` (a
+    /// `clip_vision_model` config, or a full CLIP config with a
+    /// `vision_config` entry) and `model.safetensors` (or shards) with
+    /// `vision_model.*` keys, memory-mapped in f32; with `project`, also
+    /// `visual_projection.*`, which the folder must then hold.
+    pub fn load_folder(dir: &Path, project: bool, device: &Device) -> Result<Self> {
+        let config_path = dir.join("config.json");
+        let json: serde_json::Value = read_json(&config_path)?;
+        let vision_json = json.get("vision_config").unwrap_or(&json);
+        let cfg = vision_config_from_json(vision_json, &config_path)?;
+        let weights = WeightFiles::open(&safetensors_files(dir)?)?;
+        if project && !weights.contains("visual_projection.weight") {
+            return Err(ClipVisionError::Config {
+                path: config_path,
+                reason: format!(
+                    "the projection is asked for, but `visual_projection.weight` is missing \
+                     from {}",
+                    weights
+                        .paths()
+                        .iter()
+                        .map(|p| p.display().to_string())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            });
+        }
+        let vb = weights.var_builder(DType::F32, device);
+        let projection = project.then(|| vb.pp("visual_projection"));
+        Self::new(&cfg, vb.pp("vision_model"), projection)
+    }
+
     /// The configuration.
     pub fn config(&self) -> &ClipVisionConfig {
         &self.cfg
@@ -124,7 +194,7 @@ impl ClipVision {
         let dims = pixels.dims();
         let s = self.cfg.image_size;
         if dims.len() != 4 || dims[1] != self.cfg.num_channels || dims[2] != s || dims[3] != s {
-            return Err(PromptModelError::Input(format!(
+            return Err(ClipVisionError::Input(format!(
                 "pixel values {dims:?} must be (batch, {}, {s}, {s})",
                 self.cfg.num_channels
             )));
@@ -148,7 +218,7 @@ impl ClipVision {
         let n = outputs.len() as i64; // hidden_states has n + 1 entries
         let index = if layer < 0 { n + 1 + layer } else { layer };
         if index < 1 || index > n {
-            return Err(PromptModelError::Input(format!(
+            return Err(ClipVisionError::Input(format!(
                 "vision feature layer {layer} is not one of the {n} encoder layers"
             )));
         }
@@ -178,7 +248,7 @@ impl ClipVision {
         let last = states.pop();
         match (last, pooled) {
             (Some(last), Some(pooled)) => Ok((last, pooled)),
-            _ => Err(PromptModelError::Input(
+            _ => Err(ClipVisionError::Input(
                 "the vision tower has no encoder layers".to_string(),
             )),
         }
