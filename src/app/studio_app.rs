@@ -7,7 +7,7 @@ use std::sync::Arc;
 use anyhow::Context as _;
 use crossbeam_channel::{Receiver, Sender};
 
-use crate::jobs::{JobContext, JobId, Worker, WorkerOptions};
+use crate::jobs::{JobContext, JobHandle, JobId, SubmitError, Worker, WorkerOptions};
 use crate::paths::DataDir;
 use crate::store::{ProductId, ProductRow};
 use crate::studio::{display_name, registry_for, ModelHub, Progress, Studio};
@@ -249,13 +249,8 @@ impl StudioApp {
     where
         F: FnOnce(&mut Studio, &Ctx<'_>) -> anyhow::Result<AppOutput> + Send + 'static,
     {
-        match self.worker.submit(label, run) {
-            Ok(handle) => Some(handle.id),
-            Err(err) => {
-                self.status.message = Some((err.to_string(), true));
-                None
-            }
-        }
+        let submitted = self.worker.submit(label, run);
+        self.submitted(submitted)
     }
 
     /// Queues a job on the model worker; a refused job becomes an error
@@ -264,7 +259,12 @@ impl StudioApp {
     where
         F: FnOnce(&mut Studio, &Ctx<'_>) -> anyhow::Result<AppOutput> + Send + 'static,
     {
-        match self.model_worker.submit(label, run) {
+        let submitted = self.model_worker.submit(label, run);
+        self.submitted(submitted)
+    }
+
+    fn submitted(&mut self, result: Result<JobHandle, SubmitError>) -> Option<JobId> {
+        match result {
             Ok(handle) => Some(handle.id),
             Err(err) => {
                 self.status.message = Some((err.to_string(), true));

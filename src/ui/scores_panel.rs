@@ -90,14 +90,7 @@ pub fn scores_panel_ui(ui: &mut egui::Ui, view: &ScoresView<'_>, commands: &mut 
     if ui.button("Training…").clicked() {
         commands.push(Command::ShowTraining(true));
     }
-    if let Some((message, is_error)) = &view.state.message {
-        let color = if *is_error {
-            theme::ERROR_TEXT
-        } else {
-            theme::HINT_TEXT
-        };
-        ui.colored_label(color, message);
-    }
+    theme::message_ui(ui, view.state.message.as_ref());
 }
 
 /// The win-probability matrix: row beats column.

@@ -19,14 +19,9 @@ pub fn status_bar_ui(ui: &mut egui::Ui, status: &StatusState, commands: &mut Vec
         if !studio && !models {
             ui.label("Ready");
         }
-        if let Some((message, is_error)) = &status.message {
+        if status.message.is_some() {
             ui.separator();
-            let color = if *is_error {
-                theme::ERROR_TEXT
-            } else {
-                theme::HINT_TEXT
-            };
-            ui.colored_label(color, message);
+            theme::message_ui(ui, status.message.as_ref());
         }
     });
 }

@@ -40,14 +40,7 @@ pub fn suggestions_panel_ui(
         ui.colored_label(theme::HINT_TEXT, "Open a product to get suggestions.");
     }
     entries_ui(ui, state, has_product, commands);
-    if let Some((message, is_error)) = &state.message {
-        let color = if *is_error {
-            theme::ERROR_TEXT
-        } else {
-            theme::HINT_TEXT
-        };
-        ui.colored_label(color, message);
-    }
+    theme::message_ui(ui, state.message.as_ref());
 }
 
 fn sampling_ui(ui: &mut egui::Ui, settings: &mut SuggestSettings) {

@@ -48,3 +48,11 @@ pub const SELECTION: Color32 = Color32::from_rgb(90, 170, 255);
 pub fn apply(ctx: &egui::Context) {
     ctx.set_visuals(egui::Visuals::dark());
 }
+
+/// Shows a `(message, is_error)` pair in the error or hint colour.
+pub fn message_ui(ui: &mut egui::Ui, message: Option<&(String, bool)>) {
+    if let Some((text, is_error)) = message {
+        let color = if *is_error { ERROR_TEXT } else { HINT_TEXT };
+        ui.colored_label(color, text);
+    }
+}

@@ -87,14 +87,7 @@ fn training_ui(
         ));
     }
     plot_ui(ui, &state.history);
-    if let Some((message, is_error)) = &state.message {
-        let color = if *is_error {
-            theme::ERROR_TEXT
-        } else {
-            theme::HINT_TEXT
-        };
-        ui.colored_label(color, message);
-    }
+    theme::message_ui(ui, state.message.as_ref());
 }
 
 /// Loss and validation accuracy per epoch, on one plot (accuracy in [0, 1]).
