@@ -4,36 +4,24 @@
 
 #![allow(clippy::unwrap_used)]
 
+#[path = "common/fixtures.rs"]
+mod fixtures;
+#[path = "common/words.rs"]
+mod words;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use adstudio::cli::{bench_prompt_model, reward_experiment};
 use adstudio::ml::prompt_model::GgufPrecision;
 
-fn fixture_dir(name: &str) -> PathBuf {
-    let root = std::env::var_os("ADSTUDIO_FIXTURES")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures"));
-    root.join(name)
-}
-
 /// The tiny Qwen2 folder with a 512-word tokenizer (the fixture has none).
 fn tiny_qwen2(root: &Path) -> PathBuf {
-    let dir = root.join("qwen2_tiny");
-    std::fs::create_dir_all(&dir).unwrap();
-    for f in ["config.json", "model.safetensors"] {
-        std::fs::copy(fixture_dir("qwen2_tiny").join(f), dir.join(f)).unwrap();
-    }
-    let vocab = (0..512u32).map(|i| (format!("w{i}"), i)).collect();
-    let wordlevel = tokenizers::models::wordlevel::WordLevel::builder()
-        .vocab(vocab)
-        .unk_token("w0".to_string())
-        .build()
-        .unwrap();
-    let mut tok = tokenizers::Tokenizer::new(wordlevel);
-    tok.with_pre_tokenizer(Some(tokenizers::pre_tokenizers::whitespace::Whitespace {}));
-    tok.save(dir.join("tokenizer.json"), false).unwrap();
-    dir
+    words::model_folder(
+        &fixtures::fixture_dir("qwen2_tiny"),
+        &root.join("qwen2_tiny"),
+        Some(&words::tokenizer()),
+    )
 }
 
 /// Both precisions are measured (a safetensors folder loads as f32 either

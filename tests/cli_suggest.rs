@@ -4,54 +4,28 @@
 
 #![allow(clippy::unwrap_used)]
 
+#[path = "common/fixtures.rs"]
+mod fixtures;
+#[path = "common/models.rs"]
+mod models;
+#[path = "common/words.rs"]
+mod words;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use adstudio::cli::{run_suggest_with, SuggestArgs};
 use image::{Rgb, RgbImage};
 
-fn fixture_dir(name: &str) -> PathBuf {
-    let root = std::env::var_os("ADSTUDIO_FIXTURES")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures"));
-    root.join(name)
-}
-
-/// A 512-word tokenizer for the tiny models (`w0`..`w510`, `<image>` = 511).
-fn write_tokenizer(dir: &Path) {
-    let vocab = (0..512u32)
-        .map(|i| {
-            let word = if i == 511 {
-                "<image>".to_string()
-            } else {
-                format!("w{i}")
-            };
-            (word, i)
-        })
-        .collect();
-    let wordlevel = tokenizers::models::wordlevel::WordLevel::builder()
-        .vocab(vocab)
-        .unk_token("w0".to_string())
-        .build()
-        .unwrap();
-    let mut tok = tokenizers::Tokenizer::new(wordlevel);
-    tok.with_pre_tokenizer(Some(tokenizers::pre_tokenizers::whitespace::Whitespace {}));
-    tok.with_decoder(Some(tokenizers::decoders::wordpiece::WordPiece::default()));
-    tok.add_special_tokens(&[tokenizers::AddedToken::from("<image>", true)]);
-    tok.save(dir.join("tokenizer.json"), false).unwrap();
-}
-
-/// A copy of a fixture model folder, with or without a tokenizer.
+/// A copy of a fixture model folder, with or without a tokenizer
+/// (`w0`..`w510`, `<image>` = 511).
 fn model_copy(root: &Path, fixture: &str, tokenizer: bool) -> PathBuf {
-    let dir = root.join(fixture);
-    std::fs::create_dir_all(&dir).unwrap();
-    for f in ["config.json", "model.safetensors"] {
-        std::fs::copy(fixture_dir(fixture).join(f), dir.join(f)).unwrap();
-    }
-    if tokenizer {
-        write_tokenizer(&dir);
-    }
-    dir
+    let tok = tokenizer.then(words::tokenizer_with_image_and_decoder);
+    words::model_folder(
+        &fixtures::fixture_dir(fixture),
+        &root.join(fixture),
+        tok.as_ref(),
+    )
 }
 
 /// A red mug on a white backdrop.
@@ -143,24 +117,17 @@ fn suggest_bad_input_fails_clearly() {
 }
 
 /// With the real SmolLM2-135M-Instruct GGUF: 4 non-empty, distinct
-/// suggestions for a product (skipped without `ADSTUDIO_SMOLLM2_GGUF`,
-/// failing instead when `CI` is set).
+/// suggestions for a product (`ADSTUDIO_SMOLLM2_GGUF`).
 #[test]
+#[ignore = "needs SmolLM2: set ADSTUDIO_SMOLLM2_GGUF"]
 fn suggest_with_smollm2_gives_distinct_suggestions() {
-    let Some(gguf) = std::env::var_os("ADSTUDIO_SMOLLM2_GGUF").filter(|v| !v.is_empty()) else {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "ADSTUDIO_SMOLLM2_GGUF is not set but CI is: run .ci/fetch-smollm2.sh"
-        );
-        println!("SKIP suggest_with_smollm2_gives_distinct_suggestions: set ADSTUDIO_SMOLLM2_GGUF");
-        return;
-    };
+    let gguf = models::smollm2_gguf();
     let dir = tempfile::tempdir().unwrap();
     let args = SuggestArgs {
         product: product(dir.path()),
         title: "Red ceramic coffee mug, 350 ml".to_string(),
         n: 4,
-        model: PathBuf::from(gguf),
+        model: gguf,
         seed: 0,
         temperature: 0.8,
         top_p: 0.9,

@@ -3,63 +3,31 @@
 //! keeping the first 4 input channels of `conv_in`), seed reproducibility,
 //! schedulers that draw noise, and bad inputs.
 
+#[path = "common/fixtures.rs"]
+mod fixtures;
+#[path = "common/sd_tiny.rs"]
+mod sd_tiny;
+#[path = "common/tensors.rs"]
+mod tensors;
+
 use std::collections::HashMap;
 use std::ops::ControlFlow;
-use std::path::PathBuf;
 
 use adstudio::ml::diffusion::inpaint::{inpaint, InpaintModels, InpaintParams, PromptInput};
 use adstudio::ml::diffusion::prompt::PromptEmbeddings;
 use adstudio::ml::diffusion::scheduler::Scheduler;
-use adstudio::ml::diffusion::{
-    ControlNet, ControlNetConfig, DiffusionError, SchedulerConfig, SchedulerKind, UNet, UNetConfig,
-    Vae, VaeConfig,
-};
+use adstudio::ml::diffusion::{DiffusionError, SchedulerConfig, SchedulerKind, UNet, UNetConfig};
 use candle_core::{DType, Device, Tensor};
 use candle_nn::VarBuilder;
-
-fn sd() -> PathBuf {
-    let root = match std::env::var_os("ADSTUDIO_FIXTURES") {
-        Some(p) => PathBuf::from(p),
-        None => PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures"),
-    };
-    root.join("sd_tiny")
-}
-
-const W: &str = "diffusion_pytorch_model.safetensors";
-
-fn load(dir: &str) -> HashMap<String, Tensor> {
-    candle_core::safetensors::load(sd().join(dir).join(W), &Device::Cpu).expect("weights")
-}
+use tensors::max_abs;
 
 fn unet4() -> UNet {
-    let mut cfg = UNetConfig::from_file(&sd().join("unet/config.json")).expect("config");
+    let mut cfg = UNetConfig::from_file(&sd_tiny::dir().join("unet/config.json")).expect("config");
     cfg.in_channels = 4;
-    let mut ts = load("unet");
+    let mut ts = sd_tiny::weights("unet");
     let w = ts["conv_in.weight"].narrow(1, 0, 4).expect("narrow");
     ts.insert("conv_in.weight".into(), w);
     UNet::new(&cfg, VarBuilder::from_tensors(ts, DType::F32, &Device::Cpu)).expect("unet")
-}
-
-fn vae() -> Vae {
-    let cfg = VaeConfig::from_file(&sd().join("vae/config.json")).expect("config");
-    Vae::new(
-        &cfg,
-        VarBuilder::from_tensors(load("vae"), DType::F32, &Device::Cpu),
-    )
-    .expect("vae")
-}
-
-fn controlnet() -> ControlNet {
-    let cfg = ControlNetConfig::from_file(&sd().join("controlnet/config.json")).expect("config");
-    ControlNet::new(
-        &cfg,
-        VarBuilder::from_tensors(load("controlnet"), DType::F32, &Device::Cpu),
-    )
-    .expect("controlnet")
-}
-
-fn io() -> HashMap<String, Tensor> {
-    candle_core::safetensors::load(sd().join("io.safetensors"), &Device::Cpu).expect("io")
 }
 
 /// Left half repaint (1), right half keep (0).
@@ -89,7 +57,7 @@ fn params(io: &HashMap<String, Tensor>, kind: SchedulerKind, seed: u64) -> Inpai
         guidance_scale: 7.5,
         scheduler: kind,
         scheduler_config: SchedulerConfig::from_file(
-            &sd().join(cfg_file).join("scheduler_config.json"),
+            &sd_tiny::dir().join(cfg_file).join("scheduler_config.json"),
         )
         .expect("scheduler config"),
         seed,
@@ -97,21 +65,10 @@ fn params(io: &HashMap<String, Tensor>, kind: SchedulerKind, seed: u64) -> Inpai
     }
 }
 
-fn max_abs(t: &Tensor) -> f32 {
-    t.abs()
-        .expect("abs")
-        .flatten_all()
-        .expect("flat")
-        .max(0)
-        .expect("max")
-        .to_scalar::<f32>()
-        .expect("scalar")
-}
-
 #[test]
 fn latent_blending_keeps_the_known_region_on_the_noised_original() {
-    let io = io();
-    let (unet, vae, cn) = (unet4(), vae(), controlnet());
+    let io = sd_tiny::io();
+    let (unet, vae, cn) = (unet4(), sd_tiny::vae(), sd_tiny::controlnet());
     let models = InpaintModels {
         unet: &unet,
         vae: &vae,
@@ -168,8 +125,8 @@ fn latent_blending_keeps_the_known_region_on_the_noised_original() {
 
 #[test]
 fn same_seed_reproduces_bit_exactly_and_other_seeds_differ() {
-    let io = io();
-    let (unet, vae, cn) = (unet4(), vae(), controlnet());
+    let io = sd_tiny::io();
+    let (unet, vae, cn) = (unet4(), sd_tiny::vae(), sd_tiny::controlnet());
     let models = InpaintModels {
         unet: &unet,
         vae: &vae,
@@ -202,8 +159,8 @@ fn same_seed_reproduces_bit_exactly_and_other_seeds_differ() {
 
 #[test]
 fn bad_inputs_give_clear_errors() {
-    let io = io();
-    let (unet, vae, cn) = (unet4(), vae(), controlnet());
+    let io = sd_tiny::io();
+    let (unet, vae, cn) = (unet4(), sd_tiny::vae(), sd_tiny::controlnet());
     let models = InpaintModels {
         unet: &unet,
         vae: &vae,
@@ -250,10 +207,10 @@ fn unet_rejects_a_sample_with_the_wrong_channel_count() {
 /// An LCM-distilled UNet (guidance embedding through `time_embedding.cond_proj`)
 /// made from the tiny UNet with an added random projection.
 fn unet4_lcm(cond_dim: usize) -> UNet {
-    let mut cfg = UNetConfig::from_file(&sd().join("unet/config.json")).expect("config");
+    let mut cfg = UNetConfig::from_file(&sd_tiny::dir().join("unet/config.json")).expect("config");
     cfg.in_channels = 4;
     cfg.time_cond_proj_dim = Some(cond_dim);
-    let mut ts = load("unet");
+    let mut ts = sd_tiny::weights("unet");
     let w = ts["conv_in.weight"].narrow(1, 0, 4).expect("narrow");
     ts.insert("conv_in.weight".into(), w);
     let mut rng = adstudio::ml::diffusion::noise::NoiseRng::new(5);
@@ -264,8 +221,8 @@ fn unet4_lcm(cond_dim: usize) -> UNet {
 
 #[test]
 fn lcm_distilled_unet_uses_the_guidance_embedding_without_a_negative_pass() {
-    let io = io();
-    let (unet, vae) = (unet4_lcm(16), vae());
+    let io = sd_tiny::io();
+    let (unet, vae) = (unet4_lcm(16), sd_tiny::vae());
     let models = InpaintModels {
         unet: &unet,
         vae: &vae,

@@ -4,8 +4,14 @@
 //! key tables, and must reproduce the diffusers references.
 //! Tolerance: `max|a - b| <= 1e-4 * max(1, max|b|)`.
 
+#[path = "common/fixtures.rs"]
+mod fixtures;
+#[path = "common/sd_tiny.rs"]
+mod sd_tiny;
+#[path = "common/tensors.rs"]
+mod tensors;
+
 use std::collections::HashMap;
-use std::path::PathBuf;
 
 use adstudio::ml::diffusion::ldm::{
     controlnet_key, unet_key, vae_key, UNetLayout, CLIP_PREFIX, UNET_PREFIX, VAE_PREFIX,
@@ -16,53 +22,22 @@ use adstudio::ml::diffusion::{
     UNetConfig, VaeConfig,
 };
 use candle_core::{DType, Device, Tensor};
-
-fn root() -> PathBuf {
-    match std::env::var_os("ADSTUDIO_FIXTURES") {
-        Some(p) => PathBuf::from(p),
-        None => PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures"),
-    }
-}
-
-fn sd() -> PathBuf {
-    root().join("sd_tiny")
-}
+use tensors::assert_close;
 
 fn load(rel: &str) -> HashMap<String, Tensor> {
-    candle_core::safetensors::load(sd().join(rel), &Device::Cpu).expect("weights")
-}
-
-fn assert_close(name: &str, a: &Tensor, b: &Tensor) {
-    let diff = (a - b)
-        .expect("sub")
-        .abs()
-        .expect("abs")
-        .flatten_all()
-        .expect("f")
-        .max(0)
-        .expect("max");
-    let scale = b
-        .abs()
-        .expect("abs")
-        .flatten_all()
-        .expect("f")
-        .max(0)
-        .expect("max");
-    let (diff, scale) = (
-        diff.to_scalar::<f32>().expect("s"),
-        scale.to_scalar::<f32>().expect("s"),
-    );
-    assert!(diff <= 1e-4 * scale.max(1.0), "{name}: max abs diff {diff}");
+    candle_core::safetensors::load(sd_tiny::dir().join(rel), &Device::Cpu).expect("weights")
 }
 
 fn configs() -> SingleFileConfigs {
     SingleFileConfigs {
-        unet: UNetConfig::from_file(&sd().join("unet/config.json")).expect("unet"),
-        vae: VaeConfig::from_file(&sd().join("vae/config.json")).expect("vae"),
-        text_encoder: ClipTextConfig::from_file(&sd().join("text_encoder/config.json"))
+        unet: UNetConfig::from_file(&sd_tiny::dir().join("unet/config.json")).expect("unet"),
+        vae: VaeConfig::from_file(&sd_tiny::dir().join("vae/config.json")).expect("vae"),
+        text_encoder: ClipTextConfig::from_file(&sd_tiny::dir().join("text_encoder/config.json"))
             .expect("text"),
-        scheduler: SchedulerConfig::from_file(&sd().join("scheduler/scheduler_config.json"))
-            .expect("sched"),
+        scheduler: SchedulerConfig::from_file(
+            &sd_tiny::dir().join("scheduler/scheduler_config.json"),
+        )
+        .expect("sched"),
     }
 }
 
@@ -100,12 +75,13 @@ fn single_file_checkpoint_with_ldm_names_matches_diffusers_outputs() {
     candle_core::safetensors::save(&all, &file).expect("save");
 
     let tok =
-        ClipTokenizer::from_file(&root().join("clip_tokenizer/tokenizer.json")).expect("tokenizer");
+        ClipTokenizer::from_file(&fixtures::fixture_dir("clip_tokenizer").join("tokenizer.json"))
+            .expect("tokenizer");
     let model = StableDiffusion::load_single_file_with(&file, &cfg, tok, DType::F32, &Device::Cpu)
         .expect("load");
     assert_eq!(model.unet.in_channels(), 9);
 
-    let io = load("io.safetensors");
+    let io = sd_tiny::io();
     let out = model
         .unet
         .forward(&io["unet.sample"], 501.0, &io["cn.ehs"], None)
@@ -128,8 +104,10 @@ fn single_file_checkpoint_with_ldm_names_matches_diffusers_outputs() {
 
 #[test]
 fn single_file_controlnet_with_ldm_names_matches_diffusers_residuals() {
-    let cfg = ControlNetConfig::from_file(&sd().join("controlnet/config.json")).expect("config");
-    let unet_cfg = UNetConfig::from_file(&sd().join("unet/config.json")).expect("unet config");
+    let cfg = ControlNetConfig::from_file(&sd_tiny::dir().join("controlnet/config.json"))
+        .expect("config");
+    let unet_cfg =
+        UNetConfig::from_file(&sd_tiny::dir().join("unet/config.json")).expect("unet config");
     let layout = UNetLayout::new(cfg.layers_per_block, &unet_cfg.levels().expect("levels"));
     let hint = 2 * (cfg.conditioning_embedding_out_channels.len() - 1);
     let renamed: HashMap<String, Tensor> = load("controlnet/diffusion_pytorch_model.safetensors")
@@ -146,7 +124,7 @@ fn single_file_controlnet_with_ldm_names_matches_diffusers_residuals() {
     let file = tmp.path().join("control_tiny.safetensors");
     candle_core::safetensors::save(&renamed, &file).expect("save");
     let cn = ControlNet::load_single_file(&file, &cfg, DType::F32, &Device::Cpu).expect("load");
-    let io = load("io.safetensors");
+    let io = sd_tiny::io();
     let res = cn
         .forward(&io["cn.sample"], 501.0, &io["cn.ehs"], &io["cn.cond"], 0.8)
         .expect("forward");

@@ -1,6 +1,11 @@
 //! Loading: diffusers folders (with a missing component or tensor), the
 //! tokenizer from `vocab.json` + `merges.txt`, and text prompts end to end.
 
+#[path = "common/fixtures.rs"]
+mod fixtures;
+#[path = "common/sd_tiny.rs"]
+mod sd_tiny;
+
 use std::collections::HashMap;
 use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
@@ -11,58 +16,14 @@ use adstudio::ml::diffusion::{
 };
 use candle_core::{DType, Device, Tensor};
 
-fn root() -> PathBuf {
-    match std::env::var_os("ADSTUDIO_FIXTURES") {
-        Some(p) => PathBuf::from(p),
-        None => PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures"),
-    }
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).expect("mkdir");
-    for e in std::fs::read_dir(from).expect("read dir") {
-        let e = e.expect("entry");
-        std::fs::copy(e.path(), to.join(e.file_name())).expect("copy");
-    }
-}
-
-/// A tiny CLIP-style tokenizer for the tiny text encoder (vocab 1000, start
-/// 998, end 999): one token per printable ASCII character, with and without
-/// the `</w>` word end, and no merges.
-fn write_tiny_tokenizer(dir: &Path) {
-    std::fs::create_dir_all(dir).expect("mkdir");
-    let mut vocab = serde_json::Map::new();
-    let mut id = 0u64;
-    for c in 33u8..=126 {
-        let c = (c as char).to_string();
-        vocab.insert(c.clone(), id.into());
-        vocab.insert(format!("{c}</w>"), (id + 1).into());
-        id += 2;
-    }
-    vocab.insert("<|startoftext|>".into(), 998u64.into());
-    vocab.insert("<|endoftext|>".into(), 999u64.into());
-    std::fs::write(
-        dir.join("vocab.json"),
-        serde_json::Value::Object(vocab).to_string(),
-    )
-    .expect("vocab");
-    std::fs::write(dir.join("merges.txt"), "#version: 0.2\n").expect("merges");
-}
-
 /// A diffusers folder made of the sd_tiny components.
 fn tiny_folder(tmp: &Path) -> PathBuf {
-    let sd = root().join("sd_tiny");
-    let dst = tmp.join("sd");
-    for c in ["unet", "vae", "text_encoder", "scheduler"] {
-        copy_dir(&sd.join(c), &dst.join(c));
-    }
-    write_tiny_tokenizer(&dst.join("tokenizer"));
-    dst
+    fixtures::tiny_sd_folder(&tmp.join("sd"))
 }
 
 #[test]
 fn tokenizer_from_vocab_and_merges_matches_tokenizer_json() {
-    let dir = root().join("clip_tokenizer");
+    let dir = fixtures::fixture_dir("clip_tokenizer");
     let json: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(dir.join("tokenizer.json")).expect("read"))
             .expect("json");
@@ -85,20 +46,11 @@ fn tokenizer_from_vocab_and_merges_matches_tokenizer_json() {
     }
     std::fs::write(tmp.path().join("merges.txt"), merges).expect("merges");
     let tok = ClipTokenizer::from_dir(tmp.path()).expect("tokenizer");
-    let cases: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(dir.join("cases.json")).expect("cases"))
-            .expect("json");
-    for case in cases["cases"].as_array().expect("cases") {
-        let prompt = case["prompt"].as_str().expect("prompt");
-        let expected: Vec<u32> = case["input_ids_77"]
-            .as_array()
-            .expect("ids")
-            .iter()
-            .map(|v| v.as_u64().expect("id") as u32)
-            .collect();
+    for case in fixtures::clip_token_cases() {
+        let prompt = &case.prompt;
         assert_eq!(
             tok.encode(prompt).expect("encode").ids,
-            expected,
+            case.ids_77,
             "{prompt:?}"
         );
     }
@@ -109,11 +61,10 @@ fn diffusers_folder_renders_from_text_prompts_like_from_embeddings() {
     let tmp = tempfile::tempdir().expect("tmp");
     let dir = tiny_folder(tmp.path());
     let sd = StableDiffusion::load_diffusers(&dir, DType::F32, &Device::Cpu).expect("load");
-    let cn = ControlNet::load(&root().join("sd_tiny/controlnet"), DType::F32, &Device::Cpu)
+    let cn = ControlNet::load(&sd_tiny::dir().join("controlnet"), DType::F32, &Device::Cpu)
         .expect("controlnet");
     let models = sd.inpaint_models(Some(&cn));
-    let io = candle_core::safetensors::load(root().join("sd_tiny/io.safetensors"), &Device::Cpu)
-        .expect("io");
+    let io = sd_tiny::io();
     let long = "a very long prompt ".repeat(10);
     let mut p = InpaintParams {
         prompts: PromptInput::Text {
@@ -202,10 +153,9 @@ fn dtypes_f16_renders_close_and_bf16_on_cpu_is_refused_clearly() {
 
     let sd = StableDiffusion::load_diffusers(&dir, DType::F16, &Device::Cpu).expect("f16");
     assert_eq!(sd.vae.dtype(), DType::F32, "the VAE stays in f32");
-    let cn = ControlNet::load(&root().join("sd_tiny/controlnet"), DType::F16, &Device::Cpu)
+    let cn = ControlNet::load(&sd_tiny::dir().join("controlnet"), DType::F16, &Device::Cpu)
         .expect("controlnet");
-    let io = candle_core::safetensors::load(root().join("sd_tiny/io.safetensors"), &Device::Cpu)
-        .expect("io");
+    let io = sd_tiny::io();
     let p = InpaintParams {
         prompts: PromptInput::Embeddings(adstudio::ml::diffusion::prompt::PromptEmbeddings {
             positive: io["pipe.prompt_embeds"].clone(),

@@ -1,6 +1,13 @@
 //! LoRA merging: kohya files with diffusers and with LDM module names, and
 //! PEFT files, must give the same model as merging the deltas by hand.
 
+#[path = "common/fixtures.rs"]
+mod fixtures;
+#[path = "common/sd_tiny.rs"]
+mod sd_tiny;
+#[path = "common/tensors.rs"]
+mod tensors;
+
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -11,27 +18,7 @@ use adstudio::ml::diffusion::noise::NoiseRng;
 use adstudio::ml::diffusion::{ClipTextConfig, ClipTextModel, UNet, UNetConfig};
 use candle_core::{DType, Device, Tensor};
 use candle_nn::VarBuilder;
-
-fn sd() -> PathBuf {
-    let root = match std::env::var_os("ADSTUDIO_FIXTURES") {
-        Some(p) => PathBuf::from(p),
-        None => PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures"),
-    };
-    root.join("sd_tiny")
-}
-
-fn max_diff(a: &Tensor, b: &Tensor) -> f32 {
-    (a - b)
-        .expect("sub")
-        .abs()
-        .expect("abs")
-        .flatten_all()
-        .expect("f")
-        .max(0)
-        .expect("max")
-        .to_scalar::<f32>()
-        .expect("s")
-}
+use tensors::max_abs_diff;
 
 /// Random factors for a module whose weight has `shape`; returns (down, up,
 /// delta = alpha/rank * up @ down reshaped).
@@ -62,9 +49,9 @@ fn factors(
 
 #[test]
 fn kohya_loras_with_diffusers_and_ldm_names_merge_like_by_hand() {
-    let cfg = UNetConfig::from_file(&sd().join("unet/config.json")).expect("config");
+    let cfg = UNetConfig::from_file(&sd_tiny::dir().join("unet/config.json")).expect("config");
     let base = candle_core::safetensors::load(
-        sd().join("unet/diffusion_pytorch_model.safetensors"),
+        sd_tiny::dir().join("unet/diffusion_pytorch_model.safetensors"),
         &Device::Cpu,
     )
     .expect("weights");
@@ -119,26 +106,32 @@ fn kohya_loras_with_diffusers_and_ldm_names_merge_like_by_hand() {
     )
     .expect("by hand");
 
-    let io = candle_core::safetensors::load(sd().join("io.safetensors"), &Device::Cpu).expect("io");
+    let io = sd_tiny::io();
     let run = |u: &UNet| {
         u.forward(&io["unet.sample"], 501.0, &io["cn.ehs"], None)
             .expect("forward")
     };
     let (a, b, c) = (run(&with_lora), run(&by_hand), run(&plain));
     assert!(
-        max_diff(&a, &b) < 1e-4,
+        max_abs_diff(&a, &b) < 1e-4,
         "merged vs by hand: {}",
-        max_diff(&a, &b)
+        max_abs_diff(&a, &b)
     );
-    assert!(max_diff(&a, &c) > 1e-3, "the LoRA must change the output");
+    assert!(
+        max_abs_diff(&a, &c) > 1e-3,
+        "the LoRA must change the output"
+    );
 }
 
 #[test]
 fn peft_text_encoder_lora_merges_like_by_hand() {
-    let cfg = ClipTextConfig::from_file(&sd().join("text_encoder/config.json")).expect("config");
-    let base =
-        candle_core::safetensors::load(sd().join("text_encoder/model.safetensors"), &Device::Cpu)
-            .expect("weights");
+    let cfg = ClipTextConfig::from_file(&sd_tiny::dir().join("text_encoder/config.json"))
+        .expect("config");
+    let base = candle_core::safetensors::load(
+        sd_tiny::dir().join("text_encoder/model.safetensors"),
+        &Device::Cpu,
+    )
+    .expect("weights");
     let mut rng = NoiseRng::new(8);
     let module = "encoder.layers.1.mlp.fc1";
     let w = &base[&format!("{module}.weight")];
@@ -168,11 +161,11 @@ fn peft_text_encoder_lora_merges_like_by_hand() {
         VarBuilder::from_tensors(merged, DType::F32, &Device::Cpu),
     )
     .expect("m");
-    let io = candle_core::safetensors::load(sd().join("io.safetensors"), &Device::Cpu).expect("io");
+    let io = sd_tiny::io();
     let a = with_lora.forward(&io["text.input_ids"]).expect("a");
     let b = by_hand.forward(&io["text.input_ids"]).expect("b");
-    assert!(max_diff(&a, &b) < 1e-5, "{}", max_diff(&a, &b));
-    assert!(max_diff(&a, &io["text.last_hidden_state"]) > 1e-3);
+    assert!(max_abs_diff(&a, &b) < 1e-5, "{}", max_abs_diff(&a, &b));
+    assert!(max_abs_diff(&a, &io["text.last_hidden_state"]) > 1e-3);
 }
 
 #[test]
@@ -190,18 +183,15 @@ fn lora_module_without_its_up_factor_is_an_error_naming_it() {
     );
 }
 
+/// The sd_tiny components with the real CLIP tokenizer (`tokenizer.json`).
 fn tiny_folder(tmp: &std::path::Path) -> PathBuf {
     let dst = tmp.join("sd");
     for c in ["unet", "vae", "text_encoder", "scheduler"] {
-        std::fs::create_dir_all(dst.join(c)).expect("mkdir");
-        for e in std::fs::read_dir(sd().join(c)).expect("dir") {
-            let e = e.expect("entry");
-            std::fs::copy(e.path(), dst.join(c).join(e.file_name())).expect("copy");
-        }
+        fixtures::copy_dir(&sd_tiny::dir().join(c), &dst.join(c));
     }
     std::fs::create_dir_all(dst.join("tokenizer")).expect("mkdir");
     std::fs::copy(
-        sd().join("../clip_tokenizer/tokenizer.json"),
+        fixtures::fixture_dir("clip_tokenizer").join("tokenizer.json"),
         dst.join("tokenizer/tokenizer.json"),
     )
     .expect("tokenizer");
@@ -214,7 +204,7 @@ fn diffusers_folder_loads_with_a_lora_file_and_rejects_a_foreign_one() {
     let tmp = tempfile::tempdir().expect("tmp");
     let dir = tiny_folder(tmp.path());
     let base = candle_core::safetensors::load(
-        sd().join("unet/diffusion_pytorch_model.safetensors"),
+        sd_tiny::dir().join("unet/diffusion_pytorch_model.safetensors"),
         &Device::Cpu,
     )
     .expect("weights");
@@ -237,13 +227,13 @@ fn diffusers_folder_loads_with_a_lora_file_and_rejects_a_foreign_one() {
         format!("{module}.weight"),
         (w + (delta * 0.5).expect("m")).expect("add"),
     );
-    let cfg = UNetConfig::from_file(&sd().join("unet/config.json")).expect("config");
+    let cfg = UNetConfig::from_file(&sd_tiny::dir().join("unet/config.json")).expect("config");
     let by_hand = UNet::new(
         &cfg,
         VarBuilder::from_tensors(merged, DType::F32, &Device::Cpu),
     )
     .expect("by hand");
-    let io = candle_core::safetensors::load(sd().join("io.safetensors"), &Device::Cpu).expect("io");
+    let io = sd_tiny::io();
     let a = model
         .unet
         .forward(&io["unet.sample"], 501.0, &io["cn.ehs"], None)
@@ -251,7 +241,7 @@ fn diffusers_folder_loads_with_a_lora_file_and_rejects_a_foreign_one() {
     let b = by_hand
         .forward(&io["unet.sample"], 501.0, &io["cn.ehs"], None)
         .expect("b");
-    assert!(max_diff(&a, &b) < 1e-4);
+    assert!(max_abs_diff(&a, &b) < 1e-4);
 
     let mut foreign = HashMap::new();
     foreign.insert(

@@ -6,34 +6,23 @@
 //! crate. Tolerance for tensors: `max|a - b| <= 1e-4 * max(1, max|b|)` with
 //! `b` the reference (f32 on CPU). Token ids must match exactly.
 
+#[path = "common/fixtures.rs"]
+mod fixtures;
+#[path = "common/sd_tiny.rs"]
+mod sd_tiny;
+#[path = "common/tensors.rs"]
+mod tensors;
+
 use std::collections::HashMap;
 use std::path::PathBuf;
 
 use adstudio::ml::diffusion::scheduler::{Ddim, EulerAncestral, Lcm};
 use adstudio::ml::diffusion::{
-    ClipTextConfig, ClipTextModel, ClipTokenizer, ControlNet, ControlNetConfig,
-    ControlNetResiduals, SchedulerConfig, UNet, UNetConfig, Vae, VaeConfig,
+    ClipTextConfig, ClipTextModel, ClipTokenizer, ControlNetResiduals, SchedulerConfig,
 };
 use candle_core::{DType, Device, Tensor};
 use candle_nn::VarBuilder;
-
-const REL_TOL: f32 = 1e-4;
-
-fn root() -> PathBuf {
-    match std::env::var_os("ADSTUDIO_FIXTURES") {
-        Some(p) => PathBuf::from(p),
-        None => PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures"),
-    }
-}
-
-fn sd() -> PathBuf {
-    root().join("sd_tiny")
-}
-
-fn io() -> HashMap<String, Tensor> {
-    candle_core::safetensors::load(sd().join("io.safetensors"), &Device::Cpu)
-        .expect("io.safetensors")
-}
+use tensors::assert_close;
 
 fn get<'a>(io: &'a HashMap<String, Tensor>, key: &str) -> &'a Tensor {
     io.get(key)
@@ -60,27 +49,6 @@ fn vec_f64(io: &HashMap<String, Tensor>, key: &str) -> Vec<f64> {
         .expect("vec")
 }
 
-fn max_abs(t: &Tensor) -> f32 {
-    t.abs()
-        .expect("abs")
-        .flatten_all()
-        .expect("flat")
-        .max(0)
-        .expect("max")
-        .to_scalar::<f32>()
-        .expect("scalar")
-}
-
-/// Asserts `max|a - b| <= 1e-4 * max(1, max|b|)`.
-fn assert_close(name: &str, actual: &Tensor, expected: &Tensor) {
-    assert_eq!(actual.dims(), expected.dims(), "{name}: shape");
-    let actual = actual.to_dtype(DType::F32).expect("f32");
-    let expected = expected.to_dtype(DType::F32).expect("f32");
-    let diff = max_abs(&(&actual - &expected).expect("sub"));
-    let bound = REL_TOL * max_abs(&expected).max(1.0);
-    assert!(diff <= bound, "{name}: max abs diff {diff} > {bound}");
-}
-
 fn assert_close_vec(name: &str, actual: &[f64], expected: &[f64]) {
     assert_eq!(actual.len(), expected.len(), "{name}: length");
     let scale = expected.iter().fold(1.0f64, |m, v| m.max(v.abs()));
@@ -94,33 +62,15 @@ fn vb(file: PathBuf) -> VarBuilder<'static> {
     VarBuilder::from_buffered_safetensors(data, DType::F32, &Device::Cpu).expect("var builder")
 }
 
-fn unet() -> UNet {
-    let dir = sd().join("unet");
-    let cfg = UNetConfig::from_file(&dir.join("config.json")).expect("unet config");
-    UNet::new(&cfg, vb(dir.join("diffusion_pytorch_model.safetensors"))).expect("unet")
-}
-
-fn controlnet() -> ControlNet {
-    let dir = sd().join("controlnet");
-    let cfg = ControlNetConfig::from_file(&dir.join("config.json")).expect("cn config");
-    ControlNet::new(&cfg, vb(dir.join("diffusion_pytorch_model.safetensors"))).expect("controlnet")
-}
-
-fn vae() -> Vae {
-    let dir = sd().join("vae");
-    let cfg = VaeConfig::from_file(&dir.join("config.json")).expect("vae config");
-    Vae::new(&cfg, vb(dir.join("diffusion_pytorch_model.safetensors"))).expect("vae")
-}
-
 fn sched_cfg(dir: &str) -> SchedulerConfig {
-    SchedulerConfig::from_file(&sd().join(dir).join("scheduler_config.json"))
+    SchedulerConfig::from_file(&sd_tiny::dir().join(dir).join("scheduler_config.json"))
         .expect("scheduler config")
 }
 
 #[test]
 fn text_encoder_matches_transformers() {
-    let io = io();
-    let dir = sd().join("text_encoder");
+    let io = sd_tiny::io();
+    let dir = sd_tiny::dir().join("text_encoder");
     let cfg = ClipTextConfig::from_file(&dir.join("config.json")).expect("config");
     let model = ClipTextModel::new(&cfg, vb(dir.join("model.safetensors"))).expect("model");
     let out = model.forward(get(&io, "text.input_ids")).expect("forward");
@@ -133,8 +83,8 @@ fn text_encoder_matches_transformers() {
 
 #[test]
 fn controlnet_residuals_match_diffusers() {
-    let io = io();
-    let cn = controlnet();
+    let io = sd_tiny::io();
+    let cn = sd_tiny::controlnet();
     let res = cn
         .forward(
             get(&io, "cn.sample"),
@@ -154,8 +104,8 @@ fn controlnet_residuals_match_diffusers() {
 
 #[test]
 fn unet_matches_diffusers_with_and_without_residuals() {
-    let io = io();
-    let unet = unet();
+    let io = sd_tiny::io();
+    let unet = sd_tiny::unet();
     let t = scalar_f64(&io, "cn.timestep");
     let ehs = get(&io, "cn.ehs");
     let sample = get(&io, "unet.sample");
@@ -175,8 +125,8 @@ fn unet_matches_diffusers_with_and_without_residuals() {
 
 #[test]
 fn vae_encode_and_decode_match_diffusers() {
-    let io = io();
-    let vae = vae();
+    let io = sd_tiny::io();
+    let vae = sd_tiny::vae();
     let dist = vae.encode(get(&io, "vae.image")).expect("encode");
     assert_close("vae.latent_mean", &dist.mean, get(&io, "vae.latent_mean"));
     assert_close("vae.latent_std", &dist.std, get(&io, "vae.latent_std"));
@@ -186,7 +136,7 @@ fn vae_encode_and_decode_match_diffusers() {
 
 #[test]
 fn ddim_timesteps_and_step_match_diffusers() {
-    let io = io();
+    let io = sd_tiny::io();
     let ddim = Ddim::new(&sched_cfg("scheduler"), 20).expect("ddim");
     let ts: Vec<f64> = ddim.timesteps().iter().map(|&t| t as f64).collect();
     assert_eq!(ts, vec_f64(&io, "ddim.timesteps_20"));
@@ -205,7 +155,7 @@ fn ddim_timesteps_and_step_match_diffusers() {
 
 #[test]
 fn lcm_timesteps_and_last_step_match_diffusers() {
-    let io = io();
+    let io = sd_tiny::io();
     let lcm = Lcm::new(&sched_cfg("scheduler_lcm"), 4).expect("lcm");
     let ts: Vec<f64> = lcm.timesteps().iter().map(|&t| t as f64).collect();
     assert_eq!(ts, vec_f64(&io, "lcm.timesteps_4"));
@@ -228,7 +178,7 @@ fn lcm_timesteps_and_last_step_match_diffusers() {
 
 #[test]
 fn euler_ancestral_schedule_scaling_and_step_match_diffusers() {
-    let io = io();
+    let io = sd_tiny::io();
     let euler = EulerAncestral::new(&sched_cfg("scheduler_euler_a"), 30).expect("euler a");
     assert_close_vec(
         "euler_a.timesteps_30",
@@ -268,23 +218,13 @@ fn euler_ancestral_schedule_scaling_and_step_match_diffusers() {
 
 #[test]
 fn clip_tokenizer_ids_match_hugging_face_exactly() {
-    let dir = root().join("clip_tokenizer");
+    let dir = fixtures::fixture_dir("clip_tokenizer");
     let tok = ClipTokenizer::from_file(&dir.join("tokenizer.json")).expect("tokenizer");
-    let text = std::fs::read_to_string(dir.join("cases.json")).expect("cases");
-    let cases: serde_json::Value = serde_json::from_str(&text).expect("json");
-    let cases = cases["cases"].as_array().expect("cases array");
-    assert!(!cases.is_empty());
-    for case in cases {
-        let prompt = case["prompt"].as_str().expect("prompt");
-        let expected: Vec<u32> = case["input_ids_77"]
-            .as_array()
-            .expect("ids")
-            .iter()
-            .map(|v| v.as_u64().expect("id") as u32)
-            .collect();
-        let untruncated = case["untruncated_len"].as_u64().expect("len") as usize;
+    for case in fixtures::clip_token_cases() {
+        let prompt = &case.prompt;
+        let untruncated = case.untruncated_len;
         let got = tok.encode(prompt).expect("encode");
-        assert_eq!(got.ids, expected, "ids of {prompt:?}");
+        assert_eq!(got.ids, case.ids_77, "ids of {prompt:?}");
         assert_eq!(got.untruncated_len, untruncated, "length of {prompt:?}");
         assert_eq!(
             got.was_truncated(),

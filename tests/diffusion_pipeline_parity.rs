@@ -6,31 +6,23 @@
 //! Fixture root: env `ADSTUDIO_FIXTURES`, default `tests/fixtures`.
 //! Tolerance: max abs difference on the output image <= 1/255.
 
+#[path = "common/fixtures.rs"]
+mod fixtures;
+#[path = "common/sd_tiny.rs"]
+mod sd_tiny;
+#[path = "common/tensors.rs"]
+mod tensors;
+
 use std::collections::HashMap;
 use std::ops::ControlFlow;
-use std::path::PathBuf;
 
 use adstudio::ml::diffusion::inpaint::{inpaint, InpaintModels, InpaintParams, PromptInput};
 use adstudio::ml::diffusion::prompt::PromptEmbeddings;
 use adstudio::ml::diffusion::{
-    ControlNet, ControlNetConfig, DiffusionError, SchedulerConfig, SchedulerKind, UNet, UNetConfig,
-    Vae, VaeConfig,
+    ControlNet, DiffusionError, SchedulerConfig, SchedulerKind, UNet, Vae,
 };
-use candle_core::{DType, Device, Tensor};
-use candle_nn::VarBuilder;
-
-fn sd() -> PathBuf {
-    let root = match std::env::var_os("ADSTUDIO_FIXTURES") {
-        Some(p) => PathBuf::from(p),
-        None => PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures"),
-    };
-    root.join("sd_tiny")
-}
-
-fn vb(file: PathBuf) -> VarBuilder<'static> {
-    let data = std::fs::read(&file).expect("weights");
-    VarBuilder::from_buffered_safetensors(data, DType::F32, &Device::Cpu).expect("var builder")
-}
+use candle_core::{Device, Tensor};
+use tensors::max_abs_diff;
 
 struct Models {
     unet: UNet,
@@ -39,20 +31,11 @@ struct Models {
 }
 
 fn models() -> Models {
-    let d = sd();
-    let w = "diffusion_pytorch_model.safetensors";
-    let unet_cfg = UNetConfig::from_file(&d.join("unet/config.json")).expect("unet config");
-    let vae_cfg = VaeConfig::from_file(&d.join("vae/config.json")).expect("vae config");
-    let cn_cfg = ControlNetConfig::from_file(&d.join("controlnet/config.json")).expect("cn config");
     Models {
-        unet: UNet::new(&unet_cfg, vb(d.join("unet").join(w))).expect("unet"),
-        vae: Vae::new(&vae_cfg, vb(d.join("vae").join(w))).expect("vae"),
-        controlnet: ControlNet::new(&cn_cfg, vb(d.join("controlnet").join(w))).expect("controlnet"),
+        unet: sd_tiny::unet(),
+        vae: sd_tiny::vae(),
+        controlnet: sd_tiny::controlnet(),
     }
-}
-
-fn io() -> HashMap<String, Tensor> {
-    candle_core::safetensors::load(sd().join("io.safetensors"), &Device::Cpu).expect("io")
 }
 
 fn get(io: &HashMap<String, Tensor>, key: &str) -> Tensor {
@@ -84,29 +67,18 @@ fn params(io: &HashMap<String, Tensor>) -> InpaintParams {
         steps,
         guidance_scale: guidance,
         scheduler: SchedulerKind::Ddim,
-        scheduler_config: SchedulerConfig::from_file(&sd().join("scheduler/scheduler_config.json"))
-            .expect("scheduler config"),
+        scheduler_config: SchedulerConfig::from_file(
+            &sd_tiny::dir().join("scheduler/scheduler_config.json"),
+        )
+        .expect("scheduler config"),
         seed: 0,
         initial_latents: Some(get(io, "pipe.latents")),
     }
 }
 
-fn max_abs_diff(a: &Tensor, b: &Tensor) -> f32 {
-    (a - b)
-        .expect("sub")
-        .abs()
-        .expect("abs")
-        .flatten_all()
-        .expect("flat")
-        .max(0)
-        .expect("max")
-        .to_scalar::<f32>()
-        .expect("scalar")
-}
-
 #[test]
 fn controlnet_inpaint_pipeline_matches_diffusers_within_one_level() {
-    let io = io();
+    let io = sd_tiny::io();
     let m = models();
     let models = InpaintModels {
         unet: &m.unet,
@@ -139,7 +111,7 @@ fn controlnet_inpaint_pipeline_matches_diffusers_within_one_level() {
 
 #[test]
 fn cancel_stops_after_the_requested_step() {
-    let io = io();
+    let io = sd_tiny::io();
     let m = models();
     let models = InpaintModels {
         unet: &m.unet,
@@ -167,7 +139,7 @@ fn cancel_stops_after_the_requested_step() {
 
 #[test]
 fn nan_latents_stop_with_a_clear_error() {
-    let io = io();
+    let io = sd_tiny::io();
     let m = models();
     let models = InpaintModels {
         unet: &m.unet,

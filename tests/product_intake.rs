@@ -6,7 +6,6 @@ mod product_images;
 use std::fs::File;
 use std::io::BufWriter;
 use std::path::{Path, PathBuf};
-use std::time::Instant;
 
 use adstudio::product::{
     build_mask, load_product_bytes, load_product_file, MaskEdits, MaskSettings, ProductError,
@@ -343,20 +342,28 @@ fn gif_and_text_are_unsupported() {
     );
 }
 
+/// A valid PNG padded (sparse zeros) to exactly [`MAX_FILE_BYTES`] loads:
+/// the decoder stops at IEND. One byte more and the same file is refused as
+/// `FileTooLarge`, so the refusal comes from the size alone, before the
+/// content is decoded.
 #[test]
-fn oversized_file_fails_fast_without_reading() {
+fn oversized_file_is_refused_by_size_before_decoding() {
+    let png = encode(&DynamicImage::ImageRgba8(sample_rgba()), ImageFormat::Png);
     let dir = tempfile::tempdir().expect("tempdir");
-    let path = dir.path().join("huge.png");
-    let file = File::create(&path).expect("create");
-    file.set_len(MAX_FILE_BYTES + 1).expect("sparse file");
-    drop(file);
-    let start = Instant::now();
-    let err = load_product_file(&path).expect_err("too large");
-    assert!(
-        start.elapsed().as_millis() < 500,
-        "took {:?}",
-        start.elapsed()
-    );
+    let padded = |name: &str, len: u64| {
+        let path = write_file(dir.path(), name, &png);
+        let file = std::fs::OpenOptions::new()
+            .write(true)
+            .open(&path)
+            .expect("open");
+        file.set_len(len).expect("sparse file");
+        path
+    };
+
+    let at_limit = load_product_file(&padded("limit.png", MAX_FILE_BYTES)).expect("at the limit");
+    assert_eq!(at_limit.rgba, sample_rgba());
+
+    let err = load_product_file(&padded("huge.png", MAX_FILE_BYTES + 1)).expect_err("too large");
     match err {
         ProductError::FileTooLarge { bytes, limit } => {
             assert_eq!(bytes, MAX_FILE_BYTES + 1);
@@ -366,18 +373,15 @@ fn oversized_file_fails_fast_without_reading() {
     }
 }
 
+/// The file holds only the header (its IDAT carries no pixels): decoding it
+/// would fail as corrupt or truncated, so `TooManyPixels` shows the refusal
+/// came from the header, before any pixel buffer.
 #[test]
 fn too_many_pixels_is_refused_from_the_header() {
     let bytes = png_header_only(8000, 6000);
     let dir = tempfile::tempdir().expect("tempdir");
     let path = write_file(dir.path(), "big.png", &bytes);
-    let start = Instant::now();
     let err = load_product_file(&path).expect_err("too many pixels");
-    assert!(
-        start.elapsed().as_millis() < 500,
-        "took {:?}",
-        start.elapsed()
-    );
     match &err {
         ProductError::TooManyPixels {
             width,
@@ -389,6 +393,13 @@ fn too_many_pixels_is_refused_from_the_header() {
         other => panic!("expected TooManyPixels, got {other:?}"),
     }
     assert!(err.to_string().contains("8000 x 6000"));
+    // The same header under the pixel limit is decoded, and fails on the
+    // missing pixel data.
+    let err = load_product_bytes(&png_header_only(80, 60)).expect_err("no pixel data");
+    assert!(
+        !matches!(err, ProductError::TooManyPixels { .. }),
+        "{err:?}"
+    );
 }
 
 #[test]

@@ -6,6 +6,11 @@
 //! Tolerances: f32 GGUF `max|a - b| <= 1e-4 * max(1, max|b|)`; Q8_0 GGUF
 //! (8-bit weights, so not bit-exact) `max|a - b| <= 0.05 * max(1, max|b|)`.
 
+#[path = "common/fixtures.rs"]
+mod fixtures;
+#[path = "common/tensors.rs"]
+mod tensors;
+
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
@@ -16,13 +21,7 @@ use adstudio::ml::prompt_model::{
 use candle_core::quantized::gguf_file::{self, Value};
 use candle_core::quantized::{GgmlDType, QTensor};
 use candle_core::{Device, Tensor};
-
-fn fixture_dir(set: &str) -> PathBuf {
-    let root = std::env::var("ADSTUDIO_FIXTURES")
-        .map(PathBuf::from)
-        .unwrap_or_else(|_| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures"));
-    root.join(set)
-}
+use tensors::max_rel_err;
 
 fn load(path: PathBuf) -> HashMap<String, Tensor> {
     candle_core::safetensors::load(path, &Device::Cpu).expect("safetensors")
@@ -43,7 +42,7 @@ fn permute_for_llama(t: &Tensor, head_dim: usize) -> Tensor {
 
 /// Writes qwen2_tiny as a GGUF of the given architecture and block type.
 fn write_gguf(path: &Path, arch: &str, dtype: GgmlDType) {
-    let weights = load(fixture_dir("qwen2_tiny").join("model.safetensors"));
+    let weights = load(fixtures::fixture_dir("qwen2_tiny").join("model.safetensors"));
     let mut tensors: Vec<(String, QTensor)> = Vec::new();
     for (name, t) in &weights {
         let gname = gguf_name(name).expect("mapped name");
@@ -81,27 +80,11 @@ fn write_gguf(path: &Path, arch: &str, dtype: GgmlDType) {
     gguf_file::write(&mut file, &meta_refs, &tensor_refs).expect("write gguf");
 }
 
-fn max_rel_err(a: &Tensor, b: &Tensor) -> f32 {
-    let diff = (a - b)
-        .and_then(|d| d.abs())
-        .and_then(|d| d.flatten_all())
-        .and_then(|d| d.max(0))
-        .and_then(|d| d.to_scalar::<f32>())
-        .expect("diff");
-    let scale = b
-        .abs()
-        .and_then(|d| d.flatten_all())
-        .and_then(|d| d.max(0))
-        .and_then(|d| d.to_scalar::<f32>())
-        .expect("scale");
-    diff / scale.max(1.0)
-}
-
 fn logits_from_gguf(path: &Path, precision: GgufPrecision) -> (Tensor, Tensor) {
     let file = GgufFile::open(path, &Device::Cpu).expect("open gguf");
     let cfg = file.config().expect("config");
     let decoder = Decoder::from_source(&cfg, &file.source(precision), "").expect("decoder");
-    let io = load(fixture_dir("qwen2_tiny").join("io.safetensors"));
+    let io = load(fixtures::fixture_dir("qwen2_tiny").join("io.safetensors"));
     (
         decoder.logits(&io["input_ids"]).expect("logits"),
         io["logits"].clone(),
@@ -210,7 +193,7 @@ fn bad_gguf_files_are_clear_errors() {
 #[test]
 fn bad_model_folders_are_clear_errors() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let src = fixture_dir("qwen2_tiny");
+    let src = fixtures::fixture_dir("qwen2_tiny");
     for f in ["config.json", "model.safetensors"] {
         std::fs::copy(src.join(f), dir.path().join(f)).expect("copy");
     }

@@ -4,40 +4,24 @@
 //! Tolerance (all checks): `max|a - b| <= 1e-4 * max(1, max|b|)`, `b` the
 //! reference. Fixture root: `ADSTUDIO_FIXTURES` (default `tests/fixtures`).
 
-use std::path::PathBuf;
+#[path = "common/fixtures.rs"]
+mod fixtures;
+#[path = "common/tensors.rs"]
+mod tensors;
+#[path = "common/words.rs"]
+mod words;
 
 use adstudio::ml::prompt_model::clip_vision::vision_config_from_json;
 use adstudio::ml::prompt_model::{ClipVision, Llava, LlavaConfig};
 use candle_core::{DType, Device, Tensor};
 use candle_nn::VarBuilder;
-
-fn fixture_dir(set: &str) -> PathBuf {
-    let root = std::env::var("ADSTUDIO_FIXTURES")
-        .map(PathBuf::from)
-        .unwrap_or_else(|_| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures"));
-    root.join(set)
-}
-
-fn assert_close(name: &str, a: &Tensor, b: &Tensor) {
-    assert_eq!(a.dims(), b.dims(), "{name}: shape");
-    let max = |t: Tensor| {
-        t.abs()
-            .and_then(|d| d.flatten_all())
-            .and_then(|d| d.max(0))
-            .and_then(|d| d.to_scalar::<f32>())
-            .expect("max")
-    };
-    let diff = max((a - b).expect("diff"));
-    let tol = 1e-4 * max(b.clone()).max(1.0);
-    println!("{name}: max abs diff {diff:e} (tolerance {tol:e})");
-    assert!(diff <= tol, "{name}: {diff} > {tol}");
-}
+use tensors::assert_close;
 
 /// CLIP vision tower with projection: `last_hidden_state` (2, 17, 32) and
 /// `image_embeds` (2, 16) match the reference.
 #[test]
 fn clip_vision_tiny_matches_reference() {
-    let dir = fixture_dir("clip_vision_tiny");
+    let dir = fixtures::fixture_dir("clip_vision_tiny");
     let cfg_json: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(dir.join("config.json")).expect("config"))
             .expect("json");
@@ -67,7 +51,7 @@ fn clip_vision_tiny_matches_reference() {
 /// number of image tokens is an input error.
 #[test]
 fn llava_tiny_logits_match_reference() {
-    let dir = fixture_dir("llava_tiny");
+    let dir = fixtures::fixture_dir("llava_tiny");
     let cfg = LlavaConfig::from_file(&dir.join("config.json")).expect("config");
     let weights = candle_core::safetensors::load(dir.join("model.safetensors"), &Device::Cpu)
         .expect("weights");
@@ -94,20 +78,14 @@ fn llava_tiny_logits_match_reference() {
 fn llava_tiny_greedy_generation_matches_full_forward() {
     use adstudio::ml::prompt_model::{SamplingParams, TextTokenizer};
     use std::ops::ControlFlow;
-    let dir = fixture_dir("llava_tiny");
+    let dir = fixtures::fixture_dir("llava_tiny");
     let cfg = LlavaConfig::from_file(&dir.join("config.json")).expect("config");
     let weights = candle_core::safetensors::load(dir.join("model.safetensors"), &Device::Cpu)
         .expect("weights");
     let vb = VarBuilder::from_tensors(weights, DType::F32, &Device::Cpu);
     let mut model = Llava::new(&cfg, vb).expect("llava");
     let io = candle_core::safetensors::load(dir.join("io.safetensors"), &Device::Cpu).expect("io");
-    let wordlevel = tokenizers::models::wordlevel::WordLevel::builder()
-        .vocab((0..512u32).map(|i| (format!("t{i}"), i)).collect())
-        .unk_token("t0".to_string())
-        .build()
-        .expect("wordlevel");
-    let tokenizer =
-        TextTokenizer::from_tokenizer(tokenizers::Tokenizer::new(wordlevel), None, false, vec![]);
+    let tokenizer = TextTokenizer::from_tokenizer(words::tokenizer(), None, false, vec![]);
     let ids = &io["input_ids"];
     let pixels = &io["pixel_values"];
     let out = model
@@ -160,35 +138,18 @@ fn llava_tiny_multimodal_suggestions_plumbing() {
         Role, SuggestRequest, TextTokenizer,
     };
     use std::ops::ControlFlow;
-    let dir = fixture_dir("llava_tiny");
+    let dir = fixtures::fixture_dir("llava_tiny");
     let cfg = LlavaConfig::from_file(&dir.join("config.json")).expect("config");
     let weights = candle_core::safetensors::load(dir.join("model.safetensors"), &Device::Cpu)
         .expect("weights");
     let vb = VarBuilder::from_tensors(weights, DType::F32, &Device::Cpu);
     let llava = Llava::new(&cfg, vb).expect("llava");
-    let wordlevel = tokenizers::models::wordlevel::WordLevel::builder()
-        .vocab(
-            (0..512u32)
-                .map(|i| {
-                    (
-                        if i == 511 {
-                            "<image>".to_string()
-                        } else {
-                            format!("w{i}")
-                        },
-                        i,
-                    )
-                })
-                .collect(),
-        )
-        .unk_token("w0".to_string())
-        .build()
-        .expect("wordlevel");
-    let mut inner = tokenizers::Tokenizer::new(wordlevel);
-    inner.with_pre_tokenizer(Some(tokenizers::pre_tokenizers::whitespace::Whitespace {}));
-    inner.with_decoder(Some(tokenizers::decoders::wordpiece::WordPiece::default()));
-    inner.add_special_tokens(&[tokenizers::AddedToken::from("<image>", true)]);
-    let tokenizer = TextTokenizer::from_tokenizer(inner, None, false, vec![]);
+    let tokenizer = TextTokenizer::from_tokenizer(
+        words::tokenizer_with_image_and_decoder(),
+        None,
+        false,
+        vec![],
+    );
     let mut model =
         MultimodalPromptModel::from_parts(llava, tokenizer.clone(), ChatTemplate::ChatMl)
             .expect("model");

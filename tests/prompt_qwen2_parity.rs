@@ -5,19 +5,17 @@
 //! the reference tensor and `a` ours. The fixture root is `ADSTUDIO_FIXTURES`
 //! (default `tests/fixtures` under the crate root).
 
+#[path = "common/fixtures.rs"]
+mod fixtures;
+#[path = "common/tensors.rs"]
+mod tensors;
+
 use std::collections::HashMap;
-use std::path::PathBuf;
 
 use adstudio::ml::prompt_model::{completion_logprob_sums, Decoder, DecoderConfig};
 use candle_core::{DType, Device, Tensor};
 use candle_nn::VarBuilder;
-
-fn fixture_dir(set: &str) -> PathBuf {
-    let root = std::env::var("ADSTUDIO_FIXTURES")
-        .map(PathBuf::from)
-        .unwrap_or_else(|_| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures"));
-    root.join(set)
-}
+use tensors::assert_close;
 
 fn load_io(dir: &std::path::Path) -> HashMap<String, Tensor> {
     candle_core::safetensors::load(dir.join("io.safetensors"), &Device::Cpu)
@@ -32,38 +30,11 @@ fn load_model(dir: &std::path::Path) -> Decoder {
     Decoder::new(&cfg, vb).expect("decoder")
 }
 
-/// Checks `max|a - b| <= 1e-4 * max(1, max|b|)`, returning the error for the message.
-fn assert_close(name: &str, a: &Tensor, b: &Tensor) {
-    assert_eq!(a.dims(), b.dims(), "{name}: shape");
-    let diff = (a - b)
-        .and_then(|d| d.abs())
-        .and_then(|d| d.flatten_all())
-        .and_then(|d| d.max(0))
-        .and_then(|d| d.to_scalar::<f32>())
-        .expect("diff");
-    let scale = b
-        .abs()
-        .and_then(|d| d.flatten_all())
-        .and_then(|d| d.max(0))
-        .and_then(|d| d.to_scalar::<f32>())
-        .expect("scale")
-        .max(1.0);
-    println!(
-        "{name}: max abs diff {diff:e} (tolerance {:e})",
-        1e-4 * scale
-    );
-    assert!(
-        diff <= 1e-4 * scale,
-        "{name}: max abs diff {diff} > {}",
-        1e-4 * scale
-    );
-}
-
 /// Logits of the two 24-token reference sequences (no cache, all positions)
 /// match `logits` of io.safetensors.
 #[test]
 fn qwen2_tiny_logits_match_reference() {
-    let dir = fixture_dir("qwen2_tiny");
+    let dir = fixtures::fixture_dir("qwen2_tiny");
     let io = load_io(&dir);
     let model = load_model(&dir);
     let logits = model.logits(&io["input_ids"]).expect("forward");
@@ -74,7 +45,7 @@ fn qwen2_tiny_logits_match_reference() {
 /// a time) gives the same last-position logits as the full forward pass.
 #[test]
 fn qwen2_tiny_kv_cache_matches_full_forward() {
-    let dir = fixture_dir("qwen2_tiny");
+    let dir = fixtures::fixture_dir("qwen2_tiny");
     let io = load_io(&dir);
     let mut model = load_model(&dir);
     let ids = &io["input_ids"];
@@ -106,7 +77,7 @@ fn qwen2_tiny_kv_cache_matches_full_forward() {
 /// examined) matches `completion_logprob_sum`.
 #[test]
 fn qwen2_tiny_completion_logprob_sums_match_reference() {
-    let dir = fixture_dir("qwen2_tiny");
+    let dir = fixtures::fixture_dir("qwen2_tiny");
     let io = load_io(&dir);
     let model = load_model(&dir);
     let sums =
@@ -124,7 +95,7 @@ fn qwen2_tiny_completion_logprob_sums_match_reference() {
 /// again without any adapter attached.
 #[test]
 fn qwen2_tiny_lora_logits_match_reference() {
-    let dir = fixture_dir("qwen2_tiny");
+    let dir = fixtures::fixture_dir("qwen2_tiny");
     let io = load_io(&dir);
     let mut model = load_model(&dir);
     let alpha = io["lora.alpha"].to_vec1::<f32>().expect("alpha")[0] as f64;
@@ -157,7 +128,7 @@ fn qwen2_tiny_lora_logits_match_reference() {
 #[test]
 fn qwen2_tiny_trainable_lora_starts_neutral_and_gets_gradients() {
     use adstudio::ml::prompt_model::{LoraConfig, LoraTarget};
-    let dir = fixture_dir("qwen2_tiny");
+    let dir = fixtures::fixture_dir("qwen2_tiny");
     let io = load_io(&dir);
     let mut model = load_model(&dir);
     let cfg = LoraConfig {
@@ -193,7 +164,7 @@ fn qwen2_tiny_trainable_lora_starts_neutral_and_gets_gradients() {
 /// reference logits at position 23 (this is how shared prompt prefixes are reused).
 #[test]
 fn qwen2_tiny_truncated_kv_cache_resumes_correctly() {
-    let dir = fixture_dir("qwen2_tiny");
+    let dir = fixtures::fixture_dir("qwen2_tiny");
     let io = load_io(&dir);
     let mut model = load_model(&dir);
     let ids = &io["input_ids"];

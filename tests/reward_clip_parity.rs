@@ -10,6 +10,11 @@
 
 #![allow(clippy::unwrap_used)]
 
+#[path = "common/fixtures.rs"]
+mod fixtures;
+#[path = "common/tensors.rs"]
+mod tensors;
+
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
@@ -24,38 +29,17 @@ use adstudio::ml::reward::{RewardError, RewardModel};
 use candle_core::{DType, Device, IndexOp, Tensor};
 use candle_nn::{VarBuilder, VarMap};
 use image::RgbImage;
+use tensors::assert_close;
 
 const CLIP_MEAN: [f32; 3] = [0.481_454_66, 0.457_827_5, 0.408_210_73];
 const CLIP_STD: [f32; 3] = [0.268_629_54, 0.261_302_6, 0.275_777_1];
 
 fn fixture_dir() -> PathBuf {
-    let root = std::env::var("ADSTUDIO_FIXTURES")
-        .map(PathBuf::from)
-        .unwrap_or_else(|_| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures"));
-    root.join("clip_vision_tiny")
+    fixtures::fixture_dir("clip_vision_tiny")
 }
 
 fn reference() -> HashMap<String, Tensor> {
     candle_core::safetensors::load(fixture_dir().join("io.safetensors"), &Device::Cpu).unwrap()
-}
-
-fn max_abs(t: &Tensor) -> f32 {
-    t.abs()
-        .unwrap()
-        .flatten_all()
-        .unwrap()
-        .max(0)
-        .unwrap()
-        .to_scalar::<f32>()
-        .unwrap()
-}
-
-fn assert_close(name: &str, a: &Tensor, b: &Tensor) {
-    assert_eq!(a.dims(), b.dims(), "{name}: shape");
-    let diff = max_abs(&(a - b).unwrap());
-    let tol = 1e-4 * max_abs(b).max(1.0);
-    println!("{name}: max abs diff {diff:e} (tolerance {tol:e})");
-    assert!(diff <= tol, "{name}: {diff} > {tol}");
 }
 
 fn clip_config(pooling: ClipPooling, project: bool) -> ClipBackboneConfig {

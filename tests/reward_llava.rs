@@ -5,6 +5,13 @@
 
 #![allow(clippy::unwrap_used)]
 
+#[path = "common/fixtures.rs"]
+mod fixtures;
+#[path = "common/tensors.rs"]
+mod tensors;
+#[path = "common/words.rs"]
+mod words;
+
 use std::path::PathBuf;
 
 use adstudio::ml::prompt_model::{
@@ -20,34 +27,15 @@ use adstudio::ml::reward::{
 use candle_core::{DType, Device, Tensor};
 use candle_nn::VarBuilder;
 use image::RgbImage;
+use tensors::max_abs_diff;
 
 fn fixture_dir() -> PathBuf {
-    let root = std::env::var("ADSTUDIO_FIXTURES")
-        .map(PathBuf::from)
-        .unwrap_or_else(|_| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures"));
-    root.join("llava_tiny")
+    fixtures::fixture_dir("llava_tiny")
 }
 
+/// `w0`..`w510` and `<image>` = 511.
 fn tokenizer() -> TextTokenizer {
-    let vocab = (0..512u32)
-        .map(|i| {
-            let word = if i == 511 {
-                "<image>".to_string()
-            } else {
-                format!("w{i}")
-            };
-            (word, i)
-        })
-        .collect();
-    let wordlevel = tokenizers::models::wordlevel::WordLevel::builder()
-        .vocab(vocab)
-        .unk_token("w0".to_string())
-        .build()
-        .unwrap();
-    let mut inner = tokenizers::Tokenizer::new(wordlevel);
-    inner.with_pre_tokenizer(Some(tokenizers::pre_tokenizers::whitespace::Whitespace {}));
-    inner.add_special_tokens(&[tokenizers::AddedToken::from("<image>", true)]);
-    TextTokenizer::from_tokenizer(inner, None, false, vec![])
+    TextTokenizer::from_tokenizer(words::tokenizer_with_image(), None, false, vec![])
 }
 
 fn prompt_model() -> MultimodalPromptModel {
@@ -79,19 +67,6 @@ fn world() -> SyntheticWorld {
         impressions: (2000, 20_000),
     })
     .unwrap()
-}
-
-fn max_abs_diff(a: &Tensor, b: &Tensor) -> f32 {
-    (a - b)
-        .unwrap()
-        .abs()
-        .unwrap()
-        .flatten_all()
-        .unwrap()
-        .max(0)
-        .unwrap()
-        .to_scalar::<f32>()
-        .unwrap()
 }
 
 /// Every base projection weight of the decoder (all layers, all targets).

@@ -4,20 +4,23 @@
 #![allow(clippy::unwrap_used)]
 
 use adstudio::ml::reward::bench::{run_synthetic, SyntheticExperiment};
+use adstudio::ml::reward::train::EpochReport;
+
+/// Prints one epoch's figures (shown with `--nocapture`).
+fn print_epoch(e: &EpochReport) -> adstudio::ml::reward::Result<()> {
+    eprintln!(
+        "epoch {}/{}: loss {:.4} (ce {:.4}, mse {:.4}) val {:?} {:.1}s",
+        e.epoch, e.epochs, e.loss, e.ce, e.mse, e.val_accuracy, e.seconds
+    );
+    Ok(())
+}
 
 /// CI-sized run: held-out pairwise accuracy must reach 75% and beat the
 /// "brighter image wins" rule by at least 10 points.
 #[test]
 fn compact_rm_learns_synthetic_world() {
     let exp = SyntheticExperiment::ci();
-    let report = run_synthetic(&exp, |e| {
-        eprintln!(
-            "epoch {}/{}: loss {:.4} (ce {:.4}, mse {:.4}) val {:?} {:.1}s",
-            e.epoch, e.epochs, e.loss, e.ce, e.mse, e.val_accuracy, e.seconds
-        );
-        Ok(())
-    })
-    .unwrap();
+    let report = run_synthetic(&exp, print_epoch).unwrap();
     eprintln!("{report}");
     let acc = report.accuracy.fraction();
     assert!(
@@ -38,14 +41,7 @@ fn compact_rm_learns_synthetic_world() {
 #[test]
 #[ignore = "bench: run with --ignored --release"]
 fn bench_reward_full() {
-    let report = adstudio::ml::reward::bench::bench_reward(|e| {
-        eprintln!(
-            "epoch {}/{}: loss {:.4} (ce {:.4}, mse {:.4}) val {:?} {:.1}s",
-            e.epoch, e.epochs, e.loss, e.ce, e.mse, e.val_accuracy, e.seconds
-        );
-        Ok(())
-    })
-    .unwrap();
+    let report = adstudio::ml::reward::bench::bench_reward(print_epoch).unwrap();
     eprintln!("{report}");
     let acc = report.accuracy.fraction();
     assert!(acc >= 0.85, "held-out accuracy {acc:.3} < 0.85");

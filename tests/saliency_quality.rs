@@ -7,10 +7,13 @@
 //! the drawn product mask and beat the studio's own keying
 //! (`product::key_background`, default tolerance) on the same photo; a
 //! backdrop keying refuses counts as IoU 0. The figures are printed.
-//! Needs `ADSTUDIO_U2NETP_ONNX`; when unset the test prints SKIP and
-//! passes, unless `CI` is set, then it fails.
+//! Needs `ADSTUDIO_U2NETP_ONNX`: ignored unless asked for, and failing when
+//! asked for without it.
 
 #![allow(clippy::unwrap_used)]
+
+#[path = "common/models.rs"]
+mod models;
 
 use adstudio::ml::saliency::SaliencyModel;
 use adstudio::product::{key_background, KeySettings, ProductError};
@@ -274,18 +277,10 @@ fn studio_key(img: &RgbImage) -> (Vec<bool>, &'static str) {
 }
 
 #[test]
+#[ignore = "needs U2-Net-p: set ADSTUDIO_U2NETP_ONNX"]
 fn u2netp_masks_beat_keying_on_hard_backgrounds() {
-    let path = match std::env::var("ADSTUDIO_U2NETP_ONNX") {
-        Ok(p) => p,
-        Err(_) if std::env::var_os("CI").is_some() => {
-            panic!("ADSTUDIO_U2NETP_ONNX is not set (run .ci/fetch-u2netp.sh)")
-        }
-        Err(_) => {
-            println!("SKIP u2netp_masks_beat_keying_on_hard_backgrounds: ADSTUDIO_U2NETP_ONNX is not set");
-            return;
-        }
-    };
-    let model = SaliencyModel::load(path.as_ref(), &Device::Cpu).expect("load u2netp.onnx");
+    let model =
+        SaliencyModel::load(&models::u2netp_onnx(), &Device::Cpu).expect("load u2netp.onnx");
     if let Ok(dir) = std::env::var("ADSTUDIO_SALIENCY_DUMP") {
         std::fs::create_dir_all(&dir).unwrap();
     }

@@ -2,6 +2,9 @@
 //! round trips, constraints, refusal of foreign files, undo, image files
 //! and data-directory resolution.
 
+#[path = "common/child.rs"]
+mod child;
+
 use std::path::{Path, PathBuf};
 
 use adstudio::paths::{DataDir, DATA_DIR_ENV};
@@ -707,20 +710,42 @@ fn images_failed_write_names_the_path_and_leaves_nothing() {
     );
 }
 
+/// Set (to a temporary folder) only in the child process of
+/// [`data_dir_resolution_order_and_layout`].
+const DATA_DIR_CHILD_ENV: &str = "ADSTUDIO_TEST_DATA_DIR_CHILD";
+
+/// Child half of [`data_dir_resolution_order_and_layout`], run in its own
+/// process with [`DATA_DIR_ENV`] set to `<root>/env` (so that no test thread
+/// changes the environment of the test process). Without
+/// `ADSTUDIO_TEST_DATA_DIR_CHILD` (any normal test run) it returns at once.
 #[test]
-fn data_dir_resolution_order_and_layout() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let from_cli = dir.path().join("cli");
-    let from_env = dir.path().join("env");
-    // This is the only test in this binary that touches the variable.
-    std::env::set_var(DATA_DIR_ENV, &from_env);
+fn data_dir_resolution_child() {
+    let Some(root) = std::env::var_os(DATA_DIR_CHILD_ENV).map(PathBuf::from) else {
+        return;
+    };
+    let from_cli = root.join("cli");
+    let from_env = root.join("env");
+    assert_eq!(
+        std::env::var_os(DATA_DIR_ENV),
+        Some(from_env.clone().into())
+    );
     let chosen = DataDir::resolve(Some(from_cli.clone())).expect("resolve");
     assert_eq!(chosen.root(), from_cli);
     assert!(from_cli.is_dir(), "created");
     let chosen = DataDir::resolve(None).expect("resolve");
     assert_eq!(chosen.root(), from_env);
     assert!(from_env.is_dir());
-    std::env::remove_var(DATA_DIR_ENV);
+}
+
+#[test]
+fn data_dir_resolution_order_and_layout() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut cmd = child::test_command(module_path!(), "data_dir_resolution_child");
+    cmd.env(DATA_DIR_CHILD_ENV, dir.path())
+        .env(DATA_DIR_ENV, dir.path().join("env"));
+    child::run_one_test(cmd);
+    assert!(dir.path().join("cli").is_dir());
+    assert!(dir.path().join("env").is_dir());
 
     let data = DataDir::at(dir.path().join("d")).expect("at");
     assert_eq!(data.database_path(), dir.path().join("d/adstudio.sqlite3"));

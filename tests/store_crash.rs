@@ -7,10 +7,13 @@
 //! reopens the database, checks its integrity and checks that every printed
 //! id is there. Twenty rounds on the same file.
 
+#[path = "common/child.rs"]
+mod child;
+
 use std::collections::BTreeSet;
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::sync::mpsc;
 use std::thread;
 use std::time::{Duration, Instant};
@@ -23,13 +26,14 @@ use serde_json::json;
 
 /// Set (to the database path) only in the child process.
 const CHILD_ENV: &str = "ADSTUDIO_CRASH_CHILD_DB";
-/// Name of the child half, as passed to `--exact`.
+/// Name of the child half (in this module).
 const CHILD_TEST: &str = "crash_child_writes_preferences";
 /// Prefix of the child's id lines (the test harness prints other lines).
 const ID_PREFIX: &str = "PREF_ID ";
 const ROUNDS: usize = 20;
-/// Safety net so a child whose parent died does not write forever.
-const CHILD_MAX_RUNTIME: Duration = Duration::from_secs(20);
+/// Safety net so a child whose parent died does not write forever (the
+/// parent kills it at most 300 ms after its first id).
+const CHILD_MAX_RUNTIME: Duration = Duration::from_secs(120);
 
 /// Child half of [`preference_rows_survive_sigkill`]. Without
 /// `ADSTUDIO_CRASH_CHILD_DB` (any normal test run) it returns at once and is
@@ -101,9 +105,7 @@ fn setup(path: &Path) {
 /// Runs one child, kills it after a random delay once it has printed at
 /// least one id, and returns the ids it printed.
 fn run_and_kill_child(db: &Path) -> Vec<PreferenceId> {
-    let exe = std::env::current_exe().expect("current_exe");
-    let mut child = Command::new(exe)
-        .args(["--exact", CHILD_TEST, "--nocapture", "--test-threads=1"])
+    let mut child = child::test_command(module_path!(), CHILD_TEST)
         .env(CHILD_ENV, db)
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
@@ -137,9 +139,11 @@ fn run_and_kill_child(db: &Path) -> Vec<PreferenceId> {
     });
 
     let mut printed = Vec::new();
+    // A deadline for a hung child only (it starts a whole test binary on a
+    // possibly busy machine), not a timing requirement.
     let first = rx
-        .recv_timeout(Duration::from_secs(15))
-        .expect("child printed no id within 15 s");
+        .recv_timeout(Duration::from_secs(120))
+        .expect("child printed no id within 120 s");
     printed.push(first);
     thread::sleep(Duration::from_millis(rand::random_range(20..=300)));
     child.kill().expect("SIGKILL child");
@@ -158,7 +162,6 @@ fn preference_rows_survive_sigkill() {
     let dir = tempfile::tempdir().expect("tempdir");
     let db: PathBuf = dir.path().join("adstudio.sqlite3");
     setup(&db);
-    let started = Instant::now();
     let mut all_printed = BTreeSet::new();
     for round in 0..ROUNDS {
         let printed = run_and_kill_child(&db);
@@ -201,9 +204,4 @@ fn preference_rows_survive_sigkill() {
         );
         drop(store);
     }
-    assert!(
-        started.elapsed() < Duration::from_secs(60),
-        "crash test too slow: {:?}",
-        started.elapsed()
-    );
 }

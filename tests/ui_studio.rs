@@ -2,6 +2,8 @@
 //! dropping it, toggle the mask overlay, paint a brush stroke, undo/redo,
 //! and reopen the stored product after a restart.
 
+#[path = "common/product_images.rs"]
+mod product_images;
 #[path = "common/studio.rs"]
 mod studio;
 
@@ -11,7 +13,7 @@ use adstudio::app::{CanvasView, StudioApp};
 use egui::{Modifiers, Pos2};
 use egui_kittest::kittest::Queryable;
 use egui_kittest::Harness;
-use image::{GrayImage, Rgba, RgbaImage};
+use image::GrayImage;
 use studio::{drop_file, step_until};
 
 /// The studio on `data_dir` in this file's window size.
@@ -21,13 +23,7 @@ fn open_studio(data_dir: &Path) -> Harness<'static, StudioApp> {
 
 /// A 200x160 product: an anti-aliased disc of radius 60 on transparency.
 fn draw_product(path: &Path) {
-    let mut img = RgbaImage::new(200, 160);
-    for (x, y, p) in img.enumerate_pixels_mut() {
-        let d = ((x as f32 + 0.5 - 100.0).powi(2) + (y as f32 + 0.5 - 80.0).powi(2)).sqrt();
-        let alpha = (60.5 - d).clamp(0.0, 1.0);
-        *p = Rgba([200, 60, 40, (alpha * 255.0).round() as u8]);
-    }
-    img.save(path).expect("save product");
+    product_images::save_disc_product(path, 200, 160, 60.0, [200, 60, 40]);
 }
 
 fn mask_of(app: &StudioApp) -> GrayImage {

@@ -9,17 +9,20 @@
 //! `max_position_embeddings` raised to 1024 (RoPE tables are computed, not
 //! weights; the few-shot suggestion prompt is longer than the fixture's 256).
 
+#[path = "common/fixtures.rs"]
+mod fixtures;
+#[path = "common/product_images.rs"]
+mod product_images;
 #[path = "common/studio.rs"]
 mod studio;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use adstudio::app::{Command, StudioApp};
 use adstudio::paths::DataDir;
 use egui::accesskit::Role;
 use egui_kittest::kittest::Queryable;
 use egui_kittest::Harness;
-use image::{Rgba, RgbaImage};
 use studio::step_until;
 
 /// The studio on `data_dir` in this file's window size.
@@ -27,30 +30,14 @@ fn open_studio(data_dir: &Path) -> Harness<'static, StudioApp> {
     studio::studio(data_dir, egui::vec2(1400.0, 1000.0))
 }
 
-fn fixture_dir(set: &str) -> PathBuf {
-    let root = std::env::var("ADSTUDIO_FIXTURES")
-        .map(PathBuf::from)
-        .unwrap_or_else(|_| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures"));
-    root.join(set)
-}
-
 /// A 120x100 red disc on transparency.
 fn draw_product(path: &Path) {
-    let mut img = RgbaImage::new(120, 100);
-    for (x, y, p) in img.enumerate_pixels_mut() {
-        let d = ((x as f32 - 60.0).powi(2) + (y as f32 - 50.0).powi(2)).sqrt();
-        *p = if d < 40.0 {
-            Rgba([200, 60, 40, 255])
-        } else {
-            Rgba([0, 0, 0, 0])
-        };
-    }
-    img.save(path).expect("save product");
+    product_images::save_disc_product(path, 120, 100, 40.0, [200, 60, 40]);
 }
 
 /// Installs qwen2_tiny (with a word-level tokenizer) as the prompt model.
 fn install_tiny_prompt_model(models_dir: &Path) {
-    let src = fixture_dir("qwen2_tiny");
+    let src = fixtures::fixture_dir("qwen2_tiny");
     let dst = models_dir.join("prompt-model");
     std::fs::create_dir_all(&dst).expect("model dir");
     std::fs::copy(src.join("model.safetensors"), dst.join("model.safetensors"))

@@ -47,3 +47,49 @@ pub fn write_tiny_clip_tokenizer(dir: &Path) {
     .expect("vocab");
     std::fs::write(dir.join("merges.txt"), "#version: 0.2\n").expect("merges");
 }
+
+/// A diffusers folder at `dst` made of the `sd_tiny` fixture components
+/// (UNet, VAE, text encoder, scheduler) and [`write_tiny_clip_tokenizer`]'s
+/// tokenizer; returns `dst`.
+pub fn tiny_sd_folder(dst: &Path) -> PathBuf {
+    let sd = fixture_dir("sd_tiny");
+    for c in ["unet", "vae", "text_encoder", "scheduler"] {
+        copy_dir(&sd.join(c), &dst.join(c));
+    }
+    write_tiny_clip_tokenizer(&dst.join("tokenizer"));
+    dst.to_path_buf()
+}
+
+/// One case of `clip_tokenizer/cases.json`: Hugging Face's ids for a prompt.
+pub struct ClipTokenCase {
+    /// The prompt text.
+    pub prompt: String,
+    /// The 77 ids (start, tokens, end, padding).
+    pub ids_77: Vec<u32>,
+    /// The token count before truncation to 77.
+    pub untruncated_len: usize,
+}
+
+/// The cases of `clip_tokenizer/cases.json` (at least one).
+pub fn clip_token_cases() -> Vec<ClipTokenCase> {
+    let path = fixture_dir("clip_tokenizer").join("cases.json");
+    let text = std::fs::read_to_string(&path).expect("cases.json");
+    let cases: serde_json::Value = serde_json::from_str(&text).expect("json");
+    let cases: Vec<ClipTokenCase> = cases["cases"]
+        .as_array()
+        .expect("cases array")
+        .iter()
+        .map(|case| ClipTokenCase {
+            prompt: case["prompt"].as_str().expect("prompt").to_string(),
+            ids_77: case["input_ids_77"]
+                .as_array()
+                .expect("ids")
+                .iter()
+                .map(|v| v.as_u64().expect("id") as u32)
+                .collect(),
+            untruncated_len: case["untruncated_len"].as_u64().expect("len") as usize,
+        })
+        .collect();
+    assert!(!cases.is_empty(), "no cases in {}", path.display());
+    cases
+}

@@ -58,6 +58,15 @@ pub fn cutout(mask: &GrayImage, colour: [u8; 3], garbage: [u8; 3]) -> RgbaImage 
     })
 }
 
+/// Saves a `w` x `h` PNG product: a disc of radius `r` and flat `colour`,
+/// centred, anti-aliased ([`disc`]), on transparency.
+pub fn save_disc_product(path: &std::path::Path, w: u32, h: u32, r: f32, colour: [u8; 3]) {
+    let mask = disc(w, h, w as f32 / 2.0, h as f32 / 2.0, r);
+    cutout(&mask, colour, [0, 0, 0])
+        .save(path)
+        .expect("save product");
+}
+
 /// Opaque photo: `product(x, y)` blended over a flat backdrop by `mask`,
 /// the backdrop carrying uniform noise of +-`noise`.
 pub fn on_backdrop(
