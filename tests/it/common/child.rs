@@ -1,0 +1,49 @@
+//! Running one test of the current test binary again as a child process, so
+//! that it can get its own environment variables (`Command::env`) or be
+//! killed, without touching the parent's process-wide state.
+//!
+//! The child half is an ordinary `#[test]` that returns at once unless a
+//! marker variable (set only by its parent) is there.
+#![allow(dead_code)]
+
+use std::process::{Command, Output};
+
+/// The libtest name of `test` in the module `module_path` (pass
+/// `module_path!()`): the path without the crate's own name, so the same
+/// call works whether the module is a test crate of its own or a module of
+/// a larger one.
+pub fn test_name(module_path: &str, test: &str) -> String {
+    match module_path.split_once("::") {
+        Some((_crate, module)) => format!("{module}::{test}"),
+        None => test.to_string(),
+    }
+}
+
+/// A command that runs exactly the test `test` of the module `module_path`
+/// (pass `module_path!()`) in a new process of this test binary, on one
+/// thread, with its output not captured.
+pub fn test_command(module_path: &str, test: &str) -> Command {
+    let exe = std::env::current_exe().expect("current_exe");
+    let mut cmd = Command::new(exe);
+    cmd.args([
+        "--exact",
+        &test_name(module_path, test),
+        "--nocapture",
+        "--test-threads=1",
+    ]);
+    cmd
+}
+
+/// Runs `cmd` (from [`test_command`]) to its end and checks that exactly
+/// one test ran and passed (a wrong name would run none and "pass").
+pub fn run_one_test(mut cmd: Command) -> Output {
+    let out = cmd.output().expect("run child test");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success() && stdout.contains("test result: ok. 1 passed"),
+        "child test failed or did not run ({:?}):\n{stdout}\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}

@@ -1,0 +1,10 @@
+//! Helpers shared by the test modules.
+
+pub mod child;
+pub mod fixtures;
+pub mod models;
+pub mod product_images;
+pub mod sd_tiny;
+pub mod studio;
+pub mod tensors;
+pub mod words;
