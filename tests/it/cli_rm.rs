@@ -222,6 +222,35 @@ fn rm_commands_run_through_the_binary() {
         out.contains("Bradley-Terry") && out.contains("predicted CTR"),
         "{out}"
     );
+    // Without --checkpoint the reward-model role is used: here
+    // <data dir>/models/reward-model/, the same scores.
+    let role_dir = data.join("models/reward-model");
+    std::fs::create_dir_all(&role_dir).unwrap();
+    std::fs::copy(&ckpt, role_dir.join("compact-rm.safetensors")).unwrap();
+    let from_role = run_ok(
+        adstudio(&data)
+            .current_dir(dir.path())
+            .env_remove("ADSTUDIO_REWARD_MODEL")
+            .args(["rm", "score"])
+            .arg(world.join("images/p0000_c0.png"))
+            .arg(world.join("images/p0000_c1.png")),
+    );
+    assert_eq!(from_role, out);
+    std::fs::remove_file(role_dir.join("compact-rm.safetensors")).unwrap();
+    let missing = adstudio(&data)
+        .current_dir(dir.path())
+        .env_remove("ADSTUDIO_REWARD_MODEL")
+        .args(["rm", "score"])
+        .arg(world.join("images/p0000_c0.png"))
+        .arg(world.join("images/p0000_c1.png"))
+        .output()
+        .unwrap();
+    assert!(!missing.status.success());
+    let stderr = String::from_utf8_lossy(&missing.stderr);
+    assert!(
+        stderr.contains("reward-model") && stderr.contains("ADSTUDIO_REWARD_MODEL"),
+        "{stderr}"
+    );
 
     let junk = dir.path().join("junk.csv");
     std::fs::write(&junk, "hello world\nthis is not a click log\n").unwrap();
