@@ -72,6 +72,35 @@ fn store_variants(data: &Path, product: adstudio::store::ProductId) {
     }
 }
 
+/// A studio on `data` with the product at `product_path` opened and three
+/// stored variants of it shown in the gallery.
+fn studio_with_three_variants(
+    data: &Path,
+    product_path: std::path::PathBuf,
+) -> (Harness<'static, StudioApp>, adstudio::store::ProductId) {
+    let mut harness = open_studio(data);
+    harness
+        .state_mut()
+        .handle_command(Command::OpenPath(product_path));
+    step_until(&mut harness, "product opened", |app| {
+        app.session().is_some()
+    });
+    let product = harness.state().session().expect("session").product.id;
+    store_variants(data, product);
+    harness
+        .state_mut()
+        .handle_command(Command::OpenStored(product.0));
+    step_until(&mut harness, "gallery loaded", |app| {
+        app.gallery()
+            .tiles
+            .iter()
+            .filter(|t| t.done().is_some())
+            .count()
+            == 3
+    });
+    (harness, product)
+}
+
 /// Writes a tiny compact reward model with seeded random weights.
 fn write_reward_model(models_dir: &Path) {
     let dir = models_dir.join("reward-model");
@@ -120,26 +149,7 @@ fn score_variants_matrix_ranking_store_sort_and_compare() {
     draw_product(&product_path);
     let data = dir.path().join("data");
     let models_dir = DataDir::at(&data).expect("data dir").models_dir();
-    let mut harness = open_studio(&data);
-    harness
-        .state_mut()
-        .handle_command(Command::OpenPath(product_path));
-    step_until(&mut harness, "product opened", |app| {
-        app.session().is_some()
-    });
-    let product = harness.state().session().expect("session").product.id;
-    store_variants(&data, product);
-    harness
-        .state_mut()
-        .handle_command(Command::OpenStored(product.0));
-    step_until(&mut harness, "gallery loaded", |app| {
-        app.gallery()
-            .tiles
-            .iter()
-            .filter(|t| t.done().is_some())
-            .count()
-            == 3
-    });
+    let (mut harness, product) = studio_with_three_variants(&data, product_path);
 
     harness.get_by_label("Score variants").click();
     step_until(&mut harness, "missing-model message", |app| {
@@ -284,26 +294,7 @@ fn train_the_reward_model_then_score_with_it_and_cancel_a_run() {
         .expect("data dir")
         .models_dir()
         .join("reward-model/compact-rm.safetensors");
-    let mut harness = open_studio(&data);
-    harness
-        .state_mut()
-        .handle_command(Command::OpenPath(product_path));
-    step_until(&mut harness, "product opened", |app| {
-        app.session().is_some()
-    });
-    let product = harness.state().session().expect("session").product.id;
-    store_variants(&data, product);
-    harness
-        .state_mut()
-        .handle_command(Command::OpenStored(product.0));
-    step_until(&mut harness, "gallery loaded", |app| {
-        app.gallery()
-            .tiles
-            .iter()
-            .filter(|t| t.done().is_some())
-            .count()
-            == 3
-    });
+    let (mut harness, product) = studio_with_three_variants(&data, product_path);
 
     harness.get_by_label("Training…").click();
     // A new window takes a sizing frame before its contents are shown.

@@ -37,6 +37,8 @@ pub mod model;
 pub mod multimodal;
 pub mod ops;
 pub mod rope;
+pub mod screen;
+pub mod select;
 pub mod suggest;
 pub mod title;
 pub mod tokenizer;
