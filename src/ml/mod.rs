@@ -8,6 +8,7 @@ pub mod device;
 pub mod diffusion;
 pub mod json;
 pub mod prompt_model;
+pub mod relevance;
 pub mod reward;
 pub mod saliency;
 pub mod weights;

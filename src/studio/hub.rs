@@ -8,6 +8,7 @@ use std::sync::{Mutex, MutexGuard, PoisonError, RwLock};
 use candle_core::Device;
 use image::{GrayImage, RgbaImage};
 
+use crate::ml::relevance::RelevanceModel;
 use crate::ml::saliency::SaliencyModel;
 use crate::product::{ProductError, SalientObjectMasker};
 
@@ -23,6 +24,7 @@ pub struct ModelHub {
     prompt: Mutex<ModelCache<PromptEngine>>,
     reward: Mutex<ModelCache<RewardEngine>>,
     saliency: Mutex<ModelCache<SaliencyModel>>,
+    relevance: Mutex<ModelCache<RelevanceModel>>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -41,6 +43,7 @@ impl ModelHub {
             prompt: Mutex::default(),
             reward: Mutex::default(),
             saliency: Mutex::default(),
+            relevance: Mutex::default(),
         }
     }
 
@@ -130,6 +133,20 @@ impl ModelHub {
         Ok(f(model))
     }
 
+    /// Runs `f` with the relevance model (all-MiniLM-L6-v2), loading it
+    /// first if needed.
+    pub fn with_relevance<T>(&self, f: impl FnOnce(&RelevanceModel) -> T) -> anyhow::Result<T> {
+        let located = self.locate(ModelRole::Relevance)?;
+        let key = Fingerprint::of(&[located.path.as_path()]);
+        let mut cache = lock(&self.relevance);
+        let model = cache.get_or_load(key, || {
+            RelevanceModel::load(&located.path, &self.device).map_err(|e| {
+                anyhow::Error::new(e).context(format!("loading {}", located.path.display()))
+            })
+        })?;
+        Ok(f(model))
+    }
+
     /// Whether a role's model is loaded now.
     pub fn is_loaded(&self, role: ModelRole) -> bool {
         match role {
@@ -137,6 +154,7 @@ impl ModelHub {
             ModelRole::PromptModel => lock(&self.prompt).is_loaded(),
             ModelRole::RewardModel => lock(&self.reward).is_loaded(),
             ModelRole::U2netp => lock(&self.saliency).is_loaded(),
+            ModelRole::Relevance => lock(&self.relevance).is_loaded(),
         }
     }
 

@@ -27,16 +27,20 @@ pub enum ModelRole {
     RewardModel,
     /// U²-Net-p salient-object model (`u2netp.onnx`).
     U2netp,
+    /// The relevance model: all-MiniLM-L6-v2 sentence embeddings (a folder
+    /// with config.json, tokenizer.json and safetensors).
+    Relevance,
 }
 
 impl ModelRole {
     /// Every role, in display order.
-    pub const ALL: [ModelRole; 5] = [
+    pub const ALL: [ModelRole; 6] = [
         ModelRole::Sd15,
         ModelRole::ControlnetCanny,
         ModelRole::PromptModel,
         ModelRole::RewardModel,
         ModelRole::U2netp,
+        ModelRole::Relevance,
     ];
 
     /// The role's name: its folder under a models directory.
@@ -47,6 +51,7 @@ impl ModelRole {
             ModelRole::PromptModel => "prompt-model",
             ModelRole::RewardModel => "reward-model",
             ModelRole::U2netp => "u2netp",
+            ModelRole::Relevance => "minilm",
         }
     }
 
@@ -58,6 +63,7 @@ impl ModelRole {
             ModelRole::PromptModel => "ADSTUDIO_PROMPT_MODEL",
             ModelRole::RewardModel => "ADSTUDIO_REWARD_MODEL",
             ModelRole::U2netp => "ADSTUDIO_U2NETP_ONNX",
+            ModelRole::Relevance => "ADSTUDIO_MINILM",
         }
     }
 

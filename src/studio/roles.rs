@@ -26,6 +26,10 @@ pub fn expects(role: ModelRole) -> &'static str {
              or `adstudio rm train`)"
         }
         ModelRole::U2netp => "u2netp.onnx (e.g. `.ci/fetch-u2netp.sh DIR`)",
+        ModelRole::Relevance => {
+            "an all-MiniLM-L6-v2 folder (config.json, tokenizer.json, *.safetensors; e.g. \
+             `.ci/fetch-minilm.sh DIR`)"
+        }
     }
 }
 
@@ -40,6 +44,7 @@ pub fn resolve(role: ModelRole, path: &Path) -> Result<PathBuf, String> {
         ModelRole::PromptModel => prompt_model(path),
         ModelRole::RewardModel => file_or_first(path, "safetensors", Some(REWARD_CHECKPOINT_FILE)),
         ModelRole::U2netp => file_or_first(path, "onnx", Some("u2netp.onnx")),
+        ModelRole::Relevance => sentence_encoder(path),
     }
 }
 
@@ -83,6 +88,15 @@ fn folder_with(path: &Path, files: &[&str]) -> Result<PathBuf, String> {
         Err("not a folder".into())
     } else {
         Err(format!("lacks {}", missing.join(", ")))
+    }
+}
+
+fn sentence_encoder(path: &Path) -> Result<PathBuf, String> {
+    let folder = folder_with(path, &["config.json", "tokenizer.json"])?;
+    if first_file_with_extension(&folder, "safetensors").is_some() {
+        Ok(folder)
+    } else {
+        Err("holds no .safetensors file".into())
     }
 }
 
@@ -182,5 +196,27 @@ mod tests {
         );
         let err = resolve(ModelRole::RewardModel, &dir.join("a.txt")).unwrap_err();
         assert_eq!(err, "not there");
+    }
+
+    #[test]
+    fn relevance_folders_need_config_tokenizer_and_weights() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("minilm");
+        std::fs::create_dir_all(&dir).unwrap();
+        let err = resolve(ModelRole::Relevance, &dir).unwrap_err();
+        assert_eq!(err, "lacks config.json, tokenizer.json");
+        std::fs::write(dir.join("config.json"), b"{}").unwrap();
+        std::fs::write(dir.join("tokenizer.json"), b"{}").unwrap();
+        let err = resolve(ModelRole::Relevance, &dir).unwrap_err();
+        assert_eq!(err, "holds no .safetensors file");
+        std::fs::write(dir.join("model.safetensors"), b"x").unwrap();
+        assert_eq!(resolve(ModelRole::Relevance, &dir).unwrap(), dir);
+        let file = dir.join("model.safetensors");
+        assert_eq!(
+            resolve(ModelRole::Relevance, &file).unwrap_err(),
+            "not a folder"
+        );
+        assert_eq!(ModelRole::parse("minilm"), Some(ModelRole::Relevance));
+        assert_eq!(ModelRole::Relevance.env_var(), "ADSTUDIO_MINILM");
     }
 }

@@ -29,6 +29,7 @@ mod prompt_gguf;
 mod prompt_llava_parity;
 mod prompt_qwen2_parity;
 mod prompt_smollm2;
+mod relevance;
 mod render_cli;
 mod render_pipeline;
 mod render_png;

@@ -43,3 +43,31 @@ pub fn smollm2_gguf() -> PathBuf {
         "eval \"$(.ci/fetch-smollm2.sh DIR)\"",
     )
 }
+
+/// The folder named by `var`, for a test that needs the model folder
+/// `what`; panics like [`required`] when the variable is unset, empty or
+/// names no folder.
+pub fn required_dir(var: &str, what: &str, fetch: &str) -> PathBuf {
+    let path = match std::env::var_os(var) {
+        Some(p) if !p.is_empty() => PathBuf::from(p),
+        _ => panic!(
+            "this test needs {what}: set {var} to its folder (`{fetch}` fetches it and prints the export)"
+        ),
+    };
+    assert!(
+        path.is_dir(),
+        "this test needs {what}: {var}={} is not a folder (`{fetch}` fetches it)",
+        path.display()
+    );
+    path
+}
+
+/// all-MiniLM-L6-v2's folder (config.json, tokenizer.json,
+/// model.safetensors), from `ADSTUDIO_MINILM`.
+pub fn minilm_dir() -> PathBuf {
+    required_dir(
+        "ADSTUDIO_MINILM",
+        "all-MiniLM-L6-v2",
+        "eval \"$(.ci/fetch-minilm.sh DIR)\"",
+    )
+}
