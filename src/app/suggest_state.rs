@@ -1,11 +1,9 @@
 //! The suggestions panel's state: the editable list, filled live from the
 //! suggestion job's typed progress ([`SuggestProgress`]).
 
-use std::path::Path;
-
 use crate::jobs::JobId;
 use crate::ml::prompt_model::clean_answer;
-use crate::studio::{SuggestOutcome, SuggestSettings};
+use crate::studio::{display_name, SuggestOutcome, SuggestSettings};
 
 /// One suggestion in the panel's list.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -230,13 +228,6 @@ impl SuggestState {
         });
         true
     }
-}
-
-fn display_name(path: &Path) -> String {
-    path.file_name().map_or_else(
-        || path.display().to_string(),
-        |n| n.to_string_lossy().into_owned(),
-    )
 }
 
 #[cfg(test)]

@@ -12,6 +12,7 @@ use crate::ml::reward::checkpoint::{load_compact, CheckpointMeta};
 use crate::ml::reward::compact::CompactRewardModel;
 use crate::render::{ModelIds, RenderModels};
 
+use super::display_name;
 use super::registry::Located;
 use super::roles::is_llava_folder;
 
@@ -53,8 +54,8 @@ impl DiffusionEngine {
     /// The names recorded with every render (folder names).
     pub fn model_ids(&self) -> ModelIds {
         ModelIds {
-            checkpoint: file_name(&self.sd_path),
-            controlnet: self.controlnet_path.as_deref().map(file_name),
+            checkpoint: display_name(&self.sd_path),
+            controlnet: self.controlnet_path.as_deref().map(display_name),
         }
     }
 
@@ -142,16 +143,8 @@ impl RewardEngine {
     pub fn model_id(&self) -> String {
         format!(
             "compact-rm:{}@epoch{}",
-            file_name(&self.path),
+            display_name(&self.path),
             self.meta.epoch
         )
     }
-}
-
-/// A path's last component (or the whole path).
-pub fn file_name(path: &std::path::Path) -> String {
-    path.file_name().map_or_else(
-        || path.display().to_string(),
-        |n| n.to_string_lossy().into_owned(),
-    )
 }

@@ -92,7 +92,10 @@ pub fn registry_for(data_dir: Option<&DataDir>) -> ModelRegistry {
     ModelRegistry::from_env(data_dir.map(DataDir::models_dir))
 }
 
-/// A short display name of a path (its last component).
+/// A short display name of a path: its last component (or the whole path).
 pub fn display_name(path: &Path) -> String {
-    engines::file_name(path)
+    path.file_name().map_or_else(
+        || path.display().to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    )
 }

@@ -123,10 +123,7 @@ pub struct Located {
 impl Located {
     /// A short name for records and messages (file or folder name).
     pub fn id(&self) -> String {
-        self.path.file_name().map_or_else(
-            || self.path.display().to_string(),
-            |n| n.to_string_lossy().into_owned(),
-        )
+        super::display_name(&self.path)
     }
 }
 

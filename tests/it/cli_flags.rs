@@ -4,7 +4,8 @@
 //! render_cli.rs already check is not repeated here.
 //!
 //! Inputs are tiny (drawn products, the tiny model fixtures). Flags that
-//! need a real model are `#[ignore]`d tests naming the variable to set.
+//! need a real model are ignored, with the reason written beside each
+//! ("needs <model>: set ADSTUDIO_..."), and run in CI with the models.
 
 #![allow(clippy::unwrap_used)]
 

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use crate::jobs::InlineReporter;
 use crate::ml::reward::ScoreMatrix;
 use crate::studio::score::rank_images;
-use crate::studio::{ModelHub, ModelRegistry, ModelRole, Progress};
+use crate::studio::{display_name, ModelHub, ModelRegistry, ModelRole, Progress};
 
 /// Scores of a set of images.
 #[derive(Debug, Clone, PartialEq)]
@@ -45,12 +45,6 @@ pub fn score_images(checkpoint: &Path, images: &[PathBuf]) -> anyhow::Result<Sco
     score_with(registry, images)
 }
 
-fn short_name(path: &Path) -> String {
-    path.file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| path.display().to_string())
-}
-
 impl fmt::Display for ScoreReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let n = self.images.len();
@@ -62,7 +56,7 @@ impl fmt::Display for ScoreReport {
         writeln!(f)?;
         writeln!(f, "|---|{}", "---|".repeat(n))?;
         for (i, row) in self.matrix.p.iter().enumerate() {
-            write!(f, "| #{} {} |", i + 1, short_name(&self.images[i]))?;
+            write!(f, "| #{} {} |", i + 1, display_name(&self.images[i]))?;
             for (j, p) in row.iter().enumerate() {
                 if i == j {
                     write!(f, " - |")?;

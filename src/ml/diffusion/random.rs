@@ -117,10 +117,10 @@ pub fn tiny_controlnet_config() -> Result<ControlNetConfig> {
     parse("controlnet", include_str!("tiny/controlnet.json"))
 }
 
-/// A character-level CLIP-style tokenizer for the tiny text encoder: one
-/// token per printable ASCII character (with and without `</w>`), start
-/// 998, end 999.
-pub fn tiny_tokenizer() -> Result<ClipTokenizer> {
+/// The vocabulary of the tiny character-level CLIP tokenizer: one token
+/// per printable ASCII character (with and without `</w>`), start 998,
+/// end 999 (as `vocab.json` holds it).
+pub fn tiny_clip_vocab() -> serde_json::Value {
     let mut vocab = serde_json::Map::new();
     for (i, c) in (33u8..=126).enumerate() {
         let c = char::from(c).to_string();
@@ -129,7 +129,13 @@ pub fn tiny_tokenizer() -> Result<ClipTokenizer> {
     }
     vocab.insert("<|startoftext|>".into(), 998u64.into());
     vocab.insert("<|endoftext|>".into(), 999u64.into());
-    ClipTokenizer::from_vocab_merges(serde_json::Value::Object(vocab), "#version: 0.2\n")
+    serde_json::Value::Object(vocab)
+}
+
+/// A character-level CLIP-style tokenizer for the tiny text encoder over
+/// [`tiny_clip_vocab`] (no merges).
+pub fn tiny_tokenizer() -> Result<ClipTokenizer> {
+    ClipTokenizer::from_vocab_merges(tiny_clip_vocab(), "#version: 0.2\n")
 }
 
 /// Builds every component of `configs` with random weights.

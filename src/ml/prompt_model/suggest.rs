@@ -1,7 +1,6 @@
 //! Product-aware background suggestions: K distinct, cleaned background
 //! descriptions for a product title (plus image facts in text-only mode).
 
-use std::collections::HashSet;
 use std::ops::ControlFlow;
 
 use rand::rngs::StdRng;
@@ -13,6 +12,7 @@ use super::error::{PromptModelError, Result};
 use super::generate::{SamplingParams, StopReason};
 use super::instructions::{instruction, ImageFacts, EXAMPLES, PHRASINGS, SYSTEM_PROMPT};
 use super::multimodal::ChatModel;
+use super::screen::{word_jaccard, words};
 use super::title::prompt_title;
 
 /// A request for background suggestions.
@@ -101,25 +101,6 @@ pub enum SuggestEvent<'a> {
     },
 }
 
-/// Lower-case words of `text` (letters and digits only).
-fn words(text: &str) -> Vec<String> {
-    text.split(|c: char| !c.is_alphanumeric())
-        .filter(|w| !w.is_empty())
-        .map(str::to_lowercase)
-        .collect()
-}
-
-/// Jaccard similarity of the word sets of two texts.
-fn similarity(a: &str, b: &str) -> f64 {
-    let a: HashSet<String> = words(a).into_iter().collect();
-    let b: HashSet<String> = words(b).into_iter().collect();
-    let union = a.union(&b).count();
-    if union == 0 {
-        return 1.0;
-    }
-    a.intersection(&b).count() as f64 / union as f64
-}
-
 /// Why a cleaned answer cannot be used, if it cannot.
 fn rejection(
     text: &str,
@@ -136,16 +117,16 @@ fn rejection(
     if joined == title_joined || title_joined.contains(&joined) {
         return Some("copy of the title");
     }
-    if similarity(text, request) > 0.5 {
+    if word_jaccard(text, request) > 0.5 {
         return Some("echo of the instruction");
     }
     if EXAMPLES
         .iter()
-        .any(|(_, answer)| similarity(text, answer) > 0.6)
+        .any(|(_, answer)| word_jaccard(text, answer) > 0.6)
     {
         return Some("copy of a worked example");
     }
-    if accepted.iter().any(|s| similarity(&s.text, text) > 0.8) {
+    if accepted.iter().any(|s| word_jaccard(&s.text, text) > 0.8) {
         return Some("duplicate of an earlier suggestion");
     }
     None
