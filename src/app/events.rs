@@ -155,21 +155,27 @@ impl StudioApp {
         let count = self.suggest.running_count(id)? as u64;
         match progress {
             SuggestProgress::Loading => Some((0, count, "loading the prompt model".into())),
-            SuggestProgress::Attempt { slot, attempt } => {
-                self.suggest.on_attempt(id, slot);
-                Some((
-                    slot as u64,
-                    count,
-                    format!("suggestion {} (attempt {})", slot + 1, attempt + 1),
-                ))
+            SuggestProgress::Round {
+                first, candidates, ..
+            } => {
+                self.suggest.on_round(id, first, candidates);
+                Some((0, count, format!("writing {candidates} candidates")))
             }
-            SuggestProgress::Token { text, .. } => {
-                self.suggest.on_token(id, &text);
+            SuggestProgress::Token { candidate, text } => {
+                self.suggest.on_token(id, candidate, &text);
                 None
             }
-            SuggestProgress::Rejected { reason, .. } => {
-                log::debug!("suggestion rejected: {reason}");
+            SuggestProgress::Screened {
+                candidate,
+                text,
+                rejected,
+            } => {
+                self.suggest
+                    .on_screened(id, candidate, &text, rejected.as_deref());
                 None
+            }
+            SuggestProgress::Ranking { passed } => {
+                Some((count, count, format!("ranking {passed} candidates")))
             }
         }
     }

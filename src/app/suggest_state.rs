@@ -2,7 +2,6 @@
 //! suggestion job's typed progress ([`SuggestProgress`]).
 
 use crate::jobs::JobId;
-use crate::ml::prompt_model::clean_answer;
 use crate::studio::{display_name, SuggestOutcome, SuggestSettings};
 
 /// One suggestion in the panel's list.
@@ -12,6 +11,22 @@ pub struct SuggestionEntry {
     pub text: String,
     /// Whether the model is writing this entry now.
     pub generating: bool,
+    /// Cosine similarity to the product (when a relevance model ranked it).
+    pub relevance: Option<f32>,
+    /// The screening rule it breaks, when it is a best rejected one shown
+    /// because no candidate passed.
+    pub rejected: Option<String>,
+}
+
+/// A candidate of the last job, for the "rejected" view.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CandidateView {
+    /// The cleaned text.
+    pub text: String,
+    /// The rule it breaks (`None`: passed).
+    pub rejected: Option<String>,
+    /// Its relevance, when ranked.
+    pub relevance: Option<f32>,
 }
 
 #[derive(Debug, Clone)]
@@ -19,8 +34,6 @@ struct RunningSuggest {
     job: JobId,
     first_slot: usize,
     count: usize,
-    /// The slot tokens go to, once the first attempt started.
-    current: Option<usize>,
     /// Texts of the slots before the job, restored when it fails or is
     /// cancelled before writing them.
     previous: Vec<String>,
@@ -36,6 +49,12 @@ pub struct SuggestState {
     pub entries: Vec<SuggestionEntry>,
     /// The last message (and whether it is an error).
     pub message: Option<(String, bool)>,
+    /// Candidates being written by the running job (streamed raw text).
+    pub drafts: Vec<String>,
+    /// Every candidate of the last finished job, with its verdict.
+    pub candidates: Vec<CandidateView>,
+    /// Rejected candidates of the last job per reason.
+    pub rejected_counts: Vec<(String, usize)>,
     running: Option<RunningSuggest>,
     requests: u64,
 }
@@ -106,11 +125,11 @@ impl SuggestState {
             entry.text.clear();
         }
         self.message = None;
+        self.drafts.clear();
         self.running = Some(RunningSuggest {
             job,
             first_slot,
             count,
-            current: None,
             previous,
             replaces_list,
         });
@@ -120,32 +139,48 @@ impl SuggestState {
         self.running.as_mut().filter(|r| r.job == id)
     }
 
-    /// An attempt at suggestion `index` (within the job) started, so that
-    /// slot's draft starts over. Returns whether the event belonged to the
-    /// suggestion job.
-    pub fn on_attempt(&mut self, id: JobId, index: usize) -> bool {
-        let Some(running) = self.running_for(id) else {
+    /// A round of `candidates` candidates from index `first` started.
+    /// Returns whether the event belonged to the suggestion job.
+    pub fn on_round(&mut self, id: JobId, first: usize, candidates: usize) -> bool {
+        if self.running_for(id).is_none() {
             return false;
-        };
-        if index >= running.count {
-            return true;
         }
-        let slot = running.first_slot + index;
-        running.current = Some(slot);
-        if let Some(entry) = self.entries.get_mut(slot) {
-            entry.text.clear();
+        if self.drafts.len() < first + candidates {
+            self.drafts.resize(first + candidates, String::new());
         }
         true
     }
 
-    /// A piece of text: appends it to the slot being written.
+    /// A piece of candidate `candidate`'s raw text.
     /// Returns whether the event belonged to the suggestion job.
-    pub fn on_token(&mut self, id: JobId, piece: &str) -> bool {
-        let Some(running) = self.running_for(id) else {
+    pub fn on_token(&mut self, id: JobId, candidate: usize, piece: &str) -> bool {
+        if self.running_for(id).is_none() {
             return false;
-        };
-        if let Some(entry) = running.current.and_then(|slot| self.entries.get_mut(slot)) {
-            entry.text.push_str(piece);
+        }
+        if self.drafts.len() <= candidate {
+            self.drafts.resize(candidate + 1, String::new());
+        }
+        self.drafts[candidate].push_str(piece);
+        true
+    }
+
+    /// Candidate `candidate` was screened: its draft becomes the cleaned
+    /// text, marked when rejected.
+    pub fn on_screened(
+        &mut self,
+        id: JobId,
+        candidate: usize,
+        text: &str,
+        rejected: Option<&str>,
+    ) -> bool {
+        if self.running_for(id).is_none() {
+            return false;
+        }
+        if let Some(draft) = self.drafts.get_mut(candidate) {
+            *draft = match rejected {
+                Some(reason) => format!("✗ {text} [{reason}]"),
+                None => format!("✓ {text}"),
+            };
         }
         true
     }
@@ -156,7 +191,24 @@ impl SuggestState {
         let Some(running) = self.running.take_if(|r| r.job == id) else {
             return false;
         };
-        let mut texts = outcome.suggestions.into_iter().map(|s| s.text);
+        self.drafts.clear();
+        self.candidates = outcome
+            .candidates
+            .iter()
+            .map(|c| CandidateView {
+                text: c.text.clone(),
+                rejected: c.rejected.as_ref().map(|r| r.name().to_string()),
+                relevance: c.relevance,
+            })
+            .collect();
+        self.rejected_counts = outcome
+            .rejected_counts()
+            .into_iter()
+            .map(|(r, n)| (r.to_string(), n))
+            .collect();
+        let nothing_passed = outcome.nothing_passed();
+        let unranked = outcome.ranked_by.is_none();
+        let mut texts = outcome.suggestions.into_iter();
         let mut missing = 0;
         for (i, previous) in running.previous.iter().enumerate() {
             let Some(entry) = self.entries.get_mut(running.first_slot + i) else {
@@ -164,7 +216,11 @@ impl SuggestState {
             };
             entry.generating = false;
             match texts.next() {
-                Some(text) => entry.text = text,
+                Some(s) => {
+                    entry.text = s.text;
+                    entry.relevance = s.relevance;
+                    entry.rejected = s.rejected.map(|r| r.name().to_string());
+                }
                 None => {
                     missing += 1;
                     entry.text = previous.clone();
@@ -182,11 +238,27 @@ impl SuggestState {
             .map_or_else(String::new, |t| {
                 format!(" (the long title was shortened for the model to \"{t}\")")
             });
-        self.message = Some(if missing == 0 {
+        let passed = self
+            .candidates
+            .iter()
+            .filter(|c| c.rejected.is_none())
+            .count();
+        let of = self.candidates.len();
+        self.message = Some(if nothing_passed {
+            (
+                format!("None of {of} candidates passed the rules; showing the best rejected ones, marked. Try again or raise the temperature"),
+                true,
+            )
+        } else if missing == 0 {
             (
                 format!(
-                    "Suggestions by {}{title_note}",
-                    display_name(&outcome.model)
+                    "Suggestions by {} ({passed} of {of} candidates passed{}){title_note}",
+                    display_name(&outcome.model),
+                    if unranked {
+                        "; not ranked: no relevance model installed"
+                    } else {
+                        ""
+                    }
                 ),
                 false,
             )
@@ -208,18 +280,14 @@ impl SuggestState {
         let Some(running) = self.running.take_if(|r| r.job == id) else {
             return false;
         };
-        let current = running.current.unwrap_or(running.first_slot);
+        self.drafts.clear();
         for (i, previous) in running.previous.iter().enumerate() {
             let slot = running.first_slot + i;
             let Some(entry) = self.entries.get_mut(slot) else {
                 continue;
             };
             entry.generating = false;
-            if slot < current {
-                entry.text = clean_answer(&entry.text);
-            } else {
-                entry.text = previous.clone();
-            }
+            entry.text = previous.clone();
         }
         self.entries.retain(|e| !e.text.trim().is_empty());
         self.message = Some(match error {

@@ -4,6 +4,7 @@
 use std::sync::Arc;
 
 use crate::jobs::JobId;
+use crate::ml::prompt_model::SuggestMode;
 use crate::studio::score::{load_scores, score_variants};
 use crate::studio::suggest::suggest;
 use crate::studio::train::train_reward_model;
@@ -47,6 +48,7 @@ impl StudioApp {
             top_p: f64::from(settings.top_p),
             seed: self.suggest.next_seed(&settings),
             max_new_tokens: None,
+            mode: SuggestMode::Pipeline,
         };
         let label = if count == 1 {
             format!("Rewriting suggestion {}", first_slot + 1)

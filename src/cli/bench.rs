@@ -8,6 +8,7 @@ use clap::{Args, ValueEnum};
 use super::bench_diffusion::{bench_diffusion_ops, bench_diffusion_table, DiffusionBenchOptions};
 use super::bench_prompt::bench_prompt_table;
 use super::bench_reward::bench_reward_table;
+use super::bench_suggest::{bench_suggestions, SuggestBenchOptions};
 use crate::ml::saliency::{bench_saliency, SaliencyBenchOptions, SaliencyModel};
 use crate::studio::{registry_for, ModelRole};
 
@@ -24,6 +25,9 @@ pub enum BenchTarget {
     PromptModel,
     /// Reward model trained and evaluated on the synthetic click world.
     Reward,
+    /// Background suggestions, raw model vs pipeline, on a titles file
+    /// (`--titles`; matching rate, relevance, distinct, rejects, s/product).
+    Suggestions,
 }
 
 /// Arguments of `adstudio bench`.
@@ -64,6 +68,16 @@ pub struct BenchArgs {
     /// per-layer timing and print where the time goes.
     #[arg(long)]
     pub profile: bool,
+    /// `suggestions` only: the titles file (TSV `split category title`, or
+    /// one title per line).
+    #[arg(long)]
+    pub titles: Option<PathBuf>,
+    /// `suggestions` only: suggestions per product.
+    #[arg(long, default_value_t = 4)]
+    pub n: usize,
+    /// `suggestions` only: write every suggestion to this TSV file.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
 }
 
 /// Runs the benchmark and prints its table.
@@ -82,6 +96,15 @@ pub fn run_bench(args: &BenchArgs) -> anyhow::Result<()> {
         }),
         BenchTarget::PromptModel => bench_prompt_table(args.model.as_deref(), args.runs),
         BenchTarget::Reward => bench_reward_table(args.products, args.epochs),
+        BenchTarget::Suggestions => bench_suggestions(&SuggestBenchOptions {
+            titles: args
+                .titles
+                .clone()
+                .context("`bench suggestions` needs --titles FILE")?,
+            model: args.model.clone(),
+            n: args.n,
+            out: args.out.clone(),
+        }),
     }
 }
 

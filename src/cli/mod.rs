@@ -5,6 +5,7 @@ mod bench;
 mod bench_diffusion;
 mod bench_prompt;
 mod bench_reward;
+mod bench_suggest;
 mod models;
 mod prepare;
 mod render;

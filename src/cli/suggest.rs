@@ -9,7 +9,7 @@ use std::sync::Arc;
 use clap::Args;
 
 use crate::jobs::InlineReporter;
-use crate::ml::prompt_model::{prompt_title, Suggestion};
+use crate::ml::prompt_model::{prompt_title, SuggestMode, Suggestion};
 use crate::product::{CanvasSettings, MaskSettings};
 use crate::studio::product::prepare_file;
 use crate::studio::suggest::suggest;
@@ -33,7 +33,7 @@ pub struct SuggestArgs {
     /// `<data dir>/models/prompt-model`, `./models/prompt-model`).
     #[arg(long)]
     pub model: Option<PathBuf>,
-    /// Sampling seed (attempt i uses seed + i).
+    /// Sampling seed (candidate i uses seed + i).
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
     /// Sampling temperature (0 = greedy).
@@ -43,11 +43,15 @@ pub struct SuggestArgs {
     #[arg(long, default_value_t = 0.9)]
     pub top_p: f64,
     /// Longest answer in tokens.
-    #[arg(long, default_value_t = 60)]
+    #[arg(long, default_value_t = 56)]
     pub max_tokens: usize,
-    /// Do not stream the model's tokens to stderr.
+    /// Do not print the candidates and their verdicts to stderr.
     #[arg(long)]
     pub quiet: bool,
+    /// The raw model, for comparison: one free answer per suggestion, no
+    /// screening, ranking or over-generation.
+    #[arg(long)]
+    pub raw: bool,
 }
 
 /// Generates the suggestions; `on_piece` receives streamed text.
@@ -93,24 +97,53 @@ pub fn run_suggest_with(
         top_p: args.top_p,
         seed: args.seed,
         max_new_tokens: Some(args.max_tokens),
+        mode: if args.raw {
+            SuggestMode::Raw
+        } else {
+            SuggestMode::Pipeline
+        },
     };
     let pieces = std::cell::RefCell::new(on_piece);
     let reporter = InlineReporter::new(|p: Progress| {
         let mut on_piece = pieces.borrow_mut();
         match p {
-            Progress::Suggest(SuggestProgress::Attempt { attempt, .. }) if attempt > 0 => {
-                on_piece("\n")
-            }
-            Progress::Suggest(SuggestProgress::Token { text, .. }) => on_piece(&text),
-            Progress::Suggest(SuggestProgress::Rejected { reason, .. }) => {
-                on_piece(&format!("  [discarded: {reason}]"))
+            Progress::Suggest(SuggestProgress::Screened {
+                candidate,
+                text,
+                rejected,
+            }) => on_piece(&match rejected {
+                Some(reason) => format!(
+                    "candidate {}: {text}  [rejected: {reason}]\n",
+                    candidate + 1
+                ),
+                None => format!("candidate {}: {text}  [ok]\n", candidate + 1),
+            }),
+            Progress::Suggest(SuggestProgress::Ranking { passed }) => {
+                on_piece(&format!("{passed} candidates passed the rules\n"))
             }
             _ => {}
         }
     });
-    let suggestions = suggest(&hub, &reporter, &job)?.suggestions;
-    let on_piece = pieces.into_inner();
-    on_piece("\n");
+    let outcome = suggest(&hub, &reporter, &job)?;
+    if outcome.ranked_by.is_none() && !args.raw {
+        log::warn!("no relevance model (role minilm): suggestions are not ranked");
+    }
+    if outcome.nothing_passed() {
+        let shown: Vec<String> = outcome
+            .suggestions
+            .iter()
+            .map(|s| {
+                let reason = s.rejected.as_ref().map_or("", |r| r.name());
+                format!("  [rejected: {reason}] {}", s.text)
+            })
+            .collect();
+        anyhow::bail!(
+            "none of the {} candidates passed the rules (try another --seed or a higher --temperature); the best rejected ones:\n{}",
+            outcome.candidates.len(),
+            shown.join("\n")
+        );
+    }
+    let suggestions = outcome.suggestions;
     if suggestions.len() < args.n {
         anyhow::bail!(
             "the model gave only {} usable suggestions of {} (try another --seed or a higher --temperature)",

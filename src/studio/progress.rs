@@ -42,30 +42,40 @@ pub struct RenderStep {
     pub preview: Option<Arc<RgbaImage>>,
 }
 
-/// Suggestion progress, by slot (the suggestion's index within its job).
+/// Suggestion progress: rounds of candidates written side by side, each
+/// screened, then the ranking.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SuggestProgress {
     /// The prompt model is being loaded.
     Loading,
-    /// An attempt at suggestion `slot` started (its draft starts over).
-    Attempt {
-        /// Index of the suggestion within the job.
-        slot: usize,
-        /// 0-based attempt number.
-        attempt: usize,
+    /// A round of candidates `first .. first + candidates` starts.
+    Round {
+        /// 0-based round number.
+        round: usize,
+        /// Index of the round's first candidate.
+        first: usize,
+        /// Candidates in the round.
+        candidates: usize,
     },
-    /// A piece of suggestion `slot`'s text.
+    /// A piece of a candidate's raw text.
     Token {
-        /// Index of the suggestion within the job.
-        slot: usize,
+        /// Candidate index within the job.
+        candidate: usize,
         /// The text.
         text: String,
     },
-    /// An attempt was discarded.
-    Rejected {
-        /// Index of the suggestion within the job.
-        slot: usize,
-        /// Why.
-        reason: String,
+    /// A candidate was cleaned and screened.
+    Screened {
+        /// Candidate index within the job.
+        candidate: usize,
+        /// Its cleaned text.
+        text: String,
+        /// The rule it breaks, by name (`None`: it passed).
+        rejected: Option<String>,
+    },
+    /// The passing candidates are being ranked.
+    Ranking {
+        /// How many passed.
+        passed: usize,
     },
 }

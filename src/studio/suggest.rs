@@ -13,15 +13,17 @@ use serde::{Deserialize, Serialize};
 
 use crate::jobs::{Cancelled, Reporter};
 use crate::ml::prompt_model::{
-    image_facts, prompt_title, suggest_backgrounds, ChatModel, PromptModelError, SuggestEvent,
-    SuggestRequest, Suggestion,
+    image_facts, prompt_title, suggest_backgrounds, Candidate, ChatModel, PromptModelError,
+    SuggestEvent, SuggestMode, SuggestRequest, Suggestion, TextEmbedder,
 };
+use crate::ml::relevance::RelevanceModel;
 use crate::product::ProductImage;
 
 use super::engines::PromptBackend;
 use super::hub::ModelHub;
 use super::product::masked_rgba;
 use super::progress::{Progress, SuggestProgress};
+use super::registry::ModelRole;
 
 /// Sampling settings of a suggestion request (the studio persists them).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -70,23 +72,55 @@ pub struct SuggestJob {
     pub seed: u64,
     /// Most new tokens per answer (`None`: the model's default).
     pub max_new_tokens: Option<usize>,
+    /// Pipeline (default) or the raw model, for comparison.
+    pub mode: SuggestMode,
 }
 
 /// What a suggestion job returns.
 #[derive(Debug, Clone)]
 pub struct SuggestOutcome {
-    /// The accepted suggestions (may be fewer than asked for).
+    /// The picked suggestions, most relevant first (may be fewer than asked
+    /// for; when none passed the screening, the best rejected ones, marked).
     pub suggestions: Vec<Suggestion>,
+    /// Every candidate written, with its verdict and relevance.
+    pub candidates: Vec<Candidate>,
     /// The model that wrote them.
     pub model: PathBuf,
+    /// The relevance model that ranked them (`None`: none is installed, the
+    /// suggestions are in the order they were written).
+    pub ranked_by: Option<PathBuf>,
     /// The title the model was given, when the product's title was too
     /// long and was shortened for it.
     pub shortened_title: Option<String>,
 }
 
-/// Writes suggestions with the hub's prompt model (loaded on first use).
-/// Text-only models get facts measured on the masked product; LLaVA models
-/// see the image. Cancel stops at the next token.
+impl SuggestOutcome {
+    /// Rejected candidates per reason name, in rule order.
+    pub fn rejected_counts(&self) -> Vec<(&'static str, usize)> {
+        crate::ml::prompt_model::screen::RejectReason::ALL
+            .iter()
+            .map(|r| {
+                let n = self
+                    .candidates
+                    .iter()
+                    .filter(|c| c.rejected.as_ref() == Some(r))
+                    .count();
+                (r.name(), n)
+            })
+            .filter(|(_, n)| *n > 0)
+            .collect()
+    }
+
+    /// Whether no candidate passed and the suggestions are rejected ones.
+    pub fn nothing_passed(&self) -> bool {
+        self.suggestions.iter().any(|s| s.rejected.is_some())
+    }
+}
+
+/// Writes suggestions with the hub's prompt model (loaded on first use),
+/// ranked by the hub's relevance model when one is installed. Text-only
+/// models get facts measured on the masked product; LLaVA models see the
+/// image. Cancel stops at the next token.
 pub fn suggest(
     models: &ModelHub,
     rep: &dyn Reporter<Progress>,
@@ -97,9 +131,18 @@ pub fn suggest(
     let title = prompt_title(&job.title).context("the product title")?;
     rep.report(Progress::Suggest(SuggestProgress::Loading));
     rep.checkpoint()?;
+    let relevance = models.locate(ModelRole::Relevance).ok();
     let mut outcome = models.with_prompt_model(|engine| {
         let request = request_for(job, count);
-        run_with(engine, rep, job, request)
+        match &relevance {
+            Some(located) => models
+                .with_relevance(|ranker| run_with(engine, rep, job, request, Some(ranker)))?
+                .map(|mut o| {
+                    o.ranked_by = Some(located.path.clone());
+                    o
+                }),
+            None => run_with(engine, rep, job, request, None),
+        }
     })??;
     outcome.shortened_title = title.shortened.then_some(title.text);
     Ok(outcome)
@@ -108,6 +151,7 @@ pub fn suggest(
 fn request_for(job: &SuggestJob, count: usize) -> SuggestRequest {
     let mut request = SuggestRequest::new(job.title.clone());
     request.count = count;
+    request.mode = job.mode;
     request.sampling.temperature = job.temperature.max(0.0);
     request.sampling.top_p = Some(job.top_p.clamp(0.0, 1.0));
     request.sampling.seed = job.seed;
@@ -117,34 +161,44 @@ fn request_for(job: &SuggestJob, count: usize) -> SuggestRequest {
     request
 }
 
+/// The job's progress as a suggestion-event callback that also cancels.
+fn progress_of(event: SuggestEvent<'_>) -> SuggestProgress {
+    match event {
+        SuggestEvent::Round {
+            round,
+            first,
+            candidates,
+        } => SuggestProgress::Round {
+            round,
+            first,
+            candidates,
+        },
+        SuggestEvent::Token { candidate, piece } => SuggestProgress::Token {
+            candidate,
+            text: piece.to_string(),
+        },
+        SuggestEvent::Screened {
+            candidate,
+            text,
+            rejected,
+        } => SuggestProgress::Screened {
+            candidate,
+            text: text.to_string(),
+            rejected: rejected.map(|r| r.name().to_string()),
+        },
+        SuggestEvent::Ranking { passed } => SuggestProgress::Ranking { passed },
+    }
+}
+
 fn run_with(
     engine: &mut super::engines::PromptEngine,
     rep: &dyn Reporter<Progress>,
     job: &SuggestJob,
     mut request: SuggestRequest,
+    ranker: Option<&RelevanceModel>,
 ) -> anyhow::Result<SuggestOutcome> {
-    let mut slot = 0usize;
     let mut on_event = |event: SuggestEvent<'_>| {
-        let progress = match event {
-            SuggestEvent::Started { attempt, .. } => {
-                Some(SuggestProgress::Attempt { slot, attempt })
-            }
-            SuggestEvent::Token { piece, .. } => Some(SuggestProgress::Token {
-                slot,
-                text: piece.to_string(),
-            }),
-            SuggestEvent::Accepted { .. } => {
-                slot += 1;
-                None
-            }
-            SuggestEvent::Rejected { reason, .. } => Some(SuggestProgress::Rejected {
-                slot,
-                reason: reason.to_string(),
-            }),
-        };
-        if let Some(progress) = progress {
-            rep.report(Progress::Suggest(progress));
-        }
+        rep.report(Progress::Suggest(progress_of(event)));
         if rep.cancel_token().is_cancelled() {
             ControlFlow::Break(())
         } else {
@@ -152,6 +206,7 @@ fn run_with(
         }
     };
     let counter = engine.counter.as_ref();
+    let embedder = ranker.map(|r| r as &dyn TextEmbedder);
     let result = match &mut engine.backend {
         PromptBackend::Text(model) => {
             let rgba = masked_rgba(&job.image, job.mask.as_deref());
@@ -160,6 +215,7 @@ fn run_with(
                 model.as_mut() as &mut dyn ChatModel,
                 &request,
                 counter,
+                embedder,
                 &mut on_event,
             )
         }
@@ -168,13 +224,15 @@ fn run_with(
                 .pixels(&job.image.rgba)
                 .context("preparing the product image for the prompt model")?;
             let mut chat = model.with_image(pixels);
-            suggest_backgrounds(&mut chat, &request, counter, &mut on_event)
+            suggest_backgrounds(&mut chat, &request, counter, embedder, &mut on_event)
         }
     };
     match result {
-        Ok(suggestions) => Ok(SuggestOutcome {
-            suggestions,
+        Ok(report) => Ok(SuggestOutcome {
+            suggestions: report.suggestions,
+            candidates: report.candidates,
             model: engine.path.clone(),
+            ranked_by: None,
             shortened_title: None,
         }),
         Err(PromptModelError::Cancelled) => Err(Cancelled.into()),

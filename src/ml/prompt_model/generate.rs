@@ -55,7 +55,7 @@ impl SamplingParams {
         }
     }
 
-    fn sampling(&self) -> Sampling {
+    pub(super) fn sampling(&self) -> Sampling {
         if self.temperature <= 1e-7 {
             return Sampling::ArgMax;
         }
@@ -134,7 +134,7 @@ const MIN_SHARED_PREFIX: usize = 8;
 
 /// Runs the prompt through the decoder, reusing `prefix` when it shares at
 /// least [`MIN_SHARED_PREFIX`] leading tokens; returns the last logits.
-fn prefill(
+pub(super) fn prefill(
     decoder: &mut Decoder,
     prompt_ids: &[u32],
     prefix: Option<&mut PrefixCache>,

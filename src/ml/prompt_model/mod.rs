@@ -16,6 +16,7 @@
 //!   [`Decoder::set_lora_enabled`]`(false)` turns the policy into the reference.
 
 pub mod attention;
+pub mod batch;
 pub mod bench;
 pub mod chat;
 pub mod clean;
@@ -36,7 +37,10 @@ pub mod lora;
 pub mod model;
 pub mod multimodal;
 pub mod ops;
+pub mod pipeline;
 pub mod rope;
+pub mod scene;
+pub mod scene_examples;
 pub mod screen;
 pub mod select;
 pub mod suggest;
@@ -44,6 +48,7 @@ pub mod title;
 pub mod tokenizer;
 pub mod weights;
 
+pub use batch::{generate_batch, RowFlow};
 pub use bench::{bench, BenchReport};
 pub use chat::{ChatMessage, ChatTemplate, Role};
 pub use clean::{clean_answer, clean_for_sd, TokenCounter, CLIP_MAX_TOKENS};
@@ -63,7 +68,10 @@ pub use logprob::{completion_logprob_sums, token_logprobs};
 pub use lora::{LoraAdapter, LoraConfig, LoraLinear, LoraTarget};
 pub use model::{LoadOptions, PromptModel};
 pub use multimodal::{preprocess_image, ChatModel, ImageChat, MultimodalPromptModel};
-pub use suggest::{suggest_backgrounds, SuggestEvent, SuggestRequest, Suggestion};
+pub use suggest::{
+    suggest_backgrounds, Candidate, SuggestEvent, SuggestMode, SuggestReport, SuggestRequest,
+    Suggestion, TextEmbedder,
+};
 pub use title::{prompt_title, PromptTitle, PROMPT_TITLE_MAX_WIDTH};
 pub use tokenizer::TextTokenizer;
 pub use weights::{VarBuilderSource, WeightSource};

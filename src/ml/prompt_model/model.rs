@@ -6,6 +6,7 @@ use std::path::Path;
 
 use candle_core::Device;
 
+use super::batch::{generate_batch, RowFlow};
 use super::chat::{ChatMessage, ChatTemplate};
 use super::config::DecoderConfig;
 use super::decoder::Decoder;
@@ -165,6 +166,27 @@ impl PromptModel {
             &self.tokenizer,
             &ids,
             params,
+            Some(&mut self.prefix),
+            on_token,
+        )
+    }
+
+    /// Samples `rows` answers to the same chat side by side (one batch per
+    /// decoding step), row `r` with seed `params.seed + r`.
+    pub fn chat_batch(
+        &mut self,
+        messages: &[ChatMessage],
+        params: &SamplingParams,
+        rows: usize,
+        on_token: &mut dyn FnMut(usize, &str) -> RowFlow,
+    ) -> Result<Vec<Generation>> {
+        let ids = self.chat_prompt_ids(messages)?;
+        generate_batch(
+            &mut self.decoder,
+            &self.tokenizer,
+            &ids,
+            params,
+            rows,
             Some(&mut self.prefix),
             on_token,
         )

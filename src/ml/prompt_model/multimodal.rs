@@ -7,9 +7,10 @@ use std::path::Path;
 use candle_core::{Device, Tensor};
 use image::{imageops::FilterType, Rgb, RgbImage, RgbaImage};
 
+use super::batch::RowFlow;
 use super::chat::{ChatMessage, ChatTemplate, Role};
 use super::error::{PromptModelError, Result};
-use super::generate::{Generation, SamplingParams};
+use super::generate::{Generation, SamplingParams, StopReason};
 use super::llava::{Llava, LlavaConfig};
 use super::load::{folder_tokenizer, mmap_var_builder, safetensors_files};
 use super::model::PromptModel;
@@ -28,6 +29,43 @@ pub trait ChatModel {
         params: &SamplingParams,
         on_token: &mut dyn FnMut(&str) -> ControlFlow<()>,
     ) -> Result<Generation>;
+
+    /// Samples `rows` answers to the same chat, row `r` with seed
+    /// `params.seed + r`, streaming `(row, piece)` to `on_token`. The default
+    /// answers one row after the other; models that can decode rows side by
+    /// side override it.
+    fn chat_batch(
+        &mut self,
+        messages: &[ChatMessage],
+        params: &SamplingParams,
+        rows: usize,
+        on_token: &mut dyn FnMut(usize, &str) -> RowFlow,
+    ) -> Result<Vec<Generation>> {
+        let mut out = Vec::with_capacity(rows);
+        for row in 0..rows {
+            let row_params = SamplingParams {
+                seed: params.seed.wrapping_add(row as u64),
+                ..params.clone()
+            };
+            let mut verdict = RowFlow::Continue;
+            let mut generation = self.chat(messages, &row_params, &mut |piece| {
+                verdict = on_token(row, piece);
+                match verdict {
+                    RowFlow::Continue => ControlFlow::Continue(()),
+                    RowFlow::Finish | RowFlow::Cancel => ControlFlow::Break(()),
+                }
+            })?;
+            if verdict == RowFlow::Finish {
+                generation.stop = StopReason::EndOfText;
+            }
+            let cancelled = generation.stop == StopReason::Cancelled;
+            out.push(generation);
+            if cancelled {
+                break;
+            }
+        }
+        Ok(out)
+    }
 }
 
 impl ChatModel for PromptModel {
@@ -38,6 +76,16 @@ impl ChatModel for PromptModel {
         on_token: &mut dyn FnMut(&str) -> ControlFlow<()>,
     ) -> Result<Generation> {
         PromptModel::chat(self, messages, params, on_token)
+    }
+
+    fn chat_batch(
+        &mut self,
+        messages: &[ChatMessage],
+        params: &SamplingParams,
+        rows: usize,
+        on_token: &mut dyn FnMut(usize, &str) -> RowFlow,
+    ) -> Result<Vec<Generation>> {
+        PromptModel::chat_batch(self, messages, params, rows, on_token)
     }
 }
 

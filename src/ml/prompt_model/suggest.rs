@@ -1,54 +1,111 @@
-//! Product-aware background suggestions: K distinct, cleaned background
-//! descriptions for a product title (plus image facts in text-only mode).
+//! Product-aware background suggestions.
+//!
+//! The pipeline ([`SuggestMode::Pipeline`], the default): the model writes
+//! `count * candidates_per_suggestion` scene plans for the product in one
+//! batch (see [`super::scene`]); each is assembled into a prompt, cleaned
+//! for Stable Diffusion and screened ([`super::screen`], every rejection
+//! named); the ones that pass are ranked by relevance to the product (a
+//! [`TextEmbedder`], when there is one) and `count` are picked with
+//! maximal marginal relevance. When too few pass, one more round is
+//! written; when none passes, the best rejected ones are returned, marked.
+//!
+//! [`SuggestMode::Raw`] is the model on its own, for comparison: one free
+//! answer per suggestion to a plain instruction, cleaned, nothing rejected.
 
 use std::ops::ControlFlow;
 
-use rand::rngs::StdRng;
-use rand::{Rng, SeedableRng};
-
-use super::chat::{ChatMessage, Role};
-use super::clean::{clean_for_sd, TokenCounter};
+use super::clean::TokenCounter;
 use super::error::{PromptModelError, Result};
-use super::generate::{SamplingParams, StopReason};
-use super::instructions::{instruction, ImageFacts, EXAMPLES, PHRASINGS, SYSTEM_PROMPT};
+use super::generate::SamplingParams;
+use super::instructions::ImageFacts;
 use super::multimodal::ChatModel;
-use super::screen::{word_jaccard, words};
-use super::title::prompt_title;
+use super::screen::RejectReason;
+
+pub use super::pipeline::suggest_backgrounds;
+
+/// Turns texts into embeddings for ranking (the relevance model).
+pub trait TextEmbedder {
+    /// One L2-normalised embedding per text.
+    fn embed_texts(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>>;
+}
+
+impl TextEmbedder for crate::ml::relevance::RelevanceModel {
+    fn embed_texts(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>> {
+        self.embed(texts)
+            .map_err(|e| PromptModelError::Input(format!("relevance model: {e}")))
+    }
+}
+
+/// How suggestions are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SuggestMode {
+    /// Over-generate scene plans, screen, rank, pick with diversity.
+    #[default]
+    Pipeline,
+    /// One free answer per suggestion, unscreened (the baseline).
+    Raw,
+}
 
 /// A request for background suggestions.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SuggestRequest {
     /// Product title (non-empty; long titles are shortened by
-    /// [`prompt_title`] before they go into the instruction).
+    /// [`super::prompt_title`] before they go into the prompt).
     pub title: String,
-    /// Facts about the product image (text-only models).
+    /// The text suggestions are compared with for relevance (default: the
+    /// shortened title).
+    pub relevance_target: Option<String>,
+    /// Facts about the product image (used by the raw mode's instruction).
     pub facts: Option<ImageFacts>,
     /// Number of suggestions wanted (default 4).
     pub count: usize,
-    /// Sampling settings; attempt `i` uses seed `sampling.seed + i`.
+    /// Sampling settings; candidate `i` of a request uses seed `sampling.seed + i`.
     pub sampling: SamplingParams,
-    /// Generations tried per wanted suggestion before giving up (default 4).
-    pub attempts_per_suggestion: usize,
+    /// Candidates written per wanted suggestion in one round (default 3).
+    pub candidates_per_suggestion: usize,
+    /// Most rounds of candidates when too few pass (default 2).
+    pub max_rounds: usize,
+    /// Pipeline or raw.
+    pub mode: SuggestMode,
 }
 
 impl SuggestRequest {
-    /// Four suggestions for `title`, temperature 0.8, top-p 0.9, seed 0, at
-    /// most 60 new tokens. (CAIG samples its 7B model at 1.0; a 135M model
-    /// drifts into unrelated text at 1.0, so the default is lower.)
+    /// Four suggestions for `title` from 12 candidates (at most two rounds),
+    /// temperature 0.8, top-p 0.9, seed 0, at most 56 new tokens per plan.
+    /// (CAIG samples its 7B model at 1.0; a 135M model drifts into unrelated
+    /// text at 1.0, so the default is lower.)
     pub fn new(title: impl Into<String>) -> Self {
         Self {
             title: title.into(),
+            relevance_target: None,
             facts: None,
             count: 4,
             sampling: SamplingParams {
                 temperature: 0.8,
                 top_p: Some(0.9),
-                max_new_tokens: 60,
+                max_new_tokens: 56,
                 ..SamplingParams::default()
             },
-            attempts_per_suggestion: 4,
+            candidates_per_suggestion: 3,
+            max_rounds: 2,
+            mode: SuggestMode::Pipeline,
         }
     }
+}
+
+/// A candidate answer and what the screening made of it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Candidate {
+    /// The cleaned prompt text.
+    pub text: String,
+    /// The model's raw answer.
+    pub raw: String,
+    /// Sampling seed used.
+    pub seed: u64,
+    /// The rule it breaks (`None`: it passed).
+    pub rejected: Option<RejectReason>,
+    /// Cosine similarity to the product text (when ranked).
+    pub relevance: Option<f32>,
 }
 
 /// One background description.
@@ -58,214 +115,98 @@ pub struct Suggestion {
     pub text: String,
     /// The model's raw answer.
     pub raw: String,
-    /// Index of the instruction phrasing used.
-    pub phrasing: usize,
     /// Sampling seed used.
     pub seed: u64,
     /// Token count of `text` by the counter given to [`suggest_backgrounds`].
     pub tokens: usize,
+    /// Cosine similarity to the product text (`None` without a relevance model).
+    pub relevance: Option<f32>,
+    /// Set when no candidate passed the screening and this is one of the
+    /// best rejected ones, shown marked: the rule it breaks.
+    pub rejected: Option<RejectReason>,
+}
+
+/// What [`suggest_backgrounds`] returns.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct SuggestReport {
+    /// The picked suggestions, most relevant first.
+    pub suggestions: Vec<Suggestion>,
+    /// Every candidate written, in order, with its verdict.
+    pub candidates: Vec<Candidate>,
+}
+
+impl SuggestReport {
+    /// Rejected candidates per reason, in rule order (reasons with none left out).
+    pub fn rejected_counts(&self) -> Vec<(RejectReason, usize)> {
+        RejectReason::ALL
+            .iter()
+            .map(|r| {
+                let n = self
+                    .candidates
+                    .iter()
+                    .filter(|c| c.rejected.as_ref() == Some(r))
+                    .count();
+                (r.clone(), n)
+            })
+            .filter(|(_, n)| *n > 0)
+            .collect()
+    }
+
+    /// Whether the suggestions are rejected ones shown because none passed.
+    pub fn nothing_passed(&self) -> bool {
+        self.suggestions.iter().any(|s| s.rejected.is_some())
+    }
 }
 
 /// Progress of [`suggest_backgrounds`], for streaming to a UI.
 #[derive(Debug, Clone, PartialEq)]
 pub enum SuggestEvent<'a> {
-    /// Attempt `attempt` started with the given phrasing and seed.
-    Started {
-        /// Attempt number (0-based).
-        attempt: usize,
-        /// Phrasing index.
-        phrasing: usize,
-        /// Sampling seed.
-        seed: u64,
+    /// A round of candidates `first .. first + candidates` starts.
+    Round {
+        /// Round number (0-based).
+        round: usize,
+        /// Index of the round's first candidate.
+        first: usize,
+        /// Candidates in this round.
+        candidates: usize,
     },
-    /// A piece of raw text of the current attempt.
+    /// A piece of raw text of a candidate.
     Token {
-        /// Attempt number.
-        attempt: usize,
+        /// Candidate index.
+        candidate: usize,
         /// Decoded text piece.
         piece: &'a str,
     },
-    /// An attempt produced an accepted suggestion.
-    Accepted {
-        /// Attempt number.
-        attempt: usize,
-        /// The suggestion.
-        suggestion: &'a Suggestion,
+    /// A candidate was cleaned and screened.
+    Screened {
+        /// Candidate index.
+        candidate: usize,
+        /// Its cleaned text.
+        text: &'a str,
+        /// The rule it breaks (`None`: it passed).
+        rejected: Option<&'a RejectReason>,
     },
-    /// An attempt's answer was discarded.
-    Rejected {
-        /// Attempt number.
-        attempt: usize,
-        /// Why (empty, copy of the title or an example, echo of the instruction, duplicate).
-        reason: &'a str,
+    /// Candidates are being ranked.
+    Ranking {
+        /// How many passed the screening.
+        passed: usize,
     },
 }
 
-/// Why a cleaned answer cannot be used, if it cannot.
-fn rejection(
-    text: &str,
-    title: &str,
-    request: &str,
-    accepted: &[Suggestion],
-) -> Option<&'static str> {
-    let w = words(text);
-    if w.len() < 2 {
-        return Some("empty or too short");
-    }
-    let joined = w.join(" ");
-    let title_joined = words(title).join(" ");
-    if joined == title_joined || title_joined.contains(&joined) {
-        return Some("copy of the title");
-    }
-    if word_jaccard(text, request) > 0.5 {
-        return Some("echo of the instruction");
-    }
-    if EXAMPLES
-        .iter()
-        .any(|(_, answer)| word_jaccard(text, answer) > 0.6)
-    {
-        return Some("copy of a worked example");
-    }
-    if accepted.iter().any(|s| word_jaccard(&s.text, text) > 0.8) {
-        return Some("duplicate of an earlier suggestion");
-    }
-    None
-}
-
-/// Generates `req.count` distinct background descriptions for a product.
-///
-/// Each attempt picks one of the instruction phrasings at random (seeded by
-/// `req.sampling.seed`), samples an answer, cleans it for Stable Diffusion
-/// (quotes, newlines, periods removed, at most 77 tokens by `counter`) and
-/// keeps it unless it is too short, a copy of the title, or a near-duplicate
-/// (word-set Jaccard > 0.8) of an earlier one. Returns fewer suggestions only
-/// if `count * attempts_per_suggestion` attempts were not enough. `on_event`
-/// returning `Break` cancels (the error is [`PromptModelError::Cancelled`]).
-pub fn suggest_backgrounds(
-    model: &mut dyn ChatModel,
-    req: &SuggestRequest,
-    counter: &dyn TokenCounter,
+/// Forwards an event; `Break` becomes [`PromptModelError::Cancelled`].
+pub(super) fn emit(
     on_event: &mut dyn FnMut(SuggestEvent<'_>) -> ControlFlow<()>,
-) -> Result<Vec<Suggestion>> {
-    let title = prompt_title(&req.title)?.text;
-    if req.count == 0 {
-        return Err(PromptModelError::Input(
-            "zero suggestions requested".to_string(),
-        ));
+    event: SuggestEvent<'_>,
+) -> Result<()> {
+    match on_event(event) {
+        ControlFlow::Continue(()) => Ok(()),
+        ControlFlow::Break(()) => Err(PromptModelError::Cancelled),
     }
-    let mut rng = StdRng::seed_from_u64(req.sampling.seed ^ 0x5eed_ba5e);
-    let mut accepted: Vec<Suggestion> = Vec::new();
-    let attempts = req.count * req.attempts_per_suggestion.max(1);
-    for attempt in 0..attempts {
-        if accepted.len() == req.count {
-            break;
-        }
-        let phrasing = rng.random_range(0..PHRASINGS.len());
-        let seed = req.sampling.seed.wrapping_add(attempt as u64);
-        if on_event(SuggestEvent::Started {
-            attempt,
-            phrasing,
-            seed,
-        })
-        .is_break()
-        {
-            return Err(PromptModelError::Cancelled);
-        }
-        let request = instruction(phrasing, &title, req.facts.as_ref());
-        let mut messages = vec![ChatMessage::new(Role::System, SYSTEM_PROMPT)];
-        for (example_title, answer) in EXAMPLES {
-            // Examples always use the first phrasing so that the system message
-            // and examples form a prefix shared by every request (KV reuse).
-            messages.push(ChatMessage::new(
-                Role::User,
-                instruction(0, example_title, None),
-            ));
-            messages.push(ChatMessage::new(Role::Assistant, answer));
-        }
-        messages.push(ChatMessage::new(Role::User, request.clone()));
-        let params = SamplingParams {
-            seed,
-            ..req.sampling.clone()
-        };
-        let generation = model.chat(&messages, &params, &mut |piece| {
-            on_event(SuggestEvent::Token { attempt, piece })
-        })?;
-        if generation.stop == StopReason::Cancelled {
-            return Err(PromptModelError::Cancelled);
-        }
-        let text = clean_for_sd(&generation.text, counter)?;
-        match rejection(&text, &title, &request, &accepted) {
-            Some(reason) => {
-                if on_event(SuggestEvent::Rejected { attempt, reason }).is_break() {
-                    return Err(PromptModelError::Cancelled);
-                }
-            }
-            None => {
-                let suggestion = Suggestion {
-                    tokens: counter.count_tokens(&text)?,
-                    text,
-                    raw: generation.text,
-                    phrasing,
-                    seed,
-                };
-                let flow = on_event(SuggestEvent::Accepted {
-                    attempt,
-                    suggestion: &suggestion,
-                });
-                accepted.push(suggestion);
-                if flow.is_break() {
-                    return Err(PromptModelError::Cancelled);
-                }
-            }
-        }
-    }
-    Ok(accepted)
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn s(text: &str) -> Suggestion {
-        Suggestion {
-            text: text.to_string(),
-            raw: text.to_string(),
-            phrasing: 0,
-            seed: 0,
-            tokens: 0,
-        }
-    }
-
-    #[test]
-    fn rejects_copies_duplicates_and_empty_answers() {
-        let title = "Ceramic coffee mug, 350 ml";
-        assert_eq!(rejection("", title, "", &[]), Some("empty or too short"));
-        assert_eq!(
-            rejection("ceramic coffee mug", title, "", &[]),
-            Some("copy of the title")
-        );
-        assert_eq!(
-            rejection(
-                "describe a backdrop for the mug",
-                title,
-                "Describe a backdrop for the mug",
-                &[]
-            ),
-            Some("echo of the instruction")
-        );
-        let first = s("wooden kitchen table with morning light");
-        assert_eq!(
-            rejection(
-                "Wooden kitchen table, with morning light",
-                title,
-                "",
-                std::slice::from_ref(&first)
-            ),
-            Some("duplicate of an earlier suggestion")
-        );
-        assert_eq!(
-            rejection("cozy cafe counter at dusk", title, "", &[first]),
-            None
-        );
-    }
+/// Arguments shared by the pipeline's steps.
+pub(super) struct Env<'a> {
+    pub model: &'a mut dyn ChatModel,
+    pub counter: &'a dyn TokenCounter,
+    pub embedder: Option<&'a dyn TextEmbedder>,
 }

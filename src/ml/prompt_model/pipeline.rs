@@ -1,0 +1,374 @@
+//! The suggestion pipeline's steps: write candidates in batches, screen
+//! them, rank by relevance, pick with diversity (see [`super::suggest`]).
+
+use std::ops::ControlFlow;
+
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+
+use super::batch::RowFlow;
+use super::chat::{ChatMessage, Role};
+use super::clean::{clean_for_sd, TokenCounter};
+use super::error::{PromptModelError, Result};
+use super::generate::{SamplingParams, StopReason};
+use super::instructions::{instruction, EXAMPLES, PHRASINGS, SYSTEM_PROMPT};
+use super::multimodal::ChatModel;
+use super::scene::{
+    assemble, example_answer, parse_plan, plan_complete, plan_messages, plan_request,
+};
+use super::scene_examples::{SceneExample, SCENE_EXAMPLES, SHOWN_EXAMPLES};
+use super::screen::{screen, ScreenContext};
+use super::select::{cosine, mmr, DEFAULT_LAMBDA};
+use super::suggest::{
+    emit, Candidate, Env, SuggestEvent, SuggestMode, SuggestReport, SuggestRequest, Suggestion,
+    TextEmbedder,
+};
+use super::title::prompt_title;
+
+/// Writes `req.count` background suggestions for a product (see
+/// [`super::suggest`] for the pipeline). `embedder` ranks candidates by
+/// relevance; without it they keep the order they were written in.
+/// `on_event` returning `Break` cancels ([`PromptModelError::Cancelled`]).
+pub fn suggest_backgrounds(
+    model: &mut dyn ChatModel,
+    req: &SuggestRequest,
+    counter: &dyn TokenCounter,
+    embedder: Option<&dyn TextEmbedder>,
+    on_event: &mut dyn FnMut(SuggestEvent<'_>) -> ControlFlow<()>,
+) -> Result<SuggestReport> {
+    let title = prompt_title(&req.title)?.text;
+    if req.count == 0 {
+        return Err(PromptModelError::Input(
+            "zero suggestions requested".to_string(),
+        ));
+    }
+    let mut env = Env {
+        model,
+        counter,
+        embedder,
+    };
+    let target = req
+        .relevance_target
+        .clone()
+        .unwrap_or_else(|| title.clone());
+    let mut candidates = match req.mode {
+        SuggestMode::Pipeline => write_candidates(&mut env, req, &title, on_event)?,
+        SuggestMode::Raw => write_raw(&mut env, req, &title, on_event)?,
+    };
+    let passed = candidates.iter().filter(|c| c.rejected.is_none()).count();
+    emit(on_event, SuggestEvent::Ranking { passed })?;
+    score(&env, &target, &mut candidates)?;
+    let suggestions = match req.mode {
+        SuggestMode::Raw => candidates
+            .iter()
+            .map(|c| suggestion(c, &env))
+            .collect::<Result<_>>()?,
+        SuggestMode::Pipeline => pick(&env, &candidates, req.count)?,
+    };
+    Ok(SuggestReport {
+        suggestions,
+        candidates,
+    })
+}
+
+/// The examples shown for `title`: the closest by relevance, else the first.
+fn examples_for(
+    title: &str,
+    embedder: Option<&dyn TextEmbedder>,
+) -> Result<Vec<&'static SceneExample>> {
+    let Some(embedder) = embedder else {
+        return Ok(SCENE_EXAMPLES.iter().take(SHOWN_EXAMPLES).collect());
+    };
+    let mut texts: Vec<&str> = SCENE_EXAMPLES.iter().map(|e| e.product).collect();
+    texts.push(title);
+    let embeddings = embedder.embed_texts(&texts)?;
+    let (query, bank) = embeddings
+        .split_last()
+        .ok_or_else(|| PromptModelError::Input("the relevance model returned nothing".into()))?;
+    let mut order: Vec<(usize, f32)> = bank.iter().map(|e| cosine(e, query)).enumerate().collect();
+    order.sort_by(|a, b| b.1.total_cmp(&a.1));
+    // Most similar last: nearest to the real request.
+    let mut picked: Vec<&SceneExample> = order
+        .iter()
+        .take(SHOWN_EXAMPLES)
+        .map(|&(i, _)| &SCENE_EXAMPLES[i])
+        .collect();
+    picked.reverse();
+    Ok(picked)
+}
+
+/// Rounds of batched scene plans until `req.count` pass or the rounds run out.
+fn write_candidates(
+    env: &mut Env<'_>,
+    req: &SuggestRequest,
+    title: &str,
+    on_event: &mut dyn FnMut(SuggestEvent<'_>) -> ControlFlow<()>,
+) -> Result<Vec<Candidate>> {
+    let examples = examples_for(title, env.embedder)?;
+    let messages = plan_messages(title, &examples);
+    let request = plan_request(title);
+    let example_texts: Vec<String> = examples
+        .iter()
+        .map(|e| {
+            assemble(
+                &parse_plan(&example_answer(e)).unwrap_or_default(),
+                e.product,
+            )
+        })
+        .collect();
+    let per_round = req.count * req.candidates_per_suggestion.max(1);
+    let mut candidates: Vec<Candidate> = Vec::new();
+    for round in 0..req.max_rounds.max(1) {
+        let first = candidates.len();
+        emit(
+            on_event,
+            SuggestEvent::Round {
+                round,
+                first,
+                candidates: per_round,
+            },
+        )?;
+        let params = SamplingParams {
+            seed: req.sampling.seed.wrapping_add(first as u64),
+            ..req.sampling.clone()
+        };
+        let raws = write_batch(env, &messages, &params, per_round, first, on_event)?;
+        for (row, raw) in raws.into_iter().enumerate() {
+            let text = candidate_text(&raw, title, env.counter)?;
+            let kept: Vec<String> = passed_texts(&candidates);
+            let examples: Vec<&str> = example_texts.iter().map(String::as_str).collect();
+            let ctx = ScreenContext {
+                title,
+                instruction: &request,
+                examples: &examples,
+                kept: &kept,
+            };
+            let rejected = screen(&text, &ctx);
+            let index = first + row;
+            emit(
+                on_event,
+                SuggestEvent::Screened {
+                    candidate: index,
+                    text: &text,
+                    rejected: rejected.as_ref(),
+                },
+            )?;
+            candidates.push(Candidate {
+                text,
+                raw,
+                seed: params.seed.wrapping_add(row as u64),
+                rejected,
+                relevance: None,
+            });
+        }
+        if passed_texts(&candidates).len() >= req.count {
+            break;
+        }
+    }
+    Ok(candidates)
+}
+
+fn passed_texts(candidates: &[Candidate]) -> Vec<String> {
+    candidates
+        .iter()
+        .filter(|c| c.rejected.is_none())
+        .map(|c| c.text.clone())
+        .collect()
+}
+
+/// One batch of `rows` answers, streamed as candidates `first..`; a row
+/// stops when its plan is complete.
+fn write_batch(
+    env: &mut Env<'_>,
+    messages: &[ChatMessage],
+    params: &SamplingParams,
+    rows: usize,
+    first: usize,
+    on_event: &mut dyn FnMut(SuggestEvent<'_>) -> ControlFlow<()>,
+) -> Result<Vec<String>> {
+    let mut texts = vec![String::new(); rows];
+    let generations = env
+        .model
+        .chat_batch(messages, params, rows, &mut |row, piece| {
+            let flow = on_event(SuggestEvent::Token {
+                candidate: first + row,
+                piece,
+            });
+            if flow.is_break() {
+                return RowFlow::Cancel;
+            }
+            if let Some(text) = texts.get_mut(row) {
+                text.push_str(piece);
+                if plan_complete(text) {
+                    return RowFlow::Finish;
+                }
+            }
+            RowFlow::Continue
+        })?;
+    if generations.iter().any(|g| g.stop == StopReason::Cancelled) {
+        return Err(PromptModelError::Cancelled);
+    }
+    Ok(generations.into_iter().map(|g| g.text).collect())
+}
+
+/// The prompt text of an answer: an assembled plan, or (free text) its
+/// first non-empty line; cleaned and cut to CLIP's length.
+fn candidate_text(raw: &str, title: &str, counter: &dyn TokenCounter) -> Result<String> {
+    let text = match parse_plan(raw) {
+        Some(plan) => assemble(&plan, title),
+        None => raw
+            .lines()
+            .map(str::trim)
+            .find(|l| !l.is_empty())
+            .unwrap_or("")
+            .to_string(),
+    };
+    clean_for_sd(&text, counter)
+}
+
+/// The baseline: one free answer per suggestion to a randomly phrased
+/// instruction (with the image facts), screened for the record only.
+fn write_raw(
+    env: &mut Env<'_>,
+    req: &SuggestRequest,
+    title: &str,
+    on_event: &mut dyn FnMut(SuggestEvent<'_>) -> ControlFlow<()>,
+) -> Result<Vec<Candidate>> {
+    let mut rng = StdRng::seed_from_u64(req.sampling.seed ^ 0x5eed_ba5e);
+    let examples: Vec<&str> = EXAMPLES.iter().map(|(_, a)| *a).collect();
+    let mut candidates: Vec<Candidate> = Vec::new();
+    emit(
+        on_event,
+        SuggestEvent::Round {
+            round: 0,
+            first: 0,
+            candidates: req.count,
+        },
+    )?;
+    for index in 0..req.count {
+        let phrasing = rng.random_range(0..PHRASINGS.len());
+        let request = instruction(phrasing, title, req.facts.as_ref());
+        let mut messages = vec![ChatMessage::new(Role::System, SYSTEM_PROMPT)];
+        for (example_title, answer) in EXAMPLES {
+            messages.push(ChatMessage::new(
+                Role::User,
+                instruction(0, example_title, None),
+            ));
+            messages.push(ChatMessage::new(Role::Assistant, answer));
+        }
+        messages.push(ChatMessage::new(Role::User, request.clone()));
+        let params = SamplingParams {
+            seed: req.sampling.seed.wrapping_add(index as u64),
+            ..req.sampling.clone()
+        };
+        let generation = env.model.chat(&messages, &params, &mut |piece| {
+            on_event(SuggestEvent::Token {
+                candidate: index,
+                piece,
+            })
+        })?;
+        if generation.stop == StopReason::Cancelled {
+            return Err(PromptModelError::Cancelled);
+        }
+        let text = clean_for_sd(&generation.text, env.counter)?;
+        let kept = passed_texts(&candidates);
+        let ctx = ScreenContext {
+            title,
+            instruction: &request,
+            examples: &examples,
+            kept: &kept,
+        };
+        let rejected = screen(&text, &ctx);
+        emit(
+            on_event,
+            SuggestEvent::Screened {
+                candidate: index,
+                text: &text,
+                rejected: rejected.as_ref(),
+            },
+        )?;
+        candidates.push(Candidate {
+            text,
+            raw: generation.text,
+            seed: params.seed,
+            rejected,
+            relevance: None,
+        });
+    }
+    Ok(candidates)
+}
+
+/// Fills in each candidate's relevance to `target` (when there is an embedder).
+fn score(env: &Env<'_>, target: &str, candidates: &mut [Candidate]) -> Result<()> {
+    let Some(embedder) = env.embedder else {
+        return Ok(());
+    };
+    let scored: Vec<usize> = (0..candidates.len())
+        .filter(|&i| !candidates[i].text.trim().is_empty())
+        .collect();
+    let mut texts: Vec<&str> = scored
+        .iter()
+        .map(|&i| candidates[i].text.as_str())
+        .collect();
+    texts.push(target);
+    let embeddings = embedder.embed_texts(&texts)?;
+    let Some((query, rest)) = embeddings.split_last() else {
+        return Ok(());
+    };
+    for (&i, embedding) in scored.iter().zip(rest) {
+        candidates[i].relevance = Some(cosine(embedding, query));
+    }
+    Ok(())
+}
+
+/// `count` of the passing candidates by maximal marginal relevance (or in
+/// order without relevance); when none passes, the most relevant rejected
+/// ones with text, marked.
+fn pick(env: &Env<'_>, candidates: &[Candidate], count: usize) -> Result<Vec<Suggestion>> {
+    let passing: Vec<usize> = (0..candidates.len())
+        .filter(|&i| candidates[i].rejected.is_none())
+        .collect();
+    let pool: Vec<usize> = if passing.is_empty() {
+        let mut rejected: Vec<usize> = (0..candidates.len())
+            .filter(|&i| !candidates[i].text.trim().is_empty())
+            .collect();
+        rejected.sort_by(|&a, &b| {
+            relevance_of(&candidates[b]).total_cmp(&relevance_of(&candidates[a]))
+        });
+        rejected.truncate(count);
+        return rejected
+            .iter()
+            .map(|&i| suggestion(&candidates[i], env))
+            .collect();
+    } else {
+        passing
+    };
+    let order = match env.embedder {
+        Some(embedder) => {
+            let texts: Vec<&str> = pool.iter().map(|&i| candidates[i].text.as_str()).collect();
+            let embeddings = embedder.embed_texts(&texts)?;
+            let relevance: Vec<f32> = pool.iter().map(|&i| relevance_of(&candidates[i])).collect();
+            mmr(&relevance, &embeddings, count, DEFAULT_LAMBDA)
+        }
+        None => (0..pool.len().min(count)).collect(),
+    };
+    order
+        .iter()
+        .map(|&j| suggestion(&candidates[pool[j]], env))
+        .collect()
+}
+
+fn relevance_of(candidate: &Candidate) -> f32 {
+    candidate.relevance.unwrap_or(f32::NEG_INFINITY)
+}
+
+fn suggestion(candidate: &Candidate, env: &Env<'_>) -> Result<Suggestion> {
+    Ok(Suggestion {
+        tokens: env.counter.count_tokens(&candidate.text)?,
+        text: candidate.text.clone(),
+        raw: candidate.raw.clone(),
+        seed: candidate.seed,
+        relevance: candidate.relevance,
+        rejected: candidate.rejected.clone(),
+    })
+}
