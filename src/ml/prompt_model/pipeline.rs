@@ -14,10 +14,10 @@ use super::generate::{SamplingParams, StopReason};
 use super::instructions::{instruction, EXAMPLES, PHRASINGS, SYSTEM_PROMPT};
 use super::multimodal::ChatModel;
 use super::scene::{
-    assemble, example_answer, parse_plan, plan_complete, plan_messages, plan_request,
+    assemble, check_plan, example_answer, parse_plan, plan_complete, plan_messages, plan_request,
 };
 use super::scene_examples::{SceneExample, SCENE_EXAMPLES, SHOWN_EXAMPLES};
-use super::screen::{screen, ScreenContext};
+use super::screen::{screen, RejectReason, ScreenContext};
 use super::select::{cosine, mmr, DEFAULT_LAMBDA};
 use super::suggest::{
     emit, Candidate, Env, SuggestEvent, SuggestMode, SuggestReport, SuggestRequest, Suggestion,
@@ -134,7 +134,7 @@ fn write_candidates(
         };
         let raws = write_batch(env, &messages, &params, per_round, first, on_event)?;
         for (row, raw) in raws.into_iter().enumerate() {
-            let text = candidate_text(&raw, title, env.counter)?;
+            let (text, plan_verdict) = candidate_text(&raw, title, env.counter)?;
             let kept: Vec<String> = passed_texts(&candidates);
             let examples: Vec<&str> = example_texts.iter().map(String::as_str).collect();
             let ctx = ScreenContext {
@@ -143,12 +143,11 @@ fn write_candidates(
                 examples: &examples,
                 kept: &kept,
             };
-            let rejected = screen(&text, &ctx);
-            let index = first + row;
+            let rejected = plan_verdict.or_else(|| screen(&text, &ctx));
             emit(
                 on_event,
                 SuggestEvent::Screened {
-                    candidate: index,
+                    candidate: first + row,
                     text: &text,
                     rejected: rejected.as_ref(),
                 },
@@ -211,19 +210,27 @@ fn write_batch(
     Ok(generations.into_iter().map(|g| g.text).collect())
 }
 
-/// The prompt text of an answer: an assembled plan, or (free text) its
-/// first non-empty line; cleaned and cut to CLIP's length.
-fn candidate_text(raw: &str, title: &str, counter: &dyn TokenCounter) -> Result<String> {
-    let text = match parse_plan(raw) {
-        Some(plan) => assemble(&plan, title),
-        None => raw
-            .lines()
-            .map(str::trim)
-            .find(|l| !l.is_empty())
-            .unwrap_or("")
-            .to_string(),
+/// The prompt text of an answer: an assembled plan (with the rule the plan
+/// breaks, if any), or (free text) its first non-empty line; cleaned and
+/// cut to CLIP's length. A plan cut off mid-line loses that line.
+fn candidate_text(
+    raw: &str,
+    title: &str,
+    counter: &dyn TokenCounter,
+) -> Result<(String, Option<RejectReason>)> {
+    let whole = if plan_complete(raw) || raw.ends_with('\n') {
+        raw
+    } else {
+        raw.rfind('\n').map_or(raw, |end| &raw[..end])
     };
-    clean_for_sd(&text, counter)
+    let (text, verdict) = match parse_plan(whole) {
+        Some(plan) => (assemble(&plan, title), check_plan(&plan, title)),
+        None => {
+            let line = raw.lines().map(str::trim).find(|l| !l.is_empty());
+            (line.unwrap_or("").to_string(), None)
+        }
+    };
+    Ok((clean_for_sd(&text, counter)?, verdict))
 }
 
 /// The baseline: one free answer per suggestion to a randomly phrased

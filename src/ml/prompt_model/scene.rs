@@ -6,7 +6,7 @@
 
 use super::chat::{ChatMessage, Role};
 use super::scene_examples::SceneExample;
-use super::screen::words;
+use super::screen::{words, RejectReason};
 
 /// The slot names, in the order the model writes them.
 pub const SLOT_NAMES: [&str; 5] = ["Setting", "Surface", "Props", "Lighting", "Mood"];
@@ -17,7 +17,12 @@ product. Fill in each line with a short phrase: where the photo is taken, what t
 stands on, a few objects around it, the light, the mood. Never describe the product itself.";
 
 /// Most words kept of one slot phrase.
-const MAX_SLOT_WORDS: usize = 10;
+const MAX_SLOT_WORDS: usize = 8;
+
+/// Words a phrase cut short must not end on.
+const DANGLING: [&str; 14] = [
+    "a", "an", "the", "and", "or", "of", "with", "to", "in", "on", "at", "for", "by", "from",
+];
 
 /// A parsed plan: one phrase per slot (`None` when the model left it out).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -126,13 +131,75 @@ fn clean_phrase(value: &str) -> Option<String> {
         .chars()
         .filter(|c| !matches!(c, '"' | '`' | '“' | '”' | '*' | '#'))
         .collect();
-    let words: Vec<&str> = text.split_whitespace().take(MAX_SLOT_WORDS).collect();
+    let mut words: Vec<&str> = text.split_whitespace().take(MAX_SLOT_WORDS).collect();
+    let trim = |w: &str| {
+        w.trim_end_matches(|c: char| matches!(c, '.' | ',' | ';' | ':' | '-' | '!'))
+            .to_lowercase()
+    };
+    while words
+        .last()
+        .is_some_and(|w| trim(w).is_empty() || DANGLING.contains(&trim(w).as_str()))
+    {
+        words.pop();
+    }
     let phrase = words
         .join(" ")
-        .trim_end_matches(|c: char| matches!(c, '.' | ',' | ';' | ':' | '-'))
+        .trim_end_matches(|c: char| matches!(c, '.' | ',' | ';' | ':' | '-' | '!'))
         .trim()
         .to_string();
     (!phrase.is_empty()).then_some(phrase)
+}
+
+/// The title's content words (no units, numbers or function words).
+fn title_words(title: &str) -> Vec<String> {
+    words(title)
+        .into_iter()
+        .filter(|w| !COMMON.contains(&w.as_str()) && !w.chars().any(|c| c.is_ascii_digit()))
+        .collect()
+}
+
+/// The brand: the title's first word when it is capitalised and at least
+/// three letters long (marketplace titles start with it).
+fn brand(title: &str) -> Option<&str> {
+    let first = title
+        .split_whitespace()
+        .next()?
+        .trim_matches(|c: char| !c.is_alphanumeric());
+    let capital = first.chars().next().is_some_and(char::is_uppercase);
+    (capital && first.chars().count() >= 3).then_some(first)
+}
+
+/// Whether a phrase names the product: the brand (as written in the title)
+/// or two of the title's content words.
+fn names_product(phrase: &str, title: &str) -> bool {
+    if brand(title).is_some_and(|b| phrase.split(|c: char| !c.is_alphanumeric()).any(|w| w == b)) {
+        return true;
+    }
+    let title_words = title_words(title);
+    let shared = words(phrase)
+        .iter()
+        .filter(|w| title_words.contains(w))
+        .count();
+    shared >= 2
+}
+
+/// The rule a plan breaks, if any: it lacks a setting, a surface or the
+/// light ([`RejectReason::Incomplete`]), or a slot other than the props
+/// names the product ([`RejectReason::DescribesProduct`]; props naming it
+/// are dropped by [`assemble`] instead).
+pub fn check_plan(plan: &ScenePlan, title: &str) -> Option<RejectReason> {
+    if plan.setting.is_none() || plan.surface.is_none() || plan.lighting.is_none() {
+        return Some(RejectReason::Incomplete);
+    }
+    let slots = [&plan.setting, &plan.surface, &plan.lighting, &plan.mood];
+    if slots
+        .iter()
+        .filter_map(|s| s.as_deref())
+        .any(|s| names_product(s, title))
+    {
+        return Some(RejectReason::DescribesProduct);
+    }
+    None
 }
 
 /// Words too common to say that a prop is the product itself.
@@ -144,22 +211,11 @@ const COMMON: [&str; 16] = [
 /// The props without the items that name the product (two or more title
 /// words): a prop is something *around* the product.
 fn props_without_product(props: &str, title: &str) -> Option<String> {
-    let title_words: Vec<String> = words(title)
-        .into_iter()
-        .filter(|w| !COMMON.contains(&w.as_str()) && !w.chars().all(|c| c.is_ascii_digit()))
-        .collect();
     let items: Vec<&str> = props
         .split([',', ';'])
         .flat_map(|part| part.split(" and "))
         .map(str::trim)
-        .filter(|item| !item.is_empty())
-        .filter(|item| {
-            let shared = words(item)
-                .iter()
-                .filter(|w| title_words.contains(w))
-                .count();
-            shared < 2
-        })
+        .filter(|item| !item.is_empty() && !names_product(item, title))
         .collect();
     match items.as_slice() {
         [] => None,
@@ -250,6 +306,44 @@ mod tests {
             "a driftwood plank at a beach bar"
         );
         assert_eq!(assemble(&ScenePlan::default(), "x"), "");
+    }
+
+    #[test]
+    fn plans_naming_the_product_or_missing_slots_are_refused() {
+        let title = "Glen Corrie 12 Year Old Single Malt Scotch Whisky 70cl";
+        let mut plan = ScenePlan {
+            setting: Some("a Scottish distillery".into()),
+            surface: Some("an oak whisky barrel".into()),
+            props: Some("a tumbler and a bottle of Glen Corrie".into()),
+            lighting: Some("warm firelight".into()),
+            mood: None,
+        };
+        assert_eq!(check_plan(&plan, title), None);
+        assert_eq!(
+            assemble(&plan, title),
+            "an oak whisky barrel in a Scottish distillery, with a tumbler, warm firelight"
+        );
+        plan.surface = Some("a Glen estate table".into());
+        assert_eq!(
+            check_plan(&plan, title),
+            Some(RejectReason::DescribesProduct)
+        );
+        plan.surface = Some("a single malt scotch display".into());
+        assert_eq!(
+            check_plan(&plan, title),
+            Some(RejectReason::DescribesProduct)
+        );
+        plan.surface = None;
+        assert_eq!(check_plan(&plan, title), Some(RejectReason::Incomplete));
+    }
+
+    #[test]
+    fn cut_phrases_lose_their_dangling_words() {
+        assert_eq!(
+            clean_phrase("a glass of water on a small table with a and the"),
+            Some("a glass of water on a small table".into())
+        );
+        assert_eq!(clean_phrase(" . "), None);
     }
 
     #[test]

@@ -41,11 +41,18 @@ pub enum RejectReason {
     Hashtag,
     /// Says nearly the same as a suggestion already kept.
     Duplicate,
+    /// A scene plan without a setting, a surface or the light (or cut off).
+    Incomplete,
+    /// The setting, surface, light or mood names the product (its brand or
+    /// two of its title words): a background must not describe the product.
+    DescribesProduct,
 }
 
 impl RejectReason {
     /// Every reason, in the order the rules are applied.
-    pub const ALL: [RejectReason; 11] = [
+    pub const ALL: [RejectReason; 13] = [
+        RejectReason::Incomplete,
+        RejectReason::DescribesProduct,
         RejectReason::TooShort,
         RejectReason::TooLong,
         RejectReason::Email,
@@ -73,6 +80,8 @@ impl RejectReason {
             RejectReason::Email => "e-mail address",
             RejectReason::Hashtag => "hashtag",
             RejectReason::Duplicate => "duplicate",
+            RejectReason::Incomplete => "incomplete scene",
+            RejectReason::DescribesProduct => "describes the product",
         }
     }
 }
@@ -437,7 +446,7 @@ mod tests {
             ),
             None
         );
-        assert_eq!(RejectReason::ALL.len(), 11);
+        assert_eq!(RejectReason::ALL.len(), 13);
         assert_eq!(RejectReason::Url.to_string(), "URL");
     }
 }
