@@ -33,6 +33,7 @@ pub mod llava;
 pub mod load;
 pub mod logprob;
 pub mod lora;
+pub mod matching;
 pub mod model;
 pub mod multimodal;
 pub mod ops;
@@ -61,6 +62,10 @@ pub use instructions::{ImageFacts, PHRASINGS};
 pub use llava::{Llava, LlavaConfig, Projector};
 pub use logprob::{completion_logprob_sums, token_logprobs};
 pub use lora::{LoraAdapter, LoraConfig, LoraLinear, LoraTarget};
+pub use matching::{
+    calibrate, guess_category, guess_category_with, matching_rate, product_text, Calibration,
+    Category, CATEGORIES, MATCH_THRESHOLD,
+};
 pub use model::{LoadOptions, PromptModel};
 pub use multimodal::{preprocess_image, ChatModel, ImageChat, MultimodalPromptModel};
 pub use suggest::{suggest_backgrounds, SuggestEvent, SuggestRequest, Suggestion};
