@@ -63,8 +63,8 @@ pub use llava::{Llava, LlavaConfig, Projector};
 pub use logprob::{completion_logprob_sums, token_logprobs};
 pub use lora::{LoraAdapter, LoraConfig, LoraLinear, LoraTarget};
 pub use matching::{
-    calibrate, guess_category, guess_category_with, matching_rate, product_text, Calibration,
-    Category, CATEGORIES, MATCH_THRESHOLD,
+    calibrate, guess_category, guess_category_with, guess_text, matching_rate, product_text,
+    Calibration, Category, CATEGORIES, MATCH_THRESHOLD,
 };
 pub use model::{LoadOptions, PromptModel};
 pub use multimodal::{preprocess_image, ChatModel, ImageChat, MultimodalPromptModel};
