@@ -22,6 +22,7 @@ mod diffusion_pipeline_parity;
 mod diffusion_random;
 mod jobs;
 mod layering;
+mod matching;
 mod product_canvas;
 mod product_intake;
 mod product_mask;

@@ -34,6 +34,7 @@ pub mod llava;
 pub mod load;
 pub mod logprob;
 pub mod lora;
+pub mod matching;
 pub mod model;
 pub mod multimodal;
 pub mod ops;
@@ -66,6 +67,10 @@ pub use instructions::{ImageFacts, PHRASINGS};
 pub use llava::{Llava, LlavaConfig, Projector};
 pub use logprob::{completion_logprob_sums, token_logprobs};
 pub use lora::{LoraAdapter, LoraConfig, LoraLinear, LoraTarget};
+pub use matching::{
+    calibrate, guess_category, guess_category_with, guess_text, matching_rate, product_text,
+    Calibration, Category, CATEGORIES, MATCH_THRESHOLD,
+};
 pub use model::{LoadOptions, PromptModel};
 pub use multimodal::{preprocess_image, ChatModel, ImageChat, MultimodalPromptModel};
 pub use suggest::{
