@@ -11,15 +11,13 @@ use std::time::Instant;
 use anyhow::Context as _;
 use candle_core::Device;
 
+use crate::ml::prompt_model::matching::MATCH_THRESHOLD;
 use crate::ml::prompt_model::screen::{word_jaccard, RejectReason};
 use crate::ml::prompt_model::{
     suggest_backgrounds, LoadOptions, PromptModel, SuggestMode, SuggestReport, SuggestRequest,
 };
 use crate::ml::relevance::RelevanceModel;
 use crate::studio::{registry_for, ModelRole};
-
-/// Cosine at or above which a suggestion "matches the product".
-pub const BENCH_MATCH_THRESHOLD: f32 = 0.30;
 
 /// One product title of the bench file.
 #[derive(Debug, Clone, PartialEq)]
@@ -191,7 +189,7 @@ pub fn bench_suggestions(opts: &SuggestBenchOptions) -> anyhow::Result<()> {
                 totals
                     .entry(key)
                     .or_default()
-                    .add(&report, seconds, BENCH_MATCH_THRESHOLD);
+                    .add(&report, seconds, MATCH_THRESHOLD);
             }
             if let Some(out) = out.as_mut() {
                 write_rows(out, item, &name, &report)?;
@@ -239,7 +237,7 @@ fn write_rows(
 
 fn print_table(totals: &BTreeMap<(String, String), BenchTotals>, model: &Path, n: usize) {
     println!(
-        "suggestions bench: {} , {n} per product, matching = MiniLM cosine >= {BENCH_MATCH_THRESHOLD}, CANDLE_NUM_THREADS={}",
+        "suggestions bench: {} , {n} per product, matching = MiniLM cosine >= {MATCH_THRESHOLD}, CANDLE_NUM_THREADS={}",
         model.display(),
         std::env::var("CANDLE_NUM_THREADS").unwrap_or_else(|_| "all".into())
     );

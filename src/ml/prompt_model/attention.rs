@@ -72,21 +72,47 @@ impl Attention {
             }
             None => (k, v),
         };
-        let groups = self.num_heads / self.num_kv_heads;
-        let k = repeat_kv(&k, groups)?;
-        let v = repeat_kv(&v, groups)?;
         let scale = 1.0 / (self.head_dim as f64).sqrt();
-        let scores = (q.matmul(&k.t()?)? * scale)?;
-        let scores = match mask {
-            Some(m) => scores.broadcast_add(m)?,
-            None => scores,
+        let groups = self.num_heads / self.num_kv_heads;
+        let out = if t == 1 && groups > 1 && !q.track_op() {
+            self.attend_grouped(&q, &k, &v, scale)?
+        } else {
+            let k = repeat_kv(&k, groups)?;
+            let v = repeat_kv(&v, groups)?;
+            let scores = (q.matmul(&k.t()?)? * scale)?;
+            let scores = match mask {
+                Some(m) => scores.broadcast_add(m)?,
+                None => scores,
+            };
+            let probs = ops::softmax_last_dim(&scores)?;
+            probs.matmul(&v)?
         };
-        let probs = ops::softmax_last_dim(&scores)?;
-        let out = probs.matmul(&v)?;
         let out = out
             .transpose(1, 2)?
             .reshape((b, t, self.num_heads * self.head_dim))?;
         Ok(self.o_proj.forward(&out)?)
+    }
+}
+
+impl Attention {
+    /// Attention of one new position without copying the keys/values per
+    /// head: the query heads that share a key/value head are stacked as rows
+    /// (b, kv, groups, d) against that head's keys (b, kv, s, d). Same result
+    /// as repeating the keys/values, several times less memory traffic
+    /// (decoding is bound by it). `q`: (b, heads, 1, d); returns (b, heads, 1, d).
+    fn attend_grouped(
+        &self,
+        q: &Tensor,
+        k: &Tensor,
+        v: &Tensor,
+        scale: f64,
+    ) -> candle_core::Result<Tensor> {
+        let (b, heads, _, d) = q.dims4()?;
+        let groups = heads / self.num_kv_heads;
+        let q = q.reshape((b, self.num_kv_heads, groups, d))?;
+        let scores = (q.matmul(&k.t()?)? * scale)?;
+        let probs = ops::softmax_last_dim(&scores)?;
+        probs.matmul(v)?.reshape((b, heads, 1, d))
     }
 }
 

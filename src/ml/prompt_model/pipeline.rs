@@ -12,6 +12,7 @@ use super::clean::{clean_for_sd, TokenCounter};
 use super::error::{PromptModelError, Result};
 use super::generate::{SamplingParams, StopReason};
 use super::instructions::{instruction, EXAMPLES, PHRASINGS, SYSTEM_PROMPT};
+use super::matching::{guess_category, guess_text, product_text, CATEGORIES};
 use super::multimodal::ChatModel;
 use super::scene::{
     assemble, check_plan, example_answer, parse_plan, plan_complete, plan_messages, plan_request,
@@ -47,17 +48,19 @@ pub fn suggest_backgrounds(
         counter,
         embedder,
     };
-    let target = req
-        .relevance_target
-        .clone()
-        .unwrap_or_else(|| title.clone());
+    let target = match embedder {
+        Some(embedder) => Some(relevance_target(req, embedder)?),
+        None => None,
+    };
     let mut candidates = match req.mode {
         SuggestMode::Pipeline => write_candidates(&mut env, req, &title, on_event)?,
         SuggestMode::Raw => write_raw(&mut env, req, &title, on_event)?,
     };
     let passed = candidates.iter().filter(|c| c.rejected.is_none()).count();
     emit(on_event, SuggestEvent::Ranking { passed })?;
-    score(&env, &target, &mut candidates)?;
+    if let Some(target) = &target {
+        score(&env, target, &mut candidates)?;
+    }
     let suggestions = match req.mode {
         SuggestMode::Raw => candidates
             .iter()
@@ -68,6 +71,7 @@ pub fn suggest_backgrounds(
     Ok(SuggestReport {
         suggestions,
         candidates,
+        relevance_target: target,
     })
 }
 
@@ -305,7 +309,27 @@ fn write_raw(
     Ok(candidates)
 }
 
-/// Fills in each candidate's relevance to `target` (when there is an embedder).
+/// The text suggestions are ranked against: the request's, else the whole
+/// title with the category guessed by the embedder (how
+/// [`MATCH_THRESHOLD`](super::matching::MATCH_THRESHOLD) was calibrated).
+fn relevance_target(req: &SuggestRequest, embedder: &dyn TextEmbedder) -> Result<String> {
+    if let Some(target) = &req.relevance_target {
+        return Ok(target.clone());
+    }
+    let categories: Vec<String> = CATEGORIES.iter().map(|c| c.text()).collect();
+    let guess = guess_text(&req.title);
+    let mut texts: Vec<&str> = categories.iter().map(String::as_str).collect();
+    texts.push(&guess);
+    let embeddings = embedder.embed_texts(&texts)?;
+    let Some((title, bank)) = embeddings.split_last() else {
+        return Ok(product_text(&req.title, None));
+    };
+    let category = CATEGORIES.get(guess_category(title, bank)).map(|c| c.name);
+    Ok(product_text(&req.title, category))
+}
+
+/// Fills in each candidate's relevance to `target` (when there is an
+/// embedder).
 fn score(env: &Env<'_>, target: &str, candidates: &mut [Candidate]) -> Result<()> {
     let Some(embedder) = env.embedder else {
         return Ok(());

@@ -53,7 +53,8 @@ pub struct SuggestRequest {
     /// [`super::prompt_title`] before they go into the prompt).
     pub title: String,
     /// The text suggestions are compared with for relevance (default: the
-    /// shortened title).
+    /// whole title and its category, guessed by the relevance model; see
+    /// [`super::matching`]).
     pub relevance_target: Option<String>,
     /// Facts about the product image (used by the raw mode's instruction).
     pub facts: Option<ImageFacts>,
@@ -133,6 +134,8 @@ pub struct SuggestReport {
     pub suggestions: Vec<Suggestion>,
     /// Every candidate written, in order, with its verdict.
     pub candidates: Vec<Candidate>,
+    /// The text relevance was measured against (`None`: not ranked).
+    pub relevance_target: Option<String>,
 }
 
 impl SuggestReport {
