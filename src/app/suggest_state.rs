@@ -11,6 +11,13 @@ use crate::studio::{display_name, SuggestOutcome, SuggestSettings};
 /// threshold is wired in.
 pub const MATCH_THRESHOLD_DISPLAY: f32 = 0.30;
 
+/// The mark of a candidate that passed the screening (a glyph of the
+/// default fonts: they have no ✓).
+pub const PASSED_MARK: &str = "√";
+/// The mark of a rejected candidate (a glyph of the default fonts: they
+/// have no ✗).
+pub const REJECTED_MARK: &str = "×";
+
 /// Whether `relevance` reaches [`MATCH_THRESHOLD_DISPLAY`].
 fn matches_product(relevance: f32) -> bool {
     relevance >= MATCH_THRESHOLD_DISPLAY
@@ -51,6 +58,15 @@ pub struct CandidateView {
 }
 
 impl CandidateView {
+    /// Its verdict's mark: [`PASSED_MARK`] or [`REJECTED_MARK`].
+    pub fn mark(&self) -> &'static str {
+        if self.rejected.is_none() {
+            PASSED_MARK
+        } else {
+            REJECTED_MARK
+        }
+    }
+
     /// Whether its relevance reaches [`MATCH_THRESHOLD_DISPLAY`] (`None`:
     /// not ranked).
     pub fn matches(&self) -> Option<bool> {
@@ -71,7 +87,8 @@ pub struct DraftView {
 
 impl DraftView {
     /// The line the panel shows: the streamed text on one line while it is
-    /// written, then `✓ text` or `✗ text [reason]`.
+    /// written, then `√ text` or `× text [reason]` ([`PASSED_MARK`],
+    /// [`REJECTED_MARK`]).
     pub fn line(&self) -> String {
         match (self.screened, &self.rejected) {
             (false, _) => self
@@ -81,8 +98,8 @@ impl DraftView {
                 .filter(|l| !l.is_empty())
                 .collect::<Vec<_>>()
                 .join(" · "),
-            (true, None) => format!("✓ {}", self.text),
-            (true, Some(reason)) => format!("✗ {} [{reason}]", self.text),
+            (true, None) => format!("{PASSED_MARK} {}", self.text),
+            (true, Some(reason)) => format!("{REJECTED_MARK} {} [{reason}]", self.text),
         }
     }
 }
@@ -474,8 +491,8 @@ mod tests {
         assert_eq!(state.drafts[0].text, "Setting: beach");
         assert!(state.on_screened(job, 1, "misty forest, moss", None));
         state.on_screened(job, 0, "beach", Some("too short"));
-        assert_eq!(state.drafts[1].line(), "✓ misty forest, moss");
-        assert_eq!(state.drafts[0].line(), "✗ beach [too short]");
+        assert_eq!(state.drafts[1].line(), "√ misty forest, moss");
+        assert_eq!(state.drafts[0].line(), "× beach [too short]");
         // A second round grows the drafts.
         state.on_round(job, 3, 3);
         assert_eq!(state.drafts.len(), 6);

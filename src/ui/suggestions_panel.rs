@@ -208,10 +208,11 @@ fn candidates_ui(ui: &mut egui::Ui, state: &SuggestState) {
                 .show(ui, |ui| {
                     for candidate in &state.candidates {
                         ui.horizontal(|ui| {
-                            match &candidate.rejected {
-                                None => ui.colored_label(theme::MATCH_TEXT, "✓"),
-                                Some(_) => ui.colored_label(theme::ERROR_TEXT, "✗"),
+                            let color = match &candidate.rejected {
+                                None => theme::MATCH_TEXT,
+                                Some(_) => theme::ERROR_TEXT,
                             };
+                            ui.colored_label(color, candidate.mark());
                             if let (Some(r), Some(m)) = (candidate.relevance, candidate.matches()) {
                                 ui.label(relevance_text(r, m));
                             }
