@@ -8,6 +8,9 @@ use crate::app::{Command, SuggestSettings, SuggestState, SuggestionEntry};
 
 use super::theme;
 
+/// Space right of the relevance labels (the panel's scroll bar floats
+/// over its content).
+const RIGHT_MARGIN: f32 = 12.0;
 /// Height of the drafts' and the candidates' scroll areas.
 const LIST_HEIGHT: f32 = 220.0;
 
@@ -116,6 +119,8 @@ fn entries_ui(
                     commands.push(Command::RegenerateSuggestion(index));
                 }
                 ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+                    // Clear of the panel's floating scroll bar.
+                    ui.add_space(RIGHT_MARGIN);
                     relevance_ui(ui, entry);
                 });
                 label
