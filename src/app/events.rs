@@ -145,21 +145,35 @@ impl StudioApp {
         }
     }
 
-    /// Suggestion progress goes to the list; the status bar gets a line
-    /// for the start of each attempt.
+    /// Suggestion progress goes to the list; the status bar counts the
+    /// screened candidates of the job so far.
     fn on_suggest_progress(
         &mut self,
         id: JobId,
         progress: SuggestProgress,
     ) -> Option<(u64, u64, String)> {
-        let count = self.suggest.running_count(id)? as u64;
+        let count = self.suggest.running_count(id)?;
+        let screened = |s: &super::SuggestState| {
+            (
+                s.drafts.iter().filter(|d| d.screened).count() as u64,
+                s.drafts.len() as u64,
+            )
+        };
         match progress {
-            SuggestProgress::Loading => Some((0, count, "loading the prompt model".into())),
+            SuggestProgress::Loading => Some((0, count as u64, "loading the prompt model".into())),
             SuggestProgress::Round {
-                first, candidates, ..
+                round,
+                first,
+                candidates,
             } => {
                 self.suggest.on_round(id, first, candidates);
-                Some((0, count, format!("writing {candidates} candidates")))
+                let (done, total) = screened(&self.suggest);
+                let label = if round == 0 {
+                    format!("writing {candidates} candidates")
+                } else {
+                    format!("writing {candidates} more")
+                };
+                Some((done, total, label))
             }
             SuggestProgress::Token { candidate, text } => {
                 self.suggest.on_token(id, candidate, &text);
@@ -172,10 +186,12 @@ impl StudioApp {
             } => {
                 self.suggest
                     .on_screened(id, candidate, &text, rejected.as_deref());
-                None
+                let (done, total) = screened(&self.suggest);
+                Some((done, total, "screening".into()))
             }
             SuggestProgress::Ranking { passed } => {
-                Some((count, count, format!("ranking {passed} candidates")))
+                let (done, total) = screened(&self.suggest);
+                Some((done, total, format!("ranking {passed}")))
             }
         }
     }

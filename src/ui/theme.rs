@@ -12,6 +12,11 @@ pub const BRUSH_PRODUCT: Color32 = Color32::from_rgb(80, 220, 120);
 pub const BRUSH_BACKGROUND: Color32 = Color32::from_rgb(240, 80, 110);
 /// Text colour of error messages.
 pub const ERROR_TEXT: Color32 = Color32::from_rgb(240, 100, 100);
+/// Relevance label of a suggestion that matches the product, and the mark
+/// of a candidate that passed the screening.
+pub const MATCH_TEXT: Color32 = Color32::from_rgb(110, 200, 120);
+/// Relevance label of a suggestion below the match threshold.
+pub const LOW_MATCH_TEXT: Color32 = Color32::from_rgb(225, 170, 80);
 /// Text colour of hints and secondary information.
 pub const HINT_TEXT: Color32 = Color32::from_rgb(150, 150, 160);
 /// Background of the canvas area.

@@ -1,7 +1,8 @@
 //! The Suggestions section, driven headless with egui_kittest against the
 //! tiny random Qwen2 of `$ADSTUDIO_FIXTURES/qwen2_tiny` (its text is
 //! gibberish, but the whole flow runs: lazy model load on the model worker,
-//! streamed tokens, cleaning, editing, Use, regenerate one, cancel).
+//! batched candidates streamed and screened, the best-rejected fallback,
+//! the candidates view, editing, Use, regenerate one, cancel).
 //!
 //! The fixture has no tokenizer, so the test writes a word-level
 //! `tokenizer.json` covering its 512 ids (`[UNK]`, `<s>`, `</s>`, then
@@ -82,9 +83,15 @@ fn message(app: &StudioApp) -> String {
 }
 
 /// Without a model the message names `<data>/models/prompt-model`; with
-/// qwen2_tiny installed, Suggest fills K = 4 non-empty entries; typing into
-/// entry 2 and pressing its Use puts exactly the edited text into the
-/// render prompt; Again on entry 3 changes entry 3 and no other; a cancelled
+/// qwen2_tiny installed, Suggest fills K = 4 non-empty entries. Its
+/// word-level gibberish (`w17 w302 …`) never passes the screening, so after
+/// two rounds of 12 candidates the entries are the best rejected ones, each
+/// marked "rejected: <reason>" on screen, the message says none passed, and
+/// the collapsed candidates header ("Candidates: 0 of 24 passed · 24
+/// rejected") opens on the per-reason counts and every candidate. Typing
+/// into entry 2 and pressing its Use puts exactly the edited text into the
+/// render prompt (and drops its mark); Again on entry 3 (one suggestion:
+/// rounds of 3 candidates) changes entry 3 and no other; a cancelled
 /// regeneration and a cancelled Suggest leave the list unchanged and say
 /// so.
 #[test]
@@ -129,6 +136,7 @@ fn suggest_edit_use_regenerate_and_cancel() {
         .entries
         .iter()
         .all(|e| !e.generating));
+    shows_best_rejected_and_candidates(&mut harness, 24);
 
     // Edit entry 2 by typing into its text field, then use it.
     let field = harness.get_by_label("Suggestion 2");
@@ -147,6 +155,8 @@ fn suggest_edit_use_regenerate_and_cancel() {
         .click();
     harness.step();
     assert_eq!(harness.state().prefs().render.prompt, edited.trim());
+    assert_eq!(harness.state().suggestions().entries[1].rejected, None);
+    assert_eq!(marks_shown(&harness), 3, "the edited entry lost its mark");
 
     // Regenerate entry 3 only.
     let before = texts(harness.state());
@@ -160,6 +170,8 @@ fn suggest_edit_use_regenerate_and_cancel() {
     });
     let after = texts(harness.state());
     assert_eq!(after.len(), 4);
+    assert_eq!(harness.state().suggestions().candidates.len(), 6);
+    assert!(harness.state().suggestions().entries[2].rejected.is_some());
     assert_ne!(after[2], before[2], "entry 3 changed");
     for i in [0, 1, 3] {
         assert_eq!(after[i], before[i], "entry {} unchanged", i + 1);
@@ -180,4 +192,72 @@ fn suggest_edit_use_regenerate_and_cancel() {
         assert_eq!(texts(harness.state()), after, "list unchanged");
         assert_eq!(message(harness.state()), "Suggestions cancelled");
     }
+}
+
+/// How many "rejected: <reason>" marks the panel shows.
+fn marks_shown(harness: &Harness<'static, StudioApp>) -> usize {
+    harness.query_all_by_label_contains("rejected: ").count()
+}
+
+/// After a job where nothing passed: every entry is marked with its reason
+/// (and shows its relevance when it was ranked), the message says none
+/// passed, and the candidates header opens on demand on the per-reason
+/// counts and the `candidates` candidates.
+fn shows_best_rejected_and_candidates(
+    harness: &mut Harness<'static, StudioApp>,
+    candidates: usize,
+) {
+    let state = harness.state().suggestions().clone();
+    for entry in &state.entries {
+        let reason = entry.rejected.clone().expect("gibberish never passes");
+        let mark = format!("rejected: {reason}");
+        assert!(harness.query_all_by_label(&mark).count() >= 1, "{mark}");
+        if let Some(relevance) = entry.relevance {
+            let shown = format!("{relevance:.2}");
+            assert!(harness.query_all_by_label(&shown).count() >= 1, "{shown}");
+        }
+    }
+    assert_eq!(marks_shown(harness), state.entries.len());
+    let (text, is_error) = state.message.clone().expect("a message");
+    assert!(is_error);
+    assert!(
+        text.starts_with(&format!("None of the {candidates} candidates passed")),
+        "{text}"
+    );
+    assert!(text.contains("best rejected"), "{text}");
+    assert!(harness.query_by_label_contains(&text[..20]).is_some());
+
+    let summary = format!("Candidates: 0 of {candidates} passed · {candidates} rejected");
+    assert_eq!(
+        state.candidates_summary().as_deref(),
+        Some(summary.as_str())
+    );
+    assert_eq!(
+        state.rejected_counts.iter().map(|(_, n)| n).sum::<usize>(),
+        candidates
+    );
+    let (reason, count) = state.rejected_counts[0].clone();
+    let count_line = format!("{reason}: {count}");
+    assert!(harness.query_by_label(&count_line).is_none(), "collapsed");
+    harness.get_by_label(&summary).click();
+    harness.step();
+    harness.step();
+    for (reason, count) in &state.rejected_counts {
+        harness.get_by_label(&format!("{reason}: {count}"));
+    }
+    let first = state
+        .candidates
+        .iter()
+        .find(|c| !c.text.trim().is_empty())
+        .expect("a candidate with text");
+    let line = format!(
+        "{} [{}]",
+        first.text,
+        first.rejected.as_deref().expect("rejected")
+    );
+    assert!(harness.query_all_by_label(&line).count() >= 1, "{line}");
+    // Closed again, so the rest of the test sees the list as before.
+    harness.get_by_label(&summary).click();
+    harness.step();
+    harness.step();
 }
