@@ -13,7 +13,9 @@ use crate::ml::prompt_model::{prompt_title, SuggestMode, Suggestion};
 use crate::product::{CanvasSettings, MaskSettings};
 use crate::studio::product::prepare_file;
 use crate::studio::suggest::suggest;
-use crate::studio::{ModelHub, ModelRegistry, ModelRole, Progress, SuggestJob, SuggestProgress};
+use crate::studio::{
+    ModelHub, ModelRegistry, ModelRole, Progress, SuggestJob, SuggestOutcome, SuggestProgress,
+};
 
 /// Arguments of `adstudio suggest`.
 #[derive(Debug, Clone, Args)]
@@ -59,7 +61,7 @@ pub fn run_suggest_with(
     args: &SuggestArgs,
     registry: ModelRegistry,
     on_piece: &mut dyn FnMut(&str),
-) -> anyhow::Result<Vec<Suggestion>> {
+) -> anyhow::Result<SuggestOutcome> {
     if args.n == 0 {
         anyhow::bail!("--n must be at least 1");
     }
@@ -128,34 +130,22 @@ pub fn run_suggest_with(
     if outcome.ranked_by.is_none() && !args.raw {
         log::warn!("no relevance model (role minilm): suggestions are not ranked");
     }
-    if outcome.nothing_passed() {
-        let shown: Vec<String> = outcome
-            .suggestions
-            .iter()
-            .map(|s| {
-                let reason = s.rejected.as_ref().map_or("", |r| r.name());
-                format!("  [rejected: {reason}] {}", s.text)
-            })
-            .collect();
-        anyhow::bail!(
-            "none of the {} candidates passed the rules (try another --seed or a higher --temperature); the best rejected ones:\n{}",
-            outcome.candidates.len(),
-            shown.join("\n")
-        );
-    }
-    let suggestions = outcome.suggestions;
-    if suggestions.len() < args.n {
-        anyhow::bail!(
-            "the model gave only {} usable suggestions of {} (try another --seed or a higher --temperature)",
-            suggestions.len(),
-            args.n
-        );
-    }
-    Ok(suggestions)
+    Ok(outcome)
 }
 
-/// Runs `adstudio suggest`: tokens stream to stderr, the cleaned
-/// suggestions go to stdout, one per line. A long title is shortened for
+/// One output line: the text, or `[rejected: reason] text` for a best
+/// rejected one shown because none passed.
+fn line_of(s: &Suggestion) -> String {
+    match &s.rejected {
+        Some(reason) => format!("[rejected: {reason}] {}", s.text),
+        None => s.text.clone(),
+    }
+}
+
+/// Runs `adstudio suggest`: each candidate and its verdict go to stderr,
+/// the picked suggestions to stdout, one per line. When no candidate
+/// passes the rules, the best rejected ones are printed marked
+/// (`[rejected: reason] text`) and the command fails. A long title is shortened for
 /// the prompt model, with a note on stderr giving the title used.
 pub fn run_suggest(args: &SuggestArgs, registry: ModelRegistry) -> anyhow::Result<()> {
     let title = prompt_title(&args.title)?;
@@ -167,15 +157,28 @@ pub fn run_suggest(args: &SuggestArgs, registry: ModelRegistry) -> anyhow::Resul
     }
     let quiet = args.quiet;
     let mut stderr = std::io::stderr();
-    let suggestions = run_suggest_with(args, registry, &mut |piece| {
+    let outcome = run_suggest_with(args, registry, &mut |piece| {
         if !quiet {
             // Streaming is best effort: a closed stderr must not stop the work.
             let _ = stderr.write_all(piece.as_bytes());
             let _ = stderr.flush();
         }
     })?;
-    for s in suggestions {
-        println!("{}", s.text);
+    for s in &outcome.suggestions {
+        println!("{}", line_of(s));
+    }
+    if outcome.nothing_passed() {
+        anyhow::bail!(
+            "none of the {} candidates passed the rules (try another --seed or a higher --temperature); the lines above are the best rejected ones, marked",
+            outcome.candidates.len()
+        );
+    }
+    if outcome.suggestions.len() < args.n {
+        anyhow::bail!(
+            "the model gave only {} usable suggestions of {} (try another --seed or a higher --temperature)",
+            outcome.suggestions.len(),
+            args.n
+        );
     }
     Ok(())
 }

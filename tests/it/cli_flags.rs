@@ -531,14 +531,29 @@ fn suggest(data: &Path, product: &Path, model: &Path, args: &[&str]) -> Output {
         .unwrap()
 }
 
+/// Stdout of a suggest run with a tiny random model: the pipeline screens
+/// all its junk out, so the command fails saying so and prints the best
+/// rejected ones marked; returns those lines without their marks.
 fn stdout_ok(out: &Output) -> String {
-    assert!(out.status.success(), "stderr: {}", text(&out.stderr));
+    let stderr = text(&out.stderr);
+    assert!(
+        out.status.success() || stderr.contains("passed the rules"),
+        "stderr: {stderr}"
+    );
     text(&out.stdout)
+        .lines()
+        .map(|l| {
+            l.strip_prefix("[rejected: ")
+                .and_then(|rest| rest.split_once("] "))
+                .map_or(l, |(_, t)| t)
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 /// `--seed`: the same seed gives the same suggestions, another seed other
 /// ones; `--product` is read through the product intake (a degenerate
-/// strip is refused); `--quiet` stops the token stream on stderr.
+/// strip is refused); `--quiet` stops the candidate lines on stderr.
 #[test]
 fn suggest_seed_product_and_quiet() {
     let dir = tempfile::tempdir().unwrap();
@@ -553,11 +568,14 @@ fn suggest_seed_product_and_quiet() {
     };
     let first = run(&red, "5", false);
     let a = stdout_ok(&first);
-    assert!(text(&first.stderr).contains('w'), "nothing streamed");
+    assert!(
+        text(&first.stderr).contains("candidate 1: w"),
+        "nothing streamed"
+    );
     let quiet = run(&red, "5", true);
     assert_eq!(stdout_ok(&quiet), a, "same seed, other output");
     assert!(
-        !text(&quiet.stderr).contains("w1"),
+        !text(&quiet.stderr).contains("candidate 1:"),
         "{}",
         text(&quiet.stderr)
     );
@@ -682,8 +700,9 @@ fn suggest_max_tokens_and_long_title() {
     assert!(!text(&short.stderr).contains("note: title shortened"));
 }
 
-/// With the real SmolLM2-135M-Instruct GGUF: `--n 2` gives two lines, the
-/// same `--seed` reproduces them, and a long title is shortened.
+/// With the real SmolLM2-135M-Instruct GGUF: `--n 2` gives two lines that
+/// pass the rules, the same `--seed` reproduces them, and a long title is
+/// shortened.
 #[test]
 #[ignore = "needs SmolLM2: set ADSTUDIO_SMOLLM2_GGUF"]
 fn suggest_flags_with_smollm2() {
@@ -695,15 +714,7 @@ fn suggest_flags_with_smollm2() {
     let run = || {
         adstudio(dir.path())
             .args(["suggest", "--n", "2", "--seed", "4", "--temperature", "0.7"])
-            .args([
-                "--top-p",
-                "0.9",
-                "--max-tokens",
-                "40",
-                "--quiet",
-                "--title",
-                title,
-            ])
+            .args(["--top-p", "0.9", "--quiet", "--title", title])
             .arg("--product")
             .arg(&red)
             .arg("--model")
@@ -712,6 +723,7 @@ fn suggest_flags_with_smollm2() {
             .unwrap()
     };
     let first = run();
+    assert!(first.status.success(), "{}", text(&first.stderr));
     let a = stdout_ok(&first);
     println!("{a}");
     assert_eq!(a.lines().count(), 2, "{a}");
@@ -722,12 +734,22 @@ fn suggest_flags_with_smollm2() {
         "{stderr}"
     );
 
-    // --product: the facts of a blue and yellow product change the
-    // greedy answer for the same title.
+    // --product (with --raw, whose instruction carries the image facts):
+    // the facts of a blue and yellow product change the greedy answer for
+    // the same title.
     let greedy = |product: &Path| {
         stdout_ok(
             &adstudio(dir.path())
-                .args(["suggest", "--n", "1", "--seed", "4", "--temperature", "0"])
+                .args([
+                    "suggest",
+                    "--raw",
+                    "--n",
+                    "1",
+                    "--seed",
+                    "4",
+                    "--temperature",
+                    "0",
+                ])
                 .args(["--max-tokens", "40", "--quiet", "--title", "Ceramic mug"])
                 .arg("--product")
                 .arg(product)
@@ -748,6 +770,65 @@ fn suggest_flags_with_smollm2() {
     let (r, b) = (greedy(&red), greedy(&two_tone));
     println!("red: {r}blue and yellow: {b}");
     assert_ne!(r, b, "--product ignored");
+}
+
+/// `bench suggestions --titles F --model M --n 2 --out T`: with the tiny
+/// random Qwen2 and the real all-MiniLM-L6-v2, prints a row per mode and
+/// split (`tune`, `holdout`, `all`) and the reject-reason table, and writes
+/// one TSV row per suggestion (2 titles x 2 modes x 2); the pipeline's rows
+/// are the marked best rejected ones (the tiny model's words pass no rule).
+/// Without `--titles` it fails naming the flag.
+#[test]
+#[ignore = "needs all-MiniLM-L6-v2: set ADSTUDIO_MINILM"]
+fn bench_suggestions_flags() {
+    let minilm = models::minilm_dir();
+    let dir = tempfile::tempdir().unwrap();
+    let model = tiny_qwen2(dir.path());
+    let titles = dir.path().join("titles.tsv");
+    std::fs::write(
+        &titles,
+        "split\tcategory\ttitle\ntune\tfood\tSesame oil\nholdout\ttoys\tPlush bear\n",
+    )
+    .unwrap();
+    let out_tsv = dir.path().join("out.tsv");
+    let stdout = ok(adstudio(dir.path())
+        .env("ADSTUDIO_MINILM", &minilm)
+        .args(["bench", "suggestions", "--n", "2", "--titles"])
+        .arg(&titles)
+        .arg("--model")
+        .arg(&model)
+        .arg("--out")
+        .arg(&out_tsv));
+    println!("{stdout}");
+    for row in [
+        "| pipeline | all | 2 |",
+        "| pipeline | tune | 1 |",
+        "| pipeline | holdout | 1 |",
+        "| raw model | all | 2 |",
+        "| mode | reject reason | candidates | share |",
+    ] {
+        assert!(stdout.contains(row), "{row} missing in {stdout}");
+    }
+    let rows = csv_rows(&out_tsv);
+    assert_eq!(rows.len(), 1 + 8, "{rows:?}");
+    let pipeline: Vec<&String> = rows.iter().filter(|r| r.contains("\tpipeline\t")).collect();
+    assert_eq!(pipeline.len(), 4);
+    assert!(
+        pipeline
+            .iter()
+            .all(|r| r.split('\t').nth(6).is_some_and(|c| !c.is_empty())),
+        "{pipeline:?}"
+    );
+    let missing = adstudio(dir.path())
+        .args(["bench", "suggestions"])
+        .output()
+        .unwrap();
+    assert!(!missing.status.success());
+    assert!(
+        text(&missing.stderr).contains("--titles"),
+        "{}",
+        text(&missing.stderr)
+    );
 }
 
 // --------------------------------------------------------------------- rm

@@ -38,7 +38,7 @@ fn product(root: &Path) -> PathBuf {
     path
 }
 
-fn suggest(product: &Path, model: &Path, title: &str, n: usize) -> Output {
+fn suggest(product: &Path, model: &Path, title: &str, n: usize, extra: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_adstudio"))
         .env("CANDLE_NUM_THREADS", "1")
         .args(["suggest", "--title", title, "--n", &n.to_string()])
@@ -46,6 +46,7 @@ fn suggest(product: &Path, model: &Path, title: &str, n: usize) -> Output {
         .arg(product)
         .arg("--model")
         .arg(model)
+        .args(extra)
         .output()
         .unwrap()
 }
@@ -58,28 +59,56 @@ fn lines(out: &Output) -> Vec<String> {
 }
 
 /// The text-only tiny Qwen2 folder and the tiny LLaVA folder (vision tower:
-/// the product image goes in) both print exactly N non-empty lines made of
-/// the test vocabulary, and stream tokens to stderr.
+/// the product image goes in) both run the pipeline: the random models
+/// write only test-vocabulary words, so no candidate passes the rules; the
+/// command says so, prints exactly N best rejected ones marked
+/// `[rejected: reason]`, lists every candidate with its verdict on stderr
+/// and exits non-zero (it never hangs). `--raw` prints N unscreened lines
+/// and succeeds.
 #[test]
 fn suggest_runs_on_tiny_qwen2_and_llava() {
     let dir = tempfile::tempdir().unwrap();
     let mug = product(dir.path());
     for fixture in ["qwen2_tiny", "llava_tiny"] {
         let model = model_copy(dir.path(), fixture, true);
-        let out = suggest(&mug, &model, "Red ceramic mug", 3);
+        let out = suggest(&mug, &model, "Red ceramic mug", 3, &[]);
         let stderr = String::from_utf8_lossy(&out.stderr);
-        assert!(out.status.success(), "{fixture}: {stderr}");
+        assert!(!out.status.success(), "{fixture}: junk passed: {stderr}");
+        assert!(
+            stderr.contains("none of the 18 candidates passed the rules"),
+            "{fixture}: {stderr}"
+        );
         let got = lines(&out);
         assert_eq!(got.len(), 3, "{fixture}: {got:?}");
         for line in &got {
+            let text = line
+                .strip_prefix("[rejected: ")
+                .and_then(|rest| rest.split_once("] "))
+                .map(|(_, text)| text)
+                .unwrap_or_else(|| panic!("{fixture}: unmarked {line:?}"));
             assert!(
-                !line.trim().is_empty() && line.split_whitespace().all(|w| w.starts_with('w')),
+                text.split_whitespace().all(|w| w.starts_with('w')),
                 "{fixture}: {line:?}"
             );
         }
+        let screened = stderr
+            .lines()
+            .filter(|l| l.starts_with("candidate "))
+            .count();
+        assert_eq!(screened, 18, "{fixture}: {stderr}");
+
+        let raw = suggest(&mug, &model, "Red ceramic mug", 3, &["--raw"]);
         assert!(
-            stderr.contains('w'),
-            "{fixture}: nothing streamed: {stderr}"
+            raw.status.success(),
+            "{fixture}: {}",
+            String::from_utf8_lossy(&raw.stderr)
+        );
+        let got = lines(&raw);
+        assert_eq!(got.len(), 3, "{fixture}: {got:?}");
+        assert!(
+            got.iter()
+                .all(|l| !l.starts_with('[') && l.split_whitespace().all(|w| w.starts_with('w'))),
+            "{fixture}: {got:?}"
         );
     }
 }
@@ -105,7 +134,7 @@ fn suggest_bad_input_fails_clearly() {
         (&dir.path().join("nope.png"), &good, "Red mug", "nope.png"),
     ];
     for (product, model, title, needle) in cases {
-        let out = suggest(product, model, title, 2);
+        let out = suggest(product, model, title, 2, &[]);
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert!(!out.status.success(), "{needle}: succeeded");
         assert!(stderr.contains(needle), "expected {needle:?} in: {stderr}");
@@ -128,14 +157,17 @@ fn suggest_with_smollm2_gives_distinct_suggestions() {
         seed: 0,
         temperature: 0.8,
         top_p: 0.9,
-        max_tokens: 48,
+        max_tokens: 56,
         quiet: true,
+        raw: false,
     };
     let mut streamed = String::new();
     let registry = adstudio::studio::ModelRegistry::with_dirs(None, None);
-    let out = run_suggest_with(&args, registry, &mut |p| streamed.push_str(p)).unwrap();
+    let outcome = run_suggest_with(&args, registry, &mut |p| streamed.push_str(p)).unwrap();
+    let out = outcome.suggestions;
     println!("{out:#?}");
     assert_eq!(out.len(), 4);
+    assert!(out.iter().all(|s| s.rejected.is_none()), "{out:?}");
     let mut texts: Vec<String> = out.iter().map(|s| s.text.to_lowercase()).collect();
     assert!(
         texts.iter().all(|t| t.split_whitespace().count() >= 2),

@@ -126,8 +126,10 @@ fn llava_tiny_greedy_generation_matches_full_forward() {
 /// The multimodal suggestion path runs end to end on llava_tiny: a product
 /// image is preprocessed to (1, 3, 32, 32), the chat prompt gets one `<image>`
 /// placeholder expanded to 16 image tokens, and `suggest_backgrounds` through
-/// `ImageChat` returns 2 suggestions made of the synthetic vocabulary's words
-/// (the tiny model is random; only the plumbing is checked).
+/// `ImageChat` writes 2 x 3 candidates per round; the tiny model is random,
+/// so none passes the rules and, after the second round, the 2 best
+/// rejected ones come back marked, made of the synthetic vocabulary's words
+/// (only the plumbing is checked).
 #[test]
 fn llava_tiny_multimodal_suggestions_plumbing() {
     use adstudio::ml::prompt_model::{
@@ -165,11 +167,14 @@ fn llava_tiny_multimodal_suggestions_plumbing() {
     req.count = 2;
     req.sampling.max_new_tokens = 6;
     let mut chat = model.with_image(pixels);
-    let out = suggest_backgrounds(&mut chat, &req, &tokenizer, &mut |_| {
+    let report = suggest_backgrounds(&mut chat, &req, &tokenizer, None, &mut |_| {
         ControlFlow::Continue(())
     })
     .expect("suggest");
+    assert_eq!(report.candidates.len(), 12, "{report:?}");
+    let out = report.suggestions;
     assert_eq!(out.len(), 2, "{out:?}");
+    assert!(out.iter().all(|s| s.rejected.is_some()), "{out:?}");
     assert!(
         out.iter()
             .all(|s| s.text.split_whitespace().all(|w| w.starts_with('w'))),

@@ -153,9 +153,10 @@ fn looks_english(text: &str) -> bool {
         && voweled as f64 >= 0.8 * words.len() as f64
 }
 
-/// For three product titles, `suggest_backgrounds` (4 suggestions, sampled at
-/// temperature 1.0 / top-p 0.95, seed 42, quantised model) returns exactly 4
-/// suggestions per title that are: non-empty English ([`looks_english`]),
+/// For three product titles, `suggest_backgrounds` without a relevance model
+/// (4 suggestions from 12 scene-plan candidates, the default sampling with
+/// seed 42, quantised model) returns exactly 4 suggestions per title, none a
+/// best-rejected one, that are: non-empty English ([`looks_english`]),
 /// pairwise distinct (case-insensitive), not equal to (or contained in) the
 /// title, free of double quotes, newlines and periods (except decimals), and
 /// at most 75 tokens + start/end = 77 CLIP tokens (counted as in
@@ -176,14 +177,16 @@ fn smollm2_background_suggestions_are_distinct_clean_english() {
     for title in titles {
         let mut req = SuggestRequest::new(title);
         req.sampling.seed = 42;
-        let out = suggest_backgrounds(&mut model, &req, counter.as_ref(), &mut |_| {
+        let report = suggest_backgrounds(&mut model, &req, counter.as_ref(), None, &mut |_| {
             ControlFlow::Continue(())
         })
         .expect("suggestions");
+        let out = report.suggestions;
         println!("{title}:");
         for s in &out {
-            println!("  [{} tok, phrasing {}] {}", s.tokens, s.phrasing, s.text);
+            println!("  [{} tok, rejected {:?}] {}", s.tokens, s.rejected, s.text);
         }
+        assert!(out.iter().all(|s| s.rejected.is_none()), "{out:?}");
         assert_eq!(out.len(), 4, "{title}: {out:?}");
         let lowered: Vec<String> = out.iter().map(|s| s.text.to_lowercase()).collect();
         for (i, s) in out.iter().enumerate() {
@@ -229,6 +232,7 @@ fn smollm2_bad_titles_are_clear_errors() {
             &mut model,
             &SuggestRequest::new(title.clone()),
             &counter,
+            None,
             &mut |_| ControlFlow::Continue(()),
         )
         .expect_err("bad title accepted");

@@ -109,7 +109,11 @@ fn decode_rows(
 ) -> Result<()> {
     let device = decoder.device().clone();
     let mut active: Vec<usize> = (0..state.len()).collect();
-    for step in 0..params.max_new_tokens {
+    // Generation ends at the model's context length.
+    let steps = params
+        .max_new_tokens
+        .min(decoder.max_positions().saturating_sub(prompt_len));
+    for step in 0..steps {
         let mut next_ids = Vec::with_capacity(active.len());
         let mut cancelled = false;
         for (i, &r) in active.iter().enumerate() {
@@ -126,7 +130,7 @@ fn decode_rows(
         let keep: Vec<usize> = (0..active.len())
             .filter(|&i| state[active[i]].stop.is_none())
             .collect();
-        if keep.is_empty() || step + 1 == params.max_new_tokens {
+        if keep.is_empty() || step + 1 == steps {
             break;
         }
         if keep.len() < active.len() {

@@ -125,6 +125,11 @@ impl Decoder {
         Ok(())
     }
 
+    /// Most positions (prompt plus generated tokens) the model handles.
+    pub fn max_positions(&self) -> usize {
+        self.cfg.max_position_embeddings.min(MAX_CONTEXT)
+    }
+
     /// Forgets all cached keys and values.
     pub fn clear_kv_cache(&mut self) {
         self.cache.iter_mut().for_each(|c| *c = None);

@@ -234,7 +234,11 @@ fn decode(
     let mut tokens: Vec<u32> = Vec::new();
     let mut emitted = 0usize;
     let mut stop = StopReason::MaxTokens;
-    for step in 0..params.max_new_tokens {
+    // Generation ends at the model's context length.
+    let steps = params
+        .max_new_tokens
+        .min(decoder.max_positions().saturating_sub(prompt_len));
+    for step in 0..steps {
         let mut last = logits.squeeze(0)?;
         if params.repeat_penalty != 1.0 && !tokens.is_empty() {
             let from = tokens.len().saturating_sub(params.repeat_last_n);
@@ -260,7 +264,7 @@ fn decode(
                 break;
             }
         }
-        if step + 1 == params.max_new_tokens {
+        if step + 1 == steps {
             break;
         }
         let input = Tensor::new(&[next], &device)?.unsqueeze(0)?;

@@ -62,9 +62,16 @@ pub fn suggest_backgrounds(
         score(&env, target, &mut candidates)?;
     }
     let suggestions = match req.mode {
+        // The raw model's answers are returned as they are (their verdicts
+        // stay in `candidates`, for the record).
         SuggestMode::Raw => candidates
             .iter()
-            .map(|c| suggestion(c, &env))
+            .map(|c| {
+                suggestion(c, &env).map(|s| Suggestion {
+                    rejected: None,
+                    ..s
+                })
+            })
             .collect::<Result<_>>()?,
         SuggestMode::Pipeline => pick(&env, &candidates, req.count)?,
     };

@@ -133,7 +133,7 @@ fn clean_phrase(value: &str) -> Option<String> {
         .collect();
     let mut words: Vec<&str> = text.split_whitespace().take(MAX_SLOT_WORDS).collect();
     let trim = |w: &str| {
-        w.trim_end_matches(|c: char| matches!(c, '.' | ',' | ';' | ':' | '-' | '!'))
+        w.trim_end_matches(['.', ',', ';', ':', '-', '!'])
             .to_lowercase()
     };
     while words
@@ -144,7 +144,7 @@ fn clean_phrase(value: &str) -> Option<String> {
     }
     let phrase = words
         .join(" ")
-        .trim_end_matches(|c: char| matches!(c, '.' | ',' | ';' | ':' | '-' | '!'))
+        .trim_end_matches(['.', ',', ';', ':', '-', '!'])
         .trim()
         .to_string();
     (!phrase.is_empty()).then_some(phrase)
