@@ -7,9 +7,9 @@ use crate::jobs::JobId;
 use crate::studio::{display_name, SuggestOutcome, SuggestSettings};
 
 /// Relevance (cosine to the product) at or above which the panel shows a
-/// suggestion as matching the product. A placeholder until the calibrated
-/// threshold is wired in.
-pub const MATCH_THRESHOLD_DISPLAY: f32 = 0.30;
+/// suggestion as matching the product: the calibrated
+/// [`MATCH_THRESHOLD`](crate::ml::prompt_model::matching::MATCH_THRESHOLD).
+pub const MATCH_THRESHOLD_DISPLAY: f32 = crate::ml::prompt_model::matching::MATCH_THRESHOLD;
 
 /// The mark of a candidate that passed the screening (a glyph of the
 /// default fonts: they have no ✓).

@@ -59,9 +59,10 @@ pub struct BenchArgs {
     /// SiLU, 3x3 convolution) at SD 1.5 shapes instead of whole models.
     #[arg(long)]
     pub ops: bool,
-    /// `diffusion` only: run only these rows (comma-separated among `unet`,
+    /// Run only these rows (comma-separated). `diffusion`: among `unet`,
     /// `unet+controlnet`, `vae encode`, `vae decode`; with `--ops`, among
-    /// `norm`, `geglu`, `conv`, `attention`; default all).
+    /// `norm`, `geglu`, `conv`, `attention`. `suggestions`: among `raw`,
+    /// `pipeline`. Default all.
     #[arg(long, value_delimiter = ',')]
     pub only: Vec<String>,
     /// `diffusion` only: after the timed runs, run each row once more with
@@ -78,6 +79,9 @@ pub struct BenchArgs {
     /// `suggestions` only: write every suggestion to this TSV file.
     #[arg(long)]
     pub out: Option<PathBuf>,
+    /// `suggestions` only: sampling temperature (default: the studio's).
+    #[arg(long)]
+    pub temperature: Option<f64>,
 }
 
 /// Runs the benchmark and prints its table.
@@ -104,6 +108,8 @@ pub fn run_bench(args: &BenchArgs) -> anyhow::Result<()> {
             model: args.model.clone(),
             n: args.n,
             out: args.out.clone(),
+            temperature: args.temperature,
+            only: args.only.clone(),
         }),
     }
 }

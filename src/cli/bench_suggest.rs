@@ -139,6 +139,10 @@ pub struct SuggestBenchOptions {
     pub n: usize,
     /// Write every suggestion here (TSV) for reading.
     pub out: Option<PathBuf>,
+    /// Sampling temperature (default: [`SuggestRequest::new`]'s).
+    pub temperature: Option<f64>,
+    /// Only these modes (`raw`, `pipeline`; empty: both).
+    pub only: Vec<String>,
 }
 
 /// Runs both modes over every title and prints the table.
@@ -169,11 +173,14 @@ pub fn bench_suggestions(opts: &SuggestBenchOptions) -> anyhow::Result<()> {
     }
     let mut totals: BTreeMap<(String, String), BenchTotals> = BTreeMap::new();
     for (t, item) in titles.iter().enumerate() {
-        for mode in [SuggestMode::Raw, SuggestMode::Pipeline] {
+        for mode in modes(&opts.only)? {
             let mut req = SuggestRequest::new(item.title.clone());
             req.count = opts.n.max(1);
             req.mode = mode;
             req.sampling.seed = t as u64 * 1000;
+            if let Some(temperature) = opts.temperature {
+                req.sampling.temperature = temperature;
+            }
             let start = Instant::now();
             let report =
                 suggest_backgrounds(&mut model, &req, &counter, Some(&ranker), &mut |_| {
@@ -204,6 +211,20 @@ pub fn bench_suggestions(opts: &SuggestBenchOptions) -> anyhow::Result<()> {
     }
     print_table(&totals, &model_path, opts.n);
     Ok(())
+}
+
+fn modes(only: &[String]) -> anyhow::Result<Vec<SuggestMode>> {
+    let all = [SuggestMode::Raw, SuggestMode::Pipeline];
+    if only.is_empty() {
+        return Ok(all.to_vec());
+    }
+    only.iter()
+        .map(|name| match name.trim() {
+            "raw" => Ok(SuggestMode::Raw),
+            "pipeline" => Ok(SuggestMode::Pipeline),
+            other => anyhow::bail!("unknown mode `{other}` for --only (raw, pipeline)"),
+        })
+        .collect()
 }
 
 fn mode_name(mode: SuggestMode) -> &'static str {

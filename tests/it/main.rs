@@ -46,6 +46,7 @@ mod saliency_quality;
 mod store_basic;
 mod store_clicklog;
 mod store_crash;
+mod suggest_pipeline;
 mod ui_render;
 mod ui_scores;
 mod ui_studio;

@@ -144,8 +144,8 @@ fn write_candidates(
             ..req.sampling.clone()
         };
         let raws = write_batch(env, &messages, &params, per_round, first, on_event)?;
-        for (row, raw) in raws.into_iter().enumerate() {
-            let (text, plan_verdict) = candidate_text(&raw, title, env.counter)?;
+        for (row, (raw, cut)) in raws.into_iter().enumerate() {
+            let (text, plan_verdict) = candidate_text(&raw, cut, title, env.counter)?;
             let kept: Vec<String> = passed_texts(&candidates);
             let examples: Vec<&str> = example_texts.iter().map(String::as_str).collect();
             let ctx = ScreenContext {
@@ -187,7 +187,8 @@ fn passed_texts(candidates: &[Candidate]) -> Vec<String> {
 }
 
 /// One batch of `rows` answers, streamed as candidates `first..`; a row
-/// stops when its plan is complete.
+/// stops when its plan is complete. Each answer comes with whether it was
+/// cut off by the token limit.
 fn write_batch(
     env: &mut Env<'_>,
     messages: &[ChatMessage],
@@ -195,7 +196,7 @@ fn write_batch(
     rows: usize,
     first: usize,
     on_event: &mut dyn FnMut(SuggestEvent<'_>) -> ControlFlow<()>,
-) -> Result<Vec<String>> {
+) -> Result<Vec<(String, bool)>> {
     let mut texts = vec![String::new(); rows];
     let generations = env
         .model
@@ -218,18 +219,26 @@ fn write_batch(
     if generations.iter().any(|g| g.stop == StopReason::Cancelled) {
         return Err(PromptModelError::Cancelled);
     }
-    Ok(generations.into_iter().map(|g| g.text).collect())
+    Ok(generations
+        .into_iter()
+        .map(|g| {
+            let cut = g.stop == StopReason::MaxTokens;
+            (g.text, cut)
+        })
+        .collect())
 }
 
 /// The prompt text of an answer: an assembled plan (with the rule the plan
 /// breaks, if any), or (free text) its first non-empty line; cleaned and
-/// cut to CLIP's length. A plan cut off mid-line loses that line.
+/// cut to CLIP's length. A plan `cut` off by the token limit loses its
+/// unfinished last line.
 fn candidate_text(
     raw: &str,
+    cut: bool,
     title: &str,
     counter: &dyn TokenCounter,
 ) -> Result<(String, Option<RejectReason>)> {
-    let whole = if plan_complete(raw) || raw.ends_with('\n') {
+    let whole = if !cut || plan_complete(raw) || raw.ends_with('\n') {
         raw
     } else {
         raw.rfind('\n').map_or(raw, |end| &raw[..end])

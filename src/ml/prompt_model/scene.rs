@@ -9,7 +9,9 @@ use super::scene_examples::SceneExample;
 use super::screen::{words, RejectReason};
 
 /// The slot names, in the order the model writes them.
-pub const SLOT_NAMES: [&str; 5] = ["Setting", "Surface", "Props", "Lighting", "Mood"];
+/// (Plain words a small model reads right: "Stands on" rather than
+/// "Surface", "Around it" rather than "Props".)
+pub const SLOT_NAMES: [&str; 5] = ["Scene", "Stands on", "Around it", "Light", "Mood"];
 
 /// System message of a scene-plan request.
 pub const PLAN_SYSTEM_PROMPT: &str = "You plan the background of an advertising photo for a \
@@ -81,8 +83,8 @@ fn slot_of(key: &str) -> Option<usize> {
         .to_lowercase();
     let slot = match key.as_str() {
         "setting" | "location" | "place" | "scene" | "background" => 0,
-        "surface" | "base" | "stand" => 1,
-        "props" | "prop" | "objects" | "items" | "details" => 2,
+        "surface" | "base" | "stand" | "stands on" | "on" => 1,
+        "props" | "prop" | "objects" | "items" | "details" | "around it" | "around" => 2,
         "lighting" | "light" | "lights" => 3,
         "mood" | "atmosphere" | "vibe" => 4,
         _ => return None,
