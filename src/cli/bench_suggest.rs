@@ -214,7 +214,11 @@ pub fn bench_suggestions(opts: &SuggestBenchOptions) -> anyhow::Result<()> {
 }
 
 fn modes(only: &[String]) -> anyhow::Result<Vec<SuggestMode>> {
-    let all = [SuggestMode::Raw, SuggestMode::Pipeline];
+    let all = [
+        SuggestMode::Raw,
+        SuggestMode::FreePlan,
+        SuggestMode::Pipeline,
+    ];
     if only.is_empty() {
         return Ok(all.to_vec());
     }
@@ -222,7 +226,8 @@ fn modes(only: &[String]) -> anyhow::Result<Vec<SuggestMode>> {
         .map(|name| match name.trim() {
             "raw" => Ok(SuggestMode::Raw),
             "pipeline" => Ok(SuggestMode::Pipeline),
-            other => anyhow::bail!("unknown mode `{other}` for --only (raw, pipeline)"),
+            "free-plan" => Ok(SuggestMode::FreePlan),
+            other => anyhow::bail!("unknown mode `{other}` for --only (raw, free-plan, pipeline)"),
         })
         .collect()
 }
@@ -231,6 +236,7 @@ fn mode_name(mode: SuggestMode) -> &'static str {
     match mode {
         SuggestMode::Raw => "raw model",
         SuggestMode::Pipeline => "pipeline",
+        SuggestMode::FreePlan => "free plan",
     }
 }
 

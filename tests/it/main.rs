@@ -26,6 +26,7 @@ mod matching;
 mod product_canvas;
 mod product_intake;
 mod product_mask;
+mod prompt_constrained;
 mod prompt_gguf;
 mod prompt_llava_parity;
 mod prompt_qwen2_parity;

@@ -9,6 +9,7 @@ use candle_core::{Device, Tensor};
 use candle_transformers::generation::LogitsProcessor;
 
 use super::attention::KvCache;
+use super::constraint::{constrain, TokenConstraint};
 use super::decoder::Decoder;
 use super::error::{PromptModelError, Result};
 use super::generate::{prefill, Generation, PrefixCache, SamplingParams, StopReason};
@@ -36,6 +37,8 @@ struct Row {
 /// Samples `rows` answers to `prompt_ids`, row `r` with seed
 /// `params.seed + r`. `on_token(row, piece)` receives each row's new text
 /// (at UTF-8 boundaries). With `prefix`, a shared prompt prefix is reused.
+/// With `constraint`, each row samples only among the tokens it allows.
+#[allow(clippy::too_many_arguments)]
 pub fn generate_batch(
     decoder: &mut Decoder,
     tokenizer: &TextTokenizer,
@@ -43,6 +46,7 @@ pub fn generate_batch(
     params: &SamplingParams,
     rows: usize,
     prefix: Option<&mut PrefixCache>,
+    constraint: Option<&mut dyn TokenConstraint>,
     on_token: &mut dyn FnMut(usize, &str) -> RowFlow,
 ) -> Result<Vec<Generation>> {
     if prompt_ids.is_empty() {
@@ -73,9 +77,9 @@ pub fn generate_batch(
         decoder,
         tokenizer,
         &mut state,
-        logits,
-        prompt_ids.len(),
+        (logits, prompt_ids.len()),
         params,
+        constraint,
         on_token,
     )?;
     let generation_time = started.elapsed();
@@ -102,9 +106,9 @@ fn decode_rows(
     decoder: &mut Decoder,
     tokenizer: &TextTokenizer,
     state: &mut [Row],
-    mut logits: Vec<Tensor>,
-    prompt_len: usize,
+    (mut logits, prompt_len): (Vec<Tensor>, usize),
     params: &SamplingParams,
+    mut constraint: Option<&mut dyn TokenConstraint>,
     on_token: &mut dyn FnMut(usize, &str) -> RowFlow,
 ) -> Result<()> {
     let device = decoder.device().clone();
@@ -117,7 +121,13 @@ fn decode_rows(
         let mut next_ids = Vec::with_capacity(active.len());
         let mut cancelled = false;
         for (i, &r) in active.iter().enumerate() {
-            let flow = step_row(&mut state[r], r, &logits[i], tokenizer, params, on_token)?;
+            let row_step = RowStep {
+                index: r,
+                tokenizer,
+                params,
+                constraint: constraint.as_deref_mut(),
+            };
+            let flow = step_row(&mut state[r], &logits[i], row_step, on_token)?;
             cancelled |= flow == RowFlow::Cancel;
             next_ids.push(state[r].tokens.last().copied().unwrap_or(0));
         }
@@ -148,17 +158,33 @@ fn decode_rows(
     Ok(())
 }
 
-/// Samples one token for `row` from its logits, streams the new text and
-/// applies the callback's verdict. Returns that verdict.
+/// What one sampling step of a row needs besides the row itself.
+struct RowStep<'a, 'c> {
+    index: usize,
+    tokenizer: &'a TextTokenizer,
+    params: &'a SamplingParams,
+    constraint: Option<&'a mut (dyn TokenConstraint + 'c)>,
+}
+
+/// Samples one token for `row` from its logits (among the tokens the
+/// constraint allows), streams the new text and applies the callback's
+/// verdict. Returns that verdict.
 fn step_row(
     row: &mut Row,
-    index: usize,
     logits: &Tensor,
-    tokenizer: &TextTokenizer,
-    params: &SamplingParams,
+    step: RowStep<'_, '_>,
     on_token: &mut dyn FnMut(usize, &str) -> RowFlow,
 ) -> Result<RowFlow> {
-    let mut last = logits.clone();
+    let RowStep {
+        index,
+        tokenizer,
+        params,
+        constraint,
+    } = step;
+    let Some(mut last) = constrain(constraint, index, &row.tokens, logits.clone())? else {
+        row.stop = Some(StopReason::EndOfText);
+        return Ok(RowFlow::Finish);
+    };
     if params.repeat_penalty != 1.0 && !row.tokens.is_empty() {
         let from = row.tokens.len().saturating_sub(params.repeat_last_n);
         last = candle_transformers::utils::apply_repeat_penalty(

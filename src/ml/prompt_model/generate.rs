@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 use candle_core::Tensor;
 use candle_transformers::generation::{LogitsProcessor, Sampling};
 
+use super::constraint::{constrain, TokenConstraint};
 use super::decoder::Decoder;
 use super::error::{PromptModelError, Result};
 use super::tokenizer::TextTokenizer;
@@ -183,24 +184,20 @@ pub fn generate(
     let start = Instant::now();
     let logits = prefill(decoder, prompt_ids, prefix)?;
     let prompt_time = start.elapsed();
-    decode(
-        decoder,
-        tokenizer,
-        logits,
-        prompt_ids.len(),
-        prompt_time,
-        params,
-        on_token,
-    )
+    let prompt = (logits, prompt_ids.len(), prompt_time);
+    decode(decoder, tokenizer, prompt, params, None, on_token)
 }
 
 /// Like [`generate`] for a prompt given as input embeddings (1, seq, hidden),
-/// e.g. text with projected image features (LLaVA).
+/// e.g. text with projected image features (LLaVA). With `constraint`
+/// (and the row index it knows the answer by), only the tokens it allows
+/// are sampled.
 pub fn generate_from_embeds(
     decoder: &mut Decoder,
     tokenizer: &TextTokenizer,
     embeds: &Tensor,
     params: &SamplingParams,
+    constraint: Option<(&mut dyn TokenConstraint, usize)>,
     on_token: &mut dyn FnMut(&str) -> ControlFlow<()>,
 ) -> Result<Generation> {
     let (b, t, _) = embeds.dims3()?;
@@ -214,7 +211,8 @@ pub fn generate_from_embeds(
     let start = Instant::now();
     let logits = decoder.forward_embeds(embeds, 0)?;
     let prompt_time = start.elapsed();
-    decode(decoder, tokenizer, logits, t, prompt_time, params, on_token)
+    let prompt = (logits, t, prompt_time);
+    decode(decoder, tokenizer, prompt, params, constraint, on_token)
 }
 
 /// The token-by-token loop after the prompt: `logits` are the prompt's last
@@ -222,10 +220,9 @@ pub fn generate_from_embeds(
 fn decode(
     decoder: &mut Decoder,
     tokenizer: &TextTokenizer,
-    mut logits: Tensor,
-    prompt_len: usize,
-    prompt_time: Duration,
+    (mut logits, prompt_len, prompt_time): (Tensor, usize, Duration),
     params: &SamplingParams,
+    mut constraint: Option<(&mut dyn TokenConstraint, usize)>,
     on_token: &mut dyn FnMut(&str) -> ControlFlow<()>,
 ) -> Result<Generation> {
     let device = decoder.device().clone();
@@ -239,7 +236,14 @@ fn decode(
         .max_new_tokens
         .min(decoder.max_positions().saturating_sub(prompt_len));
     for step in 0..steps {
-        let mut last = logits.squeeze(0)?;
+        let (rule, row) = match constraint.as_mut() {
+            Some((c, row)) => (Some(&mut **c), *row),
+            None => (None, 0),
+        };
+        let Some(mut last) = constrain(rule, row, &tokens, logits.squeeze(0)?)? else {
+            stop = StopReason::EndOfText;
+            break;
+        };
         if params.repeat_penalty != 1.0 && !tokens.is_empty() {
             let from = tokens.len().saturating_sub(params.repeat_last_n);
             last = candle_transformers::utils::apply_repeat_penalty(

@@ -10,6 +10,7 @@ use candle_nn::VarBuilder;
 
 use super::clip_vision::{vision_config_from_json, ClipVision};
 use super::config::DecoderConfig;
+use super::constraint::TokenConstraint;
 use super::decoder::Decoder;
 use super::error::{PromptModelError, Result};
 use super::generate::{generate_from_embeds, Generation, SamplingParams};
@@ -244,8 +245,28 @@ impl Llava {
         params: &SamplingParams,
         on_token: &mut dyn FnMut(&str) -> ControlFlow<()>,
     ) -> Result<Generation> {
+        self.generate_constrained(tokenizer, (ids, pixels), params, None, on_token)
+    }
+
+    /// [`Llava::generate`] sampling only the tokens `constraint` allows
+    /// (given with the row index it knows this answer by).
+    pub fn generate_constrained(
+        &mut self,
+        tokenizer: &TextTokenizer,
+        (ids, pixels): (&Tensor, &Tensor),
+        params: &SamplingParams,
+        constraint: Option<(&mut dyn TokenConstraint, usize)>,
+        on_token: &mut dyn FnMut(&str) -> ControlFlow<()>,
+    ) -> Result<Generation> {
         let embeds = self.embed(ids, pixels)?;
-        generate_from_embeds(&mut self.decoder, tokenizer, &embeds, params, on_token)
+        generate_from_embeds(
+            &mut self.decoder,
+            tokenizer,
+            &embeds,
+            params,
+            constraint,
+            on_token,
+        )
     }
 
     /// Logits of every position (batch, seq, vocab) for a prompt with image tokens.

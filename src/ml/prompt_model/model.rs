@@ -9,6 +9,7 @@ use candle_core::Device;
 use super::batch::{generate_batch, RowFlow};
 use super::chat::{ChatMessage, ChatTemplate};
 use super::config::DecoderConfig;
+use super::constraint::TokenConstraint;
 use super::decoder::Decoder;
 use super::error::{PromptModelError, Result};
 use super::generate::{generate, Generation, PrefixCache, SamplingParams};
@@ -178,6 +179,7 @@ impl PromptModel {
         messages: &[ChatMessage],
         params: &SamplingParams,
         rows: usize,
+        constraint: Option<&mut dyn TokenConstraint>,
         on_token: &mut dyn FnMut(usize, &str) -> RowFlow,
     ) -> Result<Vec<Generation>> {
         let ids = self.chat_prompt_ids(messages)?;
@@ -188,6 +190,7 @@ impl PromptModel {
             params,
             rows,
             Some(&mut self.prefix),
+            constraint,
             on_token,
         )
     }

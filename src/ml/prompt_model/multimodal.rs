@@ -9,6 +9,7 @@ use image::{imageops::FilterType, Rgb, RgbImage, RgbaImage};
 
 use super::batch::RowFlow;
 use super::chat::{ChatMessage, ChatTemplate, Role};
+use super::constraint::TokenConstraint;
 use super::error::{PromptModelError, Result};
 use super::generate::{Generation, SamplingParams, StopReason};
 use super::llava::{Llava, LlavaConfig};
@@ -30,42 +31,20 @@ pub trait ChatModel {
         on_token: &mut dyn FnMut(&str) -> ControlFlow<()>,
     ) -> Result<Generation>;
 
+    /// The model's tokenizer (constraints are built on its token ids).
+    fn text_tokenizer(&self) -> &TextTokenizer;
+
     /// Samples `rows` answers to the same chat, row `r` with seed
-    /// `params.seed + r`, streaming `(row, piece)` to `on_token`. The default
-    /// answers one row after the other; models that can decode rows side by
-    /// side override it.
+    /// `params.seed + r`, streaming `(row, piece)` to `on_token`; with
+    /// `constraint`, each row samples only among the tokens it allows.
     fn chat_batch(
         &mut self,
         messages: &[ChatMessage],
         params: &SamplingParams,
         rows: usize,
+        constraint: Option<&mut dyn TokenConstraint>,
         on_token: &mut dyn FnMut(usize, &str) -> RowFlow,
-    ) -> Result<Vec<Generation>> {
-        let mut out = Vec::with_capacity(rows);
-        for row in 0..rows {
-            let row_params = SamplingParams {
-                seed: params.seed.wrapping_add(row as u64),
-                ..params.clone()
-            };
-            let mut verdict = RowFlow::Continue;
-            let mut generation = self.chat(messages, &row_params, &mut |piece| {
-                verdict = on_token(row, piece);
-                match verdict {
-                    RowFlow::Continue => ControlFlow::Continue(()),
-                    RowFlow::Finish | RowFlow::Cancel => ControlFlow::Break(()),
-                }
-            })?;
-            if verdict == RowFlow::Finish {
-                generation.stop = StopReason::EndOfText;
-            }
-            let cancelled = generation.stop == StopReason::Cancelled;
-            out.push(generation);
-            if cancelled {
-                break;
-            }
-        }
-        Ok(out)
-    }
+    ) -> Result<Vec<Generation>>;
 }
 
 impl ChatModel for PromptModel {
@@ -78,14 +57,19 @@ impl ChatModel for PromptModel {
         PromptModel::chat(self, messages, params, on_token)
     }
 
+    fn text_tokenizer(&self) -> &TextTokenizer {
+        self.tokenizer()
+    }
+
     fn chat_batch(
         &mut self,
         messages: &[ChatMessage],
         params: &SamplingParams,
         rows: usize,
+        constraint: Option<&mut dyn TokenConstraint>,
         on_token: &mut dyn FnMut(usize, &str) -> RowFlow,
     ) -> Result<Vec<Generation>> {
-        PromptModel::chat_batch(self, messages, params, rows, on_token)
+        PromptModel::chat_batch(self, messages, params, rows, constraint, on_token)
     }
 }
 
@@ -226,5 +210,60 @@ impl ChatModel for ImageChat<'_> {
             llava, tokenizer, ..
         } = &mut *self.model;
         llava.generate(tokenizer, &ids, &self.pixels, params, on_token)
+    }
+
+    fn text_tokenizer(&self) -> &TextTokenizer {
+        self.model.tokenizer()
+    }
+
+    /// One row after the other (the image prompt is processed per row).
+    fn chat_batch(
+        &mut self,
+        messages: &[ChatMessage],
+        params: &SamplingParams,
+        rows: usize,
+        mut constraint: Option<&mut dyn TokenConstraint>,
+        on_token: &mut dyn FnMut(usize, &str) -> RowFlow,
+    ) -> Result<Vec<Generation>> {
+        let ids = self.model.prompt_ids(messages)?;
+        let device = self.model.llava.decoder().device().clone();
+        let ids = Tensor::new(ids.as_slice(), &device)?.unsqueeze(0)?;
+        let mut out = Vec::with_capacity(rows);
+        for row in 0..rows {
+            let row_params = SamplingParams {
+                seed: params.seed.wrapping_add(row as u64),
+                ..params.clone()
+            };
+            let MultimodalPromptModel {
+                llava, tokenizer, ..
+            } = &mut *self.model;
+            let rule: Option<(&mut dyn TokenConstraint, usize)> = match constraint.as_mut() {
+                Some(c) => Some((&mut **c, row)),
+                None => None,
+            };
+            let mut verdict = RowFlow::Continue;
+            let mut generation = llava.generate_constrained(
+                tokenizer,
+                (&ids, &self.pixels),
+                &row_params,
+                rule,
+                &mut |piece| {
+                    verdict = on_token(row, piece);
+                    match verdict {
+                        RowFlow::Continue => ControlFlow::Continue(()),
+                        RowFlow::Finish | RowFlow::Cancel => ControlFlow::Break(()),
+                    }
+                },
+            )?;
+            if verdict == RowFlow::Finish {
+                generation.stop = StopReason::EndOfText;
+            }
+            let cancelled = generation.stop == StopReason::Cancelled;
+            out.push(generation);
+            if cancelled {
+                break;
+            }
+        }
+        Ok(out)
     }
 }

@@ -17,7 +17,9 @@ use super::multimodal::ChatModel;
 use super::scene::{
     assemble, check_plan, example_answer, parse_plan, plan_complete, plan_messages, plan_request,
 };
+use super::scene_choice::scene_choices;
 use super::scene_examples::{SceneExample, SCENE_EXAMPLES, SHOWN_EXAMPLES};
+use super::scene_grammar::SceneGrammar;
 use super::screen::{screen, RejectReason, ScreenContext};
 use super::select::{cosine, mmr, DEFAULT_LAMBDA};
 use super::suggest::{
@@ -25,6 +27,9 @@ use super::suggest::{
     TextEmbedder,
 };
 use super::title::prompt_title;
+
+/// Token budget of a constrained plan (five lines of library phrases).
+const CONSTRAINED_MAX_TOKENS: usize = 96;
 
 /// Writes `req.count` background suggestions for a product (see
 /// [`super::suggest`] for the pipeline). `embedder` ranks candidates by
@@ -52,8 +57,17 @@ pub fn suggest_backgrounds(
         Some(embedder) => Some(relevance_target(req, embedder)?),
         None => None,
     };
+    let grammar = match req.mode {
+        SuggestMode::Pipeline => SceneGrammar::new(
+            env.model.text_tokenizer(),
+            &scene_choices(target.as_deref(), env.embedder)?,
+        )?,
+        _ => None,
+    };
     let mut candidates = match req.mode {
-        SuggestMode::Pipeline => write_candidates(&mut env, req, &title, on_event)?,
+        SuggestMode::Pipeline | SuggestMode::FreePlan => {
+            write_candidates(&mut env, req, &title, grammar.as_ref(), on_event)?
+        }
         SuggestMode::Raw => write_raw(&mut env, req, &title, on_event)?,
     };
     let passed = candidates.iter().filter(|c| c.rejected.is_none()).count();
@@ -73,12 +87,13 @@ pub fn suggest_backgrounds(
                 })
             })
             .collect::<Result<_>>()?,
-        SuggestMode::Pipeline => pick(&env, &candidates, req.count)?,
+        SuggestMode::Pipeline | SuggestMode::FreePlan => pick(&env, &candidates, req.count)?,
     };
     Ok(SuggestReport {
         suggestions,
         candidates,
         relevance_target: target,
+        constrained: grammar.is_some(),
     })
 }
 
@@ -109,10 +124,12 @@ fn examples_for(
 }
 
 /// Rounds of batched scene plans until `req.count` pass or the rounds run out.
+/// With `grammar` the plan lines are constrained to its phrases.
 fn write_candidates(
     env: &mut Env<'_>,
     req: &SuggestRequest,
     title: &str,
+    grammar: Option<&SceneGrammar>,
     on_event: &mut dyn FnMut(SuggestEvent<'_>) -> ControlFlow<()>,
 ) -> Result<Vec<Candidate>> {
     let examples = examples_for(title, env.embedder)?;
@@ -141,9 +158,15 @@ fn write_candidates(
         )?;
         let params = SamplingParams {
             seed: req.sampling.seed.wrapping_add(first as u64),
+            // A constrained plan's length is bounded by its phrases.
+            max_new_tokens: match grammar {
+                Some(_) => req.sampling.max_new_tokens.max(CONSTRAINED_MAX_TOKENS),
+                None => req.sampling.max_new_tokens,
+            },
             ..req.sampling.clone()
         };
-        let raws = write_batch(env, &messages, &params, per_round, first, on_event)?;
+        let batch = (&messages[..], &params, per_round, first);
+        let raws = write_batch(env, batch, grammar, on_event)?;
         for (row, (raw, cut)) in raws.into_iter().enumerate() {
             let (text, plan_verdict) = candidate_text(&raw, cut, title, env.counter)?;
             let kept: Vec<String> = passed_texts(&candidates);
@@ -191,16 +214,18 @@ fn passed_texts(candidates: &[Candidate]) -> Vec<String> {
 /// cut off by the token limit.
 fn write_batch(
     env: &mut Env<'_>,
-    messages: &[ChatMessage],
-    params: &SamplingParams,
-    rows: usize,
-    first: usize,
+    (messages, params, rows, first): (&[ChatMessage], &SamplingParams, usize, usize),
+    grammar: Option<&SceneGrammar>,
     on_event: &mut dyn FnMut(SuggestEvent<'_>) -> ControlFlow<()>,
 ) -> Result<Vec<(String, bool)>> {
     let mut texts = vec![String::new(); rows];
+    let mut constraint = grammar.map(SceneGrammar::constraint);
+    let rule = constraint
+        .as_mut()
+        .map(|c| c as &mut dyn super::constraint::TokenConstraint);
     let generations = env
         .model
-        .chat_batch(messages, params, rows, &mut |row, piece| {
+        .chat_batch(messages, params, rows, rule, &mut |row, piece| {
             let flow = on_event(SuggestEvent::Token {
                 candidate: first + row,
                 piece,

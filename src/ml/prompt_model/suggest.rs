@@ -39,9 +39,13 @@ impl TextEmbedder for crate::ml::relevance::RelevanceModel {
 /// How suggestions are written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum SuggestMode {
-    /// Over-generate scene plans, screen, rank, pick with diversity.
+    /// Over-generate scene plans whose phrases are constrained to the
+    /// scene library, screen, rank, pick with diversity.
     #[default]
     Pipeline,
+    /// The same pipeline with free-text plan lines (no phrase library):
+    /// kept to measure what the constraint brings.
+    FreePlan,
     /// One free answer per suggestion, unscreened (the baseline).
     Raw,
 }
@@ -136,6 +140,10 @@ pub struct SuggestReport {
     pub candidates: Vec<Candidate>,
     /// The text relevance was measured against (`None`: not ranked).
     pub relevance_target: Option<String>,
+    /// Whether the plans were constrained to the scene library (false in
+    /// the raw and free-plan modes, and when the model's tokenizer cannot
+    /// write the library's phrases exactly).
+    pub constrained: bool,
 }
 
 impl SuggestReport {

@@ -73,3 +73,35 @@ fn build(image: bool) -> Tokenizer {
     }
     tok
 }
+
+/// A byte-level tokenizer for the tiny models: one token per byte (ids
+/// 0..=255, no merges), fillers up to 510 and, with `image`, `<image>` as
+/// the special token 511. Text round-trips exactly, so constrained
+/// decoding over English phrases works with it.
+pub fn byte_tokenizer(image: bool) -> Tokenizer {
+    use tokenizers::models::bpe::BPE;
+    use tokenizers::pre_tokenizers::byte_level::ByteLevel;
+    let mut alphabet: Vec<char> = ByteLevel::alphabet().into_iter().collect();
+    alphabet.sort_unstable();
+    let mut vocab: Vec<(String, u32)> = alphabet
+        .iter()
+        .enumerate()
+        .map(|(i, c)| (c.to_string(), i as u32))
+        .collect();
+    for i in alphabet.len() as u32..VOCAB - 1 {
+        vocab.push((format!("<f{i}>"), i));
+    }
+    let vocab: [(String, u32); VOCAB as usize - 1] =
+        vocab.try_into().expect("511 vocabulary entries");
+    let bpe = BPE::builder()
+        .vocab_and_merges(vocab, vec![])
+        .build()
+        .expect("byte-level BPE");
+    let mut tok = Tokenizer::new(bpe);
+    tok.with_pre_tokenizer(Some(ByteLevel::default().add_prefix_space(false)));
+    tok.with_decoder(Some(ByteLevel::default()));
+    if image {
+        tok.add_special_tokens(&[AddedToken::from(IMAGE_TOKEN, true)]);
+    }
+    tok
+}
