@@ -462,6 +462,7 @@ mod tests {
             model: std::path::PathBuf::from("m.gguf"),
             ranked_by: ranked.then(|| std::path::PathBuf::from("minilm")),
             shortened_title: None,
+            constrained: true,
         }
     }
 

@@ -96,11 +96,12 @@ impl BenchTotals {
                 *self.rejected.entry(r.clone()).or_default() += 1;
             }
         }
+        // A suggestion breaks a rule when a candidate with its text was
+        // rejected (a later copy rejected as a duplicate does not count).
         let raw_breaks = |text: &str| {
-            report
-                .candidates
-                .iter()
-                .any(|c| c.text == text && c.rejected.is_some())
+            report.candidates.iter().any(|c| {
+                c.text == text && c.rejected.as_ref().is_some_and(|r| *r != RejectReason::Duplicate)
+            })
         };
         for (i, s) in report.suggestions.iter().enumerate() {
             self.suggestions += 1;

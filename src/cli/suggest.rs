@@ -130,6 +130,11 @@ pub fn run_suggest_with(
     if outcome.ranked_by.is_none() && !args.raw {
         log::warn!("no relevance model (role minilm): suggestions are not ranked");
     }
+    if !outcome.constrained && !args.raw {
+        eprintln!(
+            "note: free-text scene plans: the model's tokenizer cannot write the scene library's phrases exactly"
+        );
+    }
     Ok(outcome)
 }
 

@@ -92,6 +92,10 @@ pub struct SuggestOutcome {
     /// The title the model was given, when the product's title was too
     /// long and was shortened for it.
     pub shortened_title: Option<String>,
+    /// Whether the plans were constrained to the scene library (false for
+    /// the raw model, and for a model whose tokenizer cannot write the
+    /// library's phrases: its plans are free text).
+    pub constrained: bool,
 }
 
 impl SuggestOutcome {
@@ -234,6 +238,7 @@ fn run_with(
             model: engine.path.clone(),
             ranked_by: None,
             shortened_title: None,
+            constrained: report.constrained,
         }),
         Err(PromptModelError::Cancelled) => Err(Cancelled.into()),
         Err(err) => Err(anyhow::Error::new(err).context("writing suggestions")),

@@ -28,6 +28,9 @@ use super::suggest::{
 };
 use super::title::prompt_title;
 
+/// Rows of a constrained batch per group of settings they choose within.
+const ROWS_PER_SETTING_GROUP: usize = 3;
+
 /// Token budget of a constrained plan (five lines of library phrases).
 const CONSTRAINED_MAX_TOKENS: usize = 96;
 
@@ -219,7 +222,12 @@ fn write_batch(
     on_event: &mut dyn FnMut(SuggestEvent<'_>) -> ControlFlow<()>,
 ) -> Result<Vec<(String, bool)>> {
     let mut texts = vec![String::new(); rows];
-    let mut constraint = grammar.map(SceneGrammar::constraint);
+    // Settings in groups of about two per three rows: a batch covers
+    // several settings, the model choosing within each group.
+    let mut constraint = grammar.map(|g| {
+        let groups = (rows / ROWS_PER_SETTING_GROUP).clamp(1, g.settings().max(1));
+        g.constraint().with_setting_groups(groups)
+    });
     let rule = constraint
         .as_mut()
         .map(|c| c as &mut dyn super::constraint::TokenConstraint);

@@ -48,6 +48,8 @@ struct TrieNode {
     children: Vec<(u32, usize)>,
     /// The choice a sequence ending here names.
     choice: Option<usize>,
+    /// Every choice in this node's subtree.
+    below: Vec<usize>,
 }
 
 impl Trie {
@@ -71,7 +73,32 @@ impl Trie {
             // A duplicate phrase keeps its first choice.
             trie.nodes[node].choice.get_or_insert(choice);
         }
+        // Children are created after their parents: one backward pass
+        // gathers each subtree's choices.
+        for node in (0..trie.nodes.len()).rev() {
+            let mut below: Vec<usize> = trie.nodes[node].choice.into_iter().collect();
+            for &(_, child) in &trie.nodes[node].children {
+                below.extend_from_slice(&trie.nodes[child].below);
+            }
+            below.sort_unstable();
+            below.dedup();
+            trie.nodes[node].below = below;
+        }
         trie
+    }
+
+    /// The tokens after `node` that still lead to a choice `open` allows.
+    fn allowed_where(&self, node: usize, open: impl Fn(usize) -> bool) -> Vec<u32> {
+        self.nodes
+            .get(node)
+            .map(|n| {
+                n.children
+                    .iter()
+                    .filter(|&&(_, child)| self.nodes[child].below.iter().any(|&c| open(c)))
+                    .map(|&(t, _)| t)
+                    .collect()
+            })
+            .unwrap_or_default()
     }
 
     fn child(&self, node: usize, token: u32) -> Option<usize> {
@@ -184,7 +211,13 @@ impl SceneGrammar {
         SceneConstraint {
             grammar: self,
             rows: HashMap::new(),
+            groups: 1,
         }
+    }
+
+    /// How many settings the grammar offers.
+    pub fn settings(&self) -> usize {
+        self.per_setting.len()
     }
 }
 
@@ -209,9 +242,21 @@ struct RowState {
 pub struct SceneConstraint<'g> {
     grammar: &'g SceneGrammar,
     rows: HashMap<usize, RowState>,
+    /// Row `r` chooses among the settings `s` with `s % groups == r % groups`.
+    groups: usize,
 }
 
 impl SceneConstraint<'_> {
+    /// Splits the settings into `groups` interleaved groups (setting `s` in
+    /// group `s % groups`) and lets row `r` choose only within group
+    /// `r % groups`, so a batch covers at least `groups` settings (rows
+    /// decode in lockstep, so they cannot see each other's choice in
+    /// time). The model still chooses within its group.
+    pub fn with_setting_groups(mut self, groups: usize) -> Self {
+        self.groups = groups.max(1);
+        self
+    }
+
     fn advance(&self, state: &mut RowState, token: u32) {
         let Some(trie) = self.grammar.trie(state.slot, state.setting) else {
             state.broken = true;
@@ -247,12 +292,18 @@ impl TokenConstraint for SceneConstraint<'_> {
         if state.broken {
             return Some(Vec::new());
         }
-        Some(
-            self.grammar
-                .trie(state.slot, state.setting)
-                .map(|t| t.allowed(state.node))
-                .unwrap_or_default(),
-        )
+        let Some(trie) = self.grammar.trie(state.slot, state.setting) else {
+            // Past the mood line: the plan is complete.
+            return Some(Vec::new());
+        };
+        if state.slot == 0 {
+            let groups = self.groups;
+            let open = trie.allowed_where(state.node, |c| c % groups == row % groups);
+            if !open.is_empty() {
+                return Some(open);
+            }
+        }
+        Some(trie.allowed(state.node))
     }
 }
 
@@ -309,6 +360,18 @@ mod tests {
         assert_eq!(c.allowed(0, &[11, 21, 32]), Some(vec![40]));
         assert_eq!(c.allowed(0, &[11, 21, 32, 40]), Some(vec![50, 51]));
         assert_eq!(c.allowed(0, &[11, 21, 32, 40, 51]), Some(vec![]));
+    }
+
+    #[test]
+    fn setting_groups_split_the_settings_between_rows() {
+        let g = grammar();
+        let mut c = g.constraint().with_setting_groups(2);
+        assert_eq!(c.allowed(0, &[]), Some(vec![10]));
+        assert_eq!(c.allowed(1, &[]), Some(vec![11]));
+        assert_eq!(c.allowed(2, &[]), Some(vec![10]));
+        assert_eq!(c.allowed(1, &[11]), Some(vec![21]));
+        let mut one = g.constraint().with_setting_groups(1);
+        assert_eq!(one.allowed(5, &[]), Some(vec![10, 11]));
     }
 
     #[test]
