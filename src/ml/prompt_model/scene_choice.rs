@@ -5,6 +5,7 @@
 //! lists.
 
 use super::error::{PromptModelError, Result};
+use super::matching::{guess_category, CATEGORIES};
 use super::scene_grammar::{SceneChoices, SceneOption};
 use super::scene_library::{SettingEntry, LIGHTS, MOODS, SETTINGS};
 use super::select::cosine;
@@ -28,16 +29,26 @@ fn option(entry: &SettingEntry) -> SceneOption {
 }
 
 /// The settings of the library in order of relevance to `target` (the
-/// product text), best first.
+/// product text), best first: the sum of a setting's cosine to the product
+/// and to the product's guessed category (its description words), so
+/// that a title word such as "butter" in a hand cream does not pull in
+/// kitchens on its own.
 pub fn ranked_settings(target: &str, embedder: &dyn TextEmbedder) -> Result<Vec<usize>> {
     let mut texts: Vec<String> = SETTINGS.iter().map(setting_text).collect();
+    texts.extend(CATEGORIES.iter().map(|c| c.text()));
     texts.push(target.to_string());
     let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
     let embeddings = embedder.embed_texts(&refs)?;
     let (query, bank) = embeddings
         .split_last()
         .ok_or_else(|| PromptModelError::Input("the relevance model returned nothing".into()))?;
-    let mut order: Vec<(usize, f32)> = bank.iter().map(|e| cosine(e, query)).enumerate().collect();
+    let (settings, categories) = bank.split_at(SETTINGS.len().min(bank.len()));
+    let category = categories.get(guess_category(query, categories));
+    let mut order: Vec<(usize, f32)> = settings
+        .iter()
+        .map(|e| cosine(e, query) + category.map_or(0.0, |c| cosine(e, c)))
+        .enumerate()
+        .collect();
     order.sort_by(|a, b| b.1.total_cmp(&a.1));
     Ok(order.into_iter().map(|(i, _)| i).collect())
 }
