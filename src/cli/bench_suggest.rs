@@ -100,7 +100,10 @@ impl BenchTotals {
         // rejected (a later copy rejected as a duplicate does not count).
         let raw_breaks = |text: &str| {
             report.candidates.iter().any(|c| {
-                c.text == text && c.rejected.as_ref().is_some_and(|r| *r != RejectReason::Duplicate)
+                c.text == text
+                    && c.rejected
+                        .as_ref()
+                        .is_some_and(|r| *r != RejectReason::Duplicate)
             })
         };
         for (i, s) in report.suggestions.iter().enumerate() {
