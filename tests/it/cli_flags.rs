@@ -775,9 +775,11 @@ fn suggest_flags_with_smollm2() {
 /// `bench suggestions --titles F --model M --n 2 --out T`: with the tiny
 /// random Qwen2 and the real all-MiniLM-L6-v2, prints a row per mode and
 /// split (`tune`, `holdout`, `all`) and the reject-reason table, and writes
-/// one TSV row per suggestion (2 titles x 2 modes x 2); the pipeline's rows
-/// are the marked best rejected ones (the tiny model's words pass no rule).
-/// Without `--titles` it fails naming the flag.
+/// one TSV row per suggestion (2 titles x 3 modes x 2); the pipeline's rows
+/// are the marked best rejected ones (the tiny model's word tokenizer
+/// cannot write the scene library, so it plans in free text, and its words
+/// pass no rule). `--only raw` keeps one mode. Without `--titles` it fails
+/// naming the flag.
 #[test]
 #[ignore = "needs all-MiniLM-L6-v2: set ADSTUDIO_MINILM"]
 fn bench_suggestions_flags() {
@@ -805,12 +807,13 @@ fn bench_suggestions_flags() {
         "| pipeline | tune | 1 |",
         "| pipeline | holdout | 1 |",
         "| raw model | all | 2 |",
+        "| free plan | all | 2 |",
         "| mode | reject reason | candidates | share |",
     ] {
         assert!(stdout.contains(row), "{row} missing in {stdout}");
     }
     let rows = csv_rows(&out_tsv);
-    assert_eq!(rows.len(), 1 + 8, "{rows:?}");
+    assert_eq!(rows.len(), 1 + 12, "{rows:?}");
     let pipeline: Vec<&String> = rows.iter().filter(|r| r.contains("\tpipeline\t")).collect();
     assert_eq!(pipeline.len(), 4);
     assert!(
@@ -819,6 +822,22 @@ fn bench_suggestions_flags() {
             .all(|r| r.split('\t').nth(6).is_some_and(|c| !c.is_empty())),
         "{pipeline:?}"
     );
+    let only = ok(adstudio(dir.path())
+        .env("ADSTUDIO_MINILM", &minilm)
+        .args([
+            "bench",
+            "suggestions",
+            "--n",
+            "1",
+            "--only",
+            "raw",
+            "--titles",
+        ])
+        .arg(&titles)
+        .arg("--model")
+        .arg(&model));
+    assert!(only.contains("| raw model | all | 2 |"), "{only}");
+    assert!(!only.contains("| pipeline |"), "{only}");
     let missing = adstudio(dir.path())
         .args(["bench", "suggestions"])
         .output()

@@ -12,7 +12,7 @@ use super::clean::{clean_for_sd, TokenCounter};
 use super::error::{PromptModelError, Result};
 use super::generate::{SamplingParams, StopReason};
 use super::instructions::{instruction, EXAMPLES, PHRASINGS, SYSTEM_PROMPT};
-use super::matching::{guess_category, guess_text, product_text, CATEGORIES};
+use super::matching::{guess_category, guess_text, product_text, CATEGORIES, MATCH_THRESHOLD};
 use super::multimodal::ChatModel;
 use super::scene::{
     assemble, check_plan, example_answer, parse_plan, plan_complete, plan_messages, plan_request,
@@ -423,6 +423,31 @@ fn pick(env: &Env<'_>, candidates: &[Candidate], count: usize) -> Result<Vec<Sug
     } else {
         passing
     };
+    // Those that match the product first (with diversity among them), then
+    // the rest when too few match.
+    let (matching, rest): (Vec<usize>, Vec<usize>) = pool
+        .iter()
+        .partition(|&&i| relevance_of(&candidates[i]) >= MATCH_THRESHOLD);
+    let mut picked = diverse(env, candidates, &matching, count)?;
+    let more = diverse(env, candidates, &rest, count.saturating_sub(picked.len()))?;
+    picked.extend(more);
+    picked
+        .iter()
+        .map(|&i| suggestion(&candidates[i], env))
+        .collect()
+}
+
+/// Up to `count` of `pool` (candidate indices) by maximal marginal
+/// relevance; without a relevance model, the first ones.
+fn diverse(
+    env: &Env<'_>,
+    candidates: &[Candidate],
+    pool: &[usize],
+    count: usize,
+) -> Result<Vec<usize>> {
+    if count == 0 || pool.is_empty() {
+        return Ok(Vec::new());
+    }
     let order = match env.embedder {
         Some(embedder) => {
             let texts: Vec<&str> = pool.iter().map(|&i| candidates[i].text.as_str()).collect();
@@ -432,10 +457,7 @@ fn pick(env: &Env<'_>, candidates: &[Candidate], count: usize) -> Result<Vec<Sug
         }
         None => (0..pool.len().min(count)).collect(),
     };
-    order
-        .iter()
-        .map(|&j| suggestion(&candidates[pool[j]], env))
-        .collect()
+    Ok(order.iter().map(|&j| pool[j]).collect())
 }
 
 fn relevance_of(candidate: &Candidate) -> f32 {

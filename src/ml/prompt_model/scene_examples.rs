@@ -14,7 +14,7 @@ pub struct SceneExample {
 }
 
 /// How many examples go into one prompt.
-pub const SHOWN_EXAMPLES: usize = 4;
+pub const SHOWN_EXAMPLES: usize = 3;
 
 const fn ex(product: &'static str, plan: [&'static str; 5]) -> SceneExample {
     SceneExample { product, plan }
