@@ -38,7 +38,9 @@ pub use ids::{
     TrainingRunId,
 };
 pub use images::{ImageStore, StoredImage};
-pub use preferences::{NewPreference, Outcome, PreferenceCounts, PreferenceRow, PreferenceSource};
+pub use preferences::{
+    unordered, NewPreference, Outcome, PairItem, PreferenceCounts, PreferenceRow, PreferenceSource,
+};
 pub use products::{NewProduct, ProductRow, ProductSettings};
 pub use renders::{NewRender, RenderRow};
 pub use schema::{APPLICATION_ID, MIGRATIONS, SCHEMA_VERSION};

@@ -1,21 +1,30 @@
-//! The `preferences` table: pairwise A-vs-B labels from humans or models.
+//! The `preferences` table: pairwise A-vs-B labels from humans or models,
+//! on two renders or two imported creatives, and their retractions (undo
+//! never deletes a label: it records a retraction).
 
 use rusqlite::{params, OptionalExtension, Row, Transaction, TransactionBehavior};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::connection::Store;
 use super::error::StoreError;
-use super::ids::{PreferenceId, RenderId};
+use super::ids::{CreativeRowId, PreferenceId, RenderId};
 use super::sql_types::text_enum;
 
 const TABLE: &str = "preferences";
+const RETRACTIONS: &str = "preference_retractions";
+
+const COLUMNS: &str = "p.id, p.render_a, p.render_b, p.creative_a, p.creative_b, p.left_is_a, \
+     p.outcome, p.source, p.labeler, p.model_p_a, p.created_at, r.created_at";
+
+const FROM: &str =
+    "FROM preferences p LEFT JOIN preference_retractions r ON r.preference_id = p.id";
 
 text_enum!(
     /// The answer to "which of the two ads is better?".
     Outcome, "outcome" {
-        /// Render A is preferred.
+        /// Item A is preferred.
         A => "a",
-        /// Render B is preferred.
+        /// Item B is preferred.
         B => "b",
         /// Both are equally good.
         Tie => "tie",
@@ -36,51 +45,122 @@ text_enum!(
     }
 );
 
+/// One side of a labelled pair: a render of the studio or a creative
+/// imported with a click log. Both sides of a pair are of the same kind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(tag = "kind", content = "id", rename_all = "snake_case")]
+pub enum PairItem {
+    /// A row of `renders`.
+    Render(RenderId),
+    /// A row of `creatives`.
+    Creative(CreativeRowId),
+}
+
+impl PairItem {
+    /// "render 12" / "creative 3", for messages.
+    pub fn describe(self) -> String {
+        match self {
+            PairItem::Render(id) => format!("render {id}"),
+            PairItem::Creative(id) => format!("creative {id}"),
+        }
+    }
+}
+
+/// The unordered pair `{a, b}`, smaller item first: the key under which a
+/// labeler sees a pair at most once.
+pub fn unordered(a: PairItem, b: PairItem) -> (PairItem, PairItem) {
+    if a <= b {
+        (a, b)
+    } else {
+        (b, a)
+    }
+}
+
 /// A preference label to record.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct NewPreference {
-    /// The render shown as A (left).
-    pub render_a: RenderId,
-    /// The render shown as B (right); must differ from `render_a`.
-    pub render_b: RenderId,
+    /// Item A.
+    pub a: PairItem,
+    /// Item B; same kind as `a`, and a different item.
+    pub b: PairItem,
+    /// Whether A was shown on the left (`None`: not shown, e.g. a model's
+    /// pick or an imported label).
+    pub left_is_a: Option<bool>,
     /// The judgement.
     pub outcome: Outcome,
     /// Human or model.
     pub source: PreferenceSource,
     /// Who labeled it: a user name or a model id. Must not be empty.
     pub labeler: String,
+    /// The model's probability that A is better, when a model gave one.
+    pub model_p_a: Option<f64>,
 }
 
-/// A row of `preferences`.
+impl NewPreference {
+    /// A person's label on two renders, A shown on the left.
+    pub fn human(a: PairItem, b: PairItem, outcome: Outcome, labeler: &str) -> NewPreference {
+        NewPreference {
+            a,
+            b,
+            left_is_a: Some(true),
+            outcome,
+            source: PreferenceSource::Human,
+            labeler: labeler.to_string(),
+            model_p_a: None,
+        }
+    }
+}
+
+/// A row of `preferences`, with its retraction if any.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct PreferenceRow {
     /// Row id.
     pub id: PreferenceId,
-    /// The render shown as A.
-    pub render_a: RenderId,
-    /// The render shown as B.
-    pub render_b: RenderId,
+    /// Item A.
+    pub a: PairItem,
+    /// Item B.
+    pub b: PairItem,
+    /// Whether A was shown on the left, if it was shown.
+    pub left_is_a: Option<bool>,
     /// The judgement.
     pub outcome: Outcome,
     /// Human or model.
     pub source: PreferenceSource,
     /// Who labeled it.
     pub labeler: String,
+    /// The model's probability that A is better, if recorded.
+    pub model_p_a: Option<f64>,
     /// Creation time, UTC, ISO 8601 with milliseconds.
     pub created_at: String,
+    /// When it was retracted (undone), if it was.
+    pub retracted_at: Option<String>,
 }
 
 impl PreferenceRow {
     fn from_row(row: &Row<'_>) -> rusqlite::Result<PreferenceRow> {
+        let item = |render: usize, creative: usize| -> rusqlite::Result<PairItem> {
+            match row.get::<_, Option<RenderId>>(render)? {
+                Some(id) => Ok(PairItem::Render(id)),
+                None => Ok(PairItem::Creative(row.get(creative)?)),
+            }
+        };
         Ok(PreferenceRow {
             id: row.get(0)?,
-            render_a: row.get(1)?,
-            render_b: row.get(2)?,
-            outcome: row.get(3)?,
-            source: row.get(4)?,
-            labeler: row.get(5)?,
-            created_at: row.get(6)?,
+            a: item(1, 3)?,
+            b: item(2, 4)?,
+            left_is_a: row.get::<_, Option<bool>>(5)?,
+            outcome: row.get(6)?,
+            source: row.get(7)?,
+            labeler: row.get(8)?,
+            model_p_a: row.get(9)?,
+            created_at: row.get(10)?,
+            retracted_at: row.get(11)?,
         })
+    }
+
+    /// Whether the label still counts (not retracted).
+    pub fn is_active(&self) -> bool {
+        self.retracted_at.is_none()
     }
 }
 
@@ -132,24 +212,38 @@ impl PreferenceCounts {
     }
 }
 
+/// The `(render, creative)` columns of one side.
+fn columns(item: PairItem) -> (Option<RenderId>, Option<CreativeRowId>) {
+    match item {
+        PairItem::Render(id) => (Some(id), None),
+        PairItem::Creative(id) => (None, Some(id)),
+    }
+}
+
 impl Store {
     /// Records a preference label in its own transaction and returns its id
     /// only after the COMMIT succeeded, so a returned id survives a crash.
-    /// Fails with [`StoreError::Constraint`] for a missing render or
-    /// `render_a == render_b`.
+    /// Fails with [`StoreError::Constraint`] for a missing item, `a == b`,
+    /// or a render paired with a creative.
     pub fn record_preference(&self, pref: &NewPreference) -> Result<PreferenceId, StoreError> {
         let err = |e| self.sql_err(TABLE, e);
         let tx =
             Transaction::new_unchecked(&self.conn, TransactionBehavior::Immediate).map_err(err)?;
+        let (render_a, creative_a) = columns(pref.a);
+        let (render_b, creative_b) = columns(pref.b);
         tx.execute(
-            "INSERT INTO preferences (render_a, render_b, outcome, source, labeler) \
-             VALUES (?1, ?2, ?3, ?4, ?5)",
+            "INSERT INTO preferences (render_a, render_b, creative_a, creative_b, left_is_a, \
+             outcome, source, labeler, model_p_a) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
             params![
-                pref.render_a,
-                pref.render_b,
+                render_a,
+                render_b,
+                creative_a,
+                creative_b,
+                pref.left_is_a,
                 pref.outcome,
                 pref.source,
-                pref.labeler
+                pref.labeler,
+                pref.model_p_a
             ],
         )
         .map_err(err)?;
@@ -158,35 +252,44 @@ impl Store {
         Ok(id)
     }
 
-    /// Deletes the most recent preference recorded by `labeler` (the
-    /// labeling screen's undo) and returns its id, or `None` if that labeler
-    /// has no rows left. Ids are never reused.
-    pub fn undo_last_preference(&self, labeler: &str) -> Result<Option<PreferenceId>, StoreError> {
-        let err = |e| self.sql_err(TABLE, e);
+    /// Retracts the most recent label of `labeler` that is still active
+    /// (the labeling screen's undo), in one transaction, and returns its
+    /// id, or `None` when that labeler has no active label. The label row
+    /// stays: history is never deleted.
+    pub fn retract_last_preference(
+        &self,
+        labeler: &str,
+    ) -> Result<Option<PreferenceId>, StoreError> {
+        let err = |e| self.sql_err(RETRACTIONS, e);
         let tx =
             Transaction::new_unchecked(&self.conn, TransactionBehavior::Immediate).map_err(err)?;
         let last: Option<PreferenceId> = tx
             .query_row(
-                "SELECT id FROM preferences WHERE labeler = ?1 ORDER BY id DESC LIMIT 1",
+                "SELECT p.id FROM preferences p \
+                 WHERE p.labeler = ?1 AND NOT EXISTS \
+                 (SELECT 1 FROM preference_retractions r WHERE r.preference_id = p.id) \
+                 ORDER BY p.id DESC LIMIT 1",
                 [labeler],
                 |r| r.get(0),
             )
             .optional()
             .map_err(err)?;
         if let Some(id) = last {
-            tx.execute("DELETE FROM preferences WHERE id = ?1", [id])
-                .map_err(err)?;
+            tx.execute(
+                "INSERT INTO preference_retractions (preference_id) VALUES (?1)",
+                [id],
+            )
+            .map_err(err)?;
         }
         tx.commit().map_err(err)?;
         Ok(last)
     }
 
-    /// The preference with this id, if any.
+    /// The preference with this id, if any (retracted or not).
     pub fn preference(&self, id: PreferenceId) -> Result<Option<PreferenceRow>, StoreError> {
         self.conn
             .query_row(
-                "SELECT id, render_a, render_b, outcome, source, labeler, created_at \
-                 FROM preferences WHERE id = ?1",
+                &format!("SELECT {COLUMNS} {FROM} WHERE p.id = ?1"),
                 [id],
                 PreferenceRow::from_row,
             )
@@ -194,25 +297,47 @@ impl Store {
             .map_err(|e| self.sql_err(TABLE, e))
     }
 
-    /// All preference rows, oldest first.
+    /// All preference rows, retracted ones included, oldest first.
     pub fn preferences(&self) -> Result<Vec<PreferenceRow>, StoreError> {
+        self.preference_query(&format!("SELECT {COLUMNS} {FROM} ORDER BY p.id"))
+    }
+
+    /// The labels that count (not retracted), oldest first.
+    pub fn active_preferences(&self) -> Result<Vec<PreferenceRow>, StoreError> {
+        self.preference_query(&format!(
+            "SELECT {COLUMNS} {FROM} WHERE r.preference_id IS NULL ORDER BY p.id"
+        ))
+    }
+
+    /// The active labels of one labeler, oldest first.
+    pub fn preferences_of(&self, labeler: &str) -> Result<Vec<PreferenceRow>, StoreError> {
         let mut stmt = self
             .conn
-            .prepare(
-                "SELECT id, render_a, render_b, outcome, source, labeler, created_at \
-                 FROM preferences ORDER BY id",
-            )
+            .prepare(&format!(
+                "SELECT {COLUMNS} {FROM} WHERE r.preference_id IS NULL AND p.labeler = ?1 \
+                 ORDER BY p.id"
+            ))
             .map_err(|e| self.sql_err(TABLE, e))?;
+        stmt.query_map([labeler], PreferenceRow::from_row)
+            .and_then(|rows| rows.collect())
+            .map_err(|e| self.sql_err(TABLE, e))
+    }
+
+    fn preference_query(&self, sql: &str) -> Result<Vec<PreferenceRow>, StoreError> {
+        let mut stmt = self.conn.prepare(sql).map_err(|e| self.sql_err(TABLE, e))?;
         stmt.query_map([], PreferenceRow::from_row)
             .and_then(|rows| rows.collect())
             .map_err(|e| self.sql_err(TABLE, e))
     }
 
-    /// Number of preference rows per outcome.
+    /// Number of active (not retracted) preference rows per outcome.
     pub fn preference_counts(&self) -> Result<PreferenceCounts, StoreError> {
         let mut stmt = self
             .conn
-            .prepare("SELECT outcome, count(*) FROM preferences GROUP BY outcome")
+            .prepare(&format!(
+                "SELECT p.outcome, count(*) {FROM} WHERE r.preference_id IS NULL \
+                 GROUP BY p.outcome"
+            ))
             .map_err(|e| self.sql_err(TABLE, e))?;
         // count(*) is never negative, so unsigned_abs is exact.
         let rows: Vec<(Outcome, u64)> = stmt

@@ -135,6 +135,42 @@ CREATE TABLE creatives (
 CREATE INDEX creatives_product ON creatives (product_key, id);
 CREATE INDEX creatives_import ON creatives (import_id);
 "#,
+    // Version 4: preference labels on renders or on imported creatives,
+    // with the side each item was shown on; undo writes a retraction
+    // instead of deleting (the history is kept).
+    r#"
+CREATE TABLE preferences_v4 (
+    id         INTEGER PRIMARY KEY AUTOINCREMENT,
+    render_a   INTEGER REFERENCES renders (id) ON DELETE RESTRICT,
+    render_b   INTEGER REFERENCES renders (id) ON DELETE RESTRICT,
+    creative_a INTEGER REFERENCES creatives (id) ON DELETE RESTRICT,
+    creative_b INTEGER REFERENCES creatives (id) ON DELETE RESTRICT,
+    left_is_a  INTEGER CHECK (left_is_a IS NULL OR left_is_a IN (0, 1)),
+    outcome    TEXT    NOT NULL CHECK (outcome IN ('a', 'b', 'tie', 'cant_tell', 'skip')),
+    source     TEXT    NOT NULL CHECK (source IN ('human', 'model')),
+    labeler    TEXT    NOT NULL CHECK (labeler <> ''),
+    model_p_a  REAL    CHECK (model_p_a IS NULL OR (model_p_a >= 0.0 AND model_p_a <= 1.0)),
+    created_at TEXT    NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
+    CHECK ((render_a IS NOT NULL AND render_b IS NOT NULL AND render_a <> render_b
+            AND creative_a IS NULL AND creative_b IS NULL)
+        OR (creative_a IS NOT NULL AND creative_b IS NOT NULL AND creative_a <> creative_b
+            AND render_a IS NULL AND render_b IS NULL))
+);
+INSERT INTO preferences_v4 (id, render_a, render_b, outcome, source, labeler, created_at)
+    SELECT id, render_a, render_b, outcome, source, labeler, created_at FROM preferences;
+DROP TABLE preferences;
+ALTER TABLE preferences_v4 RENAME TO preferences;
+CREATE INDEX preferences_render_a ON preferences (render_a);
+CREATE INDEX preferences_render_b ON preferences (render_b);
+CREATE INDEX preferences_creative_a ON preferences (creative_a);
+CREATE INDEX preferences_creative_b ON preferences (creative_b);
+CREATE INDEX preferences_labeler ON preferences (labeler, id);
+
+CREATE TABLE preference_retractions (
+    preference_id INTEGER PRIMARY KEY REFERENCES preferences (id) ON DELETE RESTRICT,
+    created_at    TEXT    NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
+);
+"#,
 ];
 
 /// The schema version this build creates and understands.

@@ -54,13 +54,12 @@ fn full_database_reports_disk_full_and_keeps_committed_rows() {
         .expect("max_page_count");
     let mut committed = Vec::new();
     let err = loop {
-        let pref = NewPreference {
-            render_a: a,
-            render_b: b,
-            outcome: Outcome::A,
-            source: PreferenceSource::Human,
-            labeler: "x".repeat(500),
-        };
+        let pref = NewPreference::human(
+            PairItem::Render(a),
+            PairItem::Render(b),
+            Outcome::A,
+            &"x".repeat(500),
+        );
         match store.record_preference(&pref) {
             Ok(id) => committed.push(id),
             Err(e) => break e,

@@ -9,8 +9,8 @@ use std::path::{Path, PathBuf};
 use adstudio::paths::{DataDir, DATA_DIR_ENV};
 use adstudio::store::{
     FinishTrainingRun, ImageStore, NewAdapter, NewPreference, NewProduct, NewRender, NewScore,
-    NewTrainingRun, Outcome, PreferenceSource, ProductId, ProductSettings, RenderId, RunStatus,
-    Store, StoreError, SCHEMA_VERSION,
+    NewTrainingRun, Outcome, PairItem, PreferenceSource, ProductId, ProductSettings, RenderId,
+    RunStatus, Store, StoreError, SCHEMA_VERSION,
 };
 use serde_json::json;
 
@@ -62,13 +62,7 @@ fn new_render(product_id: ProductId, seed: u64) -> NewRender {
 }
 
 fn pref(a: RenderId, b: RenderId, outcome: Outcome, labeler: &str) -> NewPreference {
-    NewPreference {
-        render_a: a,
-        render_b: b,
-        outcome,
-        source: PreferenceSource::Human,
-        labeler: labeler.to_string(),
-    }
+    NewPreference::human(PairItem::Render(a), PairItem::Render(b), outcome, labeler)
 }
 
 /// A store with one product and two renders of it.
@@ -157,7 +151,10 @@ fn reopen_keeps_data_and_does_not_remigrate() {
     assert_eq!(store.renders_for_product(p).expect("renders").len(), 2);
     let prefs = store.preferences().expect("prefs");
     assert_eq!(prefs.len(), 1);
-    assert_eq!((prefs[0].render_a, prefs[0].render_b), (a, b));
+    assert_eq!(
+        (prefs[0].a, prefs[0].b),
+        (PairItem::Render(a), PairItem::Render(b))
+    );
 }
 
 #[test]
@@ -325,7 +322,10 @@ fn preferences_round_trip_and_counts() {
     let rows = store.preferences().expect("prefs");
     assert_eq!(rows.iter().map(|r| r.id).collect::<Vec<_>>(), ids);
     assert_eq!(rows[1].outcome, Outcome::B);
-    assert_eq!((rows[1].render_a, rows[1].render_b), (b, a));
+    assert_eq!(
+        (rows[1].a, rows[1].b),
+        (PairItem::Render(b), PairItem::Render(a))
+    );
     assert_eq!(rows[5].source, PreferenceSource::Model);
     assert_eq!(rows[5].labeler, "rm-v1");
     assert_eq!(
@@ -497,11 +497,11 @@ fn foreign_sqlite_database_is_refused() {
 }
 
 #[test]
-fn undo_last_preference_removes_only_that_labelers_latest_row() {
+fn retract_last_preference_keeps_history_and_touches_only_that_labeler() {
     let dir = tempfile::tempdir().expect("tempdir");
     let store = Store::open(&db_path(&dir)).expect("open");
     let (_, a, b) = setup(&store);
-    assert_eq!(store.undo_last_preference("ann").expect("undo"), None);
+    assert_eq!(store.retract_last_preference("ann").expect("undo"), None);
     let p1 = store
         .record_preference(&pref(a, b, Outcome::A, "ann"))
         .expect("p1");
@@ -512,29 +512,49 @@ fn undo_last_preference_removes_only_that_labelers_latest_row() {
         .record_preference(&pref(b, a, Outcome::Tie, "bob"))
         .expect("q1");
 
-    assert_eq!(store.undo_last_preference("ann").expect("undo"), Some(p2));
-    let left: Vec<_> = store
-        .preferences()
-        .expect("prefs")
-        .iter()
-        .map(|r| r.id)
-        .collect();
-    assert_eq!(left, vec![p1, q1]);
-
+    let active = |store: &Store| -> Vec<_> {
+        store
+            .active_preferences()
+            .expect("prefs")
+            .iter()
+            .map(|r| r.id)
+            .collect()
+    };
+    assert_eq!(
+        store.retract_last_preference("ann").expect("undo"),
+        Some(p2)
+    );
+    assert_eq!(active(&store), vec![p1, q1]);
     let p3 = store
         .record_preference(&pref(a, b, Outcome::Skip, "ann"))
         .expect("p3");
     assert!(p3 > p2, "ids are never reused after an undo");
-    assert_eq!(store.undo_last_preference("ann").expect("undo"), Some(p3));
-    assert_eq!(store.undo_last_preference("ann").expect("undo"), Some(p1));
-    assert_eq!(store.undo_last_preference("ann").expect("undo"), None);
-    let left: Vec<_> = store
-        .preferences()
-        .expect("prefs")
+    assert_eq!(
+        store.retract_last_preference("ann").expect("undo"),
+        Some(p3)
+    );
+    assert_eq!(
+        store.retract_last_preference("ann").expect("undo"),
+        Some(p1)
+    );
+    assert_eq!(store.retract_last_preference("ann").expect("undo"), None);
+    assert_eq!(active(&store), vec![q1]);
+    assert_eq!(store.preferences_of("bob").expect("bob").len(), 1);
+    assert!(store.preferences_of("ann").expect("ann").is_empty());
+
+    // History: every row is still there, the retracted ones marked.
+    let all = store.preferences().expect("all");
+    assert_eq!(
+        all.iter().map(|r| r.id).collect::<Vec<_>>(),
+        vec![p1, p2, q1, p3]
+    );
+    let retracted: Vec<_> = all
         .iter()
+        .filter(|r| !r.is_active())
         .map(|r| r.id)
         .collect();
-    assert_eq!(left, vec![q1]);
+    assert_eq!(retracted, vec![p1, p2, p3]);
+    assert_eq!(store.preference_counts().expect("counts").total(), 1);
 }
 
 #[test]

@@ -18,8 +18,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use adstudio::store::{
-    NewPreference, NewProduct, NewRender, Outcome, PreferenceId, PreferenceSource, ProductSettings,
-    Store,
+    NewPreference, NewProduct, NewRender, Outcome, PairItem, PreferenceId, ProductSettings, Store,
 };
 use serde_json::json;
 
@@ -52,13 +51,12 @@ fn crash_child_writes_preferences() {
     while started.elapsed() < CHILD_MAX_RUNTIME {
         let outcome = Outcome::ALL[i % Outcome::ALL.len()];
         let id = store
-            .record_preference(&NewPreference {
-                render_a: a,
-                render_b: b,
+            .record_preference(&NewPreference::human(
+                PairItem::Render(a),
+                PairItem::Render(b),
                 outcome,
-                source: PreferenceSource::Human,
-                labeler: "crash-child".to_string(),
-            })
+                "crash-child",
+            ))
             .expect("child: record_preference");
         // Printed only after the call returned, i.e. after COMMIT.
         writeln!(stdout, "{ID_PREFIX}{}", id.0).expect("child: print");
