@@ -197,7 +197,53 @@ fn version_two_database_migrates_to_click_tables() {
         .unwrap();
     }
     let store = Store::open(&db).unwrap();
-    assert_eq!(store.schema_version().unwrap(), 3);
+    assert_eq!(store.schema_version().unwrap(), SCHEMA_VERSION);
     assert_eq!(store.list_products().unwrap().len(), 1);
     assert_eq!(store.creative_count().unwrap(), 0);
+}
+
+/// A version-3 database with a preference label migrates to version 4
+/// (labels on renders or creatives, retractions) and keeps the label, on
+/// renders, active.
+#[test]
+fn version_three_preferences_survive_the_migration() {
+    use adstudio::store::{Outcome, PairItem, RenderId};
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("v3.sqlite3");
+    {
+        let conn = rusqlite::Connection::open(&db).unwrap();
+        for sql in &MIGRATIONS[..3] {
+            conn.execute_batch(sql).unwrap();
+        }
+        conn.pragma_update(None, "application_id", adstudio::store::APPLICATION_ID)
+            .unwrap();
+        conn.pragma_update(None, "user_version", 3).unwrap();
+        conn.execute_batch(&format!(
+            "INSERT INTO products (title, source_name, image_hash, image_ext, width, height, \
+             has_transparency, mask_settings_json, mask_edits_json, canvas_settings_json) \
+             VALUES ('mug', 'mug.png', '{h}', 'png', 4, 4, 0, '{{}}', '[]', '{{}}');
+             INSERT INTO renders (product_id, params_json, seed, model_ids_json, image_hash, \
+             image_path, width, height) VALUES (1, '{{}}', 1, '{{}}', '{h}', 'a.png', 4, 4);
+             INSERT INTO renders (product_id, params_json, seed, model_ids_json, image_hash, \
+             image_path, width, height) VALUES (1, '{{}}', 2, '{{}}', '{h}', 'b.png', 4, 4);
+             INSERT INTO preferences (render_a, render_b, outcome, source, labeler) \
+             VALUES (2, 1, 'b', 'human', 'ann');",
+            h = "c".repeat(64)
+        ))
+        .unwrap();
+    }
+    let store = Store::open(&db).unwrap();
+    assert_eq!(store.schema_version().unwrap(), SCHEMA_VERSION);
+    let rows = store.active_preferences().unwrap();
+    assert_eq!(rows.len(), 1);
+    assert_eq!(
+        (rows[0].a, rows[0].b, rows[0].outcome),
+        (
+            PairItem::Render(RenderId(2)),
+            PairItem::Render(RenderId(1)),
+            Outcome::B
+        )
+    );
+    assert_eq!(rows[0].left_is_a, None);
+    assert_eq!(store.integrity_check().unwrap(), "ok");
 }
