@@ -9,13 +9,15 @@
 //! - [`app`] and [`ui`]: the eframe application and its panels;
 //! - [`render`]: rendering ads on a prepared canvas (PNG metadata, saving);
 //! - [`cli`]: the command-line interface;
-//! - [`paths`]: where adstudio keeps its data.
+//! - [`paths`]: where adstudio keeps its data;
+//! - [`prefs`]: preference statistics, TRL/CAIG export and import.
 
 pub mod app;
 pub mod cli;
 pub mod jobs;
 pub mod ml;
 pub mod paths;
+pub mod prefs;
 pub mod product;
 pub mod render;
 pub mod store;

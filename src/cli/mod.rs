@@ -7,6 +7,7 @@ mod bench_prompt;
 mod bench_reward;
 mod bench_suggest;
 mod models;
+mod prefs;
 mod prepare;
 mod render;
 pub mod rm;
@@ -20,6 +21,7 @@ pub use bench::{run_bench, BenchArgs, BenchTarget};
 pub use bench_prompt::{bench_prompt_model, PromptBenchRow};
 pub use bench_reward::reward_experiment;
 pub use models::{run_models, ModelsArgs, ModelsCommand};
+pub use prefs::{run_prefs, PrefsArgs, PrefsCommand};
 pub use prepare::{run_prepare, PrepareArgs, PrepareReport};
 pub use render::{run_render, RenderArgs};
 pub use rm::{run_rm, RmArgs};
@@ -62,6 +64,9 @@ pub enum CliCommand {
     Suggest(SuggestArgs),
     /// The model registry: which model each role uses, or what is missing.
     Models(ModelsArgs),
+    /// Preference labels: statistics and agreement, TRL/CAIG export and
+    /// import.
+    Prefs(PrefsArgs),
 }
 
 /// The `--aspect` parser shared by the commands that place a product.

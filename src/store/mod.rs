@@ -14,6 +14,7 @@ mod creatives;
 mod error;
 mod ids;
 mod images;
+mod pref_import;
 mod preferences;
 mod products;
 mod renders;
@@ -38,6 +39,7 @@ pub use ids::{
     TrainingRunId,
 };
 pub use images::{ImageStore, StoredImage};
+pub use pref_import::{ImportedIds, ImportedPreference, ImportedRender};
 pub use preferences::{
     unordered, NewPreference, Outcome, PairItem, PreferenceCounts, PreferenceRow, PreferenceSource,
 };

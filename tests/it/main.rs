@@ -10,6 +10,7 @@ mod assets;
 mod cli_bench;
 mod cli_flags;
 mod cli_models;
+mod cli_prefs;
 mod cli_prepare;
 mod cli_rm;
 mod cli_suggest;
