@@ -5,7 +5,7 @@ use clap::Parser;
 
 use adstudio::app::StudioConfig;
 use adstudio::cli::{
-    run_bench, run_models, run_prepare, run_render, run_rm, run_suggest, Cli, CliCommand,
+    run_bench, run_label, run_models, run_prepare, run_render, run_rm, run_suggest, Cli, CliCommand,
 };
 use adstudio::paths::DataDir;
 use adstudio::studio::{registry_for, ModelRegistry};
@@ -39,6 +39,7 @@ fn main() -> anyhow::Result<()> {
         Some(CliCommand::Rm(ref args)) => run_rm(args, cli.data_dir.clone()),
         Some(CliCommand::Suggest(ref args)) => run_suggest(args, registry(&cli)),
         Some(CliCommand::Models(ref args)) => run_models(args, &registry(&cli)),
+        Some(CliCommand::Label(ref args)) => run_label(args, cli.data_dir.clone()).map(|_| ()),
     }
 }
 

@@ -197,7 +197,7 @@ fn version_two_database_migrates_to_click_tables() {
         .unwrap();
     }
     let store = Store::open(&db).unwrap();
-    assert_eq!(store.schema_version().unwrap(), 3);
+    assert_eq!(store.schema_version().unwrap(), SCHEMA_VERSION);
     assert_eq!(store.list_products().unwrap().len(), 1);
     assert_eq!(store.creative_count().unwrap(), 0);
 }
