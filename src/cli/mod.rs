@@ -6,6 +6,7 @@ mod bench_diffusion;
 mod bench_prompt;
 mod bench_reward;
 mod bench_suggest;
+pub mod label;
 mod models;
 mod prefs;
 mod prepare;
@@ -20,6 +21,7 @@ use clap::{Parser, Subcommand};
 pub use bench::{run_bench, BenchArgs, BenchTarget};
 pub use bench_prompt::{bench_prompt_model, PromptBenchRow};
 pub use bench_reward::reward_experiment;
+pub use label::{run_label, LabelArgs};
 pub use models::{run_models, ModelsArgs, ModelsCommand};
 pub use prefs::{run_prefs, PrefsArgs, PrefsCommand};
 pub use prepare::{run_prepare, PrepareArgs, PrepareReport};
@@ -67,6 +69,9 @@ pub enum CliCommand {
     /// Preference labels: statistics and agreement, TRL/CAIG export and
     /// import.
     Prefs(PrefsArgs),
+    /// Label A-vs-B pairs headless (answers from a file, stdin or a seeded
+    /// random labeler), through the studio's labelling path.
+    Label(LabelArgs),
 }
 
 /// The `--aspect` parser shared by the commands that place a product.

@@ -13,6 +13,7 @@
 //! | render variants | [`render::render_and_save`], [`render::render_variant`] | [`RenderedImage`] |
 //! | score variants | [`score::score_variants`], [`score::rank_images`] | [`VariantScores`], [`Ranking`] |
 //! | train the reward model | [`train::train_reward_model`] | [`TrainOutcome`] |
+//! | label pairs (A vs B) | [`labelling::LabelSession`] | [`labelling::Committed`] |
 //!
 //! Models come from one [`ModelHub`]: a [`ModelRegistry`] that finds each
 //! [`ModelRole`] by one rule, and caches that load lazily and reload when a
@@ -22,6 +23,7 @@ pub mod cache;
 pub mod engines;
 pub mod gallery;
 pub mod hub;
+pub mod labelling;
 pub mod product;
 pub mod progress;
 pub mod registry;
