@@ -21,7 +21,7 @@ use super::scene_choice::scene_choices;
 use super::scene_examples::{SceneExample, SCENE_EXAMPLES, SHOWN_EXAMPLES};
 use super::scene_grammar::SceneGrammar;
 use super::screen::{screen, RejectReason, ScreenContext};
-use super::select::{cosine, mmr, DEFAULT_LAMBDA};
+use super::select::{cosine, mmr, rank_by_cosine, DEFAULT_LAMBDA};
 use super::suggest::{
     emit, Candidate, Env, SuggestEvent, SuggestMode, SuggestReport, SuggestRequest, Suggestion,
     TextEmbedder,
@@ -63,7 +63,7 @@ pub fn suggest_backgrounds(
     let grammar = match req.mode {
         SuggestMode::Pipeline => SceneGrammar::new(
             env.model.text_tokenizer(),
-            &scene_choices(target.as_deref(), env.embedder)?,
+            &scene_choices(&req.title, target.as_deref(), env.embedder)?,
         )?,
         _ => None,
     };
@@ -114,8 +114,7 @@ fn examples_for(
     let (query, bank) = embeddings
         .split_last()
         .ok_or_else(|| PromptModelError::Input("the relevance model returned nothing".into()))?;
-    let mut order: Vec<(usize, f32)> = bank.iter().map(|e| cosine(e, query)).enumerate().collect();
-    order.sort_by(|a, b| b.1.total_cmp(&a.1));
+    let order = rank_by_cosine(query, bank);
     // Most similar last: nearest to the real request.
     let mut picked: Vec<&SceneExample> = order
         .iter()

@@ -5,14 +5,20 @@
 //! lists.
 
 use super::error::{PromptModelError, Result};
-use super::matching::{guess_category, CATEGORIES};
+use super::matching::{guess_text, CATEGORIES};
 use super::scene_grammar::{SceneChoices, SceneOption};
-use super::scene_library::{SettingEntry, LIGHTS, MOODS, SETTINGS};
-use super::select::cosine;
+use super::scene_library::{settings, Area, SettingEntry, LIGHTS, MOODS};
+use super::select::{cosine, rank_by_cosine};
 use super::suggest::TextEmbedder;
 
 /// How many settings the model chooses among.
 pub const SHORTLIST: usize = 8;
+
+/// How many of the best-guessed product categories open their library
+/// areas to the shortlist (the neutral studios are always open). Two, so
+/// that a product between categories (running shoes: fashion or sports)
+/// still reaches the places of both.
+pub const OPEN_CATEGORIES: usize = 2;
 
 /// The text a setting is matched to the product by: the setting with its
 /// props (they say what the place is for).
@@ -28,46 +34,72 @@ fn option(entry: &SettingEntry) -> SceneOption {
     }
 }
 
-/// The settings of the library in order of relevance to `target` (the
-/// product text), best first: the sum of a setting's cosine to the product
-/// and to the product's guessed category (its description words), so
-/// that a title word such as "butter" in a hand cream does not pull in
-/// kitchens on its own.
-pub fn ranked_settings(target: &str, embedder: &dyn TextEmbedder) -> Result<Vec<usize>> {
-    let mut texts: Vec<String> = SETTINGS.iter().map(setting_text).collect();
+/// The library's settings in order of relevance to `target` (the product
+/// text), best first, among the settings whose [`Area`] suits one of the
+/// [`OPEN_CATEGORIES`] categories closest to `title` (a hand cream never
+/// gets a pet salon because its title says "butter"). A setting's score is
+/// its cosine to the product plus its cosine to the best-guessed category
+/// (its description words).
+pub fn ranked_settings(
+    title: &str,
+    target: &str,
+    embedder: &dyn TextEmbedder,
+) -> Result<Vec<&'static SettingEntry>> {
+    let all: Vec<(&Area, &SettingEntry)> = settings().collect();
+    let mut texts: Vec<String> = all.iter().map(|(_, e)| setting_text(e)).collect();
     texts.extend(CATEGORIES.iter().map(|c| c.text()));
+    texts.push(guess_text(title));
     texts.push(target.to_string());
     let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
     let embeddings = embedder.embed_texts(&refs)?;
-    let (query, bank) = embeddings
-        .split_last()
-        .ok_or_else(|| PromptModelError::Input("the relevance model returned nothing".into()))?;
-    let (settings, categories) = bank.split_at(SETTINGS.len().min(bank.len()));
-    let category = categories.get(guess_category(query, categories));
-    let mut order: Vec<(usize, f32)> = settings
+    if embeddings.len() != texts.len() {
+        return Err(PromptModelError::Input(format!(
+            "the relevance model returned {} embeddings for {} texts",
+            embeddings.len(),
+            texts.len()
+        )));
+    }
+    let (setting_vecs, rest) = embeddings.split_at(all.len());
+    let (category_vecs, queries) = rest.split_at(CATEGORIES.len());
+    let (guess, query) = (&queries[0], &queries[1]);
+    let open: Vec<usize> = rank_by_cosine(guess, category_vecs)
+        .into_iter()
+        .take(OPEN_CATEGORIES)
+        .map(|(i, _)| i)
+        .collect();
+    let best = &category_vecs[open[0]];
+    let mut order: Vec<(usize, f32)> = all
         .iter()
-        .map(|e| cosine(e, query) + category.map_or(0.0, |c| cosine(e, c)))
         .enumerate()
+        .filter(|(_, (area, _))| open.iter().any(|&c| area.suits(CATEGORIES[c].name)))
+        .map(|(i, _)| {
+            (
+                i,
+                cosine(&setting_vecs[i], query) + cosine(&setting_vecs[i], best),
+            )
+        })
         .collect();
     order.sort_by(|a, b| b.1.total_cmp(&a.1));
-    Ok(order.into_iter().map(|(i, _)| i).collect())
+    Ok(order.into_iter().map(|(i, _)| all[i].1).collect())
 }
 
-/// The choices for a product: the [`SHORTLIST`] settings closest to
-/// `target` when there is a relevance model, else every setting.
+/// The choices for a product: the [`SHORTLIST`] settings closest to the
+/// product when there is a relevance model (`title` is the designer's,
+/// `target` the text suggestions are ranked against), else every setting.
 pub fn scene_choices(
+    title: &str,
     target: Option<&str>,
     embedder: Option<&dyn TextEmbedder>,
 ) -> Result<SceneChoices> {
-    let picked: Vec<usize> = match (target, embedder) {
-        (Some(target), Some(embedder)) => ranked_settings(target, embedder)?
+    let picked: Vec<&SettingEntry> = match (target, embedder) {
+        (Some(target), Some(embedder)) => ranked_settings(title, target, embedder)?
             .into_iter()
             .take(SHORTLIST)
             .collect(),
-        _ => (0..SETTINGS.len()).collect(),
+        _ => settings().map(|(_, e)| e).collect(),
     };
     Ok(SceneChoices {
-        options: picked.iter().map(|&i| option(&SETTINGS[i])).collect(),
+        options: picked.into_iter().map(option).collect(),
         lights: LIGHTS.iter().map(|s| s.to_string()).collect(),
         moods: MOODS.iter().map(|s| s.to_string()).collect(),
     })

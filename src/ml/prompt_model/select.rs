@@ -16,6 +16,14 @@ pub fn cosine(a: &[f32], b: &[f32]) -> f32 {
     }
 }
 
+/// The indices of `bank` with their cosine to `query`, most similar first
+/// (ties keep the bank's order).
+pub fn rank_by_cosine(query: &[f32], bank: &[Vec<f32>]) -> Vec<(usize, f32)> {
+    let mut order: Vec<(usize, f32)> = bank.iter().map(|e| cosine(e, query)).enumerate().collect();
+    order.sort_by(|a, b| b.1.total_cmp(&a.1));
+    order
+}
+
 /// Maximal marginal relevance: picks up to `k` of the candidates (given by
 /// their relevance to the product and their embeddings), each time the one
 /// maximising `lambda * relevance - (1 - lambda) * max similarity to those
