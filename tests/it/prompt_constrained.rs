@@ -9,7 +9,6 @@ use crate::common::{fixtures, words};
 
 use std::collections::HashMap;
 
-use adstudio::ml::prompt_model::llava::{Llava, LlavaConfig};
 use adstudio::ml::prompt_model::scene_grammar::{SceneChoices, SceneGrammar, SceneOption};
 use adstudio::ml::prompt_model::{
     preprocess_image, ChatMessage, ChatModel, ChatTemplate, Decoder, DecoderConfig, Generation,
@@ -140,12 +139,7 @@ fn qwen2_tiny_batched_answers_follow_the_scene_grammar() {
 
 #[test]
 fn llava_tiny_answers_follow_the_scene_grammar() {
-    let dir = fixtures::fixture_dir("llava_tiny");
-    let cfg = LlavaConfig::from_file(&dir.join("config.json")).expect("config");
-    let weights = candle_core::safetensors::load(dir.join("model.safetensors"), &Device::Cpu)
-        .expect("weights");
-    let vb = VarBuilder::from_tensors(weights, DType::F32, &Device::Cpu);
-    let llava = Llava::new(&cfg, vb).expect("llava");
+    let (_, _, llava) = fixtures::llava_tiny();
     let tokenizer = TextTokenizer::from_tokenizer(words::byte_tokenizer(true), None, false, vec![]);
     let mut model =
         MultimodalPromptModel::from_parts(llava, tokenizer, ChatTemplate::ChatMl).expect("model");

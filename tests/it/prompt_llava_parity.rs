@@ -9,7 +9,7 @@ use crate::common::tensors;
 use crate::common::words;
 
 use adstudio::ml::prompt_model::clip_vision::vision_config_from_json;
-use adstudio::ml::prompt_model::{ClipVision, Llava, LlavaConfig};
+use adstudio::ml::prompt_model::ClipVision;
 use candle_core::{DType, Device, Tensor};
 use candle_nn::VarBuilder;
 use tensors::assert_close;
@@ -48,12 +48,7 @@ fn clip_vision_tiny_matches_reference() {
 /// number of image tokens is an input error.
 #[test]
 fn llava_tiny_logits_match_reference() {
-    let dir = fixtures::fixture_dir("llava_tiny");
-    let cfg = LlavaConfig::from_file(&dir.join("config.json")).expect("config");
-    let weights = candle_core::safetensors::load(dir.join("model.safetensors"), &Device::Cpu)
-        .expect("weights");
-    let vb = VarBuilder::from_tensors(weights, DType::F32, &Device::Cpu);
-    let model = Llava::new(&cfg, vb).expect("llava");
+    let (dir, cfg, model) = fixtures::llava_tiny();
     assert_eq!(model.image_tokens(), 16);
     let io = candle_core::safetensors::load(dir.join("io.safetensors"), &Device::Cpu).expect("io");
     let logits = model
@@ -75,12 +70,7 @@ fn llava_tiny_logits_match_reference() {
 fn llava_tiny_greedy_generation_matches_full_forward() {
     use adstudio::ml::prompt_model::{SamplingParams, TextTokenizer};
     use std::ops::ControlFlow;
-    let dir = fixtures::fixture_dir("llava_tiny");
-    let cfg = LlavaConfig::from_file(&dir.join("config.json")).expect("config");
-    let weights = candle_core::safetensors::load(dir.join("model.safetensors"), &Device::Cpu)
-        .expect("weights");
-    let vb = VarBuilder::from_tensors(weights, DType::F32, &Device::Cpu);
-    let mut model = Llava::new(&cfg, vb).expect("llava");
+    let (dir, _, mut model) = fixtures::llava_tiny();
     let io = candle_core::safetensors::load(dir.join("io.safetensors"), &Device::Cpu).expect("io");
     let tokenizer = TextTokenizer::from_tokenizer(words::tokenizer(), None, false, vec![]);
     let ids = &io["input_ids"];
@@ -137,12 +127,7 @@ fn llava_tiny_multimodal_suggestions_plumbing() {
         Role, SuggestRequest, TextTokenizer,
     };
     use std::ops::ControlFlow;
-    let dir = fixtures::fixture_dir("llava_tiny");
-    let cfg = LlavaConfig::from_file(&dir.join("config.json")).expect("config");
-    let weights = candle_core::safetensors::load(dir.join("model.safetensors"), &Device::Cpu)
-        .expect("weights");
-    let vb = VarBuilder::from_tensors(weights, DType::F32, &Device::Cpu);
-    let llava = Llava::new(&cfg, vb).expect("llava");
+    let (_, _, llava) = fixtures::llava_tiny();
     let tokenizer = TextTokenizer::from_tokenizer(
         words::tokenizer_with_image_and_decoder(),
         None,

@@ -83,3 +83,20 @@ pub fn clip_token_cases() -> Vec<ClipTokenCase> {
     assert!(!cases.is_empty(), "no cases in {}", path.display());
     cases
 }
+
+/// The `llava_tiny` fixture: its folder, config and model (f32, CPU).
+pub fn llava_tiny() -> (
+    PathBuf,
+    adstudio::ml::prompt_model::LlavaConfig,
+    adstudio::ml::prompt_model::Llava,
+) {
+    use adstudio::ml::prompt_model::{Llava, LlavaConfig};
+    use candle_core::{DType, Device};
+    let dir = fixture_dir("llava_tiny");
+    let cfg = LlavaConfig::from_file(&dir.join("config.json")).expect("config");
+    let weights = candle_core::safetensors::load(dir.join("model.safetensors"), &Device::Cpu)
+        .expect("weights");
+    let vb = candle_nn::VarBuilder::from_tensors(weights, DType::F32, &Device::Cpu);
+    let llava = Llava::new(&cfg, vb).expect("llava");
+    (dir, cfg, llava)
+}
