@@ -9,6 +9,7 @@ use super::bench_diffusion::{bench_diffusion_ops, bench_diffusion_table, Diffusi
 use super::bench_prompt::bench_prompt_table;
 use super::bench_reward::bench_reward_table;
 use super::bench_suggest::{bench_suggestions, SuggestBenchOptions};
+use crate::ml::prompt_model::GgufPrecision;
 use crate::ml::saliency::{bench_saliency, SaliencyBenchOptions, SaliencyModel};
 use crate::studio::{registry_for, ModelRole};
 
@@ -82,6 +83,28 @@ pub struct BenchArgs {
     /// `suggestions` only: sampling temperature (default: the studio's).
     #[arg(long)]
     pub temperature: Option<f64>,
+    /// `suggestions` only: how a GGUF prompt model's linear layers are held
+    /// (`quantized` as stored, or dequantised to `f32`).
+    #[arg(long, value_enum, default_value_t = PrecisionArg::Quantized)]
+    pub precision: PrecisionArg,
+}
+
+/// The `--precision` values of `bench suggestions`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PrecisionArg {
+    /// Linear layers stay quantised.
+    Quantized,
+    /// Everything dequantised to f32.
+    F32,
+}
+
+impl From<PrecisionArg> for GgufPrecision {
+    fn from(p: PrecisionArg) -> GgufPrecision {
+        match p {
+            PrecisionArg::Quantized => GgufPrecision::Quantized,
+            PrecisionArg::F32 => GgufPrecision::F32,
+        }
+    }
 }
 
 /// Runs the benchmark and prints its table.
@@ -110,6 +133,7 @@ pub fn run_bench(args: &BenchArgs) -> anyhow::Result<()> {
             out: args.out.clone(),
             temperature: args.temperature,
             only: args.only.clone(),
+            precision: args.precision.into(),
         }),
     }
 }

@@ -14,7 +14,7 @@ use candle_core::Device;
 use crate::ml::prompt_model::matching::MATCH_THRESHOLD;
 use crate::ml::prompt_model::screen::{word_jaccard, RejectReason};
 use crate::ml::prompt_model::{
-    suggest_backgrounds, LoadOptions, PromptModel, SuggestMode, SuggestReport, SuggestRequest,
+    suggest_backgrounds, GgufPrecision, LoadOptions, PromptModel, SuggestMode, SuggestReport, SuggestRequest,
 };
 use crate::ml::relevance::RelevanceModel;
 use crate::studio::{registry_for, ModelRole};
@@ -147,6 +147,8 @@ pub struct SuggestBenchOptions {
     pub temperature: Option<f64>,
     /// Only these modes (`raw`, `pipeline`; empty: both).
     pub only: Vec<String>,
+    /// How a GGUF model's linear layers are held.
+    pub precision: GgufPrecision,
 }
 
 /// Runs both modes over every title and prints the table.
@@ -158,7 +160,13 @@ pub fn bench_suggestions(opts: &SuggestBenchOptions) -> anyhow::Result<()> {
         .locate(ModelRole::Relevance)
         .context("the bench ranks and measures with all-MiniLM-L6-v2")?
         .path;
-    let mut model = PromptModel::load(&model_path, &LoadOptions::default())
+    let mut model = PromptModel::load(
+        &model_path,
+        &LoadOptions {
+            precision: opts.precision,
+            ..LoadOptions::default()
+        },
+    )
         .with_context(|| format!("loading {}", model_path.display()))?;
     let ranker = RelevanceModel::load(&relevance_path, &Device::Cpu)
         .with_context(|| format!("loading {}", relevance_path.display()))?;

@@ -850,6 +850,50 @@ fn bench_suggestions_flags() {
     );
 }
 
+/// `bench suggestions --precision f32|quantized` with the real SmolLM2
+/// GGUF: both load the model their way and give the pipeline's table; an
+/// unknown precision is refused by name.
+#[test]
+#[ignore = "needs SmolLM2 and MiniLM: set ADSTUDIO_SMOLLM2_GGUF and ADSTUDIO_MINILM"]
+fn bench_suggestions_precision_flag() {
+    let gguf = models::smollm2_gguf();
+    let minilm = models::minilm_dir();
+    let dir = tempfile::tempdir().unwrap();
+    let titles = dir.path().join("titles.tsv");
+    std::fs::write(
+        &titles,
+        "split\tcategory\ttitle\ntune\tfood\tWildflower Raw Honey 500g Glass Jar\n",
+    )
+    .unwrap();
+    for precision in ["f32", "quantized"] {
+        let out_tsv = dir.path().join(format!("{precision}.tsv"));
+        let stdout = ok(adstudio(dir.path())
+            .env("ADSTUDIO_MINILM", &minilm)
+            .args(["bench", "suggestions", "--n", "1", "--only", "pipeline"])
+            .args(["--precision", precision, "--titles"])
+            .arg(&titles)
+            .arg("--model")
+            .arg(&gguf)
+            .arg("--out")
+            .arg(&out_tsv));
+        assert!(stdout.contains("| pipeline | all | 1 |"), "{stdout}");
+        let rows = csv_rows(&out_tsv);
+        let picked: Vec<&String> = rows
+            .iter()
+            .filter(|r| r.contains("\tpipeline\t") && r.split('\t').nth(6) == Some(""))
+            .collect();
+        assert_eq!(picked.len(), 1, "{precision}: {rows:?}");
+        assert!(picked[0].contains(" in "), "{precision}: {picked:?}");
+    }
+    let bad = adstudio(dir.path())
+        .args(["bench", "suggestions", "--precision", "f16", "--titles"])
+        .arg(&titles)
+        .output()
+        .unwrap();
+    assert!(!bad.status.success());
+    assert!(text(&bad.stderr).contains("f16"), "{}", text(&bad.stderr));
+}
+
 // --------------------------------------------------------------------- rm
 
 fn csv_rows(path: &Path) -> Vec<String> {
