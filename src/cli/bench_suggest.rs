@@ -14,7 +14,8 @@ use candle_core::Device;
 use crate::ml::prompt_model::matching::MATCH_THRESHOLD;
 use crate::ml::prompt_model::screen::{word_jaccard, RejectReason};
 use crate::ml::prompt_model::{
-    suggest_backgrounds, GgufPrecision, LoadOptions, PromptModel, SuggestMode, SuggestReport, SuggestRequest,
+    suggest_backgrounds, GgufPrecision, LoadOptions, PromptModel, SuggestMode, SuggestReport,
+    SuggestRequest,
 };
 use crate::ml::relevance::RelevanceModel;
 use crate::studio::{registry_for, ModelRole};
@@ -167,7 +168,7 @@ pub fn bench_suggestions(opts: &SuggestBenchOptions) -> anyhow::Result<()> {
             ..LoadOptions::default()
         },
     )
-        .with_context(|| format!("loading {}", model_path.display()))?;
+    .with_context(|| format!("loading {}", model_path.display()))?;
     let ranker = RelevanceModel::load(&relevance_path, &Device::Cpu)
         .with_context(|| format!("loading {}", relevance_path.display()))?;
     let counter = model.tokenizer().clone();
