@@ -84,14 +84,17 @@ pub struct BenchArgs {
     #[arg(long)]
     pub temperature: Option<f64>,
     /// `suggestions` only: how a GGUF prompt model's linear layers are held
-    /// (`quantized` as stored, or dequantised to `f32`).
-    #[arg(long, value_enum, default_value_t = PrecisionArg::Quantized)]
+    /// (`auto` as the studio does: f32 for models up to 1 GiB dequantised;
+    /// `quantized` as stored; `f32`).
+    #[arg(long, value_enum, default_value_t = PrecisionArg::Auto)]
     pub precision: PrecisionArg,
 }
 
 /// The `--precision` values of `bench suggestions`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum PrecisionArg {
+    /// As the studio loads it.
+    Auto,
     /// Linear layers stay quantised.
     Quantized,
     /// Everything dequantised to f32.
@@ -101,6 +104,7 @@ pub enum PrecisionArg {
 impl From<PrecisionArg> for GgufPrecision {
     fn from(p: PrecisionArg) -> GgufPrecision {
         match p {
+            PrecisionArg::Auto => GgufPrecision::Auto,
             PrecisionArg::Quantized => GgufPrecision::Quantized,
             PrecisionArg::F32 => GgufPrecision::F32,
         }

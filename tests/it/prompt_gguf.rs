@@ -107,6 +107,30 @@ fn f32_gguf_matches_reference_logits() {
     }
 }
 
+/// `Auto` loads a small model as f32 (qwen2_tiny takes far less than
+/// `AUTO_F32_MAX_BYTES` dequantised: its byte count is the sum of its
+/// tensors' elements times 4) and its logits are the f32 ones; explicit
+/// precisions are kept as asked.
+#[test]
+fn auto_precision_loads_small_models_as_f32() {
+    use adstudio::ml::prompt_model::gguf::AUTO_F32_MAX_BYTES;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("q8.gguf");
+    write_gguf(&path, "llama", GgmlDType::Q8_0);
+    let file = GgufFile::open(&path, &Device::Cpu).expect("open gguf");
+    let io = load(fixtures::fixture_dir("qwen2_tiny").join("model.safetensors"));
+    let elements: usize = io.values().map(|t| t.elem_count()).sum();
+    assert_eq!(file.dequantised_bytes(), 4 * elements as u64);
+    assert!(file.dequantised_bytes() < AUTO_F32_MAX_BYTES);
+    assert_eq!(file.resolve(GgufPrecision::Auto), GgufPrecision::F32);
+    for p in [GgufPrecision::F32, GgufPrecision::Quantized] {
+        assert_eq!(file.resolve(p), p);
+    }
+    let (auto, _) = logits_from_gguf(&path, GgufPrecision::Auto);
+    let (f32_logits, _) = logits_from_gguf(&path, GgufPrecision::F32);
+    assert_eq!(max_rel_err(&auto, &f32_logits), 0.0);
+}
+
 /// qwen2_tiny quantised to Q8_0 (llama layout) stays within 5% of the
 /// reference logits (dequantised and quantised inference), and a LoRA merge
 /// into a quantised base is refused with a LoRA error.

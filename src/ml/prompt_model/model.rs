@@ -28,10 +28,10 @@ pub struct LoadOptions {
 }
 
 impl Default for LoadOptions {
-    /// Quantised GGUF layers on the CPU.
+    /// GGUF layers as [`GgufPrecision::Auto`] decides, on the CPU.
     fn default() -> Self {
         Self {
-            precision: GgufPrecision::Quantized,
+            precision: GgufPrecision::Auto,
             device: Device::Cpu,
         }
     }
