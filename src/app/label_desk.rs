@@ -181,3 +181,126 @@ fn no_session() -> LabelReply {
         outcome: LabelOutcome::Refused("no labelling session is open".into()),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use serde_json::json;
+
+    use super::*;
+    use crate::store::{NewProduct, NewRender, PairItem, ProductSettings};
+    use crate::studio::labelling::Scope;
+
+    /// A desk over a temporary store with one product of three renders;
+    /// the first two have image files, the third has none.
+    fn desk(dir: &Path) -> LabelDesk {
+        let store = Store::open(&dir.join("store.db")).unwrap();
+        let product = store
+            .insert_product(&NewProduct {
+                title: "mug".into(),
+                source_name: "mug.png".into(),
+                image_hash: "0".repeat(64),
+                image_ext: "png".into(),
+                width: 8,
+                height: 8,
+                has_transparency: false,
+                settings: ProductSettings {
+                    mask_settings_json: json!({}),
+                    mask_edits_json: json!([]),
+                    canvas_settings_json: json!({}),
+                },
+            })
+            .unwrap();
+        for i in 0..3u8 {
+            let path = dir.join(format!("r{i}.png"));
+            if i < 2 {
+                image::RgbaImage::from_pixel(8, 8, image::Rgba([i * 100, 0, 0, 255]))
+                    .save(&path)
+                    .unwrap();
+            }
+            store
+                .insert_render(&NewRender {
+                    product_id: product,
+                    params_json: json!({"prompt": format!("prompt {i}")}),
+                    seed: u64::from(i),
+                    model_ids_json: json!([]),
+                    image_hash: "1".repeat(64),
+                    image_path: path.display().to_string(),
+                    width: 8,
+                    height: 8,
+                })
+                .unwrap();
+        }
+        LabelDesk::new(store, ImageStore::new(dir.join("images")))
+    }
+
+    fn screen(reply: LabelReply) -> (Option<Box<LabelScreen>>, LabelOutcome) {
+        match reply {
+            LabelReply::Screen { screen, outcome } => (screen, outcome),
+            LabelReply::Stats(_) => panic!("a screen was expected"),
+        }
+    }
+
+    #[test]
+    fn answers_for_the_shown_pair_commit_and_stale_ones_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut desk = desk(dir.path());
+        let (shown, outcome) = screen(desk.start("ana", &Scope::All, 7));
+        assert!(matches!(outcome, LabelOutcome::Opened), "{outcome:?}");
+        let shown = shown.unwrap();
+        let pair = shown.pair.as_ref().unwrap();
+        for (side, item) in [
+            (&pair.left, pair.shown.left.item),
+            (&pair.right, pair.shown.right.item),
+        ] {
+            let has_file = item != PairItem::Render(crate::store::RenderId(3));
+            assert_eq!(side.is_ok(), has_file, "{item:?}");
+        }
+        let expected = PairRef::of(&pair.shown);
+        let stale = PairRef {
+            left: expected.right,
+            right: expected.left,
+        };
+        let (_, refused) = screen(desk.answer(stale, Answer::Left));
+        assert!(matches!(refused, LabelOutcome::Refused(_)), "{refused:?}");
+        assert!(desk.store.preferences().unwrap().is_empty());
+
+        let (next, labelled) = screen(desk.answer(expected, Answer::Left));
+        let LabelOutcome::Labelled { id, answer, reveal } = labelled else {
+            panic!("labelled expected");
+        };
+        assert_eq!(answer, Answer::Left);
+        assert_eq!(reveal.left.item, expected.left);
+        let rows = desk.store.preferences().unwrap();
+        assert_eq!(rows.len(), 1);
+        assert_eq!(rows[0].id, id);
+        assert_eq!(rows[0].labeler, "ana");
+        let next = next.unwrap();
+        assert_eq!(next.progress.overall.labelled, 1);
+        assert_eq!(next.progress.overall.remaining, 2);
+
+        let (_, undone) = screen(desk.undo());
+        assert!(
+            matches!(undone, LabelOutcome::Undone(Some(_))),
+            "{undone:?}"
+        );
+        assert!(!desk.store.preferences().unwrap()[0].is_active());
+        assert_eq!(desk.stats().unwrap().retracted, 1);
+    }
+
+    #[test]
+    fn commands_without_a_session_or_name_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut desk = desk(dir.path());
+        let (none, outcome) = screen(desk.undo());
+        assert!(none.is_none());
+        assert!(matches!(outcome, LabelOutcome::Refused(_)));
+        let (none, outcome) = screen(desk.start("  ", &Scope::All, 1));
+        assert!(none.is_none());
+        let LabelOutcome::Refused(reason) = outcome else {
+            panic!("refused expected");
+        };
+        assert!(reason.contains("name"), "{reason}");
+    }
+}
