@@ -28,7 +28,7 @@ pub fn hidden_text(item: &LabelItem) -> String {
     } = &item.hidden;
     let mut parts = Vec::new();
     if let Some(prompt) = prompt {
-        parts.push(format!("prompt “{prompt}”"));
+        parts.push(format!("prompt \"{prompt}\""));
     }
     if let Some(seed) = seed {
         parts.push(format!("seed {seed}"));

@@ -26,11 +26,11 @@ pub struct LabelView<'a> {
 
 /// The answer buttons, in the order shown, with their keys.
 const ANSWERS: [(Answer, &str); 5] = [
-    (Answer::Left, "◀ Left better (A / ←)"),
+    (Answer::Left, "Left better (A or Left)"),
     (Answer::Tie, "Tie (T)"),
     (Answer::CantTell, "Can't tell (C)"),
     (Answer::Skip, "Skip (S)"),
-    (Answer::Right, "Right better (L / →) ▶"),
+    (Answer::Right, "Right better (L or Right)"),
 ];
 
 /// What the empty pool says.
@@ -145,11 +145,14 @@ fn name_prompt_ui(ui: &mut egui::Ui, state: &LabelState, commands: &mut Vec<Comm
             ui.heading("Who is labelling?");
             ui.label("Your name is recorded with each label (asked once, remembered).");
             let mut name = state.name_draft.clone();
-            let edit = ui.add(
-                egui::TextEdit::singleline(&mut name)
-                    .hint_text("your name")
-                    .desired_width(240.0),
-            );
+            let label = ui.label("Your name");
+            let edit = ui
+                .add(
+                    egui::TextEdit::singleline(&mut name)
+                        .hint_text("the name labels are recorded under")
+                        .desired_width(240.0),
+                )
+                .labelled_by(label.id);
             if edit.changed() {
                 commands.push(Command::SetLabelerDraft(name.clone()));
             }
@@ -248,8 +251,8 @@ fn side_by_side_ui(ui: &mut egui::Ui, pair: &PairView) {
         egui::vec2(half, area.height()),
     );
     for (side_area, side, name) in [
-        (left_area, &pair.left, "Left (A / ←)"),
-        (right_area, &pair.right, "Right (L / →)"),
+        (left_area, &pair.left, "Left image"),
+        (right_area, &pair.right, "Right image"),
     ] {
         let mut child = ui.new_child(egui::UiBuilder::new().max_rect(side_area));
         child.vertical_centered(|ui| ui.strong(name));
