@@ -9,6 +9,9 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use crate::jobs::{Steps, Worker, WorkerOptions};
 
 use crate::paths::DataDir;
 use crate::prefs::{prefs_stats, PrefStats, PrefsError};
@@ -22,6 +25,27 @@ use super::label_output::{
 /// How many decoded display images the desk keeps (the next pair often
 /// shows an item of the last one).
 const IMAGE_CACHE: usize = 8;
+
+/// The labelling worker.
+pub(super) type LabelWorker = Worker<LabelDesk, LabelReply, Steps>;
+
+/// Starts the labelling worker on the store of `data_dir`; `repaint`
+/// wakes the UI after each event.
+pub(super) fn spawn_label_worker(
+    data_dir: &DataDir,
+    repaint: egui::Context,
+) -> anyhow::Result<LabelWorker> {
+    use anyhow::Context as _;
+    let desk = LabelDesk::open(data_dir)?;
+    Worker::spawn(
+        desk,
+        WorkerOptions {
+            queue_capacity: 64,
+            notify: Arc::new(move || repaint.request_repaint()),
+        },
+    )
+    .context("starting the labelling worker")
+}
 
 /// The labelling worker's resources.
 pub struct LabelDesk {

@@ -6,12 +6,10 @@
 //! behind a mask build or a render. Commands become jobs; replies carry the
 //! screen (display images as pixels, uploaded here as textures).
 
-use std::sync::Arc;
-
-use crate::jobs::{JobEvent, JobId, Steps, Worker, WorkerOptions};
-use crate::paths::DataDir;
+use crate::jobs::{JobEvent, JobId};
 use crate::studio::labelling::{Answer, GroupKey, Scope};
 
+use super::command::Command;
 use super::label_desk::LabelDesk;
 use super::label_keys::{take_label_keys, take_mode_toggle, LabelKey};
 use super::label_output::{LabelOutcome, LabelReply, LabelScreen, SideImage};
@@ -19,31 +17,10 @@ use super::label_state::{LabelScope, LabelScreenView, PairView, RevealView, Side
 use super::studio_app::StudioApp;
 use super::views::color_image;
 
-/// The labelling worker.
-pub(super) type LabelWorker = Worker<LabelDesk, LabelReply, Steps>;
-
-/// Starts the labelling worker on the store of `data_dir`; `repaint`
-/// wakes the UI after each event.
-pub(super) fn spawn_label_worker(
-    data_dir: &DataDir,
-    repaint: egui::Context,
-) -> anyhow::Result<LabelWorker> {
-    use anyhow::Context as _;
-    let desk = LabelDesk::open(data_dir)?;
-    Worker::spawn(
-        desk,
-        WorkerOptions {
-            queue_capacity: 64,
-            notify: Arc::new(move || repaint.request_repaint()),
-        },
-    )
-    .context("starting the labelling worker")
-}
-
 impl StudioApp {
     /// Handles the labelling commands; returns whether `command` was one.
-    pub(super) fn handle_label_command(&mut self, command: &super::Command) -> bool {
-        use super::Command as C;
+    pub(super) fn handle_label_command(&mut self, command: &Command) -> bool {
+        use Command as C;
         match command {
             C::ShowLabelling(open) => self.show_labelling(*open),
             C::SetLabeler(name) => self.set_labeler(name),
@@ -196,7 +173,7 @@ impl StudioApp {
     /// keys.
     pub(super) fn handle_label_keys(&mut self, ctx: &egui::Context) -> bool {
         if ctx.input_mut(|i| take_mode_toggle(&mut i.events)) {
-            self.handle_command(super::Command::ShowLabelling(!self.label.open));
+            self.handle_command(Command::ShowLabelling(!self.label.open));
         }
         if !self.label.open {
             return false;
@@ -206,9 +183,9 @@ impl StudioApp {
         }
         for key in ctx.input_mut(|i| take_label_keys(&mut i.events)) {
             let command = match key {
-                LabelKey::Answer(answer) => super::Command::LabelAnswer(answer),
-                LabelKey::Undo => super::Command::LabelUndo,
-                LabelKey::Leave => super::Command::ShowLabelling(false),
+                LabelKey::Answer(answer) => Command::LabelAnswer(answer),
+                LabelKey::Undo => Command::LabelUndo,
+                LabelKey::Leave => Command::ShowLabelling(false),
             };
             self.handle_command(command);
         }

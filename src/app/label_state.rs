@@ -237,7 +237,9 @@ mod tests {
         assert_eq!(state.ignored_keys, 1);
         assert!(state.message.is_some());
         state.job = None;
-        state.screen.as_mut().map(|s| s.pair = None);
+        if let Some(screen) = state.screen.as_mut() {
+            screen.pair = None;
+        }
         assert!(state.accepts_keys());
         assert_eq!(state.answer_target(), None, "no pair left");
     }

@@ -15,7 +15,7 @@ use crate::studio::{display_name, registry_for, ModelHub, Progress, Studio};
 use super::availability::DiffusionAvailability;
 use super::command::Command;
 use super::gallery::GalleryState;
-use super::label_flow::{spawn_label_worker, LabelWorker};
+use super::label_desk::{spawn_label_worker, LabelWorker};
 use super::label_state::LabelState;
 use super::output::AppOutput;
 use super::prefs::UiPrefs;

@@ -83,7 +83,7 @@ pub fn drawn_ad(product: usize, r: usize, size: u32) -> image::RgbImage {
             return image::Rgb(product_rgb.map(|c| (c as f32 * shade) as u8));
         }
         let floor = fy > 0.72;
-        let stripe = r % 3 == 1 && ((x / (size / 16).max(1)) % 2 == 0);
+        let stripe = r % 3 == 1 && (x / (size / 16).max(1)).is_multiple_of(2);
         let t = if floor { 1.0 } else { fy / 0.72 };
         let mix = |i: usize| {
             let v = top[i] as f32 + (bottom[i] as f32 - top[i] as f32) * t;
