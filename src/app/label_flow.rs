@@ -178,6 +178,11 @@ impl StudioApp {
         if !self.label.open {
             return false;
         }
+        // Esc leaves even from the name field.
+        if ctx.input_mut(|i| i.consume_key(egui::Modifiers::NONE, egui::Key::Escape)) {
+            self.handle_command(Command::ShowLabelling(false));
+            return true;
+        }
         if ctx.egui_wants_keyboard_input() {
             return true;
         }

@@ -157,6 +157,10 @@ fn name_prompt_ui(ui: &mut egui::Ui, state: &LabelState, commands: &mut Vec<Comm
                 commands.push(Command::SetLabelerDraft(name.clone()));
             }
             let entered = edit.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
+            // The only field on the prompt: typing goes to it.
+            if !edit.has_focus() && !entered {
+                edit.request_focus();
+            }
             let start = ui.add_enabled(
                 !name.trim().is_empty(),
                 egui::Button::new("Start labelling"),

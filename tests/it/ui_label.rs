@@ -227,8 +227,8 @@ fn mode_opens_by_button_and_shortcut_and_the_name_is_asked_once() {
     harness.step();
     harness.get_by_label("Your name").type_text("ana");
     harness.step();
-    harness.get_by_label("Start labelling").click();
-    wait_for_pair(&mut harness, "pair after the name");
+    harness.key_press(Key::Enter);
+    wait_for_pair(&mut harness, "pair after the name (Enter)");
     assert_eq!(harness.state().prefs().labeler, "ana");
     assert!(harness.query_by_label_contains("as ana").is_some());
 
@@ -263,6 +263,13 @@ fn mode_opens_by_button_and_shortcut_and_the_name_is_asked_once() {
     harness.get_by_label("Change name").click();
     harness.run_steps(2);
     assert!(harness.state().labelling().asking_name);
+    assert_eq!(harness.state().labelling().name_draft, "ana");
+    harness.get_by_label("Your name").type_text(" b");
+    harness.step();
+    harness.get_by_label("Start labelling").click();
+    wait_for_pair(&mut harness, "pair after the new name");
+    assert_eq!(harness.state().prefs().labeler, "ana b");
+    assert!(!harness.state().labelling().asking_name);
 }
 
 /// Before a label the UI names no prompt and no seed of the shown pair;
@@ -441,4 +448,84 @@ fn a_render_deleted_meanwhile_is_an_error_and_nothing_else_is_lost() {
         app.labelling().job.is_none() && rows(&data).len() == 2
     });
     check_row(&rows(&data)[1], next, Answer::Right);
+}
+
+/// Writes the data dir of the README's labelling screenshots to
+/// `$ADSTUDIO_LABEL_SHOTS` (not a check: run it by name with `--ignored`):
+/// two products with drawn renders, and labels of two people and a reward
+/// model so that the statistics window has numbers.
+#[test]
+#[ignore = "writes the screenshot data dir named by ADSTUDIO_LABEL_SHOTS"]
+fn write_label_screenshot_data() {
+    let Some(dir) = std::env::var_os("ADSTUDIO_LABEL_SHOTS") else {
+        return;
+    };
+    let data = std::path::PathBuf::from(dir);
+    let scenes = [
+        "on a sunlit oak table, warm morning light",
+        "on dark slate, moody evening glow",
+        "beside a potted fern, fresh green studio",
+        "on a white marble counter, soft daylight",
+        "on pink linen with a warm lamp",
+        "on a lilac shelf, pastel studio light",
+    ];
+    let products = drawn_products(
+        &data,
+        &["Red ceramic mug 350 ml", "Blue enamel camping mug"],
+        6,
+        |_, r| scenes[r % scenes.len()].to_string(),
+    );
+    let store = Store::open(&database(&data)).expect("store");
+    for (_, renders) in &products {
+        score_as_the_studio_does(&store, renders, &[0.9, -0.4, 0.3, 0.6, -0.1, 0.1]);
+    }
+    let items: Vec<PairItem> = products[1].1.iter().map(|&r| PairItem::Render(r)).collect();
+    let outcomes = [Outcome::A, Outcome::B, Outcome::A, Outcome::Tie, Outcome::B];
+    for (labeler, flip) in [("maya", false), ("jon", true)] {
+        for (k, (i, j)) in [(0, 1), (0, 2), (1, 3), (2, 4), (3, 5)]
+            .into_iter()
+            .enumerate()
+        {
+            let outcome = match (outcomes[k], flip && k % 2 == 1) {
+                (Outcome::A, true) => Outcome::B,
+                (Outcome::B, true) => Outcome::A,
+                (o, _) => o,
+            };
+            store
+                .record_preference(&adstudio::store::NewPreference::human(
+                    items[i], items[j], outcome, labeler,
+                ))
+                .expect("label");
+        }
+    }
+}
+
+/// Stores reward-model scores of `renders` the way the studio's scoring
+/// does: Bradley-Terry strengths, a CTR and P(win) against every other
+/// render (sigmoid of the strength difference).
+fn score_as_the_studio_does(
+    store: &Store,
+    renders: &[adstudio::store::RenderId],
+    strengths: &[f64],
+) {
+    for (i, &id) in renders.iter().enumerate() {
+        let p_win: serde_json::Map<String, serde_json::Value> = renders
+            .iter()
+            .enumerate()
+            .filter(|&(j, _)| j != i)
+            .map(|(j, other)| {
+                let p = 1.0 / (1.0 + (strengths[j] - strengths[i]).exp());
+                (other.0.to_string(), serde_json::json!(p))
+            })
+            .collect();
+        store
+            .insert_score(&adstudio::store::NewScore {
+                render_id: id,
+                model_id: "compact-rm:compact-rm.safetensors@epoch8".into(),
+                score: strengths[i],
+                ctr: Some(0.018 + 0.004 * strengths[i]),
+                details_json: serde_json::json!({"kind": "pairwise-rm", "p_win": p_win}),
+            })
+            .expect("score");
+    }
 }

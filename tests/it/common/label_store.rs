@@ -60,38 +60,60 @@ pub fn database(data_dir: &Path) -> PathBuf {
     DataDir::at(data_dir).expect("data dir").database_path()
 }
 
-/// The drawn ad of render `r`: a product box (its colour from `product`)
-/// on a background of its own (a gradient, stripes, a floor line).
+/// Backdrop colours (wall top, wall bottom) of the drawn ads.
+const PALETTES: [([f32; 3], [f32; 3]); 6] = [
+    ([250.0, 228.0, 196.0], [214.0, 140.0, 90.0]),
+    ([52.0, 64.0, 100.0], [18.0, 22.0, 36.0]),
+    ([190.0, 230.0, 205.0], [60.0, 140.0, 110.0]),
+    ([238.0, 238.0, 244.0], [160.0, 170.0, 190.0]),
+    ([250.0, 205.0, 214.0], [180.0, 90.0, 120.0]),
+    ([214.0, 196.0, 250.0], [90.0, 70.0, 170.0]),
+];
+
+/// The backdrop of drawn ad `r` at (fx, fy) in [0, 1]: a wall gradient, a
+/// table top, and a prop of its own (a lamp disc, stripes or a plant).
+fn backdrop(r: usize, fx: f32, fy: f32) -> [f32; 3] {
+    let (top, bottom) = PALETTES[r % PALETTES.len()];
+    let floor = fy > 0.72;
+    let t = if floor { 1.0 } else { fy / 0.72 };
+    let mut c = [0, 1, 2].map(|i| top[i] + (bottom[i] - top[i]) * t);
+    if floor {
+        let grain = 0.72 + 0.06 * ((fy * 90.0).sin() * 0.5 + 0.5);
+        c = c.map(|v| v * grain);
+    }
+    match r % 3 {
+        0 if (fx - 0.2).hypot(fy - 0.2) < 0.11 => [255.0, 236.0, 170.0],
+        1 if !floor && ((fx * 12.0) as i32) % 2 == 0 => c.map(|v| v * 0.88),
+        2 if (fx - 0.84).hypot((fy - 0.55) * 0.5) < 0.09 && fy < 0.72 => [70.0, 150.0, 80.0],
+        _ => c,
+    }
+}
+
+/// The drawn ad of render `r`: a mug (its colour from `product`) with a
+/// handle and a shadow, on the backdrop of render `r`.
 pub fn drawn_ad(product: usize, r: usize, size: u32) -> image::RgbImage {
-    let palettes = [
-        ([250, 228, 196], [214, 140, 90]),
-        ([40, 52, 84], [18, 22, 36]),
-        ([170, 220, 190], [60, 140, 110]),
-        ([235, 235, 240], [160, 170, 190]),
-        ([250, 200, 210], [180, 90, 120]),
-        ([210, 190, 250], [90, 70, 170]),
+    let mugs = [
+        [200.0, 60.0, 50.0],
+        [40.0, 110.0, 200.0],
+        [240.0, 180.0, 40.0],
     ];
-    let (top, bottom) = palettes[r % palettes.len()];
-    let boxes = [[200, 60, 50], [40, 110, 200], [240, 180, 40]];
-    let product_rgb = boxes[product % boxes.len()];
+    let mug = mugs[product % mugs.len()];
     let s = size as f32;
     image::RgbImage::from_fn(size, size, |x, y| {
         let (fx, fy) = (x as f32 / s, y as f32 / s);
-        let in_box = (0.35..0.65).contains(&fx) && (0.3..0.72).contains(&fy);
-        if in_box {
-            let shade = if fx < 0.4 { 0.8 } else { 1.0 };
-            return image::Rgb(product_rgb.map(|c| (c as f32 * shade) as u8));
-        }
-        let floor = fy > 0.72;
-        let stripe = r % 3 == 1 && (x / (size / 16).max(1)).is_multiple_of(2);
-        let t = if floor { 1.0 } else { fy / 0.72 };
-        let mix = |i: usize| {
-            let v = top[i] as f32 + (bottom[i] as f32 - top[i] as f32) * t;
-            let v = if stripe { v * 0.9 } else { v };
-            let v = if floor { v * 0.75 } else { v };
-            v as u8
+        let body = (0.36..0.62).contains(&fx) && (0.38..0.74).contains(&fy);
+        let ring = (fx - 0.62).hypot(fy - 0.55);
+        let handle = fx > 0.62 && (0.06..0.1).contains(&ring);
+        let c = if body || handle {
+            // Light from the left: darker to the right.
+            let shade = 1.05 - 0.45 * ((fx - 0.36) / 0.3).clamp(0.0, 1.0);
+            mug.map(|v| v * shade)
+        } else if (fx - 0.5).hypot((fy - 0.75) * 4.0) < 0.2 && fy > 0.74 {
+            backdrop(r, fx, fy).map(|v| v * 0.55)
+        } else {
+            backdrop(r, fx, fy)
         };
-        image::Rgb([mix(0), mix(1), mix(2)])
+        image::Rgb(c.map(|v| v.clamp(0.0, 255.0) as u8))
     })
 }
 
@@ -111,7 +133,7 @@ pub fn add_drawn_renders(
     (0..renders)
         .map(|r| {
             let path = drawn.join(format!("p{}-r{r}.png", product.0));
-            drawn_ad(p, r, 256).save(&path).expect("save drawn ad");
+            drawn_ad(p, r, 512).save(&path).expect("save drawn ad");
             store
                 .insert_render(&NewRender {
                     product_id: product,
