@@ -37,7 +37,8 @@ pub fn pref_stats_window_ui(
     let mut open = true;
     egui::Window::new("Preference statistics")
         .open(&mut open)
-        .default_width(560.0)
+        .default_size([600.0, 560.0])
+        .default_pos([760.0, 90.0])
         .vscroll(true)
         .show(ctx, |ui| {
             ui.horizontal(|ui| {

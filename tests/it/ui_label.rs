@@ -481,7 +481,7 @@ fn write_label_screenshot_data() {
     }
     let items: Vec<PairItem> = products[1].1.iter().map(|&r| PairItem::Render(r)).collect();
     let outcomes = [Outcome::A, Outcome::B, Outcome::A, Outcome::Tie, Outcome::B];
-    for (labeler, flip) in [("maya", false), ("jon", true)] {
+    for (labeler, flip) in [("lena", false), ("jon", true)] {
         for (k, (i, j)) in [(0, 1), (0, 2), (1, 3), (2, 4), (3, 5)]
             .into_iter()
             .enumerate()
