@@ -58,7 +58,7 @@ impl StudioApp {
         if self.prefs.labeler.trim().is_empty() {
             self.label.name_draft.clear();
             self.label.asking_name = true;
-        } else if self.label.screen.is_some() {
+        } else if self.label.screen.is_some() && self.label.scope == LabelScope::All {
             self.reload_labelling();
         } else {
             self.start_label_session();
@@ -255,8 +255,9 @@ impl StudioApp {
     }
 
     fn apply_label_outcome(&mut self, outcome: LabelOutcome, now: f64) {
+        let ignored = self.label.take_ignored_note();
         self.label.message = match outcome {
-            LabelOutcome::Opened | LabelOutcome::Reloaded => None,
+            LabelOutcome::Opened | LabelOutcome::Reloaded => ignored,
             LabelOutcome::Labelled { id, answer, reveal } => {
                 self.label.reveal = Some(RevealView {
                     reveal: *reveal,
@@ -264,7 +265,7 @@ impl StudioApp {
                     id,
                     shown_at: now,
                 });
-                None
+                ignored
             }
             LabelOutcome::Undone(Some(undone)) => Some((
                 if undone.shown_again {

@@ -103,6 +103,8 @@ pub struct LabelState {
     pub job: Option<JobId>,
     /// Answer and undo keys ignored because a command was in flight.
     pub ignored_keys: u64,
+    /// Keys ignored while the command in flight runs (said after its reply).
+    pub ignored_in_flight: u64,
     /// The last message (and whether it is an error).
     pub message: Option<(String, bool)>,
     /// The statistics window.
@@ -129,10 +131,24 @@ impl LabelState {
     /// Counts a key that could not act because a command was in flight.
     pub fn ignore_key(&mut self) {
         self.ignored_keys += 1;
+        self.ignored_in_flight += 1;
         self.message = Some((
             "The last label is still being saved: that key was ignored".into(),
             false,
         ));
+    }
+
+    /// The note on keys ignored during the command that just ended, if
+    /// any (and forgets them).
+    pub fn take_ignored_note(&mut self) -> Option<(String, bool)> {
+        let n = std::mem::take(&mut self.ignored_in_flight);
+        (n > 0).then(|| {
+            let keys = if n == 1 { "key was" } else { "keys were" };
+            (
+                format!("{n} {keys} ignored: pressed while the last label was being saved"),
+                false,
+            )
+        })
     }
 
     /// Hides the reveal once it has been shown for [`REVEAL_SECONDS`].
@@ -234,8 +250,13 @@ mod tests {
         assert!(!state.accepts_keys());
         assert_eq!(state.answer_target(), None, "command in flight");
         state.ignore_key();
-        assert_eq!(state.ignored_keys, 1);
+        state.ignore_key();
+        assert_eq!(state.ignored_keys, 2);
         assert!(state.message.is_some());
+        let note = state.take_ignored_note().expect("note");
+        assert!(note.0.starts_with("2 keys were ignored"), "{note:?}");
+        assert_eq!(state.take_ignored_note(), None, "said once");
+        assert_eq!(state.ignored_keys, 2, "the total stays");
         state.job = None;
         if let Some(screen) = state.screen.as_mut() {
             screen.pair = None;

@@ -6,7 +6,10 @@
 //! - the `*_state` modules are the tools' state, [`UiPrefs`] what persists;
 //! - the `*_flow` modules are the commands' handlers, [`events`] routes
 //!   the workers' typed events, [`views`] makes display images on the
-//!   worker (textures are made on the UI thread).
+//!   worker (textures are made on the UI thread);
+//! - the labelling mode runs its session on a third worker, [`LabelDesk`]
+//!   (its own store connection), whose replies ([`LabelReply`]) carry the
+//!   blind pair's display images; [`label_key`] maps its keys.
 //!
 //! Drawing is `crate::ui`'s: it reads this state and pushes commands; this
 //! module never imports `ui`.

@@ -336,8 +336,12 @@ impl StudioApp {
     pub fn logic(&mut self, ctx: &egui::Context) {
         self.drain_events();
         self.drain_model_events();
+        // Labelling keys before the labelling worker's replies: a key
+        // pressed before the next pair was drawn belongs to the pair that
+        // was on screen (and is ignored while its label is being saved).
+        let labelling = self.handle_label_keys(ctx);
         self.drain_label_events(ctx);
-        self.handle_input(ctx);
+        self.handle_input(ctx, labelling);
     }
 
     /// Carries out the commands the panels pushed while drawing a frame.
@@ -347,7 +351,9 @@ impl StudioApp {
         }
     }
 
-    fn handle_input(&mut self, ctx: &egui::Context) {
+    /// Dropped files, the studio's shortcuts (off while `labelling`) and
+    /// commands from other threads.
+    fn handle_input(&mut self, ctx: &egui::Context, labelling: bool) {
         use egui::{Key, KeyboardShortcut, Modifiers};
         let dropped: Vec<PathBuf> = ctx.input(|i| {
             i.raw
@@ -360,7 +366,7 @@ impl StudioApp {
         if let Some(path) = dropped.into_iter().next() {
             self.handle_command(Command::OpenDropped(path));
         }
-        if self.handle_label_keys(ctx) {
+        if labelling {
             while let Ok(command) = self.external_rx.try_recv() {
                 self.handle_command(command);
             }

@@ -183,6 +183,23 @@ fn answer_buttons_label_like_the_keys() {
     step_until(&mut harness, "undo button", |app| {
         app.labelling().job.is_none() && rows(&data)[1].retracted_at.is_some()
     });
+
+    // Split view: one image over the other with the compare split.
+    assert!(harness.query_by_label("Left image").is_some());
+    harness.get_by_label("Split view").click();
+    harness.run_steps(2);
+    assert!(harness.state().labelling().split_view);
+    assert!(harness.query_by_label("Left image").is_none());
+    harness.get_by_role_and_label(egui::accesskit::Role::Slider, "Split");
+    harness.state_mut().handle_command(Command::SetSplit(0.25));
+    harness.step();
+    assert_eq!(harness.state().gallery().split, 0.25);
+    let pair = shown(harness.state()).expect("pair");
+    harness.key_press(Key::A);
+    step_until(&mut harness, "labelled in split view", |app| {
+        app.labelling().job.is_none() && rows(&data).len() == 3
+    });
+    check_row(&rows(&data)[2], pair, Answer::Left);
 }
 
 /// An in-memory eframe storage.
@@ -318,8 +335,21 @@ fn labelling_is_blind_until_the_label_is_given() {
     assert!(harness.query_by_label_contains("sunlit marble").is_none());
 }
 
+/// A key press as the windowing backend reports it.
+fn press(key: Key) -> egui::Event {
+    egui::Event::Key {
+        key,
+        physical_key: None,
+        pressed: true,
+        repeat: false,
+        modifiers: Modifiers::NONE,
+    }
+}
+
 /// Keys pressed while a label is being saved are not applied to a pair
-/// the labeler has not seen: one label per shown pair.
+/// the labeler has not seen: two keys in one frame give one label, and a
+/// key that arrives after the worker has answered but before the next
+/// pair was drawn is ignored too. The message says so.
 #[test]
 fn keys_while_a_label_is_saved_are_ignored() {
     let dir = tempfile::tempdir().expect("tempdir");
@@ -328,13 +358,11 @@ fn keys_while_a_label_is_saved_are_ignored() {
     let mut harness = studio_named(&data, "ana");
     open_by_button(&mut harness);
     let pair = shown(harness.state()).expect("pair");
-    // Both presses arrive before the worker can answer the first.
     harness
-        .state_mut()
-        .handle_command(Command::LabelAnswer(Answer::Left));
-    harness
-        .state_mut()
-        .handle_command(Command::LabelAnswer(Answer::Right));
+        .input_mut()
+        .events
+        .extend([press(Key::A), press(Key::L)]);
+    harness.step();
     step_until(&mut harness, "first answer saved", |app| {
         app.labelling().job.is_none()
     });
@@ -342,6 +370,32 @@ fn keys_while_a_label_is_saved_are_ignored() {
     assert_eq!(all.len(), 1, "one label for one shown pair");
     check_row(&all[0], pair, Answer::Left);
     assert_eq!(harness.state().labelling().ignored_keys, 1);
+    assert!(harness
+        .query_by_label_contains("1 key was ignored")
+        .is_some());
+
+    // The worker has answered, but its next pair is not drawn yet.
+    let second = shown(harness.state()).expect("second pair");
+    harness.input_mut().events.push(press(Key::T));
+    harness.step();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while harness.state().is_busy() {
+        assert!(std::time::Instant::now() < deadline, "worker answers");
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    std::thread::sleep(std::time::Duration::from_millis(50));
+    harness.input_mut().events.push(press(Key::S));
+    step_until(&mut harness, "second answer shown", |app| {
+        app.labelling().job.is_none()
+    });
+    let all = rows(&data);
+    assert_eq!(
+        all.len(),
+        2,
+        "the S before the third pair was drawn is ignored"
+    );
+    check_row(&all[1], second, Answer::Tie);
+    assert_eq!(harness.state().labelling().ignored_keys, 2);
 }
 
 /// The scope selector offers the open product's pairs only; an empty pool
