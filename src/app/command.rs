@@ -12,7 +12,9 @@ use crate::render::RenderParams;
 use crate::studio::{SuggestSettings, TrainSettings};
 
 use super::gallery::{CentralView, TileKey};
+use super::label_state::LabelScope;
 use super::prefs::{BrushSettings, CanvasView};
+use crate::studio::labelling::Answer;
 
 /// A request from the UI to the app.
 #[derive(Debug, Clone, PartialEq)]
@@ -94,4 +96,27 @@ pub enum Command {
     DismissTile(TileKey),
     /// Move the comparison's split (0 = all B, 1 = all A).
     SetSplit(f32),
+    /// Show (true) or leave the labelling mode.
+    ShowLabelling(bool),
+    /// Record labels under this name (persisted) and start labelling.
+    SetLabeler(String),
+    /// The name typed in the labeler prompt so far.
+    SetLabelerDraft(String),
+    /// Ask the labeler's name again.
+    ChangeLabeler,
+    /// Label the shown pair.
+    LabelAnswer(Answer),
+    /// Retract the labeler's last label and show its pair again.
+    LabelUndo,
+    /// Offer the pairs of every product or of the open one.
+    SetLabelScope(LabelScope),
+    /// Show the pair one image over the other with a divider (true) or
+    /// side by side.
+    SetLabelSplitView(bool),
+    /// Read the products, renders and labels again.
+    ReloadLabelling,
+    /// Open (true) or close the preference statistics window.
+    ShowPrefStats(bool),
+    /// Read the preference statistics again.
+    RefreshPrefStats,
 }

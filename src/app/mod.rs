@@ -6,7 +6,10 @@
 //! - the `*_state` modules are the tools' state, [`UiPrefs`] what persists;
 //! - the `*_flow` modules are the commands' handlers, [`events`] routes
 //!   the workers' typed events, [`views`] makes display images on the
-//!   worker (textures are made on the UI thread).
+//!   worker (textures are made on the UI thread);
+//! - the labelling mode runs its session on a third worker, [`LabelDesk`]
+//!   (its own store connection), whose replies ([`LabelReply`]) carry the
+//!   blind pair's display images; [`label_key`] maps its keys.
 //!
 //! Drawing is `crate::ui`'s: it reads this state and pushes commands; this
 //! module never imports `ui`.
@@ -15,6 +18,11 @@ mod availability;
 mod command;
 mod events;
 mod gallery;
+mod label_desk;
+mod label_flow;
+mod label_keys;
+mod label_output;
+mod label_state;
 mod output;
 mod prefs;
 mod product_flow;
@@ -31,6 +39,13 @@ pub mod views;
 pub use availability::DiffusionAvailability;
 pub use command::Command;
 pub use gallery::{CentralView, DoneTile, GalleryState, GalleryTile, TileKey, TileState};
+pub use label_desk::LabelDesk;
+pub use label_keys::{label_key, LabelKey};
+pub use label_output::{LabelOutcome, LabelReply, LabelScreen, PairImages, PairRef, SideImage};
+pub use label_state::{
+    LabelScope, LabelScreenView, LabelState, PairView, PrefStatsState, RevealView, SideView,
+    REVEAL_SECONDS,
+};
 pub use output::{AppOutput, MaskViews, ShownMask};
 pub use prefs::{BrushSettings, CanvasView, UiPrefs};
 pub use scores_state::ScoresState;
@@ -43,6 +58,14 @@ pub use training_state::TrainingState;
 /// Types the panels name, re-exported so that `ui` imports only `app`.
 pub use crate::jobs::JobId;
 pub use crate::ml::reward::train::EpochReport;
+pub use crate::prefs::{
+    Accuracy, GroupAgreement, LabelerAgreement, LabelerStats, PrefStats, ProductStats,
+    RewardAgreement,
+};
 pub use crate::render::{RenderParams, SCHEDULER_NAMES};
+pub use crate::store::{Outcome, PairItem, PreferenceCounts};
 pub use crate::store::{ProductRow, RenderId};
+pub use crate::studio::labelling::{
+    Answer, HiddenInfo, LabelItem, LabelProgress, PairCounts, Reveal, ShownPair,
+};
 pub use crate::studio::{SuggestSettings, TrainSettings, VariantScores};

@@ -89,6 +89,9 @@ pub struct UiPrefs {
     pub sort_by_score: bool,
     /// The render panel's parameters.
     pub render: RenderParams,
+    /// The name labels are recorded under (empty: asked when the
+    /// labelling mode opens).
+    pub labeler: String,
 }
 
 impl Default for UiPrefs {
@@ -107,6 +110,7 @@ impl Default for UiPrefs {
                 n_variants: 4,
                 ..RenderParams::default()
             },
+            labeler: String::new(),
         }
     }
 }

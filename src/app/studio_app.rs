@@ -15,6 +15,8 @@ use crate::studio::{display_name, registry_for, ModelHub, Progress, Studio};
 use super::availability::DiffusionAvailability;
 use super::command::Command;
 use super::gallery::GalleryState;
+use super::label_desk::{spawn_label_worker, LabelWorker};
+use super::label_state::LabelState;
 use super::output::AppOutput;
 use super::prefs::UiPrefs;
 use super::scores_state::ScoresState;
@@ -48,12 +50,15 @@ pub struct StudioApp {
     /// Renders, suggestions, scoring and training, beside the studio
     /// worker (so a long render never blocks mask edits).
     pub(super) model_worker: StudioWorker,
+    /// The labelling session, with its own store connection.
+    pub(super) label_worker: LabelWorker,
     pub(super) models: Arc<ModelHub>,
     pub(super) diffusion: DiffusionAvailability,
     pub(super) gallery: GalleryState,
     pub(super) suggest: SuggestState,
     pub(super) scores: ScoresState,
     pub(super) training: TrainingState,
+    pub(super) label: LabelState,
     pub(super) session: Option<ProductSession>,
     pub(super) products: Vec<ProductRow>,
     pub(super) status: StatusState,
@@ -87,17 +92,20 @@ impl StudioApp {
         };
         let worker = spawn("studio")?;
         let model_worker = spawn("model")?;
+        let label_worker = spawn_label_worker(&config.data_dir, cc.egui_ctx.clone())?;
         let (external_tx, external_rx) = crossbeam_channel::unbounded();
         let mut app = Self {
             prefs,
             worker,
             model_worker,
+            label_worker,
             models,
             diffusion: DiffusionAvailability::Checking,
             gallery: GalleryState::new(),
             suggest: SuggestState::default(),
             scores: ScoresState::default(),
             training: TrainingState::default(),
+            label: LabelState::default(),
             session: None,
             products: Vec::new(),
             status: StatusState::default(),
@@ -164,6 +172,11 @@ impl StudioApp {
         &self.training
     }
 
+    /// The labelling mode's state (with the preference statistics).
+    pub fn labelling(&self) -> &LabelState {
+        &self.label
+    }
+
     /// Whether the diffusion models were found.
     pub fn diffusion(&self) -> &DiffusionAvailability {
         &self.diffusion
@@ -178,12 +191,13 @@ impl StudioApp {
     pub fn is_busy(&self) -> bool {
         !self.worker.outstanding().is_empty()
             || !self.model_worker.outstanding().is_empty()
+            || !self.label_worker.outstanding().is_empty()
             || self.mask_rebuild_pending
     }
 
     /// Carries out a command. Never blocks: slow work becomes a job.
     pub fn handle_command(&mut self, command: Command) {
-        if self.handle_view_command(&command) {
+        if self.handle_view_command(&command) || self.handle_label_command(&command) {
             return;
         }
         match command {
@@ -322,7 +336,12 @@ impl StudioApp {
     pub fn logic(&mut self, ctx: &egui::Context) {
         self.drain_events();
         self.drain_model_events();
-        self.handle_input(ctx);
+        // Labelling keys before the labelling worker's replies: a key
+        // pressed before the next pair was drawn belongs to the pair that
+        // was on screen (and is ignored while its label is being saved).
+        let labelling = self.handle_label_keys(ctx);
+        self.drain_label_events(ctx);
+        self.handle_input(ctx, labelling);
     }
 
     /// Carries out the commands the panels pushed while drawing a frame.
@@ -332,7 +351,9 @@ impl StudioApp {
         }
     }
 
-    fn handle_input(&mut self, ctx: &egui::Context) {
+    /// Dropped files, the studio's shortcuts (off while `labelling`) and
+    /// commands from other threads.
+    fn handle_input(&mut self, ctx: &egui::Context, labelling: bool) {
         use egui::{Key, KeyboardShortcut, Modifiers};
         let dropped: Vec<PathBuf> = ctx.input(|i| {
             i.raw
@@ -344,6 +365,12 @@ impl StudioApp {
         });
         if let Some(path) = dropped.into_iter().next() {
             self.handle_command(Command::OpenDropped(path));
+        }
+        if labelling {
+            while let Ok(command) = self.external_rx.try_recv() {
+                self.handle_command(command);
+            }
+            return;
         }
         let open = KeyboardShortcut::new(Modifiers::COMMAND, Key::O);
         let redo = KeyboardShortcut::new(Modifiers::COMMAND | Modifiers::SHIFT, Key::Z);

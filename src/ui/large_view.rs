@@ -1,10 +1,11 @@
 //! The central area when it shows gallery images: one image large, or two
 //! compared with a draggable split.
 
-use egui::{Color32, Pos2, Rect, Sense, Stroke, Vec2};
+use egui::{Color32, Pos2, Rect, Sense, Vec2};
 
 use crate::app::{CentralView, Command, GalleryState, TileKey, VariantScores};
 
+use super::split_view::split_images_ui;
 use super::theme;
 
 /// Draws the large image or the comparison chosen in the gallery.
@@ -114,45 +115,13 @@ fn compare_ui(
             "Score the variants (Scores section) to see P(A beats B)",
         ),
     };
-    let mut split = gallery.split;
-    if ui
-        .add(egui::Slider::new(&mut split, 0.0..=1.0).text("Split"))
-        .changed()
-    {
+    if let Some(split) = split_images_ui(ui, &tex_a, &tex_b, gallery.split) {
         commands.push(Command::SetSplit(split));
     }
-    let area = ui.available_rect_before_wrap();
-    let rect = fit_rect(area, tex_a.size_vec2());
-    let response = ui.allocate_rect(area, Sense::click_and_drag());
-    if response.dragged() || response.clicked() {
-        if let Some(pos) = response.interact_pointer_pos() {
-            split = ((pos.x - rect.left()) / rect.width()).clamp(0.0, 1.0);
-            commands.push(Command::SetSplit(split));
-        }
-    }
-    let split_x = rect.left() + rect.width() * split;
-    let left = Rect::from_min_max(rect.min, Pos2::new(split_x, rect.bottom()));
-    let right = Rect::from_min_max(Pos2::new(split_x, rect.top()), rect.max);
-    let uv = |r: Rect| {
-        Rect::from_min_max(
-            Pos2::new((r.left() - rect.left()) / rect.width(), 0.0),
-            Pos2::new((r.right() - rect.left()) / rect.width(), 1.0),
-        )
-    };
-    let painter = ui.painter_at(area);
-    painter.image(tex_a.id(), left, uv(left), Color32::WHITE);
-    painter.image(tex_b.id(), right, uv(right), Color32::WHITE);
-    painter.line_segment(
-        [
-            Pos2::new(split_x, rect.top()),
-            Pos2::new(split_x, rect.bottom()),
-        ],
-        Stroke::new(2.0, theme::SELECTION),
-    );
 }
 
 /// The largest rect of `size`'s aspect centred in `area`.
-fn fit_rect(area: Rect, size: Vec2) -> Rect {
+pub(super) fn fit_rect(area: Rect, size: Vec2) -> Rect {
     let scale = (area.width() / size.x).min(area.height() / size.y).max(0.0);
     Rect::from_center_size(area.center(), size * scale)
 }

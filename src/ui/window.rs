@@ -4,8 +4,9 @@
 use crate::app::{CentralView, Command, StudioApp, StudioConfig};
 
 use super::{
-    canvas_view_ui, gallery_ui, large_view_ui, product_panel_ui, status_bar_ui, theme,
-    tools_panel_ui, training_window_ui, GalleryScores, ScoresView, ToolsPanel,
+    canvas_view_ui, gallery_ui, label_view_ui, large_view_ui, pref_stats_window_ui,
+    product_panel_ui, status_bar_ui, theme, tools_panel_ui, training_window_ui, GalleryScores,
+    LabelView, ScoresView, ToolsPanel,
 };
 
 /// Starts the studio in a window: applies the theme, then builds the app.
@@ -36,6 +37,42 @@ fn draw(ui: &mut egui::Ui, app: &StudioApp, commands: &mut Vec<Command>) {
     egui::Panel::bottom("status-bar").show(ui, |ui| {
         status_bar_ui(ui, app.status(), commands);
     });
+    egui::Panel::top("top-bar").show(ui, |ui| top_bar_ui(ui, app, commands));
+    pref_stats_window_ui(ui.ctx(), &app.labelling().stats, commands);
+    if app.labelling().open {
+        let view = LabelView {
+            state: app.labelling(),
+            labeler: &app.prefs().labeler,
+            open_product: app.session().map(|s| s.product.title.as_str()),
+            split: app.gallery().split,
+        };
+        egui::CentralPanel::default().show(ui, |ui| label_view_ui(ui, &view, commands));
+        return;
+    }
+    studio_panels_ui(ui, app, commands);
+}
+
+/// The bar above everything: the labelling mode's button and the
+/// preference statistics.
+fn top_bar_ui(ui: &mut egui::Ui, app: &StudioApp, commands: &mut Vec<Command>) {
+    ui.horizontal(|ui| {
+        let labelling = app.labelling().open;
+        if ui
+            .selectable_label(labelling, "Label")
+            .on_hover_text("A-vs-B preference labelling (Ctrl+L; Esc leaves)")
+            .clicked()
+        {
+            commands.push(Command::ShowLabelling(!labelling));
+        }
+        let stats = app.labelling().stats.open;
+        if ui.selectable_label(stats, "Preference stats").clicked() {
+            commands.push(Command::ShowPrefStats(!stats));
+        }
+    });
+}
+
+/// The studio's panels around the canvas or gallery view.
+fn studio_panels_ui(ui: &mut egui::Ui, app: &StudioApp, commands: &mut Vec<Command>) {
     egui::Panel::left("product-panel")
         .resizable(true)
         .default_size(320.0)

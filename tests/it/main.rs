@@ -52,6 +52,8 @@ mod store_clicklog;
 mod store_crash;
 mod store_migration;
 mod suggest_pipeline;
+mod ui_label;
+mod ui_label_stats;
 mod ui_render;
 mod ui_scores;
 mod ui_studio;
