@@ -29,26 +29,61 @@ fn setting_text(entry: &SettingEntry) -> String {
     format!("{} with {}", entry.setting, entry.props.join(", "))
 }
 
-fn option(entry: &SettingEntry) -> SceneOption {
-    SceneOption {
+/// Categories whose products stand on the floor (a cabinet on a coffee
+/// table or a pantry shelf is not an ad anyone would use).
+pub const FLOOR_CATEGORIES: &[&str] = &["furniture"];
+
+/// Words that make a surface phrase a floor or ground.
+const FLOOR_WORDS: &[&str] = &[
+    "floor",
+    "rug",
+    "deck",
+    "patio",
+    "terrace",
+    "lawn",
+    "parquet",
+    "carpet",
+    "tatami",
+    "paving",
+    "flagstone",
+    "grass",
+];
+
+/// Whether a surface phrase is a floor or ground (by its words).
+pub fn is_floor(surface: &str) -> bool {
+    surface
+        .split(|c: char| !c.is_ascii_alphabetic())
+        .any(|w| FLOOR_WORDS.contains(&w))
+}
+
+/// The option for a setting; `floor_only` keeps its floor surfaces only
+/// (none: no option).
+fn option(entry: &SettingEntry, floor_only: bool) -> Option<SceneOption> {
+    let surfaces: Vec<String> = entry
+        .surfaces
+        .iter()
+        .filter(|s| !floor_only || is_floor(s))
+        .map(|s| s.to_string())
+        .collect();
+    (!surfaces.is_empty()).then(|| SceneOption {
         setting: entry.setting.to_string(),
-        surfaces: entry.surfaces.iter().map(|s| s.to_string()).collect(),
+        surfaces,
         props: entry.props.iter().map(|s| s.to_string()).collect(),
-    }
+    })
 }
 
 /// The library's settings in order of relevance to `target` (the product
 /// text), best first, among the settings whose [`Area`] suits the category
 /// closest to `title` (or a near second, see [`SECOND_CATEGORY_MARGIN`]):
 /// a hand cream never gets a pet salon or a kitchen because its title says
-/// "butter". A setting's score is
-/// its cosine to the product plus its cosine to the best-guessed category
-/// (its description words).
+/// "butter". A setting's score is its cosine to the product plus its
+/// cosine to the best-guessed category (its description words). Returns
+/// the settings and the name of that category.
 pub fn ranked_settings(
     title: &str,
     target: &str,
     embedder: &dyn TextEmbedder,
-) -> Result<Vec<&'static SettingEntry>> {
+) -> Result<(Vec<&'static SettingEntry>, &'static str)> {
     let all: Vec<(&Area, &SettingEntry)> = settings().collect();
     let mut texts: Vec<String> = all.iter().map(|(_, e)| setting_text(e)).collect();
     texts.extend(CATEGORIES.iter().map(|c| c.text()));
@@ -85,27 +120,76 @@ pub fn ranked_settings(
         })
         .collect();
     order.sort_by(|a, b| b.1.total_cmp(&a.1));
-    Ok(order.into_iter().map(|(i, _)| all[i].1).collect())
+    let category = open.first().map_or("", |&i| CATEGORIES[i].name);
+    Ok((order.into_iter().map(|(i, _)| all[i].1).collect(), category))
 }
 
 /// The choices for a product: the [`SHORTLIST`] settings closest to the
 /// product when there is a relevance model (`title` is the designer's,
 /// `target` the text suggestions are ranked against), else every setting.
+/// A product of a [`FLOOR_CATEGORIES`] category gets floor surfaces only.
 pub fn scene_choices(
     title: &str,
     target: Option<&str>,
     embedder: Option<&dyn TextEmbedder>,
 ) -> Result<SceneChoices> {
-    let picked: Vec<&SettingEntry> = match (target, embedder) {
-        (Some(target), Some(embedder)) => ranked_settings(title, target, embedder)?
-            .into_iter()
-            .take(SHORTLIST)
-            .collect(),
-        _ => settings().map(|(_, e)| e).collect(),
+    let options: Vec<SceneOption> = match (target, embedder) {
+        (Some(target), Some(embedder)) => {
+            let (ranked, category) = ranked_settings(title, target, embedder)?;
+            let floor_only = FLOOR_CATEGORIES.contains(&category);
+            ranked
+                .into_iter()
+                .filter_map(|e| option(e, floor_only))
+                .take(SHORTLIST)
+                .collect()
+        }
+        _ => settings().filter_map(|(_, e)| option(e, false)).collect(),
     };
     Ok(SceneChoices {
-        options: picked.into_iter().map(option).collect(),
+        options,
         lights: LIGHTS.iter().map(|s| s.to_string()).collect(),
         moods: MOODS.iter().map(|s| s.to_string()).collect(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn floors_are_told_by_their_words() {
+        for floor in [
+            "a light oak floor",
+            "a jute area rug",
+            "a teak deck",
+            "a woven tatami mat",
+        ] {
+            assert!(is_floor(floor), "{floor}");
+        }
+        for other in [
+            "a low oak coffee table",
+            "a wooden pantry shelf",
+            "a floury counter",
+        ] {
+            assert!(!is_floor(other), "{other}");
+        }
+    }
+
+    #[test]
+    fn floor_only_options_keep_floor_surfaces_or_drop_the_setting() {
+        let furniture: Vec<SceneOption> = settings()
+            .filter(|(area, _)| area.name == "furniture")
+            .filter_map(|(_, e)| option(e, true))
+            .collect();
+        assert!(furniture.len() >= 5);
+        assert!(furniture
+            .iter()
+            .all(|o| !o.surfaces.is_empty() && o.surfaces.iter().all(|s| is_floor(s))));
+        let pantry = settings()
+            .map(|(_, e)| e)
+            .find(|e| e.surfaces.iter().all(|s| !is_floor(s)))
+            .expect("a setting without floors");
+        assert!(option(pantry, true).is_none());
+        assert!(option(pantry, false).is_some());
+    }
 }
