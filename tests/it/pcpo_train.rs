@@ -224,7 +224,7 @@ fn pcpo_term_has_gradient_and_changes_the_update() {
         epochs: 1,
         ..tiny_config()
     };
-    let mut trainer = PcpoTrainer::new(tiny_decoder(), cfg.clone()).expect("trainer");
+    let trainer = PcpoTrainer::new(tiny_decoder(), cfg.clone()).expect("trainer");
     let batch =
         PairBatch::build(&set, &[0, 1, 2, 3], 1, &mut StdRng::seed_from_u64(2)).expect("batch");
     let mut decoder = trainer.decoder().clone();
