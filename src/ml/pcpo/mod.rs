@@ -21,6 +21,7 @@ pub mod checkpoint;
 pub mod config;
 pub mod corrupt;
 pub mod data;
+pub mod encode;
 pub mod error;
 pub mod loss;
 pub mod objective;
@@ -35,6 +36,7 @@ pub use corrupt::{
     CorruptedPrompt, CorruptionChoice, TextCorruption, PATCH_SIZE,
 };
 pub use data::{pad_batch, PreferencePair, ProductPrompt, Sequence, TrainingSet};
+pub use encode::{answer_ids, product_prompt};
 pub use error::{PcpoError, Result};
 pub use loss::{combined_loss, neg_log_sigmoid, EpochMetrics, MetricSums, PairLogps};
 pub use objective::{batch_objective, policy_and_reference, Objective, PairBatch};
