@@ -11,6 +11,7 @@ mod cli_bench;
 mod cli_flags;
 mod cli_label;
 mod cli_models;
+mod cli_pcpo;
 mod cli_prefs;
 mod cli_prepare;
 mod cli_rm;
