@@ -29,6 +29,7 @@ mod layering;
 mod matching;
 mod pcpo_corrupt;
 mod pcpo_dpo_parity;
+mod pcpo_encode;
 mod pcpo_train;
 mod product_canvas;
 mod product_intake;
