@@ -30,6 +30,7 @@ mod matching;
 mod pcpo_corrupt;
 mod pcpo_dpo_parity;
 mod pcpo_encode;
+mod pcpo_optim;
 mod pcpo_train;
 mod product_canvas;
 mod product_intake;

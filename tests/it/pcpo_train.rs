@@ -325,3 +325,67 @@ fn cancel_keeps_last_epoch_and_resume_matches_uninterrupted_run() {
     let err = PcpoTrainer::resume(tiny_decoder(), other, &ck).expect_err("other settings");
     assert!(err.to_string().contains("other settings"), "{err}");
 }
+
+/// On the real SmolLM2-135M (GGUF dequantised to f32): two epochs on two
+/// pairs raise the mean reward margin above zero and leave the base weights
+/// bit-identical.
+#[test]
+#[ignore = "needs SmolLM2: set ADSTUDIO_SMOLLM2_GGUF"]
+fn smollm2_short_run_raises_margin() {
+    use adstudio::ml::pcpo::{answer_ids, product_prompt};
+    use adstudio::ml::prompt_model::{ChatMessage, GgufPrecision, LoadOptions, PromptModel, Role};
+    let path = crate::common::models::smollm2_gguf();
+    let opts = LoadOptions {
+        precision: GgufPrecision::F32,
+        ..LoadOptions::default()
+    };
+    let model = PromptModel::load(&path, &opts).expect("load");
+    let tok = model.tokenizer();
+    let mut set = TrainingSet::default();
+    for title in ["Red ceramic mug", "Leather hiking boot"] {
+        let msg = [ChatMessage::new(
+            Role::User,
+            format!("Product: {title}. Background?"),
+        )];
+        set.products
+            .push(product_prompt(tok, model.template(), &msg, title).expect("prompt"));
+    }
+    for (i, (c, r)) in [
+        ("wooden kitchen table", "golden luxury podium"),
+        ("misty forest trail", "velvet glamour"),
+    ]
+    .iter()
+    .enumerate()
+    {
+        set.pairs.push(PreferencePair {
+            product: i,
+            chosen: answer_ids(tok, c).expect("ids"),
+            rejected: answer_ids(tok, r).expect("ids"),
+        });
+    }
+    let cfg = PcpoConfig {
+        learning_rate: 2e-3,
+        epochs: 2,
+        batch_size: 2,
+        warmup_ratio: 0.0,
+        ..PcpoConfig::default()
+    };
+    let base = model.decoder().clone();
+    let mut trainer = PcpoTrainer::new(base.clone(), cfg).expect("trainer");
+    trainer
+        .train(&set, None, TrainControl::default(), &mut no_events())
+        .expect("train");
+    let after = trainer.evaluate(&set).expect("eval");
+    println!("after: {after:?}");
+    assert!(after.reward_margin > 0.0, "{after:?}");
+    let trained = trainer.into_decoder();
+    let w0 = base
+        .projection(3, LoraTarget::Q)
+        .and_then(|p| p.weight())
+        .expect("w");
+    let w1 = trained
+        .projection(3, LoraTarget::Q)
+        .and_then(|p| p.weight())
+        .expect("w");
+    assert_eq!(values(w0), values(w1));
+}
