@@ -78,6 +78,20 @@ pub struct PcpoTrainArgs {
     /// Also train on labels given by models (the reward model's picks).
     #[arg(long)]
     pub with_model_labels: bool,
+    /// LoRA rank.
+    #[arg(long, default_value_t = 8)]
+    pub rank: usize,
+    /// LoRA alpha (updates are scaled by alpha / rank).
+    #[arg(long, default_value_t = 16.0)]
+    pub alpha: f64,
+    /// Projections given adapters, comma-separated (q_proj, k_proj, v_proj,
+    /// o_proj, gate_proj, up_proj, down_proj).
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "q_proj,k_proj,v_proj,o_proj"
+    )]
+    pub targets: Vec<String>,
 }
 
 /// Runs `adstudio pcpo`.
@@ -111,6 +125,9 @@ fn config_for(a: &PcpoTrainArgs, model: &PromptModel) -> PcpoConfig {
         epochs: a.epochs,
         batch_size: a.batch_size,
         seed: a.seed,
+        lora_rank: a.rank,
+        lora_alpha: a.alpha,
+        lora_targets: a.targets.clone(),
         mask_token_id: ["<|endoftext|>", "<unk>"]
             .iter()
             .find_map(|t| tok.token_id(t))

@@ -247,7 +247,8 @@ fn pcpo_train_runs_epochs_and_saves_the_adapter_then_resumes() {
 }
 
 /// With one label per product and a product held out, two training pairs
-/// remain; with no held-out product, model labels join only when asked.
+/// remain; with no held-out product, model labels join only when asked;
+/// LoRA rank, alpha and targets shape the saved adapter.
 #[test]
 fn pcpo_train_counts_model_labels_only_when_asked_and_refuses_too_few_pairs() {
     let dir = tempfile::tempdir().unwrap();
@@ -287,5 +288,48 @@ fn pcpo_train_counts_model_labels_only_when_asked_and_refuses_too_few_pairs() {
         "{stdout}"
     );
     assert!(stdout.contains("pairs: 4 train, 0 validation"), "{stdout}");
-    assert!(out.is_file());
+    let adapter = candle_core::safetensors::load(&out, &Device::Cpu).unwrap();
+    assert!(adapter.contains_key("layers.1.k_proj.A"), "default targets");
+    assert_eq!(
+        adapter["layers.0.q_proj.A"].dims(),
+        &[8, 64],
+        "default rank"
+    );
+
+    let lora = ["--rank", "2", "--alpha", "4", "--targets", "q_proj,up_proj"];
+    let (status, _, stderr) = train(
+        &data,
+        &model,
+        &out,
+        &[&["--epochs", "1", "--valid-share", "0"][..], &lora].concat(),
+    );
+    assert!(status.status.success(), "{stderr}");
+    let adapter = candle_core::safetensors::load(&out, &Device::Cpu).unwrap();
+    let mut names: Vec<&str> = adapter.keys().map(String::as_str).collect();
+    names.sort_unstable();
+    assert_eq!(
+        names,
+        [
+            "layers.0.q_proj.A",
+            "layers.0.q_proj.B",
+            "layers.0.up_proj.A",
+            "layers.0.up_proj.B",
+            "layers.1.q_proj.A",
+            "layers.1.q_proj.B",
+            "layers.1.up_proj.A",
+            "layers.1.up_proj.B",
+            "meta.config",
+        ]
+    );
+    assert_eq!(adapter["layers.1.up_proj.A"].dims(), &[2, 64]);
+    assert_eq!(adapter["layers.1.up_proj.B"].dims(), &[128, 2]);
+    let cfg = saved_config(&out);
+    assert_eq!(
+        (&cfg["lora_rank"], &cfg["lora_alpha"]),
+        (&json!(2), &json!(4.0))
+    );
+
+    let (status, _, stderr) = train(&data, &model, &out, &["--targets", "q_proj,nope"]);
+    assert!(!status.status.success());
+    assert!(stderr.contains("unknown LoRA target `nope`"), "{stderr}");
 }
