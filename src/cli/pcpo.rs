@@ -136,7 +136,7 @@ fn config_for(a: &PcpoTrainArgs, model: &PromptModel) -> PcpoConfig {
     }
 }
 
-/// Tokenises the pairs whose product is (or is not) in `held`.
+/// Tokenises `pairs` (one prompt per product, built from its title).
 fn encode(model: &PromptModel, pairs: &[&TextPair]) -> anyhow::Result<TrainingSet> {
     let tok = model.tokenizer();
     let mut index: BTreeMap<ProductId, usize> = BTreeMap::new();
@@ -185,6 +185,9 @@ fn load_pairs(a: &PcpoTrainArgs, data_dir: Option<PathBuf>) -> anyhow::Result<Ve
 }
 
 fn run_train(a: &PcpoTrainArgs, data_dir: Option<PathBuf>) -> anyhow::Result<()> {
+    if !(0.0..1.0).contains(&a.valid_share) {
+        bail!("--valid-share must be in [0, 1), not {}", a.valid_share);
+    }
     let pairs = load_pairs(a, data_dir)?;
     let products: BTreeSet<ProductId> = pairs.iter().map(|p| p.product).collect();
     let held = held_out(&products, a.valid_share, a.seed);

@@ -329,6 +329,12 @@ fn pcpo_train_counts_model_labels_only_when_asked_and_refuses_too_few_pairs() {
         (&json!(2), &json!(4.0))
     );
 
+    let (status, _, stderr) = train(&data, &model, &out, &["--valid-share", "1"]);
+    assert!(!status.status.success());
+    assert!(
+        stderr.contains("--valid-share must be in [0, 1), not 1"),
+        "{stderr}"
+    );
     let (status, _, stderr) = train(&data, &model, &out, &["--targets", "q_proj,nope"]);
     assert!(!status.status.success());
     assert!(stderr.contains("unknown LoRA target `nope`"), "{stderr}");
