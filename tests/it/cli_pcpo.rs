@@ -247,8 +247,7 @@ fn pcpo_train_runs_epochs_and_saves_the_adapter_then_resumes() {
 }
 
 /// With one label per product and a product held out, two training pairs
-/// remain; with no held-out product, model labels join only when asked;
-/// LoRA rank, alpha and targets shape the saved adapter.
+/// remain; with no held-out product, model labels join only when asked.
 #[test]
 fn pcpo_train_counts_model_labels_only_when_asked_and_refuses_too_few_pairs() {
     let dir = tempfile::tempdir().unwrap();
@@ -288,6 +287,24 @@ fn pcpo_train_counts_model_labels_only_when_asked_and_refuses_too_few_pairs() {
         "{stdout}"
     );
     assert!(stdout.contains("pairs: 4 train, 0 validation"), "{stdout}");
+    assert!(out.is_file());
+}
+
+/// LoRA rank, alpha and targets shape the saved adapter (defaults: rank 8
+/// on q/k/v/o); a bad target or validation share is refused.
+#[test]
+fn pcpo_train_lora_flags_shape_the_adapter() {
+    let dir = tempfile::tempdir().unwrap();
+    let (data, model) = (dir.path().join("data"), model(dir.path()));
+    store(&data, 1);
+    let out = dir.path().join("a.safetensors");
+    let (status, _, stderr) = train(
+        &data,
+        &model,
+        &out,
+        &["--epochs", "1", "--valid-share", "0"],
+    );
+    assert!(status.status.success(), "{stderr}");
     let adapter = candle_core::safetensors::load(&out, &Device::Cpu).unwrap();
     assert!(adapter.contains_key("layers.1.k_proj.A"), "default targets");
     assert_eq!(
