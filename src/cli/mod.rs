@@ -8,6 +8,7 @@ mod bench_reward;
 mod bench_suggest;
 pub mod label;
 mod models;
+pub mod pcpo;
 mod prefs;
 mod prepare;
 mod render;
@@ -23,6 +24,7 @@ pub use bench_prompt::{bench_prompt_model, PromptBenchRow};
 pub use bench_reward::reward_experiment;
 pub use label::{run_label, LabelArgs};
 pub use models::{run_models, ModelsArgs, ModelsCommand};
+pub use pcpo::{run_pcpo, PcpoArgs, PcpoCommand};
 pub use prefs::{run_prefs, PrefsArgs, PrefsCommand};
 pub use prepare::{run_prepare, PrepareArgs, PrepareReport};
 pub use render::{run_render, RenderArgs};
@@ -72,6 +74,8 @@ pub enum CliCommand {
     /// Label A-vs-B pairs headless (answers from a file, stdin or a seeded
     /// random labeler), through the studio's labelling path.
     Label(LabelArgs),
+    /// PCPO fine-tuning of the prompt model on the stored preferences.
+    Pcpo(PcpoArgs),
 }
 
 /// The `--aspect` parser shared by the commands that place a product.

@@ -7,6 +7,7 @@ pub mod clip_vision;
 pub mod device;
 pub mod diffusion;
 pub mod json;
+pub mod pcpo;
 pub mod prompt_model;
 pub mod relevance;
 pub mod reward;

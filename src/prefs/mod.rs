@@ -18,6 +18,7 @@ mod report;
 mod reward;
 mod source;
 mod stats;
+mod text_pairs;
 
 #[cfg(test)]
 mod stats_tests;
@@ -36,3 +37,4 @@ pub use records::{CaigRecord, ExportedSettings, PairExtras, PairFormat, PairReco
 pub use reward::{human_verdicts, reward_vs_people, PeopleVsModels, RewardAgreement};
 pub use source::load_stats_input;
 pub use stats::{bump, compute_stats, prefs_stats, LabelerStats, PrefStats, ProductStats};
+pub use text_pairs::{text_pairs, TextPair, TextPairs};

@@ -250,6 +250,13 @@ impl LoraLinear {
     /// Applies the layer to `x` of shape (..., in_features).
     pub fn forward(&self, x: &Tensor) -> candle_core::Result<Tensor> {
         let y = match &self.base {
+            Base::Dense(linear) if super::frozen::use_frozen(x, linear.weight()) => {
+                let y = super::frozen::frozen_matmul(x, linear.weight())?;
+                match linear.bias() {
+                    Some(b) => y.broadcast_add(b)?,
+                    None => y,
+                }
+            }
             Base::Dense(linear) => linear.forward(x)?,
             Base::Quantized { matmul, bias } => {
                 let y = matmul.forward(x)?;

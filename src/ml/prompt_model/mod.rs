@@ -27,6 +27,7 @@ pub mod decoder;
 pub mod decoder_lora;
 pub mod error;
 pub mod facts;
+pub mod frozen;
 pub mod generate;
 pub mod gguf;
 pub mod instructions;

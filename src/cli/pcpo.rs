@@ -1,0 +1,270 @@
+//! `adstudio pcpo train`: offline PCPO fine-tune of the prompt model on the
+//! stored preference labels, with a held-out share of products for
+//! validation; prints per epoch the loss, preference accuracy and reward
+//! margin, and saves the LoRA adapter as safetensors.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context as _};
+use clap::{Args, Subcommand};
+use rand::rngs::StdRng;
+use rand::seq::SliceRandom;
+use rand::SeedableRng;
+
+use crate::ml::pcpo::{
+    answer_ids, product_prompt, EpochMetrics, PcpoConfig, PcpoTrainer, PreferencePair,
+    TrainControl, TrainEvent, TrainingSet,
+};
+use crate::ml::prompt_model::{ChatMessage, GgufPrecision, LoadOptions, PromptModel, Role};
+use crate::paths::DataDir;
+use crate::prefs::{instruction_for, text_pairs, TextPair};
+use crate::store::{ProductId, Store};
+
+/// Fewest training pairs a run accepts.
+pub const MIN_TRAIN_PAIRS: usize = 2;
+
+/// Arguments of `adstudio pcpo`.
+#[derive(Debug, Clone, Args)]
+pub struct PcpoArgs {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: PcpoCommand,
+}
+
+/// `adstudio pcpo` subcommands.
+#[derive(Debug, Clone, Subcommand)]
+pub enum PcpoCommand {
+    /// Fine-tune LoRA adapters with PCPO on the stored preference labels.
+    Train(PcpoTrainArgs),
+}
+
+/// Arguments of `adstudio pcpo train`.
+#[derive(Debug, Clone, Args)]
+pub struct PcpoTrainArgs {
+    /// The prompt model: a .gguf file (dequantised to f32) or a model folder.
+    #[arg(long)]
+    pub model: PathBuf,
+    /// The adapter file to write (safetensors).
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Passes over the training pairs.
+    #[arg(long, default_value_t = 3)]
+    pub epochs: usize,
+    /// Pairs per update.
+    #[arg(long, default_value_t = 4)]
+    pub batch_size: usize,
+    /// Peak learning rate (linear warm-up over 10% of the updates, then cosine decay).
+    #[arg(long, default_value_t = 2e-4)]
+    pub lr: f64,
+    /// b of the DPO and PCPO losses.
+    #[arg(long, default_value_t = 0.5)]
+    pub beta: f64,
+    /// Weight w of the PCPO term (0 = plain DPO).
+    #[arg(long, default_value_t = 1.0)]
+    pub weight: f64,
+    /// Share of the products (with all their pairs) held out for validation.
+    #[arg(long, default_value_t = 0.2)]
+    pub valid_share: f64,
+    /// Seed of the split, the adapters' initialisation, shuffles and corruptions.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Checkpoint written after every epoch.
+    #[arg(long)]
+    pub checkpoint: Option<PathBuf>,
+    /// Continue from --checkpoint (same settings required).
+    #[arg(long, requires = "checkpoint")]
+    pub resume: bool,
+    /// Also train on labels given by models (the reward model's picks).
+    #[arg(long)]
+    pub with_model_labels: bool,
+    /// LoRA rank.
+    #[arg(long, default_value_t = 8)]
+    pub rank: usize,
+    /// LoRA alpha (updates are scaled by alpha / rank).
+    #[arg(long, default_value_t = 16.0)]
+    pub alpha: f64,
+    /// Projections given adapters, comma-separated (q_proj, k_proj, v_proj,
+    /// o_proj, gate_proj, up_proj, down_proj).
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "q_proj,k_proj,v_proj,o_proj"
+    )]
+    pub targets: Vec<String>,
+}
+
+/// Runs `adstudio pcpo`.
+pub fn run_pcpo(args: &PcpoArgs, data_dir: Option<PathBuf>) -> anyhow::Result<()> {
+    match &args.command {
+        PcpoCommand::Train(a) => run_train(a, data_dir),
+    }
+}
+
+fn open_store(data_dir: Option<PathBuf>) -> anyhow::Result<Store> {
+    let data_dir = DataDir::resolve(data_dir).context("finding the data directory")?;
+    let path = data_dir.database_path();
+    Store::open(&path).with_context(|| format!("opening {}", path.display()))
+}
+
+/// Products held out for validation: `ceil(share * n)` of the `n` products,
+/// drawn with `seed`, at most `n - 1`.
+fn held_out(products: &BTreeSet<ProductId>, share: f64, seed: u64) -> BTreeSet<ProductId> {
+    let mut all: Vec<ProductId> = products.iter().copied().collect();
+    all.shuffle(&mut StdRng::seed_from_u64(seed));
+    let n = ((share * all.len() as f64).ceil() as usize).min(all.len().saturating_sub(1));
+    all.into_iter().take(n).collect()
+}
+
+fn config_for(a: &PcpoTrainArgs, model: &PromptModel) -> PcpoConfig {
+    let tok = model.tokenizer();
+    PcpoConfig {
+        beta: a.beta,
+        weight: a.weight,
+        learning_rate: a.lr,
+        epochs: a.epochs,
+        batch_size: a.batch_size,
+        seed: a.seed,
+        lora_rank: a.rank,
+        lora_alpha: a.alpha,
+        lora_targets: a.targets.clone(),
+        mask_token_id: ["<|endoftext|>", "<unk>"]
+            .iter()
+            .find_map(|t| tok.token_id(t))
+            .unwrap_or(0),
+        ..PcpoConfig::default()
+    }
+}
+
+/// Tokenises `pairs` (one prompt per product, built from its title).
+fn encode(model: &PromptModel, pairs: &[&TextPair]) -> anyhow::Result<TrainingSet> {
+    let tok = model.tokenizer();
+    let mut index: BTreeMap<ProductId, usize> = BTreeMap::new();
+    let mut set = TrainingSet::default();
+    for p in pairs {
+        let product = match index.get(&p.product) {
+            Some(&i) => i,
+            None => {
+                let msg = [ChatMessage::new(Role::User, instruction_for(&p.title))];
+                let prompt = product_prompt(tok, model.template(), &msg, &p.title)
+                    .with_context(|| format!("product {} ({:?})", p.product, p.title))?;
+                set.products.push(prompt);
+                index.insert(p.product, set.products.len() - 1);
+                set.products.len() - 1
+            }
+        };
+        set.pairs.push(PreferencePair {
+            product,
+            chosen: answer_ids(tok, &p.chosen)?,
+            rejected: answer_ids(tok, &p.rejected)?,
+        });
+    }
+    Ok(set)
+}
+
+fn metrics_line(m: &EpochMetrics) -> String {
+    format!(
+        "loss {:.4} acc {:.3} margin {:+.4} ({} pairs)",
+        m.loss, m.accuracy, m.reward_margin, m.pairs
+    )
+}
+
+fn load_pairs(a: &PcpoTrainArgs, data_dir: Option<PathBuf>) -> anyhow::Result<Vec<TextPair>> {
+    let store = open_store(data_dir)?;
+    let found = text_pairs(&store, a.with_model_labels).context("reading the preference labels")?;
+    for (label, problem) in &found.problems {
+        eprintln!("label {label} left out: {problem}");
+    }
+    println!(
+        "{} usable pairs ({} labels left out on purpose, {} with problems)",
+        found.pairs.len(),
+        found.skipped,
+        found.problems.len()
+    );
+    Ok(found.pairs)
+}
+
+fn run_train(a: &PcpoTrainArgs, data_dir: Option<PathBuf>) -> anyhow::Result<()> {
+    if !(0.0..1.0).contains(&a.valid_share) {
+        bail!("--valid-share must be in [0, 1), not {}", a.valid_share);
+    }
+    let pairs = load_pairs(a, data_dir)?;
+    let products: BTreeSet<ProductId> = pairs.iter().map(|p| p.product).collect();
+    let held = held_out(&products, a.valid_share, a.seed);
+    let (valid, train): (Vec<&TextPair>, Vec<&TextPair>) =
+        pairs.iter().partition(|p| held.contains(&p.product));
+    if train.len() < MIN_TRAIN_PAIRS {
+        bail!(
+            "too few pairs to train: {} training pair(s) after holding out {} product(s); at least {MIN_TRAIN_PAIRS} needed (label more A/B pairs)",
+            train.len(),
+            held.len()
+        );
+    }
+    println!(
+        "products: {} train, {} validation; pairs: {} train, {} validation",
+        products.len() - held.len(),
+        held.len(),
+        train.len(),
+        valid.len()
+    );
+    let opts = LoadOptions {
+        precision: GgufPrecision::F32,
+        ..LoadOptions::default()
+    };
+    let model = PromptModel::load(&a.model, &opts)
+        .with_context(|| format!("loading the prompt model {}", a.model.display()))?;
+    let train_set = encode(&model, &train)?;
+    let valid_set = if valid.is_empty() {
+        None
+    } else {
+        Some(encode(&model, &valid)?)
+    };
+    let config = config_for(a, &model);
+    let decoder = model.decoder().clone();
+    let mut trainer = match (&a.checkpoint, a.resume) {
+        (Some(ck), true) => {
+            let t = PcpoTrainer::resume(decoder, config, ck)
+                .with_context(|| format!("resuming from {}", ck.display()))?;
+            println!("resumed after epoch {} of {}", t.epochs_done(), a.epochs);
+            t
+        }
+        _ => PcpoTrainer::new(decoder, config).context("attaching the LoRA adapters")?,
+    };
+    train_loop(&mut trainer, &train_set, valid_set.as_ref(), a)?;
+    trainer
+        .save_adapter(&a.out)
+        .with_context(|| format!("saving the adapter to {}", a.out.display()))?;
+    println!("adapter saved to {}", a.out.display());
+    Ok(())
+}
+
+fn train_loop(
+    trainer: &mut PcpoTrainer,
+    train: &TrainingSet,
+    valid: Option<&TrainingSet>,
+    a: &PcpoTrainArgs,
+) -> anyhow::Result<()> {
+    let control = TrainControl {
+        cancel: None,
+        checkpoint: a.checkpoint.as_deref().map(Path::new),
+    };
+    let epochs = a.epochs;
+    trainer
+        .train(train, valid, control, &mut |event| {
+            if let TrainEvent::Epoch(r) = event {
+                let valid = r
+                    .validation
+                    .as_ref()
+                    .map(|v| format!(" | valid {}", metrics_line(v)))
+                    .unwrap_or_default();
+                println!(
+                    "epoch {}/{epochs}: train {}{valid} [{:.1} s]",
+                    r.epoch,
+                    metrics_line(&r.train),
+                    r.seconds
+                );
+            }
+        })
+        .context("training")?;
+    Ok(())
+}
