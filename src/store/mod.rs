@@ -14,6 +14,7 @@ mod creatives;
 mod error;
 mod ids;
 mod images;
+mod model_picks;
 mod pref_import;
 mod preferences;
 mod products;

@@ -213,11 +213,36 @@ impl PreferenceCounts {
 }
 
 /// The `(render, creative)` columns of one side.
-fn columns(item: PairItem) -> (Option<RenderId>, Option<CreativeRowId>) {
+pub(super) fn columns(item: PairItem) -> (Option<RenderId>, Option<CreativeRowId>) {
     match item {
         PairItem::Render(id) => (Some(id), None),
         PairItem::Creative(id) => (None, Some(id)),
     }
+}
+
+/// Inserts one label row (inside the caller's transaction).
+pub(super) fn insert_preference(
+    conn: &rusqlite::Connection,
+    pref: &NewPreference,
+) -> rusqlite::Result<PreferenceId> {
+    let (render_a, creative_a) = columns(pref.a);
+    let (render_b, creative_b) = columns(pref.b);
+    conn.execute(
+        "INSERT INTO preferences (render_a, render_b, creative_a, creative_b, left_is_a, \
+         outcome, source, labeler, model_p_a) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+        params![
+            render_a,
+            render_b,
+            creative_a,
+            creative_b,
+            pref.left_is_a,
+            pref.outcome,
+            pref.source,
+            pref.labeler,
+            pref.model_p_a
+        ],
+    )?;
+    Ok(PreferenceId(conn.last_insert_rowid()))
 }
 
 impl Store {
@@ -229,25 +254,7 @@ impl Store {
         let err = |e| self.sql_err(TABLE, e);
         let tx =
             Transaction::new_unchecked(&self.conn, TransactionBehavior::Immediate).map_err(err)?;
-        let (render_a, creative_a) = columns(pref.a);
-        let (render_b, creative_b) = columns(pref.b);
-        tx.execute(
-            "INSERT INTO preferences (render_a, render_b, creative_a, creative_b, left_is_a, \
-             outcome, source, labeler, model_p_a) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-            params![
-                render_a,
-                render_b,
-                creative_a,
-                creative_b,
-                pref.left_is_a,
-                pref.outcome,
-                pref.source,
-                pref.labeler,
-                pref.model_p_a
-            ],
-        )
-        .map_err(err)?;
-        let id = PreferenceId(tx.last_insert_rowid());
+        let id = insert_preference(&tx, pref).map_err(err)?;
         tx.commit().map_err(err)?;
         Ok(id)
     }

@@ -13,7 +13,10 @@ use image::RgbImage;
 use crate::jobs::Reporter;
 use crate::ml::reward::ranking::{bradley_terry, ranking};
 use crate::ml::reward::{RewardModel, ScoreMatrix};
-use crate::store::{NewScore, ProductId, RenderId, RenderRow, Store};
+use crate::store::{
+    NewPreference, NewScore, Outcome, PairItem, PreferenceSource, ProductId, RenderId, RenderRow,
+    Store,
+};
 
 use super::hub::ModelHub;
 use super::progress::Progress;
@@ -190,9 +193,40 @@ impl VariantScores {
     }
 }
 
+/// The reward model's pick on every pair of scored renders, as labels with
+/// source model and the model id as labeler: A is the render with the
+/// smaller id, `model_p_a` = P(A beats B), the outcome A above 0.5, B below,
+/// tie at exactly 0.5. Not shown to anyone, so `left_is_a` is `None`.
+pub fn model_picks(scores: &VariantScores) -> Vec<NewPreference> {
+    let mut picks = Vec::new();
+    for (i, &x) in scores.renders.iter().enumerate() {
+        for (j, &y) in scores.renders.iter().enumerate().skip(i + 1) {
+            let (ia, ib) = if x.0 < y.0 { (i, j) } else { (j, i) };
+            let p_a = f64::from(scores.matrix.p[ia][ib]);
+            let outcome = match p_a.partial_cmp(&0.5) {
+                Some(std::cmp::Ordering::Greater) => Outcome::A,
+                Some(std::cmp::Ordering::Less) => Outcome::B,
+                _ => Outcome::Tie,
+            };
+            picks.push(NewPreference {
+                a: PairItem::Render(scores.renders[ia]),
+                b: PairItem::Render(scores.renders[ib]),
+                left_is_a: None,
+                outcome,
+                source: PreferenceSource::Model,
+                labeler: scores.model_id.clone(),
+                model_p_a: Some(p_a),
+            });
+        }
+    }
+    picks
+}
+
 /// Writes one `scores` row per render: score = Bradley-Terry strength,
 /// ctr = predicted CTR (clamped to [0, 1]), details = rank and the win
-/// probability against every other scored render.
+/// probability against every other scored render; then the model's picks
+/// on every pair as model-sourced preference labels ([`model_picks`],
+/// once per model and pair).
 pub fn save_scores(store: &Store, scores: &VariantScores) -> anyhow::Result<()> {
     for (i, &render) in scores.renders.iter().enumerate() {
         let p_win: BTreeMap<String, f32> = scores
@@ -221,6 +255,9 @@ pub fn save_scores(store: &Store, scores: &VariantScores) -> anyhow::Result<()> 
             })
             .with_context(|| format!("saving the score of render {}", render.0))?;
     }
+    store
+        .record_model_picks(&model_picks(scores))
+        .context("saving the reward model's picks")?;
     Ok(())
 }
 
@@ -304,5 +341,99 @@ mod tests {
         assert_eq!(s.rank(RenderId(11)), Some(3));
         assert_eq!(s.ctr(RenderId(12)), Some(0.02));
         assert_eq!(s.p_beats(RenderId(10), RenderId(99)), None);
+    }
+
+    #[test]
+    fn picks_name_the_smaller_id_a_and_follow_the_matrix() {
+        let matrix = ScoreMatrix {
+            p: vec![
+                vec![0.5, 0.8, 0.5],
+                vec![0.2, 0.5, 0.3],
+                vec![0.5, 0.7, 0.5],
+            ],
+            ctr: vec![0.03, 0.01, 0.02],
+        };
+        // Render 12 first: the pair (12, 10) is stored as A = 10.
+        let ids = vec![RenderId(12), RenderId(11), RenderId(10)];
+        let s = VariantScores::new(ProductId(1), ids, matrix, "rm@1".into());
+        let picks = model_picks(&s);
+        assert_eq!(picks.len(), 3);
+        let find = |a: i64, b: i64| {
+            picks
+                .iter()
+                .find(|p| {
+                    p.a == PairItem::Render(RenderId(a)) && p.b == PairItem::Render(RenderId(b))
+                })
+                .unwrap_or_else(|| panic!("no pick ({a}, {b}): {picks:?}"))
+        };
+        // p[1][0] = 0.2: render 11 beats 12 with 0.2, so A = 11 loses.
+        let p = find(11, 12);
+        assert_eq!((p.outcome, p.model_p_a), (Outcome::B, Some(0.2f32.into())));
+        let p = find(10, 12);
+        assert_eq!((p.outcome, p.model_p_a), (Outcome::Tie, Some(0.5)));
+        let p = find(10, 11);
+        assert_eq!((p.outcome, p.model_p_a), (Outcome::A, Some(0.7f32.into())));
+        assert!(picks.iter().all(|p| p.source == PreferenceSource::Model
+            && p.labeler == "rm@1"
+            && p.left_is_a.is_none()));
+    }
+
+    fn product_with_renders(store: &Store, n: usize) -> (ProductId, Vec<RenderId>) {
+        use crate::store::{NewProduct, NewRender, ProductSettings};
+        let product = store
+            .insert_product(&NewProduct {
+                title: "mug".to_string(),
+                source_name: "mug.png".to_string(),
+                image_hash: "a".repeat(64),
+                image_ext: "png".to_string(),
+                width: 8,
+                height: 8,
+                has_transparency: false,
+                settings: ProductSettings {
+                    mask_settings_json: serde_json::json!({}),
+                    mask_edits_json: serde_json::json!([]),
+                    canvas_settings_json: serde_json::json!({}),
+                },
+            })
+            .expect("product");
+        let renders = (0..n)
+            .map(|i| {
+                store
+                    .insert_render(&NewRender {
+                        product_id: product,
+                        params_json: serde_json::json!({"prompt": format!("scene {i}")}),
+                        seed: i as u64,
+                        model_ids_json: serde_json::json!({}),
+                        image_hash: format!("{i}").repeat(64),
+                        image_path: format!("{i}.png"),
+                        width: 8,
+                        height: 8,
+                    })
+                    .expect("render")
+            })
+            .collect();
+        (product, renders)
+    }
+
+    #[test]
+    fn saving_scores_twice_records_each_pick_once() {
+        let store = Store::open_in_memory().expect("store");
+        let product = product_with_renders(&store, 3);
+        let matrix = ScoreMatrix {
+            p: vec![
+                vec![0.5, 0.9, 0.6],
+                vec![0.1, 0.5, 0.4],
+                vec![0.4, 0.6, 0.5],
+            ],
+            ctr: vec![0.03, 0.01, 0.02],
+        };
+        let s = VariantScores::new(product.0, product.1, matrix, "rm@1".into());
+        save_scores(&store, &s).expect("save");
+        save_scores(&store, &s).expect("save again");
+        let rows = store.active_preferences().expect("rows");
+        assert_eq!(rows.len(), 3, "{rows:?}");
+        assert!(rows.iter().all(|r| r.source == PreferenceSource::Model));
+        let human = NewPreference::human(rows[0].a, rows[0].b, Outcome::A, "ann");
+        assert!(store.record_model_picks(&[human]).is_err());
     }
 }
