@@ -6,6 +6,7 @@
 pub mod clip_vision;
 pub mod device;
 pub mod diffusion;
+pub mod hashing;
 pub mod json;
 pub mod pcpo;
 pub mod prompt_model;

@@ -22,6 +22,25 @@ pub enum PcpoError {
         /// What does not fit.
         reason: String,
     },
+    /// An adapter was made for another base model (told apart by the hash
+    /// of its weights).
+    #[error(
+        "adapter made for base model {adapter_model} (sha256 {adapter_hash}) cannot be used with \
+         {model} (sha256 {model_hash}): the weights differ"
+    )]
+    BaseMismatch {
+        /// Id of the adapter's base model.
+        adapter_model: String,
+        /// Hash of the adapter's base model.
+        adapter_hash: String,
+        /// Id of the model given.
+        model: String,
+        /// Hash of the model given.
+        model_hash: String,
+    },
+    /// A model could not be hashed.
+    #[error(transparent)]
+    Hash(#[from] crate::ml::hashing::HashError),
     /// A file could not be written or read.
     #[error("{path}: {source}")]
     Io {

@@ -8,7 +8,8 @@
 //! - [`objective`]: one mini-batch through the policy (adapters on) and the
 //!   reference (the same decoder, adapters off);
 //! - [`adamw`], [`schedule`]: the optimiser and its warm-up + cosine schedule;
-//! - [`trainer`], [`checkpoint`]: the loop, cancellation, checkpoints, resume.
+//! - [`trainer`], [`checkpoint`]: the loop, cancellation, checkpoints, resume;
+//! - [`adapter`]: loading a saved adapter, refused for another base model.
 //!
 //! Loss per pair: `L_DPO + w * L_PCPO` with
 //! `L_DPO = -log sigmoid(b ((pi_c - pi_r) - (ref_c - ref_r)))` and
@@ -17,6 +18,7 @@
 //! `w = 1.0` by default ([`PcpoConfig`]).
 
 pub mod adamw;
+pub mod adapter;
 pub mod checkpoint;
 pub mod config;
 pub mod corrupt;
@@ -29,6 +31,7 @@ pub mod schedule;
 pub mod trainer;
 
 pub use adamw::{AdamW, AdamWParams};
+pub use adapter::{load_adapter_for, read_adapter, BaseModel};
 pub use checkpoint::{load_checkpoint, save_adapter, Checkpoint, TrainState};
 pub use config::PcpoConfig;
 pub use corrupt::{

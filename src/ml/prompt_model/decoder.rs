@@ -20,10 +20,10 @@ const MAX_CONTEXT: usize = 8192;
 #[derive(Debug, Clone)]
 pub struct Decoder {
     cfg: DecoderConfig,
-    embed_tokens: Tensor,
+    pub(super) embed_tokens: Tensor,
     pub(super) layers: Vec<DecoderLayer>,
-    norm: Tensor,
-    lm_head: LoraLinear,
+    pub(super) norm: Tensor,
+    pub(super) lm_head: LoraLinear,
     rope: RotaryTables,
     cache: Vec<KvCache>,
     device: Device,

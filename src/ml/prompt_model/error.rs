@@ -43,6 +43,14 @@ pub enum PromptModelError {
     /// Input has the wrong shape or content.
     #[error("invalid input: {0}")]
     Input(String),
+    /// A model folder could not be exported.
+    #[error("cannot export to {path}: {reason}")]
+    Export {
+        /// The folder being written.
+        path: PathBuf,
+        /// What went wrong.
+        reason: String,
+    },
     /// LoRA adapter problem (unknown target, rank mismatch, merge on a quantised base...).
     #[error("LoRA: {0}")]
     Lora(String),

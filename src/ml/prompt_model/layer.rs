@@ -39,9 +39,9 @@ impl Mlp {
 /// One decoder layer.
 #[derive(Debug, Clone)]
 pub struct DecoderLayer {
-    input_layernorm: Tensor,
+    pub(super) input_layernorm: Tensor,
     self_attn: Attention,
-    post_attention_layernorm: Tensor,
+    pub(super) post_attention_layernorm: Tensor,
     mlp: Mlp,
     eps: f64,
 }

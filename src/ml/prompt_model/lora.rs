@@ -186,6 +186,14 @@ impl LoraLinear {
         }
     }
 
+    /// The bias `(out)`, if the layer has one.
+    pub fn bias(&self) -> Option<&Tensor> {
+        match &self.base {
+            Base::Dense(l) => l.bias(),
+            Base::Quantized { bias, .. } => bias.as_ref(),
+        }
+    }
+
     /// Attaches an adapter after checking the factor shapes.
     pub fn set_adapter(&mut self, adapter: LoraAdapter) -> Result<()> {
         let bad = |what: String| PromptModelError::Lora(format!("{}: {what}", self.name));

@@ -26,6 +26,7 @@ pub mod constraint;
 pub mod decoder;
 pub mod decoder_lora;
 pub mod error;
+pub mod export;
 pub mod facts;
 pub mod frozen;
 pub mod generate;
@@ -64,6 +65,7 @@ pub use constraint::TokenConstraint;
 pub use decoder::Decoder;
 pub use decoder_lora::LoraVars;
 pub use error::{PromptModelError, Result};
+pub use export::{export_hf_folder, hf_config, source_tokenizer_config};
 pub use facts::image_facts;
 pub use generate::{
     generate, generate_from_embeds, Generation, PrefixCache, SamplingParams, StopReason,

@@ -186,6 +186,11 @@ impl TextTokenizer {
         })
     }
 
+    /// Whether encoding prepends the BOS token.
+    pub fn adds_bos(&self) -> bool {
+        self.add_bos
+    }
+
     /// The underlying tokenizers-crate tokenizer.
     pub fn inner(&self) -> &Tokenizer {
         &self.inner
