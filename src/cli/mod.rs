@@ -9,6 +9,8 @@ mod bench_suggest;
 pub mod label;
 mod models;
 pub mod pcpo;
+pub mod pcpo_adapters;
+pub mod pcpo_record;
 mod prefs;
 mod prepare;
 mod render;

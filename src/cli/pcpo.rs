@@ -1,7 +1,9 @@
 //! `adstudio pcpo train`: offline PCPO fine-tune of the prompt model on the
 //! stored preference labels, with a held-out share of products for
 //! validation; prints per epoch the loss, preference accuracy and reward
-//! margin, and saves the LoRA adapter as safetensors.
+//! margin, and saves the LoRA adapter as safetensors in the data folder's
+//! `adapters/` with its provenance in the store; `adapters` lists them and
+//! `export` merges one into its base model as a Hugging Face folder.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -12,8 +14,10 @@ use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
 use rand::SeedableRng;
 
+use super::pcpo_adapters::{run_export, run_list, PcpoExportArgs};
+use super::pcpo_record::{adapter_name, RunRecord, ADAPTERS_DIR};
 use crate::ml::pcpo::{
-    answer_ids, product_prompt, EpochMetrics, PcpoConfig, PcpoTrainer, PreferencePair,
+    answer_ids, product_prompt, BaseModel, EpochMetrics, PcpoConfig, PcpoTrainer, PreferencePair,
     TrainControl, TrainEvent, TrainingSet,
 };
 use crate::ml::prompt_model::{ChatMessage, GgufPrecision, LoadOptions, PromptModel, Role};
@@ -37,6 +41,10 @@ pub struct PcpoArgs {
 pub enum PcpoCommand {
     /// Fine-tune LoRA adapters with PCPO on the stored preference labels.
     Train(PcpoTrainArgs),
+    /// List the stored adapters.
+    Adapters,
+    /// Merge an adapter into its base model and write a Hugging Face folder.
+    Export(PcpoExportArgs),
 }
 
 /// Arguments of `adstudio pcpo train`.
@@ -45,9 +53,13 @@ pub struct PcpoTrainArgs {
     /// The prompt model: a .gguf file (dequantised to f32) or a model folder.
     #[arg(long)]
     pub model: PathBuf,
-    /// The adapter file to write (safetensors).
+    /// Also write the adapter file here (it is always saved as
+    /// `<data>/adapters/<name>.safetensors`).
     #[arg(long)]
-    pub out: PathBuf,
+    pub out: Option<PathBuf>,
+    /// Name of the adapter in the store (default: `pcpo-<unix time>`).
+    #[arg(long)]
+    pub name: Option<String>,
     /// Passes over the training pairs.
     #[arg(long, default_value_t = 3)]
     pub epochs: usize,
@@ -98,13 +110,17 @@ pub struct PcpoTrainArgs {
 pub fn run_pcpo(args: &PcpoArgs, data_dir: Option<PathBuf>) -> anyhow::Result<()> {
     match &args.command {
         PcpoCommand::Train(a) => run_train(a, data_dir),
+        PcpoCommand::Adapters => run_list(data_dir),
+        PcpoCommand::Export(a) => run_export(a, data_dir),
     }
 }
 
-fn open_store(data_dir: Option<PathBuf>) -> anyhow::Result<Store> {
+/// The data directory and its store.
+pub(super) fn open_store(data_dir: Option<PathBuf>) -> anyhow::Result<(DataDir, Store)> {
     let data_dir = DataDir::resolve(data_dir).context("finding the data directory")?;
     let path = data_dir.database_path();
-    Store::open(&path).with_context(|| format!("opening {}", path.display()))
+    let store = Store::open(&path).with_context(|| format!("opening {}", path.display()))?;
+    Ok((data_dir, store))
 }
 
 /// Products held out for validation: `ceil(share * n)` of the `n` products,
@@ -169,9 +185,8 @@ fn metrics_line(m: &EpochMetrics) -> String {
     )
 }
 
-fn load_pairs(a: &PcpoTrainArgs, data_dir: Option<PathBuf>) -> anyhow::Result<Vec<TextPair>> {
-    let store = open_store(data_dir)?;
-    let found = text_pairs(&store, a.with_model_labels).context("reading the preference labels")?;
+fn load_pairs(a: &PcpoTrainArgs, store: &Store) -> anyhow::Result<Vec<TextPair>> {
+    let found = text_pairs(store, a.with_model_labels).context("reading the preference labels")?;
     for (label, problem) in &found.problems {
         eprintln!("label {label} left out: {problem}");
     }
@@ -188,7 +203,9 @@ fn run_train(a: &PcpoTrainArgs, data_dir: Option<PathBuf>) -> anyhow::Result<()>
     if !(0.0..1.0).contains(&a.valid_share) {
         bail!("--valid-share must be in [0, 1), not {}", a.valid_share);
     }
-    let pairs = load_pairs(a, data_dir)?;
+    let (data, store) = open_store(data_dir)?;
+    let name = adapter_name(&store, a.name.as_deref())?;
+    let pairs = load_pairs(a, &store)?;
     let products: BTreeSet<ProductId> = pairs.iter().map(|p| p.product).collect();
     let held = held_out(&products, a.valid_share, a.seed);
     let (valid, train): (Vec<&TextPair>, Vec<&TextPair>) =
@@ -211,6 +228,8 @@ fn run_train(a: &PcpoTrainArgs, data_dir: Option<PathBuf>) -> anyhow::Result<()>
         precision: GgufPrecision::F32,
         ..LoadOptions::default()
     };
+    let base = BaseModel::of(&a.model)
+        .with_context(|| format!("hashing the base model {}", a.model.display()))?;
     let model = PromptModel::load(&a.model, &opts)
         .with_context(|| format!("loading the prompt model {}", a.model.display()))?;
     let train_set = encode(&model, &train)?;
@@ -231,10 +250,30 @@ fn run_train(a: &PcpoTrainArgs, data_dir: Option<PathBuf>) -> anyhow::Result<()>
         _ => PcpoTrainer::new(decoder, config).context("attaching the LoRA adapters")?,
     };
     train_loop(&mut trainer, &train_set, valid_set.as_ref(), a)?;
-    trainer
-        .save_adapter(&a.out)
-        .with_context(|| format!("saving the adapter to {}", a.out.display()))?;
-    println!("adapter saved to {}", a.out.display());
+    let adapter_file = format!("{ADAPTERS_DIR}/{name}.safetensors");
+    let mut targets = vec![data.root().join(&adapter_file)];
+    targets.extend(a.out.clone());
+    for path in &targets {
+        trainer
+            .save_adapter(path)
+            .with_context(|| format!("saving the adapter to {}", path.display()))?;
+        println!("adapter saved to {}", path.display());
+    }
+    let record = RunRecord {
+        args: a,
+        base: &base,
+        train: &train,
+        valid: &valid,
+        history: trainer.history(),
+        name: &name,
+        adapter_file: &adapter_file,
+    };
+    let id = record.store(&store)?;
+    println!(
+        "adapter {id} {name:?} recorded (base {} sha256 {})",
+        base.id,
+        base.short_hash(12)
+    );
     Ok(())
 }
 

@@ -1,15 +1,18 @@
 //! The `adapters` table: fine-tuned (LoRA) adapters on disk.
 
-use rusqlite::{params, Row};
+use rusqlite::{params, OptionalExtension, Row, Transaction, TransactionBehavior};
 use serde::Serialize;
 use serde_json::Value;
 
 use super::connection::Store;
 use super::error::StoreError;
 use super::ids::{AdapterId, TrainingRunId};
+use super::training_runs::NewTrainingRun;
 use super::sql_types::{json_column, json_text};
 
 const TABLE: &str = "adapters";
+
+const COLUMNS: &str = "id, training_run_id, name, base_model, path, config_json, created_at";
 
 /// An adapter to register.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -83,13 +86,125 @@ impl Store {
     pub fn list_adapters(&self) -> Result<Vec<AdapterRow>, StoreError> {
         let mut stmt = self
             .conn
-            .prepare(
-                "SELECT id, training_run_id, name, base_model, path, config_json, created_at \
-                 FROM adapters ORDER BY created_at DESC, id DESC",
-            )
+            .prepare(&format!(
+                "SELECT {COLUMNS} FROM adapters ORDER BY created_at DESC, id DESC"
+            ))
             .map_err(|e| self.sql_err(TABLE, e))?;
         stmt.query_map([], AdapterRow::from_row)
             .and_then(|rows| rows.collect())
             .map_err(|e| self.sql_err(TABLE, e))
+    }
+}
+
+impl Store {
+    /// The adapter with this id, if any.
+    pub fn adapter(&self, id: AdapterId) -> Result<Option<AdapterRow>, StoreError> {
+        self.conn
+            .query_row(
+                &format!("SELECT {COLUMNS} FROM adapters WHERE id = ?1"),
+                [id],
+                AdapterRow::from_row,
+            )
+            .optional()
+            .map_err(|e| self.sql_err(TABLE, e))
+    }
+
+    /// The newest adapter with this name, if any.
+    pub fn adapter_by_name(&self, name: &str) -> Result<Option<AdapterRow>, StoreError> {
+        self.conn
+            .query_row(
+                &format!(
+                    "SELECT {COLUMNS} FROM adapters WHERE name = ?1 \
+                     ORDER BY created_at DESC, id DESC LIMIT 1"
+                ),
+                [name],
+                AdapterRow::from_row,
+            )
+            .optional()
+            .map_err(|e| self.sql_err(TABLE, e))
+    }
+
+    /// Records a finished training run and the adapter it produced in ONE
+    /// transaction: a `training_runs` row (status `succeeded`, with
+    /// `metrics_json`) and an `adapters` row pointing at it (the adapter's
+    /// own `training_run_id` is ignored). Nothing is stored on failure.
+    pub fn record_trained_adapter(
+        &self,
+        run: &NewTrainingRun,
+        metrics_json: &Value,
+        adapter: &NewAdapter,
+    ) -> Result<(TrainingRunId, AdapterId), StoreError> {
+        let err = |table| move |e| self.sql_err(table, e);
+        let tx = Transaction::new_unchecked(&self.conn, TransactionBehavior::Immediate)
+            .map_err(err(TABLE))?;
+        tx.execute(
+            "INSERT INTO training_runs (kind, config_json, status, metrics_json, finished_at) \
+             VALUES (?1, ?2, 'succeeded', ?3, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))",
+            params![run.kind, json_text(&run.config_json), json_text(metrics_json)],
+        )
+        .map_err(err("training_runs"))?;
+        let run_id = TrainingRunId(tx.last_insert_rowid());
+        tx.execute(
+            "INSERT INTO adapters (training_run_id, name, base_model, path, config_json) \
+             VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![
+                run_id,
+                adapter.name,
+                adapter.base_model,
+                adapter.path,
+                json_text(&adapter.config_json),
+            ],
+        )
+        .map_err(err(TABLE))?;
+        let adapter_id = AdapterId(tx.last_insert_rowid());
+        tx.commit().map_err(err(TABLE))?;
+        Ok((run_id, adapter_id))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use serde_json::json;
+
+    use super::*;
+    use crate::store::RunStatus;
+
+    fn adapter(name: &str) -> NewAdapter {
+        NewAdapter {
+            training_run_id: None,
+            name: name.to_string(),
+            base_model: "base.gguf".to_string(),
+            path: format!("adapters/{name}.safetensors"),
+            config_json: json!({ "rank": 2 }),
+        }
+    }
+
+    #[test]
+    fn a_trained_adapter_is_recorded_with_its_run_and_found_by_id_and_name() {
+        let store = Store::open_in_memory().unwrap();
+        let run = NewTrainingRun {
+            kind: "pcpo".to_string(),
+            config_json: json!({ "epochs": 1 }),
+        };
+        let (run_id, id) = store
+            .record_trained_adapter(&run, &json!({ "acc": 0.5 }), &adapter("a"))
+            .unwrap();
+        let row = store.adapter(id).unwrap().unwrap();
+        assert_eq!((row.training_run_id, row.name.as_str()), (Some(run_id), "a"));
+        assert_eq!(store.adapter_by_name("a").unwrap(), Some(row));
+        assert_eq!(store.adapter_by_name("b").unwrap(), None);
+        assert_eq!(store.adapter(AdapterId(id.0 + 1)).unwrap(), None);
+        let run_row = store.training_run(run_id).unwrap().unwrap();
+        assert_eq!(run_row.status, RunStatus::Succeeded);
+        assert_eq!(run_row.metrics_json, json!({ "acc": 0.5 }));
+        assert!(run_row.finished_at.is_some());
+
+        // A bad adapter row rolls the run back too.
+        let err = store.record_trained_adapter(&run, &json!({}), &adapter(""));
+        assert!(err.is_err());
+        assert_eq!(store.list_training_runs().unwrap().len(), 1);
+        assert_eq!(store.list_adapters().unwrap().len(), 1);
     }
 }
