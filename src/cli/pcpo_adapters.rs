@@ -106,7 +106,10 @@ pub fn run_export(a: &PcpoExportArgs, data_dir: Option<PathBuf>) -> anyhow::Resu
     let file = data.root().join(&row.path);
     let n = load_adapter_for(model.decoder_mut(), &file, &recorded, &actual)
         .with_context(|| format!("loading adapter {} from {}", row.id, file.display()))?;
-    model.decoder_mut().merge_lora().context("merging the adapter")?;
+    model
+        .decoder_mut()
+        .merge_lora()
+        .context("merging the adapter")?;
     let tok_cfg = source_tokenizer_config(&a.model, &model)
         .context("reading the base model's tokenizer settings")?;
     export_hf_folder(&model, &tok_cfg, &a.out)

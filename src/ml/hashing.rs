@@ -112,7 +112,10 @@ mod tests {
         let file = dir.path().join("m.gguf");
         let bytes: Vec<u8> = (0..3 * CHUNK + 7).map(|i| (i % 251) as u8).collect();
         std::fs::write(&file, &bytes).unwrap();
-        assert_eq!(model_hash(&file).unwrap(), hex::encode(Sha256::digest(&bytes)));
+        assert_eq!(
+            model_hash(&file).unwrap(),
+            hex::encode(Sha256::digest(&bytes))
+        );
 
         let folder = dir.path().join("f");
         std::fs::create_dir(&folder).unwrap();
@@ -132,6 +135,9 @@ mod tests {
         let ab = records_hash(["a", "b"]);
         assert_eq!(ab, hex::encode(Sha256::digest(b"a\nb\n")));
         assert_ne!(ab, records_hash(["b", "a"]));
-        assert_ne!(ab, records_hash(["a\nb"; 1].iter().map(|s| format!("{s}x"))));
+        assert_ne!(
+            ab,
+            records_hash(["a\nb"; 1].iter().map(|s| format!("{s}x")))
+        );
     }
 }

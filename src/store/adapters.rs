@@ -7,8 +7,8 @@ use serde_json::Value;
 use super::connection::Store;
 use super::error::StoreError;
 use super::ids::{AdapterId, TrainingRunId};
-use super::training_runs::NewTrainingRun;
 use super::sql_types::{json_column, json_text};
+use super::training_runs::NewTrainingRun;
 
 const TABLE: &str = "adapters";
 
@@ -140,7 +140,11 @@ impl Store {
         tx.execute(
             "INSERT INTO training_runs (kind, config_json, status, metrics_json, finished_at) \
              VALUES (?1, ?2, 'succeeded', ?3, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))",
-            params![run.kind, json_text(&run.config_json), json_text(metrics_json)],
+            params![
+                run.kind,
+                json_text(&run.config_json),
+                json_text(metrics_json)
+            ],
         )
         .map_err(err("training_runs"))?;
         let run_id = TrainingRunId(tx.last_insert_rowid());
@@ -192,7 +196,10 @@ mod tests {
             .record_trained_adapter(&run, &json!({ "acc": 0.5 }), &adapter("a"))
             .unwrap();
         let row = store.adapter(id).unwrap().unwrap();
-        assert_eq!((row.training_run_id, row.name.as_str()), (Some(run_id), "a"));
+        assert_eq!(
+            (row.training_run_id, row.name.as_str()),
+            (Some(run_id), "a")
+        );
         assert_eq!(store.adapter_by_name("a").unwrap(), Some(row));
         assert_eq!(store.adapter_by_name("b").unwrap(), None);
         assert_eq!(store.adapter(AdapterId(id.0 + 1)).unwrap(), None);

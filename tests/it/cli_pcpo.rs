@@ -25,7 +25,7 @@ const PROMPTS: [&str; 4] = [
     "white studio backdrop",
 ];
 
-fn model(root: &Path) -> PathBuf {
+pub(crate) fn model(root: &Path) -> PathBuf {
     let tok = words::byte_tokenizer(false);
     words::model_folder(
         &fixtures::fixture_dir("qwen2_tiny"),
@@ -36,7 +36,7 @@ fn model(root: &Path) -> PathBuf {
 
 /// Three products of four renders; `per_product` human labels on each
 /// (A, A, B), one label across products, one tie and one model label.
-fn store(data: &Path, per_product: usize) {
+pub(crate) fn store(data: &Path, per_product: usize) {
     let store = Store::open(&label_store::database(data)).unwrap();
     let mut renders: Vec<Vec<RenderId>> = Vec::new();
     for (p, title) in TITLES.iter().enumerate() {

@@ -170,10 +170,7 @@ fn write_files(model: &PromptModel, tokenizer_config: &Value, dir: &Path) -> Res
         .map(|(n, t)| Ok((n, t.to_device(&Device::Cpu)?.contiguous()?)))
         .collect::<Result<_>>()?;
     candle_core::safetensors::save(&tensors, dir.join("model.safetensors"))?;
-    write_json(
-        &dir.join("config.json"),
-        &hf_config(decoder.config(), dir)?,
-    )?;
+    write_json(&dir.join("config.json"), &hf_config(decoder.config(), dir)?)?;
     let tok_path = dir.join("tokenizer.json");
     model
         .tokenizer()
