@@ -296,3 +296,68 @@ fn pcpo_export_refuses_another_base_model_and_unknown_adapters() {
     }
     assert_eq!(std::fs::read_dir(&out_root).unwrap().count(), 0);
 }
+
+/// On the real SmolLM2-135M GGUF (dequantised to f32): an adapter trained
+/// through the binary exports to a folder whose logits, tokenizer and chat
+/// template match the GGUF with the adapter applied.
+#[test]
+#[ignore = "needs SmolLM2: set ADSTUDIO_SMOLLM2_GGUF"]
+fn smollm2_adapter_exports_to_a_loadable_folder() {
+    use adstudio::ml::prompt_model::GgufPrecision;
+    let gguf = crate::common::models::smollm2_gguf();
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    store(&data, 1);
+    let g = gguf.to_str().unwrap();
+    let (ok, stdout, stderr) = run(
+        &data,
+        &[
+            "pcpo",
+            "train",
+            "--model",
+            g,
+            "--name",
+            "smol",
+            "--epochs",
+            "1",
+            "--lr",
+            "0.01",
+            "--valid-share",
+            "0",
+            "--rank",
+            "2",
+            "--targets",
+            "q_proj,v_proj",
+        ],
+    );
+    assert!(ok, "{stdout}\n{stderr}");
+    let out = dir.path().join("smol-merged");
+    let (ok, stdout, stderr) = export(&data, "smol", &gguf, &out);
+    assert!(ok, "{stdout}\n{stderr}");
+
+    let f32 = LoadOptions {
+        precision: GgufPrecision::F32,
+        ..LoadOptions::default()
+    };
+    let mut adapted = PromptModel::load(&gguf, &f32).unwrap();
+    let base = BaseModel::of(&gguf).unwrap();
+    let file = data.join("adapters/smol.safetensors");
+    load_adapter_for(adapted.decoder_mut(), &file, &base, &base).unwrap();
+    let want = logits(&adapted);
+    drop(adapted);
+    let exported = PromptModel::load(&out, &LoadOptions::default()).unwrap();
+    let got = logits(&exported);
+    let scale = want.iter().fold(1.0f32, |m, x| m.max(x.abs()));
+    assert!(
+        max_diff(&want, &got) <= 1e-4 * scale,
+        "{}",
+        max_diff(&want, &got)
+    );
+    let plain = PromptModel::load(&gguf, &f32).unwrap();
+    let text = "A red mug on a sunlit wooden table, 4k.";
+    assert_eq!(
+        exported.tokenizer().encode(text).unwrap(),
+        plain.tokenizer().encode(text).unwrap()
+    );
+    assert_eq!(exported.template(), plain.template());
+}
