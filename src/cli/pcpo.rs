@@ -250,15 +250,6 @@ fn run_train(a: &PcpoTrainArgs, data_dir: Option<PathBuf>) -> anyhow::Result<()>
         _ => PcpoTrainer::new(decoder, config).context("attaching the LoRA adapters")?,
     };
     train_loop(&mut trainer, &train_set, valid_set.as_ref(), a)?;
-    let adapter_file = format!("{ADAPTERS_DIR}/{name}.safetensors");
-    let mut targets = vec![data.root().join(&adapter_file)];
-    targets.extend(a.out.clone());
-    for path in &targets {
-        trainer
-            .save_adapter(path)
-            .with_context(|| format!("saving the adapter to {}", path.display()))?;
-        println!("adapter saved to {}", path.display());
-    }
     let record = RunRecord {
         args: a,
         base: &base,
@@ -266,13 +257,36 @@ fn run_train(a: &PcpoTrainArgs, data_dir: Option<PathBuf>) -> anyhow::Result<()>
         valid: &valid,
         history: trainer.history(),
         name: &name,
-        adapter_file: &adapter_file,
+        adapter_file: &format!("{ADAPTERS_DIR}/{name}.safetensors"),
     };
-    let id = record.store(&store)?;
+    save_and_record(&trainer, &record, &data, &store)
+}
+
+/// Saves the adapter into the data directory (and to `--out`), then records
+/// it in the store; the data-directory copy is removed if recording fails.
+fn save_and_record(
+    trainer: &PcpoTrainer,
+    record: &RunRecord<'_>,
+    data: &DataDir,
+    store: &Store,
+) -> anyhow::Result<()> {
+    let in_data = data.root().join(record.adapter_file);
+    let mut targets = vec![in_data.clone()];
+    targets.extend(record.args.out.clone());
+    for path in &targets {
+        trainer
+            .save_adapter(path)
+            .with_context(|| format!("saving the adapter to {}", path.display()))?;
+        println!("adapter saved to {}", path.display());
+    }
+    let id = record.store(store).inspect_err(|_| {
+        let _ = std::fs::remove_file(&in_data);
+    })?;
     println!(
-        "adapter {id} {name:?} recorded (base {} sha256 {})",
-        base.id,
-        base.short_hash(12)
+        "adapter {id} {:?} recorded (base {} sha256 {})",
+        record.name,
+        record.base.id,
+        record.base.short_hash(12)
     );
     Ok(())
 }
