@@ -505,16 +505,15 @@ fn a_render_deleted_meanwhile_is_an_error_and_nothing_else_is_lost() {
 }
 
 /// Writes the data dir of the README's labelling screenshots to
-/// `$ADSTUDIO_LABEL_SHOTS` (not a check: run it by name with `--ignored`):
-/// two products with drawn renders, and labels of two people and a reward
-/// model so that the statistics window has numbers.
+/// `$ADSTUDIO_LABEL_SHOTS` (a temporary folder without it): two products
+/// with drawn renders, and labels of two people so that the statistics
+/// window has numbers; then checks that the data dir holds them and that
+/// the labelling pool offers pairs of both products.
 #[test]
-#[ignore = "writes the screenshot data dir named by ADSTUDIO_LABEL_SHOTS"]
 fn write_label_screenshot_data() {
-    let Some(dir) = std::env::var_os("ADSTUDIO_LABEL_SHOTS") else {
-        return;
-    };
-    let data = std::path::PathBuf::from(dir);
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let data = std::env::var_os("ADSTUDIO_LABEL_SHOTS")
+        .map_or_else(|| tmp.path().to_path_buf(), std::path::PathBuf::from);
     let scenes = [
         "on a sunlit oak table, warm morning light",
         "on dark slate, moody evening glow",
@@ -552,6 +551,13 @@ fn write_label_screenshot_data() {
                 .expect("label");
         }
     }
+    assert_eq!(store.list_products().expect("products").len(), 2);
+    assert_eq!(store.active_preferences().expect("labels").len(), 10);
+    let dir = adstudio::paths::DataDir::at(&data).expect("data dir");
+    let images = adstudio::store::ImageStore::new(dir.images_dir());
+    let pool = adstudio::studio::labelling::LabelPool::load(&store, &images).expect("pool");
+    assert_eq!(pool.groups.len(), 2);
+    assert_eq!(pool.pair_count(), 2 * 15);
 }
 
 /// Stores reward-model scores of `renders` the way the studio's scoring
