@@ -6,6 +6,7 @@ use anyhow::Context as _;
 use clap::{Args, ValueEnum};
 
 use super::bench_diffusion::{bench_diffusion_ops, bench_diffusion_table, DiffusionBenchOptions};
+use super::bench_pcpo::bench_pcpo_table;
 use super::bench_prompt::bench_prompt_table;
 use super::bench_reward::bench_reward_table;
 use super::bench_suggest::{bench_suggestions, SuggestBenchOptions};
@@ -29,6 +30,9 @@ pub enum BenchTarget {
     /// Background suggestions, raw model vs pipeline, on a titles file
     /// (`--titles`; matching rate, relevance, distinct, rejects, s/product).
     Suggestions,
+    /// PCPO training throughput (pairs/s) and peak memory on a prompt
+    /// model loaded as f32 (`--model`, `--pairs`, `--batch`).
+    Pcpo,
 }
 
 /// Arguments of `adstudio bench`.
@@ -88,6 +92,12 @@ pub struct BenchArgs {
     /// `quantized` as stored; `f32`).
     #[arg(long, value_enum, default_value_t = PrecisionArg::Auto)]
     pub precision: PrecisionArg,
+    /// `pcpo` only: preference pairs trained on (one epoch).
+    #[arg(long, default_value_t = 8)]
+    pub pairs: usize,
+    /// `pcpo` only: pairs per mini-batch.
+    #[arg(long, default_value_t = 2)]
+    pub batch: usize,
 }
 
 /// The `--precision` values of `bench suggestions`.
@@ -127,6 +137,13 @@ pub fn run_bench(args: &BenchArgs) -> anyhow::Result<()> {
         }),
         BenchTarget::PromptModel => bench_prompt_table(args.model.as_deref(), args.runs),
         BenchTarget::Reward => bench_reward_table(args.products, args.epochs),
+        BenchTarget::Pcpo => {
+            let model = registry_for(None)
+                .with_explicit(ModelRole::PromptModel, args.model.as_deref())
+                .locate(ModelRole::PromptModel)?
+                .path;
+            bench_pcpo_table(&model, args.pairs, args.batch)
+        }
         BenchTarget::Suggestions => bench_suggestions(&SuggestBenchOptions {
             titles: args
                 .titles

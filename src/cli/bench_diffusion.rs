@@ -344,7 +344,7 @@ const MACHINE_CHECK_SIDE: usize = 2048;
 /// GFLOP/s of one large square f32 matrix product (best of 3): printed
 /// before and after the rows, so that runs on a machine whose speed drifts
 /// (a shared VM) can be compared with each other.
-fn machine_gflops(dev: &Device) -> anyhow::Result<f64> {
+pub(super) fn machine_gflops(dev: &Device) -> anyhow::Result<f64> {
     let n = MACHINE_CHECK_SIDE;
     let a = Tensor::randn(0f32, 1.0, (n, n), dev)?;
     let b = Tensor::randn(0f32, 1.0, (n, n), dev)?;

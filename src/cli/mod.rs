@@ -3,6 +3,7 @@
 
 mod bench;
 mod bench_diffusion;
+mod bench_pcpo;
 mod bench_prompt;
 mod bench_reward;
 mod bench_suggest;

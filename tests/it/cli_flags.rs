@@ -420,6 +420,30 @@ fn tiny_qwen2(root: &Path) -> PathBuf {
     tiny_model(root, "qwen2_tiny")
 }
 
+/// `bench pcpo --model DIR --pairs 3 --batch 2` trains one epoch of 3
+/// synthetic pairs on that model and prints its row with the machine
+/// checks; zero pairs is refused.
+#[test]
+fn bench_pcpo_model_pairs_and_batch() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = crate::cli_pcpo::model(dir.path());
+    let out = ok(adstudio(dir.path())
+        .args(["bench", "pcpo", "--pairs", "3", "--batch", "2", "--model"])
+        .arg(&model));
+    assert!(out.contains("machine check"), "{out}");
+    assert!(out.contains("| model | 3 | 2 |"), "{out}");
+    let row = out.lines().find(|l| l.starts_with("| model | 3 |")).unwrap();
+    let pairs_per_sec: f64 = row.split('|').nth(5).unwrap().trim().parse().unwrap();
+    assert!(pairs_per_sec > 0.0, "{row}");
+    let zero = adstudio(dir.path())
+        .args(["bench", "pcpo", "--pairs", "0", "--model"])
+        .arg(&model)
+        .output()
+        .unwrap();
+    assert!(!zero.status.success());
+    assert!(text(&zero.stderr).contains("--pairs"), "{}", text(&zero.stderr));
+}
+
 /// `bench prompt-model --model DIR --runs 2` measures that model, 2 runs.
 #[test]
 fn bench_prompt_model_model_and_runs() {
