@@ -432,7 +432,10 @@ fn bench_pcpo_model_pairs_and_batch() {
         .arg(&model));
     assert!(out.contains("machine check"), "{out}");
     assert!(out.contains("| model | 3 | 2 |"), "{out}");
-    let row = out.lines().find(|l| l.starts_with("| model | 3 |")).unwrap();
+    let row = out
+        .lines()
+        .find(|l| l.starts_with("| model | 3 |"))
+        .unwrap();
     let pairs_per_sec: f64 = row.split('|').nth(5).unwrap().trim().parse().unwrap();
     assert!(pairs_per_sec > 0.0, "{row}");
     let zero = adstudio(dir.path())
@@ -441,7 +444,11 @@ fn bench_pcpo_model_pairs_and_batch() {
         .output()
         .unwrap();
     assert!(!zero.status.success());
-    assert!(text(&zero.stderr).contains("--pairs"), "{}", text(&zero.stderr));
+    assert!(
+        text(&zero.stderr).contains("--pairs"),
+        "{}",
+        text(&zero.stderr)
+    );
 }
 
 /// `bench prompt-model --model DIR --runs 2` measures that model, 2 runs.
