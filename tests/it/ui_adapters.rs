@@ -1,0 +1,178 @@
+//! The Adapters section of the suggestions, driven headless with
+//! egui_kittest: the tiny random Qwen2 of `ui_suggest` is the prompt model,
+//! `adstudio pcpo train` (the binary) trains an adapter on it from a label
+//! store; a second row records the same file for another base model (its
+//! recorded hash differs). The panel lists both; the active choice persists
+//! in the prefs; suggestions with the trained adapter carry its name (and a
+//! used one records it in the render parameters); the foreign one is
+//! refused naming both models and writes nothing; "None" is the base model.
+
+use std::path::Path;
+
+use adstudio::app::{Command, StudioApp, UiPrefs};
+use adstudio::paths::DataDir;
+use adstudio::render::RenderRequest;
+use adstudio::store::{NewAdapter, Store};
+use egui::accesskit::Role;
+use egui_kittest::kittest::Queryable;
+use egui_kittest::Harness;
+use serde_json::json;
+
+use crate::cli_pcpo;
+use crate::cli_pcpo_adapters::train;
+use crate::common::studio::{self, step_until};
+use crate::ui_suggest::{draw_product, install_tiny_prompt_model};
+
+const FOREIGN_HASH: &str = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+
+/// Trains "warm" on the installed prompt model and records "foreign" (the
+/// same file, for another base); returns warm's recorded base hash.
+fn stored_adapters(data: &Path, model: &Path) -> String {
+    cli_pcpo::store(data, 3);
+    let (ok, stdout, stderr) = train(data, model, "warm", "1");
+    assert!(ok, "{stdout}\n{stderr}");
+    let store = Store::open(&DataDir::at(data).expect("data dir").database_path()).expect("store");
+    let warm = store.adapter_by_name("warm").expect("read").expect("warm");
+    let mut config = warm.config_json.clone();
+    config["base_model"] = json!({ "id": "other-model", "hash": FOREIGN_HASH });
+    store
+        .insert_adapter(&NewAdapter {
+            training_run_id: None,
+            name: "foreign".into(),
+            base_model: "other-model".into(),
+            path: warm.path.clone(),
+            config_json: config,
+        })
+        .expect("insert foreign");
+    warm.config_json["base_model"]["hash"]
+        .as_str()
+        .expect("hash")
+        .to_string()
+}
+
+fn suggest(harness: &mut Harness<'static, StudioApp>) {
+    harness.get_by_label("Suggest").click();
+    step_until(harness, "suggestions job ended", |app| {
+        !app.suggestions().is_running() && app.suggestions().message.is_some()
+    });
+}
+
+fn select(harness: &mut Harness<'static, StudioApp>, label: &str) {
+    harness.get_by_role_and_label(Role::RadioButton, label).click();
+    harness.step();
+}
+
+fn message(app: &StudioApp) -> (String, bool) {
+    app.suggestions().message.clone().expect("a message")
+}
+
+/// The adapter the loaded prompt model has applied now.
+fn applied(app: &StudioApp) -> Option<i64> {
+    app.models()
+        .with_prompt_model(|engine| engine.adapter().map(|id| id.0))
+        .expect("prompt model")
+}
+
+#[test]
+fn adapters_are_listed_chosen_applied_refused_and_recorded() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let product = dir.path().join("red_disc.png");
+    draw_product(&product);
+    let data = dir.path().join("data");
+    let models_dir = DataDir::at(&data).expect("data dir").models_dir();
+    install_tiny_prompt_model(&models_dir);
+    let model = models_dir.join("prompt-model");
+    let base_hash = stored_adapters(&data, &model);
+
+    let mut harness = studio::studio(&data, egui::vec2(1400.0, 1200.0));
+    harness.state_mut().prefs_mut().suggest.count = 2;
+    harness
+        .state_mut()
+        .handle_command(Command::OpenPath(product));
+    step_until(&mut harness, "product opened and adapters listed", |app| {
+        app.session().is_some_and(|s| s.mask.is_some()) && app.adapters().loaded
+    });
+
+    // Listed, newest first, with base model and validation accuracy.
+    let listed = harness.state().adapters().listed.clone();
+    let names: Vec<_> = listed.iter().map(|a| a.name.as_str()).collect();
+    assert_eq!(names, ["foreign", "warm"]);
+    assert!(listed[1].valid_accuracy.is_some());
+    for adapter in &listed {
+        harness.get_by_role_and_label(Role::RadioButton, &adapter.name);
+        harness.get_by_label(&adapter.details());
+    }
+    assert!(listed[1].details().starts_with("base prompt-model · created "));
+    assert!(listed[0].details().starts_with("base other-model · "));
+    assert_eq!(harness.state().prefs().prompt_adapter, None);
+
+    // Another base model: refused by hash, naming both, nothing written.
+    select(&mut harness, "foreign");
+    assert_eq!(
+        harness.state().prefs().prompt_adapter.as_deref(),
+        Some("foreign")
+    );
+    suggest(&mut harness);
+    let (refusal, is_error) = message(harness.state());
+    assert!(is_error, "{refusal}");
+    for part in ["other-model", FOREIGN_HASH, "prompt-model", base_hash.as_str()] {
+        assert!(refusal.contains(part), "{part} in {refusal}");
+    }
+    assert!(harness.query_by_label_contains(FOREIGN_HASH).is_some());
+    assert!(harness.state().suggestions().entries.is_empty());
+    assert_eq!(applied(harness.state()), None);
+
+    // The trained adapter: applied, every suggestion labelled with it.
+    select(&mut harness, "warm");
+    suggest(&mut harness);
+    let entries = harness.state().suggestions().entries.clone();
+    assert_eq!(entries.len(), 2, "{:?}", message(harness.state()));
+    assert!(entries.iter().all(|e| e.adapter.as_deref() == Some("warm")));
+    assert_eq!(
+        harness.query_all_by_label("adapter: warm").count(),
+        2,
+        "a label per suggestion"
+    );
+    let (done, _) = message(harness.state());
+    assert!(done.contains("with adapter warm"), "{done}");
+    assert_eq!(applied(harness.state()), Some(listed[1].id.0));
+
+    // A used suggestion records the adapter in the render parameters
+    // (params_json holds the request); typing over the prompt drops it.
+    harness
+        .get_all_by_role_and_label(Role::Button, "Use")
+        .next()
+        .expect("a Use button")
+        .click();
+    harness.step();
+    let params = harness.state().prefs().render.clone();
+    assert_eq!(params.prompt, entries[0].text.trim());
+    assert_eq!(params.prompt_adapter.as_deref(), Some("warm"));
+    let request = RenderRequest {
+        params: params.clone(),
+        ..RenderRequest::default()
+    };
+    let recorded = serde_json::to_value(&request).expect("json");
+    assert_eq!(recorded["prompt_adapter"], json!("warm"));
+    let mut typed = params.clone();
+    typed.prompt.push_str(", at dusk");
+    harness
+        .state_mut()
+        .handle_command(Command::SetRenderParams(typed));
+    assert_eq!(harness.state().prefs().render.prompt_adapter, None);
+
+    // The choice persists with the prefs.
+    let saved = serde_json::to_string(harness.state().prefs()).expect("prefs json");
+    let restored: UiPrefs = serde_json::from_str(&saved).expect("prefs back");
+    assert_eq!(restored.prompt_adapter.as_deref(), Some("warm"));
+
+    // None: the base model, no labels.
+    select(&mut harness, "None (base model)");
+    assert_eq!(harness.state().prefs().prompt_adapter, None);
+    suggest(&mut harness);
+    let entries = harness.state().suggestions().entries.clone();
+    assert_eq!(entries.len(), 2, "{:?}", message(harness.state()));
+    assert!(entries.iter().all(|e| e.adapter.is_none()));
+    assert_eq!(harness.query_all_by_label_contains("adapter: ").count(), 0);
+    assert_eq!(applied(harness.state()), None);
+}
