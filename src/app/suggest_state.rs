@@ -386,12 +386,7 @@ impl SuggestState {
     }
 
     /// The message of a job whose suggestions all passed.
-    fn done_message(
-        &self,
-        by: &str,
-        unranked: bool,
-        shortened_title: Option<&str>,
-    ) -> String {
+    fn done_message(&self, by: &str, unranked: bool, shortened_title: Option<&str>) -> String {
         let ranking = if unranked {
             "; not ranked: no relevance model installed"
         } else {
@@ -704,7 +699,10 @@ mod tests {
         let mut by_adapter = outcome(&["a sunny beach", "a marble slab"]);
         by_adapter.adapter = Some("warm".into());
         state.on_done(JobId(1), by_adapter);
-        assert!(state.entries.iter().all(|e| e.adapter.as_deref() == Some("warm")));
+        assert!(state
+            .entries
+            .iter()
+            .all(|e| e.adapter.as_deref() == Some("warm")));
         let (message, _) = state.message.clone().unwrap();
         assert!(message.contains("m.gguf with adapter warm"), "{message}");
         state.edit(0, "a sunny beach at noon".into());

@@ -5,8 +5,8 @@ use std::sync::Arc;
 
 use crate::jobs::JobId;
 use crate::ml::prompt_model::SuggestMode;
-use crate::studio::score::{load_scores, score_variants};
 use crate::studio::adapters::active_adapter;
+use crate::studio::score::{load_scores, score_variants};
 use crate::studio::suggest::suggest;
 use crate::studio::train::train_reward_model;
 use crate::studio::{ModelRole, ScoreJob, SuggestJob, TrainJob, VariantRef, VariantScores};

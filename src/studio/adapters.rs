@@ -97,7 +97,11 @@ pub fn list_adapters(store: &Store) -> anyhow::Result<Vec<AdapterInfo>> {
 
 /// The newest adapter named `name`, ready to apply (its file relative to
 /// `data_root`).
-pub fn active_adapter(store: &Store, data_root: &Path, name: &str) -> anyhow::Result<ActiveAdapter> {
+pub fn active_adapter(
+    store: &Store,
+    data_root: &Path,
+    name: &str,
+) -> anyhow::Result<ActiveAdapter> {
     let row = store
         .adapter_by_name(name)
         .context("reading the adapters")?

@@ -8,7 +8,9 @@ use candle_core::{DType, Device};
 
 use crate::ml::diffusion::{ControlNet, StableDiffusion};
 use crate::ml::pcpo::{load_adapter_for, BaseModel};
-use crate::ml::prompt_model::{Decoder, LoadOptions, MultimodalPromptModel, PromptModel, TokenCounter};
+use crate::ml::prompt_model::{
+    Decoder, LoadOptions, MultimodalPromptModel, PromptModel, TokenCounter,
+};
 use crate::ml::reward::checkpoint::{load_compact, CheckpointMeta};
 use crate::ml::reward::compact::CompactRewardModel;
 use crate::render::{ModelIds, RenderModels};

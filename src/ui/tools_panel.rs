@@ -1,7 +1,9 @@
 //! The right-hand tools panel: one collapsible section per tool (Render
 //! first; suggestions and scoring add their sections here).
 
-use crate::app::{AdaptersState, Command, DiffusionAvailability, RenderParams, SuggestSettings, SuggestState};
+use crate::app::{
+    AdaptersState, Command, DiffusionAvailability, RenderParams, SuggestSettings, SuggestState,
+};
 
 use super::adapters_section::adapters_section_ui;
 use super::render_panel::render_panel_ui;

@@ -23,6 +23,14 @@ use crate::cli_pcpo_adapters::train;
 use crate::common::studio::{self, step_until};
 use crate::ui_suggest::{draw_product, install_tiny_prompt_model};
 
+/// The words of `cli_pcpo`'s render prompts (the training pairs' texts),
+/// given the last ids of the word-level vocabulary so that chosen and
+/// rejected prompts tokenize apart.
+const PROMPT_WORDS: [&str; 12] = [
+    "sunlit", "wooden", "table", "golden", "luxury", "podium", "misty", "pine", "forest", "white",
+    "studio", "backdrop",
+];
+
 const FOREIGN_HASH: &str = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
 
 /// Trains "warm" on the installed prompt model and records "foreign" (the
@@ -50,6 +58,26 @@ fn stored_adapters(data: &Path, model: &Path) -> String {
         .to_string()
 }
 
+/// `ui_suggest`'s tiny prompt model, with [`PROMPT_WORDS`] in its
+/// vocabulary (ids 500 to 511 instead of `w500`..`w511`).
+fn install_prompt_model(models_dir: &Path) -> std::path::PathBuf {
+    install_tiny_prompt_model(models_dir);
+    let model = models_dir.join("prompt-model");
+    let file = model.join("tokenizer.json");
+    let text = std::fs::read_to_string(&file).expect("tokenizer");
+    let mut tokenizer: serde_json::Value = serde_json::from_str(&text).expect("tokenizer json");
+    let vocab = tokenizer["model"]["vocab"]
+        .as_object_mut()
+        .expect("a vocabulary");
+    for (i, word) in PROMPT_WORDS.iter().enumerate() {
+        let id = 500 + i;
+        vocab.remove(&format!("w{id}")).expect("a filler word");
+        vocab.insert(word.to_string(), json!(id));
+    }
+    std::fs::write(&file, tokenizer.to_string()).expect("write tokenizer");
+    model
+}
+
 fn suggest(harness: &mut Harness<'static, StudioApp>) {
     harness.get_by_label("Suggest").click();
     step_until(harness, "suggestions job ended", |app| {
@@ -58,7 +86,9 @@ fn suggest(harness: &mut Harness<'static, StudioApp>) {
 }
 
 fn select(harness: &mut Harness<'static, StudioApp>, label: &str) {
-    harness.get_by_role_and_label(Role::RadioButton, label).click();
+    harness
+        .get_by_role_and_label(Role::RadioButton, label)
+        .click();
     harness.step();
 }
 
@@ -80,8 +110,7 @@ fn adapters_are_listed_chosen_applied_refused_and_recorded() {
     draw_product(&product);
     let data = dir.path().join("data");
     let models_dir = DataDir::at(&data).expect("data dir").models_dir();
-    install_tiny_prompt_model(&models_dir);
-    let model = models_dir.join("prompt-model");
+    let model = install_prompt_model(&models_dir);
     let base_hash = stored_adapters(&data, &model);
 
     let mut harness = studio::studio(&data, egui::vec2(1400.0, 1200.0));
@@ -102,7 +131,9 @@ fn adapters_are_listed_chosen_applied_refused_and_recorded() {
         harness.get_by_role_and_label(Role::RadioButton, &adapter.name);
         harness.get_by_label(&adapter.details());
     }
-    assert!(listed[1].details().starts_with("base prompt-model · created "));
+    assert!(listed[1]
+        .details()
+        .starts_with("base prompt-model · created "));
     assert!(listed[0].details().starts_with("base other-model · "));
     assert_eq!(harness.state().prefs().prompt_adapter, None);
 
@@ -115,10 +146,16 @@ fn adapters_are_listed_chosen_applied_refused_and_recorded() {
     suggest(&mut harness);
     let (refusal, is_error) = message(harness.state());
     assert!(is_error, "{refusal}");
-    for part in ["other-model", FOREIGN_HASH, "prompt-model", base_hash.as_str()] {
+    for part in [
+        "other-model",
+        FOREIGN_HASH,
+        "prompt-model",
+        base_hash.as_str(),
+    ] {
         assert!(refusal.contains(part), "{part} in {refusal}");
     }
-    assert!(harness.query_by_label_contains(FOREIGN_HASH).is_some());
+    // In the panel (and the status bar).
+    assert!(harness.query_all_by_label_contains(FOREIGN_HASH).count() >= 1);
     assert!(harness.state().suggestions().entries.is_empty());
     assert_eq!(applied(harness.state()), None);
 
@@ -133,8 +170,6 @@ fn adapters_are_listed_chosen_applied_refused_and_recorded() {
         2,
         "a label per suggestion"
     );
-    let (done, _) = message(harness.state());
-    assert!(done.contains("with adapter warm"), "{done}");
     assert_eq!(applied(harness.state()), Some(listed[1].id.0));
 
     // A used suggestion records the adapter in the render parameters
