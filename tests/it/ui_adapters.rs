@@ -5,7 +5,9 @@
 //! recorded hash differs). The panel lists both; the active choice persists
 //! in the prefs; suggestions with the trained adapter carry its name (and a
 //! used one records it in the render parameters); the foreign one is
-//! refused naming both models and writes nothing; "None" is the base model.
+//! refused naming both models and writes nothing; "None" is the base model
+//! (at the warm run's seed it writes the same text twice, and not the
+//! adapter's).
 
 use std::path::Path;
 
@@ -171,6 +173,7 @@ fn adapters_are_listed_chosen_applied_refused_and_recorded() {
         "a label per suggestion"
     );
     assert_eq!(applied(harness.state()), Some(listed[1].id.0));
+    let warm_candidates = candidate_texts(harness.state());
 
     // A used suggestion records the adapter in the render parameters
     // (params_json holds the request); typing over the prompt drops it.
@@ -201,13 +204,43 @@ fn adapters_are_listed_chosen_applied_refused_and_recorded() {
     let restored: UiPrefs = serde_json::from_str(&saved).expect("prefs back");
     assert_eq!(restored.prompt_adapter.as_deref(), Some("warm"));
 
-    // None: the base model, no labels.
+    // None: the base model, no labels. Run twice with the warm run's
+    // seed: the base writes the same candidates both times, and not the
+    // adapter's.
     select(&mut harness, "None (base model)");
     assert_eq!(harness.state().prefs().prompt_adapter, None);
-    suggest(&mut harness);
-    let entries = harness.state().suggestions().entries.clone();
-    assert_eq!(entries.len(), 2, "{:?}", message(harness.state()));
-    assert!(entries.iter().all(|e| e.adapter.is_none()));
-    assert_eq!(harness.query_all_by_label_contains("adapter: ").count(), 0);
-    assert_eq!(applied(harness.state()), None);
+    let mut base_runs = Vec::new();
+    for request in [2, 3] {
+        harness.state_mut().prefs_mut().suggest.seed = seed_for(WARM_REQUEST_SEED, request);
+        suggest(&mut harness);
+        let entries = harness.state().suggestions().entries.clone();
+        assert_eq!(entries.len(), 2, "{:?}", message(harness.state()));
+        assert!(entries.iter().all(|e| e.adapter.is_none()));
+        assert_eq!(harness.query_all_by_label_contains("adapter: ").count(), 0);
+        assert_eq!(applied(harness.state()), None);
+        base_runs.push(candidate_texts(harness.state()));
+    }
+    assert_eq!(base_runs[0], base_runs[1], "deterministic");
+    assert_ne!(
+        base_runs[0], warm_candidates,
+        "the adapter changes the text"
+    );
+}
+
+/// The seed the warm run (request 1, base seed 0) sampled with.
+const WARM_REQUEST_SEED: u64 = SEED_STEP;
+/// How far apart the seeds of consecutive requests are (`SuggestState`).
+const SEED_STEP: u64 = 1_000_003;
+
+/// The base seed that makes request number `request` sample with `seed`.
+fn seed_for(seed: u64, request: u64) -> u64 {
+    seed.wrapping_sub(request.wrapping_mul(SEED_STEP))
+}
+
+fn candidate_texts(app: &StudioApp) -> Vec<String> {
+    app.suggestions()
+        .candidates
+        .iter()
+        .map(|c| c.text.clone())
+        .collect()
 }
