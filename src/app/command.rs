@@ -51,6 +51,11 @@ pub enum Command {
     UseSuggestion(usize),
     /// Stop the running suggestion job.
     CancelSuggestions,
+    /// List the stored PCPO adapters again.
+    RefreshAdapters,
+    /// Apply this adapter to the prompt model (`None`: the base model
+    /// alone); persisted.
+    SelectAdapter(Option<String>),
     /// Score every pair of the open product's variants with the reward model.
     ScoreVariants,
     /// Sort the gallery by score (best first) or not.

@@ -206,6 +206,7 @@ impl StudioApp {
             AppOutput::DroppedRender(variant) => self.show_dropped(*variant),
             AppOutput::Models(status) => self.show_models(&status),
             AppOutput::Rendered(variant) => self.show_rendered(id, *variant),
+            AppOutput::Adapters(listed) => self.show_adapters(id, listed),
             AppOutput::Suggested(outcome) => {
                 self.suggest.on_done(id, outcome);
             }

@@ -14,6 +14,8 @@
 //! Drawing is `crate::ui`'s: it reads this state and pushes commands; this
 //! module never imports `ui`.
 
+mod adapters_flow;
+mod adapters_state;
 mod availability;
 mod command;
 mod events;
@@ -36,6 +38,7 @@ mod tools_flow;
 mod training_state;
 pub mod views;
 
+pub use adapters_state::AdaptersState;
 pub use availability::DiffusionAvailability;
 pub use command::Command;
 pub use gallery::{CentralView, DoneTile, GalleryState, GalleryTile, TileKey, TileState};
@@ -68,4 +71,4 @@ pub use crate::store::{ProductRow, RenderId};
 pub use crate::studio::labelling::{
     Answer, HiddenInfo, LabelItem, LabelProgress, PairCounts, Reveal, ShownPair,
 };
-pub use crate::studio::{SuggestSettings, TrainSettings, VariantScores};
+pub use crate::studio::{AdapterInfo, SuggestSettings, TrainSettings, VariantScores};

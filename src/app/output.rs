@@ -51,6 +51,8 @@ pub enum AppOutput {
     Models(Vec<crate::studio::RoleStatus>),
     /// One variant was rendered and saved.
     Rendered(Box<RenderedImage>),
+    /// The stored adapters, newest first.
+    Adapters(Vec<crate::studio::AdapterInfo>),
     /// Background suggestions were written.
     Suggested(SuggestOutcome),
     /// A product's variants were scored (or their stored scores read).

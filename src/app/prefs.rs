@@ -83,6 +83,9 @@ pub struct UiPrefs {
     pub last_product: Option<i64>,
     /// Sampling settings of the Suggest button.
     pub suggest: SuggestSettings,
+    /// The PCPO adapter applied to the prompt model, by name (`None`: the
+    /// base model alone).
+    pub prompt_adapter: Option<String>,
     /// Settings of the reward-model Training window.
     pub training: TrainSettings,
     /// Whether the gallery is sorted by score, best first.
@@ -104,6 +107,7 @@ impl Default for UiPrefs {
             default_canvas: CanvasSettings::default(),
             last_product: None,
             suggest: Default::default(),
+            prompt_adapter: None,
             training: Default::default(),
             sort_by_score: false,
             render: RenderParams {

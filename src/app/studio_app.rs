@@ -12,6 +12,7 @@ use crate::paths::DataDir;
 use crate::store::{ProductId, ProductRow};
 use crate::studio::{display_name, registry_for, ModelHub, Progress, Studio};
 
+use super::adapters_state::AdaptersState;
 use super::availability::DiffusionAvailability;
 use super::command::Command;
 use super::gallery::GalleryState;
@@ -56,6 +57,9 @@ pub struct StudioApp {
     pub(super) diffusion: DiffusionAvailability,
     pub(super) gallery: GalleryState,
     pub(super) suggest: SuggestState,
+    pub(super) adapters: AdaptersState,
+    /// The data directory (adapter files are relative to it).
+    pub(super) data_root: PathBuf,
     pub(super) scores: ScoresState,
     pub(super) training: TrainingState,
     pub(super) label: LabelState,
@@ -103,6 +107,8 @@ impl StudioApp {
             diffusion: DiffusionAvailability::Checking,
             gallery: GalleryState::new(),
             suggest: SuggestState::default(),
+            adapters: AdaptersState::default(),
+            data_root: config.data_dir.root().to_path_buf(),
             scores: ScoresState::default(),
             training: TrainingState::default(),
             label: LabelState::default(),
@@ -123,6 +129,7 @@ impl StudioApp {
         }
         app.handle_command(Command::RefreshProducts);
         app.handle_command(Command::RescanModels);
+        app.handle_command(Command::RefreshAdapters);
         Ok(app)
     }
 
@@ -160,6 +167,11 @@ impl StudioApp {
     /// The suggestions panel's state.
     pub fn suggestions(&self) -> &SuggestState {
         &self.suggest
+    }
+
+    /// The Adapters section's state (the stored adapters).
+    pub fn adapters(&self) -> &AdaptersState {
+        &self.adapters
     }
 
     /// The Scores section's state (with the open product's scores).
@@ -219,6 +231,8 @@ impl StudioApp {
             Command::RegenerateSuggestion(index) => self.regenerate_suggestion(index),
             Command::UseSuggestion(index) => self.use_suggestion(index),
             Command::CancelSuggestions => self.cancel_suggestions(),
+            Command::RefreshAdapters => self.refresh_adapters(),
+            Command::SelectAdapter(name) => self.select_adapter(name),
             Command::ScoreVariants => self.score_variants(),
             Command::StartTraining => self.start_training(),
             Command::CancelTraining => self.cancel_training(),
@@ -241,7 +255,7 @@ impl StudioApp {
             }
             Command::SetView(view) => self.prefs.view = *view,
             Command::SetBrush(brush) => self.prefs.brush = *brush,
-            Command::SetRenderParams(params) => self.prefs.render = params.clone(),
+            Command::SetRenderParams(params) => self.set_render_params(params),
             Command::SetSuggestSettings(settings) => self.prefs.suggest = *settings,
             Command::SetTrainSettings(settings) => self.prefs.training = *settings,
             Command::EditSuggestion(index, text) => self.suggest.edit(*index, text.clone()),

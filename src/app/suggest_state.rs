@@ -36,6 +36,9 @@ pub struct SuggestionEntry {
     /// The screening rule it breaks, when it is a best rejected one shown
     /// because no candidate passed (dropped when the text is edited).
     pub rejected: Option<String>,
+    /// The PCPO adapter of the prompt model that wrote it (`None`: the base
+    /// model; kept through edits).
+    pub adapter: Option<String>,
 }
 
 impl SuggestionEntry {
@@ -336,6 +339,7 @@ impl SuggestState {
                     generating: false,
                     relevance: s.relevance,
                     rejected: s.rejected.map(|r| r.name().to_string()),
+                    adapter: outcome.adapter.clone(),
                 },
                 None => {
                     missing += 1;
@@ -350,6 +354,10 @@ impl SuggestState {
             .retain(|e| !e.text.trim().is_empty() || e.generating);
         let unranked = outcome.ranked_by.is_none();
         let (model, shortened) = (outcome.model, outcome.shortened_title);
+        let by = match &outcome.adapter {
+            Some(adapter) => format!("{} with adapter {adapter}", display_name(&model)),
+            None => display_name(&model),
+        };
         self.message = Some(if nothing_passed {
             (
                 format!(
@@ -370,7 +378,7 @@ impl SuggestState {
             )
         } else {
             (
-                self.done_message(&model, unranked, shortened.as_deref()),
+                self.done_message(&by, unranked, shortened.as_deref()),
                 false,
             )
         });
@@ -378,12 +386,7 @@ impl SuggestState {
     }
 
     /// The message of a job whose suggestions all passed.
-    fn done_message(
-        &self,
-        model: &std::path::Path,
-        unranked: bool,
-        shortened_title: Option<&str>,
-    ) -> String {
+    fn done_message(&self, by: &str, unranked: bool, shortened_title: Option<&str>) -> String {
         let ranking = if unranked {
             "; not ranked: no relevance model installed"
         } else {
@@ -393,8 +396,7 @@ impl SuggestState {
             format!(" (the long title was shortened for the model to \"{t}\")")
         });
         format!(
-            "Suggestions by {} ({} of {} candidates passed{ranking}){title_note}",
-            display_name(model),
+            "Suggestions by {by} ({} of {} candidates passed{ranking}){title_note}",
             self.passed_count(),
             self.candidates.len()
         )
@@ -463,6 +465,7 @@ mod tests {
             ranked_by: ranked.then(|| std::path::PathBuf::from("minilm")),
             shortened_title: None,
             constrained: true,
+            adapter: None,
         }
     }
 
@@ -687,5 +690,27 @@ mod tests {
         state.edit(0, "a quiet harbour at dusk, wet stones".into());
         assert_eq!(state.entries[0].relevance, None);
         assert_eq!(state.entries[0].rejected, None);
+    }
+
+    #[test]
+    fn entries_carry_the_adapter_that_wrote_them_through_edits() {
+        let mut state = SuggestState::default();
+        state.begin(JobId(1), 0, 2, true);
+        let mut by_adapter = outcome(&["a sunny beach", "a marble slab"]);
+        by_adapter.adapter = Some("warm".into());
+        state.on_done(JobId(1), by_adapter);
+        assert!(state
+            .entries
+            .iter()
+            .all(|e| e.adapter.as_deref() == Some("warm")));
+        let (message, _) = state.message.clone().unwrap();
+        assert!(message.contains("m.gguf with adapter warm"), "{message}");
+        state.edit(0, "a sunny beach at noon".into());
+        assert_eq!(state.entries[0].adapter.as_deref(), Some("warm"));
+
+        state.begin(JobId(2), 1, 1, false);
+        state.on_done(JobId(2), outcome(&["a base model line"]));
+        assert_eq!(state.entries[1].adapter, None);
+        assert_eq!(state.entries[0].adapter.as_deref(), Some("warm"));
     }
 }

@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use crate::jobs::JobId;
 use crate::ml::prompt_model::SuggestMode;
+use crate::studio::adapters::active_adapter;
 use crate::studio::score::{load_scores, score_variants};
 use crate::studio::suggest::suggest;
 use crate::studio::train::train_reward_model;
@@ -49,13 +50,20 @@ impl StudioApp {
             seed: self.suggest.next_seed(&settings),
             max_new_tokens: None,
             mode: SuggestMode::Pipeline,
+            adapter: None,
         };
+        let adapter = self.prefs.prompt_adapter.clone();
+        let data_root = self.data_root.clone();
         let label = if count == 1 {
             format!("Rewriting suggestion {}", first_slot + 1)
         } else {
             format!("Writing {count} suggestions")
         };
         let id = self.submit_model(label, move |studio, ctx| {
+            let mut job = job;
+            job.adapter = adapter
+                .map(|name| active_adapter(&studio.store, &data_root, &name))
+                .transpose()?;
             suggest(&studio.models, ctx, &job).map(AppOutput::Suggested)
         });
         if let Some(id) = id {
@@ -64,16 +72,17 @@ impl StudioApp {
     }
 
     pub(super) fn use_suggestion(&mut self, index: usize) {
-        let Some(text) = self
+        let Some((text, adapter)) = self
             .suggest
             .entries
             .get(index)
-            .map(|e| e.text.trim().to_string())
-            .filter(|t| !t.is_empty())
+            .map(|e| (e.text.trim().to_string(), e.adapter.clone()))
+            .filter(|(t, _)| !t.is_empty())
         else {
             return;
         };
         self.prefs.render.prompt = text;
+        self.prefs.render.prompt_adapter = adapter;
         self.suggest.message = Some((
             format!("Suggestion {} is the render prompt", index + 1),
             false,
@@ -182,6 +191,7 @@ impl StudioApp {
     /// (`None` = cancelled).
     pub(super) fn end_tool_job(&mut self, id: JobId, error: Option<&str>) {
         self.suggest.on_ended(id, error.map(str::to_string));
+        self.end_adapters_job(id, error);
         if self.scores.job == Some(id) {
             self.scores.job = None;
             self.scores.message = Some(match error {

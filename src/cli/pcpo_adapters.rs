@@ -5,8 +5,10 @@
 use std::path::PathBuf;
 
 use anyhow::{anyhow, Context as _};
+
+pub use crate::studio::adapters::recorded_base;
+use crate::studio::adapters::valid_accuracy;
 use clap::Args;
-use serde_json::Value;
 
 use super::pcpo::open_store;
 use crate::ml::pcpo::{load_adapter_for, BaseModel};
@@ -27,28 +29,6 @@ pub struct PcpoExportArgs {
     /// The folder to create (must not exist).
     #[arg(long)]
     pub out: PathBuf,
-}
-
-/// The base model an adapter row records, from its `config_json`.
-pub fn recorded_base(row: &AdapterRow) -> anyhow::Result<BaseModel> {
-    let base = row.config_json.get("base_model").ok_or_else(|| {
-        anyhow!(
-            "adapter {} ({:?}) records no base model hash (not trained by `pcpo train`?)",
-            row.id,
-            row.name
-        )
-    })?;
-    serde_json::from_value(base.clone())
-        .with_context(|| format!("adapter {}: reading its base model", row.id))
-}
-
-fn valid_accuracy(row: &AdapterRow) -> Option<f64> {
-    row.config_json
-        .pointer("/metrics/epochs")
-        .and_then(Value::as_array)
-        .and_then(|e| e.last())
-        .and_then(|e| e.pointer("/valid/accuracy"))
-        .and_then(Value::as_f64)
 }
 
 /// Runs `adstudio pcpo adapters`: one line per adapter, newest first.

@@ -104,6 +104,7 @@ pub fn run_suggest_with(
         } else {
             SuggestMode::Pipeline
         },
+        adapter: None,
     };
     let pieces = std::cell::RefCell::new(on_piece);
     let reporter = InlineReporter::new(|p: Progress| {

@@ -49,6 +49,12 @@ pub struct RenderParams {
     /// How many variants (>= 1).
     #[arg(long = "n", default_value_t = 4)]
     pub n_variants: usize,
+    /// The PCPO adapter of the prompt model that wrote the prompt, when it
+    /// is a suggestion used as is (recorded, never set on the command
+    /// line).
+    #[arg(skip)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub prompt_adapter: Option<String>,
 }
 
 /// The command-line names of the schedulers, in menu order.
@@ -84,6 +90,7 @@ impl Default for RenderParams {
             conditioning_scale: 1.0,
             scheduler: SchedulerKind::EulerAncestral,
             n_variants: 1,
+            prompt_adapter: None,
         }
     }
 }

@@ -7,11 +7,16 @@ use anyhow::Context as _;
 use candle_core::{DType, Device};
 
 use crate::ml::diffusion::{ControlNet, StableDiffusion};
-use crate::ml::prompt_model::{LoadOptions, MultimodalPromptModel, PromptModel, TokenCounter};
+use crate::ml::pcpo::{load_adapter_for, BaseModel};
+use crate::ml::prompt_model::{
+    Decoder, LoadOptions, MultimodalPromptModel, PromptModel, TokenCounter,
+};
 use crate::ml::reward::checkpoint::{load_compact, CheckpointMeta};
 use crate::ml::reward::compact::CompactRewardModel;
 use crate::render::{ModelIds, RenderModels};
+use crate::store::AdapterId;
 
+use super::adapters::ActiveAdapter;
 use super::display_name;
 use super::registry::Located;
 use super::roles::is_llava_folder;
@@ -85,6 +90,10 @@ pub struct PromptEngine {
     /// Counts tokens as the renderer will (the SD checkpoint's CLIP
     /// tokenizer when one is installed, else the model's own).
     pub counter: Box<dyn TokenCounter + Send>,
+    /// The adapter applied now (id and file), if any.
+    adapter: Option<(AdapterId, PathBuf)>,
+    /// The model's id and weights hash, measured on first need.
+    base: Option<BaseModel>,
 }
 
 impl PromptEngine {
@@ -113,7 +122,63 @@ impl PromptEngine {
             path: model.path.clone(),
             backend,
             counter,
+            adapter: None,
+            base: None,
         })
+    }
+
+    /// The id and weights hash of the loaded model (hashed once).
+    pub fn base_model(&mut self) -> anyhow::Result<BaseModel> {
+        if let Some(base) = &self.base {
+            return Ok(base.clone());
+        }
+        let base = BaseModel::of(&self.path)
+            .with_context(|| format!("hashing the prompt model {}", self.path.display()))?;
+        self.base = Some(base.clone());
+        Ok(base)
+    }
+
+    /// The adapter applied now, if any.
+    pub fn adapter(&self) -> Option<AdapterId> {
+        self.adapter.as_ref().map(|(id, _)| *id)
+    }
+
+    /// Applies `adapter` (`None`: the base model alone). Nothing is reloaded
+    /// while the same adapter stays active. An adapter recorded for another
+    /// base model (by weights hash) is refused, the error naming both, and
+    /// the model is left without any adapter.
+    pub fn use_adapter(&mut self, adapter: Option<&ActiveAdapter>) -> anyhow::Result<()> {
+        let wanted = adapter.map(|a| (a.id, a.path.clone()));
+        if self.adapter == wanted {
+            return Ok(());
+        }
+        self.backend.decoder_mut().remove_lora();
+        self.adapter = None;
+        let Some(active) = adapter else {
+            return Ok(());
+        };
+        let actual = self.base_model()?;
+        let decoder = self.backend.decoder_mut();
+        if let Err(err) = load_adapter_for(decoder, &active.path, &active.recorded, &actual) {
+            decoder.remove_lora();
+            return Err(anyhow::Error::new(err).context(format!(
+                "applying adapter {:?} ({})",
+                active.name,
+                active.path.display()
+            )));
+        }
+        self.adapter = wanted;
+        Ok(())
+    }
+}
+
+impl PromptBackend {
+    /// The language model's decoder.
+    pub fn decoder_mut(&mut self) -> &mut Decoder {
+        match self {
+            PromptBackend::Text(model) => model.decoder_mut(),
+            PromptBackend::Image(model) => model.llava_mut().decoder_mut(),
+        }
     }
 }
 

@@ -19,6 +19,7 @@
 //! [`ModelRole`] by one rule, and caches that load lazily and reload when a
 //! model's files change. Nothing here knows about egui.
 
+pub mod adapters;
 pub mod cache;
 pub mod engines;
 pub mod gallery;
@@ -38,6 +39,7 @@ use std::sync::Arc;
 
 use anyhow::Context as _;
 
+pub use adapters::{ActiveAdapter, AdapterInfo};
 pub use hub::ModelHub;
 pub use product::{MaskBuild, MaskRequest, MaskedProduct, OpenedProduct, PreparedProduct};
 pub use progress::{Progress, RenderStep, SuggestProgress};

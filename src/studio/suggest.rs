@@ -19,6 +19,7 @@ use crate::ml::prompt_model::{
 use crate::ml::relevance::RelevanceModel;
 use crate::product::ProductImage;
 
+use super::adapters::ActiveAdapter;
 use super::engines::PromptBackend;
 use super::hub::ModelHub;
 use super::product::masked_rgba;
@@ -74,6 +75,9 @@ pub struct SuggestJob {
     pub max_new_tokens: Option<usize>,
     /// Pipeline (default) or the raw model, for comparison.
     pub mode: SuggestMode,
+    /// The PCPO adapter to apply to the prompt model (`None`: the base
+    /// model alone).
+    pub adapter: Option<ActiveAdapter>,
 }
 
 /// What a suggestion job returns.
@@ -96,6 +100,9 @@ pub struct SuggestOutcome {
     /// the raw model, and for a model whose tokenizer cannot write the
     /// library's phrases: its plans are free text).
     pub constrained: bool,
+    /// The name of the adapter applied to the model (`None`: the base
+    /// model alone).
+    pub adapter: Option<String>,
 }
 
 impl SuggestOutcome {
@@ -122,7 +129,9 @@ impl SuggestOutcome {
 }
 
 /// Writes suggestions with the hub's prompt model (loaded on first use),
-/// ranked by the hub's relevance model when one is installed. Text-only
+/// ranked by the hub's relevance model when one is installed, with the
+/// job's adapter applied (reloaded only when it changes; one made for
+/// another base model fails the job, no suggestion is written). Text-only
 /// models get facts measured on the masked product; LLaVA models see the
 /// image. Cancel stops at the next token.
 pub fn suggest(
@@ -137,6 +146,7 @@ pub fn suggest(
     rep.checkpoint()?;
     let relevance = models.locate(ModelRole::Relevance).ok();
     let mut outcome = models.with_prompt_model(|engine| {
+        engine.use_adapter(job.adapter.as_ref())?;
         let request = request_for(job, count);
         match &relevance {
             Some(located) => models
@@ -149,6 +159,7 @@ pub fn suggest(
         }
     })??;
     outcome.shortened_title = title.shortened.then_some(title.text);
+    outcome.adapter = job.adapter.as_ref().map(|a| a.name.clone());
     Ok(outcome)
 }
 
@@ -239,6 +250,7 @@ fn run_with(
             ranked_by: None,
             shortened_title: None,
             constrained: report.constrained,
+            adapter: None,
         }),
         Err(PromptModelError::Cancelled) => Err(Cancelled.into()),
         Err(err) => Err(anyhow::Error::new(err).context("writing suggestions")),

@@ -4,6 +4,7 @@
 //! database or model work. `ui` imports `app` and egui, never `store`,
 //! `ml`, `jobs` or `studio`.
 
+mod adapters_section;
 mod canvas_view;
 mod gallery_view;
 pub mod icon;

@@ -122,6 +122,14 @@ fn entries_ui(
                     // Clear of the panel's floating scroll bar.
                     ui.add_space(RIGHT_MARGIN);
                     relevance_ui(ui, entry);
+                    if let Some(adapter) = &entry.adapter {
+                        ui.label(
+                            egui::RichText::new(format!("adapter: {adapter}"))
+                                .small()
+                                .color(theme::HINT_TEXT),
+                        )
+                        .on_hover_text("Written by the prompt model with this PCPO adapter");
+                    }
                 });
                 label
             })

@@ -1,8 +1,11 @@
 //! The right-hand tools panel: one collapsible section per tool (Render
 //! first; suggestions and scoring add their sections here).
 
-use crate::app::{Command, DiffusionAvailability, RenderParams, SuggestSettings, SuggestState};
+use crate::app::{
+    AdaptersState, Command, DiffusionAvailability, RenderParams, SuggestSettings, SuggestState,
+};
 
+use super::adapters_section::adapters_section_ui;
 use super::render_panel::render_panel_ui;
 use super::scores_panel::{scores_panel_ui, ScoresView};
 use super::suggestions_panel::suggestions_panel_ui;
@@ -21,6 +24,10 @@ pub struct ToolsPanel<'a> {
     pub suggest_settings: &'a SuggestSettings,
     /// Whether a product is open.
     pub has_product: bool,
+    /// The stored adapters.
+    pub adapters: &'a AdaptersState,
+    /// The active adapter's name (persisted).
+    pub active_adapter: Option<&'a str>,
     /// The Scores section.
     pub scores: ScoresView<'a>,
     /// Commands for the app.
@@ -32,6 +39,7 @@ pub fn tools_panel_ui(ui: &mut egui::Ui, panel: &mut ToolsPanel<'_>) {
     egui::CollapsingHeader::new("Suggestions")
         .default_open(true)
         .show(ui, |ui| {
+            adapters_section_ui(ui, panel.adapters, panel.active_adapter, panel.commands);
             suggestions_panel_ui(
                 ui,
                 panel.suggest,

@@ -97,6 +97,8 @@ fn studio_panels_ui(ui: &mut egui::Ui, app: &StudioApp, commands: &mut Vec<Comma
                         suggest: app.suggestions(),
                         suggest_settings: &app.prefs().suggest,
                         has_product: product.is_some(),
+                        adapters: app.adapters(),
+                        active_adapter: app.prefs().prompt_adapter.as_deref(),
                         scores: ScoresView {
                             state: app.scores(),
                             scores,

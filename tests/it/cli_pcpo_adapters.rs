@@ -36,7 +36,7 @@ fn run(data: &Path, args: &[&str]) -> (bool, String, String) {
     )
 }
 
-fn train(data: &Path, model: &Path, name: &str, epochs: &str) -> (bool, String, String) {
+pub(crate) fn train(data: &Path, model: &Path, name: &str, epochs: &str) -> (bool, String, String) {
     let m = model.to_str().unwrap();
     run(
         data,

@@ -59,6 +59,7 @@ mod store_clicklog;
 mod store_crash;
 mod store_migration;
 mod suggest_pipeline;
+mod ui_adapters;
 mod ui_label;
 mod ui_label_stats;
 mod ui_render;

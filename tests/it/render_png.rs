@@ -20,6 +20,7 @@ fn params(prompt: &str) -> PngParams {
                 guidance_scale: 7.5,
                 conditioning_scale: 0.8,
                 scheduler: SchedulerKind::EulerAncestral,
+                prompt_adapter: Some("warm-1".into()),
                 n_variants: 1,
             },
             models: ModelIds {

@@ -29,12 +29,12 @@ fn open_studio(data_dir: &Path) -> Harness<'static, StudioApp> {
 }
 
 /// A 120x100 red disc on transparency.
-fn draw_product(path: &Path) {
+pub(crate) fn draw_product(path: &Path) {
     product_images::save_disc_product(path, 120, 100, 40.0, [200, 60, 40]);
 }
 
 /// Installs qwen2_tiny (with a word-level tokenizer) as the prompt model.
-fn install_tiny_prompt_model(models_dir: &Path) {
+pub(crate) fn install_tiny_prompt_model(models_dir: &Path) {
     let src = fixtures::fixture_dir("qwen2_tiny");
     let dst = models_dir.join("prompt-model");
     std::fs::create_dir_all(&dst).expect("model dir");
