@@ -29,10 +29,13 @@ pub enum GgufPrecision {
     Quantized,
     /// [`GgufPrecision::F32`] when the whole model dequantised takes at most
     /// [`AUTO_F32_MAX_BYTES`], else [`GgufPrecision::Quantized`]. The
-    /// suggestion pipeline decodes a dozen rows at once; for such batches an
-    /// f32 matrix product beats candle's quantised one (`bench suggestions
-    /// --precision`: 23.9 against 44.7 s per product for SmolLM2-135M on
-    /// this machine's CPU), while one row alone is faster quantised.
+    /// suggestion pipeline decodes a dozen rows at once. Measured with
+    /// `bench suggestions --precision` for SmolLM2-135M on this machine's 2
+    /// cores: with other work on the CPU (the studio's render and model
+    /// workers run beside it) f32 took 23.9 against 44.7 s per product; on an
+    /// idle CPU it is about 10% slower (11.1-11.4 against 10.1-10.3 s). f32 is
+    /// chosen for its steadiness under load; one row alone is faster
+    /// quantised.
     Auto,
 }
 
