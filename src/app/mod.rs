@@ -62,7 +62,7 @@ pub use training_state::TrainingState;
 pub use crate::jobs::JobId;
 pub use crate::ml::reward::train::EpochReport;
 pub use crate::prefs::{
-    Accuracy, GroupAgreement, LabelerAgreement, LabelerStats, PrefStats, ProductStats,
+    kappa_text, Accuracy, GroupAgreement, LabelerAgreement, LabelerStats, PrefStats, ProductStats,
     RewardAgreement,
 };
 pub use crate::render::{RenderParams, SCHEDULER_NAMES};

@@ -34,6 +34,7 @@ pub use raters::{
     LabelerAgreement, RatingsByPair,
 };
 pub use records::{CaigRecord, ExportedSettings, PairExtras, PairFormat, PairRecord, TrlRecord};
+pub use report::kappa_text;
 pub use reward::{human_verdicts, reward_vs_people, PeopleVsModels, RewardAgreement};
 pub use source::load_stats_input;
 pub use stats::{bump, compute_stats, prefs_stats, LabelerStats, PrefStats, ProductStats};

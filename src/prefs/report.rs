@@ -44,7 +44,8 @@ fn outcome_cells(c: &PreferenceCounts) -> Vec<String> {
         .collect()
 }
 
-fn kappa_text(kappa: Option<f64>) -> String {
+/// A kappa as printed and shown ("undefined" when it is not defined).
+pub fn kappa_text(kappa: Option<f64>) -> String {
     kappa.map_or_else(|| "undefined".to_string(), |k| format!("{k:.3}"))
 }
 
@@ -59,9 +60,10 @@ fn accuracy_cells(accuracy: Option<Accuracy>) -> [String; 2] {
 }
 
 impl PrefStats {
-    fn products_table(&self) -> String {
-        let rows: Vec<Vec<String>> = self
-            .products
+    /// Per product: product, pairs, human A / B / tie / can't tell / skip,
+    /// model labels.
+    pub fn product_rows(&self) -> Vec<Vec<String>> {
+        self.products
             .iter()
             .map(|p| {
                 let mut row = vec![p.product.to_string(), p.pairs.to_string()];
@@ -69,7 +71,38 @@ impl PrefStats {
                 row.push(p.model.total().to_string());
                 row
             })
-            .collect();
+            .collect()
+    }
+
+    /// Per labeler: labeler, source, pairs, A / B / tie / can't tell / skip.
+    pub fn labeler_rows(&self) -> Vec<Vec<String>> {
+        self.labelers
+            .iter()
+            .map(|l| {
+                let mut row = vec![l.labeler.clone(), l.source.to_string(), l.pairs.to_string()];
+                row.extend(outcome_cells(&l.counts));
+                row
+            })
+            .collect()
+    }
+
+    /// Per two labelers: "a ~ b", shared pairs, agreeing, Cohen's kappa.
+    pub fn agreement_rows(&self) -> Vec<Vec<String>> {
+        self.between_labelers
+            .iter()
+            .map(|a| {
+                vec![
+                    format!("{} ~ {}", a.labeler_a, a.labeler_b),
+                    a.shared_pairs.to_string(),
+                    a.agreeing.to_string(),
+                    kappa_text(a.kappa),
+                ]
+            })
+            .collect()
+    }
+
+    fn products_table(&self) -> String {
+        let rows = self.product_rows();
         let headers = [
             "product",
             "pairs",
@@ -84,15 +117,7 @@ impl PrefStats {
     }
 
     fn labelers_table(&self) -> String {
-        let rows: Vec<Vec<String>> = self
-            .labelers
-            .iter()
-            .map(|l| {
-                let mut row = vec![l.labeler.clone(), l.source.to_string(), l.pairs.to_string()];
-                row.extend(outcome_cells(&l.counts));
-                row
-            })
-            .collect();
+        let rows = self.labeler_rows();
         let headers = [
             "labeler",
             "source",
@@ -107,18 +132,7 @@ impl PrefStats {
     }
 
     fn agreement_table(&self) -> String {
-        let rows: Vec<Vec<String>> = self
-            .between_labelers
-            .iter()
-            .map(|a| {
-                vec![
-                    format!("{} ~ {}", a.labeler_a, a.labeler_b),
-                    a.shared_pairs.to_string(),
-                    a.agreeing.to_string(),
-                    kappa_text(a.kappa),
-                ]
-            })
-            .collect();
+        let rows = self.agreement_rows();
         table(&["labelers", "shared pairs", "agreeing", "kappa"], &rows)
     }
 

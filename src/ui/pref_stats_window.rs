@@ -5,14 +5,10 @@
 //! `prefs_stats`' (computed on the labelling worker), as `adstudio prefs
 //! stats` prints them.
 
-use crate::app::{Accuracy, Command, PrefStats, PrefStatsState, PreferenceCounts};
+pub use crate::app::kappa_text;
+use crate::app::{Accuracy, Command, PrefStats, PrefStatsState};
 
 use super::theme;
-
-/// A kappa as shown ("undefined" when it is not defined).
-pub fn kappa_text(kappa: Option<f64>) -> String {
-    kappa.map_or_else(|| "undefined".to_string(), |k| format!("{k:.3}"))
-}
 
 /// An accuracy and its 95% interval as shown.
 pub fn accuracy_text(accuracy: Option<Accuracy>) -> (String, String) {
@@ -76,31 +72,14 @@ fn stats_ui(ui: &mut egui::Ui, stats: &PrefStats) {
     ));
     ui.separator();
     ui.strong("Per product (human labels)");
-    let products: Vec<Vec<String>> = stats
-        .products
-        .iter()
-        .map(|p| {
-            let mut row = vec![p.product.to_string(), p.pairs.to_string()];
-            row.extend(outcome_cells(&p.human));
-            row.push(p.model.total().to_string());
-            row
-        })
-        .collect();
+    let products = stats.product_rows();
     let outcome_headers = ["A", "B", "tie", "can't tell", "skip"];
     let mut headers = vec!["product", "pairs"];
     headers.extend(outcome_headers);
     headers.push("model");
     grid_ui(ui, "pref-products", &headers, &products);
     ui.strong("Per labeler");
-    let labelers: Vec<Vec<String>> = stats
-        .labelers
-        .iter()
-        .map(|l| {
-            let mut row = vec![l.labeler.clone(), l.source.to_string(), l.pairs.to_string()];
-            row.extend(outcome_cells(&l.counts));
-            row
-        })
-        .collect();
+    let labelers = stats.labeler_rows();
     let mut headers = vec!["labeler", "source", "pairs"];
     headers.extend(outcome_headers);
     grid_ui(ui, "pref-labelers", &headers, &labelers);
@@ -112,18 +91,7 @@ fn stats_ui(ui: &mut egui::Ui, stats: &PrefStats) {
 
 fn agreement_ui(ui: &mut egui::Ui, stats: &PrefStats) {
     ui.strong("Agreement between people (Cohen's kappa on shared pairs)");
-    let rows: Vec<Vec<String>> = stats
-        .between_labelers
-        .iter()
-        .map(|a| {
-            vec![
-                format!("{} ~ {}", a.labeler_a, a.labeler_b),
-                a.shared_pairs.to_string(),
-                a.agreeing.to_string(),
-                kappa_text(a.kappa),
-            ]
-        })
-        .collect();
+    let rows = stats.agreement_rows();
     if rows.is_empty() {
         ui.colored_label(theme::HINT_TEXT, "No two labelers share a rated pair yet.");
     } else {
@@ -177,13 +145,6 @@ fn reward_ui(ui: &mut egui::Ui, stats: &PrefStats) {
             &rows,
         );
     }
-}
-
-fn outcome_cells(c: &PreferenceCounts) -> Vec<String> {
-    [c.a, c.b, c.tie, c.cant_tell, c.skip]
-        .iter()
-        .map(u64::to_string)
-        .collect()
 }
 
 fn grid_ui(ui: &mut egui::Ui, id: &str, headers: &[&str], rows: &[Vec<String>]) {
