@@ -6,6 +6,7 @@
 
 use super::chat::{ChatMessage, Role};
 use super::scene_examples::SceneExample;
+use super::scene_library::cue_props;
 use super::screen::{words, RejectReason};
 
 /// The slot names, in the order the model writes them.
@@ -211,13 +212,17 @@ const COMMON: [&str; 16] = [
 ];
 
 /// The props without the items that name the product (two or more title
-/// words): a prop is something *around* the product.
+/// words): a prop is something *around* the product. The title's own
+/// [`cue_props`] (its ingredients: "fresh aloe vera leaves" for an aloe
+/// vera gel) stay.
 fn props_without_product(props: &str, title: &str) -> Option<String> {
+    let cues = cue_props(title);
     let items: Vec<&str> = props
         .split([',', ';'])
         .flat_map(|part| part.split(" and "))
         .map(str::trim)
-        .filter(|item| !item.is_empty() && !names_product(item, title))
+        .filter(|item| !item.is_empty())
+        .filter(|item| cues.contains(item) || !names_product(item, title))
         .collect();
     match items.as_slice() {
         [] => None,
@@ -308,6 +313,27 @@ mod tests {
             "a driftwood plank at a beach bar"
         );
         assert_eq!(assemble(&ScenePlan::default(), "x"), "");
+    }
+
+    #[test]
+    fn the_titles_own_ingredient_props_are_kept() {
+        let plan = ScenePlan {
+            setting: Some("a sunlit bathroom".into()),
+            surface: Some("a white marble countertop".into()),
+            props: Some("fresh aloe vera leaves".into()),
+            lighting: Some("soft morning light".into()),
+            mood: None,
+        };
+        let title = "Shower Gel Aloe Vera & Cucumber 500ml";
+        assert_eq!(
+            assemble(&plan, title),
+            "a white marble countertop in a sunlit bathroom, with fresh aloe vera leaves, soft morning light"
+        );
+        let other = ScenePlan {
+            props: Some("aloe vera gel".into()),
+            ..plan
+        };
+        assert!(!assemble(&other, title).contains("with"));
     }
 
     #[test]

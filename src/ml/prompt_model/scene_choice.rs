@@ -7,7 +7,7 @@
 use super::error::{PromptModelError, Result};
 use super::matching::{guess_text, CATEGORIES};
 use super::scene_grammar::{SceneChoices, SceneOption};
-use super::scene_library::{settings, Area, SettingEntry, LIGHTS, MOODS};
+use super::scene_library::{cue_props, settings, Area, SettingEntry, LIGHTS, MOODS};
 use super::select::{cosine, rank_by_cosine};
 use super::suggest::TextEmbedder;
 
@@ -57,8 +57,9 @@ pub fn is_floor(surface: &str) -> bool {
 }
 
 /// The option for a setting; `floor_only` keeps its floor surfaces only
-/// (none: no option).
-fn option(entry: &SettingEntry, floor_only: bool) -> Option<SceneOption> {
+/// (none: no option). `cues` (the title's [`cue_props`]) come before the
+/// setting's own props.
+fn option(entry: &SettingEntry, floor_only: bool, cues: &[&str]) -> Option<SceneOption> {
     let surfaces: Vec<String> = entry
         .surfaces
         .iter()
@@ -68,7 +69,11 @@ fn option(entry: &SettingEntry, floor_only: bool) -> Option<SceneOption> {
     (!surfaces.is_empty()).then(|| SceneOption {
         setting: entry.setting.to_string(),
         surfaces,
-        props: entry.props.iter().map(|s| s.to_string()).collect(),
+        props: cues
+            .iter()
+            .chain(entry.props.iter().filter(|p| !cues.contains(p)))
+            .map(|s| s.to_string())
+            .collect(),
     })
 }
 
@@ -127,23 +132,29 @@ pub fn ranked_settings(
 /// The choices for a product: the [`SHORTLIST`] settings closest to the
 /// product when there is a relevance model (`title` is the designer's,
 /// `target` the text suggestions are ranked against), else every setting.
-/// A product of a [`FLOOR_CATEGORIES`] category gets floor surfaces only.
+/// A product of a [`FLOOR_CATEGORIES`] category gets floor surfaces only;
+/// any other gets its title's [`cue_props`] (ingredients, flavours,
+/// scents) offered first among every setting's props.
 pub fn scene_choices(
     title: &str,
     target: Option<&str>,
     embedder: Option<&dyn TextEmbedder>,
 ) -> Result<SceneChoices> {
+    let cues = cue_props(title);
     let options: Vec<SceneOption> = match (target, embedder) {
         (Some(target), Some(embedder)) => {
             let (ranked, category) = ranked_settings(title, target, embedder)?;
             let floor_only = FLOOR_CATEGORIES.contains(&category);
+            let cues = if floor_only { Vec::new() } else { cues };
             ranked
                 .into_iter()
-                .filter_map(|e| option(e, floor_only))
+                .filter_map(|e| option(e, floor_only, &cues))
                 .take(SHORTLIST)
                 .collect()
         }
-        _ => settings().filter_map(|(_, e)| option(e, false)).collect(),
+        _ => settings()
+            .filter_map(|(_, e)| option(e, false, &cues))
+            .collect(),
     };
     Ok(SceneChoices {
         options,
@@ -179,7 +190,7 @@ mod tests {
     fn floor_only_options_keep_floor_surfaces_or_drop_the_setting() {
         let furniture: Vec<SceneOption> = settings()
             .filter(|(area, _)| area.name == "furniture")
-            .filter_map(|(_, e)| option(e, true))
+            .filter_map(|(_, e)| option(e, true, &[]))
             .collect();
         assert!(furniture.len() >= 5);
         assert!(furniture
@@ -189,7 +200,7 @@ mod tests {
             .map(|(_, e)| e)
             .find(|e| e.surfaces.iter().all(|s| !is_floor(s)))
             .expect("a setting without floors");
-        assert!(option(pantry, true).is_none());
-        assert!(option(pantry, false).is_some());
+        assert!(option(pantry, true, &[]).is_none());
+        assert!(option(pantry, false, &[]).is_some());
     }
 }

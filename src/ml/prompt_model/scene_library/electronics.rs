@@ -154,4 +154,56 @@ pub const ELECTRONICS: &[SettingEntry] = &[
             "soft linen curtains",
         ],
     ),
+    entry(
+        "a cosy vinyl listening corner",
+        &[
+            "a walnut sideboard",
+            "a low teak console",
+            "a worn leather ottoman",
+        ],
+        &[
+            "a stack of vinyl records",
+            "a spinning turntable",
+            "a glowing tube amplifier",
+            "a potted fern",
+        ],
+    ),
+    entry(
+        "a bright home gym corner",
+        &[
+            "a wooden plyo box",
+            "a black rubber gym mat",
+            "a low wooden bench",
+        ],
+        &[
+            "a coiled skipping rope",
+            "a kettlebell in soft focus",
+            "a rolled gym towel",
+            "a leafy potted plant",
+        ],
+    ),
+    entry(
+        "a sunny poolside terrace",
+        &[
+            "a teak pool deck",
+            "a white stone ledge",
+            "a striped sun lounger",
+        ],
+        &[
+            "a striped beach towel",
+            "sparkling pool water",
+            "tropical palm leaves",
+            "a glass of iced lemonade",
+        ],
+    ),
+    entry(
+        "an early morning running trail",
+        &["a smooth boulder", "a wooden trail post", "a mossy log"],
+        &[
+            "morning dew on the grass",
+            "a misty lake",
+            "pine trees in soft focus",
+            "golden sun flare",
+        ],
+    ),
 ];

@@ -158,4 +158,32 @@ pub const FASHION: &[SettingEntry] = &[
             "draped satin",
         ],
     ),
+    entry(
+        "a city running track at dawn",
+        &[
+            "a red rubber running track",
+            "a concrete stadium step",
+            "a wet asphalt path",
+        ],
+        &[
+            "white lane lines",
+            "a stopwatch",
+            "morning mist",
+            "a rolled sweat towel",
+        ],
+    ),
+    entry(
+        "a sunlit sports locker room",
+        &[
+            "a wooden locker room bench",
+            "a grey metal locker shelf",
+            "a white tiled floor",
+        ],
+        &[
+            "a rolled white towel",
+            "a coiled skipping rope",
+            "soft steam from the showers",
+            "a gym bench in soft focus",
+        ],
+    ),
 ];

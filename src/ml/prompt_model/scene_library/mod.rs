@@ -21,6 +21,7 @@
 //! evaluation titles.
 
 mod books;
+mod cues;
 mod drinks;
 mod electronics;
 mod fashion;
@@ -36,6 +37,8 @@ mod sports;
 mod studio;
 mod toys_baby;
 mod travel;
+
+pub use cues::{cue_props, Cue, CUES, MAX_CUE_PROPS};
 
 /// One setting with the surfaces and props that belong in it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -171,6 +171,13 @@ fn props_name_no_product_person_or_text() {
             assert!(bad.is_none(), "prop \"{p}\" of {} names {bad:?}", e.setting);
         }
     }
+    for c in CUES {
+        assert_phrases("cue prop", &[c.prop], 2, 8, false);
+        let bad = words(c.prop)
+            .into_iter()
+            .find(|w| FORBIDDEN_PROP_WORDS.contains(w));
+        assert!(bad.is_none(), "cue prop \"{}\" names {bad:?}", c.prop);
+    }
 }
 
 #[test]
@@ -197,6 +204,14 @@ fn every_assembled_prompt_stays_under_forty_words() {
         let count = words(&prompt).len();
         assert!(count < 40, "{count} words: {prompt}");
     }
+    let cue = CUES.iter().map(|c| c.prop).max_by_key(|p| words(p).len());
+    let longest_setting = all_settings()
+        .into_iter()
+        .map(|e| words(e.setting).len() + words(longest(e.surfaces)).len())
+        .max();
+    let count = words(cue.unwrap_or_default()).len() + longest_setting.unwrap_or(0);
+    let rest = words(light).len() + words(mood).len() + 3;
+    assert!(count + rest < 40, "a cue prop makes {} words", count + rest);
 }
 
 fn all_settings() -> Vec<&'static SettingEntry> {

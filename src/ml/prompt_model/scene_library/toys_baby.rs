@@ -130,4 +130,19 @@ pub const TOYS_BABY: &[SettingEntry] = &[
             "a moon-shaped lamp glow",
         ],
     ),
+    entry(
+        "a backyard dirt track",
+        &[
+            "a dusty dirt track",
+            "a sandy mound",
+            "a patch of gravel",
+            "a wooden ramp",
+        ],
+        &[
+            "orange traffic cones",
+            "tyre tracks in the dust",
+            "small rocks and pebbles",
+            "a chequered flag",
+        ],
+    ),
 ];
