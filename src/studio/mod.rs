@@ -19,12 +19,15 @@
 //! [`ModelRole`] by one rule, and caches that load lazily and reload when a
 //! model's files change. Nothing here knows about egui.
 
+pub mod adapter_record;
 pub mod adapters;
 pub mod cache;
 pub mod engines;
 pub mod gallery;
 pub mod hub;
 pub mod labelling;
+pub mod online;
+pub mod pcpo_data;
 pub mod product;
 pub mod progress;
 pub mod registry;
