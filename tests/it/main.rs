@@ -13,6 +13,7 @@ mod cli_label;
 mod cli_models;
 mod cli_pcpo;
 mod cli_pcpo_adapters;
+mod cli_pcpo_online;
 mod cli_prefs;
 mod cli_prepare;
 mod cli_rm;

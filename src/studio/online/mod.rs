@@ -226,21 +226,26 @@ pub fn run_online(
     if job.products.is_empty() || s.rounds == 0 || s.steps == 0 {
         bail!("an online run needs at least one product, one round and one step");
     }
-    let items = round::prepare_items(studio, rep, &job.products, s.short_side)?;
-    let mut policy = Policy::start(studio, job)?;
     let mut outcome = OnlineOutcome {
         rounds: Vec::new(),
         cancelled: false,
         estimate: None,
-        last_adapter: policy.current_adapter().map(|a| (a.id, a.name.clone())),
+        last_adapter: None,
     };
-    let estimate = estimate::calibrate(studio, rep, &items, &mut policy, s);
-    let estimate = match estimate {
+    let prepared = round::prepare_items(studio, rep, &job.products, s.short_side)
+        .and_then(|items| Ok((items, Policy::start(studio, job)?)));
+    let (items, mut policy) = match prepared {
+        Ok(p) => p,
+        Err(_) if rep.cancel_token().is_cancelled() => return cancelled(outcome),
+        Err(e) => return Err(e),
+    };
+    outcome.last_adapter = policy.current_adapter().map(|a| (a.id, a.name.clone()));
+    let estimate = match estimate::calibrate(studio, rep, &items, &mut policy, s) {
         Ok(e) => e,
         Err(_) if rep.cancel_token().is_cancelled() => return cancelled(outcome),
         Err(e) => return Err(e.context("measuring the costs for the estimate")),
     };
-    rep.report(Progress::Online(OnlineProgress::Estimate(estimate.clone())));
+    rep.report(Progress::Online(OnlineProgress::Estimate(estimate)));
     outcome.estimate = Some(estimate);
     for r in 1..=s.rounds {
         match run_round(studio, rep, job, &items, &mut policy, r) {
