@@ -131,7 +131,7 @@ fn controls_ui(ui: &mut egui::Ui, view: &OnlineView<'_>, commands: &mut Vec<Comm
     }
 }
 
-fn series<'a>(rounds: &[RoundReport], f: impl Fn(&RoundReport) -> Option<f64>) -> Vec<[f64; 2]> {
+fn series(rounds: &[RoundReport], f: impl Fn(&RoundReport) -> Option<f64>) -> Vec<[f64; 2]> {
     rounds
         .iter()
         .filter_map(|r| f(r).map(|v| [r.round as f64, v]))

@@ -92,7 +92,7 @@ fn studio(data: &Path) -> Studio {
 
 /// The data folder with the tiny models and two products (cut-outs with
 /// alpha), opened as the studio opens them; returns their ids.
-fn setup(root: &Path) -> (PathBuf, Vec<ProductId>) {
+pub(crate) fn setup(root: &Path) -> (PathBuf, Vec<ProductId>) {
     let data = root.join("data");
     install_models(&data);
     let mut studio = studio(&data);

@@ -63,6 +63,7 @@ mod suggest_pipeline;
 mod ui_adapters;
 mod ui_label;
 mod ui_label_stats;
+mod ui_online;
 mod ui_render;
 mod ui_scores;
 mod ui_studio;

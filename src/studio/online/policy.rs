@@ -156,10 +156,9 @@ impl Policy {
         let set = encode_pairs(&self.model, &texts(pairs))?;
         let flag = rep.cancel_token().shared_flag();
         let cancel: &AtomicBool = &flag;
-        Ok(self
-            .trainer
+        self.trainer
             .train_one_epoch(&set, Some(cancel), &mut |_| {})
-            .context("training")?)
+            .context("training")
     }
 
     /// Saves the adapter of round `r` under the data directory and records
