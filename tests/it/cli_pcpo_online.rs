@@ -19,11 +19,11 @@ use adstudio::paths::DataDir;
 use adstudio::store::{PreferenceSource, ProductId, Store};
 use adstudio::studio::online::{run_online, OnlineJob, OnlineProgress, OnlineSettings, Phase};
 use adstudio::studio::product::open_file;
-use adstudio::studio::{registry_for, ModelHub, Progress, Studio};
+use adstudio::studio::{ModelHub, ModelRegistry, Progress, Studio};
 use candle_core::Device;
 
 use crate::common::product_images::{cutout, disc, rounded_rect};
-use crate::common::{fixtures, words};
+use crate::common::{fixtures, models, words};
 
 /// Environment variables that would point a role away from the data folder.
 const ROLE_VARS: [&str; 6] = [
@@ -78,16 +78,12 @@ fn install_models(data: &Path) {
         .unwrap();
 }
 
-/// A studio over `data` whose registry sees only the data folder's models.
+/// A studio over `data` whose registry sees only the data folder's models
+/// (no environment variable).
 fn studio(data: &Path) -> Studio {
-    for var in ROLE_VARS {
-        assert!(
-            std::env::var_os(var).is_none(),
-            "unset {var} to run this test"
-        );
-    }
     let dir = DataDir::at(data).unwrap();
-    Studio::open(&dir, Arc::new(ModelHub::new(registry_for(Some(&dir))))).unwrap()
+    let registry = ModelRegistry::with_dirs(Some(dir.models_dir()), None);
+    Studio::open(&dir, Arc::new(ModelHub::new(registry))).unwrap()
 }
 
 /// The data folder with the tiny models and two products (cut-outs with
@@ -120,8 +116,13 @@ pub(crate) fn setup(root: &Path) -> (PathBuf, Vec<ProductId>) {
 }
 
 fn online(data: &Path, args: &[&str]) -> (Output, String, String) {
+    online_with(data, args, &ROLE_VARS)
+}
+
+/// Runs `adstudio pcpo online` on `data` without the variables `unset`.
+fn online_with(data: &Path, args: &[&str], unset: &[&str]) -> (Output, String, String) {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_adstudio"));
-    for var in ROLE_VARS {
+    for var in unset {
         cmd.env_remove(var);
     }
     let out = cmd
@@ -354,4 +355,55 @@ fn cancel_keeps_the_last_finished_round() {
     let newest = studio.store.renders_for_product(ids[0]).unwrap();
     let last = newest.iter().max_by_key(|r| r.id).unwrap();
     assert_eq!(last.params_json["request"]["prompt_adapter"], "c-r1");
+}
+
+/// The real SmolLM2-135M-Instruct as the policy and all-MiniLM-L6-v2 as the
+/// relevance model (tiny SD and reward model): two rounds on two products
+/// report a measured matching rate per round and save two adapters. The
+/// table goes to stderr for `--nocapture`.
+#[test]
+#[ignore = "needs SmolLM2 and all-MiniLM-L6-v2: set ADSTUDIO_SMOLLM2_GGUF and ADSTUDIO_MINILM"]
+fn online_rounds_with_smollm2_measure_the_matching_rate() {
+    let gguf = models::smollm2_gguf();
+    models::minilm_dir();
+    let dir = tempfile::tempdir().unwrap();
+    let (data, ids) = setup(dir.path());
+    let prompt = data.join("models/prompt-model");
+    std::fs::remove_dir_all(&prompt).unwrap();
+    std::fs::create_dir_all(&prompt).unwrap();
+    std::fs::copy(&gguf, prompt.join(gguf.file_name().unwrap())).unwrap();
+    let products = format!("{},{}", ids[0], ids[1]);
+    let args = [
+        "--products",
+        &products,
+        "--rounds",
+        "2",
+        "--steps",
+        "4",
+        "--short-side",
+        "64",
+        "--batch-size",
+        "2",
+        "--lr",
+        "0.001",
+    ];
+    let keep_minilm: Vec<&str> = ROLE_VARS
+        .into_iter()
+        .filter(|v| *v != "ADSTUDIO_MINILM")
+        .collect();
+    let (out, stdout, stderr) = online_with(&data, &args, &keep_minilm);
+    eprintln!("{stdout}");
+    assert!(out.status.success(), "{stdout}\n{stderr}");
+    let rows: Vec<&str> = stdout
+        .lines()
+        .filter(|l| l.starts_with("1/2") || l.starts_with("2/2"))
+        .collect();
+    assert_eq!(rows.len(), 2, "{stdout}");
+    for row in rows {
+        let matching = row.split_whitespace().nth(5).unwrap();
+        let rate: f64 = matching.parse().unwrap_or_else(|_| panic!("{row}"));
+        assert!((0.0..=1.0).contains(&rate), "{row}");
+    }
+    let store = Store::open(&DataDir::at(&data).unwrap().database_path()).unwrap();
+    assert_eq!(store.list_adapters().unwrap().len(), 2);
 }
