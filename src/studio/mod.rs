@@ -13,6 +13,7 @@
 //! | render variants | [`render::render_and_save`], [`render::render_variant`] | [`RenderedImage`] |
 //! | score variants | [`score::score_variants`], [`score::rank_images`] | [`VariantScores`], [`Ranking`] |
 //! | train the reward model | [`train::train_reward_model`] | [`TrainOutcome`] |
+//! | online PCPO rounds | [`online::run_online`], [`online::estimate_online`] | [`online::OnlineOutcome`] |
 //! | label pairs (A vs B) | [`labelling::LabelSession`] | [`labelling::Committed`] |
 //!
 //! Models come from one [`ModelHub`]: a [`ModelRegistry`] that finds each
