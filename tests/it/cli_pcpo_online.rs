@@ -407,3 +407,25 @@ fn online_rounds_with_smollm2_measure_the_matching_rate() {
     let store = Store::open(&DataDir::at(&data).unwrap().database_path()).unwrap();
     assert_eq!(store.list_adapters().unwrap().len(), 2);
 }
+
+/// Writes the data dir of the README's online screenshot to
+/// `$ADSTUDIO_ONLINE_SHOTS` (a temporary folder without it): the tiny
+/// models and two products; checks that the registry finds every model the
+/// rounds need there.
+#[test]
+fn write_online_screenshot_data() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = std::env::var_os("ADSTUDIO_ONLINE_SHOTS")
+        .map_or_else(|| tmp.path().to_path_buf(), PathBuf::from);
+    let (data, ids) = setup(&root);
+    assert_eq!(ids.len(), 2);
+    let studio = studio(&data);
+    for role in [
+        adstudio::studio::ModelRole::Sd15,
+        adstudio::studio::ModelRole::ControlnetCanny,
+        adstudio::studio::ModelRole::PromptModel,
+        adstudio::studio::ModelRole::RewardModel,
+    ] {
+        studio.models.locate(role).unwrap();
+    }
+}
