@@ -266,7 +266,8 @@ fn online_rounds_store_renders_picks_and_an_adapter_per_round() {
 /// finished, its adapter saved and recorded, none for round 2. Through
 /// the binary, `--max-seconds 0` stops before a round finishes and saves
 /// no adapter; `--adapter` starts from the kept adapter (recorded as the
-/// start and on the renders it wrote) and names a missing one.
+/// start and on the renders it wrote) and names a missing one; unknown
+/// or malformed product ids are named.
 #[test]
 fn cancel_keeps_the_last_finished_round() {
     let dir = tempfile::tempdir().unwrap();
@@ -334,6 +335,14 @@ fn cancel_keeps_the_last_finished_round() {
         args.extend_from_slice(extra);
         online(&data, &args)
     };
+    for (products, message) in [
+        ("99", "product 99 is not in the store"),
+        ("1,x", "\"x\" is not a product id"),
+    ] {
+        let (out, _, stderr) = online(&data, &["--products", products, "--rounds", "1"]);
+        assert!(!out.status.success());
+        assert!(stderr.contains(message), "{stderr}");
+    }
     let (out, stdout, stderr) = one(&["--max-seconds", "0"]);
     assert!(out.status.success(), "{stdout}\n{stderr}");
     assert!(
