@@ -115,9 +115,11 @@ impl StudioApp {
         self.online.on_progress(id, progress).then_some(line)?
     }
 
-    /// A run ended: its result, and the new adapters listed.
+    /// A run ended: its result, the new adapters listed and the open
+    /// product's new renders in the gallery.
     pub(super) fn show_online(&mut self, id: JobId, outcome: &OnlineOutcome) {
         self.online.finished(id, outcome);
         self.refresh_adapters();
+        self.load_gallery();
     }
 }

@@ -233,4 +233,10 @@ fn rounds_table_ui(ui: &mut egui::Ui, rounds: &[RoundReport]) {
                 ui.end_row();
             }
         });
+    for r in rounds.iter().filter(|r| !r.skipped.is_empty()) {
+        ui.colored_label(
+            theme::HINT_TEXT,
+            format!("Round {} left out: {}", r.round, r.skipped.join("; ")),
+        );
+    }
 }

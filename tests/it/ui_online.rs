@@ -3,7 +3,8 @@
 //! every stored product, 2 rounds of 1-step renders; Estimate shows how
 //! long a round takes before anything runs (no render stored); Start runs
 //! the rounds on the model worker, the window lists each finished round
-//! (the plots' data) and the new adapters appear in the Adapters section;
+//! (the plots' data), the new adapters appear in the Adapters section and
+//! the open product's new renders in the gallery;
 //! Cancel during a second run stops it and keeps its finished rounds.
 
 use std::time::{Duration, Instant};
@@ -104,6 +105,15 @@ fn online_window_estimates_runs_plots_and_cancels() {
     assert_eq!(render_count(&store, harness.state()), 8);
     step_until(&mut harness, "adapters listed", |app| {
         app.adapters().listed.len() == 2
+    });
+    // The open product's new renders (2 per round) reach the gallery.
+    step_until(&mut harness, "renders in the gallery", |app| {
+        app.gallery()
+            .tiles
+            .iter()
+            .filter(|t| t.done().is_some())
+            .count()
+            == 4
     });
     for name in &names {
         // Listed in the Adapters section and in the window's round table.
