@@ -221,6 +221,12 @@ fn online_rounds_store_renders_picks_and_an_adapter_per_round() {
     let by_base = renders.iter().filter(|r| adapter_of(r).is_none()).count();
     assert_eq!((by_base, by_r1), (4, 4));
     assert!(renders.iter().all(|r| r.width == 64 && r.height == 64));
+    // A product's two renders of a round share their seed (the reward
+    // model compares prompts, not noise); rounds and products differ.
+    let mut seeds: Vec<(i64, u64)> = renders.iter().map(|r| (r.product_id.0, r.seed)).collect();
+    seeds.sort();
+    seeds.dedup();
+    assert_eq!(seeds.len(), 4, "{seeds:?}");
 
     let picks = store.active_preferences().unwrap();
     assert_eq!(picks.len(), 4, "{picks:?}");
@@ -242,6 +248,7 @@ fn online_rounds_store_renders_picks_and_an_adapter_per_round() {
         assert_eq!(c["hyper_parameters"]["batch_size"], 2);
         assert_eq!(c["hyper_parameters"]["weight"], 0.5);
         assert_eq!(c["hyper_parameters"]["max_new_tokens"], 12);
+        assert_eq!(c["hyper_parameters"]["seed"], 3);
         assert_eq!(c["metrics"]["rounds"].as_array().unwrap().len(), round);
         assert!(a.training_run_id.is_some());
         let expected = if round == 1 { None } else { Some("t-r1") };
@@ -266,7 +273,8 @@ fn online_rounds_store_renders_picks_and_an_adapter_per_round() {
 /// finished, its adapter saved and recorded, none for round 2. Through
 /// the binary, `--max-seconds 0` stops before a round finishes and saves
 /// no adapter; `--adapter` starts from the kept adapter (recorded as the
-/// start and on the renders it wrote) and names a missing one; unknown
+/// start and on the renders it wrote) and names a missing one; `all` takes
+/// every stored product; unknown
 /// or malformed product ids are named.
 #[test]
 fn cancel_keeps_the_last_finished_round() {
@@ -356,9 +364,29 @@ fn cancel_keeps_the_last_finished_round() {
     let (out, _, stderr) = one(&["--adapter", "nope"]);
     assert!(!out.status.success());
     assert!(stderr.contains("no adapter named \"nope\""), "{stderr}");
-    let (out, stdout, stderr) = one(&["--adapter", "c-r1", "--name", "d"]);
+    let (out, stdout, stderr) = online(
+        &data,
+        &[
+            "--products",
+            "all",
+            "--rounds",
+            "1",
+            "--steps",
+            "1",
+            "--short-side",
+            "64",
+            "--max-tokens",
+            "12",
+            "--adapter",
+            "c-r1",
+            "--name",
+            "d",
+        ],
+    );
     assert!(out.status.success(), "{stdout}\n{stderr}");
     let d = studio.store.adapter_by_name("d-r1").unwrap().unwrap();
+    let all: Vec<i64> = ids.iter().map(|p| p.0).collect();
+    assert_eq!(d.config_json["online"]["products"], serde_json::json!(all));
     assert_eq!(d.config_json["online"]["start_adapter"], "c-r1");
     assert_eq!(d.config_json["online"]["suggested_by"], "c-r1");
     let newest = studio.store.renders_for_product(ids[0]).unwrap();
