@@ -13,6 +13,7 @@ use crate::studio::{SuggestSettings, TrainSettings};
 
 use super::gallery::{CentralView, TileKey};
 use super::label_state::LabelScope;
+use super::online_state::OnlinePrefs;
 use super::prefs::{BrushSettings, CanvasView};
 use crate::studio::labelling::Answer;
 
@@ -66,6 +67,16 @@ pub enum Command {
     StartTraining,
     /// Stop the running training job.
     CancelTraining,
+    /// Open (true) or close the Online PCPO window.
+    ShowOnline(bool),
+    /// Change the Online PCPO window's settings.
+    SetOnlinePrefs(OnlinePrefs),
+    /// Measure costs and show how long the online rounds will take.
+    EstimateOnline,
+    /// Start the online rounds.
+    StartOnline,
+    /// Stop the online rounds (the finished rounds are kept).
+    CancelOnline,
     /// A file dropped onto the window: an adstudio PNG is recalled, any
     /// other image opened as a product.
     OpenDropped(PathBuf),

@@ -112,6 +112,7 @@ impl StudioApp {
                 self.training.on_epoch(id, report);
                 Some(line)
             }
+            Progress::Online(p) => self.on_online_progress(id, p),
         };
         if let Some((done, total, label)) = line {
             if let Some(tile) = self.gallery.tile_for_job(id) {
@@ -214,6 +215,8 @@ impl StudioApp {
             AppOutput::Trained(outcome) => {
                 self.training.finish(id, Some(Ok(outcome)));
             }
+            AppOutput::OnlineEstimate(estimate) => self.online.estimated(id, *estimate),
+            AppOutput::Online(outcome) => self.show_online(id, &outcome),
         }
     }
 }

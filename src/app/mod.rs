@@ -25,6 +25,8 @@ mod label_flow;
 mod label_keys;
 mod label_output;
 mod label_state;
+mod online_flow;
+mod online_state;
 mod output;
 mod prefs;
 mod product_flow;
@@ -49,6 +51,7 @@ pub use label_state::{
     LabelScope, LabelScreenView, LabelState, PairView, PrefStatsState, RevealView, SideView,
     REVEAL_SECONDS,
 };
+pub use online_state::{OnlinePhase, OnlinePrefs, OnlineState};
 pub use output::{AppOutput, MaskViews, ShownMask};
 pub use prefs::{BrushSettings, CanvasView, UiPrefs};
 pub use scores_state::ScoresState;
@@ -71,4 +74,5 @@ pub use crate::store::{ProductRow, RenderId};
 pub use crate::studio::labelling::{
     Answer, HiddenInfo, LabelItem, LabelProgress, PairCounts, Reveal, ShownPair,
 };
+pub use crate::studio::online::{duration_text, RoundEstimate, RoundReport};
 pub use crate::studio::{AdapterInfo, SuggestSettings, TrainSettings, VariantScores};

@@ -59,4 +59,8 @@ pub enum AppOutput {
     Scored(Option<Box<VariantScores>>),
     /// The reward model was trained and saved.
     Trained(TrainOutcome),
+    /// The estimate of an online run.
+    OnlineEstimate(Box<crate::studio::online::RoundEstimate>),
+    /// Online rounds finished (or were stopped after some rounds).
+    Online(Box<crate::studio::online::OnlineOutcome>),
 }

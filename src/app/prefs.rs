@@ -88,6 +88,8 @@ pub struct UiPrefs {
     pub prompt_adapter: Option<String>,
     /// Settings of the reward-model Training window.
     pub training: TrainSettings,
+    /// Settings of the Online PCPO window.
+    pub online: super::online_state::OnlinePrefs,
     /// Whether the gallery is sorted by score, best first.
     pub sort_by_score: bool,
     /// The render panel's parameters.
@@ -109,6 +111,7 @@ impl Default for UiPrefs {
             suggest: Default::default(),
             prompt_adapter: None,
             training: Default::default(),
+            online: Default::default(),
             sort_by_score: false,
             render: RenderParams {
                 n_variants: 4,

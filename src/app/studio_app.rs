@@ -18,6 +18,7 @@ use super::command::Command;
 use super::gallery::GalleryState;
 use super::label_desk::{spawn_label_worker, LabelWorker};
 use super::label_state::LabelState;
+use super::online_state::OnlineState;
 use super::output::AppOutput;
 use super::prefs::UiPrefs;
 use super::scores_state::ScoresState;
@@ -62,6 +63,7 @@ pub struct StudioApp {
     pub(super) data_root: PathBuf,
     pub(super) scores: ScoresState,
     pub(super) training: TrainingState,
+    pub(super) online: OnlineState,
     pub(super) label: LabelState,
     pub(super) session: Option<ProductSession>,
     pub(super) products: Vec<ProductRow>,
@@ -111,6 +113,7 @@ impl StudioApp {
             data_root: config.data_dir.root().to_path_buf(),
             scores: ScoresState::default(),
             training: TrainingState::default(),
+            online: OnlineState::default(),
             label: LabelState::default(),
             session: None,
             products: Vec::new(),
@@ -184,6 +187,11 @@ impl StudioApp {
         &self.training
     }
 
+    /// The Online PCPO window's state.
+    pub fn online(&self) -> &OnlineState {
+        &self.online
+    }
+
     /// The labelling mode's state (with the preference statistics).
     pub fn labelling(&self) -> &LabelState {
         &self.label
@@ -236,6 +244,9 @@ impl StudioApp {
             Command::ScoreVariants => self.score_variants(),
             Command::StartTraining => self.start_training(),
             Command::CancelTraining => self.cancel_training(),
+            Command::EstimateOnline => self.estimate_online(),
+            Command::StartOnline => self.start_online(),
+            Command::CancelOnline => self.cancel_online(),
             Command::OpenDropped(path) => self.open_dropped(path),
             Command::Render => self.start_render(),
             Command::CancelModelJobs => self.model_worker.cancel_all(),
@@ -261,6 +272,8 @@ impl StudioApp {
             Command::EditSuggestion(index, text) => self.suggest.edit(*index, text.clone()),
             Command::SetSortByScore(sort) => self.prefs.sort_by_score = *sort,
             Command::ShowTraining(open) => self.training.open = *open,
+            Command::ShowOnline(open) => self.online.open = *open,
+            Command::SetOnlinePrefs(prefs) => self.set_online_prefs(prefs),
             Command::ShowCentral(view) => self.gallery.central = *view,
             Command::ToggleSelected(key) => self.gallery.toggle_selected(*key),
             Command::ClearSelection => self.gallery.clear_selection(),

@@ -11,7 +11,7 @@ pub mod label;
 mod models;
 pub mod pcpo;
 pub mod pcpo_adapters;
-pub mod pcpo_record;
+pub mod pcpo_online;
 mod prefs;
 mod prepare;
 mod render;

@@ -5,7 +5,7 @@
 //! `adapters/` with its provenance in the store; `adapters` lists them and
 //! `export` merges one into its base model as a Hugging Face folder.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context as _};
@@ -15,15 +15,20 @@ use rand::seq::SliceRandom;
 use rand::SeedableRng;
 
 use super::pcpo_adapters::{run_export, run_list, PcpoExportArgs};
-use super::pcpo_record::{adapter_name, RunRecord, ADAPTERS_DIR};
+use super::pcpo_online::{run_online_cmd, PcpoOnlineArgs};
+use serde_json::{json, Value};
+
 use crate::ml::pcpo::{
-    answer_ids, product_prompt, BaseModel, EpochMetrics, PcpoConfig, PcpoTrainer, PreferencePair,
-    TrainControl, TrainEvent, TrainingSet,
+    BaseModel, EpochMetrics, PcpoConfig, PcpoTrainer, TrainControl, TrainEvent, TrainingSet,
 };
-use crate::ml::prompt_model::{ChatMessage, GgufPrecision, LoadOptions, PromptModel, Role};
+use crate::ml::prompt_model::{GgufPrecision, LoadOptions, PromptModel};
 use crate::paths::DataDir;
-use crate::prefs::{instruction_for, text_pairs, TextPair};
+use crate::prefs::{text_pairs, TextPair};
 use crate::store::{ProductId, Store};
+use crate::studio::adapter_record::{
+    adapter_name, epoch_metrics, PairText, RunRecord, ADAPTERS_DIR,
+};
+use crate::studio::pcpo_data::{encode_pairs, mask_token_id};
 
 /// Fewest training pairs a run accepts.
 pub const MIN_TRAIN_PAIRS: usize = 2;
@@ -45,6 +50,9 @@ pub enum PcpoCommand {
     Adapters,
     /// Merge an adapter into its base model and write a Hugging Face folder.
     Export(PcpoExportArgs),
+    /// Online rounds: the policy suggests, renders are made, the reward
+    /// model picks, one epoch of training; repeated.
+    Online(PcpoOnlineArgs),
 }
 
 /// Arguments of `adstudio pcpo train`.
@@ -112,6 +120,7 @@ pub fn run_pcpo(args: &PcpoArgs, data_dir: Option<PathBuf>) -> anyhow::Result<()
         PcpoCommand::Train(a) => run_train(a, data_dir),
         PcpoCommand::Adapters => run_list(data_dir),
         PcpoCommand::Export(a) => run_export(a, data_dir),
+        PcpoCommand::Online(a) => run_online_cmd(a, data_dir),
     }
 }
 
@@ -133,7 +142,6 @@ fn held_out(products: &BTreeSet<ProductId>, share: f64, seed: u64) -> BTreeSet<P
 }
 
 fn config_for(a: &PcpoTrainArgs, model: &PromptModel) -> PcpoConfig {
-    let tok = model.tokenizer();
     PcpoConfig {
         beta: a.beta,
         weight: a.weight,
@@ -144,38 +152,30 @@ fn config_for(a: &PcpoTrainArgs, model: &PromptModel) -> PcpoConfig {
         lora_rank: a.rank,
         lora_alpha: a.alpha,
         lora_targets: a.targets.clone(),
-        mask_token_id: ["<|endoftext|>", "<unk>"]
-            .iter()
-            .find_map(|t| tok.token_id(t))
-            .unwrap_or(0),
+        mask_token_id: mask_token_id(model),
         ..PcpoConfig::default()
     }
 }
 
-/// Tokenises `pairs` (one prompt per product, built from its title).
-fn encode(model: &PromptModel, pairs: &[&TextPair]) -> anyhow::Result<TrainingSet> {
-    let tok = model.tokenizer();
-    let mut index: BTreeMap<ProductId, usize> = BTreeMap::new();
-    let mut set = TrainingSet::default();
-    for p in pairs {
-        let product = match index.get(&p.product) {
-            Some(&i) => i,
-            None => {
-                let msg = [ChatMessage::new(Role::User, instruction_for(&p.title))];
-                let prompt = product_prompt(tok, model.template(), &msg, &p.title)
-                    .with_context(|| format!("product {} ({:?})", p.product, p.title))?;
-                set.products.push(prompt);
-                index.insert(p.product, set.products.len() - 1);
-                set.products.len() - 1
-            }
-        };
-        set.pairs.push(PreferencePair {
-            product,
-            chosen: answer_ids(tok, &p.chosen)?,
-            rejected: answer_ids(tok, &p.rejected)?,
-        });
-    }
-    Ok(set)
+/// The run's hyper-parameters, as stored with the adapter.
+fn hyper_parameters(a: &PcpoTrainArgs) -> Value {
+    json!({
+        "rank": a.rank,
+        "alpha": a.alpha,
+        "targets": a.targets,
+        "epochs": a.epochs,
+        "lr": a.lr,
+        "beta": a.beta,
+        "weight": a.weight,
+        "batch_size": a.batch_size,
+        "seed": a.seed,
+        "valid_share": a.valid_share,
+        "with_model_labels": a.with_model_labels,
+    })
+}
+
+fn texts<'a>(pairs: &[&'a TextPair]) -> Vec<PairText<'a>> {
+    pairs.iter().map(|p| PairText::of(p)).collect()
 }
 
 fn metrics_line(m: &EpochMetrics) -> String {
@@ -232,11 +232,12 @@ fn run_train(a: &PcpoTrainArgs, data_dir: Option<PathBuf>) -> anyhow::Result<()>
         .with_context(|| format!("hashing the base model {}", a.model.display()))?;
     let model = PromptModel::load(&a.model, &opts)
         .with_context(|| format!("loading the prompt model {}", a.model.display()))?;
-    let train_set = encode(&model, &train)?;
+    let (train_text, valid_text) = (texts(&train), texts(&valid));
+    let train_set = encode_pairs(&model, &train_text)?;
     let valid_set = if valid.is_empty() {
         None
     } else {
-        Some(encode(&model, &valid)?)
+        Some(encode_pairs(&model, &valid_text)?)
     };
     let config = config_for(a, &model);
     let decoder = model.decoder().clone();
@@ -251,15 +252,17 @@ fn run_train(a: &PcpoTrainArgs, data_dir: Option<PathBuf>) -> anyhow::Result<()>
     };
     train_loop(&mut trainer, &train_set, valid_set.as_ref(), a)?;
     let record = RunRecord {
-        args: a,
+        kind: "pcpo",
+        hyper_parameters: hyper_parameters(a),
         base: &base,
-        train: &train,
-        valid: &valid,
-        history: trainer.history(),
+        train: &train_text,
+        valid: &valid_text,
+        metrics: epoch_metrics(trainer.history()),
         name: &name,
         adapter_file: &format!("{ADAPTERS_DIR}/{name}.safetensors"),
+        online: None,
     };
-    save_and_record(&trainer, &record, &data, &store)
+    save_and_record(&trainer, &record, a.out.as_deref(), &data, &store)
 }
 
 /// Saves the adapter into the data directory (and to `--out`), then records
@@ -267,12 +270,13 @@ fn run_train(a: &PcpoTrainArgs, data_dir: Option<PathBuf>) -> anyhow::Result<()>
 fn save_and_record(
     trainer: &PcpoTrainer,
     record: &RunRecord<'_>,
+    out: Option<&Path>,
     data: &DataDir,
     store: &Store,
 ) -> anyhow::Result<()> {
     let in_data = data.root().join(record.adapter_file);
     let mut targets = vec![in_data.clone()];
-    targets.extend(record.args.out.clone());
+    targets.extend(out.map(Path::to_path_buf));
     for path in &targets {
         trainer
             .save_adapter(path)

@@ -13,18 +13,22 @@
 //! | render variants | [`render::render_and_save`], [`render::render_variant`] | [`RenderedImage`] |
 //! | score variants | [`score::score_variants`], [`score::rank_images`] | [`VariantScores`], [`Ranking`] |
 //! | train the reward model | [`train::train_reward_model`] | [`TrainOutcome`] |
+//! | online PCPO rounds | [`online::run_online`], [`online::estimate_online`] | [`online::OnlineOutcome`] |
 //! | label pairs (A vs B) | [`labelling::LabelSession`] | [`labelling::Committed`] |
 //!
 //! Models come from one [`ModelHub`]: a [`ModelRegistry`] that finds each
 //! [`ModelRole`] by one rule, and caches that load lazily and reload when a
 //! model's files change. Nothing here knows about egui.
 
+pub mod adapter_record;
 pub mod adapters;
 pub mod cache;
 pub mod engines;
 pub mod gallery;
 pub mod hub;
 pub mod labelling;
+pub mod online;
+pub mod pcpo_data;
 pub mod product;
 pub mod progress;
 pub mod registry;

@@ -19,6 +19,8 @@ pub enum Progress {
     Suggest(SuggestProgress),
     /// A finished epoch of reward-model training.
     Epoch(EpochReport),
+    /// Online PCPO rounds: the estimate, phases and finished rounds.
+    Online(super::online::OnlineProgress),
 }
 
 impl From<Steps> for Progress {

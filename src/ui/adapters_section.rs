@@ -46,6 +46,13 @@ pub fn adapters_section_ui(
                 });
             }
             notes_ui(ui, state, active);
+            if ui
+                .button("Online PCPO…")
+                .on_hover_text("Train an adapter in online rounds: suggest, render, reward-model pick, one epoch")
+                .clicked()
+            {
+                commands.push(Command::ShowOnline(true));
+            }
         });
 }
 

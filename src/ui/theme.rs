@@ -46,6 +46,10 @@ pub fn win_probability(p: f32) -> Color32 {
 pub const PLOT_LOSS: Color32 = Color32::from_rgb(240, 150, 70);
 /// Line colour of the validation accuracy in the training plot.
 pub const PLOT_ACCURACY: Color32 = Color32::from_rgb(90, 170, 240);
+/// Line colour of the reward margin in the online plot.
+pub const PLOT_MARGIN: Color32 = Color32::from_rgb(200, 120, 230);
+/// Line colour of the matching rate in the online plot.
+pub const PLOT_MATCHING: Color32 = Color32::from_rgb(110, 200, 120);
 /// Outline of picked gallery tiles and the compare split line.
 pub const SELECTION: Color32 = Color32::from_rgb(90, 170, 255);
 

@@ -4,9 +4,9 @@
 use crate::app::{CentralView, Command, StudioApp, StudioConfig};
 
 use super::{
-    canvas_view_ui, gallery_ui, label_view_ui, large_view_ui, pref_stats_window_ui,
-    product_panel_ui, status_bar_ui, theme, tools_panel_ui, training_window_ui, GalleryScores,
-    LabelView, ScoresView, ToolsPanel,
+    canvas_view_ui, gallery_ui, label_view_ui, large_view_ui, online_window_ui,
+    pref_stats_window_ui, product_panel_ui, status_bar_ui, theme, tools_panel_ui,
+    training_window_ui, GalleryScores, LabelView, OnlineView, ScoresView, ToolsPanel,
 };
 
 /// Starts the studio in a window: applies the theme, then builds the app.
@@ -125,4 +125,12 @@ fn studio_panels_ui(ui: &mut egui::Ui, app: &StudioApp, commands: &mut Vec<Comma
         _ => large_view_ui(ui, app.gallery(), scores, commands),
     });
     training_window_ui(ui.ctx(), app.training(), &app.prefs().training, commands);
+    let online = OnlineView {
+        state: app.online(),
+        prefs: &app.prefs().online,
+        open_product: app.session().map(|s| s.product.title.as_str()),
+        stored_products: app.products().len(),
+        start_adapter: app.prefs().prompt_adapter.as_deref(),
+    };
+    online_window_ui(ui.ctx(), &online, commands);
 }

@@ -159,6 +159,33 @@ impl PcpoTrainer {
         Ok(trainer)
     }
 
+    /// Attaches adapters like [`PcpoTrainer::new`], then gives them the
+    /// values of a saved adapter (`tensors` as [`super::read_adapter`]
+    /// returns them): the policy starts where that adapter ended. The
+    /// optimiser starts fresh. Every adapter factor must be present with
+    /// its shape.
+    pub fn from_adapter(
+        decoder: Decoder,
+        config: PcpoConfig,
+        tensors: &HashMap<String, Tensor>,
+    ) -> Result<Self> {
+        let trainer = Self::new(decoder, config)?;
+        for (name, var) in trainer.optimizer.vars() {
+            let saved = tensors.get(name).ok_or_else(|| {
+                PcpoError::Data(format!("the starting adapter has no factor `{name}`"))
+            })?;
+            if saved.dims() != var.as_tensor().dims() {
+                return Err(PcpoError::Data(format!(
+                    "the starting adapter's `{name}` has shape {:?}, not {:?}",
+                    saved.dims(),
+                    var.as_tensor().dims()
+                )));
+            }
+            var.set(&saved.to_dtype(var.as_tensor().dtype())?)?;
+        }
+        Ok(trainer)
+    }
+
     /// The decoder (adapters attached and enabled).
     pub fn decoder(&self) -> &Decoder {
         &self.decoder
@@ -283,6 +310,37 @@ impl PcpoTrainer {
             on_event(&TrainEvent::Epoch(report));
         }
         Ok(self.outcome(false))
+    }
+
+    /// One more epoch on `data` (an online round: each call may bring
+    /// other pairs), whatever `config.epochs` says; the learning-rate
+    /// schedule still spans `config.epochs` epochs of `data`'s size.
+    /// Returns the epoch's report, or `None` when `cancel` was set before
+    /// an update (the adapters and the optimiser are then rolled back to
+    /// the end of the previous epoch).
+    pub fn train_one_epoch(
+        &mut self,
+        data: &TrainingSet,
+        cancel: Option<&AtomicBool>,
+        on_event: &mut dyn FnMut(&TrainEvent),
+    ) -> Result<Option<EpochReport>> {
+        data.validate(1)?;
+        let started = Instant::now();
+        let snap = self.snapshot()?;
+        let Some(sums) = self.run_epoch(data, cancel, on_event)? else {
+            self.restore(&snap)?;
+            return Ok(None);
+        };
+        self.epochs_done += 1;
+        let report = EpochReport {
+            epoch: self.epochs_done,
+            train: sums.finish(),
+            validation: None,
+            seconds: started.elapsed().as_secs_f64(),
+        };
+        self.history.push(report.clone());
+        on_event(&TrainEvent::Epoch(report.clone()));
+        Ok(Some(report))
     }
 
     fn outcome(&self, cancelled: bool) -> TrainOutcome {
