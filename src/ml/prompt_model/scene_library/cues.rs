@@ -26,11 +26,13 @@ const fn cue(triggers: &'static [&'static str], prop: &'static str) -> Cue {
 }
 
 /// Words that, after a trigger, make it a colour or a material name
-/// ("Cherry Red", "Walnut Veneer", "Rose Quartz"), not an ingredient.
+/// ("Cherry Red", "Walnut Veneer", "Rose Quartz", "Soy Wax"), not an
+/// ingredient. ("Oatmeal" is not a trigger at all: on textiles it is a
+/// colour.)
 const NOT_INGREDIENT_AFTER: &[&str] = &[
     "red", "green", "gold", "pink", "yellow", "blue", "white", "black", "brown", "grey", "gray",
     "beige", "purple", "orange", "cream", "colour", "color", "coloured", "colored", "tone", "wood",
-    "wooden", "veneer", "finish", "effect", "grain", "quartz",
+    "wooden", "veneer", "finish", "effect", "grain", "quartz", "wax", "candle", "candles",
 ];
 
 /// The most cue props one title adds (the first found, in title order).
@@ -99,7 +101,7 @@ pub const CUES: &[Cue] = &[
         &["soy", "soybean", "soybeans", "soya"],
         "a bowl of dried soybeans",
     ),
-    cue(&["oat", "oats", "oatmeal"], "a bowl of rolled oats"),
+    cue(&["oat", "oats", "porridge"], "a bowl of rolled oats"),
     cue(&["rice"], "a bowl of white rice"),
     cue(&["wheat", "flour"], "golden wheat ears"),
     cue(&["quinoa", "chia"], "a scoop of seeds"),
@@ -220,6 +222,14 @@ mod tests {
         assert!(cue_props("Instant Camera Mint Green").is_empty());
         assert!(cue_props("Hiking Backpack 40L Orange").is_empty());
         assert!(cue_props("Walnut Veneer Desk and Rose Quartz Roller").is_empty());
+        assert_eq!(
+            cue_props("Scented Soy Candle Lavender & Vanilla"),
+            vec!["sprigs of fresh lavender", "dried vanilla pods"]
+        );
+        assert_eq!(
+            cue_props("Linen Duvet Cover Natural Oatmeal"),
+            vec!["dried flax stems"]
+        );
         assert_eq!(cue_props("Dry Rose Wine 75cl")[0], "fresh rose petals");
     }
 
