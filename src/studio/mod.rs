@@ -14,6 +14,7 @@
 //! | score variants | [`score::score_variants`], [`score::rank_images`] | [`VariantScores`], [`Ranking`] |
 //! | train the reward model | [`train::train_reward_model`] | [`TrainOutcome`] |
 //! | label pairs (A vs B) | [`labelling::LabelSession`] | [`labelling::Committed`] |
+//! | PCPO vs DPO experiment | [`experiment::run_experiment`] | [`experiment::ExperimentReport`] |
 //!
 //! Models come from one [`ModelHub`]: a [`ModelRegistry`] that finds each
 //! [`ModelRole`] by one rule, and caches that load lazily and reload when a
@@ -22,6 +23,7 @@
 pub mod adapters;
 pub mod cache;
 pub mod engines;
+pub mod experiment;
 pub mod gallery;
 pub mod hub;
 pub mod labelling;
