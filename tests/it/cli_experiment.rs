@@ -169,8 +169,25 @@ fn experiment_runs_both_methods_from_the_same_start() {
             .count();
         assert_eq!(rows, 4, "{md}");
     }
-    let rate = f(&methods[0]["epochs"][0]["modes"][0]["matching_rate"]);
-    assert!(md.contains(&format!("| dpo | 0 | ")) && md.contains(&format!("{rate:.3}")));
+    // The markdown's pipeline row for DPO's epoch 1 shows the JSON's figures.
+    let e1 = &methods[0]["epochs"][1];
+    let pipeline = &e1["modes"][0];
+    let row = md
+        .lines()
+        .find(|l| l.starts_with("| dpo | 1 | "))
+        .unwrap_or_else(|| panic!("{md}"));
+    let cells: Vec<&str> = row.split('|').map(str::trim).collect();
+    assert_eq!(cells[5], format!("{:.3}", f(&e1["train_loss"])), "{row}");
+    assert_eq!(
+        cells[6],
+        format!("{:.3}", f(&pipeline["matching_rate"])),
+        "{row}"
+    );
+    assert_eq!(
+        cells[8],
+        format!("{:.3}", f(&pipeline["luxury_share"])),
+        "{row}"
+    );
 }
 
 /// Bad input fails before any model is loaded, naming the problem: more

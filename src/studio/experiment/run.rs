@@ -18,9 +18,11 @@
 //!    the weights differ between epochs) measured by matching rate, mean
 //!    relevance and luxury words.
 
+use std::collections::HashMap;
 use std::time::Instant;
 
 use anyhow::Context as _;
+use candle_core::Tensor;
 use rand::rngs::StdRng;
 use rand::SeedableRng;
 
@@ -81,7 +83,7 @@ pub fn run_experiment(
         !input.eval_titles.is_empty(),
         "the experiment needs at least 1 evaluation title"
     );
-    let mut base = clone_model(input.model, None);
+    let mut base = clone_model(input.model);
     let data_started = Instant::now();
     let train = build_set(&mut base, input, &input.train_titles, 0, &modes, on_line)?;
     let offset = input.train_titles.len();
@@ -154,16 +156,36 @@ fn share(k: usize, n: usize) -> f64 {
     }
 }
 
-/// A model sharing `model`'s tokenizer, with `decoder` (default: its own).
-fn clone_model(
-    model: &PromptModel,
-    decoder: Option<&crate::ml::prompt_model::Decoder>,
-) -> PromptModel {
+/// A copy of `model` (weights shared) for writing suggestions.
+fn clone_model(model: &PromptModel) -> PromptModel {
     PromptModel::from_parts(
-        decoder.unwrap_or(model.decoder()).clone(),
+        model.decoder().clone(),
         model.tokenizer().clone(),
         model.template(),
     )
+}
+
+/// The trainer's current policy as a model for writing suggestions: the
+/// base decoder with the adapters' current values attached as fixed
+/// (detached) factors, as the studio applies a saved adapter. Generating
+/// with the trainable variables themselves would record every step in
+/// the autograd graph and keep all of it alive.
+fn policy_model(base: &PromptModel, trainer: &PcpoTrainer) -> anyhow::Result<PromptModel> {
+    let mut decoder = base.decoder().clone();
+    decoder.remove_lora();
+    let factors: HashMap<String, Tensor> = trainer
+        .adapter_tensors()?
+        .into_iter()
+        .map(|(name, t)| (name, t.detach()))
+        .collect();
+    decoder
+        .load_lora(&factors, "", trainer.config().lora_alpha)
+        .context("attaching the trained adapters")?;
+    Ok(PromptModel::from_parts(
+        decoder,
+        base.tokenizer().clone(),
+        base.template(),
+    ))
 }
 
 /// Seed of the candidates written for title `index` (training titles
@@ -353,7 +375,7 @@ fn measure(
                 .context("scoring the held-out pairs")?,
         )
     };
-    let mut model = clone_model(input.model, Some(trainer.decoder()));
+    let mut model = policy_model(input.model, trainer)?;
     let (figures, samples) = measure_fresh(&mut model, input, modes)?;
     let figures = EpochFigures {
         epoch,
