@@ -7,6 +7,7 @@ mod bench_pcpo;
 mod bench_prompt;
 mod bench_reward;
 mod bench_suggest;
+pub mod experiment;
 pub mod label;
 mod models;
 pub mod pcpo;
@@ -25,6 +26,7 @@ use clap::{Parser, Subcommand};
 pub use bench::{run_bench, BenchArgs, BenchTarget};
 pub use bench_prompt::{bench_prompt_model, PromptBenchRow};
 pub use bench_reward::reward_experiment;
+pub use experiment::{run_experiment_cli, ExperimentArgs, ExperimentCommand};
 pub use label::{run_label, LabelArgs};
 pub use models::{run_models, ModelsArgs, ModelsCommand};
 pub use pcpo::{run_pcpo, PcpoArgs, PcpoCommand};
@@ -79,6 +81,9 @@ pub enum CliCommand {
     Label(LabelArgs),
     /// PCPO fine-tuning of the prompt model on the stored preferences.
     Pcpo(PcpoArgs),
+    /// Experiments that reproduce the method's published effects
+    /// (`pcpo-vs-dpo`).
+    Experiment(ExperimentArgs),
 }
 
 /// The `--aspect` parser shared by the commands that place a product.

@@ -15,6 +15,7 @@
 //! | train the reward model | [`train::train_reward_model`] | [`TrainOutcome`] |
 //! | online PCPO rounds | [`online::run_online`], [`online::estimate_online`] | [`online::OnlineOutcome`] |
 //! | label pairs (A vs B) | [`labelling::LabelSession`] | [`labelling::Committed`] |
+//! | PCPO vs DPO experiment | [`experiment::run_experiment`] | [`experiment::ExperimentReport`] |
 //!
 //! Models come from one [`ModelHub`]: a [`ModelRegistry`] that finds each
 //! [`ModelRole`] by one rule, and caches that load lazily and reload when a
@@ -24,6 +25,7 @@ pub mod adapter_record;
 pub mod adapters;
 pub mod cache;
 pub mod engines;
+pub mod experiment;
 pub mod gallery;
 pub mod hub;
 pub mod labelling;

@@ -8,6 +8,7 @@ mod common;
 
 mod assets;
 mod cli_bench;
+mod cli_experiment;
 mod cli_flags;
 mod cli_label;
 mod cli_models;

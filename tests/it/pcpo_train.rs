@@ -326,6 +326,47 @@ fn cancel_keeps_last_epoch_and_resume_matches_uninterrupted_run() {
     assert!(err.to_string().contains("other settings"), "{err}");
 }
 
+/// `train_until` one epoch at a time (evaluating in between, as the
+/// PCPO-vs-DPO experiment does) ends at the same weights and step count as
+/// one `train`; it stops at the requested epoch and never past
+/// `config.epochs`.
+#[test]
+fn train_until_epoch_by_epoch_matches_one_run() {
+    let set = tiny_set(5, 34);
+    let cfg = tiny_config();
+    let mut straight = PcpoTrainer::new(tiny_decoder(), cfg.clone()).expect("trainer");
+    straight
+        .train(&set, None, TrainControl::default(), &mut no_events())
+        .expect("train");
+    let mut stepped = PcpoTrainer::new(tiny_decoder(), cfg.clone()).expect("trainer");
+    for epoch in 1..=cfg.epochs {
+        let out = stepped
+            .train_until(epoch, &set, None, TrainControl::default(), &mut no_events())
+            .expect("train");
+        assert_eq!(out.epochs_done, epoch);
+        stepped.evaluate(&set).expect("evaluate");
+    }
+    let out = stepped
+        .train_until(
+            cfg.epochs + 2,
+            &set,
+            None,
+            TrainControl::default(),
+            &mut no_events(),
+        )
+        .expect("train");
+    assert_eq!(out.epochs_done, cfg.epochs);
+    assert_eq!(
+        stepped.optimizer().step_count(),
+        straight.optimizer().step_count()
+    );
+    let diff = max_diff(
+        &stepped.adapter_tensors().expect("adapters"),
+        &straight.adapter_tensors().expect("adapters"),
+    );
+    assert!(diff <= 1e-6, "epoch-by-epoch drifted by {diff}");
+}
+
 /// On the real SmolLM2-135M (GGUF dequantised to f32): two epochs on two
 /// pairs raise the mean reward margin above zero and leave the base weights
 /// bit-identical.

@@ -9,7 +9,9 @@
 //!   reference (the same decoder, adapters off);
 //! - [`adamw`], [`schedule`]: the optimiser and its warm-up + cosine schedule;
 //! - [`trainer`], [`checkpoint`]: the loop, cancellation, checkpoints, resume;
-//! - [`adapter`]: loading a saved adapter, refused for another base model.
+//! - [`adapter`]: loading a saved adapter, refused for another base model;
+//! - [`luxury`]: the product-agnostic luxury-word preference source of the
+//!   PCPO-versus-DPO experiment.
 //!
 //! Loss per pair: `L_DPO + w * L_PCPO` with
 //! `L_DPO = -log sigmoid(b ((pi_c - pi_r) - (ref_c - ref_r)))` and
@@ -26,6 +28,7 @@ pub mod data;
 pub mod encode;
 pub mod error;
 pub mod loss;
+pub mod luxury;
 pub mod objective;
 pub mod schedule;
 pub mod trainer;
@@ -42,6 +45,7 @@ pub use data::{pad_batch, PreferencePair, ProductPrompt, Sequence, TrainingSet};
 pub use encode::{answer_ids, product_prompt};
 pub use error::{PcpoError, Result};
 pub use loss::{combined_loss, neg_log_sigmoid, EpochMetrics, MetricSums, PairLogps};
+pub use luxury::{luxury_count, luxury_pairs, prefers_first, LuxuryPair, LUXURY_WORDS};
 pub use objective::{batch_objective, policy_and_reference, Objective, PairBatch};
 pub use schedule::LrSchedule;
 pub use trainer::{EpochReport, PcpoTrainer, TrainControl, TrainEvent, TrainOutcome};

@@ -280,7 +280,24 @@ impl PcpoTrainer {
         control: TrainControl<'_>,
         on_event: &mut dyn FnMut(&TrainEvent),
     ) -> Result<TrainOutcome> {
+        self.train_until(self.config.epochs, data, validation, control, on_event)
+    }
+
+    /// Like [`train`](Self::train) but stops once `until` epochs (at most
+    /// `config.epochs`) are done, so a caller can look at the policy between
+    /// epochs; the learning-rate schedule still spans `config.epochs`, so
+    /// calling it for 1, 2, ... `config.epochs` ends at the same weights as
+    /// one [`train`](Self::train).
+    pub fn train_until(
+        &mut self,
+        until: usize,
+        data: &TrainingSet,
+        validation: Option<&TrainingSet>,
+        control: TrainControl<'_>,
+        on_event: &mut dyn FnMut(&TrainEvent),
+    ) -> Result<TrainOutcome> {
         data.validate(1)?;
+        let until = until.min(self.config.epochs);
         if let Some(n) = self.trained_pairs.filter(|&n| n != data.pairs.len()) {
             return Err(PcpoError::Data(format!(
                 "the checkpoint was trained on {n} pairs, this data has {}",
@@ -288,7 +305,7 @@ impl PcpoTrainer {
             )));
         }
         self.trained_pairs = Some(data.pairs.len());
-        while self.epochs_done < self.config.epochs {
+        while self.epochs_done < until {
             let started = Instant::now();
             let snap = self.snapshot()?;
             let Some(sums) = self.run_epoch(data, control.cancel, on_event)? else {
