@@ -39,7 +39,12 @@ fn main() -> anyhow::Result<()> {
         Some(CliCommand::Bench(ref args)) => run_bench(args),
         Some(CliCommand::Rm(ref args)) => run_rm(args, cli.data_dir.clone()),
         Some(CliCommand::Suggest(ref args)) => run_suggest(args, registry(&cli)),
-        Some(CliCommand::Models(ref args)) => run_models(args, &registry(&cli)),
+        Some(CliCommand::Models(ref args)) => {
+            let models_dir = DataDir::resolve(cli.data_dir.clone())
+                .ok()
+                .map(|d| d.models_dir());
+            run_models(args, &registry(&cli), models_dir)
+        }
         Some(CliCommand::Prefs(ref args)) => run_prefs(args, cli.data_dir.clone()),
         Some(CliCommand::Label(ref args)) => run_label(args, cli.data_dir.clone()).map(|_| ()),
         Some(CliCommand::Pcpo(ref args)) => run_pcpo(args, cli.data_dir.clone()),
@@ -53,6 +58,8 @@ fn registry(cli: &Cli) -> ModelRegistry {
     let data_dir = DataDir::resolve(cli.data_dir.clone()).ok();
     registry_for(data_dir.as_ref())
 }
+
+
 
 fn run_gui(cli: &Cli, product: Option<std::path::PathBuf>) -> anyhow::Result<()> {
     let data_dir = DataDir::resolve(cli.data_dir.clone()).context("finding the data directory")?;

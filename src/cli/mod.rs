@@ -9,6 +9,7 @@ mod bench_reward;
 mod bench_suggest;
 pub mod label;
 mod models;
+mod models_fetch;
 pub mod pcpo;
 pub mod pcpo_adapters;
 pub mod pcpo_record;

@@ -155,6 +155,11 @@ impl ModelHub {
             ModelRole::RewardModel => lock(&self.reward).is_loaded(),
             ModelRole::U2netp => lock(&self.saliency).is_loaded(),
             ModelRole::Relevance => lock(&self.relevance).is_loaded(),
+            // Loaded by the engines that use them, not cached here.
+            ModelRole::Sd15Inpaint
+            | ModelRole::LcmLora
+            | ModelRole::Taesd
+            | ModelRole::ClipVision => false,
         }
     }
 

@@ -25,6 +25,8 @@ pub mod engines;
 pub mod gallery;
 pub mod hub;
 pub mod labelling;
+pub mod download;
+pub mod manifest;
 pub mod product;
 pub mod progress;
 pub mod registry;
@@ -41,6 +43,7 @@ use anyhow::Context as _;
 
 pub use adapters::{ActiveAdapter, AdapterInfo};
 pub use hub::ModelHub;
+pub use manifest::{Manifest, ManifestEntry, ManifestError, ManifestFile};
 pub use product::{MaskBuild, MaskRequest, MaskedProduct, OpenedProduct, PreparedProduct};
 pub use progress::{Progress, RenderStep, SuggestProgress};
 pub use registry::{Located, MissingModel, ModelRegistry, ModelRole, Origin, RoleStatus};
@@ -93,7 +96,13 @@ impl Studio {
 /// The registry of a run with data directory `data_dir` (when known):
 /// environment variables, `<data dir>/models`, then `./models`.
 pub fn registry_for(data_dir: Option<&DataDir>) -> ModelRegistry {
-    ModelRegistry::from_env(data_dir.map(DataDir::models_dir))
+    let models_dir = data_dir.map(DataDir::models_dir);
+    let mut registry = ModelRegistry::from_env(models_dir.clone());
+    match Manifest::load(models_dir.as_deref()) {
+        Ok(manifest) => manifest.apply_local(&mut registry),
+        Err(e) => log::warn!("{e}; its [local] paths are ignored"),
+    }
+    registry
 }
 
 /// A short display name of a path: its last component (or the whole path).
