@@ -14,6 +14,11 @@ use adstudio::studio::{registry_for, ModelRegistry};
 fn main() -> anyhow::Result<()> {
     env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info")).init();
     let cli = Cli::parse();
+    if let Some(preference) = cli.device {
+        let device = adstudio::ml::select_device(preference)
+            .with_context(|| format!("--device {}", preference.label()))?;
+        adstudio::ml::device::set_process_device(device);
+    }
     match cli.command {
         None => run_gui(&cli, cli.product.clone()),
         Some(CliCommand::Gui { ref product }) => {
@@ -59,8 +64,6 @@ fn registry(cli: &Cli) -> ModelRegistry {
     registry_for(data_dir.as_ref())
 }
 
-
-
 fn run_gui(cli: &Cli, product: Option<std::path::PathBuf>) -> anyhow::Result<()> {
     let data_dir = DataDir::resolve(cli.data_dir.clone()).context("finding the data directory")?;
     log::info!("data directory: {}", data_dir.root().display());
@@ -68,6 +71,7 @@ fn run_gui(cli: &Cli, product: Option<std::path::PathBuf>) -> anyhow::Result<()>
         data_dir,
         open_path: product,
         reopen_last: true,
+        first_run_manager: true,
     };
     let options = eframe::NativeOptions {
         viewport: egui::ViewportBuilder::default()

@@ -94,8 +94,8 @@ pub fn manifest_lines(manifest: &Manifest, registry: &ModelRegistry) -> Vec<Stri
             if e.repo.is_none() {
                 tags.push("not on the hub");
             }
-            let installed = installed_record(&registry.install_dir(e.role))
-                .is_some_and(|r| r.name == e.name);
+            let installed =
+                installed_record(&registry.install_dir(e.role)).is_some_and(|r| r.name == e.name);
             if installed {
                 tags.push("installed");
             }
@@ -111,6 +111,19 @@ pub fn manifest_lines(manifest: &Manifest, registry: &ModelRegistry) -> Vec<Stri
         .collect()
 }
 
+/// The device models load on, their dtype and the memory available.
+pub fn device_line() -> String {
+    let device = crate::ml::device::process_device();
+    let memory = crate::ml::memory::available_memory()
+        .map(|m| format!(", {} memory available", crate::ml::memory::gib(m)))
+        .unwrap_or_default();
+    format!(
+        "device: {} ({}){memory}",
+        crate::ml::device::describe(&device),
+        format!("{:?}", crate::ml::dtype_for(&device)).to_lowercase()
+    )
+}
+
 /// Runs `adstudio models`; `models_dir` is `<data dir>/models` (the user
 /// manifest's folder and where fetches go).
 pub fn run_models(
@@ -121,6 +134,7 @@ pub fn run_models(
     let manifest = || Manifest::load(models_dir.as_deref()).context("reading the model manifest");
     match &args.command {
         ModelsCommand::List => {
+            println!("{}", device_line());
             for line in status_lines(&registry.status()) {
                 println!("{line}");
             }

@@ -65,7 +65,9 @@ pub fn fetch_with_bars(
             total,
             resumed_from,
         } => {
-            let b = ProgressBar::new(total).with_style(bar_style()).with_message(file.clone());
+            let b = ProgressBar::new(total)
+                .with_style(bar_style())
+                .with_message(file.clone());
             b.set_position(resumed_from);
             if resumed_from > 0 {
                 println!("resuming {file} at {resumed_from} of {total} bytes");
@@ -130,7 +132,11 @@ pub fn verify_lines(
             anyhow::bail!("{} holds {}, not {name}", dir.display(), record.name);
         }
         lines.push(format!("{role}: {} in {}", record.name, dir.display()));
-        lines.extend(verify_installed(&dir)?.into_iter().map(|l| format!("  {l}")));
+        lines.extend(
+            verify_installed(&dir)?
+                .into_iter()
+                .map(|l| format!("  {l}")),
+        );
     }
     if lines.is_empty() {
         lines.push("nothing fetched yet (see `adstudio models list`)".into());

@@ -132,7 +132,7 @@ impl ManifestEntry {
     /// download).
     pub fn licence_restricted(&self) -> bool {
         let id = self.licence.to_ascii_lowercase();
-        RESTRICTED_LICENCES.iter().any(|r| id == *r)
+        RESTRICTED_LICENCES.contains(&id.as_str())
     }
 
     /// The sum of its files' approximate sizes.
@@ -316,7 +316,9 @@ fn validate_entry(entry: &ManifestEntry) -> Result<(), String> {
     match (&entry.repo, &entry.hint) {
         (Some(repo), _) => validate_repo(repo)?,
         (None, Some(_)) => {}
-        (None, None) => return Err("needs a `repo` (or a `hint` saying where it comes from)".into()),
+        (None, None) => {
+            return Err("needs a `repo` (or a `hint` saying where it comes from)".into())
+        }
     }
     if entry.revision.trim().is_empty() || entry.revision.contains(char::is_whitespace) {
         return Err(format!("bad revision {:?}", entry.revision));
@@ -424,10 +426,7 @@ mod tests {
         let cases = [
             (entry_text("a", "nope", ""), "unknown role \"nope\""),
             (entry_text("A b", "sd15", ""), "a-z"),
-            (
-                entry_text("a", "sd15", "sha256 = \"x\""),
-                "unknown field",
-            ),
+            (entry_text("a", "sd15", "sha256 = \"x\""), "unknown field"),
             (
                 format!(
                     "{}{}",
@@ -437,7 +436,11 @@ mod tests {
                 "second default for role taesd",
             ),
             (
-                format!("{}{}", entry_text("a", "taesd", ""), entry_text("a", "sd15", "")),
+                format!(
+                    "{}{}",
+                    entry_text("a", "taesd", ""),
+                    entry_text("a", "sd15", "")
+                ),
                 "used twice",
             ),
             (
@@ -473,7 +476,11 @@ mod tests {
         let m = Manifest::load(Some(tmp.path())).unwrap();
         assert_eq!(m.default_for(ModelRole::Taesd).unwrap().name, "my-taesd");
         assert!(!m.entry("taesd").unwrap().default);
-        assert_eq!(m.find("taesd").unwrap().name, "taesd", "names win over roles");
+        assert_eq!(
+            m.find("taesd").unwrap().name,
+            "taesd",
+            "names win over roles"
+        );
         let mut reg = ModelRegistry::with_dirs(None, None);
         m.apply_local(&mut reg);
         let err = reg.locate(ModelRole::U2netp).unwrap_err().to_string();

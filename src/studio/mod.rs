@@ -21,11 +21,11 @@
 
 pub mod adapters;
 pub mod cache;
+pub mod download;
 pub mod engines;
 pub mod gallery;
 pub mod hub;
 pub mod labelling;
-pub mod download;
 pub mod manifest;
 pub mod product;
 pub mod progress;

@@ -20,11 +20,11 @@ pub fn expects(role: ModelRole) -> &'static str {
             "a folder with a 9-channel inpainting UNet (unet/config.json, unet/*.safetensors)"
         }
         ModelRole::ControlnetCanny => "a diffusers ControlNet folder (config.json, weights)",
-        ModelRole::LcmLora => "an LCM-LoRA .safetensors file (e.g. pytorch_lora_weights.safetensors)",
-        ModelRole::Taesd => "a diffusers TAESD folder (config.json, *.safetensors)",
-        ModelRole::ClipVision => {
-            "a Hugging Face CLIP folder (config.json, model.safetensors)"
+        ModelRole::LcmLora => {
+            "an LCM-LoRA .safetensors file (e.g. pytorch_lora_weights.safetensors)"
         }
+        ModelRole::Taesd => "a diffusers TAESD folder (config.json, *.safetensors)",
+        ModelRole::ClipVision => "a Hugging Face CLIP folder (config.json, model.safetensors)",
         ModelRole::PromptModel => {
             "a .gguf file (e.g. SmolLM2-135M-Instruct) or a Hugging Face model folder \
              (config.json, tokenizer.json, *.safetensors)"
@@ -50,7 +50,11 @@ pub fn resolve(role: ModelRole, path: &Path) -> Result<PathBuf, String> {
         ModelRole::Sd15 => diffusers_sd(path),
         ModelRole::Sd15Inpaint => unet_folder(path),
         ModelRole::ControlnetCanny => folder_with(path, &["config.json"]),
-        ModelRole::LcmLora => file_or_first(path, "safetensors", Some("pytorch_lora_weights.safetensors")),
+        ModelRole::LcmLora => file_or_first(
+            path,
+            "safetensors",
+            Some("pytorch_lora_weights.safetensors"),
+        ),
         ModelRole::Taesd | ModelRole::ClipVision => weights_folder(path),
         ModelRole::PromptModel => prompt_model(path),
         ModelRole::RewardModel => file_or_first(path, "safetensors", Some(REWARD_CHECKPOINT_FILE)),

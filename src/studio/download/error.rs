@@ -75,7 +75,9 @@ pub enum FetchError {
         reason: String,
     },
     /// The transfer stopped making progress.
-    #[error("{file}: the download stalled (no data for {seconds} s); run the fetch again to resume")]
+    #[error(
+        "{file}: the download stalled (no data for {seconds} s); run the fetch again to resume"
+    )]
     Stalled {
         /// The file.
         file: String,
@@ -105,7 +107,9 @@ pub enum FetchError {
     #[error("no manifest entry or role {0:?} (see `adstudio models list`)")]
     UnknownEntry(String),
     /// The disk is full.
-    #[error("no room left on the disk writing {path}: free space there (the partial download is kept)")]
+    #[error(
+        "no room left on the disk writing {path}: free space there (the partial download is kept)"
+    )]
     NoRoom {
         /// The file being written.
         path: PathBuf,

@@ -81,10 +81,10 @@ fn get(
     url: &str,
     range: &str,
 ) -> Result<Response<ureq::Body>, RequestError> {
-    let mut request = agent
-        .get(url)
-        .header("Range", range)
-        .header("User-Agent", concat!("adstudio/", env!("CARGO_PKG_VERSION")));
+    let mut request = agent.get(url).header("Range", range).header(
+        "User-Agent",
+        concat!("adstudio/", env!("CARGO_PKG_VERSION")),
+    );
     if let Some(token) = &settings.token {
         request = request.header("Authorization", format!("Bearer {token}"));
     }
@@ -127,7 +127,8 @@ pub fn metadata(
             .or_else(|| header(&resp, "etag"));
         size = size.or_else(|| header(&resp, "x-linked-size").and_then(|s| s.parse().ok()));
         if (300..400).contains(&status) {
-            let location = header(&resp, "location").ok_or_else(|| bad(url, "a redirect without Location"))?;
+            let location =
+                header(&resp, "location").ok_or_else(|| bad(url, "a redirect without Location"))?;
             if size.is_some() && commit.is_some() && etag.is_some() {
                 break;
             }
@@ -135,7 +136,9 @@ pub fn metadata(
             continue;
         }
         if !(200..300).contains(&status) {
-            return Err(RequestError::Fetch(status_error(url, status, file, repo, revision)));
+            return Err(RequestError::Fetch(status_error(
+                url, status, file, repo, revision,
+            )));
         }
         size = size.or_else(|| content_range_total(&resp)).or_else(|| {
             (status == 200)
@@ -159,7 +162,11 @@ fn bad(url: &str, reason: &str) -> RequestError {
 }
 
 fn content_range_total(resp: &Response<ureq::Body>) -> Option<u64> {
-    header(resp, "content-range")?.rsplit('/').next()?.parse().ok()
+    header(resp, "content-range")?
+        .rsplit('/')
+        .next()?
+        .parse()
+        .ok()
 }
 
 /// The outcome of one ranged request.
@@ -200,7 +207,8 @@ pub fn fetch_range(
         let resp = get(&agent, &sent_token, &current, &range)?;
         let status = resp.status().as_u16();
         if (300..400).contains(&status) {
-            let location = header(&resp, "location").ok_or_else(|| bad(url, "a redirect without Location"))?;
+            let location =
+                header(&resp, "location").ok_or_else(|| bad(url, "a redirect without Location"))?;
             let next = join_location(&current, &location);
             if host_of(&next) != host_of(&current) {
                 sent_token.token = None;
@@ -209,10 +217,15 @@ pub fn fetch_range(
             continue;
         }
         if !(200..300).contains(&status) {
-            return Err(RequestError::Fetch(status_error(url, status, file, repo, revision)));
+            return Err(RequestError::Fetch(status_error(
+                url, status, file, repo, revision,
+            )));
         }
         if status != 206 && start > 0 {
-            return Err(bad(url, "the server ignored the Range header (cannot resume)"));
+            return Err(bad(
+                url,
+                "the server ignored the Range header (cannot resume)",
+            ));
         }
         break resp;
     };

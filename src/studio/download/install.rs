@@ -119,7 +119,9 @@ pub fn fetch_entry(
                 c
             }
             None => job.download(events, cancel).map_err(|e| match e {
-                RequestError::Transport(reason) => offline(settings, entry, dir, &wanted[i..], reason),
+                RequestError::Transport(reason) => {
+                    offline(settings, entry, dir, &wanted[i..], reason)
+                }
                 RequestError::Fetch(e) => e,
             })?,
         };
@@ -279,7 +281,10 @@ pub fn verify_installed(dir: &Path) -> Result<Vec<String>, FetchError> {
                 f.path, d.sha256, d.size, f.sha256, f.size
             ));
         } else {
-            lines.push(format!("ok  {} ({} bytes, sha256 {})", f.path, d.size, d.sha256));
+            lines.push(format!(
+                "ok  {} ({} bytes, sha256 {})",
+                f.path, d.size, d.sha256
+            ));
         }
     }
     if bad.is_empty() {

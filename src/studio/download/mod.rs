@@ -17,8 +17,8 @@ mod transfer;
 
 pub use error::FetchError;
 pub use install::{
-    fetch_entry, installed_record, missing_files, verify_installed, FetchOptions, Installed, InstallRecord,
-    RECORD_FILE,
+    fetch_entry, installed_record, missing_files, verify_installed, FetchOptions, InstallRecord,
+    Installed, RECORD_FILE,
 };
 pub use settings::{HubSettings, DEFAULT_ENDPOINT};
 

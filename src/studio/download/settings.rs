@@ -43,6 +43,12 @@ impl HubSettings {
             .ok()
             .filter(|t| !t.trim().is_empty())
             .or_else(|| cache.token());
+        Self::new(&endpoint, cache, token)
+    }
+
+    /// Settings for `endpoint`, downloading into `cache` (e.g.
+    /// `Cache::new(hf_home.join("hub"))`), sending `token`.
+    pub fn new(endpoint: &str, cache: Cache, token: Option<String>) -> Self {
         Self {
             endpoint: endpoint.trim_end_matches('/').to_string(),
             cache,

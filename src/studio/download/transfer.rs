@@ -68,7 +68,10 @@ impl FileJob<'_> {
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
         let d = digests(&blob)?;
-        if Expected::from(self.sha256, &etag).check(self.file, &d).is_err() {
+        if Expected::from(self.sha256, &etag)
+            .check(self.file, &d)
+            .is_err()
+        {
             remove_quietly(&blob);
             remove_quietly(&pointer);
             return Ok(None);
@@ -180,9 +183,11 @@ impl FileJob<'_> {
                 self.names(),
             );
             match result {
+                // A body that ended before its range did is an interruption
+                // too (some servers close without an error).
                 Ok(ChunkEnd::Complete) => {
                     idle = 0;
-                    interrupted = false;
+                    interrupted = pos < end;
                 }
                 Ok(ChunkEnd::Interrupted {
                     progressed: true,
