@@ -257,10 +257,12 @@ impl Manifest {
         self.entries.iter().find(|e| e.role == role && e.default)
     }
 
-    /// The entry a user means: an entry name, or a role (its default).
+    /// The entry a user means: a role (its default entry), else an entry
+    /// name.
     pub fn find(&self, role_or_name: &str) -> Option<&ManifestEntry> {
-        self.entry(role_or_name)
-            .or_else(|| ModelRole::parse(role_or_name).and_then(|r| self.default_for(r)))
+        ModelRole::parse(role_or_name)
+            .and_then(|r| self.default_for(r))
+            .or_else(|| self.entry(role_or_name))
     }
 
     /// The entries preselected on first run.
@@ -476,11 +478,9 @@ mod tests {
         let m = Manifest::load(Some(tmp.path())).unwrap();
         assert_eq!(m.default_for(ModelRole::Taesd).unwrap().name, "my-taesd");
         assert!(!m.entry("taesd").unwrap().default);
-        assert_eq!(
-            m.find("taesd").unwrap().name,
-            "taesd",
-            "names win over roles"
-        );
+        assert_eq!(m.find("taesd").unwrap().name, "my-taesd", "roles first");
+        assert_eq!(m.find("my-taesd").unwrap().name, "my-taesd");
+        assert!(m.find("nothing").is_none());
         let mut reg = ModelRegistry::with_dirs(None, None);
         m.apply_local(&mut reg);
         let err = reg.locate(ModelRole::U2netp).unwrap_err().to_string();

@@ -21,7 +21,7 @@ pub fn model_manager_window_ui(
     let mut open = true;
     egui::Window::new("Models")
         .open(&mut open)
-        .default_size([760.0, 460.0])
+        .default_size([760.0, 620.0])
         .default_pos([200.0, 80.0])
         .vscroll(true)
         .show(ctx, |ui| {
@@ -32,15 +32,17 @@ pub fn model_manager_window_ui(
                 );
                 ui.separator();
             }
+            // The download row first: its progress and Cancel stay in
+            // view above a long list.
+            download_ui(ui, state, commands);
+            theme::message_ui(ui, state.message.as_ref());
+            ui.separator();
             match &state.manifest {
                 Some(Err(e)) => {
                     ui.colored_label(theme::ERROR_TEXT, e);
                 }
                 _ => entries_ui(ui, state, commands),
             }
-            ui.separator();
-            download_ui(ui, state, commands);
-            theme::message_ui(ui, state.message.as_ref());
             ui.separator();
             device_ui(ui, device, commands);
         });
@@ -154,14 +156,13 @@ fn download_ui(ui: &mut egui::Ui, state: &ModelManagerState, commands: &mut Vec<
 
 fn device_ui(ui: &mut egui::Ui, device: DevicePreference, commands: &mut Vec<Command>) {
     ui.horizontal(|ui| {
-        ui.label("Compute device (from the next start)");
         let choices = [
             DevicePreference::Auto,
             DevicePreference::Cpu,
             DevicePreference::Cuda(0),
             DevicePreference::Metal(0),
         ];
-        egui::ComboBox::from_id_salt("device-setting")
+        egui::ComboBox::from_label("Compute device (from the next start)")
             .selected_text(device.label())
             .show_ui(ui, |ui| {
                 for choice in choices {

@@ -120,6 +120,7 @@ fn downloads_run_off_the_ui_thread_with_progress_cancel_and_install() {
     harness
         .state_mut()
         .handle_command(Command::OfferFetch(ModelRole::Taesd));
+    harness.run_steps(2);
     assert!(harness
         .state()
         .model_manager()
