@@ -90,7 +90,7 @@ impl HubServer {
         s.drop_once_after.insert(format!("{repo}/{file}"), bytes);
     }
 
-    /// Sends bodies in 4 KiB pieces 20 ms apart (a slow link).
+    /// Sends bodies in 2 KiB pieces 50 ms apart (a slow link: 40 KB/s).
     pub fn set_slow(&self, slow: bool) {
         self.state.lock().expect("state").slow = slow;
     }
@@ -194,11 +194,11 @@ fn serve(mut stream: TcpStream, state: &Mutex<State>) {
     let _ = stream.write_all(head.as_bytes());
     let sent = drop_after.map_or(body.len(), |n| n.min(body.len()));
     if slow {
-        for piece in body[..sent].chunks(4096) {
+        for piece in body[..sent].chunks(2048) {
             if stream.write_all(piece).is_err() {
                 return;
             }
-            std::thread::sleep(Duration::from_millis(20));
+            std::thread::sleep(Duration::from_millis(50));
         }
     } else {
         let _ = stream.write_all(&body[..sent]);
