@@ -153,7 +153,11 @@ fn downloads_run_off_the_ui_thread_with_progress_cancel_and_install() {
     server.set_slow(false);
     harness.get_by_label("Download (400 KB)").click();
     wait_for(&mut harness, "the download", |app| {
-        app.model_manager().download.is_none()
+        app.model_manager()
+            .message
+            .as_ref()
+            .is_some_and(|(m, _)| m.contains("installed"))
+            && app.model_manager().download.is_none()
     });
     let (message, error) = harness
         .state()
