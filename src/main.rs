@@ -14,6 +14,11 @@ use adstudio::studio::{registry_for, ModelRegistry};
 fn main() -> anyhow::Result<()> {
     env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info")).init();
     let cli = Cli::parse();
+    if let Some(preference) = cli.device {
+        let device = adstudio::ml::select_device(preference)
+            .with_context(|| format!("--device {}", preference.label()))?;
+        adstudio::ml::device::set_process_device(device);
+    }
     match cli.command {
         None => run_gui(&cli, cli.product.clone()),
         Some(CliCommand::Gui { ref product }) => {
@@ -39,7 +44,12 @@ fn main() -> anyhow::Result<()> {
         Some(CliCommand::Bench(ref args)) => run_bench(args),
         Some(CliCommand::Rm(ref args)) => run_rm(args, cli.data_dir.clone()),
         Some(CliCommand::Suggest(ref args)) => run_suggest(args, registry(&cli)),
-        Some(CliCommand::Models(ref args)) => run_models(args, &registry(&cli)),
+        Some(CliCommand::Models(ref args)) => {
+            let models_dir = DataDir::resolve(cli.data_dir.clone())
+                .ok()
+                .map(|d| d.models_dir());
+            run_models(args, &registry(&cli), models_dir)
+        }
         Some(CliCommand::Prefs(ref args)) => run_prefs(args, cli.data_dir.clone()),
         Some(CliCommand::Label(ref args)) => run_label(args, cli.data_dir.clone()).map(|_| ()),
         Some(CliCommand::Pcpo(ref args)) => run_pcpo(args, cli.data_dir.clone()),
@@ -62,6 +72,7 @@ fn run_gui(cli: &Cli, product: Option<std::path::PathBuf>) -> anyhow::Result<()>
         data_dir,
         open_path: product,
         reopen_last: true,
+        first_run_manager: true,
     };
     let options = eframe::NativeOptions {
         viewport: egui::ViewportBuilder::default()

@@ -135,4 +135,18 @@ pub enum Command {
     ShowPrefStats(bool),
     /// Read the preference statistics again.
     RefreshPrefStats,
+    /// Open (true) or close the model manager.
+    ShowModelManager(bool),
+    /// Open the model manager with this role's default model picked.
+    OfferFetch(crate::studio::ModelRole),
+    /// Pick or unpick a manifest entry for download.
+    ToggleModel(String),
+    /// Accept (true) or withdraw acceptance of an entry's licence.
+    AcceptLicence(String, bool),
+    /// Download the picked entries.
+    FetchModels,
+    /// Stop the running download.
+    CancelFetch,
+    /// The compute device for the next start (persisted).
+    SetDevice(crate::ml::DevicePreference),
 }

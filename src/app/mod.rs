@@ -25,6 +25,8 @@ mod label_flow;
 mod label_keys;
 mod label_output;
 mod label_state;
+mod model_manager;
+mod models_flow;
 mod online_flow;
 mod online_state;
 mod output;
@@ -51,6 +53,7 @@ pub use label_state::{
     LabelScope, LabelScreenView, LabelState, PairView, PrefStatsState, RevealView, SideView,
     REVEAL_SECONDS,
 };
+pub use model_manager::{DownloadState, ModelManagerState};
 pub use online_state::{OnlinePhase, OnlinePrefs, OnlineState};
 pub use output::{AppOutput, MaskViews, ShownMask};
 pub use prefs::{BrushSettings, CanvasView, UiPrefs};
@@ -64,6 +67,7 @@ pub use training_state::TrainingState;
 /// Types the panels name, re-exported so that `ui` imports only `app`.
 pub use crate::jobs::JobId;
 pub use crate::ml::reward::train::EpochReport;
+pub use crate::ml::DevicePreference;
 pub use crate::prefs::{
     kappa_text, Accuracy, GroupAgreement, LabelerAgreement, LabelerStats, PrefStats, ProductStats,
     RewardAgreement,
@@ -74,5 +78,7 @@ pub use crate::store::{ProductRow, RenderId};
 pub use crate::studio::labelling::{
     Answer, HiddenInfo, LabelItem, LabelProgress, PairCounts, Reveal, ShownPair,
 };
+pub use crate::studio::manifest::human_size;
 pub use crate::studio::online::{duration_text, RoundEstimate, RoundReport};
 pub use crate::studio::{AdapterInfo, SuggestSettings, TrainSettings, VariantScores};
+pub use crate::studio::{ManifestEntry, ModelRole};

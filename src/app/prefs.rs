@@ -97,6 +97,8 @@ pub struct UiPrefs {
     /// The name labels are recorded under (empty: asked when the
     /// labelling mode opens).
     pub labeler: String,
+    /// The compute device the studio starts on (`--device` wins).
+    pub device: crate::ml::DevicePreference,
 }
 
 impl Default for UiPrefs {
@@ -118,6 +120,7 @@ impl Default for UiPrefs {
                 ..RenderParams::default()
             },
             labeler: String::new(),
+            device: crate::ml::DevicePreference::Auto,
         }
     }
 }

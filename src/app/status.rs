@@ -21,4 +21,6 @@ pub struct StatusState {
     pub models: WorkerStatus,
     /// The last message, and whether it is an error.
     pub message: Option<(String, bool)>,
+    /// The compute device in use and its dtype ("CPU (f32)").
+    pub device: String,
 }

@@ -36,6 +36,9 @@ pub struct StudioConfig {
     pub open_path: Option<PathBuf>,
     /// Reopen the product that was open last time.
     pub reopen_last: bool,
+    /// Open the model manager with the recommended models picked when the
+    /// data dir is new (no store yet).
+    pub first_run_manager: bool,
 }
 
 /// A worker over the studio core, as the app runs two of them.
@@ -68,6 +71,7 @@ pub struct StudioApp {
     pub(super) session: Option<ProductSession>,
     pub(super) products: Vec<ProductRow>,
     pub(super) status: StatusState,
+    pub(super) model_manager: super::model_manager::ModelManagerState,
     /// Commands from other threads (the file dialog).
     pub(super) external_tx: Sender<Command>,
     external_rx: Receiver<Command>,
@@ -83,7 +87,12 @@ impl StudioApp {
     /// products, look for models).
     pub fn new(cc: &eframe::CreationContext<'_>, config: StudioConfig) -> anyhow::Result<Self> {
         let prefs = UiPrefs::load(cc.storage);
-        let models = Arc::new(ModelHub::new(registry_for(Some(&config.data_dir))));
+        let first_start = !config.data_dir.database_path().exists();
+        let (device, device_note) = studio_device(prefs.device);
+        let models = Arc::new(ModelHub::with_device(
+            registry_for(Some(&config.data_dir)),
+            device,
+        ));
         let spawn = |name: &str| -> anyhow::Result<StudioWorker> {
             let studio = Studio::open(&config.data_dir, Arc::clone(&models))?;
             let repaint = cc.egui_ctx.clone();
@@ -100,6 +109,7 @@ impl StudioApp {
         let model_worker = spawn("model")?;
         let label_worker = spawn_label_worker(&config.data_dir, cc.egui_ctx.clone())?;
         let (external_tx, external_rx) = crossbeam_channel::unbounded();
+        let device = device_label(&models);
         let mut app = Self {
             prefs,
             worker,
@@ -117,7 +127,12 @@ impl StudioApp {
             label: LabelState::default(),
             session: None,
             products: Vec::new(),
-            status: StatusState::default(),
+            status: StatusState {
+                device,
+                message: device_note.map(|n| (n, true)),
+                ..StatusState::default()
+            },
+            model_manager: Default::default(),
             external_tx,
             external_rx,
             dialog_open: Arc::new(AtomicBool::new(false)),
@@ -132,6 +147,9 @@ impl StudioApp {
         }
         app.handle_command(Command::RefreshProducts);
         app.handle_command(Command::RescanModels);
+        if config.first_run_manager && first_start {
+            app.open_first_run();
+        }
         app.handle_command(Command::RefreshAdapters);
         Ok(app)
     }
@@ -202,6 +220,11 @@ impl StudioApp {
         &self.diffusion
     }
 
+    /// The model manager's state.
+    pub fn model_manager(&self) -> &super::model_manager::ModelManagerState {
+        &self.model_manager
+    }
+
     /// The model hub shared by the workers (for a model manager's status).
     pub fn models(&self) -> &ModelHub {
         &self.models
@@ -252,6 +275,19 @@ impl StudioApp {
             Command::CancelModelJobs => self.model_worker.cancel_all(),
             Command::CancelModelJob(id) => self.cancel_model_job(id),
             Command::RescanModels => self.rescan_models(),
+            Command::ShowModelManager(open) => self.show_model_manager(open),
+            Command::OfferFetch(role) => self.offer_fetch(role),
+            Command::ToggleModel(name) => self.toggle_model(&name),
+            Command::AcceptLicence(name, yes) => self.accept_licence(&name, yes),
+            Command::FetchModels => self.fetch_selected(),
+            Command::CancelFetch => self.cancel_fetch(),
+            Command::SetDevice(preference) => {
+                self.prefs.device = preference;
+                self.model_manager.message = Some((
+                    format!("device {} from the next start", preference.label()),
+                    false,
+                ));
+            }
             Command::Recall(key) => self.recall(key),
             _ => {}
         }
@@ -363,6 +399,7 @@ impl StudioApp {
     pub fn logic(&mut self, ctx: &egui::Context) {
         self.drain_events();
         self.drain_model_events();
+        self.drain_downloads();
         // Labelling keys before the labelling worker's replies: a key
         // pressed before the next pair was drawn belongs to the pair that
         // was on screen (and is ignored while its label is being saved).
@@ -422,6 +459,31 @@ impl StudioApp {
             self.handle_command(command);
         }
     }
+}
+
+/// The studio's device: the one `--device` chose, else the setting's
+/// (the CPU, with a note, when that device cannot start).
+fn studio_device(preference: crate::ml::DevicePreference) -> (candle_core::Device, Option<String>) {
+    if let Some(device) = crate::ml::device::chosen_process_device() {
+        return (device, None);
+    }
+    match crate::ml::select_device(preference) {
+        Ok(device) => (device, None),
+        Err(e) => (
+            candle_core::Device::Cpu,
+            Some(format!("{e}; computing on the CPU")),
+        ),
+    }
+}
+
+/// "CPU (f32)", "CUDA:0 (f16)": the device in use, for the status bar.
+fn device_label(models: &ModelHub) -> String {
+    let device = models.device();
+    format!(
+        "{} ({})",
+        crate::ml::device::describe(device),
+        format!("{:?}", crate::ml::dtype_for(device)).to_lowercase()
+    )
 }
 
 /// "Opening NAME" for a path.

@@ -10,6 +10,7 @@ mod bench_suggest;
 pub mod experiment;
 pub mod label;
 mod models;
+mod models_fetch;
 pub mod pcpo;
 pub mod pcpo_adapters;
 pub mod pcpo_online;
@@ -43,6 +44,10 @@ pub struct Cli {
     /// Where the store and images live (default: the platform's data dir).
     #[arg(long, global = true, env = "ADSTUDIO_DATA_DIR")]
     pub data_dir: Option<PathBuf>,
+    /// Compute device: auto, cpu, cuda[:N] or metal[:N] (GPUs need a build
+    /// with `--features cuda` / `metal`; models compute in f16 there).
+    #[arg(long, global = true, value_parser = crate::ml::DevicePreference::parse)]
+    pub device: Option<crate::ml::DevicePreference>,
     /// What to do; without a subcommand the studio window opens.
     #[command(subcommand)]
     pub command: Option<CliCommand>,

@@ -18,6 +18,69 @@ pub enum DevicePreference {
     Metal(usize),
 }
 
+impl DevicePreference {
+    /// Parses `auto`, `cpu`, `cuda`, `cuda:N`, `metal` or `metal:N`.
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let text = text.trim().to_ascii_lowercase();
+        let (kind, ordinal) = match text.split_once(':') {
+            Some((k, n)) => (
+                k.to_string(),
+                n.parse::<usize>()
+                    .map_err(|_| format!("bad device ordinal {n:?} in {text:?}"))?,
+            ),
+            None => (text.clone(), 0),
+        };
+        match kind.as_str() {
+            "auto" if !text.contains(':') => Ok(DevicePreference::Auto),
+            "cpu" if !text.contains(':') => Ok(DevicePreference::Cpu),
+            "cuda" => Ok(DevicePreference::Cuda(ordinal)),
+            "metal" => Ok(DevicePreference::Metal(ordinal)),
+            _ => Err(format!(
+                "unknown device {text:?}; use auto, cpu, cuda, cuda:N, metal or metal:N"
+            )),
+        }
+    }
+
+    /// The preference as [`DevicePreference::parse`] reads it.
+    pub fn label(self) -> String {
+        match self {
+            DevicePreference::Auto => "auto".into(),
+            DevicePreference::Cpu => "cpu".into(),
+            DevicePreference::Cuda(n) => format!("cuda:{n}"),
+            DevicePreference::Metal(n) => format!("metal:{n}"),
+        }
+    }
+}
+
+/// The dtype models compute in on `device`: f16 on GPUs, f32 on the CPU
+/// (whose kernels are f32).
+pub fn dtype_for(device: &Device) -> candle_core::DType {
+    if device.is_cpu() {
+        candle_core::DType::F32
+    } else {
+        candle_core::DType::F16
+    }
+}
+
+static PROCESS_DEVICE: std::sync::OnceLock<Device> = std::sync::OnceLock::new();
+
+/// Sets the device of this process (the CLI's `--device`, the studio's
+/// setting at start); the first call wins. Model hubs made afterwards use
+/// it.
+pub fn set_process_device(device: Device) {
+    let _ = PROCESS_DEVICE.set(device);
+}
+
+/// The device set by [`set_process_device`], if one was.
+pub fn chosen_process_device() -> Option<Device> {
+    PROCESS_DEVICE.get().cloned()
+}
+
+/// The device set by [`set_process_device`], or the CPU.
+pub fn process_device() -> Device {
+    PROCESS_DEVICE.get().cloned().unwrap_or(Device::Cpu)
+}
+
 /// A device that was asked for but cannot be used.
 #[derive(Debug, thiserror::Error)]
 pub enum DeviceError {
@@ -105,6 +168,22 @@ mod tests {
         let device = select_device(DevicePreference::Cpu).expect("cpu");
         assert!(device.is_cpu());
         assert_eq!(describe(&device), "CPU");
+    }
+
+    #[test]
+    fn preferences_parse_and_print_back() {
+        for text in ["auto", "cpu", "cuda:0", "cuda:2", "metal:0"] {
+            assert_eq!(DevicePreference::parse(text).expect(text).label(), text);
+        }
+        assert_eq!(
+            DevicePreference::parse("CUDA"),
+            Ok(DevicePreference::Cuda(0))
+        );
+        assert!(DevicePreference::parse("cuda:x").is_err());
+        assert!(DevicePreference::parse("tpu")
+            .expect_err("tpu")
+            .contains("cuda:N"));
+        assert_eq!(dtype_for(&Device::Cpu), candle_core::DType::F32);
     }
 
     #[test]

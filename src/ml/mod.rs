@@ -8,6 +8,7 @@ pub mod device;
 pub mod diffusion;
 pub mod hashing;
 pub mod json;
+pub mod memory;
 pub mod pcpo;
 pub mod prompt_model;
 pub mod relevance;
@@ -15,6 +16,6 @@ pub mod reward;
 pub mod saliency;
 pub mod weights;
 
-pub use device::{select_device, DeviceError, DevicePreference};
+pub use device::{dtype_for, select_device, DeviceError, DevicePreference};
 pub use json::{read_json, JsonError};
 pub use weights::{mmap_var_builder, WeightFiles, WeightsError};

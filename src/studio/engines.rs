@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 
 use anyhow::Context as _;
-use candle_core::{DType, Device};
+use candle_core::Device;
 
 use crate::ml::diffusion::{ControlNet, StableDiffusion};
 use crate::ml::pcpo::{load_adapter_for, BaseModel};
@@ -34,17 +34,18 @@ pub struct DiffusionEngine {
 }
 
 impl DiffusionEngine {
-    /// Loads both models (f32 on `device`).
+    /// Loads both models (f32 on the CPU, f16 on a GPU).
     pub fn load(
         sd: &Located,
         controlnet: Option<&Located>,
         device: &Device,
     ) -> anyhow::Result<Self> {
-        let model = StableDiffusion::load_diffusers(&sd.path, DType::F32, device)
+        let dtype = crate::ml::dtype_for(device);
+        let model = StableDiffusion::load_diffusers(&sd.path, dtype, device)
             .with_context(|| format!("loading Stable Diffusion from {}", sd.path.display()))?;
         let cn = controlnet
             .map(|c| {
-                ControlNet::load(&c.path, DType::F32, device)
+                ControlNet::load(&c.path, dtype, device)
                     .with_context(|| format!("loading the ControlNet from {}", c.path.display()))
             })
             .transpose()?;

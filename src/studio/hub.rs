@@ -34,17 +34,50 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 impl ModelHub {
-    /// A hub over `registry`, computing on the CPU.
+    /// A hub over `registry`, computing on the process's device
+    /// ([`crate::ml::device::process_device`]: the CPU unless `--device`
+    /// or the studio's setting chose another).
     pub fn new(registry: ModelRegistry) -> Self {
+        Self::with_device(registry, crate::ml::device::process_device())
+    }
+
+    /// A hub over `registry` computing on `device`.
+    pub fn with_device(registry: ModelRegistry, device: Device) -> Self {
         Self {
             registry: RwLock::new(registry),
-            device: Device::Cpu,
+            device,
             diffusion: Mutex::default(),
             prompt: Mutex::default(),
             reward: Mutex::default(),
             saliency: Mutex::default(),
             relevance: Mutex::default(),
         }
+    }
+
+    /// The device models load on.
+    pub fn device(&self) -> &Device {
+        &self.device
+    }
+
+    /// Refuses to load `what` from `paths` when its estimated size (in the
+    /// device's dtype) exceeds the available memory; logs the estimate.
+    fn check_memory(&self, what: &str, paths: &[&std::path::Path]) -> anyhow::Result<()> {
+        let dtype = crate::ml::dtype_for(&self.device);
+        let needed: u64 = paths
+            .iter()
+            .map(|p| crate::ml::memory::estimate_loaded_bytes(p, dtype))
+            .sum();
+        let Some(available) = crate::ml::memory::available_memory() else {
+            log::info!("{what}: needs about {}", crate::ml::memory::gib(needed));
+            return Ok(());
+        };
+        log::info!(
+            "{what}: needs about {} of {} available",
+            crate::ml::memory::gib(needed),
+            crate::ml::memory::gib(available)
+        );
+        crate::ml::memory::check_fits(what, needed, available, dtype)?;
+        Ok(())
     }
 
     /// A copy of the registry.
@@ -90,6 +123,7 @@ impl ModelHub {
         let key = Fingerprint::of(&paths);
         let mut cache = lock(&self.diffusion);
         let engine = cache.get_or_load(key, || {
+            self.check_memory("Stable Diffusion", &paths)?;
             DiffusionEngine::load(&sd, cn.as_ref(), &self.device)
         })?;
         Ok(f(engine))
@@ -105,6 +139,7 @@ impl ModelHub {
         let key = Fingerprint::of(&[model.path.as_path()]);
         let mut cache = lock(&self.prompt);
         let engine = cache.get_or_load(key, || {
+            self.check_memory("the prompt model", &[model.path.as_path()])?;
             PromptEngine::load(&model, sd.as_ref(), &self.device)
         })?;
         Ok(f(engine))
@@ -155,6 +190,11 @@ impl ModelHub {
             ModelRole::RewardModel => lock(&self.reward).is_loaded(),
             ModelRole::U2netp => lock(&self.saliency).is_loaded(),
             ModelRole::Relevance => lock(&self.relevance).is_loaded(),
+            // Loaded by the engines that use them, not cached here.
+            ModelRole::Sd15Inpaint
+            | ModelRole::LcmLora
+            | ModelRole::Taesd
+            | ModelRole::ClipVision => false,
         }
     }
 

@@ -24,11 +24,13 @@
 pub mod adapter_record;
 pub mod adapters;
 pub mod cache;
+pub mod download;
 pub mod engines;
 pub mod experiment;
 pub mod gallery;
 pub mod hub;
 pub mod labelling;
+pub mod manifest;
 pub mod online;
 pub mod pcpo_data;
 pub mod product;
@@ -47,6 +49,7 @@ use anyhow::Context as _;
 
 pub use adapters::{ActiveAdapter, AdapterInfo};
 pub use hub::ModelHub;
+pub use manifest::{Manifest, ManifestEntry, ManifestError, ManifestFile};
 pub use product::{MaskBuild, MaskRequest, MaskedProduct, OpenedProduct, PreparedProduct};
 pub use progress::{Progress, RenderStep, SuggestProgress};
 pub use registry::{Located, MissingModel, ModelRegistry, ModelRole, Origin, RoleStatus};
@@ -99,7 +102,13 @@ impl Studio {
 /// The registry of a run with data directory `data_dir` (when known):
 /// environment variables, `<data dir>/models`, then `./models`.
 pub fn registry_for(data_dir: Option<&DataDir>) -> ModelRegistry {
-    ModelRegistry::from_env(data_dir.map(DataDir::models_dir))
+    let models_dir = data_dir.map(DataDir::models_dir);
+    let mut registry = ModelRegistry::from_env(models_dir.clone());
+    match Manifest::load(models_dir.as_deref()) {
+        Ok(manifest) => manifest.apply_local(&mut registry),
+        Err(e) => log::warn!("{e}; its [local] paths are ignored"),
+    }
+    registry
 }
 
 /// A short display name of a path: its last component (or the whole path).

@@ -19,8 +19,14 @@ use super::roles;
 pub enum ModelRole {
     /// Stable Diffusion 1.5 (diffusers folder).
     Sd15,
+    /// The 9-channel SD 1.5 inpainting UNet (a folder with `unet/`).
+    Sd15Inpaint,
     /// ControlNet canny for SD 1.5 (diffusers folder).
     ControlnetCanny,
+    /// LCM-LoRA for SD 1.5 (a `.safetensors` LoRA).
+    LcmLora,
+    /// TAESD, the tiny autoencoder for previews (diffusers folder).
+    Taesd,
     /// The prompt model: a GGUF file or a Hugging Face folder.
     PromptModel,
     /// The compact reward-model checkpoint (`.safetensors`).
@@ -30,15 +36,21 @@ pub enum ModelRole {
     /// The relevance model: all-MiniLM-L6-v2 sentence embeddings (a folder
     /// with config.json, tokenizer.json and safetensors).
     Relevance,
+    /// A CLIP vision tower for the reward model (Hugging Face CLIP folder).
+    ClipVision,
 }
 
 impl ModelRole {
     /// Every role, in display order.
-    pub const ALL: [ModelRole; 6] = [
+    pub const ALL: [ModelRole; 10] = [
         ModelRole::Sd15,
+        ModelRole::Sd15Inpaint,
         ModelRole::ControlnetCanny,
+        ModelRole::LcmLora,
+        ModelRole::Taesd,
         ModelRole::PromptModel,
         ModelRole::RewardModel,
+        ModelRole::ClipVision,
         ModelRole::U2netp,
         ModelRole::Relevance,
     ];
@@ -47,7 +59,11 @@ impl ModelRole {
     pub fn name(self) -> &'static str {
         match self {
             ModelRole::Sd15 => "sd15",
+            ModelRole::Sd15Inpaint => "sd15-inpaint",
             ModelRole::ControlnetCanny => "controlnet-canny",
+            ModelRole::LcmLora => "lcm-lora",
+            ModelRole::Taesd => "taesd",
+            ModelRole::ClipVision => "clip-vision",
             ModelRole::PromptModel => "prompt-model",
             ModelRole::RewardModel => "reward-model",
             ModelRole::U2netp => "u2netp",
@@ -59,7 +75,11 @@ impl ModelRole {
     pub fn env_var(self) -> &'static str {
         match self {
             ModelRole::Sd15 => "ADSTUDIO_SD15",
+            ModelRole::Sd15Inpaint => "ADSTUDIO_SD15_INPAINT",
             ModelRole::ControlnetCanny => "ADSTUDIO_CONTROLNET_CANNY",
+            ModelRole::LcmLora => "ADSTUDIO_LCM_LORA",
+            ModelRole::Taesd => "ADSTUDIO_TAESD",
+            ModelRole::ClipVision => "ADSTUDIO_CLIP_VISION",
             ModelRole::PromptModel => "ADSTUDIO_PROMPT_MODEL",
             ModelRole::RewardModel => "ADSTUDIO_REWARD_MODEL",
             ModelRole::U2netp => "ADSTUDIO_U2NETP_ONNX",

@@ -16,7 +16,15 @@ pub fn expects(role: ModelRole) -> &'static str {
             "a diffusers Stable Diffusion 1.5 folder (unet/, vae/, text_encoder/, tokenizer/, \
              scheduler/)"
         }
+        ModelRole::Sd15Inpaint => {
+            "a folder with a 9-channel inpainting UNet (unet/config.json, unet/*.safetensors)"
+        }
         ModelRole::ControlnetCanny => "a diffusers ControlNet folder (config.json, weights)",
+        ModelRole::LcmLora => {
+            "an LCM-LoRA .safetensors file (e.g. pytorch_lora_weights.safetensors)"
+        }
+        ModelRole::Taesd => "a diffusers TAESD folder (config.json, *.safetensors)",
+        ModelRole::ClipVision => "a Hugging Face CLIP folder (config.json, model.safetensors)",
         ModelRole::PromptModel => {
             "a .gguf file (e.g. SmolLM2-135M-Instruct) or a Hugging Face model folder \
              (config.json, tokenizer.json, *.safetensors)"
@@ -40,7 +48,14 @@ pub fn resolve(role: ModelRole, path: &Path) -> Result<PathBuf, String> {
     }
     match role {
         ModelRole::Sd15 => diffusers_sd(path),
+        ModelRole::Sd15Inpaint => unet_folder(path),
         ModelRole::ControlnetCanny => folder_with(path, &["config.json"]),
+        ModelRole::LcmLora => file_or_first(
+            path,
+            "safetensors",
+            Some("pytorch_lora_weights.safetensors"),
+        ),
+        ModelRole::Taesd | ModelRole::ClipVision => weights_folder(path),
         ModelRole::PromptModel => prompt_model(path),
         ModelRole::RewardModel => file_or_first(path, "safetensors", Some(REWARD_CHECKPOINT_FILE)),
         ModelRole::U2netp => file_or_first(path, "onnx", Some("u2netp.onnx")),
@@ -88,6 +103,24 @@ fn folder_with(path: &Path, files: &[&str]) -> Result<PathBuf, String> {
         Err("not a folder".into())
     } else {
         Err(format!("lacks {}", missing.join(", ")))
+    }
+}
+
+fn unet_folder(path: &Path) -> Result<PathBuf, String> {
+    let folder = folder_with(path, &["unet/config.json"])?;
+    if first_file_with_extension(&folder.join("unet"), "safetensors").is_some() {
+        Ok(folder)
+    } else {
+        Err("unet/ holds no .safetensors file".into())
+    }
+}
+
+fn weights_folder(path: &Path) -> Result<PathBuf, String> {
+    let folder = folder_with(path, &["config.json"])?;
+    if first_file_with_extension(&folder, "safetensors").is_some() {
+        Ok(folder)
+    } else {
+        Err("holds no .safetensors file".into())
     }
 }
 

@@ -119,10 +119,19 @@ fn render_button_ui(
             theme::HINT_TEXT
         };
         ui.colored_label(color, reason);
-        if matches!(diffusion, DiffusionAvailability::Missing { .. })
-            && ui.button("Rescan models").clicked()
-        {
-            commands.push(Command::RescanModels);
+        if matches!(diffusion, DiffusionAvailability::Missing { .. }) {
+            ui.horizontal(|ui| {
+                if ui
+                    .button("Get Stable Diffusion…")
+                    .on_hover_text("Open the model manager with the sd15 model picked")
+                    .clicked()
+                {
+                    commands.push(Command::OfferFetch(crate::app::ModelRole::Sd15));
+                }
+                if ui.button("Rescan models").clicked() {
+                    commands.push(Command::RescanModels);
+                }
+            });
         }
     } else if let DiffusionAvailability::Ready {
         checkpoint,

@@ -23,6 +23,9 @@ pub fn status_bar_ui(ui: &mut egui::Ui, status: &StatusState, commands: &mut Vec
             ui.separator();
             theme::message_ui(ui, status.message.as_ref());
         }
+        ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+            ui.label(format!("Device: {}", status.device));
+        });
     });
 }
 

@@ -49,6 +49,18 @@ pub fn suggestions_panel_ui(
     }
     entries_ui(ui, state, has_product, commands);
     theme::message_ui(ui, state.message.as_ref());
+    let missing_model = state
+        .message
+        .as_ref()
+        .is_some_and(|(m, error)| *error && m.contains("no prompt-model model"));
+    if missing_model
+        && ui
+            .button("Get the prompt model…")
+            .on_hover_text("Open the model manager with the prompt model picked")
+            .clicked()
+    {
+        commands.push(Command::OfferFetch(crate::app::ModelRole::PromptModel));
+    }
     if running {
         drafts_ui(ui, state);
     } else {

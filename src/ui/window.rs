@@ -4,8 +4,8 @@
 use crate::app::{CentralView, Command, StudioApp, StudioConfig};
 
 use super::{
-    canvas_view_ui, gallery_ui, label_view_ui, large_view_ui, online_window_ui,
-    pref_stats_window_ui, product_panel_ui, status_bar_ui, theme, tools_panel_ui,
+    canvas_view_ui, gallery_ui, label_view_ui, large_view_ui, model_manager_window_ui,
+    online_window_ui, pref_stats_window_ui, product_panel_ui, status_bar_ui, theme, tools_panel_ui,
     training_window_ui, GalleryScores, LabelView, OnlineView, ScoresView, ToolsPanel,
 };
 
@@ -39,6 +39,7 @@ fn draw(ui: &mut egui::Ui, app: &StudioApp, commands: &mut Vec<Command>) {
     });
     egui::Panel::top("top-bar").show(ui, |ui| top_bar_ui(ui, app, commands));
     pref_stats_window_ui(ui.ctx(), &app.labelling().stats, commands);
+    model_manager_window_ui(ui.ctx(), app.model_manager(), app.prefs().device, commands);
     if app.labelling().open {
         let view = LabelView {
             state: app.labelling(),
@@ -67,6 +68,14 @@ fn top_bar_ui(ui: &mut egui::Ui, app: &StudioApp, commands: &mut Vec<Command>) {
         let stats = app.labelling().stats.open;
         if ui.selectable_label(stats, "Preference stats").clicked() {
             commands.push(Command::ShowPrefStats(!stats));
+        }
+        let models = app.model_manager().open;
+        if ui
+            .selectable_label(models, "Models…")
+            .on_hover_text("Which models are installed; download them from the Hugging Face hub")
+            .clicked()
+        {
+            commands.push(Command::ShowModelManager(!models));
         }
     });
 }

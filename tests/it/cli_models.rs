@@ -97,3 +97,29 @@ fn path_prints_one_role_and_fails_for_a_missing_one() {
     assert!(!ok);
     assert!(err.contains("unknown model role"), "{err}");
 }
+
+#[test]
+fn device_flag_cpu_is_used_and_cuda_without_the_feature_is_a_clear_error() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let data = tmp.path().join("data");
+    let (ok, out, err) =
+        stdout_of(adstudio(tmp.path(), &data).args(["--device", "cpu", "models", "list"]));
+    assert!(ok, "{err}");
+    let first = out.lines().next().unwrap_or_default();
+    assert!(first.starts_with("device: CPU (f32)"), "{out}");
+    let (ok, _, err) =
+        stdout_of(adstudio(tmp.path(), &data).args(["models", "list", "--device", "cuda"]));
+    if cfg!(feature = "cuda") {
+        return; // a CUDA build: whether it starts depends on the machine
+    }
+    assert!(!ok);
+    assert!(err.contains("--device cuda:0"), "{err}");
+    assert!(
+        err.contains("this build has no CUDA support (rebuild with `--features cuda`)"),
+        "{err}"
+    );
+    let (ok, _, err) =
+        stdout_of(adstudio(tmp.path(), &data).args(["--device", "tpu", "models", "list"]));
+    assert!(!ok);
+    assert!(err.contains("unknown device"), "{err}");
+}

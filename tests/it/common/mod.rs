@@ -2,6 +2,7 @@
 
 pub mod child;
 pub mod fixtures;
+pub mod hub_server;
 pub mod label_store;
 pub mod models;
 pub mod product_images;

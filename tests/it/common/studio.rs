@@ -22,6 +22,7 @@ pub fn studio(data_dir: &Path, size: egui::Vec2) -> Harness<'static, StudioApp> 
         data_dir: DataDir::at(data_dir).expect("data dir"),
         open_path: None,
         reopen_last: false,
+        first_run_manager: false,
     };
     Harness::builder()
         .with_size(size)
