@@ -8,25 +8,9 @@ use std::path::PathBuf;
 #[derive(Debug, thiserror::Error)]
 pub enum FetchError {
     /// The hub could not be reached (no network, refused, or no answer
-    /// within the timeouts).
-    #[error(
-        "cannot reach {endpoint} ({reason}).\n{role} needs these files, missing from {folder}:\n{files}\n\
-         Put them there (same layout), or on a machine with internet run `{command}` and copy {folder} here."
-    )]
-    Offline {
-        /// The hub endpoint.
-        endpoint: String,
-        /// The transport error.
-        reason: String,
-        /// The role.
-        role: String,
-        /// The missing files, one per line.
-        files: String,
-        /// The role's folder.
-        folder: PathBuf,
-        /// The command that fetches them.
-        command: String,
-    },
+    /// within the timeouts). Boxed: it is much larger than the others.
+    #[error("{0}")]
+    Offline(Box<Offline>),
     /// A downloaded (or cached) file does not have the expected checksum;
     /// it was deleted.
     #[error("checksum mismatch for {file}: expected sha256 {expected}, got {actual}; the file was discarded")]
@@ -144,5 +128,34 @@ impl FetchError {
         } else {
             FetchError::Io { path, source }
         }
+    }
+}
+
+/// What an offline fetch reports: the hub, why, and what to put where.
+#[derive(Debug, Clone)]
+pub struct Offline {
+    /// The hub endpoint.
+    pub endpoint: String,
+    /// The transport error.
+    pub reason: String,
+    /// The role.
+    pub role: String,
+    /// The missing files, one per line.
+    pub files: String,
+    /// The role's folder.
+    pub folder: PathBuf,
+    /// The command that fetches them.
+    pub command: String,
+}
+
+impl std::fmt::Display for Offline {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let folder = self.folder.display();
+        write!(
+            f,
+            "cannot reach {} ({}).\n{} needs these files, missing from {folder}:\n{}\n\
+             Put them there (same layout), or on a machine with internet run `{}` and copy {folder} here.",
+            self.endpoint, self.reason, self.role, self.files, self.command
+        )
     }
 }

@@ -8,7 +8,7 @@ use std::sync::atomic::AtomicBool;
 use serde::{Deserialize, Serialize};
 
 use super::checksum::digests;
-use super::error::FetchError;
+use super::error::{FetchError, Offline};
 use super::http::RequestError;
 use super::settings::HubSettings;
 use super::transfer::{link_or_copy, CachedFile, FileJob};
@@ -150,14 +150,14 @@ fn offline(
         .filter(|(f, _)| !dir.join(f).is_file())
         .map(|(f, _)| format!("  {f}"))
         .collect();
-    FetchError::Offline {
+    FetchError::Offline(Box::new(Offline {
         endpoint: settings.endpoint.clone(),
         reason,
         role: format!("{} ({})", entry.role, entry.name),
         files: files.join("\n"),
         folder: dir.to_path_buf(),
         command: entry.fetch_command(),
-    }
+    }))
 }
 
 /// The shard files an index (`model.safetensors.index.json`) names.

@@ -15,7 +15,7 @@ mod install;
 mod settings;
 mod transfer;
 
-pub use error::FetchError;
+pub use error::{FetchError, Offline};
 pub use install::{
     fetch_entry, installed_record, missing_files, verify_installed, FetchOptions, InstallRecord,
     Installed, RECORD_FILE,
