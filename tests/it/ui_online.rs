@@ -98,10 +98,17 @@ fn online_window_estimates_runs_plots_and_cancels() {
         names[0].ends_with("-r1") && names[1].ends_with("-r2"),
         "{names:?}"
     );
-    assert!(online
-        .rounds
-        .iter()
-        .all(|r| r.loss.is_finite() && r.pairs == 2));
+    // A product whose two suggestions come out identical, or whose pair
+    // the reward model calls a tie, sits a round out (the tiny prompt
+    // model often writes the same plan twice): at least one pair a round.
+    assert!(
+        online
+            .rounds
+            .iter()
+            .all(|r| r.loss.is_finite() && (1..=2).contains(&r.pairs)),
+        "{:?}",
+        online.rounds.iter().map(|r| r.pairs).collect::<Vec<_>>()
+    );
     assert_eq!(render_count(&store, harness.state()), 8);
     step_until(&mut harness, "adapters listed", |app| {
         app.adapters().listed.len() == 2
