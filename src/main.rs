@@ -5,7 +5,7 @@ use clap::Parser;
 
 use adstudio::app::StudioConfig;
 use adstudio::cli::{
-    run_bench, run_experiment_cli, run_label, run_models, run_pcpo, run_prefs, run_prepare,
+    run_batch_cmd, run_bench, run_experiment_cli, run_label, run_models, run_pcpo, run_prefs, run_prepare,
     run_render, run_rm, run_suggest, Cli, CliCommand,
 };
 use adstudio::paths::DataDir;
@@ -41,7 +41,11 @@ fn main() -> anyhow::Result<()> {
             }
             Ok(())
         }
-        Some(CliCommand::Bench(ref args)) => run_bench(args),
+        Some(CliCommand::Bench(ref args)) => run_bench(args, cli.data_dir.clone()),
+        Some(CliCommand::Batch(ref args)) => match run_batch_cmd(args, cli.data_dir.clone())? {
+            0 => Ok(()),
+            code => std::process::exit(code),
+        },
         Some(CliCommand::Rm(ref args)) => run_rm(args, cli.data_dir.clone()),
         Some(CliCommand::Suggest(ref args)) => run_suggest(args, registry(&cli)),
         Some(CliCommand::Models(ref args)) => {

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use anyhow::Context as _;
 use clap::{Args, ValueEnum};
 
+use super::bench_batch::bench_batch;
 use super::bench_diffusion::{bench_diffusion_ops, bench_diffusion_table, DiffusionBenchOptions};
 use super::bench_pcpo::bench_pcpo_table;
 use super::bench_prompt::bench_prompt_table;
@@ -33,6 +34,10 @@ pub enum BenchTarget {
     /// PCPO training throughput (pairs/s) and peak memory on a prompt
     /// model loaded as f32 (`--model`, `--pairs`, `--batch`).
     Pcpo,
+    /// A catalog batch (`--catalog`) on a scratch store with the data
+    /// dir's models: per product, time in model forwards (suggest,
+    /// diffusion, reward) against the pipeline's own overhead.
+    Batch,
 }
 
 /// Arguments of `adstudio bench`.
@@ -78,7 +83,7 @@ pub struct BenchArgs {
     /// one title per line).
     #[arg(long)]
     pub titles: Option<PathBuf>,
-    /// `suggestions` only: suggestions per product.
+    /// `suggestions` and `batch`: suggestions per product.
     #[arg(long, default_value_t = 4)]
     pub n: usize,
     /// `suggestions` only: write every suggestion to this TSV file.
@@ -98,6 +103,18 @@ pub struct BenchArgs {
     /// `pcpo` only: pairs per mini-batch.
     #[arg(long, default_value_t = 2)]
     pub batch: usize,
+    /// `batch` only: the catalog (CSV or JSONL, as `adstudio batch`).
+    #[arg(long)]
+    pub catalog: Option<PathBuf>,
+    /// `batch` only: denoising steps per render.
+    #[arg(long, default_value_t = 30)]
+    pub steps: usize,
+    /// `batch` only: canvas short side in pixels (default: the studio's).
+    #[arg(long)]
+    pub short_side: Option<u32>,
+    /// `batch` only: most new tokens per suggestion.
+    #[arg(long)]
+    pub max_tokens: Option<usize>,
 }
 
 /// The `--precision` values of `bench suggestions`.
@@ -121,9 +138,11 @@ impl From<PrecisionArg> for GgufPrecision {
     }
 }
 
-/// Runs the benchmark and prints its table.
-pub fn run_bench(args: &BenchArgs) -> anyhow::Result<()> {
+/// Runs the benchmark and prints its table (`data_dir`: where `batch`
+/// finds its models).
+pub fn run_bench(args: &BenchArgs, data_dir: Option<PathBuf>) -> anyhow::Result<()> {
     match args.target {
+        BenchTarget::Batch => bench_batch(args, data_dir),
         BenchTarget::Saliency => bench_saliency_table(args),
         BenchTarget::Diffusion if args.ops => {
             bench_diffusion_ops(args.runs, args.warmup, &args.only)

@@ -1,13 +1,16 @@
 //! Command-line interface: `adstudio` starts the studio; subcommands run
 //! the same library code headless.
 
+pub mod batch;
 mod bench;
+mod bench_batch;
 mod bench_diffusion;
 mod bench_pcpo;
 mod bench_prompt;
 mod bench_reward;
 mod bench_suggest;
 pub mod experiment;
+pub mod interrupt;
 pub mod label;
 mod models;
 mod models_fetch;
@@ -24,6 +27,7 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
 
+pub use batch::{run_batch_cmd, BatchArgs};
 pub use bench::{run_bench, BenchArgs, BenchTarget};
 pub use bench_prompt::{bench_prompt_model, PromptBenchRow};
 pub use bench_reward::reward_experiment;
@@ -86,6 +90,10 @@ pub enum CliCommand {
     Label(LabelArgs),
     /// PCPO fine-tuning of the prompt model on the stored preferences.
     Pcpo(PcpoArgs),
+    /// A whole catalog: per product suggestions, seeded renders, reward-model
+    /// ranking; the winners, `winners.csv` and `index.html` in `--out`
+    /// (resumable: a rerun skips finished work).
+    Batch(BatchArgs),
     /// Experiments that reproduce the method's published effects
     /// (`pcpo-vs-dpo`).
     Experiment(ExperimentArgs),

@@ -2,12 +2,14 @@
 //!
 //! [`Store`] owns one SQLite connection to `adstudio.sqlite3` and offers
 //! typed inserts and queries for products, renders, scores, preference
-//! labels, training runs, adapters, click-log imports and creatives. JSON columns are plain
+//! labels, training runs, adapters, click-log imports, creatives and the
+//! suggestions of catalog batches. JSON columns are plain
 //! [`serde_json::Value`]s: the store does not know the product, render or
 //! training types, the caller serialises them. [`ImageStore`] keeps image
 //! files on disk under their SHA-256.
 
 mod adapters;
+mod batch;
 mod clicklog;
 mod connection;
 mod creatives;
@@ -28,6 +30,7 @@ mod training_runs;
 mod tests;
 
 pub use adapters::{AdapterRow, NewAdapter};
+pub use batch::{BatchSuggestionRow, NewBatchSuggestions};
 pub use clicklog::{
     resolve_image_path, ClickLogKind, ImportProblem, ImportRejection, ImportSummary,
     NewClickImport, NewCreative,

@@ -202,4 +202,24 @@ impl Store {
             .and_then(|rows| rows.collect())
             .map_err(|e| self.sql_err(TABLE, e))
     }
+
+    /// The oldest product with this image (by content hash) and title, if
+    /// any: a catalog batch reuses it instead of importing the row again.
+    pub fn product_by_image_and_title(
+        &self,
+        image_hash: &str,
+        title: &str,
+    ) -> Result<Option<ProductRow>, StoreError> {
+        self.conn
+            .query_row(
+                &format!(
+                    "SELECT {COLUMNS} FROM products WHERE image_hash = ?1 AND title = ?2 \
+                     ORDER BY id LIMIT 1"
+                ),
+                params![image_hash, title],
+                ProductRow::from_row,
+            )
+            .optional()
+            .map_err(|e| self.sql_err(TABLE, e))
+    }
 }

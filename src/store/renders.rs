@@ -125,4 +125,22 @@ impl Store {
             .and_then(|rows| rows.collect())
             .map_err(|e| self.sql_err(TABLE, e))
     }
+
+    /// The renders of `product` made with `seed`, oldest first (a catalog
+    /// batch looks here for a render it already made).
+    pub fn renders_with_seed(
+        &self,
+        product: ProductId,
+        seed: u64,
+    ) -> Result<Vec<RenderRow>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare(&format!(
+                "SELECT {COLUMNS} FROM renders WHERE product_id = ?1 AND seed = ?2 ORDER BY id"
+            ))
+            .map_err(|e| self.sql_err(TABLE, e))?;
+        stmt.query_map(params![product, seed_to_sql(seed)], RenderRow::from_row)
+            .and_then(|rows| rows.collect())
+            .map_err(|e| self.sql_err(TABLE, e))
+    }
 }

@@ -171,6 +171,22 @@ CREATE TABLE preference_retractions (
     created_at    TEXT    NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
 );
 "#,
+    // Version 5: the suggestions a catalog batch rendered, per product and
+    // settings (title, category, count, seed, prompt model, adapter), so a
+    // rerun of the same batch reuses them instead of sampling again.
+    r#"
+CREATE TABLE batch_suggestions (
+    id            INTEGER PRIMARY KEY AUTOINCREMENT,
+    product_id    INTEGER NOT NULL REFERENCES products (id) ON DELETE CASCADE,
+    settings_json TEXT    NOT NULL CHECK (json_valid(settings_json)),
+    idx           INTEGER NOT NULL CHECK (idx >= 0),
+    text          TEXT    NOT NULL CHECK (text <> ''),
+    prompt_model  TEXT    NOT NULL CHECK (prompt_model <> ''),
+    adapter       TEXT,
+    created_at    TEXT    NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
+    UNIQUE (product_id, settings_json, idx)
+);
+"#,
 ];
 
 /// The schema version this build creates and understands.

@@ -13,6 +13,7 @@
 //! | render variants | [`render::render_and_save`], [`render::render_variant`] | [`RenderedImage`] |
 //! | score variants | [`score::score_variants`], [`score::rank_images`] | [`VariantScores`], [`Ranking`] |
 //! | train the reward model | [`train::train_reward_model`] | [`TrainOutcome`] |
+//! | catalog batch (suggest, render, rank, winners) | [`batch::run_batch`] | [`batch::BatchOutcome`] |
 //! | online PCPO rounds | [`online::run_online`], [`online::estimate_online`] | [`online::OnlineOutcome`] |
 //! | label pairs (A vs B) | [`labelling::LabelSession`] | [`labelling::Committed`] |
 //! | PCPO vs DPO experiment | [`experiment::run_experiment`] | [`experiment::ExperimentReport`] |
@@ -23,6 +24,7 @@
 
 pub mod adapter_record;
 pub mod adapters;
+pub mod batch;
 pub mod cache;
 pub mod download;
 pub mod engines;

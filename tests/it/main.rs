@@ -7,6 +7,7 @@
 mod common;
 
 mod assets;
+mod cli_batch;
 mod cli_bench;
 mod cli_experiment;
 mod cli_flags;

@@ -41,7 +41,7 @@ pub mod clicklog;
 pub mod clip_tower;
 pub mod compact;
 pub mod compose;
-mod csv;
+pub mod csv;
 pub mod debias;
 pub mod draw;
 pub mod error;
