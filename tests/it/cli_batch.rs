@@ -435,3 +435,90 @@ fn wrong_catalogs_and_unwritable_output_are_clear_errors() {
     assert!(stderr.contains("cannot be created"), "{stderr}");
     assert!(!out.exists());
 }
+
+/// A JSONL catalog with per-product overrides (aspect 4:5 and K 3 on one
+/// row) against `--aspect 1:1 --k 2 --top 1`: the overridden product has
+/// three 64x80 renders, the other two 64x64 ones, one winner each; a
+/// missing `--adapter` is named before any work.
+#[test]
+fn jsonl_overrides_aspect_and_adapter_flags() {
+    let dir = tempfile::tempdir().unwrap();
+    let (data, _) = setup(dir.path(), &[]);
+    let catalog = dir.path().join("catalog.jsonl");
+    std::fs::write(
+        &catalog,
+        "{\"id\":\"mug\",\"image\":\"img/mug.png\",\"title\":\"Red mug\",\"aspect\":\"4:5\",\"k\":3}\n\
+         {\"id\":\"wallet\",\"image\":\"img/wallet.png\",\"title\":\"Wallet\",\"category\":\"leather\"}\n",
+    )
+    .unwrap();
+    let out = dir.path().join("out");
+    let (c, o) = (catalog.to_str().unwrap(), out.to_str().unwrap());
+    let (status, _, stderr) = batch(&data, &run_args(c, o, &["--adapter", "nope"]));
+    assert_eq!(status.status.code(), Some(1));
+    assert!(stderr.contains("no adapter named \"nope\""), "{stderr}");
+    assert_eq!(render_count(&data), 0);
+    let mut args = run_args(c, o, &["--aspect", "1:1"]);
+    let top = args.iter().position(|a| *a == "--top").unwrap();
+    args[top + 1] = "1";
+    let (status, stdout, stderr) = batch(&data, &args);
+    assert!(status.status.success(), "{stdout}\n{stderr}");
+    let store = store(&data);
+    let mut sizes: Vec<(String, usize, u32, u32)> = store
+        .list_products()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            let r = store.renders_for_product(p.id).unwrap();
+            assert!(r.iter().all(|x| (x.width, x.height) == (r[0].width, r[0].height)));
+            (p.title.clone(), r.len(), r[0].width, r[0].height)
+        })
+        .collect();
+    sizes.sort();
+    assert_eq!(
+        sizes,
+        [("Red mug".to_string(), 3, 64, 80), ("Wallet".to_string(), 2, 64, 64)]
+    );
+    let winners = read_winners(&out);
+    assert_eq!(winners.len(), 2, "{winners:?}");
+    assert!(winners.iter().all(|w| w["rank"] == "1"));
+}
+
+/// `adstudio bench batch` on the tiny models: a row per product and one
+/// for all, whose overhead is the total minus the model forwards, and the
+/// overhead share line.
+#[test]
+fn bench_batch_prints_the_overhead_share() {
+    let dir = tempfile::tempdir().unwrap();
+    let (data, catalog) = setup(dir.path(), &[]);
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_adstudio"));
+    for var in ROLE_VARS {
+        cmd.env_remove(var);
+    }
+    let out = cmd
+        .env("CANDLE_NUM_THREADS", "1")
+        .arg("--data-dir")
+        .arg(&data)
+        .args(["bench", "batch", "--catalog"])
+        .arg(&catalog)
+        .args(["--n", "2", "--steps", "1", "--short-side", "64", "--max-tokens", "12"])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    let rows: Vec<Vec<&str>> = stdout
+        .lines()
+        .filter(|l| l.starts_with("| mug") || l.starts_with("| wallet") || l.starts_with("| all"))
+        .map(|l| l.trim_matches('|').split('|').map(str::trim).collect())
+        .collect();
+    assert_eq!(rows.len(), 3, "{stdout}");
+    for row in &rows {
+        let n: Vec<f64> = row[2..8].iter().map(|v| v.parse().unwrap()).collect();
+        // overhead = total - suggest - diffusion - reward (3 decimals each).
+        assert!((n[4] - (n[5] - n[1] - n[2] - n[3])).abs() < 0.003, "{row:?}");
+        assert!(n[2] > 0.0 && n[5] >= n[2], "{row:?}");
+    }
+    assert_eq!(rows[2][1], "4", "{stdout}");
+    assert!(stdout.contains("pipeline overhead: "), "{stdout}");
+    // The bench uses a scratch store: the data dir gets no renders.
+    assert_eq!(render_count(&data), 0);
+}

@@ -123,7 +123,7 @@ pub fn index_html(products: &[ProductReport]) -> String {
     let winners: usize = products.iter().map(|p| p.winners.len()).sum();
     let _ = writeln!(
         h,
-        "<p class=\"summary\">{} product(s), {winners} winner(s), ranked by predicted CTR (reward model, all pairs).</p>",
+        "<p class=\"summary\">{} product(s), {winners} winner(s), ranked by the reward model (all pairs, Bradley-Terry), with its predicted CTR.</p>",
         products.len()
     );
     for p in products {
