@@ -203,11 +203,16 @@ fn summary(outcome: &BatchOutcome, out: &std::path::Path) -> i32 {
         out.join("index.html").display()
     );
     for bad in &outcome.bad {
-        let id = bad.id.as_deref().map_or(String::new(), |i| format!(" ({i})"));
+        let id = bad
+            .id
+            .as_deref()
+            .map_or(String::new(), |i| format!(" ({i})"));
         eprintln!("line {}{id}: {}", bad.line, bad.reason);
     }
     if outcome.cancelled {
-        eprintln!("interrupted: the finished renders are kept; run the same command again to resume");
+        eprintln!(
+            "interrupted: the finished renders are kept; run the same command again to resume"
+        );
         INTERRUPTED_EXIT
     } else if !outcome.bad.is_empty() {
         eprintln!("{} row(s) failed", outcome.bad.len());

@@ -132,6 +132,10 @@ fn print_table(
         100.0 * share,
         secs(total.total),
         100.0 * OVERHEAD_TARGET,
-        if share < OVERHEAD_TARGET { "met" } else { "not met" }
+        if share < OVERHEAD_TARGET {
+            "met"
+        } else {
+            "not met"
+        }
     );
 }

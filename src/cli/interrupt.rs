@@ -18,7 +18,9 @@ pub fn cancel_on_ctrl_c(token: CancelToken, what: &'static str) -> anyhow::Resul
     let presses = AtomicUsize::new(0);
     ctrlc::set_handler(move || {
         if presses.fetch_add(1, Ordering::SeqCst) == 0 {
-            eprintln!("\ninterrupted: stopping after the current step; {what} (Ctrl-C again quits now)");
+            eprintln!(
+                "\ninterrupted: stopping after the current step; {what} (Ctrl-C again quits now)"
+            );
             token.cancel();
         } else {
             eprintln!("\ninterrupted twice: quitting now");

@@ -61,7 +61,10 @@ impl Store {
     /// Stores a product's batch suggestions in one transaction (all or
     /// none). Fails with [`StoreError::Constraint`] when suggestions with
     /// the same product and settings are already stored.
-    pub fn insert_batch_suggestions(&self, new: &NewBatchSuggestions<'_>) -> Result<(), StoreError> {
+    pub fn insert_batch_suggestions(
+        &self,
+        new: &NewBatchSuggestions<'_>,
+    ) -> Result<(), StoreError> {
         let tx = rusqlite::Transaction::new_unchecked(
             &self.conn,
             rusqlite::TransactionBehavior::Immediate,

@@ -123,13 +123,19 @@ fn check_winners_against_store(data: &Path, out: &Path, winners: &[BTreeMap<Stri
     for w in winners {
         let id = RenderId(w["render_id"].parse().unwrap());
         let render = store.render(id).unwrap().unwrap();
-        assert_eq!(render.params_json["request"]["prompt"], w["prompt"].as_str());
+        assert_eq!(
+            render.params_json["request"]["prompt"],
+            w["prompt"].as_str()
+        );
         assert_eq!(render.seed.to_string(), w["seed"]);
         let score = store.scores_for_render(id).unwrap().pop().unwrap();
         assert_eq!(score.details_json["rank"].to_string(), w["rank"]);
         assert_eq!(score.model_id, w["reward_model"]);
         let ctr: f64 = w["predicted_ctr"].parse().unwrap();
-        assert!((ctr - score.ctr.unwrap()).abs() < 1e-5, "{ctr} vs {score:?}");
+        assert!(
+            (ctr - score.ctr.unwrap()).abs() < 1e-5,
+            "{ctr} vs {score:?}"
+        );
         let mean: f64 = w["mean_win_probability"].parse().unwrap();
         let p_win = score.details_json["p_win"].as_object().unwrap();
         let stored_mean =
@@ -208,9 +214,11 @@ fn parse_page(html: &str) -> Vec<Section> {
 }
 
 fn attr(e: &quick_xml::events::BytesStart<'_>, name: &str) -> Option<String> {
-    e.try_get_attribute(name)
-        .unwrap()
-        .map(|a| a.normalized_value(quick_xml::XmlVersion::Implicit1_0).unwrap().into_owned())
+    e.try_get_attribute(name).unwrap().map(|a| {
+        a.normalized_value(quick_xml::XmlVersion::Implicit1_0)
+            .unwrap()
+            .into_owned()
+    })
 }
 
 /// The page: one section per finished product with its winners' images
@@ -225,7 +233,11 @@ fn check_page(out: &Path, winners: &[BTreeMap<String, String>]) {
     let sections = parse_page(&html);
     assert_eq!(sections.len(), 2, "{sections:?}");
     assert!(sections[0].heading.starts_with("Red ceramic mug"));
-    assert!(sections[1].heading.starts_with(TRICKY_TITLE), "{:?}", sections[1]);
+    assert!(
+        sections[1].heading.starts_with(TRICKY_TITLE),
+        "{:?}",
+        sections[1]
+    );
     for (section, id) in sections.iter().zip(["mug", "wallet"]) {
         let expected: Vec<&BTreeMap<String, String>> =
             winners.iter().filter(|w| w["product"] == id).collect();
@@ -261,7 +273,10 @@ fn catalog_with_bad_rows_finishes_the_good_ones_and_reruns_from_the_store() {
     let (status, stdout, stderr) = batch(&data, &run_args(c, o, &[]));
     assert_eq!(status.status.code(), Some(1), "{stdout}\n{stderr}");
     assert!(stdout.contains("renders: 4 new, 0 reused"), "{stdout}");
-    assert!(stdout.contains("products: 2 finished, 5 failed"), "{stdout}");
+    assert!(
+        stdout.contains("products: 2 finished, 5 failed"),
+        "{stdout}"
+    );
     for (line, says) in [
         (4, "missing.png"),
         (5, "corrupt"),
@@ -326,7 +341,10 @@ fn an_interrupted_batch_resumes_without_redoing_finished_renders() {
     let (c, o) = (catalog.to_str().unwrap(), out.to_str().unwrap());
     let (status, stdout, stderr) = batch(&data, &run_args(c, o, &["--max-renders", "1"]));
     assert_eq!(status.status.code(), Some(130), "{stdout}\n{stderr}");
-    assert!(stderr.contains("run the same command again to resume"), "{stderr}");
+    assert!(
+        stderr.contains("run the same command again to resume"),
+        "{stderr}"
+    );
     assert_eq!(render_count(&data), 1);
     let (status, stdout, stderr) = batch(&data, &run_args(c, o, &[]));
     assert!(status.status.success(), "{stdout}\n{stderr}");
@@ -342,9 +360,17 @@ fn an_interrupted_batch_resumes_without_redoing_finished_renders() {
     assert!(status.status.success(), "{stdout}\n{stderr}");
     let again = read_winners(&out2);
     let key = |w: &BTreeMap<String, String>| {
-        (w["product"].clone(), w["rank"].clone(), w["prompt"].clone(), w["seed"].clone())
+        (
+            w["product"].clone(),
+            w["rank"].clone(),
+            w["prompt"].clone(),
+            w["seed"].clone(),
+        )
     };
-    let (a, b): (Vec<_>, Vec<_>) = (resumed.iter().map(key).collect(), again.iter().map(key).collect());
+    let (a, b): (Vec<_>, Vec<_>) = (
+        resumed.iter().map(key).collect(),
+        again.iter().map(key).collect(),
+    );
     assert_eq!(a, b);
 }
 
@@ -394,7 +420,11 @@ fn sigint_stops_the_batch_and_keeps_finished_renders() {
         .unwrap();
     assert!(kill.success());
     let status = child.wait().unwrap();
-    assert!(sent.elapsed() < Duration::from_secs(20), "{:?}", sent.elapsed());
+    assert!(
+        sent.elapsed() < Duration::from_secs(20),
+        "{:?}",
+        sent.elapsed()
+    );
     let lines = reader.join().unwrap();
     assert_eq!(status.code(), Some(130), "{lines:?}");
     assert!(lines.iter().any(|l| l.contains("interrupted")), "{lines:?}");
@@ -419,9 +449,18 @@ fn wrong_catalogs_and_unwritable_output_are_clear_errors() {
     for (catalog, says) in [
         (write("c.txt", "id,image,title\n"), "unknown catalog format"),
         (write("j.csv", "{\"id\":\"a\"}\n"), "looks like JSON lines"),
-        (write("m.csv", "id,title\na,Mug\n"), "missing column(s) image"),
-        (write("u.csv", "id,image,title,price\n"), "unknown column(s) price"),
-        (write("w.jsonl", "id,image,title\n"), "line 1 is not a JSON object"),
+        (
+            write("m.csv", "id,title\na,Mug\n"),
+            "missing column(s) image",
+        ),
+        (
+            write("u.csv", "id,image,title,price\n"),
+            "unknown column(s) price",
+        ),
+        (
+            write("w.jsonl", "id,image,title\n"),
+            "line 1 is not a JSON object",
+        ),
     ] {
         let (status, _, stderr) = batch(&data, &[&catalog, "--out", o]);
         assert_eq!(status.status.code(), Some(1));
@@ -469,14 +508,19 @@ fn jsonl_overrides_aspect_and_adapter_flags() {
         .iter()
         .map(|p| {
             let r = store.renders_for_product(p.id).unwrap();
-            assert!(r.iter().all(|x| (x.width, x.height) == (r[0].width, r[0].height)));
+            assert!(r
+                .iter()
+                .all(|x| (x.width, x.height) == (r[0].width, r[0].height)));
             (p.title.clone(), r.len(), r[0].width, r[0].height)
         })
         .collect();
     sizes.sort();
     assert_eq!(
         sizes,
-        [("Red mug".to_string(), 3, 64, 80), ("Wallet".to_string(), 2, 64, 64)]
+        [
+            ("Red mug".to_string(), 3, 64, 80),
+            ("Wallet".to_string(), 2, 64, 64)
+        ]
     );
     let winners = read_winners(&out);
     assert_eq!(winners.len(), 2, "{winners:?}");
@@ -500,11 +544,24 @@ fn bench_batch_prints_the_overhead_share() {
         .arg(&data)
         .args(["bench", "batch", "--catalog"])
         .arg(&catalog)
-        .args(["--n", "2", "--steps", "1", "--short-side", "64", "--max-tokens", "12"])
+        .args([
+            "--n",
+            "2",
+            "--steps",
+            "1",
+            "--short-side",
+            "64",
+            "--max-tokens",
+            "12",
+        ])
         .output()
         .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let rows: Vec<Vec<&str>> = stdout
         .lines()
         .filter(|l| l.starts_with("| mug") || l.starts_with("| wallet") || l.starts_with("| all"))
@@ -514,7 +571,10 @@ fn bench_batch_prints_the_overhead_share() {
     for row in &rows {
         let n: Vec<f64> = row[2..8].iter().map(|v| v.parse().unwrap()).collect();
         // overhead = total - suggest - diffusion - reward (3 decimals each).
-        assert!((n[4] - (n[5] - n[1] - n[2] - n[3])).abs() < 0.003, "{row:?}");
+        assert!(
+            (n[4] - (n[5] - n[1] - n[2] - n[3])).abs() < 0.003,
+            "{row:?}"
+        );
         assert!(n[2] > 0.0 && n[5] >= n[2], "{row:?}");
     }
     assert_eq!(rows[2][1], "4", "{stdout}");

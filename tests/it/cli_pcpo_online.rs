@@ -20,8 +20,8 @@ use adstudio::studio::product::open_file;
 use adstudio::studio::{ModelHub, ModelRegistry, Progress, Studio};
 use candle_core::Device;
 
-use crate::common::product_images::{cutout, disc, rounded_rect};
 use crate::common::models;
+use crate::common::product_images::{cutout, disc, rounded_rect};
 use crate::common::tiny_models::{install_tiny_models, ROLE_VARS};
 
 /// A studio over `data` whose registry sees only the data folder's models

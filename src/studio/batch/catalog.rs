@@ -14,7 +14,9 @@ use crate::ml::reward::csv::split_record;
 use crate::product::AspectPreset;
 
 /// Every column a catalog may have.
-pub const COLUMNS: [&str; 8] = ["id", "image", "title", "category", "aspect", "k", "n", "steps"];
+pub const COLUMNS: [&str; 8] = [
+    "id", "image", "title", "category", "aspect", "k", "n", "steps",
+];
 
 /// The columns every catalog must have.
 pub const REQUIRED: [&str; 3] = ["id", "image", "title"];
@@ -123,6 +125,9 @@ pub struct Catalog {
 /// Raw text fields of a row, by column name.
 type Fields = HashMap<String, String>;
 
+/// Records by line: the fields, or why the line is malformed.
+type Records = Vec<(usize, Result<Fields, String>)>;
+
 /// Reads the catalog at `path` (format by extension: `.csv`, `.jsonl` or
 /// `.ndjson`).
 pub fn read_catalog(path: &Path) -> Result<Catalog, CatalogError> {
@@ -166,7 +171,7 @@ fn lines(text: &str) -> impl Iterator<Item = (usize, &str)> {
         .filter(|(_, l)| !l.trim().is_empty())
 }
 
-fn csv_records(path: &Path, text: &str) -> Result<Vec<(usize, Result<Fields, String>)>, CatalogError> {
+fn csv_records(path: &Path, text: &str) -> Result<Records, CatalogError> {
     let mut lines = lines(text);
     let Some((_, header)) = lines.next() else {
         return Ok(Vec::new());
@@ -229,10 +234,7 @@ fn check_columns(path: &Path, header: &[String]) -> Result<(), CatalogError> {
     Ok(())
 }
 
-fn jsonl_records(
-    path: &Path,
-    text: &str,
-) -> Result<Vec<(usize, Result<Fields, String>)>, CatalogError> {
+fn jsonl_records(path: &Path, text: &str) -> Result<Records, CatalogError> {
     let mut out = Vec::new();
     let mut unknown = Vec::new();
     for (line, record) in lines(text) {
@@ -242,7 +244,9 @@ fn jsonl_records(
             _ if out.is_empty() => {
                 return Err(CatalogError::WrongFormat {
                     path: path.to_path_buf(),
-                    detail: format!("line {line} is not a JSON object; a .jsonl catalog has one object per line"),
+                    detail: format!(
+                    "line {line} is not a JSON object; a .jsonl catalog has one object per line"
+                ),
                 })
             }
             _ => {
@@ -276,7 +280,7 @@ fn jsonl_records(
 
 /// Turns raw records into rows, refusing bad ones (ids seen twice keep
 /// their first row).
-fn validate(raw: Vec<(usize, Result<Fields, String>)>, base: &Path) -> Catalog {
+fn validate(raw: Records, base: &Path) -> Catalog {
     let mut catalog = Catalog::default();
     let mut seen: HashMap<String, usize> = HashMap::new();
     for (line, fields) in raw {
@@ -322,7 +326,10 @@ fn row_of(line: usize, f: &Fields, base: &Path) -> Result<CatalogRow, String> {
         .map(|a| {
             AspectPreset::parse(a).ok_or_else(|| {
                 let known: Vec<&str> = AspectPreset::ALL.iter().map(|p| p.label()).collect();
-                format!("{id}: unknown aspect {a:?}; use one of {}", known.join(", "))
+                format!(
+                    "{id}: unknown aspect {a:?}; use one of {}",
+                    known.join(", ")
+                )
             })
         })
         .transpose()?;
@@ -381,15 +388,24 @@ mod tests {
         let cat = read_catalog(&write(dir.path(), "c.csv", text)).unwrap();
         assert_eq!(cat.rows.len(), 1);
         let a = &cat.rows[0];
-        assert_eq!((a.line, a.id.as_str(), a.title.as_str()), (2, "a", "Red mug, large"));
+        assert_eq!(
+            (a.line, a.id.as_str(), a.title.as_str()),
+            (2, "a", "Red mug, large")
+        );
         assert_eq!(a.image, dir.path().join("img/a.png"));
         assert_eq!(a.category.as_deref(), Some("kitchen"));
         assert_eq!(a.overrides.k, Some(3));
         assert_eq!(a.overrides.aspect, AspectPreset::parse("4:5"));
         let lines: Vec<usize> = cat.bad.iter().map(|b| b.line).collect();
         assert_eq!(lines, [4, 5, 6, 7, 8, 9]);
-        assert!(cat.bad[0].reason.contains("title is empty"), "{:?}", cat.bad);
-        assert!(cat.bad[1].reason.contains("duplicate id \"a\" (first on line 2)"));
+        assert!(
+            cat.bad[0].reason.contains("title is empty"),
+            "{:?}",
+            cat.bad
+        );
+        assert!(cat.bad[1]
+            .reason
+            .contains("duplicate id \"a\" (first on line 2)"));
         assert!(cat.bad[2].reason.contains("\"c/d\""));
         assert!(cat.bad[3].reason.contains("k must be"));
         assert!(cat.bad[4].reason.contains("unknown aspect"));
@@ -404,7 +420,11 @@ mod tests {
         assert_eq!(cat.rows[0].overrides.steps, Some(2));
         assert_eq!(cat.bad[0].line, 2);
 
-        let err = |name: &str, text: &str| read_catalog(&write(dir.path(), name, text)).unwrap_err().to_string();
+        let err = |name: &str, text: &str| {
+            read_catalog(&write(dir.path(), name, text))
+                .unwrap_err()
+                .to_string()
+        };
         let e = err("x.txt", "id,image,title\n");
         assert!(e.contains("unknown catalog format"), "{e}");
         let e = err("m.csv", "id,title\na,Mug\n");
@@ -415,7 +435,10 @@ mod tests {
         assert!(e.contains("looks like JSON lines"), "{e}");
         let e = err("c.jsonl", "id,image,title\n");
         assert!(e.contains("line 1 is not a JSON object"), "{e}");
-        let e = err("k.jsonl", "{\"id\":\"a\",\"image\":\"a.png\",\"title\":\"M\",\"colour\":1}\n");
+        let e = err(
+            "k.jsonl",
+            "{\"id\":\"a\",\"image\":\"a.png\",\"title\":\"M\",\"colour\":1}\n",
+        );
         assert!(e.contains("colour (line 1)"), "{e}");
         let e = err("e.csv", "id,image,title\n");
         assert!(e.contains("no product rows"), "{e}");

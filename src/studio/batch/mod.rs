@@ -142,7 +142,7 @@ pub enum BatchEvent {
         phase: Phase,
     },
     /// A product finished.
-    Done(ProductReport),
+    Done(Box<ProductReport>),
     /// A row failed (the batch goes on).
     Failed(BadRow),
 }
@@ -254,7 +254,11 @@ pub fn run_batch(
     on_event: &dyn Fn(BatchEvent),
 ) -> anyhow::Result<BatchOutcome> {
     check_job(job)?;
-    for role in [ModelRole::Sd15, ModelRole::PromptModel, ModelRole::RewardModel] {
+    for role in [
+        ModelRole::Sd15,
+        ModelRole::PromptModel,
+        ModelRole::RewardModel,
+    ] {
         studio.models.locate(role)?;
     }
     let adapter = match &job.settings.adapter {
@@ -284,7 +288,7 @@ pub fn run_batch(
         };
         match run_row(studio, rep, &ctx, row, &mut budget) {
             Ok(report) => {
-                on_event(BatchEvent::Done(report.clone()));
+                on_event(BatchEvent::Done(Box::new(report.clone())));
                 outcome.products.push(report);
             }
             Err(_) if rep.cancel_token().is_cancelled() => {
@@ -337,7 +341,10 @@ fn run_row(
 ) -> anyhow::Result<ProductReport> {
     let started = Instant::now();
     let s = &ctx.job.settings;
-    let (k, n) = (row.overrides.k.unwrap_or(s.k), row.overrides.n.unwrap_or(s.n));
+    let (k, n) = (
+        row.overrides.k.unwrap_or(s.k),
+        row.overrides.n.unwrap_or(s.n),
+    );
     let mut timings = Timings::default();
     ctx.phase(row, Phase::Preparing);
     let mut canvas = CanvasSettings {
@@ -389,7 +396,12 @@ fn run_row(
 
 /// Every render of a product: N per suggestion, render `v` of each with
 /// the seed derived from the product id and `v`.
-fn render_specs(s: &BatchSettings, row: &CatalogRow, texts: &[String], n: usize) -> Vec<RenderSpec> {
+fn render_specs(
+    s: &BatchSettings,
+    row: &CatalogRow,
+    texts: &[String],
+    n: usize,
+) -> Vec<RenderSpec> {
     let steps = row.overrides.steps.unwrap_or(s.steps);
     texts
         .iter()

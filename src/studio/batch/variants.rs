@@ -76,7 +76,10 @@ pub fn suggestions(
     settings: &BatchSettings,
     adapter: Option<&ActiveAdapter>,
 ) -> anyhow::Result<Suggestions> {
-    let model_path = studio.models.locate(super::super::ModelRole::PromptModel)?.path;
+    let model_path = studio
+        .models
+        .locate(super::super::ModelRole::PromptModel)?
+        .path;
     let model = super::super::display_name(&model_path);
     let key = json!({
         "text": text,

@@ -91,9 +91,8 @@ pub fn write_winners(
         let render = &renders[i];
         let file = PathBuf::from(id).join(format!("rank-{}.png", r + 1));
         let dest = out.join(&file);
-        std::fs::copy(&render.path, &dest).with_context(|| {
-            format!("copying {} to {}", render.path.display(), dest.display())
-        })?;
+        std::fs::copy(&render.path, &dest)
+            .with_context(|| format!("copying {} to {}", render.path.display(), dest.display()))?;
         winners.push(Winner {
             rank: r + 1,
             render: render.id,
