@@ -278,8 +278,8 @@ fn catalog_with_bad_rows_finishes_the_good_ones_and_reruns_from_the_store() {
         "{stdout}"
     );
     for (line, says) in [
-        (4, "missing.png"),
-        (5, "corrupt"),
+        (4, "missing.png: No such file"),
+        (5, "not a recognised image format"),
         (6, "megapixels"),
         (7, "title is empty"),
         (8, "duplicate id \"mug\" (first on line 2)"),
