@@ -11,9 +11,10 @@
 use crate::common::fixtures;
 use crate::common::models;
 
+use adstudio::ml::prompt_model::category_kinds::kind_phrases;
 use adstudio::ml::prompt_model::matching::{
     calibrate, guess_category, guess_category_with, guess_text, product_text, Calibration,
-    Category, CATEGORIES, MATCH_THRESHOLD,
+    CATEGORIES, MATCH_THRESHOLD,
 };
 use adstudio::ml::prompt_model::prompt_title;
 use adstudio::ml::relevance::{cosine, RelevanceModel};
@@ -162,9 +163,12 @@ fn measure(model: &RelevanceModel) -> Measured {
         model,
         &bgs.iter().map(|b| b.text.clone()).collect::<Vec<_>>(),
     );
-    let cat_emb = embed(
+    let kind_emb = embed(
         model,
-        &CATEGORIES.iter().map(Category::text).collect::<Vec<_>>(),
+        &kind_phrases()
+            .into_iter()
+            .map(|(_, k)| k.to_string())
+            .collect::<Vec<_>>(),
     );
     let plain = embed(
         model,
@@ -173,7 +177,7 @@ fn measure(model: &RelevanceModel) -> Measured {
             .map(|t| guess_text(&t.title))
             .collect::<Vec<_>>(),
     );
-    let guessed = plain.iter().map(|e| guess_category(e, &cat_emb)).collect();
+    let guessed = plain.iter().map(|e| guess_category(e, &kind_emb)).collect();
     Measured {
         titles,
         bgs,

@@ -18,6 +18,7 @@
 pub mod attention;
 pub mod batch;
 pub mod bench;
+pub mod category_kinds;
 pub mod chat;
 pub mod clean;
 pub use crate::ml::clip_vision;
