@@ -21,7 +21,9 @@ pub const SHORTLIST: usize = 8;
 /// best (a near tie, e.g. a chocolate bar between food and drinks). Always
 /// opening the second let in wrong neighbours (a hand cream's second guess
 /// is food, for "shea butter"): 25 of the 26 tune titles' best guesses are
-/// right, far fewer of their second ones.
+/// right, far fewer of their second ones. (Set with the earlier guess by
+/// category texts; kept for the guess by product kinds, whose scores are
+/// also cosines.)
 pub const SECOND_CATEGORY_MARGIN: f32 = 0.02;
 
 /// The categories whose areas open to the shortlist: the best scored,
