@@ -35,6 +35,8 @@ mod pcpo_corrupt;
 mod pcpo_dpo_parity;
 mod pcpo_encode;
 mod pcpo_optim;
+mod pcpo_llava;
+mod pcpo_llava_cli;
 mod pcpo_train;
 mod product_canvas;
 mod product_intake;

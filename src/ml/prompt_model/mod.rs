@@ -72,8 +72,8 @@ pub use generate::{
 };
 pub use gguf::{GgufFile, GgufPrecision, GgufSource};
 pub use instructions::{ImageFacts, PHRASINGS};
-pub use llava::{Llava, LlavaConfig, Projector};
-pub use logprob::{completion_logprob_sums, token_logprobs};
+pub use llava::{splice_image_features, Llava, LlavaConfig, Projector};
+pub use logprob::{completion_logprob_sums, completion_logprob_sums_from_embeds, token_logprobs};
 pub use lora::{LoraAdapter, LoraConfig, LoraLinear, LoraTarget};
 pub use matching::{
     calibrate, guess_category, guess_category_with, guess_text, matching_rate, product_text,

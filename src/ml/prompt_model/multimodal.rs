@@ -160,6 +160,17 @@ impl MultimodalPromptModel {
         &self.tokenizer
     }
 
+    /// The chat template.
+    pub fn template(&self) -> ChatTemplate {
+        self.template
+    }
+
+    /// The image placeholder as prompt text (the token of
+    /// `image_token_index`).
+    pub fn image_placeholder(&self) -> &str {
+        &self.image_token
+    }
+
     /// Preprocesses `image` for this model's vision tower.
     pub fn pixels(&self, image: &RgbaImage) -> Result<Tensor> {
         let size = self.llava.config().vision.image_size;
