@@ -159,9 +159,11 @@ fn config_for(a: &PcpoTrainArgs, model: &PcpoModel) -> PcpoConfig {
     }
 }
 
-/// The run's hyper-parameters, as stored with the adapter.
-fn hyper_parameters(a: &PcpoTrainArgs) -> Value {
+/// The run's hyper-parameters, as stored with the adapter (`condition`:
+/// `image+text` for a LLaVA model, else `text`).
+fn hyper_parameters(a: &PcpoTrainArgs, multimodal: bool) -> Value {
     json!({
+        "condition": if multimodal { "image+text" } else { "text" },
         "rank": a.rank,
         "alpha": a.alpha,
         "targets": a.targets,
@@ -246,7 +248,7 @@ fn run_train(a: &PcpoTrainArgs, data_dir: Option<PathBuf>) -> anyhow::Result<()>
     train_loop(&mut trainer, &train_set, valid_set.as_ref(), a)?;
     let record = RunRecord {
         kind: "pcpo",
-        hyper_parameters: hyper_parameters(a),
+        hyper_parameters: hyper_parameters(a, model.is_multimodal()),
         base: &base,
         train: &train_text,
         valid: &valid_text,

@@ -37,6 +37,7 @@ mod pcpo_encode;
 mod pcpo_optim;
 mod pcpo_llava;
 mod pcpo_llava_cli;
+mod pcpo_llava_online;
 mod pcpo_train;
 mod product_canvas;
 mod product_intake;

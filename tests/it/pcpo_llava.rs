@@ -436,3 +436,64 @@ fn llava_resume_matches_uninterrupted_run() {
     let err = blind.evaluate(&set).expect_err("no encoder");
     assert!(err.to_string().contains("no image encoder"), "{err}");
 }
+
+/// The LLaVA training prompt of a product is exactly the prompt its
+/// suggestions are written from (`MultimodalPromptModel::prompt_ids`: the
+/// image placeholder expanded to 16 image tokens, then the instruction),
+/// and its title span decodes to the title; a prompt without the image
+/// token, or with two, is refused.
+#[test]
+fn llava_training_prompt_is_the_suggestion_prompt() {
+    use adstudio::ml::pcpo::{expand_image_token, image_product_prompt};
+    use adstudio::ml::prompt_model::{
+        ChatMessage, ChatTemplate, MultimodalPromptModel, Role, TextTokenizer,
+    };
+    let tokenizer = TextTokenizer::from_tokenizer(
+        crate::common::words::byte_tokenizer(true),
+        None,
+        false,
+        vec![],
+    );
+    let model = MultimodalPromptModel::from_parts(llava(), tokenizer, ChatTemplate::ChatMl)
+        .expect("model");
+    let title = "Red ceramic mug";
+    let msg = [ChatMessage::new(
+        Role::User,
+        format!("Write a background for {title}, please."),
+    )];
+    let image = (model.image_placeholder(), IMAGE, 16);
+    let prompt = image_product_prompt(
+        model.tokenizer(),
+        model.template(),
+        &msg,
+        title,
+        image,
+    )
+    .expect("prompt");
+    assert_eq!(prompt.ids, model.prompt_ids(&msg).expect("ids"));
+    assert_eq!(prompt.ids.iter().filter(|&&id| id == IMAGE).count(), 16);
+    let text = model
+        .tokenizer()
+        .inner()
+        .decode(&prompt.ids[prompt.title.clone()], false)
+        .expect("decode");
+    assert_eq!(text.trim(), title);
+
+    let plain = ProductPrompt {
+        ids: vec![5, 6, 7, 8],
+        title: 1..3,
+    };
+    assert!(expand_image_token(plain.clone(), IMAGE, 16).is_err());
+    let twice = ProductPrompt {
+        ids: vec![IMAGE, 6, IMAGE, 8],
+        title: 3..4,
+    };
+    assert!(expand_image_token(twice, IMAGE, 16).is_err());
+    let before = ProductPrompt {
+        ids: vec![5, 6, IMAGE, 8],
+        title: 0..2,
+    };
+    let expanded = expand_image_token(before, IMAGE, 3).expect("expand");
+    assert_eq!(expanded.ids, vec![5, 6, IMAGE, IMAGE, IMAGE, 8]);
+    assert_eq!(expanded.title, 0..2);
+}

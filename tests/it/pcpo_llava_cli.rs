@@ -35,10 +35,17 @@ const PROMPTS: [&str; 4] = [
     "white studio backdrop",
 ];
 
-/// The tiny LLaVA folder at `to`.
-fn llava_folder(to: &Path) -> PathBuf {
+/// The tiny LLaVA folder at `to`, with a byte-level tokenizer; its
+/// decoder (RoPE, no learned positions) is given room for the suggestion
+/// prompt, about a thousand byte tokens.
+pub(crate) fn llava_folder(to: &Path) -> PathBuf {
     let tok = words::byte_tokenizer(true);
-    words::model_folder(&fixtures::fixture_dir("llava_tiny"), to, Some(&tok))
+    let folder = words::model_folder(&fixtures::fixture_dir("llava_tiny"), to, Some(&tok));
+    let config = folder.join("config.json");
+    let mut json: Value = serde_json::from_str(&std::fs::read_to_string(&config).unwrap()).unwrap();
+    json["text_config"]["max_position_embeddings"] = json!(4096);
+    std::fs::write(&config, json.to_string()).unwrap();
+    folder
 }
 
 /// A product photo: a coloured block on white.
@@ -220,6 +227,7 @@ fn pcpo_train_on_a_llava_folder_saves_and_records_the_adapter() {
     let row = store.adapter_by_name("llava-a").unwrap().unwrap();
     let config: Value = row.config_json.clone();
     let base = BaseModel::of(&model).unwrap();
+    assert_eq!(config["hyper_parameters"]["condition"], json!("image+text"));
     assert_eq!(config["base_model"]["id"], json!("llava"));
     assert_eq!(config["base_model"]["hash"], json!(base.hash));
     assert_eq!(config["data"]["pairs"], json!(6));
