@@ -11,10 +11,10 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use adstudio::ml::pcpo::{
-    batch_objective_with, choose_corruption, corrupted_count, patch_grid, policy_and_reference_with,
-    zero_patches, CorruptionChoice, FeatureCache, ImageCorruption, ImageEncoder, PairBatch,
-    PcpoConfig, PcpoTrainer, PreferencePair, ProductPrompt, Sequence, TrainControl, TrainEvent,
-    TrainingSet, PATCH_SIZE,
+    batch_objective_with, choose_corruption, corrupted_count, patch_grid,
+    policy_and_reference_with, zero_patches, CorruptionChoice, FeatureCache, ImageCorruption,
+    ImageEncoder, PairBatch, PcpoConfig, PcpoTrainer, PreferencePair, ProductPrompt, Sequence,
+    TrainControl, TrainEvent, TrainingSet, PATCH_SIZE,
 };
 use adstudio::ml::prompt_model::{preprocess_image, token_logprobs, Llava, LoraTarget};
 use candle_core::{Device, Tensor};
@@ -169,7 +169,10 @@ fn multimodal_logp_matches_the_inference_path() {
     for (r, (seq, image)) in rows.iter().zip(&images).enumerate() {
         let want = inference_logp(&model, seq, image);
         println!("row {r}: training {:.6} inference {want:.6}", got[r]);
-        assert!((got[r] - want).abs() <= 1e-4 * want.abs().max(1.0), "row {r}");
+        assert!(
+            (got[r] - want).abs() <= 1e-4 * want.abs().max(1.0),
+            "row {r}"
+        );
     }
     let other = inference_logp(&model, rows[0], &set.images[1]);
     assert!((other - got[0]).abs() > 1e-5, "the image does not matter");
@@ -274,10 +277,12 @@ fn black_cells(original: &RgbImage, got: &RgbImage) -> Vec<(u32, u32)> {
         for c in 0..cols {
             let xs = c * PATCH_SIZE..((c + 1) * PATCH_SIZE).min(got.width());
             let ys = r * PATCH_SIZE..((r + 1) * PATCH_SIZE).min(got.height());
-            let pixels: Vec<(u32, u32)> = ys
-                .flat_map(|y| xs.clone().map(move |x| (x, y)))
-                .collect();
-            if pixels.iter().all(|&(x, y)| got.get_pixel(x, y).0 == [0, 0, 0]) {
+            let pixels: Vec<(u32, u32)> =
+                ys.flat_map(|y| xs.clone().map(move |x| (x, y))).collect();
+            if pixels
+                .iter()
+                .all(|&(x, y)| got.get_pixel(x, y).0 == [0, 0, 0])
+            {
                 cells.push((c, r));
             } else {
                 for &(x, y) in &pixels {
@@ -376,7 +381,11 @@ fn llava_short_run_raises_margin_and_keeps_base_weights() {
     for layer in 0..2 {
         for target in LoraTarget::ALL {
             let w = |d: &adstudio::ml::prompt_model::Decoder| {
-                values(d.projection(layer, target).and_then(|p| p.weight()).expect("w"))
+                values(
+                    d.projection(layer, target)
+                        .and_then(|p| p.weight())
+                        .expect("w"),
+                )
             };
             assert_eq!(w(base.decoder()), w(&trained), "layer {layer} {target:?}");
         }
@@ -454,22 +463,16 @@ fn llava_training_prompt_is_the_suggestion_prompt() {
         false,
         vec![],
     );
-    let model = MultimodalPromptModel::from_parts(llava(), tokenizer, ChatTemplate::ChatMl)
-        .expect("model");
+    let model =
+        MultimodalPromptModel::from_parts(llava(), tokenizer, ChatTemplate::ChatMl).expect("model");
     let title = "Red ceramic mug";
     let msg = [ChatMessage::new(
         Role::User,
         format!("Write a background for {title}, please."),
     )];
     let image = (model.image_placeholder(), IMAGE, 16);
-    let prompt = image_product_prompt(
-        model.tokenizer(),
-        model.template(),
-        &msg,
-        title,
-        image,
-    )
-    .expect("prompt");
+    let prompt = image_product_prompt(model.tokenizer(), model.template(), &msg, title, image)
+        .expect("prompt");
     assert_eq!(prompt.ids, model.prompt_ids(&msg).expect("ids"));
     assert_eq!(prompt.ids.iter().filter(|&&id| id == IMAGE).count(), 16);
     let text = model

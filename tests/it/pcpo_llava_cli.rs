@@ -68,9 +68,7 @@ fn store(data: &Path, missing: bool) {
     let store = Store::open(&label_store::database(data)).unwrap();
     let images = ImageStore::new(dir.images_dir());
     for (p, title) in TITLES.iter().enumerate() {
-        let stored = images
-            .put_png(&DynamicImage::ImageRgb8(photo(p)))
-            .unwrap();
+        let stored = images.put_png(&DynamicImage::ImageRgb8(photo(p))).unwrap();
         let hash = if missing && p == 2 {
             "ef".repeat(32)
         } else {

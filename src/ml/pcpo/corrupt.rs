@@ -197,9 +197,9 @@ pub fn corrupt_image<R: Rng>(
     product: usize,
     rng: &mut R,
 ) -> Result<ImageCorruption> {
-    let own = images
-        .get(product)
-        .ok_or_else(|| PcpoError::Data(format!("image of product {product} of {}", images.len())))?;
+    let own = images.get(product).ok_or_else(|| {
+        PcpoError::Data(format!("image of product {product} of {}", images.len()))
+    })?;
     match choose_corruption(images.len(), product, rng) {
         CorruptionChoice::Degrade => {
             let mut image = own.clone();

@@ -87,7 +87,10 @@ impl<'a> FeatureCache<'a> {
             return Ok(f.clone());
         }
         let image = self.images.get(product).ok_or_else(|| {
-            PcpoError::Data(format!("image of product {product} of {}", self.images.len()))
+            PcpoError::Data(format!(
+                "image of product {product} of {}",
+                self.images.len()
+            ))
         })?;
         let f = self.of(image)?;
         self.cached.insert(product, f.clone());

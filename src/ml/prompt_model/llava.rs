@@ -199,7 +199,9 @@ impl Llava {
             )));
         }
         let rows = ids.to_dtype(candle_core::DType::U32)?.to_vec2::<u32>()?;
-        let per_row = (0..b).map(|r| feats.get(r)).collect::<candle_core::Result<Vec<_>>>()?;
+        let per_row = (0..b)
+            .map(|r| feats.get(r))
+            .collect::<candle_core::Result<Vec<_>>>()?;
         splice_image_features(&embeds, &rows, self.cfg.image_token_index, &per_row)
     }
 
