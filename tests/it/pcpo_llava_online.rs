@@ -1,11 +1,14 @@
 //! `adstudio pcpo online` with a LLaVA prompt model: the tiny SD,
 //! ControlNet and reward model of the online tests, the tiny LLaVA folder
-//! as the prompt model (it sees the product's image). Two rounds on one
-//! product run end to end (one product keeps the test short: LLaVA
-//! suggestions process the image prompt per candidate): the policy trains
-//! on the product's image, one adapter per round is recorded with the
-//! LLaVA folder as its base, round 2's renders come from round 1's adapter
-//! and the adapter moves between rounds.
+//! as the prompt model (it sees the product's image). One round on one
+//! product runs end to end (kept this small because LLaVA suggestions
+//! process the whole image prompt again for every candidate, with no
+//! shared prefix cache): the policy trains on the
+//! product's image and the round's adapter is recorded with the LLaVA
+//! folder as its base. (Later rounds suggesting with the previous round's
+//! adapter is the same code as for the text model, tested in
+//! `cli_pcpo_online`; the LLaVA suggestion path applying an adapter is
+//! tested in `pcpo_llava_cli`.)
 
 #![allow(clippy::unwrap_used)]
 
@@ -41,6 +44,9 @@ fn b_factors(path: &Path) -> Vec<f32> {
         .collect()
 }
 
+/// One online round with the LLaVA folder as the prompt model: a table
+/// row, two renders written by the base model, one adapter whose base is
+/// the LLaVA folder (by hash), trained (B no longer zero) on one pair.
 #[test]
 fn online_rounds_train_a_llava_prompt_model() {
     let dir = tempfile::tempdir().unwrap();
@@ -59,7 +65,7 @@ fn online_rounds_train_a_llava_prompt_model() {
         .arg("--data-dir")
         .arg(&data)
         .args(["pcpo", "online", "--products", &products])
-        .args(["--rounds", "2", "--steps", "2", "--seed", "3"])
+        .args(["--rounds", "1", "--steps", "2", "--seed", "3"])
         .args(["--short-side", "64", "--name", "v", "--batch-size", "2"])
         .args(["--lr", "0.05", "--max-tokens=12"])
         .output()
@@ -69,31 +75,27 @@ fn online_rounds_train_a_llava_prompt_model() {
         String::from_utf8_lossy(&out.stderr),
     );
     assert!(out.status.success(), "{stdout}\n{stderr}");
-    let rows = stdout
-        .lines()
-        .filter(|l| l.starts_with("1/2") || l.starts_with("2/2"))
-        .count();
-    assert_eq!(rows, 2, "{stdout}");
+    println!("{stdout}");
+    let rows = stdout.lines().filter(|l| l.starts_with("1/1")).count();
+    assert_eq!(rows, 1, "{stdout}");
 
     let store = Store::open(&DataDir::at(&data).unwrap().database_path()).unwrap();
     let base = BaseModel::of(&prompt_model).unwrap();
     let adapters = store.list_adapters().unwrap();
-    assert_eq!(adapters.len(), 2);
+    assert_eq!(adapters.len(), 1);
     for a in &adapters {
         assert_eq!(a.config_json["base_model"]["hash"], base.hash.as_str());
         assert_eq!(a.config_json["data"]["pairs"], 1);
-        assert_eq!(a.config_json["online"]["products"], serde_json::json!([ids[0].0]));
+        assert_eq!(
+            a.config_json["online"]["products"],
+            serde_json::json!([ids[0].0])
+        );
     }
     let renders = store.renders_for_product(ids[0]).unwrap();
-    let by_r1 = renders
+    assert_eq!(renders.len(), 2);
+    assert!(renders
         .iter()
-        .filter(|r| r.params_json["request"]["prompt_adapter"].as_str() == Some("v-r1"))
-        .count();
-    assert_eq!((renders.len(), by_r1), (4, 2));
-    let (r1, r2) = (
-        b_factors(&data.join("adapters/v-r1.safetensors")),
-        b_factors(&data.join("adapters/v-r2.safetensors")),
-    );
-    assert!(r1.iter().any(|x| *x != 0.0), "round 1 trained nothing");
-    assert_ne!(r1, r2, "round 2 trained nothing");
+        .all(|r| r.params_json["request"]["prompt_adapter"].is_null()));
+    let r1 = b_factors(&data.join("adapters/v-r1.safetensors"));
+    assert!(r1.iter().any(|x| *x != 0.0), "the round trained nothing");
 }
