@@ -27,7 +27,7 @@ use crate::store::{ImageStore, ProductId, Store};
 use crate::studio::adapter_record::{
     adapter_name, epoch_metrics, PairText, RunRecord, ADAPTERS_DIR,
 };
-use crate::studio::pcpo_data::{product_images, ProductImages};
+use crate::studio::pcpo_data::{image_hashes, product_images, ProductImages};
 use crate::studio::pcpo_model::PcpoModel;
 
 /// Fewest training pairs a run accepts.
@@ -256,6 +256,11 @@ fn run_train(a: &PcpoTrainArgs, data_dir: Option<PathBuf>) -> anyhow::Result<()>
         name: &name,
         adapter_file: &format!("{ADAPTERS_DIR}/{name}.safetensors"),
         online: None,
+        images: if model.is_multimodal() {
+            Some(image_hashes(&store, &images)?)
+        } else {
+            None
+        },
     };
     save_and_record(&trainer, &record, a.out.as_deref(), &data, &store)
 }

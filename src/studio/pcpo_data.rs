@@ -126,6 +126,20 @@ pub fn over_white(rgba: &RgbaImage) -> RgbImage {
     })
 }
 
+/// The image hash of each product of `images` (SHA-256 of the stored
+/// original, from the store), as adapters record it: `{"<id>": "<hash>"}`.
+pub fn image_hashes(store: &Store, images: &ProductImages) -> anyhow::Result<serde_json::Value> {
+    let mut out = serde_json::Map::new();
+    for id in images.keys() {
+        let row = store
+            .product(*id)
+            .context("reading the products")?
+            .with_context(|| format!("product {id} is not in the store"))?;
+        out.insert(id.to_string(), serde_json::Value::String(row.image_hash));
+    }
+    Ok(serde_json::Value::Object(out))
+}
+
 /// The stored original images of `products` (composited over white), read
 /// and decoded from the store; a missing product or image fails naming it.
 pub fn product_images(

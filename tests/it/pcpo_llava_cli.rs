@@ -229,6 +229,15 @@ fn pcpo_train_on_a_llava_folder_saves_and_records_the_adapter() {
     assert_eq!(config["base_model"]["id"], json!("llava"));
     assert_eq!(config["base_model"]["hash"], json!(base.hash));
     assert_eq!(config["data"]["pairs"], json!(6));
+    let hashes = config["data"]["images"].as_object().unwrap();
+    assert_eq!(hashes.len(), 3, "train and validation products");
+    for (id, hash) in hashes {
+        let product = store
+            .product(adstudio::store::ProductId(id.parse().unwrap()))
+            .unwrap()
+            .unwrap();
+        assert_eq!(hash, &json!(product.image_hash));
+    }
     assert_eq!(config["metrics"]["epochs"].as_array().unwrap().len(), 2);
     assert_eq!(factors(&data.join(&row.path)), trained);
 

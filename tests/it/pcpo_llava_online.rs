@@ -86,6 +86,8 @@ fn online_rounds_train_a_llava_prompt_model() {
     for a in &adapters {
         assert_eq!(a.config_json["base_model"]["hash"], base.hash.as_str());
         assert_eq!(a.config_json["data"]["pairs"], 1);
+        let hashes = a.config_json["data"]["images"].as_object().unwrap();
+        assert_eq!(hashes.len(), 1);
         assert_eq!(
             a.config_json["online"]["products"],
             serde_json::json!([ids[0].0])

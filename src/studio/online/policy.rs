@@ -19,7 +19,7 @@ use super::super::adapter_record::{
     check_free, check_name, default_name, epoch_metrics, PairText, RunRecord, ADAPTERS_DIR,
 };
 use super::super::adapters::{active_adapter, ActiveAdapter};
-use super::super::pcpo_data::{product_images, ProductImages};
+use super::super::pcpo_data::{image_hashes, product_images, ProductImages};
 use super::super::pcpo_model::PcpoModel;
 use super::super::progress::Progress;
 use super::super::registry::ModelRole;
@@ -196,6 +196,11 @@ impl Policy {
             name: &name,
             adapter_file: &file,
             online: Some(self.provenance(job, r, pairs)),
+            images: if self.model.is_multimodal() {
+                Some(image_hashes(&studio.store, &self.images)?)
+            } else {
+                None
+            },
         };
         let id = record.store(&studio.store).inspect_err(|_| {
             let _ = std::fs::remove_file(&path);
