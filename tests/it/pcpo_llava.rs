@@ -500,3 +500,57 @@ fn llava_training_prompt_is_the_suggestion_prompt() {
     assert_eq!(expanded.ids, vec![5, 6, IMAGE, IMAGE, IMAGE, 8]);
     assert_eq!(expanded.title, 0..2);
 }
+
+/// The LLaVA suggestion path (used by the online rounds) processes the
+/// image prompt once for a batch of answers: each row's answer (tokens,
+/// text, stop reason) is exactly what a separate chat with seed
+/// `seed + row` writes.
+#[test]
+fn llava_batched_answers_equal_separate_chats() {
+    use adstudio::ml::prompt_model::{
+        ChatMessage, ChatModel, ChatTemplate, MultimodalPromptModel, Role, RowFlow, SamplingParams,
+        TextTokenizer,
+    };
+    use std::ops::ControlFlow;
+    let tokenizer = TextTokenizer::from_tokenizer(
+        crate::common::words::byte_tokenizer(true),
+        None,
+        false,
+        vec![],
+    );
+    let mut model =
+        MultimodalPromptModel::from_parts(llava(), tokenizer, ChatTemplate::ChatMl).expect("model");
+    let rgba = image::DynamicImage::ImageRgb8(photo(1, 100, 70)).to_rgba8();
+    let pixels = model.pixels(&rgba).expect("pixels");
+    let msg = [ChatMessage::new(Role::User, "A background for a red mug.")];
+    let params = SamplingParams {
+        temperature: 1.0,
+        max_new_tokens: 10,
+        seed: 7,
+        ..SamplingParams::default()
+    };
+    let mut chat = model.with_image(pixels);
+    let batch = chat
+        .chat_batch(&msg, &params, 3, None, &mut |_, _| RowFlow::Continue)
+        .expect("batch");
+    assert_eq!(batch.len(), 3);
+    for (row, got) in batch.iter().enumerate() {
+        let alone = chat
+            .chat(
+                &msg,
+                &SamplingParams {
+                    seed: 7 + row as u64,
+                    ..params.clone()
+                },
+                &mut |_| ControlFlow::Continue(()),
+            )
+            .expect("chat");
+        assert_eq!(
+            (&got.token_ids, &got.text, got.stop),
+            (&alone.token_ids, &alone.text, alone.stop),
+            "row {row}"
+        );
+        assert!(!got.token_ids.is_empty());
+    }
+    assert_ne!(batch[0].token_ids, batch[1].token_ids);
+}

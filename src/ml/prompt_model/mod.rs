@@ -68,7 +68,8 @@ pub use error::{PromptModelError, Result};
 pub use export::{export_hf_folder, hf_config, source_tokenizer_config};
 pub use facts::image_facts;
 pub use generate::{
-    generate, generate_from_embeds, Generation, PrefixCache, SamplingParams, StopReason,
+    generate, generate_from_embeds, generate_prefilled, prefill_embeds, Generation, Prefilled,
+    PrefixCache, SamplingParams, StopReason,
 };
 pub use gguf::{GgufFile, GgufPrecision, GgufSource};
 pub use instructions::{ImageFacts, PHRASINGS};
