@@ -33,6 +33,7 @@ pub mod labelling;
 pub mod manifest;
 pub mod online;
 pub mod pcpo_data;
+pub mod pcpo_model;
 pub mod product;
 pub mod progress;
 pub mod registry;

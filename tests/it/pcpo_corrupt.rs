@@ -156,6 +156,7 @@ fn batch_pairs_the_corrupted_prompt_with_this_pairs_chosen_answer() {
                 rejected: vec![8, 9, 10],
             },
         ],
+        images: Vec::new(),
     };
     for seed in 0..8 {
         let batch =
