@@ -11,7 +11,7 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use adstudio::ml::pcpo::{
-    batch_objective_with, choose_corruption, corrupted_count, patch_grid,
+    batch_objective_with, choose_corruption, corrupted_count, donor_answer, patch_grid,
     policy_and_reference_with, zero_patches, CorruptionChoice, FeatureCache, ImageCorruption,
     ImageEncoder, PairBatch, PcpoConfig, PcpoTrainer, PreferencePair, ProductPrompt, Sequence,
     TrainControl, TrainEvent, TrainingSet, PATCH_SIZE,
@@ -298,8 +298,9 @@ fn black_cells(original: &RgbImage, got: &RgbImage) -> Vec<(u32, u32)> {
 /// 100x70 = 4x3 patches with partial edges, 64x64 = 4 patches): a degraded
 /// pair keeps its own prompt and scores its chosen answer under its own
 /// image with exactly `corrupted_count(n)` whole 32x32 cells black (the
-/// ones the seeded draw names, everything else untouched); a swapped pair
-/// scores its own chosen answer under another product's prompt and image.
+/// ones the seeded draw names, everything else untouched) and keeps the
+/// pair's chosen answer; a swapped pair scores the other product's chosen
+/// answer under that product's prompt and image.
 /// Chosen and rejected rows always use the product's own prompt. Both
 /// branches occur, about half each; the same seed gives the same batch.
 #[test]
@@ -318,8 +319,12 @@ fn corrupted_image_conditions_are_exactly_as_designed() {
             assert_eq!(&batch.chosen[row].ids[..own.len()], &own[..]);
             assert_eq!(&batch.rejected[row].ids[..own.len()], &own[..]);
             let c = &batch.corrupted[row];
-            assert_eq!(&c.ids[c.completion.clone()], &pair.chosen[..]);
             let choice = choose_corruption(3, pair.product, &mut rng);
+            let answer = match choice {
+                CorruptionChoice::Swap { donor } => donor_answer(&set, donor).expect("donor"),
+                CorruptionChoice::Degrade => &pair.chosen[..],
+            };
+            assert_eq!(&c.ids[c.completion.clone()], answer);
             match (&batch.corrupted_images[row], choice) {
                 (ImageCorruption::Zeroed { image, cells }, CorruptionChoice::Degrade) => {
                     zeroed += 1;

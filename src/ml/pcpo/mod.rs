@@ -50,8 +50,8 @@ pub use error::{PcpoError, Result};
 pub use loss::{combined_loss, neg_log_sigmoid, EpochMetrics, MetricSums, PairLogps};
 pub use luxury::{luxury_count, luxury_pairs, prefers_first, LuxuryPair, LUXURY_WORDS};
 pub use objective::{
-    batch_objective, batch_objective_with, policy_and_reference, policy_and_reference_with,
-    Objective, PairBatch,
+    batch_objective, batch_objective_with, donor_answer, policy_and_reference,
+    policy_and_reference_with, Objective, PairBatch,
 };
 pub use schedule::LrSchedule;
 pub use trainer::{EpochReport, PcpoTrainer, TrainControl, TrainEvent, TrainOutcome};

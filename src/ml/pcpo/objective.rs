@@ -13,7 +13,9 @@
 use candle_core::{DType, Tensor};
 use rand::Rng;
 
-use super::corrupt::{corrupt_image, corrupt_text, CorruptedPrompt, ImageCorruption};
+use super::corrupt::{
+    corrupt_image, corrupt_text, CorruptedPrompt, ImageCorruption, TextCorruption,
+};
 use super::data::{pad_batch, Sequence, TrainingSet};
 use super::error::{PcpoError, Result};
 use super::loss::{combined_loss, MetricSums, PairLogps};
@@ -22,6 +24,19 @@ use crate::ml::prompt_model::{
     completion_logprob_sums_from_embeds, splice_image_features, Decoder,
 };
 
+/// The chosen answer `y+'` of the corrupted condition when it is another
+/// product's (DESIGN.md section 2: "another product's image and
+/// instruction, with that product's chosen answer"): the chosen answer of
+/// the donor's first pair in the set (deterministic, so the random draws
+/// stay those of the corruption alone).
+pub fn donor_answer(set: &TrainingSet, donor: usize) -> Result<&[u32]> {
+    set.pairs
+        .iter()
+        .find(|p| p.product == donor)
+        .map(|p| p.chosen.as_slice())
+        .ok_or_else(|| PcpoError::Data(format!("the donor product {donor} has no pair")))
+}
+
 /// The sequences of a mini-batch: row `i` of each list belongs to pair `i`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PairBatch {
@@ -29,7 +44,9 @@ pub struct PairBatch {
     pub chosen: Vec<Sequence>,
     /// Product prompt + rejected answer.
     pub rejected: Vec<Sequence>,
-    /// Corrupted prompt + the same chosen answer.
+    /// Corrupted prompt + an answer: the pair's chosen answer under a
+    /// degraded condition (masked title tokens, zeroed patches), the other
+    /// product's chosen answer ([`donor_answer`]) under its condition.
     pub corrupted: Vec<Sequence>,
     /// The product of each pair.
     pub products: Vec<usize>,
@@ -65,19 +82,27 @@ impl PairBatch {
             let product = set.products.get(pair.product).ok_or_else(|| {
                 PcpoError::Data(format!("pair {i} names a missing product {}", pair.product))
             })?;
-            let ids = if set.has_images() {
+            let (ids, donor) = if set.has_images() {
                 let corruption = corrupt_image(&set.images, pair.product, rng)?;
-                let prompt = match &corruption {
-                    ImageCorruption::Zeroed { .. } => &product.ids,
-                    ImageCorruption::Swapped { donor } => &set.products[*donor].ids,
+                let (prompt, donor) = match &corruption {
+                    ImageCorruption::Zeroed { .. } => (&product.ids, None),
+                    ImageCorruption::Swapped { donor } => (&set.products[*donor].ids, Some(*donor)),
                 };
                 let ids = prompt.clone();
                 batch.corrupted_images.push(corruption);
-                ids
+                (ids, donor)
             } else {
-                let CorruptedPrompt { ids, .. } =
+                let CorruptedPrompt { ids, corruption } =
                     corrupt_text(&set.products, pair.product, mask_id, rng)?;
-                ids
+                let donor = match corruption {
+                    TextCorruption::Swapped { donor } => Some(donor),
+                    TextCorruption::MaskedTitle { .. } => None,
+                };
+                (ids, donor)
+            };
+            let corrupted_answer = match donor {
+                Some(donor) => donor_answer(set, donor)?,
+                None => &pair.chosen,
             };
             batch
                 .chosen
@@ -85,7 +110,7 @@ impl PairBatch {
             batch
                 .rejected
                 .push(Sequence::new(&product.ids, &pair.rejected)?);
-            batch.corrupted.push(Sequence::new(&ids, &pair.chosen)?);
+            batch.corrupted.push(Sequence::new(&ids, corrupted_answer)?);
             batch.products.push(pair.product);
         }
         Ok(batch)
