@@ -27,6 +27,7 @@ mod diffusion_lora;
 mod diffusion_parity;
 mod diffusion_pipeline_parity;
 mod diffusion_random;
+mod export_pixels;
 mod jobs;
 mod label_crash;
 mod layering;
