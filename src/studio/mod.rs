@@ -25,6 +25,7 @@
 pub mod adapter_record;
 pub mod adapters;
 pub mod cache;
+pub mod catalog;
 pub mod download;
 pub mod engines;
 pub mod experiment;

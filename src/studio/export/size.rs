@@ -10,6 +10,14 @@ pub const MIN_SIDE: u32 = 16;
 pub const MAX_SIDE: u32 = 8192;
 /// Share of the longer side the product fills on the marketplace preset.
 pub const MARKETPLACE_FILL: f64 = 0.85;
+/// Share of a 9:16 Stories/Reels frame at the top kept free of key
+/// content (the platform's profile name and buttons): 14 %, 269 of 1920
+/// pixels, Meta's published guidance.
+pub const SAFE_ZONE_TOP: f32 = 0.14;
+/// Share of a 9:16 Stories/Reels frame at the bottom kept free of key
+/// content (captions and the call to action): 20 %, 384 of 1920 pixels.
+pub const SAFE_ZONE_BOTTOM: f32 = 0.20;
+
 /// Largest relative difference between an export size's aspect ratio and
 /// the render's before the export refuses (the canvas sides are multiples
 /// of 8, so e.g. a 9:16 canvas is 512x912, 0.2 % off 1080x1920).

@@ -81,6 +81,7 @@ pub fn product_with_scored_renders(
     aspects: &[AspectPreset],
     per_aspect: usize,
 ) -> ExportFixture {
+    std::fs::create_dir_all(data_dir).expect("data dir");
     let data = DataDir::at(data_dir).expect("data dir");
     let store = Store::open(&data.database_path()).expect("store");
     let images = ImageStore::new(data.images_dir());

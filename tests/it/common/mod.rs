@@ -10,4 +10,5 @@ pub mod product_images;
 pub mod sd_tiny;
 pub mod studio;
 pub mod tensors;
+pub mod tiny_data;
 pub mod words;
