@@ -21,6 +21,7 @@ pub mod size;
 pub mod source;
 pub mod winners;
 
+use std::collections::hash_map::Entry;
 use std::collections::HashMap;
 use std::path::PathBuf;
 
@@ -212,16 +213,16 @@ fn export_item(
     format: OutputFormat,
     writer: &dyn FileWriter,
 ) -> Result<ExportedFile, ExportError> {
-    if !sources.contains_key(&item.product) {
-        let row = studio
-            .store
-            .product(item.product)?
-            .ok_or(ExportError::UnknownProduct(item.product.0))?;
-        sources.insert(item.product, source::ProductSource::load(studio, row)?);
-    }
-    let src = sources
-        .get_mut(&item.product)
-        .ok_or(ExportError::UnknownProduct(item.product.0))?;
+    let src = match sources.entry(item.product) {
+        Entry::Occupied(entry) => entry.into_mut(),
+        Entry::Vacant(entry) => {
+            let row = studio
+                .store
+                .product(item.product)?
+                .ok_or(ExportError::UnknownProduct(item.product.0))?;
+            entry.insert(source::ProductSource::load(studio, row)?)
+        }
+    };
     let render = item.winner.as_ref().map(|w| &w.render);
     let (mask, origin) = src.mask_for(studio, render)?;
     let composed = match (&item.size.backdrop, render) {

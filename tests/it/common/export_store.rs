@@ -12,6 +12,7 @@ use adstudio::product::{
     build_mask, composite, load_product_bytes, prepare_canvas, AspectPreset, CanvasSettings,
     MaskEdits, MaskSettings,
 };
+use adstudio::render::{PngParams, RenderParams, RenderRequest};
 use adstudio::store::{
     ImageStore, NewProduct, NewScore, ProductId, ProductSettings, RenderId, Store,
 };
@@ -51,7 +52,11 @@ pub fn drawn_photo(w: u32, h: u32) -> RgbaImage {
         }
         let r = ((x * 37 + y * 11) % 251) as u8;
         let g = ((x ^ y) * 5 % 256) as u8;
-        let bl = if (x / 2 + y / 2) % 2 == 0 { 40 } else { 210 };
+        let bl = if (x / 2 + y / 2).is_multiple_of(2) {
+            40
+        } else {
+            210
+        };
         Rgba([r, g, bl, alpha])
     })
 }
@@ -63,7 +68,7 @@ pub fn drawn_background(w: u32, h: u32, seed: u64) -> RgbImage {
         Rgb([
             ((x * 255 / w.max(1) + s * 40) % 256) as u8,
             ((y * 255 / h.max(1) + s * 70) % 256) as u8,
-            if (x + y + s * 5) / 16 % 2 == 0 {
+            if ((x + y + s * 5) / 16).is_multiple_of(2) {
                 60
             } else {
                 180
@@ -162,11 +167,21 @@ fn add_render(
     let id = store
         .insert_render(&adstudio::store::NewRender {
             product_id: product,
-            params_json: json!({
-                "request": {"prompt": format!("scene {seed}"), "canvas": settings},
-                "variant": 0,
-                "batch_seed": seed,
-            }),
+            params_json: serde_json::to_value(PngParams {
+                request: RenderRequest {
+                    params: RenderParams {
+                        prompt: format!("scene {seed}"),
+                        seed,
+                        n_variants: 1,
+                        ..RenderParams::default()
+                    },
+                    canvas: settings,
+                    ..RenderRequest::default()
+                },
+                variant: 0,
+                batch_seed: seed,
+            })
+            .expect("params"),
             seed,
             model_ids_json: json!({"checkpoint": "drawn"}),
             image_hash: stored.hash,
