@@ -12,7 +12,7 @@ pub const MAX_SIDE: u32 = 8192;
 pub const MARKETPLACE_FILL: f64 = 0.85;
 /// Share of a 9:16 Stories/Reels frame at the top kept free of key
 /// content (the platform's profile name and buttons): 14 %, 269 of 1920
-/// pixels, Meta's published guidance.
+/// pixels, the figure usually given for Meta's Stories and Reels.
 pub const SAFE_ZONE_TOP: f32 = 0.14;
 /// Share of a 9:16 Stories/Reels frame at the bottom kept free of key
 /// content (captions and the call to action): 20 %, 384 of 1920 pixels.
