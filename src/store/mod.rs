@@ -8,6 +8,7 @@
 //! files on disk under their SHA-256.
 
 mod adapters;
+mod catalog;
 mod clicklog;
 mod connection;
 mod creatives;
@@ -28,6 +29,7 @@ mod training_runs;
 mod tests;
 
 pub use adapters::{AdapterRow, NewAdapter};
+pub use catalog::ProductSummary;
 pub use clicklog::{
     resolve_image_path, ClickLogKind, ImportProblem, ImportRejection, ImportSummary,
     NewClickImport, NewCreative,

@@ -15,6 +15,7 @@
 //! | train the reward model | [`train::train_reward_model`] | [`TrainOutcome`] |
 //! | online PCPO rounds | [`online::run_online`], [`online::estimate_online`] | [`online::OnlineOutcome`] |
 //! | label pairs (A vs B) | [`labelling::LabelSession`] | [`labelling::Committed`] |
+//! | export winners at ad sizes | [`export::export_winners`] | [`export::ExportReport`] |
 //! | PCPO vs DPO experiment | [`experiment::run_experiment`] | [`experiment::ExperimentReport`] |
 //!
 //! Models come from one [`ModelHub`]: a [`ModelRegistry`] that finds each
@@ -24,9 +25,11 @@
 pub mod adapter_record;
 pub mod adapters;
 pub mod cache;
+pub mod catalog;
 pub mod download;
 pub mod engines;
 pub mod experiment;
+pub mod export;
 pub mod gallery;
 pub mod hub;
 pub mod labelling;

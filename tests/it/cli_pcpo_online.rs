@@ -10,81 +10,18 @@
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
-use std::sync::Arc;
 
 use adstudio::jobs::{CancelToken, InlineReporter};
-use adstudio::ml::reward::compact::CompactConfig;
-use adstudio::ml::reward::train::{TrainConfig, Trainer};
 use adstudio::paths::DataDir;
 use adstudio::store::{PreferenceSource, ProductId, Store};
 use adstudio::studio::online::{run_online, OnlineJob, OnlineProgress, OnlineSettings, Phase};
 use adstudio::studio::product::open_file;
-use adstudio::studio::{ModelHub, ModelRegistry, Progress, Studio};
+use adstudio::studio::Progress;
 use candle_core::Device;
 
+use crate::common::models;
 use crate::common::product_images::{cutout, disc, rounded_rect};
-use crate::common::{fixtures, models, words};
-
-/// Environment variables that would point a role away from the data folder.
-const ROLE_VARS: [&str; 6] = [
-    "ADSTUDIO_SD15",
-    "ADSTUDIO_CONTROLNET_CANNY",
-    "ADSTUDIO_PROMPT_MODEL",
-    "ADSTUDIO_REWARD_MODEL",
-    "ADSTUDIO_U2NETP_ONNX",
-    "ADSTUDIO_MINILM",
-];
-
-fn install_models(data: &Path) {
-    let models = data.join("models");
-    fixtures::tiny_sd_folder(&models.join("sd15"));
-    fixtures::copy_dir(
-        &fixtures::fixture_dir("sd_tiny").join("controlnet"),
-        &models.join("controlnet-canny"),
-    );
-    // Byte-level tokens make the suggestion prompt about a thousand
-    // tokens long: the tiny Qwen2 (RoPE, no learned positions) is given
-    // room for it.
-    let tok = words::byte_tokenizer(false);
-    let prompt_model = words::model_folder(
-        &fixtures::fixture_dir("qwen2_tiny"),
-        &models.join("prompt-model"),
-        Some(&tok),
-    );
-    let config = prompt_model.join("config.json");
-    let mut json: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(&config).unwrap()).unwrap();
-    json["max_position_embeddings"] = serde_json::json!(4096);
-    std::fs::write(&config, json.to_string()).unwrap();
-    let rm = models.join("reward-model");
-    std::fs::create_dir_all(&rm).unwrap();
-    let config = CompactConfig {
-        image_size: 16,
-        channels: vec![4, 8],
-        hidden: 8,
-        ctr_scale: 10.0,
-    };
-    let trainer = Trainer::new(
-        &config,
-        TrainConfig {
-            seed: 5,
-            ..TrainConfig::default()
-        },
-        &Device::Cpu,
-    )
-    .unwrap();
-    trainer
-        .save_checkpoint(&rm.join("compact-rm.safetensors"))
-        .unwrap();
-}
-
-/// A studio over `data` whose registry sees only the data folder's models
-/// (no environment variable).
-fn studio(data: &Path) -> Studio {
-    let dir = DataDir::at(data).unwrap();
-    let registry = ModelRegistry::with_dirs(Some(dir.models_dir()), None);
-    Studio::open(&dir, Arc::new(ModelHub::new(registry))).unwrap()
-}
+use crate::common::tiny_data::{install_models, studio, ROLE_VARS};
 
 /// The data folder with the tiny models and two products (cut-outs with
 /// alpha), opened as the studio opens them; returns their ids.
