@@ -5,7 +5,8 @@ use clap::Parser;
 
 use adstudio::app::StudioConfig;
 use adstudio::cli::{
-    run_batch_cmd, run_bench, run_experiment_cli, run_label, run_models, run_pcpo, run_prefs,
+    run_batch_cmd, run_bench, run_experiment_cli, run_export, run_label, run_models, run_pcpo,
+    run_prefs,
     run_prepare, run_render, run_rm, run_suggest, Cli, CliCommand,
 };
 use adstudio::paths::DataDir;
@@ -58,6 +59,7 @@ fn main() -> anyhow::Result<()> {
         Some(CliCommand::Label(ref args)) => run_label(args, cli.data_dir.clone()).map(|_| ()),
         Some(CliCommand::Pcpo(ref args)) => run_pcpo(args, cli.data_dir.clone()),
         Some(CliCommand::Experiment(ref args)) => run_experiment_cli(args),
+        Some(CliCommand::Export(ref args)) => run_export(args, cli.data_dir.clone()).map(|_| ()),
     }
 }
 

@@ -149,4 +149,19 @@ pub enum Command {
     CancelFetch,
     /// The compute device for the next start (persisted).
     SetDevice(crate::ml::DevicePreference),
+    /// Open (true, listing the products) or close the Catalog window.
+    ShowCatalog(bool),
+    /// List the catalog again.
+    RefreshCatalog,
+    /// Open (true) or close the Export winners dialog.
+    ShowExport(bool),
+    /// Change the Export winners dialog's settings.
+    SetExportSettings(super::catalog_state::ExportSettings),
+    /// Export the winners as the dialog says (on the model worker).
+    StartExport,
+    /// Stop the running export (finished files are kept).
+    CancelExport,
+    /// Show (true) or hide the Stories/Reels safe zones on 9:16 canvases
+    /// (persisted).
+    ShowSafeZones(bool),
 }

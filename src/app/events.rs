@@ -93,7 +93,12 @@ impl StudioApp {
 
     fn on_progress(&mut self, id: JobId, progress: Progress, model: bool) {
         let line = match progress {
-            Progress::Steps(s) => Some((s.done, s.total, s.label)),
+            Progress::Steps(s) => {
+                self.catalog
+                    .export
+                    .on_progress(id, s.done, s.total, &s.label);
+                Some((s.done, s.total, s.label))
+            }
             Progress::Render(step) => {
                 let line = (step.step as u64, step.total as u64, render_label(&step));
                 self.on_render_step(id, step);
@@ -217,6 +222,8 @@ impl StudioApp {
             }
             AppOutput::OnlineEstimate(estimate) => self.online.estimated(id, *estimate),
             AppOutput::Online(outcome) => self.show_online(id, &outcome),
+            AppOutput::Catalog(entries) => self.show_catalog_entries(id, entries),
+            AppOutput::Exported(report) => self.catalog.export.finished(id, *report),
         }
     }
 }

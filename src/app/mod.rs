@@ -17,6 +17,8 @@
 mod adapters_flow;
 mod adapters_state;
 mod availability;
+mod catalog_flow;
+mod catalog_state;
 mod command;
 mod events;
 mod gallery;
@@ -44,6 +46,7 @@ pub mod views;
 
 pub use adapters_state::AdaptersState;
 pub use availability::DiffusionAvailability;
+pub use catalog_state::{CatalogState, ExportSettings, ExportState};
 pub use command::Command;
 pub use gallery::{CentralView, DoneTile, GalleryState, GalleryTile, TileKey, TileState};
 pub use label_desk::LabelDesk;
@@ -75,6 +78,9 @@ pub use crate::prefs::{
 pub use crate::render::{RenderParams, SCHEDULER_NAMES};
 pub use crate::store::{Outcome, PairItem, PreferenceCounts};
 pub use crate::store::{ProductRow, RenderId};
+pub use crate::studio::catalog::CatalogEntry;
+pub use crate::studio::export::size::{SAFE_ZONE_BOTTOM, SAFE_ZONE_TOP};
+pub use crate::studio::export::{ExportReport, ExportSize};
 pub use crate::studio::labelling::{
     Answer, HiddenInfo, LabelItem, LabelProgress, PairCounts, Reveal, ShownPair,
 };

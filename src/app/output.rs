@@ -63,4 +63,8 @@ pub enum AppOutput {
     OnlineEstimate(Box<crate::studio::online::RoundEstimate>),
     /// Online rounds finished (or were stopped after some rounds).
     Online(Box<crate::studio::online::OnlineOutcome>),
+    /// The catalog was listed (newest product first).
+    Catalog(Vec<crate::studio::catalog::CatalogEntry>),
+    /// Winners were exported.
+    Exported(Box<crate::studio::export::ExportReport>),
 }

@@ -71,6 +71,8 @@ impl Default for BrushSettings {
 pub struct UiPrefs {
     /// Show the mask overlay on the product view.
     pub show_mask_overlay: bool,
+    /// Draw the Stories/Reels safe zones over 9:16 canvases.
+    pub show_safe_zones: bool,
     /// The canvas view's current image.
     pub view: CanvasView,
     /// Brush settings.
@@ -105,6 +107,7 @@ impl Default for UiPrefs {
     fn default() -> Self {
         Self {
             show_mask_overlay: true,
+            show_safe_zones: true,
             view: CanvasView::Product,
             brush: BrushSettings::default(),
             default_mask: MaskSettings::default(),

@@ -14,6 +14,7 @@ use crate::studio::{display_name, registry_for, ModelHub, Progress, Studio};
 
 use super::adapters_state::AdaptersState;
 use super::availability::DiffusionAvailability;
+use super::catalog_state::CatalogState;
 use super::command::Command;
 use super::gallery::GalleryState;
 use super::label_desk::{spawn_label_worker, LabelWorker};
@@ -67,6 +68,7 @@ pub struct StudioApp {
     pub(super) scores: ScoresState,
     pub(super) training: TrainingState,
     pub(super) online: OnlineState,
+    pub(super) catalog: CatalogState,
     pub(super) label: LabelState,
     pub(super) session: Option<ProductSession>,
     pub(super) products: Vec<ProductRow>,
@@ -124,6 +126,7 @@ impl StudioApp {
             scores: ScoresState::default(),
             training: TrainingState::default(),
             online: OnlineState::default(),
+            catalog: CatalogState::default(),
             label: LabelState::default(),
             session: None,
             products: Vec::new(),
@@ -210,6 +213,11 @@ impl StudioApp {
         &self.online
     }
 
+    /// The Catalog window's and the Export winners dialog's state.
+    pub fn catalog(&self) -> &CatalogState {
+        &self.catalog
+    }
+
     /// The labelling mode's state (with the preference statistics).
     pub fn labelling(&self) -> &LabelState {
         &self.label
@@ -289,6 +297,12 @@ impl StudioApp {
                 ));
             }
             Command::Recall(key) => self.recall(key),
+            Command::ShowCatalog(open) => self.show_catalog(open),
+            Command::RefreshCatalog => self.refresh_catalog(),
+            Command::ShowExport(open) => self.show_export(open),
+            Command::SetExportSettings(settings) => self.set_export_settings(settings),
+            Command::StartExport => self.start_export(),
+            Command::CancelExport => self.cancel_export(),
             _ => {}
         }
     }
@@ -315,6 +329,7 @@ impl StudioApp {
             Command::ClearSelection => self.gallery.clear_selection(),
             Command::DismissTile(key) => self.gallery.remove(*key),
             Command::SetSplit(split) => self.gallery.split = split.clamp(0.0, 1.0),
+            Command::ShowSafeZones(show) => self.prefs.show_safe_zones = *show,
             _ => return false,
         }
         true

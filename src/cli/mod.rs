@@ -10,6 +10,7 @@ mod bench_prompt;
 mod bench_reward;
 mod bench_suggest;
 pub mod experiment;
+pub mod export;
 pub mod interrupt;
 pub mod label;
 mod models;
@@ -32,6 +33,7 @@ pub use bench::{run_bench, BenchArgs, BenchTarget};
 pub use bench_prompt::{bench_prompt_model, PromptBenchRow};
 pub use bench_reward::reward_experiment;
 pub use experiment::{run_experiment_cli, ExperimentArgs, ExperimentCommand};
+pub use export::{run_export, ExportArgs};
 pub use label::{run_label, LabelArgs};
 pub use models::{run_models, ModelsArgs, ModelsCommand};
 pub use pcpo::{run_pcpo, PcpoArgs, PcpoCommand};
@@ -97,6 +99,10 @@ pub enum CliCommand {
     /// Experiments that reproduce the method's published effects
     /// (`pcpo-vs-dpo`).
     Experiment(ExperimentArgs),
+    /// Export each product's winners (renders ranked by their stored
+    /// reward scores) at ad-platform sizes, the product composited from
+    /// its original photo at the export size.
+    Export(ExportArgs),
 }
 
 /// The `--aspect` parser shared by the commands that place a product.

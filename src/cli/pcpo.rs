@@ -21,14 +21,14 @@ use serde_json::{json, Value};
 use crate::ml::pcpo::{
     BaseModel, EpochMetrics, PcpoConfig, PcpoTrainer, TrainControl, TrainEvent, TrainingSet,
 };
-use crate::ml::prompt_model::{GgufPrecision, LoadOptions, PromptModel};
 use crate::paths::DataDir;
 use crate::prefs::{text_pairs, TextPair};
-use crate::store::{ProductId, Store};
+use crate::store::{ImageStore, ProductId, Store};
 use crate::studio::adapter_record::{
     adapter_name, epoch_metrics, PairText, RunRecord, ADAPTERS_DIR,
 };
-use crate::studio::pcpo_data::{encode_pairs, mask_token_id};
+use crate::studio::pcpo_data::{image_hashes, product_images, ProductImages};
+use crate::studio::pcpo_model::PcpoModel;
 
 /// Fewest training pairs a run accepts.
 pub const MIN_TRAIN_PAIRS: usize = 2;
@@ -58,7 +58,9 @@ pub enum PcpoCommand {
 /// Arguments of `adstudio pcpo train`.
 #[derive(Debug, Clone, Args)]
 pub struct PcpoTrainArgs {
-    /// The prompt model: a .gguf file (dequantised to f32) or a model folder.
+    /// The prompt model: a .gguf file (dequantised to f32), a model folder,
+    /// or a LLaVA folder (it then trains on the products' images from the
+    /// store; LoRA on its language decoder only).
     #[arg(long)]
     pub model: PathBuf,
     /// Also write the adapter file here (it is always saved as
@@ -141,7 +143,7 @@ fn held_out(products: &BTreeSet<ProductId>, share: f64, seed: u64) -> BTreeSet<P
     all.into_iter().take(n).collect()
 }
 
-fn config_for(a: &PcpoTrainArgs, model: &PromptModel) -> PcpoConfig {
+fn config_for(a: &PcpoTrainArgs, model: &PcpoModel) -> PcpoConfig {
     PcpoConfig {
         beta: a.beta,
         weight: a.weight,
@@ -152,14 +154,16 @@ fn config_for(a: &PcpoTrainArgs, model: &PromptModel) -> PcpoConfig {
         lora_rank: a.rank,
         lora_alpha: a.alpha,
         lora_targets: a.targets.clone(),
-        mask_token_id: mask_token_id(model),
+        mask_token_id: model.mask_token_id(),
         ..PcpoConfig::default()
     }
 }
 
-/// The run's hyper-parameters, as stored with the adapter.
-fn hyper_parameters(a: &PcpoTrainArgs) -> Value {
+/// The run's hyper-parameters, as stored with the adapter (`condition`:
+/// `image+text` for a LLaVA model, else `text`).
+fn hyper_parameters(a: &PcpoTrainArgs, multimodal: bool) -> Value {
     json!({
+        "condition": if multimodal { "image+text" } else { "text" },
         "rank": a.rank,
         "alpha": a.alpha,
         "targets": a.targets,
@@ -224,36 +228,27 @@ fn run_train(a: &PcpoTrainArgs, data_dir: Option<PathBuf>) -> anyhow::Result<()>
         train.len(),
         valid.len()
     );
-    let opts = LoadOptions {
-        precision: GgufPrecision::F32,
-        ..LoadOptions::default()
-    };
     let base = BaseModel::of(&a.model)
         .with_context(|| format!("hashing the base model {}", a.model.display()))?;
-    let model = PromptModel::load(&a.model, &opts)
-        .with_context(|| format!("loading the prompt model {}", a.model.display()))?;
+    let model = PcpoModel::load(&a.model)?;
+    let images = if model.is_multimodal() {
+        let store_images = ImageStore::new(data.images_dir());
+        product_images(&store, &store_images, products.iter().copied())?
+    } else {
+        ProductImages::new()
+    };
     let (train_text, valid_text) = (texts(&train), texts(&valid));
-    let train_set = encode_pairs(&model, &train_text)?;
+    let train_set = model.encode(&train_text, &images)?;
     let valid_set = if valid.is_empty() {
         None
     } else {
-        Some(encode_pairs(&model, &valid_text)?)
+        Some(model.encode(&valid_text, &images)?)
     };
-    let config = config_for(a, &model);
-    let decoder = model.decoder().clone();
-    let mut trainer = match (&a.checkpoint, a.resume) {
-        (Some(ck), true) => {
-            let t = PcpoTrainer::resume(decoder, config, ck)
-                .with_context(|| format!("resuming from {}", ck.display()))?;
-            println!("resumed after epoch {} of {}", t.epochs_done(), a.epochs);
-            t
-        }
-        _ => PcpoTrainer::new(decoder, config).context("attaching the LoRA adapters")?,
-    };
+    let mut trainer = make_trainer(a, &model)?;
     train_loop(&mut trainer, &train_set, valid_set.as_ref(), a)?;
     let record = RunRecord {
         kind: "pcpo",
-        hyper_parameters: hyper_parameters(a),
+        hyper_parameters: hyper_parameters(a, model.is_multimodal()),
         base: &base,
         train: &train_text,
         valid: &valid_text,
@@ -261,8 +256,30 @@ fn run_train(a: &PcpoTrainArgs, data_dir: Option<PathBuf>) -> anyhow::Result<()>
         name: &name,
         adapter_file: &format!("{ADAPTERS_DIR}/{name}.safetensors"),
         online: None,
+        images: if model.is_multimodal() {
+            Some(image_hashes(&store, &images)?)
+        } else {
+            None
+        },
     };
     save_and_record(&trainer, &record, a.out.as_deref(), &data, &store)
+}
+
+/// Fresh adapters, or the run of `--checkpoint` resumed with `--resume`.
+fn make_trainer(a: &PcpoTrainArgs, model: &PcpoModel) -> anyhow::Result<PcpoTrainer> {
+    let config = config_for(a, model);
+    match (&a.checkpoint, a.resume) {
+        (Some(ck), true) => {
+            let t = model
+                .trainer(config, |d, c| PcpoTrainer::resume(d, c, ck))
+                .with_context(|| format!("resuming from {}", ck.display()))?;
+            println!("resumed after epoch {} of {}", t.epochs_done(), a.epochs);
+            Ok(t)
+        }
+        _ => model
+            .trainer(config, PcpoTrainer::new)
+            .context("attaching the LoRA adapters"),
+    }
 }
 
 /// Saves the adapter into the data directory (and to `--out`), then records

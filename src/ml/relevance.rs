@@ -13,7 +13,9 @@
 //! `sentence_bert_config.json` is optional and sets the token limit
 //! (sentence-transformers' `max_seq_length`, 256 for this model).
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 
 use candle_core::{DType, Device, Tensor, D};
 use candle_transformers::models::bert::{BertModel, Config};
@@ -85,7 +87,13 @@ pub struct RelevanceModel {
     device: Device,
     hidden_size: usize,
     max_seq_len: usize,
+    /// Embeddings already computed, by text (the scene library, the
+    /// category kinds and titles are embedded again on every request).
+    cache: Mutex<HashMap<String, Vec<f32>>>,
 }
+
+/// Texts whose embeddings are kept; the cache is emptied when full.
+pub const CACHE_LIMIT: usize = 16_384;
 
 impl RelevanceModel {
     /// Loads the model in `dir` (see the module docs for the files) onto
@@ -109,6 +117,7 @@ impl RelevanceModel {
             device: device.clone(),
             hidden_size: config.hidden_size,
             max_seq_len,
+            cache: Mutex::new(HashMap::new()),
         })
     }
 
@@ -124,12 +133,61 @@ impl RelevanceModel {
 
     /// The L2-normalised sentence embedding of each text, in order (batched
     /// by [`BATCH_SIZE`]). An empty text embeds as `[CLS] [SEP]`.
+    ///
+    /// Embeddings are cached by text (at most [`CACHE_LIMIT`] texts): a
+    /// text seen before is not embedded again.
     pub fn embed(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>, RelevanceError> {
-        let mut out = Vec::with_capacity(texts.len());
-        for chunk in texts.chunks(BATCH_SIZE) {
-            out.extend(self.embed_batch(chunk)?);
+        let mut out: Vec<Option<Vec<f32>>> = {
+            let cache = self.cache.lock().unwrap_or_else(|e| e.into_inner());
+            texts.iter().map(|t| cache.get(*t).cloned()).collect()
+        };
+        let mut missing: Vec<&str> = texts
+            .iter()
+            .zip(&out)
+            .filter(|(_, e)| e.is_none())
+            .map(|(t, _)| *t)
+            .collect();
+        missing.sort_unstable();
+        missing.dedup();
+        let mut computed: HashMap<&str, Vec<f32>> = HashMap::with_capacity(missing.len());
+        for chunk in missing.chunks(BATCH_SIZE) {
+            computed.extend(chunk.iter().copied().zip(self.embed_batch(chunk)?));
         }
-        Ok(out)
+        for (slot, text) in out.iter_mut().zip(texts) {
+            if slot.is_none() {
+                *slot = computed.get(text).cloned();
+            }
+        }
+        self.remember(computed);
+        out.into_iter()
+            .map(|e| {
+                e.ok_or_else(|| RelevanceError::Tokenize {
+                    detail: "a text came back without an embedding".to_string(),
+                })
+            })
+            .collect()
+    }
+
+    /// Adds embeddings to the cache (emptied first when it would pass
+    /// [`CACHE_LIMIT`]).
+    fn remember(&self, computed: HashMap<&str, Vec<f32>>) {
+        let mut cache = self.cache.lock().unwrap_or_else(|e| e.into_inner());
+        if cache.len() + computed.len() > CACHE_LIMIT {
+            cache.clear();
+        }
+        for (text, embedding) in computed.into_iter().take(CACHE_LIMIT) {
+            cache.insert(text.to_string(), embedding);
+        }
+    }
+
+    /// Forgets every cached embedding.
+    pub fn clear_cache(&self) {
+        self.cache.lock().unwrap_or_else(|e| e.into_inner()).clear();
+    }
+
+    /// How many texts' embeddings are cached.
+    pub fn cached(&self) -> usize {
+        self.cache.lock().unwrap_or_else(|e| e.into_inner()).len()
     }
 
     /// The embedding of one text.

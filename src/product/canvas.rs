@@ -1,6 +1,8 @@
 //! Placing the product on the ad canvas and preparing everything the
 //! renderer needs (inpaint mask and ControlNet image, see [`super::guides`]).
 
+use std::sync::Arc;
+
 use image::{GrayImage, RgbImage, RgbaImage};
 use serde::{Deserialize, Serialize};
 
@@ -8,7 +10,7 @@ pub use super::aspect::AspectPreset;
 pub use super::guides::{control_image, inpaint_mask};
 
 use super::error::ProductError;
-use super::resample::{resample_into, AxisMap, DestRect, Source};
+use super::layer::{bounding_box, product_alpha, render_layer, LayerMap};
 
 /// Largest accepted short side of the canvas, in pixels.
 pub const MAX_SHORT_SIDE: u32 = 4096;
@@ -110,16 +112,12 @@ impl Placement {
         ]
     }
 
-    /// The source-to-canvas map of one axis (x when `horizontal`).
-    fn axis(&self, horizontal: bool) -> AxisMap {
-        let (offset, crop) = if horizontal {
-            (self.offset_x, self.crop_x)
-        } else {
-            (self.offset_y, self.crop_y)
-        };
+    /// The source-to-canvas map of the placed product.
+    pub fn layer_map(&self) -> LayerMap {
         let scale = f64::from(self.scale);
-        AxisMap {
-            origin: f64::from(offset) - f64::from(crop) * scale,
+        LayerMap {
+            origin_x: f64::from(self.offset_x) - f64::from(self.crop_x) * scale,
+            origin_y: f64::from(self.offset_y) - f64::from(self.crop_y) * scale,
             scale,
         }
     }
@@ -144,6 +142,9 @@ pub struct PreparedCanvas {
     pub inpaint_mask: GrayImage,
     /// ControlNet canny image (see [`control_image`]).
     pub control: RgbImage,
+    /// The refined mask the product was placed with, in source pixels
+    /// (kept so a saved render can record it for exports at other sizes).
+    pub source_mask: Arc<GrayImage>,
 }
 
 /// Crops the product (bounding box of mask >= 128), scales it to fit
@@ -159,24 +160,12 @@ pub fn place_product(
     mask: &GrayImage,
     settings: &CanvasSettings,
 ) -> Result<PlacedProduct, ProductError> {
-    check_same_size(img, mask)?;
     settings.validate()?;
+    let alpha = product_alpha(img, mask)?;
     let (bx0, by0, bx1, by1) = bounding_box(mask, 128).ok_or(ProductError::NoProduct)?;
-    let limited: Vec<u8> = mask
-        .as_raw()
-        .iter()
-        .zip(img.as_raw().chunks_exact(4))
-        .map(|(&m, p)| m.min(p[3]))
-        .collect();
-    let alpha = GrayImage::from_raw(img.width(), img.height(), limited).ok_or_else(|| {
-        ProductError::SizeMismatch {
-            what: "the product mask".to_string(),
-            expected: img.dimensions(),
-            actual: mask.dimensions(),
-        }
-    })?;
-    let (sx0, sy0, sx1, sy1) = bounding_box(&alpha, 1).ok_or(ProductError::NoProduct)?;
-
+    if bounding_box(&alpha, 1).is_none() {
+        return Err(ProductError::NoProduct);
+    }
     let (canvas_w, canvas_h) = settings.canvas_size();
     let (crop_w, crop_h) = (bx1 - bx0 + 1, by1 - by0 + 1);
     let fit = f64::from(settings.fit_fraction);
@@ -195,20 +184,7 @@ pub fn place_product(
         placed_w,
         placed_h,
     };
-
-    let (mx, my) = (placement.axis(true), placement.axis(false));
-    let rect = DestRect {
-        x0: canvas_start(mx, sx0, canvas_w),
-        x1: canvas_end(mx, sx1, canvas_w),
-        y0: canvas_start(my, sy0, canvas_h),
-        y1: canvas_end(my, sy1, canvas_h),
-    };
-    let mut rgba = RgbaImage::new(canvas_w, canvas_h);
-    let source = Source {
-        rgb: img,
-        alpha: &alpha,
-    };
-    resample_into(&source, mx, my, rect, &mut rgba);
+    let rgba = render_layer(img, &alpha, placement.layer_map(), (canvas_w, canvas_h))?;
     Ok(PlacedProduct { rgba, placement })
 }
 
@@ -225,50 +201,6 @@ pub fn prepare_canvas(
         placed,
         inpaint_mask: inpaint,
         control,
+        source_mask: Arc::new(mask.clone()),
     })
-}
-
-/// Refuses a mask whose size differs from the image's.
-fn check_same_size(img: &RgbaImage, mask: &GrayImage) -> Result<(), ProductError> {
-    if img.dimensions() != mask.dimensions() {
-        return Err(ProductError::SizeMismatch {
-            what: "the product mask".to_string(),
-            expected: img.dimensions(),
-            actual: mask.dimensions(),
-        });
-    }
-    Ok(())
-}
-
-/// Inclusive bounding box (x0, y0, x1, y1) of pixels >= `threshold`.
-fn bounding_box(mask: &GrayImage, threshold: u8) -> Option<(u32, u32, u32, u32)> {
-    let width = mask.width() as usize;
-    if width == 0 {
-        return None;
-    }
-    let mut bbox: Option<(usize, usize, usize, usize)> = None;
-    for (y, row) in mask.as_raw().chunks_exact(width).enumerate() {
-        let Some(first) = row.iter().position(|&v| v >= threshold) else {
-            continue;
-        };
-        let last = row.iter().rposition(|&v| v >= threshold).unwrap_or(first);
-        bbox = Some(match bbox {
-            None => (first, y, last, y),
-            Some((x0, y0, x1, _)) => (x0.min(first), y0, x1.max(last), y),
-        });
-    }
-    bbox.map(|(x0, y0, x1, y1)| (x0 as u32, y0 as u32, x1 as u32, y1 as u32))
-}
-
-/// First canvas pixel touched by source pixel `s` (one pixel of margin
-/// for the bilinear filter).
-fn canvas_start(map: AxisMap, s: u32, canvas: u32) -> u32 {
-    let c = (map.origin + f64::from(s) * map.scale).floor() - 1.0;
-    c.clamp(0.0, f64::from(canvas)) as u32
-}
-
-/// One past the last canvas pixel touched by source pixel `s`.
-fn canvas_end(map: AxisMap, s: u32, canvas: u32) -> u32 {
-    let c = (map.origin + f64::from(s + 1) * map.scale).ceil() + 1.0;
-    c.clamp(0.0, f64::from(canvas)) as u32
 }

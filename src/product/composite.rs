@@ -1,6 +1,6 @@
 //! Pasting the original product back over the generated image.
 
-use image::{Rgb, RgbImage};
+use image::{Rgb, RgbImage, RgbaImage};
 
 use super::canvas::PlacedProduct;
 use super::error::ProductError;
@@ -12,17 +12,24 @@ use super::error::ProductError;
 /// Integer maths with rounding: pixels with alpha 255 are bit-identical to
 /// the placed product and pixels with alpha 0 are the generated image.
 pub fn composite(placed: &PlacedProduct, generated: &RgbImage) -> Result<RgbImage, ProductError> {
-    let rgba = &placed.rgba;
-    if rgba.dimensions() != generated.dimensions() {
+    composite_layer(&placed.rgba, generated)
+}
+
+/// Blends `background` under a product layer of the same size (see
+/// [`composite`]): `final = (alpha * layer + (255 - alpha) * background +
+/// 127) / 255` per channel, so alpha 255 keeps the layer's pixel exactly
+/// and alpha 0 keeps the background's.
+pub fn composite_layer(layer: &RgbaImage, background: &RgbImage) -> Result<RgbImage, ProductError> {
+    if layer.dimensions() != background.dimensions() {
         return Err(ProductError::SizeMismatch {
             what: "the generated image".to_string(),
-            expected: rgba.dimensions(),
-            actual: generated.dimensions(),
+            expected: layer.dimensions(),
+            actual: background.dimensions(),
         });
     }
-    Ok(RgbImage::from_fn(rgba.width(), rgba.height(), |x, y| {
-        let p = rgba.get_pixel(x, y).0;
-        let g = generated.get_pixel(x, y).0;
+    Ok(RgbImage::from_fn(layer.width(), layer.height(), |x, y| {
+        let p = layer.get_pixel(x, y).0;
+        let g = background.get_pixel(x, y).0;
         let a = u32::from(p[3]);
         let mix =
             |c: usize| ((u32::from(p[c]) * a + u32::from(g[c]) * (255 - a) + 127) / 255) as u8;

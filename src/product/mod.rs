@@ -22,6 +22,7 @@ pub mod error;
 pub mod guides;
 pub mod intake;
 pub mod key;
+pub mod layer;
 pub mod mask;
 pub mod refine;
 mod resample;
@@ -32,7 +33,7 @@ pub use canvas::{
     place_product, prepare_canvas, CanvasSettings, PlacedProduct, Placement, PreparedCanvas,
     MAX_SHORT_SIDE,
 };
-pub use composite::composite;
+pub use composite::{composite, composite_layer};
 pub use error::ProductError;
 pub use guides::{control_image, inpaint_mask};
 pub use intake::{
@@ -40,6 +41,7 @@ pub use intake::{
     MAX_FILE_BYTES, MAX_PIXELS, MIN_SIDE,
 };
 pub use key::key_background;
+pub use layer::{product_alpha, render_layer, LayerMap};
 pub use mask::{
     alpha_mask, feather, grow_shrink, has_product, KeySettings, MaskSettings, MaskSource,
     MaskSourceChoice,

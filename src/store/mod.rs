@@ -10,6 +10,7 @@
 
 mod adapters;
 mod batch;
+mod catalog;
 mod clicklog;
 mod connection;
 mod creatives;
@@ -31,6 +32,7 @@ mod tests;
 
 pub use adapters::{AdapterRow, NewAdapter};
 pub use batch::{BatchSuggestionRow, NewBatchSuggestions};
+pub use catalog::ProductSummary;
 pub use clicklog::{
     resolve_image_path, ClickLogKind, ImportProblem, ImportRejection, ImportSummary,
     NewClickImport, NewCreative,

@@ -171,7 +171,17 @@ CREATE TABLE preference_retractions (
     created_at    TEXT    NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
 );
 "#,
-    // Version 5: the suggestions a catalog batch rendered, per product and
+    // Version 5: the refined product mask (source pixels, a PNG in the image
+    // store) each render was placed with, so the winner export re-derives
+    // the product's placement exactly even after the mask was edited.
+    r#"
+CREATE TABLE render_masks (
+    render_id  INTEGER PRIMARY KEY REFERENCES renders (id) ON DELETE CASCADE,
+    mask_hash  TEXT    NOT NULL CHECK (length(mask_hash) = 64),
+    created_at TEXT    NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
+);
+"#,
+    // Version 6: the suggestions a catalog batch rendered, per product and
     // settings (title, category, count, seed, prompt model, adapter), so a
     // rerun of the same batch reuses them instead of sampling again.
     r#"

@@ -152,6 +152,9 @@ pub struct RunRecord<'a> {
     pub adapter_file: &'a str,
     /// More provenance, stored under `config_json.online` when set.
     pub online: Option<Value>,
+    /// For a model trained on product images: each product's image hash
+    /// (SHA-256 of the stored original), stored as `config_json.data.images`.
+    pub images: Option<Value>,
 }
 
 impl RunRecord<'_> {
@@ -171,6 +174,9 @@ impl RunRecord<'_> {
         });
         if let (Some(online), Some(map)) = (&self.online, config.as_object_mut()) {
             map.insert("online".to_string(), online.clone());
+        }
+        if let (Some(images), Some(data)) = (&self.images, config["data"].as_object_mut()) {
+            data.insert("images".to_string(), images.clone());
         }
         config
     }
@@ -227,10 +233,12 @@ mod tests {
             name: "x",
             adapter_file: "adapters/x.safetensors",
             online: Some(json!({ "round": 2 })),
+            images: Some(json!({ "1": "ab" })),
         };
         let config = record.config_json();
         assert_eq!(config["online"]["round"], 2);
         assert_eq!(config["data"]["pairs"], 1);
+        assert_eq!(config["data"]["images"]["1"], "ab");
         assert_ne!(config["data"]["hash"], config["data"]["valid_hash"]);
         let store = Store::open_in_memory().unwrap();
         record.store(&store).unwrap();

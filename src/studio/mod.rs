@@ -16,6 +16,7 @@
 //! | catalog batch (suggest, render, rank, winners) | [`batch::run_batch`] | [`batch::BatchOutcome`] |
 //! | online PCPO rounds | [`online::run_online`], [`online::estimate_online`] | [`online::OnlineOutcome`] |
 //! | label pairs (A vs B) | [`labelling::LabelSession`] | [`labelling::Committed`] |
+//! | export winners at ad sizes | [`export::export_winners`] | [`export::ExportReport`] |
 //! | PCPO vs DPO experiment | [`experiment::run_experiment`] | [`experiment::ExperimentReport`] |
 //!
 //! Models come from one [`ModelHub`]: a [`ModelRegistry`] that finds each
@@ -26,15 +27,18 @@ pub mod adapter_record;
 pub mod adapters;
 pub mod batch;
 pub mod cache;
+pub mod catalog;
 pub mod download;
 pub mod engines;
 pub mod experiment;
+pub mod export;
 pub mod gallery;
 pub mod hub;
 pub mod labelling;
 pub mod manifest;
 pub mod online;
 pub mod pcpo_data;
+pub mod pcpo_model;
 pub mod product;
 pub mod progress;
 pub mod registry;

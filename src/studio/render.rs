@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use anyhow::Context as _;
-use image::RgbaImage;
+use image::{GrayImage, RgbaImage};
 
 use crate::jobs::{Cancelled, Reporter};
 use crate::product::PreparedCanvas;
@@ -129,6 +129,13 @@ pub fn render_and_save(
         &variant,
     )
     .with_context(|| format!("saving variant {}", job.index + 1))?;
+    record_render_mask(
+        &studio.store,
+        &studio.images,
+        saved.id,
+        &job.canvas.source_mask,
+    )
+    .with_context(|| format!("saving the mask of variant {}", job.index + 1))?;
     let notice = truncation_notice(&variant);
     Ok(RenderedImage {
         render_id: Some(saved.id),
@@ -138,6 +145,20 @@ pub fn render_and_save(
         image: Arc::new(image::DynamicImage::ImageRgb8(variant.image).to_rgba8()),
         notice,
     })
+}
+
+/// Stores the mask a render was placed with (a grey PNG in the image
+/// store, shared by every render of the same mask) and links it to the
+/// render, so exports at other sizes place the product exactly as here.
+pub fn record_render_mask(
+    store: &Store,
+    images: &ImageStore,
+    render: RenderId,
+    mask: &GrayImage,
+) -> anyhow::Result<()> {
+    let stored = images.put_png(&image::DynamicImage::ImageLuma8(mask.clone()))?;
+    store.set_render_mask(render, &stored.hash)?;
+    Ok(())
 }
 
 /// A message when the prompt or negative prompt was cut at 77 tokens.

@@ -3,8 +3,8 @@
 
 use egui::{Pos2, Rect, Sense, Stroke, Vec2};
 
-use crate::app::{CanvasView, Command, ProductSession, UiPrefs};
-use crate::product::{BrushMode, BrushStroke};
+use crate::app::{CanvasView, Command, ProductSession, UiPrefs, SAFE_ZONE_BOTTOM, SAFE_ZONE_TOP};
+use crate::product::{AspectPreset, BrushMode, BrushStroke};
 
 use super::theme;
 
@@ -102,6 +102,17 @@ fn canvas_with_state(
             state.zoom = (state.zoom * 1.25).min(40.0);
         }
         ui.label(format!("{:.0}%", state.zoom * 100.0));
+        if session.is_some_and(is_story) {
+            ui.separator();
+            let mut show = prefs.show_safe_zones;
+            if ui
+                .checkbox(&mut show, "Safe zones")
+                .on_hover_text(safe_zone_hint())
+                .changed()
+            {
+                commands.push(Command::ShowSafeZones(show));
+            }
+        }
     });
     let (response, painter) = ui.allocate_painter(ui.available_size(), Sense::click_and_drag());
     response.widget_info(|| egui::WidgetInfo::labeled(egui::Role::Image, true, "Canvas view"));
@@ -143,8 +154,59 @@ fn canvas_with_state(
         Stroke::new(1.0, theme::IMAGE_FRAME),
         egui::StrokeKind::Outside,
     );
+    let canvas_sized = prefs.view != CanvasView::Product;
+    if canvas_sized && prefs.show_safe_zones && is_story(session) {
+        safe_zones_ui(ui, &painter, frame.rect, response.rect);
+    }
     if prefs.brush.enabled && matches!(prefs.view, CanvasView::Product | CanvasView::Canvas) {
         brush_ui(&painter, &response, frame, session, prefs, state, commands);
+    }
+}
+
+/// Whether the product's canvas is a 9:16 Stories/Reels canvas.
+fn is_story(session: &ProductSession) -> bool {
+    session.product.canvas_settings.aspect == AspectPreset::Story9x16
+}
+
+fn safe_zone_hint() -> String {
+    format!(
+        "Stories/Reels: keep key content out of the top {:.0}% and the bottom {:.0}% \
+         (the platform draws its name, buttons and captions there)",
+        SAFE_ZONE_TOP * 100.0,
+        SAFE_ZONE_BOTTOM * 100.0
+    )
+}
+
+/// Shades the top and bottom bands of a 9:16 canvas that Stories/Reels
+/// cover with their own interface, each labelled (a label widget, so the
+/// overlay is in the accessibility tree).
+fn safe_zones_ui(ui: &mut egui::Ui, painter: &egui::Painter, image: Rect, view: Rect) {
+    let h = image.height();
+    let top = Rect::from_min_max(
+        image.min,
+        egui::pos2(image.max.x, image.min.y + h * SAFE_ZONE_TOP),
+    );
+    let bottom = Rect::from_min_max(
+        egui::pos2(image.min.x, image.max.y - h * SAFE_ZONE_BOTTOM),
+        image.max,
+    );
+    for (band, text) in [
+        (top, "safe zone: top 14%"),
+        (bottom, "safe zone: bottom 20%"),
+    ] {
+        painter.rect_filled(band, 0.0, theme::SAFE_ZONE_FILL);
+        painter.rect_stroke(
+            band,
+            0.0,
+            Stroke::new(1.0, theme::SAFE_ZONE_LINE),
+            egui::StrokeKind::Inside,
+        );
+        let shown = band.intersect(view);
+        if shown.height() > 14.0 && shown.width() > 0.0 {
+            let label = egui::Label::new(egui::RichText::new(text).color(theme::SAFE_ZONE_LINE))
+                .selectable(false);
+            ui.put(shown, label);
+        }
     }
 }
 

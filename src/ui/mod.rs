@@ -6,6 +6,8 @@
 
 mod adapters_section;
 mod canvas_view;
+mod catalog_window;
+mod export_dialog;
 mod gallery_view;
 pub mod icon;
 mod label_reveal;
@@ -26,6 +28,8 @@ mod training_plot;
 mod window;
 
 pub use canvas_view::{canvas_view_ui, CanvasViewState};
+pub use catalog_window::catalog_window_ui;
+pub use export_dialog::export_dialog_ui;
 pub use gallery_view::gallery_ui;
 pub use label_reveal::{answer_text, hidden_text, reveal_ui};
 pub use label_view::{label_view_ui, LabelView, EMPTY_POOL_HINT};

@@ -23,6 +23,10 @@ pub const HINT_TEXT: Color32 = Color32::from_rgb(150, 150, 160);
 pub const CANVAS_BACKGROUND: Color32 = Color32::from_rgb(32, 33, 38);
 /// Outline of the image frame in the canvas view.
 pub const IMAGE_FRAME: Color32 = Color32::from_rgb(90, 92, 100);
+/// Shade of the Stories/Reels safe-zone bands (translucent).
+pub const SAFE_ZONE_FILL: Color32 = Color32::from_rgba_premultiplied(60, 20, 20, 90);
+/// Outline and label of the safe-zone bands.
+pub const SAFE_ZONE_LINE: Color32 = Color32::from_rgb(255, 170, 90);
 
 /// Background of a win-probability cell: red (0) through grey (0.5) to
 /// green (1).

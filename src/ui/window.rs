@@ -4,9 +4,10 @@
 use crate::app::{CentralView, Command, StudioApp, StudioConfig};
 
 use super::{
-    canvas_view_ui, gallery_ui, label_view_ui, large_view_ui, model_manager_window_ui,
-    online_window_ui, pref_stats_window_ui, product_panel_ui, status_bar_ui, theme, tools_panel_ui,
-    training_window_ui, GalleryScores, LabelView, OnlineView, ScoresView, ToolsPanel,
+    canvas_view_ui, catalog_window_ui, export_dialog_ui, gallery_ui, label_view_ui, large_view_ui,
+    model_manager_window_ui, online_window_ui, pref_stats_window_ui, product_panel_ui,
+    status_bar_ui, theme, tools_panel_ui, training_window_ui, GalleryScores, LabelView, OnlineView,
+    ScoresView, ToolsPanel,
 };
 
 /// Starts the studio in a window: applies the theme, then builds the app.
@@ -40,6 +41,19 @@ fn draw(ui: &mut egui::Ui, app: &StudioApp, commands: &mut Vec<Command>) {
     egui::Panel::top("top-bar").show(ui, |ui| top_bar_ui(ui, app, commands));
     pref_stats_window_ui(ui.ctx(), &app.labelling().stats, commands);
     model_manager_window_ui(ui.ctx(), app.model_manager(), app.prefs().device, commands);
+    let open_product = app.session().map(|s| &s.product);
+    catalog_window_ui(
+        ui.ctx(),
+        app.catalog(),
+        open_product.map(|p| p.id.0),
+        commands,
+    );
+    export_dialog_ui(
+        ui.ctx(),
+        &app.catalog().export,
+        open_product.map(|p| p.title.as_str()),
+        commands,
+    );
     if app.labelling().open {
         let view = LabelView {
             state: app.labelling(),
@@ -68,6 +82,22 @@ fn top_bar_ui(ui: &mut egui::Ui, app: &StudioApp, commands: &mut Vec<Command>) {
         let stats = app.labelling().stats.open;
         if ui.selectable_label(stats, "Preference stats").clicked() {
             commands.push(Command::ShowPrefStats(!stats));
+        }
+        let catalog = app.catalog().open;
+        if ui
+            .selectable_label(catalog, "Catalog")
+            .on_hover_text("Every product with its variants, best predicted CTR and labels")
+            .clicked()
+        {
+            commands.push(Command::ShowCatalog(!catalog));
+        }
+        let export = app.catalog().export.open;
+        if ui
+            .selectable_label(export, "Export winners…")
+            .on_hover_text("The best renders at ad-platform sizes, the product at full resolution")
+            .clicked()
+        {
+            commands.push(Command::ShowExport(!export));
         }
         let models = app.model_manager().open;
         if ui

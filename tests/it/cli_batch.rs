@@ -20,7 +20,7 @@ use adstudio::paths::DataDir;
 use adstudio::store::{RenderId, Store};
 
 use crate::common::product_images::{cutout, disc, png_header_only, rounded_rect};
-use crate::common::tiny_models::{install_tiny_models, ROLE_VARS};
+use crate::common::tiny_data::{install_models, ROLE_VARS};
 
 /// The flags of every run: K 2, N 1, top 2, one step at 64 px.
 const FLAGS: [&str; 14] = [
@@ -68,7 +68,7 @@ fn batch(data: &Path, args: &[&str]) -> (Output, String, String) {
 /// `root/catalog.csv` with the two good rows and `bad` rows after them.
 fn setup(root: &Path, bad: &[&str]) -> (PathBuf, PathBuf) {
     let data = root.join("data");
-    install_tiny_models(&data);
+    install_models(&data);
     let images = root.join("img");
     std::fs::create_dir_all(&images).unwrap();
     cutout(&disc(80, 80, 40.0, 40.0, 25.0), [200, 30, 30], [0, 255, 0])
@@ -354,7 +354,7 @@ fn an_interrupted_batch_resumes_without_redoing_finished_renders() {
 
     // The same batch from scratch (another store) picks the same winners.
     let fresh = dir.path().join("fresh");
-    install_tiny_models(&fresh);
+    install_models(&fresh);
     let out2 = dir.path().join("out2");
     let (status, stdout, stderr) = batch(&fresh, &run_args(c, out2.to_str().unwrap(), &[]));
     assert!(status.status.success(), "{stdout}\n{stderr}");

@@ -10,33 +10,24 @@
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
-use std::sync::Arc;
 
 use adstudio::jobs::{CancelToken, InlineReporter};
 use adstudio::paths::DataDir;
 use adstudio::store::{PreferenceSource, ProductId, Store};
 use adstudio::studio::online::{run_online, OnlineJob, OnlineProgress, OnlineSettings, Phase};
 use adstudio::studio::product::open_file;
-use adstudio::studio::{ModelHub, ModelRegistry, Progress, Studio};
+use adstudio::studio::Progress;
 use candle_core::Device;
 
 use crate::common::models;
 use crate::common::product_images::{cutout, disc, rounded_rect};
-use crate::common::tiny_models::{install_tiny_models, ROLE_VARS};
-
-/// A studio over `data` whose registry sees only the data folder's models
-/// (no environment variable).
-fn studio(data: &Path) -> Studio {
-    let dir = DataDir::at(data).unwrap();
-    let registry = ModelRegistry::with_dirs(Some(dir.models_dir()), None);
-    Studio::open(&dir, Arc::new(ModelHub::new(registry))).unwrap()
-}
+use crate::common::tiny_data::{install_models, studio, ROLE_VARS};
 
 /// The data folder with the tiny models and two products (cut-outs with
 /// alpha), opened as the studio opens them; returns their ids.
 pub(crate) fn setup(root: &Path) -> (PathBuf, Vec<ProductId>) {
     let data = root.join("data");
-    install_tiny_models(&data);
+    install_models(&data);
     let mut studio = studio(&data);
     let rep = InlineReporter::new(|_: Progress| {});
     let shapes = [

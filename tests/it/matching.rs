@@ -11,9 +11,10 @@
 use crate::common::fixtures;
 use crate::common::models;
 
+use adstudio::ml::prompt_model::category_kinds::kind_phrases;
 use adstudio::ml::prompt_model::matching::{
     calibrate, guess_category, guess_category_with, guess_text, product_text, Calibration,
-    Category, CATEGORIES, MATCH_THRESHOLD,
+    CATEGORIES, MATCH_THRESHOLD,
 };
 use adstudio::ml::prompt_model::prompt_title;
 use adstudio::ml::relevance::{cosine, RelevanceModel};
@@ -162,9 +163,12 @@ fn measure(model: &RelevanceModel) -> Measured {
         model,
         &bgs.iter().map(|b| b.text.clone()).collect::<Vec<_>>(),
     );
-    let cat_emb = embed(
+    let kind_emb = embed(
         model,
-        &CATEGORIES.iter().map(Category::text).collect::<Vec<_>>(),
+        &kind_phrases()
+            .into_iter()
+            .map(|(_, k)| k.to_string())
+            .collect::<Vec<_>>(),
     );
     let plain = embed(
         model,
@@ -173,7 +177,7 @@ fn measure(model: &RelevanceModel) -> Measured {
             .map(|t| guess_text(&t.title))
             .collect::<Vec<_>>(),
     );
-    let guessed = plain.iter().map(|e| guess_category(e, &cat_emb)).collect();
+    let guessed = plain.iter().map(|e| guess_category(e, &kind_emb)).collect();
     Measured {
         titles,
         bgs,
@@ -238,10 +242,12 @@ fn every_title_has_three_backgrounds_of_10_to_30_words() {
 /// Recomputes [`MATCH_THRESHOLD`]: product text = whole title + guessed
 /// category name, calibrated on the tune split.
 ///
-/// Measured: threshold 0.2368; tune TPR 0.833, TNR 0.731, balanced
-/// accuracy 0.782 (78 positives, 1800 negatives); holdout at that
-/// threshold TPR 0.863, TNR 0.767, balanced accuracy 0.815 (51 positives,
-/// 1947 negatives). The issue hoped for 0.85 on the holdout; 0.815 is what
+/// Measured (categories guessed by product kinds): threshold 0.2368; tune
+/// TPR 0.846, TNR 0.732, balanced accuracy 0.789 (78 positives, 1800
+/// negatives); holdout at that threshold TPR 0.863, TNR 0.769, balanced
+/// accuracy 0.816 (51 positives, 1947 negatives). With the one-line
+/// category texts: tune 0.782, holdout 0.815, same threshold. The issue
+/// hoped for 0.85 on the holdout; 0.816 is what
 /// this relevance model reaches (asserted >= 0.80).
 #[test]
 #[ignore = "needs all-MiniLM-L6-v2: set ADSTUDIO_MINILM"]
@@ -264,7 +270,9 @@ fn match_threshold_is_the_tune_calibration() {
 /// [`guess_category_with`]'s choice among [`CATEGORIES`] (16 names)
 /// against the TSV category (exact name).
 ///
-/// Measured: 38 of 43 (0.884); tune 25 of 26, holdout 13 of 17.
+/// Measured with the category kinds: 42 of 43 (0.977; tune 25 of 26, holdout
+/// 17 of 17; the miss: running shoes as sports). With the one-line category
+/// texts it was 38 of 43 (tune 25, holdout 13).
 #[test]
 #[ignore = "needs all-MiniLM-L6-v2: set ADSTUDIO_MINILM"]
 fn category_guess_accuracy() {
@@ -280,11 +288,53 @@ fn category_guess_accuracy() {
     }
     let accuracy = m.category_accuracy();
     eprintln!("category accuracy {accuracy:.3}");
-    assert!(accuracy >= 0.86, "{accuracy}");
+    assert!(accuracy >= 0.95, "{accuracy}");
     // The convenience function agrees with the batch used above.
     for i in [0, 8, 27] {
         let got = guess_category_with(&model, &m.titles[i].title).expect("guess");
         assert_eq!(got.name, CATEGORIES[m.guessed[i]].name, "title {i}");
+    }
+}
+
+/// The same guess on the title sets written after the category kinds
+/// were (`fresh.tsv`, then `fresh2.tsv`, by helpers that saw no code):
+/// "pets" in `fresh.tsv` is [`CATEGORIES`]' "pet supplies"; categories
+/// that are not among the 16 ("tools") are left out of the rate.
+///
+/// Measured: fresh 24 of 24 (the kinds were then tuned on it: a
+/// pour-over dripper, a teapot); fresh2 (never tuned on) 32 of 34
+/// (a baby feeding set as home & kitchen, a cat water fountain as drinks);
+/// the one-line category texts guessed 27 of 34.
+#[test]
+#[ignore = "needs all-MiniLM-L6-v2: set ADSTUDIO_MINILM"]
+fn category_guess_on_the_fresh_title_sets() {
+    let model = model();
+    for (file, floor) in [("fresh.tsv", 0.95), ("fresh2.tsv", 0.8)] {
+        let rows = tsv(file, "split\tcategory\ttitle", 3);
+        let (mut right, mut scored) = (0, 0);
+        for f in &rows {
+            let want = if f[1] == "pets" {
+                "pet supplies"
+            } else {
+                f[1].as_str()
+            };
+            if !CATEGORIES.iter().any(|c| c.name == want) {
+                continue;
+            }
+            scored += 1;
+            let got = guess_category_with(&model, &f[2]).expect("guess");
+            if got.name == want {
+                right += 1;
+            } else {
+                eprintln!("{file}: {want} guessed as {}: {}", got.name, f[2]);
+            }
+        }
+        let rate = f64::from(right) / f64::from(scored);
+        eprintln!(
+            "{file}: {right} of {scored} ({rate:.3}) of {} titles",
+            rows.len()
+        );
+        assert!(scored >= 20 && rate >= floor, "{file}: {rate}");
     }
 }
 

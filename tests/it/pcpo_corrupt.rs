@@ -2,8 +2,9 @@
 //! tokens or patches are corrupted, how many, and the product swap.
 
 use adstudio::ml::pcpo::{
-    choose_corruption, corrupt_text, corrupted_count, mask_title, patch_grid, zero_patches,
-    CorruptionChoice, PairBatch, PreferencePair, ProductPrompt, TextCorruption, TrainingSet,
+    choose_corruption, corrupt_text, corrupted_count, donor_answer, mask_title, patch_grid,
+    zero_patches, CorruptionChoice, PairBatch, PreferencePair, ProductPrompt, TextCorruption,
+    TrainingSet,
 };
 use image::{Rgb, RgbImage};
 use rand::rngs::StdRng;
@@ -137,10 +138,12 @@ fn zeroing_blanks_exactly_the_drawn_patches() {
     assert!(seen.len() > 5, "cells barely vary");
 }
 
-/// A mini-batch scores the pair's own chosen answer under the corrupted
-/// prompt, and the chosen/rejected rows use the true prompt.
+/// A mini-batch scores the pair's own chosen answer under its masked
+/// prompt, and the other product's chosen answer under that product's
+/// prompt (DESIGN.md: "with that product's chosen answer as y+'"); the
+/// chosen/rejected rows use the true prompt. Both branches occur.
 #[test]
-fn batch_pairs_the_corrupted_prompt_with_this_pairs_chosen_answer() {
+fn batch_pairs_the_corrupted_prompt_with_the_designed_chosen_answer() {
     let products = vec![product(100, 12, 2..6), product(200, 9, 1..4)];
     let set = TrainingSet {
         products: products.clone(),
@@ -156,7 +159,9 @@ fn batch_pairs_the_corrupted_prompt_with_this_pairs_chosen_answer() {
                 rejected: vec![8, 9, 10],
             },
         ],
+        images: Vec::new(),
     };
+    let mut swapped = 0;
     for seed in 0..8 {
         let batch =
             PairBatch::build(&set, &[1, 0], MASK, &mut StdRng::seed_from_u64(seed)).expect("batch");
@@ -167,7 +172,14 @@ fn batch_pairs_the_corrupted_prompt_with_this_pairs_chosen_answer() {
             let want = corrupt_text(&products, pair.product, MASK, &mut rng).expect("corrupt");
             let c = &batch.corrupted[row];
             assert_eq!(&c.ids[..want.ids.len()], &want.ids[..]);
-            assert_eq!(&c.ids[c.completion.clone()], &pair.chosen[..]);
+            let answer = match want.corruption {
+                TextCorruption::Swapped { donor } => {
+                    swapped += 1;
+                    donor_answer(&set, donor).expect("donor")
+                }
+                TextCorruption::MaskedTitle { .. } => &pair.chosen[..],
+            };
+            assert_eq!(&c.ids[c.completion.clone()], answer);
             assert_eq!(
                 batch.chosen[row].ids,
                 [own.clone(), pair.chosen.clone()].concat()
@@ -178,4 +190,5 @@ fn batch_pairs_the_corrupted_prompt_with_this_pairs_chosen_answer() {
             );
         }
     }
+    assert!((1..16).contains(&swapped), "{swapped} of 16 rows swapped");
 }

@@ -48,7 +48,11 @@ fn tiny_set(pairs: usize, seed: u64) -> TrainingSet {
             rejected: toks(5),
         })
         .collect();
-    TrainingSet { products, pairs }
+    TrainingSet {
+        products,
+        pairs,
+        images: Vec::new(),
+    }
 }
 
 fn tiny_config() -> PcpoConfig {

@@ -106,6 +106,7 @@ fn padding_does_not_change_an_embedding() {
         "A snowy mountain cabin interior with a crackling fireplace",
     ] {
         let alone = model.embed(&[short]).expect("alone").remove(0);
+        model.clear_cache();
         // In a batch with a longer text, `short` gets hundreds of padding
         // tokens; masked, they change nothing.
         let batch = model.embed(&[long, short, "x"]).expect("batch");
@@ -114,6 +115,7 @@ fn padding_does_not_change_an_embedding() {
         assert!(cosine(&batch[1], &alone) > 0.999_999, "{short:?}");
     }
     // And the padded embedding still matches the reference.
+    model.clear_cache();
     let i = exp.sentences.iter().position(|s| s == "mug").unwrap();
     let padded = model.embed(&[long, "mug"]).expect("batch").remove(1);
     assert!(relative_error(&padded, &exp.embeddings[i]) <= REL_TOL);
@@ -200,4 +202,33 @@ fn a_misshaped_tensor_is_named_with_its_file() {
         "{err}"
     );
     assert!(err.contains("[30522, 384]"), "{err}");
+}
+
+#[test]
+#[ignore = "needs all-MiniLM-L6-v2: set ADSTUDIO_MINILM"]
+fn embeddings_are_cached_by_text() {
+    let exp = expected();
+    let model = model();
+    assert_eq!(model.cached(), 0);
+    let texts: Vec<&str> = exp.sentences.iter().map(String::as_str).collect();
+    let first = model.embed(&texts).expect("first");
+    assert_eq!(model.cached(), texts.len());
+    // Again, reordered and with a repeat: the same vectors, nothing new
+    // computed; a new text adds one entry.
+    let again = model
+        .embed(&[texts[2], texts[0], texts[2], "a new text"])
+        .expect("again");
+    assert_eq!(
+        (&again[0], &again[1], &again[2]),
+        (&first[2], &first[0], &first[2])
+    );
+    assert_eq!(model.cached(), texts.len() + 1);
+    // Cached or not, each still matches the reference.
+    for (e, want) in first.iter().zip(&exp.embeddings) {
+        assert!(relative_error(e, want) <= REL_TOL);
+    }
+    model.clear_cache();
+    assert_eq!(model.cached(), 0);
+    let fresh = model.embed(&[texts[2]]).expect("fresh").remove(0);
+    assert!(relative_error(&fresh, &first[2]) < 1e-5);
 }

@@ -3,9 +3,14 @@
 //! For a pair of product `p`, with probability 1/2 the product's own
 //! condition is degraded — text-only model: 75% of the title's tokens are
 //! replaced by a mask token; multimodal model: 75% of the image's 32x32
-//! patches are zeroed (black) — otherwise the condition of another product
-//! (chosen uniformly among the others) is used. Either way the answer scored
-//! under the corrupted condition is `p`'s own chosen answer.
+//! patches are zeroed (black), the prompt unchanged — otherwise the
+//! condition of another product (chosen uniformly among the others: its
+//! prompt, and for the multimodal model its image) is used. Either way the
+//! answer scored under the corrupted condition is `p`'s own chosen answer.
+//!
+//! The patches are cut from the product image as stored (alpha composited
+//! over white), before the vision tower's preprocessing (square padding,
+//! resizing), so "32x32" means 32x32 pixels of the product photo.
 //!
 //! "75%" means `round(0.75 * n)` with halves rounded up, and at least one
 //! (see [`corrupted_count`]); the positions are a uniform sample without
@@ -163,4 +168,44 @@ pub fn zero_patches<R: Rng>(image: &mut RgbImage, rng: &mut R) -> Vec<(u32, u32)
         }
     }
     cells
+}
+
+/// What was done to a product image (the multimodal model's condition).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ImageCorruption {
+    /// The product's own prompt with a copy of its image in which these
+    /// 32x32 cells (sorted by row then column) are black.
+    Zeroed {
+        /// The corrupted image.
+        image: RgbImage,
+        /// The zeroed (column, row) cells.
+        cells: Vec<(u32, u32)>,
+    },
+    /// Product `donor`'s prompt and image, unchanged.
+    Swapped {
+        /// The other product.
+        donor: usize,
+    },
+}
+
+/// The corrupted condition of a pair of `product` for the multimodal model
+/// (see the module documentation): the same coin and donor draw as
+/// [`corrupt_text`], then, when degrading, [`zero_patches`] on a copy of
+/// the product's image.
+pub fn corrupt_image<R: Rng>(
+    images: &[RgbImage],
+    product: usize,
+    rng: &mut R,
+) -> Result<ImageCorruption> {
+    let own = images.get(product).ok_or_else(|| {
+        PcpoError::Data(format!("image of product {product} of {}", images.len()))
+    })?;
+    match choose_corruption(images.len(), product, rng) {
+        CorruptionChoice::Degrade => {
+            let mut image = own.clone();
+            let cells = zero_patches(&mut image, rng);
+            Ok(ImageCorruption::Zeroed { image, cells })
+        }
+        CorruptionChoice::Swap { donor } => Ok(ImageCorruption::Swapped { donor }),
+    }
 }

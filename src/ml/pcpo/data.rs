@@ -4,6 +4,7 @@
 use std::ops::Range;
 
 use candle_core::{Device, Tensor};
+use image::RgbImage;
 
 use super::error::{PcpoError, Result};
 
@@ -36,13 +37,21 @@ pub struct TrainingSet {
     pub products: Vec<ProductPrompt>,
     /// Preference pairs, each naming its product.
     pub pairs: Vec<PreferencePair>,
+    /// The products' images (RGB, alpha composited over white), one per
+    /// product, for the multimodal model; empty for the text-only model.
+    /// With images, each prompt holds the image's tokens, whose embeddings
+    /// become the image's features, and the corrupted condition zeroes
+    /// image patches instead of masking title tokens.
+    pub images: Vec<RgbImage>,
 }
 
 impl TrainingSet {
     /// Checks the set can be trained on: at least `min_pairs` pairs, every
     /// pair names a product, answers are non-empty and differ, every prompt
-    /// is non-empty with a non-empty title span inside it.
+    /// is non-empty with a non-empty title span inside it; images, when
+    /// given, are one non-empty image per product.
     pub fn validate(&self, min_pairs: usize) -> Result<()> {
+        self.validate_products()?;
         let bad = |m: String| Err(PcpoError::Data(m));
         if self.pairs.len() < min_pairs.max(1) {
             return bad(format!(
@@ -50,15 +59,6 @@ impl TrainingSet {
                 self.pairs.len(),
                 min_pairs.max(1)
             ));
-        }
-        for (i, p) in self.products.iter().enumerate() {
-            if p.ids.is_empty() || p.title.is_empty() || p.title.end > p.ids.len() {
-                return bad(format!(
-                    "product {i}: title span {:?} is empty or outside its {}-token prompt",
-                    p.title,
-                    p.ids.len()
-                ));
-            }
         }
         for (i, pair) in self.pairs.iter().enumerate() {
             if pair.product >= self.products.len() {
@@ -76,6 +76,39 @@ impl TrainingSet {
                     "pair {i}: chosen and rejected answers are identical"
                 ));
             }
+        }
+        Ok(())
+    }
+
+    /// Whether the set conditions on product images (multimodal model).
+    pub fn has_images(&self) -> bool {
+        !self.images.is_empty()
+    }
+
+    fn validate_products(&self) -> Result<()> {
+        let bad = |m: String| Err(PcpoError::Data(m));
+        for (i, p) in self.products.iter().enumerate() {
+            if p.ids.is_empty() || p.title.is_empty() || p.title.end > p.ids.len() {
+                return bad(format!(
+                    "product {i}: title span {:?} is empty or outside its {}-token prompt",
+                    p.title,
+                    p.ids.len()
+                ));
+            }
+        }
+        if self.has_images() && self.images.len() != self.products.len() {
+            return bad(format!(
+                "{} product images for {} products",
+                self.images.len(),
+                self.products.len()
+            ));
+        }
+        if let Some(i) = self
+            .images
+            .iter()
+            .position(|im| im.width() == 0 || im.height() == 0)
+        {
+            return bad(format!("product {i}: the image is empty"));
         }
         Ok(())
     }

@@ -24,8 +24,9 @@ use super::config::PcpoConfig;
 use super::data::TrainingSet;
 use super::error::{PcpoError, Result};
 use super::loss::{EpochMetrics, MetricSums};
-use super::objective::{batch_objective, PairBatch};
+use super::objective::{batch_objective_with, PairBatch};
 use super::schedule::LrSchedule;
+use super::vision::{FeatureCache, ImageEncoder};
 use crate::ml::prompt_model::Decoder;
 
 /// Figures of one finished epoch.
@@ -82,10 +83,12 @@ pub struct TrainOutcome {
     pub history: Vec<EpochReport>,
 }
 
-/// A decoder under PCPO training.
+/// A decoder under PCPO training (with an image encoder for the
+/// multimodal model).
 #[derive(Debug)]
 pub struct PcpoTrainer {
     decoder: Decoder,
+    images: Option<Box<dyn ImageEncoder>>,
     config: PcpoConfig,
     optimizer: AdamW,
     epochs_done: usize,
@@ -115,6 +118,7 @@ impl PcpoTrainer {
         let optimizer = AdamW::new(vars, config.adamw)?;
         Ok(Self {
             decoder,
+            images: None,
             config,
             optimizer,
             epochs_done: 0,
@@ -186,6 +190,19 @@ impl PcpoTrainer {
         Ok(trainer)
     }
 
+    /// Trains the multimodal model: the image tokens of a set with product
+    /// images take `encoder`'s (frozen) features. Without it, such a set is
+    /// refused.
+    pub fn with_image_encoder(mut self, encoder: Box<dyn ImageEncoder>) -> Self {
+        self.images = Some(encoder);
+        self
+    }
+
+    /// The image encoder, if the trainer has one.
+    pub fn image_encoder(&self) -> Option<&dyn ImageEncoder> {
+        self.images.as_deref()
+    }
+
     /// The decoder (adapters attached and enabled).
     pub fn decoder(&self) -> &Decoder {
         &self.decoder
@@ -242,10 +259,17 @@ impl PcpoTrainer {
         let mut rng = StdRng::seed_from_u64(self.config.seed ^ EVAL_SALT);
         let indices: Vec<usize> = (0..set.pairs.len()).collect();
         let mut sums = MetricSums::default();
+        let mut cache = feature_cache(self.images.as_deref(), set)?;
         for chunk in indices.chunks(self.config.batch_size) {
             let batch = PairBatch::build(set, chunk, self.config.mask_token_id, &mut rng)?;
             let c = &self.config;
-            let obj = batch_objective(&mut self.decoder, &batch, c.beta, c.weight, c.pad_token_id)?;
+            let obj = batch_objective_with(
+                &mut self.decoder,
+                &batch,
+                cache.as_mut(),
+                (c.beta, c.weight),
+                c.pad_token_id,
+            )?;
             sums.add(&obj.metrics);
         }
         Ok(sums.finish())
@@ -403,12 +427,19 @@ impl PcpoTrainer {
         let mut order: Vec<usize> = (0..data.pairs.len()).collect();
         order.shuffle(&mut rng);
         let mut sums = MetricSums::default();
+        let mut cache = feature_cache(self.images.as_deref(), data)?;
         for (i, chunk) in order.chunks(c.batch_size).enumerate() {
             if cancel.is_some_and(|f| f.load(Ordering::SeqCst)) {
                 return Ok(None);
             }
             let batch = PairBatch::build(data, chunk, c.mask_token_id, &mut rng)?;
-            let obj = batch_objective(&mut self.decoder, &batch, c.beta, c.weight, c.pad_token_id)?;
+            let obj = batch_objective_with(
+                &mut self.decoder,
+                &batch,
+                cache.as_mut(),
+                (c.beta, c.weight),
+                c.pad_token_id,
+            )?;
             let grads = obj.loss.backward()?;
             let lr = schedule.lr(self.optimizer.step_count());
             self.optimizer.step(&grads, lr)?;
@@ -422,5 +453,22 @@ impl PcpoTrainer {
             });
         }
         Ok(Some(sums))
+    }
+}
+
+/// The image features of `set` for one epoch (or evaluation): `None` for a
+/// text set; an error for a set with images and no encoder.
+fn feature_cache<'a>(
+    encoder: Option<&'a dyn ImageEncoder>,
+    set: &'a TrainingSet,
+) -> Result<Option<FeatureCache<'a>>> {
+    match (set.has_images(), encoder) {
+        (false, _) => Ok(None),
+        (true, Some(encoder)) => Ok(Some(FeatureCache::new(encoder, set)?)),
+        (true, None) => Err(PcpoError::Data(
+            "the training set has product images but the trainer has no image encoder \
+             (train a multimodal model with its vision tower)"
+                .to_string(),
+        )),
     }
 }

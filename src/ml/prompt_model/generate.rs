@@ -200,6 +200,27 @@ pub fn generate_from_embeds(
     constraint: Option<(&mut dyn TokenConstraint, usize)>,
     on_token: &mut dyn FnMut(&str) -> ControlFlow<()>,
 ) -> Result<Generation> {
+    let prompt = prefill_embeds(decoder, embeds)?;
+    generate_prefilled(decoder, tokenizer, &prompt, params, constraint, on_token)
+}
+
+/// A prompt already run through the decoder: its last logits (1, vocab),
+/// its length and the time that took.
+#[derive(Debug, Clone)]
+pub struct Prefilled {
+    /// Logits of the prompt's last position, (1, vocab).
+    pub logits: Tensor,
+    /// Prompt positions held in the KV cache.
+    pub len: usize,
+    /// Time spent on the prompt.
+    pub time: Duration,
+}
+
+/// Resets the KV cache and runs the prompt embeddings (1, seq, hidden)
+/// through the decoder, for [`generate_prefilled`] (several answers can
+/// share one prefill: take the cache with [`Decoder::kv_cache`] and restore
+/// it before each).
+pub fn prefill_embeds(decoder: &mut Decoder, embeds: &Tensor) -> Result<Prefilled> {
     let (b, t, _) = embeds.dims3()?;
     if b != 1 || t == 0 {
         return Err(PromptModelError::Input(format!(
@@ -210,9 +231,33 @@ pub fn generate_from_embeds(
     decoder.clear_kv_cache();
     let start = Instant::now();
     let logits = decoder.forward_embeds(embeds, 0)?;
-    let prompt_time = start.elapsed();
-    let prompt = (logits, t, prompt_time);
-    decode(decoder, tokenizer, prompt, params, constraint, on_token)
+    Ok(Prefilled {
+        logits,
+        len: t,
+        time: start.elapsed(),
+    })
+}
+
+/// Samples an answer after `prompt` (from [`prefill_embeds`]); the KV
+/// cache must hold exactly the prompt's positions. Constraint as in
+/// [`generate_from_embeds`].
+pub fn generate_prefilled(
+    decoder: &mut Decoder,
+    tokenizer: &TextTokenizer,
+    prompt: &Prefilled,
+    params: &SamplingParams,
+    constraint: Option<(&mut dyn TokenConstraint, usize)>,
+    on_token: &mut dyn FnMut(&str) -> ControlFlow<()>,
+) -> Result<Generation> {
+    let cached = decoder.cached_len();
+    if cached != prompt.len {
+        return Err(PromptModelError::Input(format!(
+            "the KV cache holds {cached} positions, the prompt {}",
+            prompt.len
+        )));
+    }
+    let state = (prompt.logits.clone(), prompt.len, prompt.time);
+    decode(decoder, tokenizer, state, params, constraint, on_token)
 }
 
 /// The token-by-token loop after the prompt: `logits` are the prompt's last

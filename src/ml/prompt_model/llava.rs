@@ -191,8 +191,7 @@ impl Llava {
     pub fn embed(&self, ids: &Tensor, pixels: &Tensor) -> Result<Tensor> {
         let embeds = self.decoder.embed(ids)?;
         let feats = self.image_features(pixels)?;
-        let (b, t) = ids.dims2()?;
-        let n = self.image_tokens();
+        let b = ids.dim(0)?;
         if feats.dim(0)? != b {
             return Err(PromptModelError::Input(format!(
                 "{} images for a batch of {b} prompts",
@@ -200,39 +199,10 @@ impl Llava {
             )));
         }
         let rows = ids.to_dtype(candle_core::DType::U32)?.to_vec2::<u32>()?;
-        let mut out = Vec::with_capacity(b);
-        for (r, row) in rows.iter().enumerate() {
-            let positions: Vec<usize> = row
-                .iter()
-                .enumerate()
-                .filter(|(_, &id)| id == self.cfg.image_token_index)
-                .map(|(p, _)| p)
-                .collect();
-            if positions.len() != n {
-                return Err(PromptModelError::Input(format!(
-                    "row {r} has {} image tokens, the image gives {n} features",
-                    positions.len()
-                )));
-            }
-            // Pick, for every position, either the text embedding or the next image feature.
-            let text_rows = embeds.get(r)?;
-            let img_rows = feats.get(r)?;
-            let both = Tensor::cat(&[&text_rows, &img_rows], 0)?;
-            let mut next = 0u32;
-            let index: Vec<u32> = (0..t)
-                .map(|p| {
-                    if positions.contains(&p) {
-                        next += 1;
-                        (t as u32) + next - 1
-                    } else {
-                        p as u32
-                    }
-                })
-                .collect();
-            let index = Tensor::from_vec(index, t, ids.device())?;
-            out.push(both.index_select(&index, 0)?);
-        }
-        Ok(Tensor::stack(&out, 0)?)
+        let per_row = (0..b)
+            .map(|r| feats.get(r))
+            .collect::<candle_core::Result<Vec<_>>>()?;
+        splice_image_features(&embeds, &rows, self.cfg.image_token_index, &per_row)
     }
 
     /// Generates an answer to a prompt (1, seq) with expanded image tokens
@@ -274,4 +244,52 @@ impl Llava {
         let embeds = self.embed(ids, pixels)?;
         self.decoder.logits_from_embeds(&embeds)
     }
+}
+
+/// `embeds` (batch, seq, hidden), the embeddings of the token ids `rows`,
+/// with each row's `image_token` positions replaced, in order, by the rows
+/// of `features[r]` (image tokens, hidden). Every row must hold exactly as
+/// many image tokens as its features have rows.
+pub fn splice_image_features(
+    embeds: &Tensor,
+    rows: &[Vec<u32>],
+    image_token: u32,
+    features: &[Tensor],
+) -> Result<Tensor> {
+    let (b, t, _) = embeds.dims3()?;
+    if rows.len() != b || features.len() != b {
+        return Err(PromptModelError::Input(format!(
+            "{} id rows and {} images for {b} embedded rows",
+            rows.len(),
+            features.len()
+        )));
+    }
+    let mut out = Vec::with_capacity(b);
+    for (r, (row, feats)) in rows.iter().zip(features).enumerate() {
+        let n = feats.dim(0)?;
+        let count = row.iter().filter(|&&id| id == image_token).count();
+        if count != n || row.len() != t {
+            return Err(PromptModelError::Input(format!(
+                "row {r} has {count} image tokens, the image gives {n} features"
+            )));
+        }
+        // Pick, for every position, either the text embedding or the next image feature.
+        let both = Tensor::cat(&[&embeds.get(r)?, feats], 0)?;
+        let mut next = t as u32;
+        let index: Vec<u32> = row
+            .iter()
+            .enumerate()
+            .map(|(p, &id)| {
+                if id == image_token {
+                    next += 1;
+                    next - 1
+                } else {
+                    p as u32
+                }
+            })
+            .collect();
+        let index = Tensor::from_vec(index, t, embeds.device())?;
+        out.push(both.index_select(&index, 0)?);
+    }
+    Ok(Tensor::stack(&out, 0)?)
 }

@@ -39,6 +39,18 @@ pub fn completion_logprob_sums(
     ids: &Tensor,
     spans: &[Range<usize>],
 ) -> Result<Tensor> {
+    completion_logprob_sums_from_embeds(decoder, &decoder.embed(ids)?, ids, spans)
+}
+
+/// [`completion_logprob_sums`] with the decoder's input given as embeddings
+/// (batch, seq, hidden) — e.g. with image features in place of image tokens;
+/// `ids` (batch, seq) give the scored tokens.
+pub fn completion_logprob_sums_from_embeds(
+    decoder: &Decoder,
+    embeds: &Tensor,
+    ids: &Tensor,
+    spans: &[Range<usize>],
+) -> Result<Tensor> {
     let (b, t) = ids.dims2()?;
     if spans.len() != b {
         return Err(PromptModelError::Input(format!(
@@ -62,7 +74,7 @@ pub fn completion_logprob_sums(
             mask[row * (t - 1) + p - 1] = 1.0;
         }
     }
-    let logits = decoder.logits(ids)?;
+    let logits = decoder.logits_from_embeds(embeds)?;
     let per_token = token_logprobs(&logits, ids)?;
     let mask = Tensor::from_vec(mask, (b, t - 1), ids.device())?;
     Ok((per_token * mask)?.sum(1)?)

@@ -18,6 +18,7 @@
 pub mod attention;
 pub mod batch;
 pub mod bench;
+pub mod category_kinds;
 pub mod chat;
 pub mod clean;
 pub use crate::ml::clip_vision;
@@ -68,12 +69,13 @@ pub use error::{PromptModelError, Result};
 pub use export::{export_hf_folder, hf_config, source_tokenizer_config};
 pub use facts::image_facts;
 pub use generate::{
-    generate, generate_from_embeds, Generation, PrefixCache, SamplingParams, StopReason,
+    generate, generate_from_embeds, generate_prefilled, prefill_embeds, Generation, Prefilled,
+    PrefixCache, SamplingParams, StopReason,
 };
 pub use gguf::{GgufFile, GgufPrecision, GgufSource};
 pub use instructions::{ImageFacts, PHRASINGS};
-pub use llava::{Llava, LlavaConfig, Projector};
-pub use logprob::{completion_logprob_sums, token_logprobs};
+pub use llava::{splice_image_features, Llava, LlavaConfig, Projector};
+pub use logprob::{completion_logprob_sums, completion_logprob_sums_from_embeds, token_logprobs};
 pub use lora::{LoraAdapter, LoraConfig, LoraLinear, LoraTarget};
 pub use matching::{
     calibrate, guess_category, guess_category_with, guess_text, matching_rate, product_text,

@@ -11,7 +11,7 @@ use super::batch::RowFlow;
 use super::chat::{ChatMessage, ChatTemplate, Role};
 use super::constraint::TokenConstraint;
 use super::error::{PromptModelError, Result};
-use super::generate::{Generation, SamplingParams, StopReason};
+use super::generate::{generate_prefilled, prefill_embeds, Generation, SamplingParams, StopReason};
 use super::llava::{Llava, LlavaConfig};
 use super::load::{folder_tokenizer, mmap_var_builder, safetensors_files};
 use super::model::PromptModel;
@@ -160,6 +160,17 @@ impl MultimodalPromptModel {
         &self.tokenizer
     }
 
+    /// The chat template.
+    pub fn template(&self) -> ChatTemplate {
+        self.template
+    }
+
+    /// The image placeholder as prompt text (the token of
+    /// `image_token_index`).
+    pub fn image_placeholder(&self) -> &str {
+        &self.image_token
+    }
+
     /// Preprocesses `image` for this model's vision tower.
     pub fn pixels(&self, image: &RgbaImage) -> Result<Tensor> {
         let size = self.llava.config().vision.image_size;
@@ -216,7 +227,9 @@ impl ChatModel for ImageChat<'_> {
         self.model.tokenizer()
     }
 
-    /// One row after the other (the image prompt is processed per row).
+    /// One row after the other; the image prompt is processed once and its
+    /// keys/values restored before each row (the same answers as separate
+    /// [`ChatModel::chat`] calls with seeds `seed + row`).
     fn chat_batch(
         &mut self,
         messages: &[ChatMessage],
@@ -228,23 +241,29 @@ impl ChatModel for ImageChat<'_> {
         let ids = self.model.prompt_ids(messages)?;
         let device = self.model.llava.decoder().device().clone();
         let ids = Tensor::new(ids.as_slice(), &device)?.unsqueeze(0)?;
+        let MultimodalPromptModel {
+            llava, tokenizer, ..
+        } = &mut *self.model;
+        let embeds = llava.embed(&ids, &self.pixels)?;
+        let prompt = prefill_embeds(llava.decoder_mut(), &embeds)?;
+        let cache = llava.decoder().kv_cache();
         let mut out = Vec::with_capacity(rows);
         for row in 0..rows {
             let row_params = SamplingParams {
                 seed: params.seed.wrapping_add(row as u64),
                 ..params.clone()
             };
-            let MultimodalPromptModel {
-                llava, tokenizer, ..
-            } = &mut *self.model;
+            let decoder = llava.decoder_mut();
+            decoder.restore_kv_cache(&cache, prompt.len)?;
             let rule: Option<(&mut dyn TokenConstraint, usize)> = match constraint.as_mut() {
                 Some(c) => Some((&mut **c, row)),
                 None => None,
             };
             let mut verdict = RowFlow::Continue;
-            let mut generation = llava.generate_constrained(
+            let mut generation = generate_prefilled(
+                decoder,
                 tokenizer,
-                (&ids, &self.pixels),
+                &prompt,
                 &row_params,
                 rule,
                 &mut |piece| {

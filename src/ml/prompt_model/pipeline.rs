@@ -7,12 +7,13 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
 use super::batch::RowFlow;
+use super::category_kinds::{best_category, guess_scores};
 use super::chat::{ChatMessage, Role};
 use super::clean::{clean_for_sd, TokenCounter};
 use super::error::{PromptModelError, Result};
 use super::generate::{SamplingParams, StopReason};
 use super::instructions::{instruction, EXAMPLES, PHRASINGS, SYSTEM_PROMPT};
-use super::matching::{guess_category, guess_text, product_text, CATEGORIES, MATCH_THRESHOLD};
+use super::matching::{guess_text, product_text, CATEGORIES, MATCH_THRESHOLD};
 use super::multimodal::ChatModel;
 use super::scene::{
     assemble, check_plan, example_answer, parse_plan, plan_complete, plan_messages, plan_request,
@@ -364,15 +365,8 @@ fn relevance_target(req: &SuggestRequest, embedder: &dyn TextEmbedder) -> Result
     if let Some(target) = &req.relevance_target {
         return Ok(target.clone());
     }
-    let categories: Vec<String> = CATEGORIES.iter().map(|c| c.text()).collect();
-    let guess = guess_text(&req.title);
-    let mut texts: Vec<&str> = categories.iter().map(String::as_str).collect();
-    texts.push(&guess);
-    let embeddings = embedder.embed_texts(&texts)?;
-    let Some((title, bank)) = embeddings.split_last() else {
-        return Ok(product_text(&req.title, None));
-    };
-    let category = CATEGORIES.get(guess_category(title, bank)).map(|c| c.name);
+    let scores = guess_scores(&guess_text(&req.title), |texts| embedder.embed_texts(texts))?;
+    let category = (!scores.is_empty()).then(|| CATEGORIES[best_category(&scores)].name);
     Ok(product_text(&req.title, category))
 }
 

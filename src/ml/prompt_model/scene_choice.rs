@@ -4,11 +4,12 @@
 //! one), with their own surfaces and props, and the global light and mood
 //! lists.
 
+use super::category_kinds::{category_scores, kind_phrases};
 use super::error::{PromptModelError, Result};
 use super::matching::{guess_text, CATEGORIES};
 use super::scene_grammar::{SceneChoices, SceneOption};
 use super::scene_library::{cue_props, settings, Area, SettingEntry, LIGHTS, MOODS};
-use super::select::{cosine, rank_by_cosine};
+use super::select::cosine;
 use super::suggest::TextEmbedder;
 
 /// How many settings the model chooses among.
@@ -20,8 +21,54 @@ pub const SHORTLIST: usize = 8;
 /// best (a near tie, e.g. a chocolate bar between food and drinks). Always
 /// opening the second let in wrong neighbours (a hand cream's second guess
 /// is food, for "shea butter"): 25 of the 26 tune titles' best guesses are
-/// right, far fewer of their second ones.
+/// right, far fewer of their second ones. (Set with the earlier guess by
+/// category texts; kept for the guess by product kinds, whose scores are
+/// also cosines.)
 pub const SECOND_CATEGORY_MARGIN: f32 = 0.02;
+
+/// The categories whose areas open to the shortlist: the best scored,
+/// and the second when within [`SECOND_CATEGORY_MARGIN`] of it.
+fn open_categories(scores: &[f32]) -> Vec<usize> {
+    let mut ranked: Vec<(usize, f32)> = scores.iter().copied().enumerate().collect();
+    ranked.sort_by(|a, b| b.1.total_cmp(&a.1));
+    let top = ranked.first().map_or(f32::NEG_INFINITY, |&(_, s)| s);
+    ranked
+        .iter()
+        .take(2)
+        .filter(|&&(_, s)| s >= top - SECOND_CATEGORY_MARGIN)
+        .map(|&(i, _)| i)
+        .collect()
+}
+
+/// Animals a pet product is for, each with the words that name it.
+const ANIMALS: &[&[&str]] = &[
+    &["dog", "dogs", "puppy", "puppies", "canine"],
+    &["cat", "cats", "kitten", "kittens", "feline", "catnip"],
+    &["bird", "birds", "parrot", "budgie"],
+    &["fish", "aquarium", "coral", "reef"],
+];
+
+/// The [`ANIMALS`] a text names (by whole words, any case).
+fn animals_named(text: &str) -> Vec<usize> {
+    let lower = text.to_lowercase();
+    let words: Vec<&str> = lower
+        .split(|c: char| !c.is_ascii_alphabetic())
+        .filter(|w| !w.is_empty())
+        .collect();
+    (0..ANIMALS.len())
+        .filter(|&a| words.iter().any(|w| ANIMALS[a].contains(w)))
+        .collect()
+}
+
+/// Whether a setting is for another animal than the product: the title
+/// names an animal and the setting (or its props) names one the title
+/// does not (no cat nook for a dog bed, no dog park for a cat toy).
+fn for_another_animal(title_animals: &[usize], entry: &SettingEntry) -> bool {
+    !title_animals.is_empty()
+        && animals_named(&setting_text(entry))
+            .iter()
+            .any(|a| !title_animals.contains(a))
+}
 
 /// The text a setting is matched to the product by: the setting with its
 /// props (they say what the place is for).
@@ -90,8 +137,10 @@ pub fn ranked_settings(
     embedder: &dyn TextEmbedder,
 ) -> Result<(Vec<&'static SettingEntry>, &'static str)> {
     let all: Vec<(&Area, &SettingEntry)> = settings().collect();
+    let kinds = kind_phrases();
     let mut texts: Vec<String> = all.iter().map(|(_, e)| setting_text(e)).collect();
     texts.extend(CATEGORIES.iter().map(|c| c.text()));
+    texts.extend(kinds.iter().map(|(_, k)| k.to_string()));
     texts.push(guess_text(title));
     texts.push(target.to_string());
     let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
@@ -104,21 +153,17 @@ pub fn ranked_settings(
         )));
     }
     let (setting_vecs, rest) = embeddings.split_at(all.len());
-    let (category_vecs, queries) = rest.split_at(CATEGORIES.len());
+    let (category_vecs, rest) = rest.split_at(CATEGORIES.len());
+    let (kind_vecs, queries) = rest.split_at(kinds.len());
     let (guess, query) = (&queries[0], &queries[1]);
-    let ranked = rank_by_cosine(guess, category_vecs);
-    let top = ranked.first().map_or(f32::NEG_INFINITY, |&(_, c)| c);
-    let open: Vec<usize> = ranked
-        .iter()
-        .take(2)
-        .filter(|&&(_, c)| c >= top - SECOND_CATEGORY_MARGIN)
-        .map(|&(i, _)| i)
-        .collect();
+    let open = open_categories(&category_scores(guess, kind_vecs));
     let best = open.first().map(|&i| &category_vecs[i]);
+    let animals = animals_named(title);
     let mut order: Vec<(usize, f32)> = all
         .iter()
         .enumerate()
         .filter(|(_, (area, _))| open.iter().any(|&c| area.suits(CATEGORIES[c].name)))
+        .filter(|(_, (_, entry))| !for_another_animal(&animals, entry))
         .map(|(i, _)| {
             let to_category = best.map_or(0.0, |b| cosine(&setting_vecs[i], b));
             (i, cosine(&setting_vecs[i], query) + to_category)
@@ -166,6 +211,25 @@ pub fn scene_choices(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn settings_for_another_animal_are_told_by_their_words() {
+        let nook = settings()
+            .map(|(_, e)| e)
+            .find(|e| e.setting == "a cosy cat nook")
+            .expect("the cat nook");
+        let dog = animals_named("Orthopedic Dog Bed for Large Dogs");
+        assert_eq!(dog, vec![0]);
+        assert!(for_another_animal(&dog, nook));
+        assert!(!for_another_animal(
+            &animals_named("Cat Scratching Post"),
+            nook
+        ));
+        // A title naming no animal keeps every setting.
+        assert!(!for_another_animal(&animals_named("Wool Rug"), nook));
+        // Whole words only: "category" is not a cat, "Catalina" neither.
+        assert!(animals_named("category Catalina dogma").is_empty());
+    }
 
     #[test]
     fn floors_are_told_by_their_words() {

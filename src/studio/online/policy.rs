@@ -1,27 +1,28 @@
-//! The policy under online training: the text-only prompt model's decoder
-//! (dense f32) with LoRA adapters, trained one epoch per round, and the
-//! adapter saved after each round with its provenance. The suggestions of
-//! the next round come from that saved adapter, through the hub's prompt
-//! model, exactly as the studio applies an adapter.
+//! The policy under online training: the prompt model's decoder (dense
+//! f32; for a LLaVA model its language decoder, conditioned on the
+//! products' images through the frozen vision tower) with LoRA adapters,
+//! trained one epoch per round, and the adapter saved after each round with
+//! its provenance. The suggestions of the next round come from that saved
+//! adapter, through the hub's prompt model, exactly as the studio applies
+//! an adapter.
 
 use std::sync::atomic::AtomicBool;
 
-use anyhow::{bail, Context as _};
+use anyhow::Context as _;
 use serde_json::{json, Value};
 
 use crate::jobs::Reporter;
 use crate::ml::pcpo::{read_adapter, BaseModel, EpochReport, PcpoConfig, PcpoTrainer};
-use crate::ml::prompt_model::{GgufPrecision, LoadOptions, PromptModel};
 use crate::store::AdapterId;
 
 use super::super::adapter_record::{
     check_free, check_name, default_name, epoch_metrics, PairText, RunRecord, ADAPTERS_DIR,
 };
 use super::super::adapters::{active_adapter, ActiveAdapter};
-use super::super::pcpo_data::{encode_pairs, mask_token_id};
+use super::super::pcpo_data::{image_hashes, product_images, ProductImages};
+use super::super::pcpo_model::PcpoModel;
 use super::super::progress::Progress;
 use super::super::registry::ModelRole;
-use super::super::roles::is_llava_folder;
 use super::super::Studio;
 use super::round::RoundPair;
 use super::{OnlineJob, OnlineSettings, RoundReport};
@@ -29,7 +30,8 @@ use super::{OnlineJob, OnlineSettings, RoundReport};
 /// The trained policy and the adapter its suggestions come from.
 pub struct Policy {
     trainer: PcpoTrainer,
-    model: PromptModel,
+    model: PcpoModel,
+    images: ProductImages,
     base: BaseModel,
     current: Option<ActiveAdapter>,
     stem: String,
@@ -38,7 +40,7 @@ pub struct Policy {
 }
 
 /// The trainer's settings for `s`.
-fn config_for(s: &OnlineSettings, model: &PromptModel) -> PcpoConfig {
+fn config_for(s: &OnlineSettings, model: &PcpoModel) -> PcpoConfig {
     PcpoConfig {
         beta: s.beta,
         weight: s.weight,
@@ -49,7 +51,7 @@ fn config_for(s: &OnlineSettings, model: &PromptModel) -> PcpoConfig {
         lora_rank: s.rank,
         lora_alpha: s.alpha,
         lora_targets: s.targets.clone(),
-        mask_token_id: mask_token_id(model),
+        mask_token_id: model.mask_token_id(),
         ..PcpoConfig::default()
     }
 }
@@ -76,40 +78,35 @@ pub fn round_name(stem: &str, r: usize) -> String {
 }
 
 impl Policy {
-    /// Loads the hub's prompt model (text-only; dequantised to f32) and
-    /// attaches fresh adapters, or the job's starting adapter (its own LoRA
-    /// settings; refused when made for another base model).
+    /// Loads the hub's prompt model (dequantised to f32; a LLaVA model with
+    /// the job's product images from the store) and attaches fresh
+    /// adapters, or the job's starting adapter (its own LoRA settings;
+    /// refused when made for another base model).
     pub fn start(studio: &Studio, job: &OnlineJob) -> anyhow::Result<Self> {
         let s = &job.settings;
         let stem = stem_for(studio, job.name.as_deref(), s.rounds)?;
         let located = studio.models.locate(ModelRole::PromptModel)?;
-        if is_llava_folder(&located.path) {
-            bail!(
-                "online rounds train the text-only prompt model; {} is a LLaVA model (its training is not available yet)",
-                located.path.display()
-            );
-        }
         let base = BaseModel::of(&located.path)
             .with_context(|| format!("hashing the prompt model {}", located.path.display()))?;
-        let opts = LoadOptions {
-            precision: GgufPrecision::F32,
-            ..LoadOptions::default()
+        let model = PcpoModel::load(&located.path)?;
+        let images = if model.is_multimodal() {
+            product_images(&studio.store, &studio.images, job.products.iter().copied())?
+        } else {
+            ProductImages::new()
         };
-        let model = PromptModel::load(&located.path, &opts)
-            .with_context(|| format!("loading the prompt model {}", located.path.display()))?;
         let mut config = config_for(s, &model);
-        let decoder = model.decoder().clone();
         let (trainer, current) = match &job.start {
-            None => (PcpoTrainer::new(decoder, config)?, None),
+            None => (model.trainer(config, PcpoTrainer::new)?, None),
             Some(name) => {
                 let active = active_adapter(&studio.store, &job.data_root, name)?;
                 active.recorded.check(&base)?;
-                let (tensors, saved) = read_adapter(&active.path, decoder.device())
+                let (tensors, saved) = read_adapter(&active.path, model.decoder().device())
                     .with_context(|| format!("reading adapter {name:?}"))?;
                 config.lora_rank = saved.lora_rank;
                 config.lora_alpha = saved.lora_alpha;
                 config.lora_targets = saved.lora_targets;
-                let trainer = PcpoTrainer::from_adapter(decoder, config, &tensors)
+                let trainer = model
+                    .trainer(config, |d, c| PcpoTrainer::from_adapter(d, c, &tensors))
                     .with_context(|| format!("starting from adapter {name:?}"))?;
                 (trainer, Some(active))
             }
@@ -117,6 +114,7 @@ impl Policy {
         Ok(Self {
             trainer,
             model,
+            images,
             base,
             current,
             stem,
@@ -140,7 +138,7 @@ impl Policy {
     /// evaluation of `pairs` (forward passes only, doubled for the
     /// backward pass).
     pub fn time_pairs(&mut self, pairs: &[RoundPair]) -> anyhow::Result<f64> {
-        let set = encode_pairs(&self.model, &texts(pairs))?;
+        let set = self.model.encode(&texts(pairs), &self.images)?;
         let t = std::time::Instant::now();
         self.trainer.evaluate(&set)?;
         Ok(2.0 * t.elapsed().as_secs_f64() / pairs.len().max(1) as f64)
@@ -153,7 +151,7 @@ impl Policy {
         rep: &dyn Reporter<Progress>,
         pairs: &[RoundPair],
     ) -> anyhow::Result<Option<EpochReport>> {
-        let set = encode_pairs(&self.model, &texts(pairs))?;
+        let set = self.model.encode(&texts(pairs), &self.images)?;
         let flag = rep.cancel_token().shared_flag();
         let cancel: &AtomicBool = &flag;
         self.trainer
@@ -198,6 +196,11 @@ impl Policy {
             name: &name,
             adapter_file: &file,
             online: Some(self.provenance(job, r, pairs)),
+            images: if self.model.is_multimodal() {
+                Some(image_hashes(&studio.store, &self.images)?)
+            } else {
+                None
+            },
         };
         let id = record.store(&studio.store).inspect_err(|_| {
             let _ = std::fs::remove_file(&path);

@@ -90,7 +90,8 @@ impl HubServer {
         s.drop_once_after.insert(format!("{repo}/{file}"), bytes);
     }
 
-    /// Sends bodies in 2 KiB pieces 50 ms apart (a slow link: 40 KB/s).
+    /// Sends bodies in 2 KiB pieces 250 ms apart (a slow link: 8 KB/s, so a
+    /// 400 KB file takes 50 s: a loaded machine still cancels it midway).
     pub fn set_slow(&self, slow: bool) {
         self.state.lock().expect("state").slow = slow;
     }
@@ -198,7 +199,7 @@ fn serve(mut stream: TcpStream, state: &Mutex<State>) {
             if stream.write_all(piece).is_err() {
                 return;
             }
-            std::thread::sleep(Duration::from_millis(50));
+            std::thread::sleep(Duration::from_millis(250));
         }
     } else {
         let _ = stream.write_all(&body[..sent]);

@@ -1,6 +1,7 @@
 //! Helpers shared by the test modules.
 
 pub mod child;
+pub mod export_store;
 pub mod fixtures;
 pub mod hub_server;
 pub mod label_store;
@@ -9,5 +10,5 @@ pub mod product_images;
 pub mod sd_tiny;
 pub mod studio;
 pub mod tensors;
-pub mod tiny_models;
+pub mod tiny_data;
 pub mod words;

@@ -19,6 +19,20 @@ pub const HOME_KITCHEN: &[SettingEntry] = &[
         ],
     ),
     entry(
+        "a bright tiled bathroom",
+        &[
+            "a white bath stool",
+            "a teak shower bench",
+            "a white tiled ledge",
+        ],
+        &[
+            "a green trailing plant",
+            "a wicker laundry basket",
+            "a bar of handmade soap",
+            "a small round mirror",
+        ],
+    ),
+    entry(
         "a cosy country cottage",
         &[
             "a scrubbed pine table",

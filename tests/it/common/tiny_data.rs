@@ -1,11 +1,15 @@
-//! The tiny models of the end-to-end command tests, installed in a data
-//! folder's `models/` so that the registry finds them there.
-#![allow(dead_code, clippy::unwrap_used)]
+//! A data folder with tiny models in its `models` folder (tiny SD +
+//! ControlNet, a tiny random Qwen2 with a byte-level tokenizer, a seeded
+//! random compact reward model) and a studio that sees only those.
+#![allow(dead_code)]
 
 use std::path::Path;
+use std::sync::Arc;
 
 use adstudio::ml::reward::compact::CompactConfig;
 use adstudio::ml::reward::train::{TrainConfig, Trainer};
+use adstudio::paths::DataDir;
+use adstudio::studio::{ModelHub, ModelRegistry, Studio};
 use candle_core::Device;
 
 use super::{fixtures, words};
@@ -20,10 +24,8 @@ pub const ROLE_VARS: [&str; 6] = [
     "ADSTUDIO_MINILM",
 ];
 
-/// Installs the tiny models in `data/models`: tiny SD + ControlNet, a
-/// tiny random Qwen2 with a byte-level tokenizer as the prompt model and a
-/// seeded random compact reward model.
-pub fn install_tiny_models(data: &Path) {
+/// Installs the tiny models under `data/models`.
+pub fn install_models(data: &Path) {
     let models = data.join("models");
     fixtures::tiny_sd_folder(&models.join("sd15"));
     fixtures::copy_dir(
@@ -41,11 +43,11 @@ pub fn install_tiny_models(data: &Path) {
     );
     let config = prompt_model.join("config.json");
     let mut json: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(&config).unwrap()).unwrap();
+        serde_json::from_str(&std::fs::read_to_string(&config).expect("config")).expect("json");
     json["max_position_embeddings"] = serde_json::json!(4096);
-    std::fs::write(&config, json.to_string()).unwrap();
+    std::fs::write(&config, json.to_string()).expect("write config");
     let rm = models.join("reward-model");
-    std::fs::create_dir_all(&rm).unwrap();
+    std::fs::create_dir_all(&rm).expect("reward-model dir");
     let config = CompactConfig {
         image_size: 16,
         channels: vec![4, 8],
@@ -60,8 +62,16 @@ pub fn install_tiny_models(data: &Path) {
         },
         &Device::Cpu,
     )
-    .unwrap();
+    .expect("trainer");
     trainer
         .save_checkpoint(&rm.join("compact-rm.safetensors"))
-        .unwrap();
+        .expect("save reward model");
+}
+
+/// A studio over `data` whose registry sees only the data folder's models
+/// (no environment variable).
+pub fn studio(data: &Path) -> Studio {
+    let dir = DataDir::at(data).expect("data dir");
+    let registry = ModelRegistry::with_dirs(Some(dir.models_dir()), None);
+    Studio::open(&dir, Arc::new(ModelHub::new(registry))).expect("studio")
 }
