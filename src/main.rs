@@ -6,8 +6,7 @@ use clap::Parser;
 use adstudio::app::StudioConfig;
 use adstudio::cli::{
     run_batch_cmd, run_bench, run_experiment_cli, run_export, run_label, run_models, run_pcpo,
-    run_prefs,
-    run_prepare, run_render, run_rm, run_suggest, Cli, CliCommand,
+    run_prefs, run_prepare, run_render, run_rm, run_suggest, Cli, CliCommand,
 };
 use adstudio::paths::DataDir;
 use adstudio::studio::{registry_for, ModelRegistry};
