@@ -197,6 +197,7 @@ pub fn run_online_cmd(a: &PcpoOnlineArgs, data_dir: Option<PathBuf>) -> anyhow::
             token.cancel();
         });
     }
+    super::interrupt::cancel_on_ctrl_c(cancel.clone(), "the finished rounds' adapters are kept")?;
     let rep = InlineReporter::with_cancel(on_progress, cancel);
     let outcome = run_online(&mut studio, &rep, &job)?;
     summary(&outcome);

@@ -8,8 +8,10 @@
 
 #![allow(clippy::unwrap_used)]
 
+use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
 
 use adstudio::jobs::{CancelToken, InlineReporter};
 use adstudio::paths::DataDir;
@@ -402,4 +404,70 @@ fn write_online_screenshot_data() {
     ] {
         studio.models.locate(role).unwrap();
     }
+}
+
+/// Ctrl-C (SIGINT) while round 1 renders long 200-step images: the run
+/// stops within a diffusion step, says no round finished, saves no
+/// adapter and exits normally.
+#[test]
+fn ctrl_c_stops_the_rounds() {
+    let dir = tempfile::tempdir().unwrap();
+    let (data, ids) = setup(dir.path());
+    let products = format!("{}", ids[0]);
+    let mut child = Command::new(env!("CARGO_BIN_EXE_adstudio"))
+        .env_remove("ADSTUDIO_DATA_DIR")
+        .env("CANDLE_NUM_THREADS", "1")
+        .arg("--data-dir")
+        .arg(&data)
+        .args(["pcpo", "online", "--products", &products, "--rounds", "1"])
+        .args(["--steps", "200", "--short-side", "64", "--max-tokens", "12"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let out_reader = std::thread::spawn(move || {
+        BufReader::new(stdout)
+            .lines()
+            .map(|l| l.unwrap())
+            .collect::<Vec<_>>()
+    });
+    let stderr = child.stderr.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    let err_reader = std::thread::spawn(move || {
+        let mut all = Vec::new();
+        for line in BufReader::new(stderr).lines() {
+            let line = line.unwrap();
+            tx.send(line.clone()).ok();
+            all.push(line);
+        }
+        all
+    });
+    while !rx
+        .recv_timeout(Duration::from_secs(120))
+        .expect("round 1 never started rendering")
+        .contains("round 1: rendering")
+    {}
+    std::thread::sleep(Duration::from_millis(300));
+    let sent = Instant::now();
+    let kill = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(kill.success());
+    let status = child.wait().unwrap();
+    assert!(
+        sent.elapsed() < Duration::from_secs(20),
+        "{:?}",
+        sent.elapsed()
+    );
+    let (out, err) = (out_reader.join().unwrap(), err_reader.join().unwrap());
+    assert!(status.success(), "{out:?}\n{err:?}");
+    assert!(err.iter().any(|l| l.contains("interrupted")), "{err:?}");
+    assert!(
+        out.iter()
+            .any(|l| l.contains("stopped before a round finished; no adapter was saved")),
+        "{out:?}"
+    );
+    assert!(studio(&data).store.list_adapters().unwrap().is_empty());
 }
