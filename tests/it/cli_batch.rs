@@ -10,7 +10,6 @@
 #![allow(clippy::unwrap_used)]
 
 use std::collections::BTreeMap;
-use std::io::{BufRead as _, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
@@ -19,6 +18,7 @@ use adstudio::ml::reward::csv::split_record;
 use adstudio::paths::DataDir;
 use adstudio::store::{RenderId, Store};
 
+use crate::common::child::{interrupt, StderrLines};
 use crate::common::product_images::{cutout, disc, png_header_only, rounded_rect};
 use crate::common::tiny_data::{install_models, ROLE_VARS};
 
@@ -393,39 +393,18 @@ fn sigint_stops_the_batch_and_keeps_finished_renders() {
         .unwrap();
     // Read on a thread to the end: the child must never write to a closed
     // pipe.
-    let stderr = child.stderr.take().unwrap();
-    let (tx, rx) = std::sync::mpsc::channel();
-    let reader = std::thread::spawn(move || {
-        let mut all = Vec::new();
-        for line in BufReader::new(stderr).lines() {
-            let line = line.unwrap();
-            tx.send(line.clone()).ok();
-            all.push(line);
-        }
-        all
-    });
-    loop {
-        let line = rx
-            .recv_timeout(Duration::from_secs(120))
-            .expect("the second render never started");
-        if line.contains("rendering 2/2") {
-            break;
-        }
-    }
+    let stderr = StderrLines::of(&mut child);
+    stderr.wait_for("rendering 2/2", "the second render never started");
     std::thread::sleep(Duration::from_millis(300));
     let sent = Instant::now();
-    let kill = Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(kill.success());
+    interrupt(&child);
     let status = child.wait().unwrap();
     assert!(
         sent.elapsed() < Duration::from_secs(20),
         "{:?}",
         sent.elapsed()
     );
-    let lines = reader.join().unwrap();
+    let lines = stderr.all();
     assert_eq!(status.code(), Some(130), "{lines:?}");
     assert!(lines.iter().any(|l| l.contains("interrupted")), "{lines:?}");
     assert_eq!(render_count(&data), 1);

@@ -21,6 +21,7 @@ use adstudio::studio::product::open_file;
 use adstudio::studio::Progress;
 use candle_core::Device;
 
+use crate::common::child::{interrupt, StderrLines};
 use crate::common::models;
 use crate::common::product_images::{cutout, disc, rounded_rect};
 use crate::common::tiny_data::{install_models, studio, ROLE_VARS};
@@ -432,36 +433,18 @@ fn ctrl_c_stops_the_rounds() {
             .map(|l| l.unwrap())
             .collect::<Vec<_>>()
     });
-    let stderr = child.stderr.take().unwrap();
-    let (tx, rx) = std::sync::mpsc::channel();
-    let err_reader = std::thread::spawn(move || {
-        let mut all = Vec::new();
-        for line in BufReader::new(stderr).lines() {
-            let line = line.unwrap();
-            tx.send(line.clone()).ok();
-            all.push(line);
-        }
-        all
-    });
-    while !rx
-        .recv_timeout(Duration::from_secs(120))
-        .expect("round 1 never started rendering")
-        .contains("round 1: rendering")
-    {}
+    let stderr = StderrLines::of(&mut child);
+    stderr.wait_for("round 1: rendering", "round 1 never started rendering");
     std::thread::sleep(Duration::from_millis(300));
     let sent = Instant::now();
-    let kill = Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(kill.success());
+    interrupt(&child);
     let status = child.wait().unwrap();
     assert!(
         sent.elapsed() < Duration::from_secs(20),
         "{:?}",
         sent.elapsed()
     );
-    let (out, err) = (out_reader.join().unwrap(), err_reader.join().unwrap());
+    let (out, err) = (out_reader.join().unwrap(), stderr.all());
     assert!(status.success(), "{out:?}\n{err:?}");
     assert!(err.iter().any(|l| l.contains("interrupted")), "{err:?}");
     assert!(

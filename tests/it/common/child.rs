@@ -47,3 +47,54 @@ pub fn run_one_test(mut cmd: Command) -> Output {
     );
     out
 }
+
+/// A child's stderr, read to its end on a thread (so the child never
+/// writes to a closed pipe), its lines also passed on as they arrive.
+pub struct StderrLines {
+    rx: std::sync::mpsc::Receiver<String>,
+    reader: std::thread::JoinHandle<Vec<String>>,
+}
+
+impl StderrLines {
+    /// Starts reading `child`'s piped stderr.
+    pub fn of(child: &mut std::process::Child) -> Self {
+        use std::io::{BufRead, BufReader};
+        let stderr = child.stderr.take().expect("stderr piped");
+        let (tx, rx) = std::sync::mpsc::channel();
+        let reader = std::thread::spawn(move || {
+            let mut all = Vec::new();
+            for line in BufReader::new(stderr).lines() {
+                let line = line.expect("stderr line");
+                tx.send(line.clone()).ok();
+                all.push(line);
+            }
+            all
+        });
+        Self { rx, reader }
+    }
+
+    /// Waits (at most 120 s, else panics with `what`) for a line that
+    /// contains `needle`.
+    pub fn wait_for(&self, needle: &str, what: &str) {
+        while !self
+            .rx
+            .recv_timeout(std::time::Duration::from_secs(120))
+            .expect(what)
+            .contains(needle)
+        {}
+    }
+
+    /// Every line, once the child has closed its stderr.
+    pub fn all(self) -> Vec<String> {
+        self.reader.join().expect("stderr reader")
+    }
+}
+
+/// Sends SIGINT (Ctrl-C) to `child`.
+pub fn interrupt(child: &std::process::Child) {
+    let kill = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .expect("kill");
+    assert!(kill.success());
+}
