@@ -136,7 +136,11 @@ fn downloads_run_off_the_ui_thread_with_progress_cancel_and_install() {
             .as_ref()
             .is_some_and(|d| d.done > 0)
     });
-    harness.get_by_label("Cancel download").click();
+    // The progress row may have appeared in this very frame; let the
+    // window settle its size before pressing (a pointer click lands on
+    // the button's last position), and press through AccessKit.
+    harness.run_steps(2);
+    harness.get_by_label("Cancel download").click_accesskit();
     wait_for(&mut harness, "the cancel", |app| {
         app.model_manager().download.is_none()
     });
