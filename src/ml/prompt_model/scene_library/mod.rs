@@ -20,6 +20,7 @@
 //! The library was written by hand for this project, without looking at the
 //! evaluation titles.
 
+mod automotive;
 mod books;
 mod cues;
 mod drinks;
@@ -33,6 +34,7 @@ mod office;
 mod personal_care;
 mod pets;
 mod seasonal;
+pub mod setting_kinds;
 mod sports;
 mod studio;
 mod toys_baby;
@@ -147,8 +149,13 @@ pub const AREAS: &[Area] = &[
     },
     Area {
         name: "garden and tools",
-        suits: &["garden", "automotive"],
+        suits: &["garden"],
         settings: garden::GARDEN,
+    },
+    Area {
+        name: "automotive",
+        suits: &["automotive"],
+        settings: automotive::AUTOMOTIVE,
     },
     Area {
         name: "office and stationery",

@@ -245,3 +245,54 @@ fn every_area_suits_known_categories_and_only_the_studios_suit_all() {
         assert!(own >= 1, "no area of its own for {}", category.name);
     }
 }
+
+/// Checks a product kind of [`setting_kinds::SETTING_KINDS`]: lower-case
+/// ASCII letters, hyphens and apostrophes in one to four words.
+fn kind_problem(kind: &str) -> Option<String> {
+    let allowed = |c: char| c.is_ascii_lowercase() || matches!(c, ' ' | '-' | '\'');
+    if !kind.chars().all(allowed) {
+        return Some("only lower-case ASCII letters, spaces, hyphens, apostrophes".into());
+    }
+    if kind.trim() != kind || kind.contains("  ") {
+        return Some("stray spaces".into());
+    }
+    let count = words(kind).len();
+    (!(1..=4).contains(&count)).then(|| format!("{count} words, want 1-4"))
+}
+
+#[test]
+fn every_place_but_the_studios_has_one_row_of_product_kinds() {
+    use setting_kinds::SETTING_KINDS;
+    let rows: Vec<&str> = SETTING_KINDS.iter().map(|(setting, _)| *setting).collect();
+    for (area, e) in settings() {
+        let count = rows.iter().filter(|s| **s == e.setting).count();
+        let want = usize::from(!area.suits.is_empty());
+        assert_eq!(count, want, "{count} rows of kinds for {}", e.setting);
+    }
+    let known: HashSet<&str> = settings().map(|(_, e)| e.setting).collect();
+    for (setting, kinds) in SETTING_KINDS {
+        assert!(known.contains(setting), "kinds for unknown \"{setting}\"");
+        assert!(
+            (6..=15).contains(&kinds.len()),
+            "{} kinds for {setting}",
+            kinds.len()
+        );
+        assert_unique("kind", kinds.iter().copied());
+        for k in *kinds {
+            if let Some(problem) = kind_problem(k) {
+                panic!("kind \"{k}\" of {setting}: {problem}");
+            }
+        }
+    }
+}
+
+#[test]
+fn the_kind_check_rejects_bad_kinds() {
+    assert!(kind_problem("beard oil").is_none());
+    assert!(kind_problem("men's grooming kit").is_none());
+    assert!(kind_problem("Beard Oil").is_some());
+    assert!(kind_problem("beard oil, comb").is_some());
+    assert!(kind_problem(" comb").is_some());
+    assert!(kind_problem("cr\u{e8}me brulee").is_some());
+    assert!(kind_problem("a very long product kind name").is_some());
+}
