@@ -1,6 +1,7 @@
 //! `adstudio pcpo adapters` (list the stored adapters) and `adstudio pcpo
 //! export` (merge one into its base model, checked by hash, and write a
-//! Hugging Face folder).
+//! Hugging Face folder; for a LLaVA base, the whole LLaVA checkpoint with
+//! its vision tower and projector).
 
 use std::path::PathBuf;
 
@@ -13,9 +14,11 @@ use clap::Args;
 use super::pcpo::open_store;
 use crate::ml::pcpo::{load_adapter_for, BaseModel};
 use crate::ml::prompt_model::{
-    export_hf_folder, source_tokenizer_config, GgufPrecision, LoadOptions, PromptModel,
+    export_hf_folder, export_llava_folder, source_tokenizer_config, GgufPrecision, LoadOptions,
+    PromptModel,
 };
 use crate::store::{AdapterId, AdapterRow, Store};
+use crate::studio::roles::is_llava_folder;
 
 /// Arguments of `adstudio pcpo export`.
 #[derive(Debug, Clone, Args)]
@@ -90,10 +93,14 @@ pub fn run_export(a: &PcpoExportArgs, data_dir: Option<PathBuf>) -> anyhow::Resu
         .decoder_mut()
         .merge_lora()
         .context("merging the adapter")?;
-    let tok_cfg = source_tokenizer_config(&a.model, &model)
-        .context("reading the base model's tokenizer settings")?;
-    export_hf_folder(&model, &tok_cfg, &a.out)
-        .with_context(|| format!("exporting to {}", a.out.display()))?;
+    if is_llava_folder(&a.model) {
+        export_llava_folder(&model, &a.model, &a.out)
+    } else {
+        let tok_cfg = source_tokenizer_config(&a.model, &model)
+            .context("reading the base model's tokenizer settings")?;
+        export_hf_folder(&model, &tok_cfg, &a.out)
+    }
+    .with_context(|| format!("exporting to {}", a.out.display()))?;
     println!(
         "adapter {} {:?} ({n} projections) merged into {} and written to {}",
         row.id,

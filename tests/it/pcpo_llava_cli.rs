@@ -241,6 +241,8 @@ fn pcpo_train_on_a_llava_folder_saves_and_records_the_adapter() {
     assert_eq!(config["metrics"]["epochs"].as_array().unwrap().len(), 2);
     assert_eq!(factors(&data.join(&row.path)), trained);
 
+    exported_llava_has_the_merged_decoder_and_the_source_rest(&data, &model, &row);
+
     let again = dir.path().join("again.safetensors");
     let again_s = again.display().to_string();
     let mut resume: Vec<&str> = args.iter().map(String::as_str).collect();
@@ -249,6 +251,81 @@ fn pcpo_train_on_a_llava_folder_saves_and_records_the_adapter() {
     assert!(status.status.success(), "{stdout}\n{stderr}");
     assert!(stdout.contains("resumed after epoch 2 of 2"), "{stdout}");
     assert_eq!(factors(&again), trained);
+}
+
+/// `adstudio pcpo export` of a LLaVA adapter writes the whole checkpoint:
+/// the source's vision tower and projector tensors bit-identical, its
+/// config and tokenizer files copied, the decoder's adapted projections
+/// equal to `W + alpha/rank * B A` from the adapter file, every other
+/// decoder tensor unchanged.
+fn exported_llava_has_the_merged_decoder_and_the_source_rest(
+    data: &Path,
+    model: &Path,
+    row: &adstudio::store::AdapterRow,
+) {
+    let out = data.parent().unwrap().join("exported");
+    let run = Command::new(env!("CARGO_BIN_EXE_adstudio"))
+        .env_remove("ADSTUDIO_DATA_DIR")
+        .arg("--data-dir")
+        .arg(data)
+        .args(["pcpo", "export", "--adapter", &row.name, "--model"])
+        .arg(model)
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert!(run.status.success(), "{stderr}");
+    for file in ["config.json", "tokenizer.json"] {
+        assert_eq!(
+            std::fs::read(out.join(file)).unwrap(),
+            std::fs::read(model.join(file)).unwrap(),
+            "{file}"
+        );
+    }
+    let load = |p: &Path| candle_core::safetensors::load(p, &Device::Cpu).unwrap();
+    let source = load(&model.join("model.safetensors"));
+    let exported = load(&out.join("model.safetensors"));
+    let mut names: Vec<&String> = source.keys().collect();
+    let mut got: Vec<&String> = exported.keys().collect();
+    names.sort();
+    got.sort();
+    assert_eq!(got, names, "the same tensor names as the source");
+    let adapter = load(&data.join(&row.path));
+    let hp = &row.config_json["hyper_parameters"];
+    let scale = hp["alpha"].as_f64().unwrap() / hp["rank"].as_f64().unwrap();
+    let values = |t: &candle_core::Tensor| t.flatten_all().unwrap().to_vec1::<f32>().unwrap();
+    let mut merged = 0;
+    for (name, t) in &source {
+        let out_t = &exported[name];
+        let key = name
+            .strip_prefix("language_model.model.")
+            .and_then(|n| n.strip_suffix(".weight"))
+            .map(|n| n.replace("self_attn.", ""));
+        let factors = key.and_then(|k| {
+            Some((
+                adapter.get(&format!("{k}.A"))?,
+                adapter.get(&format!("{k}.B"))?,
+            ))
+        });
+        match factors {
+            Some((a, b)) => {
+                let delta = (b.matmul(a).unwrap() * scale).unwrap();
+                let want = values(&(t + delta).unwrap());
+                let have = values(out_t);
+                let err = want
+                    .iter()
+                    .zip(&have)
+                    .map(|(w, h)| (w - h).abs())
+                    .fold(0.0f32, f32::max);
+                assert!(err < 1e-6, "{name}: max diff {err}");
+                assert!(values(t) != have, "{name} unchanged");
+                merged += 1;
+            }
+            None => assert_eq!(values(t), values(out_t), "{name} changed"),
+        }
+    }
+    assert_eq!(merged, 4, "q_proj and v_proj of both layers");
 }
 
 /// A product whose image is not in the store cannot train the LLaVA model:

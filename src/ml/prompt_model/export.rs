@@ -184,6 +184,62 @@ fn write_files(model: &PromptModel, tokenizer_config: &Value, dir: &Path) -> Res
 /// at `out`, which must not exist yet. Files are written to a temporary
 /// folder beside `out` that is renamed at the end (and removed on failure).
 pub fn export_hf_folder(model: &PromptModel, tokenizer_config: &Value, out: &Path) -> Result<()> {
+    write_atomically(out, |tmp| write_files(model, tokenizer_config, tmp))
+}
+
+/// Writes a LLaVA checkpoint whose language model is `model`'s (adapters
+/// merged, dense weights) at `out`, which must not exist yet: the merged
+/// decoder under `language_model.*`, every other tensor of `source` (the
+/// vision tower, the projector) copied unchanged, and `source`'s other
+/// files (config, tokenizer, processor settings) copied as they are, so
+/// the folder loads wherever the source did. Written atomically as
+/// [`export_hf_folder`] is.
+pub fn export_llava_folder(model: &PromptModel, source: &Path, out: &Path) -> Result<()> {
+    write_atomically(out, |tmp| write_llava_files(model, source, tmp))
+}
+
+/// The prefix of a LLaVA checkpoint's language-model tensors.
+const LLAVA_TEXT_PREFIX: &str = "language_model.";
+
+fn write_llava_files(model: &PromptModel, source: &Path, dir: &Path) -> Result<()> {
+    let mut tensors: HashMap<String, Tensor> = HashMap::new();
+    for file in crate::ml::weights::safetensors_files(source)
+        .map_err(|e| export_err(source, e.to_string()))?
+    {
+        for (name, t) in candle_core::safetensors::load(&file, &Device::Cpu)? {
+            if !name.starts_with(LLAVA_TEXT_PREFIX) {
+                tensors.insert(name, t);
+            }
+        }
+    }
+    for (name, t) in model.decoder().hf_tensors()? {
+        let t = t.to_device(&Device::Cpu)?.contiguous()?;
+        tensors.insert(format!("{LLAVA_TEXT_PREFIX}{name}"), t);
+    }
+    candle_core::safetensors::save(&tensors, dir.join("model.safetensors"))?;
+    copy_side_files(source, dir)
+}
+
+/// Copies `source`'s top-level files other than weights (config,
+/// tokenizer, processor and generation settings).
+fn copy_side_files(source: &Path, dir: &Path) -> Result<()> {
+    let entries = std::fs::read_dir(source).map_err(|e| export_err(source, e.to_string()))?;
+    for entry in entries {
+        let path = entry.map_err(|e| export_err(source, e.to_string()))?.path();
+        let Some(name) = path.file_name().and_then(|n| n.to_str()) else {
+            continue;
+        };
+        let weights = name.ends_with(".safetensors") || name.ends_with(".safetensors.index.json");
+        if path.is_file() && !weights {
+            std::fs::copy(&path, dir.join(name)).map_err(|e| export_err(&path, e.to_string()))?;
+        }
+    }
+    Ok(())
+}
+
+/// Runs `write` on a temporary folder beside `out` (which must not exist)
+/// and renames it to `out`; the temporary folder is removed on failure.
+fn write_atomically(out: &Path, write: impl FnOnce(&Path) -> Result<()>) -> Result<()> {
     if out.exists() {
         return Err(export_err(out, "it already exists (choose a new folder)"));
     }
@@ -201,7 +257,7 @@ pub fn export_hf_folder(model: &PromptModel, tokenizer_config: &Value, out: &Pat
         std::fs::remove_dir_all(&tmp).map_err(|e| export_err(&tmp, e.to_string()))?;
     }
     std::fs::create_dir(&tmp).map_err(|e| export_err(&tmp, e.to_string()))?;
-    let written = write_files(model, tokenizer_config, &tmp)
+    let written = write(&tmp)
         .and_then(|()| std::fs::rename(&tmp, out).map_err(|e| export_err(out, e.to_string())));
     if written.is_err() {
         let _ = std::fs::remove_dir_all(&tmp);

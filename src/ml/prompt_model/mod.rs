@@ -66,7 +66,7 @@ pub use constraint::TokenConstraint;
 pub use decoder::Decoder;
 pub use decoder_lora::LoraVars;
 pub use error::{PromptModelError, Result};
-pub use export::{export_hf_folder, hf_config, source_tokenizer_config};
+pub use export::{export_hf_folder, export_llava_folder, hf_config, source_tokenizer_config};
 pub use facts::image_facts;
 pub use generate::{
     generate, generate_from_embeds, generate_prefilled, prefill_embeds, Generation, Prefilled,

@@ -8,6 +8,7 @@ use super::category_kinds::{category_scores, kind_phrases};
 use super::error::{PromptModelError, Result};
 use super::matching::{guess_text, CATEGORIES};
 use super::scene_grammar::{SceneChoices, SceneOption};
+use super::scene_library::setting_kinds::SETTING_KINDS;
 use super::scene_library::{cue_props, settings, Area, SettingEntry, LIGHTS, MOODS};
 use super::select::cosine;
 use super::suggest::TextEmbedder;
@@ -124,13 +125,78 @@ fn option(entry: &SettingEntry, floor_only: bool, cues: &[&str]) -> Option<Scene
     })
 }
 
+/// How much a setting's fit to the product's kind (see [`kind_fits`])
+/// weighs against its cosines to the product text and to the category.
+pub const KIND_FIT_WEIGHT: f32 = 2.0;
+
+/// The kind fit of a setting without product kinds (the neutral studios,
+/// which suit anything): about what a setting of the right area scores
+/// for a product it does not particularly suit, so a studio fills the
+/// shortlist only where few places fit the product.
+pub const STUDIO_FIT: f32 = 0.5;
+
+/// The product kinds of each of `all`'s settings, flattened as (setting
+/// index, kind); the neutral studios have none.
+fn setting_kind_phrases(all: &[(&Area, &SettingEntry)]) -> Vec<(usize, &'static str)> {
+    all.iter()
+        .enumerate()
+        .flat_map(|(i, (_, entry))| {
+            SETTING_KINDS
+                .iter()
+                .filter(move |(setting, _)| *setting == entry.setting)
+                .flat_map(move |(_, kinds)| kinds.iter().map(move |k| (i, *k)))
+        })
+        .collect()
+}
+
+/// How well each of `n` settings suits the product: the highest cosine
+/// between the title (`guess`, its [`guess_text`] embedding) and the
+/// setting's product kinds ([`SETTING_KINDS`]); [`STUDIO_FIT`] for a
+/// setting without kinds. `phrases` are [`setting_kind_phrases`] and
+/// `embeddings` theirs, in order.
+fn kind_fits(
+    n: usize,
+    phrases: &[(usize, &str)],
+    embeddings: &[Vec<f32>],
+    guess: &[f32],
+) -> Vec<f32> {
+    let mut fits = vec![f32::NEG_INFINITY; n];
+    for ((i, _), e) in phrases.iter().zip(embeddings) {
+        fits[*i] = fits[*i].max(cosine(guess, e));
+    }
+    fits.into_iter()
+        .map(|f| if f.is_finite() { f } else { STUDIO_FIT })
+        .collect()
+}
+
+/// The texts [`ranked_settings`] embeds, in one batch: the settings, the
+/// categories, the category kinds, the settings' kinds, the title's guess
+/// text and the target.
+fn ranking_texts(
+    all: &[(&Area, &SettingEntry)],
+    kinds: &[(usize, &str)],
+    setting_kinds: &[(usize, &str)],
+    title: &str,
+    target: &str,
+) -> Vec<String> {
+    let mut texts: Vec<String> = all.iter().map(|(_, e)| setting_text(e)).collect();
+    texts.extend(CATEGORIES.iter().map(|c| c.text()));
+    texts.extend(kinds.iter().map(|(_, k)| k.to_string()));
+    texts.extend(setting_kinds.iter().map(|(_, k)| k.to_string()));
+    texts.push(guess_text(title));
+    texts.push(target.to_string());
+    texts
+}
+
 /// The library's settings in order of relevance to `target` (the product
 /// text), best first, among the settings whose [`Area`] suits the category
 /// closest to `title` (or a near second, see [`SECOND_CATEGORY_MARGIN`]):
 /// a hand cream never gets a pet salon or a kitchen because its title says
 /// "butter". A setting's score is its cosine to the product plus its
-/// cosine to the best-guessed category (its description words). Returns
-/// the settings and the name of that category.
+/// cosine to the best-guessed category (its description words) plus
+/// [`KIND_FIT_WEIGHT`] times its [`kind_fits`] (a barbershop suits razors,
+/// not hair scrunchies). Returns the settings and the name of that
+/// category.
 pub fn ranked_settings(
     title: &str,
     target: &str,
@@ -138,11 +204,8 @@ pub fn ranked_settings(
 ) -> Result<(Vec<&'static SettingEntry>, &'static str)> {
     let all: Vec<(&Area, &SettingEntry)> = settings().collect();
     let kinds = kind_phrases();
-    let mut texts: Vec<String> = all.iter().map(|(_, e)| setting_text(e)).collect();
-    texts.extend(CATEGORIES.iter().map(|c| c.text()));
-    texts.extend(kinds.iter().map(|(_, k)| k.to_string()));
-    texts.push(guess_text(title));
-    texts.push(target.to_string());
+    let setting_kinds = setting_kind_phrases(&all);
+    let texts = ranking_texts(&all, &kinds, &setting_kinds, title, target);
     let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
     let embeddings = embedder.embed_texts(&refs)?;
     if embeddings.len() != texts.len() {
@@ -154,10 +217,12 @@ pub fn ranked_settings(
     }
     let (setting_vecs, rest) = embeddings.split_at(all.len());
     let (category_vecs, rest) = rest.split_at(CATEGORIES.len());
-    let (kind_vecs, queries) = rest.split_at(kinds.len());
+    let (kind_vecs, rest) = rest.split_at(kinds.len());
+    let (setting_kind_vecs, queries) = rest.split_at(setting_kinds.len());
     let (guess, query) = (&queries[0], &queries[1]);
     let open = open_categories(&category_scores(guess, kind_vecs));
     let best = open.first().map(|&i| &category_vecs[i]);
+    let fits = kind_fits(all.len(), &setting_kinds, setting_kind_vecs, guess);
     let animals = animals_named(title);
     let mut order: Vec<(usize, f32)> = all
         .iter()
@@ -166,7 +231,8 @@ pub fn ranked_settings(
         .filter(|(_, (_, entry))| !for_another_animal(&animals, entry))
         .map(|(i, _)| {
             let to_category = best.map_or(0.0, |b| cosine(&setting_vecs[i], b));
-            (i, cosine(&setting_vecs[i], query) + to_category)
+            let to_product = cosine(&setting_vecs[i], query);
+            (i, to_product + to_category + KIND_FIT_WEIGHT * fits[i])
         })
         .collect();
     order.sort_by(|a, b| b.1.total_cmp(&a.1));
@@ -229,6 +295,31 @@ mod tests {
         assert!(!for_another_animal(&animals_named("Wool Rug"), nook));
         // Whole words only: "category" is not a cat, "Catalina" neither.
         assert!(animals_named("category Catalina dogma").is_empty());
+    }
+
+    #[test]
+    fn a_setting_fits_by_its_nearest_kind_and_studios_by_the_constant() {
+        // Three settings: 0 with kinds along x and y, 1 along -x, 2 none.
+        let phrases = [(0, "a"), (0, "b"), (1, "c")];
+        let embeddings = vec![vec![1.0, 0.0], vec![0.0, 1.0], vec![-1.0, 0.0]];
+        let fits = kind_fits(3, &phrases, &embeddings, &[0.6, 0.8]);
+        assert!((fits[0] - 0.8).abs() < 1e-6, "the nearest kind: {fits:?}");
+        assert!((fits[1] + 0.6).abs() < 1e-6, "{fits:?}");
+        assert_eq!(fits[2], STUDIO_FIT);
+    }
+
+    #[test]
+    fn every_setting_but_the_studios_brings_its_kinds() {
+        let all: Vec<(&Area, &SettingEntry)> = settings().collect();
+        let phrases = setting_kind_phrases(&all);
+        for (i, (area, entry)) in all.iter().enumerate() {
+            let n = phrases.iter().filter(|(j, _)| *j == i).count();
+            if area.suits.is_empty() {
+                assert_eq!(n, 0, "{}", entry.setting);
+            } else {
+                assert!(n >= 6, "{}: {n} kinds", entry.setting);
+            }
+        }
     }
 
     #[test]
