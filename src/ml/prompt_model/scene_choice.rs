@@ -130,10 +130,14 @@ fn option(entry: &SettingEntry, floor_only: bool, cues: &[&str]) -> Option<Scene
 pub const KIND_FIT_WEIGHT: f32 = 2.0;
 
 /// The kind fit of a setting without product kinds (the neutral studios,
-/// which suit anything): about what a setting of the right area scores
-/// for a product it does not particularly suit, so a studio fills the
-/// shortlist only where few places fit the product.
-pub const STUDIO_FIT: f32 = 0.5;
+/// which suit anything): below what a place made for the product scores
+/// (0.5 to 0.8 for a pastel dressing room and an eyeshadow palette, a
+/// dirt track and a remote control car) and above a place of the right
+/// area that does not suit it (0.1 to 0.35 for a nursery and that car),
+/// so studios fill the shortlist where few places fit. Set, with
+/// [`KIND_FIT_WEIGHT`], by reading the shortlists of the `titles.tsv`
+/// and `fresh2.tsv` titles (0.5 let studios crowd out fitting places).
+pub const STUDIO_FIT: f32 = 0.4;
 
 /// The product kinds of each of `all`'s settings, flattened as (setting
 /// index, kind); the neutral studios have none.
