@@ -11,7 +11,7 @@ use crate::ui_render::{done_count, studio_with_product, write_tiny_models};
 
 use adstudio::app::TileState;
 use adstudio::ml::diffusion::SchedulerKind;
-use egui_kittest::kittest::Queryable;
+use egui_kittest::kittest::{NodeT, Queryable};
 
 /// The studio with the tiny models, an LCM-LoRA and TAESD, product open.
 fn studio_with_draft_models(
