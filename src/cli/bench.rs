@@ -62,7 +62,7 @@ pub struct BenchArgs {
     /// prompt-model: a .gguf file).
     #[arg(long)]
     pub model: Option<PathBuf>,
-    /// Image side in pixels for `diffusion` (256 or 512).
+    /// Image side in pixels for `diffusion` (256 or 512) and `draft`.
     #[arg(long, default_value_t = 512)]
     pub size: usize,
     /// Products of the synthetic world for `reward` (default 640).

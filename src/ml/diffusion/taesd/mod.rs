@@ -1,5 +1,5 @@
 //! TAESD, the tiny autoencoder (diffusers `AutoencoderTiny`): an encoder
-//! and a decoder of plain 3x3 convolutions, about 1/50 of the SD VAE's
+//! and a decoder of plain 3x3 convolutions, about a tenth of the SD VAE's
 //! work, whose latents live on the scale of SD's *scaled* latents. Used for
 //! per-step previews ([`crate::ml::diffusion::preview`]) and for drafts.
 //!
