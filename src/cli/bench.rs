@@ -40,9 +40,9 @@ pub enum BenchTarget {
     /// diffusion, reward) against the pipeline's own overhead.
     Batch,
     /// Click to the first complete draft image (`--size`, default 512):
-    /// canvas and canny, text encoding, TAESD encode, 4 LCM steps of UNet
-    /// + ControlNet with a rank-64 LoRA merged, TAESD decode (random
-    /// weights, real architectures).
+    /// canvas and canny, text encoding, TAESD encode, 4 LCM steps of the
+    /// UNet and ControlNet with a rank-64 LoRA merged, TAESD decode
+    /// (random weights, real architectures).
     Draft,
 }
 

@@ -38,11 +38,14 @@ const LORA_RANK: usize = 64;
 /// over the real encoder's first ids).
 const PROMPT: &str = "a red mug on an oak table, soft morning light";
 
+/// Tensor names with their shapes, in the order a model asked for them.
+type Shapes = Arc<Mutex<Vec<(String, Vec<usize>)>>>;
+
 /// Records the name and shape of every tensor a model asks for, handing
 /// out random values.
 struct ShapeRecorder {
     random: RandomWeights,
-    seen: Arc<Mutex<Vec<(String, Vec<usize>)>>>,
+    seen: Shapes,
 }
 
 impl SimpleBackend for ShapeRecorder {
@@ -72,7 +75,7 @@ impl SimpleBackend for ShapeRecorder {
 /// A random rank-[`LORA_RANK`] LoRA (PEFT names) over the UNet's linear
 /// layers and the 3x3 convolutions of its blocks, as LCM-LoRA adapts them.
 fn random_unet_lora(cfg: &SingleFileConfigs, dev: &Device) -> anyhow::Result<LoraWeights> {
-    let seen = Arc::new(Mutex::new(Vec::new()));
+    let seen: Shapes = Arc::default();
     let recorder = ShapeRecorder {
         random: RandomWeights::new(7),
         seen: Arc::clone(&seen),
