@@ -209,6 +209,9 @@ fn bench_draft_refuses_a_size_that_is_not_a_multiple_of_8() {
         .expect("run adstudio");
     let stderr = String::from_utf8_lossy(&run.stderr);
     assert!(!run.status.success());
-    assert!(stderr.contains("--size must be a multiple of 8"), "{stderr}");
+    assert!(
+        stderr.contains("--size must be a multiple of 8"),
+        "{stderr}"
+    );
     assert!(stderr.contains("100"), "{stderr}");
 }

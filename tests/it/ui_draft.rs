@@ -70,6 +70,23 @@ fn draft_then_render_final_keeps_prompt_and_seed() {
     assert!(harness.query_by_label("seed 40").is_some());
 }
 
+/// Steps frames until `done` holds (panics naming `what` after 60 s).
+fn step_frames_until(
+    harness: &mut egui_kittest::Harness<'static, adstudio::app::StudioApp>,
+    what: &str,
+    done: impl Fn(&egui_kittest::Harness<'static, adstudio::app::StudioApp>) -> bool,
+) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while !done(harness) {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "timed out waiting for: {what}"
+        );
+        harness.step();
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+}
+
 #[test]
 fn a_queued_draft_cancels_from_its_tile() {
     let tmp = tempfile::tempdir().expect("tmp");
@@ -87,13 +104,25 @@ fn a_queued_draft_cancels_from_its_tile() {
     harness.run_steps(2);
     assert_eq!(harness.state().gallery().tiles.len(), 2);
     assert!(harness.state().gallery().tiles[1].draft);
-    // The draft waits behind the long render: cancel it from its tile.
+    // The draft waits behind the long render: cancel it from its tile
+    // (once the only "Cancel" buttons are the two tiles': the status bar
+    // has one too while the studio worker is busy).
+    step_frames_until(&mut harness, "two tile Cancel buttons", |h| {
+        h.get_all_by_label("Cancel").count() == 2
+    });
     harness
         .get_all_by_label("Cancel")
         .nth(1)
         .expect("the draft's Cancel")
         .click();
     harness.run_steps(2);
+    assert!(matches!(
+        harness.state().gallery().tiles[0].state,
+        TileState::Queued | TileState::Rendering { .. }
+    ));
+    step_frames_until(&mut harness, "the model jobs' Cancel", |h| {
+        h.query_by_label("Cancel model jobs").is_some()
+    });
     harness.get_by_label("Cancel model jobs").click();
     step_until(&mut harness, "both cancelled", |app| {
         app.gallery()
