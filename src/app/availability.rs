@@ -23,20 +23,37 @@ pub enum DiffusionAvailability {
         checkpoint: String,
         /// The ControlNet's name, when one was found.
         controlnet: Option<String>,
+        /// TAESD's name (full-size previews, draft decoding), when found.
+        taesd: Option<String>,
+        /// The LCM-LoRA's name (drafts), when found.
+        lcm_lora: Option<String>,
     },
 }
 
 impl DiffusionAvailability {
+    /// Why a draft cannot run (no LCM-LoRA), when models are ready.
+    pub fn draft_blocker(&self) -> Option<String> {
+        match self {
+            DiffusionAvailability::Ready { lcm_lora: None, .. } => Some(
+                "A draft needs an LCM-LoRA for SD 1.5 (model role lcm-lora, \
+                 e.g. models/lcm-lora/pytorch_lora_weights.safetensors)."
+                    .into(),
+            ),
+            _ => None,
+        }
+    }
+
     /// The availability the registry's status gives.
     pub fn from_status(status: &[RoleStatus]) -> Self {
         use crate::studio::ModelRole;
         let find = |role| status.iter().find(|s| s.role == role).map(|s| &s.found);
+        let found = |role| find(role).and_then(|c| c.as_ref().ok()).map(|c| c.id());
         match find(ModelRole::Sd15) {
             Some(Ok(sd)) => DiffusionAvailability::Ready {
                 checkpoint: sd.id(),
-                controlnet: find(ModelRole::ControlnetCanny)
-                    .and_then(|c| c.as_ref().ok())
-                    .map(|c| c.id()),
+                controlnet: found(ModelRole::ControlnetCanny),
+                taesd: found(ModelRole::Taesd),
+                lcm_lora: found(ModelRole::LcmLora),
             },
             Some(Err(missing)) => Self::missing(missing),
             None => DiffusionAvailability::Checking,

@@ -82,6 +82,12 @@ pub enum Command {
     OpenDropped(PathBuf),
     /// Render the open product with the render panel's parameters.
     Render,
+    /// Render one quick draft (4 LCM steps, LCM-LoRA, TAESD) with the
+    /// render panel's prompt and seed.
+    Draft,
+    /// Render a draft tile again at full quality: its prompt and seed with
+    /// the render panel's settings.
+    RenderFinal(TileKey),
     /// Cancel every queued and running model job (renders).
     CancelModelJobs,
     /// Cancel one model job (a gallery tile's render).

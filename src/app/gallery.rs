@@ -56,9 +56,17 @@ pub struct GalleryTile {
     pub seed: u64,
     /// What it shows.
     pub state: TileState,
+    /// Whether a draft job fills it (finished drafts also say so in their
+    /// parameters).
+    pub draft: bool,
 }
 
 impl GalleryTile {
+    /// Whether it is (or will be) a draft.
+    pub fn is_draft(&self) -> bool {
+        self.draft || self.done().is_some_and(|d| d.params.request.params.draft)
+    }
+
     /// The finished image, if the tile has one.
     pub fn done(&self) -> Option<&DoneTile> {
         match &self.state {
@@ -113,8 +121,14 @@ impl GalleryState {
             job,
             seed,
             state,
+            draft: false,
         });
         key
+    }
+
+    /// The tile with this key, to change.
+    pub fn tile_mut(&mut self, key: TileKey) -> Option<&mut GalleryTile> {
+        self.tiles.iter_mut().find(|t| t.key == key)
     }
 
     /// The tile with this key.

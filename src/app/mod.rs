@@ -20,6 +20,7 @@ mod availability;
 mod catalog_flow;
 mod catalog_state;
 mod command;
+mod draft_flow;
 mod events;
 mod gallery;
 mod label_desk;

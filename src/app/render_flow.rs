@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use crate::jobs::JobId;
-use crate::render::RenderRequest;
+use crate::render::{RenderParams, RenderRequest};
 use crate::studio::gallery::{load_renders, StoredRenders};
 use crate::studio::render::render_and_save;
 use crate::studio::{display_name, RenderedImage, RoleStatus, VariantJob};
@@ -55,6 +55,16 @@ impl StudioApp {
 
     /// Starts one model job per variant, each with its progress tile.
     pub(super) fn start_render(&mut self) {
+        let mut params = self.prefs.render.clone();
+        params.steps = params.steps.max(1);
+        params.n_variants = params.n_variants.max(1);
+        params.draft = false;
+        self.submit_variants(params);
+    }
+
+    /// Checks that the open product can render and starts one model job
+    /// per variant of `params` (drafts: one), each with its progress tile.
+    pub(super) fn submit_variants(&mut self, params: RenderParams) {
         if let Some(reason) = self.render_blocker() {
             self.status.message = Some((reason, true));
             return;
@@ -66,9 +76,6 @@ impl StudioApp {
             return;
         };
         let product = session.product.id;
-        let mut params = self.prefs.render.clone();
-        params.steps = params.steps.max(1);
-        params.n_variants = params.n_variants.max(1);
         let request = RenderRequest {
             params,
             canvas: session.product.canvas_settings,
@@ -79,6 +86,7 @@ impl StudioApp {
             return;
         }
         let n = request.params.n_variants;
+        let draft = request.params.draft;
         for index in 0..n {
             let job = VariantJob {
                 product,
@@ -87,12 +95,19 @@ impl StudioApp {
                 index,
             };
             let seed = request.variant_seed(index);
-            let label = format!("Rendering variant {}/{n}", index + 1);
+            let label = if draft {
+                format!("Drafting (seed {seed})")
+            } else {
+                format!("Rendering variant {}/{n}", index + 1)
+            };
             let id = self.submit_model(label, move |studio, ctx| {
                 render_and_save(studio, ctx, &job).map(|r| AppOutput::Rendered(Box::new(r)))
             });
             if let Some(id) = id {
-                self.gallery.push(Some(id), seed, TileState::Queued);
+                let key = self.gallery.push(Some(id), seed, TileState::Queued);
+                if let Some(tile) = self.gallery.tile_mut(key) {
+                    tile.draft = draft;
+                }
             }
         }
     }

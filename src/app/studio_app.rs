@@ -280,6 +280,8 @@ impl StudioApp {
             Command::CancelOnline => self.cancel_online(),
             Command::OpenDropped(path) => self.open_dropped(path),
             Command::Render => self.start_render(),
+            Command::Draft => self.start_draft(),
+            Command::RenderFinal(key) => self.render_final(key),
             Command::CancelModelJobs => self.model_worker.cancel_all(),
             Command::CancelModelJob(id) => self.cancel_model_job(id),
             Command::RescanModels => self.rescan_models(),

@@ -7,6 +7,7 @@ use clap::{Args, ValueEnum};
 
 use super::bench_batch::bench_batch;
 use super::bench_diffusion::{bench_diffusion_ops, bench_diffusion_table, DiffusionBenchOptions};
+use super::bench_draft::bench_draft_table;
 use super::bench_pcpo::bench_pcpo_table;
 use super::bench_prompt::bench_prompt_table;
 use super::bench_reward::bench_reward_table;
@@ -38,6 +39,11 @@ pub enum BenchTarget {
     /// dir's models: per product, time in model forwards (suggest,
     /// diffusion, reward) against the pipeline's own overhead.
     Batch,
+    /// Click to the first complete draft image (`--size`, default 512):
+    /// canvas and canny, text encoding, TAESD encode, 4 LCM steps of the
+    /// UNet and ControlNet with a rank-64 LoRA merged, TAESD decode
+    /// (random weights, real architectures).
+    Draft,
 }
 
 /// Arguments of `adstudio bench`.
@@ -56,7 +62,7 @@ pub struct BenchArgs {
     /// prompt-model: a .gguf file).
     #[arg(long)]
     pub model: Option<PathBuf>,
-    /// Image side in pixels for `diffusion` (256 or 512).
+    /// Image side in pixels for `diffusion` (256 or 512) and `draft`.
     #[arg(long, default_value_t = 512)]
     pub size: usize,
     /// Products of the synthetic world for `reward` (default 640).
@@ -143,6 +149,11 @@ impl From<PrecisionArg> for GgufPrecision {
 pub fn run_bench(args: &BenchArgs, data_dir: Option<PathBuf>) -> anyhow::Result<()> {
     match args.target {
         BenchTarget::Batch => bench_batch(args, data_dir),
+        BenchTarget::Draft => bench_draft_table(
+            u32::try_from(args.size).context("--size is too large")?,
+            args.runs,
+            args.warmup,
+        ),
         BenchTarget::Saliency => bench_saliency_table(args),
         BenchTarget::Diffusion if args.ops => {
             bench_diffusion_ops(args.runs, args.warmup, &args.only)

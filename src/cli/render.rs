@@ -2,6 +2,9 @@
 //! their parameters) out, through the studio core (models from the model
 //! registry: `--models`/`--controlnet` > `ADSTUDIO_SD15`/
 //! `ADSTUDIO_CONTROLNET_CANNY` > `<data dir>/models/ROLE` > `./models/ROLE`).
+//! `--draft` renders one 4-step LCM draft with the LCM-LoRA (`--lcm-lora`
+//! or the `lcm-lora` role) merged, decoded with TAESD (`--taesd` or the
+//! `taesd` role) when there is one.
 
 use std::path::PathBuf;
 
@@ -40,6 +43,14 @@ pub struct RenderArgs {
     /// `controlnet-canny` model role, when there is one.
     #[arg(long)]
     pub controlnet: Option<PathBuf>,
+    /// A diffusers TAESD folder (full-size previews; a draft's encoder and
+    /// decoder); default: the `taesd` model role, when there is one.
+    #[arg(long)]
+    pub taesd: Option<PathBuf>,
+    /// The LCM-LoRA `.safetensors` a draft merges into the model; default:
+    /// the `lcm-lora` model role.
+    #[arg(long = "lcm-lora")]
+    pub lcm_lora: Option<PathBuf>,
     /// Output folder (created if missing).
     #[arg(long)]
     pub out: PathBuf,
@@ -65,7 +76,9 @@ fn progress_line(p: &RenderStep) -> String {
 pub fn run_render(args: &RenderArgs, registry: ModelRegistry) -> anyhow::Result<Vec<PathBuf>> {
     let registry = registry
         .with_explicit(ModelRole::Sd15, args.models.as_deref())
-        .with_explicit(ModelRole::ControlnetCanny, args.controlnet.as_deref());
+        .with_explicit(ModelRole::ControlnetCanny, args.controlnet.as_deref())
+        .with_explicit(ModelRole::Taesd, args.taesd.as_deref())
+        .with_explicit(ModelRole::LcmLora, args.lcm_lora.as_deref());
     let hub = ModelHub::new(registry);
     let settings = CanvasSettings {
         aspect: args.aspect,
@@ -74,14 +87,30 @@ pub fn run_render(args: &RenderArgs, registry: ModelRegistry) -> anyhow::Result<
             .unwrap_or(CanvasSettings::default().short_side),
         ..CanvasSettings::default()
     };
+    let params = if args.params.draft {
+        args.params.as_draft()
+    } else {
+        args.params.clone()
+    };
     let request = RenderRequest {
-        params: args.params.clone(),
+        params,
         canvas: settings,
         models: Default::default(),
     };
     request.validate()?;
     let prepared = prepare_file(&hub, &args.product, &MaskSettings::default(), &settings)?;
-    hub.locate(ModelRole::Sd15)?;
+    let sources = hub.diffusion_sources(request.params.draft)?;
+    if sources.taesd.is_none() {
+        eprintln!(
+            "note: no TAESD model (role taesd, --taesd): previews use the latent \
+             approximation{}",
+            if request.params.draft {
+                " and the draft is decoded with the VAE"
+            } else {
+                ""
+            }
+        );
+    }
     std::fs::create_dir_all(&args.out)
         .with_context(|| format!("creating {}", args.out.display()))?;
     let reporter = InlineReporter::new(|p: Progress| {

@@ -16,7 +16,9 @@ pub mod run;
 
 pub use error::RenderError;
 pub use png_meta::{a1111_parameters, encode_png, read_png_params, PngParams};
-pub use request::{parse_scheduler, ModelIds, RenderParams, RenderRequest, SCHEDULER_NAMES};
+pub use request::{
+    parse_scheduler, ModelIds, RenderParams, RenderRequest, DRAFT_STEPS, SCHEDULER_NAMES,
+};
 pub use run::{
     render_variant, render_variants, RenderModels, RenderProgress, RenderedVariant, PREVIEW_EVERY,
 };

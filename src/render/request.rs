@@ -21,7 +21,8 @@ pub struct ModelIds {
 /// records.
 ///
 /// As command-line arguments: `--prompt`, `--negative`, `--seed`, `--steps`,
-/// `--cfg`, `--control-scale`, `--scheduler euler-a|ddim|lcm`, `--n`.
+/// `--cfg`, `--control-scale`, `--scheduler euler-a|ddim|lcm`, `--n`,
+/// `--draft`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, clap::Args)]
 #[serde(default)]
 pub struct RenderParams {
@@ -55,7 +56,17 @@ pub struct RenderParams {
     #[arg(skip)]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub prompt_adapter: Option<String>,
+    /// A draft: the LCM-LoRA merged into the model, [`DRAFT_STEPS`] LCM
+    /// steps, no classifier-free guidance, one variant, decoded with TAESD
+    /// when there is one. On the command line it replaces `--steps`,
+    /// `--cfg`, `--scheduler` and `--n` ([`RenderParams::as_draft`]).
+    #[arg(long)]
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub draft: bool,
 }
+
+/// Denoising steps of a draft.
+pub const DRAFT_STEPS: usize = 4;
 
 /// The command-line names of the schedulers, in menu order.
 pub const SCHEDULER_NAMES: [(&str, SchedulerKind); 3] = [
@@ -91,17 +102,53 @@ impl Default for RenderParams {
             scheduler: SchedulerKind::EulerAncestral,
             n_variants: 1,
             prompt_adapter: None,
+            draft: false,
         }
     }
 }
 
 impl RenderParams {
     /// The parameters recalled from `other`, keeping this batch size (an
-    /// image is one variant; the batch size stays as the user set it).
+    /// image is one variant; the batch size stays as the user set it). A
+    /// draft lends its prompts and seed only: the panel keeps its steps,
+    /// CFG and scheduler (the draft's are fixed).
     pub fn recalled(&self, other: &RenderParams) -> RenderParams {
+        let base = if other.draft {
+            other.final_of_draft(self)
+        } else {
+            other.clone()
+        };
         RenderParams {
             n_variants: self.n_variants,
-            ..other.clone()
+            ..base
+        }
+    }
+
+    /// The draft of these parameters: same prompts, seed and ControlNet
+    /// scale; [`DRAFT_STEPS`] LCM steps, CFG 1 (none), one variant.
+    pub fn as_draft(&self) -> RenderParams {
+        RenderParams {
+            steps: DRAFT_STEPS,
+            guidance_scale: 1.0,
+            scheduler: SchedulerKind::Lcm,
+            n_variants: 1,
+            draft: true,
+            ..self.clone()
+        }
+    }
+
+    /// The full-quality render of a draft: its prompts and seed with the
+    /// `settings` (the normal render settings: steps, CFG, scheduler,
+    /// ControlNet scale), one variant.
+    pub fn final_of_draft(&self, settings: &RenderParams) -> RenderParams {
+        RenderParams {
+            prompt: self.prompt.clone(),
+            negative_prompt: self.negative_prompt.clone(),
+            seed: self.seed,
+            prompt_adapter: self.prompt_adapter.clone(),
+            n_variants: 1,
+            draft: false,
+            ..settings.clone()
         }
     }
 
@@ -169,5 +216,67 @@ impl RenderRequest {
     /// Checks ranges (see [`RenderParams::validate`]).
     pub fn validate(&self) -> Result<(), RenderError> {
         self.params.validate()
+    }
+}
+
+#[cfg(test)]
+mod draft_tests {
+    use super::*;
+
+    fn panel() -> RenderParams {
+        RenderParams {
+            prompt: "on oak".into(),
+            negative_prompt: "blurry".into(),
+            seed: 9,
+            steps: 25,
+            guidance_scale: 6.0,
+            conditioning_scale: 0.7,
+            n_variants: 4,
+            ..RenderParams::default()
+        }
+    }
+
+    #[test]
+    fn a_draft_keeps_prompt_and_seed_and_its_final_takes_the_panel_settings() {
+        let draft = panel().as_draft();
+        assert!(draft.draft);
+        assert_eq!((draft.steps, draft.n_variants), (DRAFT_STEPS, 1));
+        assert_eq!(draft.guidance_scale, 1.0);
+        assert_eq!(draft.scheduler, SchedulerKind::Lcm);
+        assert_eq!((draft.seed, draft.prompt.as_str()), (9, "on oak"));
+        assert_eq!(draft.conditioning_scale, 0.7);
+
+        let settings = RenderParams {
+            prompt: "something else".into(),
+            seed: 1,
+            steps: 40,
+            ..RenderParams::default()
+        };
+        let fin = draft.final_of_draft(&settings);
+        assert!(!fin.draft);
+        assert_eq!((fin.seed, fin.steps, fin.n_variants), (9, 40, 1));
+        assert_eq!(
+            (fin.prompt.as_str(), fin.negative_prompt.as_str()),
+            ("on oak", "blurry")
+        );
+        assert_eq!(fin.scheduler, SchedulerKind::EulerAncestral);
+
+        // Recalling a draft keeps the panel's steps, CFG and batch size.
+        let recalled = settings.recalled(&draft);
+        assert_eq!(
+            (recalled.seed, recalled.steps, recalled.n_variants),
+            (9, 40, 1)
+        );
+        assert!(!recalled.draft);
+    }
+
+    #[test]
+    fn the_draft_flag_is_stored_only_when_set_and_read_back() {
+        let json = serde_json::to_value(panel()).expect("json");
+        assert!(json.get("draft").is_none(), "{json}");
+        let json = serde_json::to_value(panel().as_draft()).expect("json");
+        assert_eq!(json["draft"], serde_json::Value::Bool(true));
+        let back: RenderParams = serde_json::from_value(json).expect("back");
+        assert_eq!(back, panel().as_draft());
     }
 }

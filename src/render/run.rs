@@ -9,12 +9,15 @@ use image::{Rgb, RgbImage};
 use super::error::RenderError;
 use super::request::RenderRequest;
 use crate::ml::diffusion::convert::{mask_to_tensor, rgb_to_tensor, tensor_to_rgb};
-use crate::ml::diffusion::inpaint::{inpaint, InpaintModels, InpaintParams, PromptInput};
-use crate::ml::diffusion::preview::latents_to_rgb;
-use crate::ml::diffusion::{DiffusionError, SchedulerConfig};
+use crate::ml::diffusion::inpaint::{
+    inpaint_with, InpaintModels, InpaintParams, LatentCodec, PromptInput,
+};
+use crate::ml::diffusion::preview::PreviewDecoder;
+use crate::ml::diffusion::{DiffusionError, SchedulerConfig, Taesd};
 use crate::product::{composite, PreparedCanvas};
 
-/// A preview is made every this many steps (and after the last step).
+/// A preview is made every this many steps (and after the last step); a
+/// draft shows the cheap latent preview after every step instead.
 pub const PREVIEW_EVERY: usize = 5;
 
 /// The grey the product is placed on for the init image.
@@ -27,6 +30,31 @@ pub struct RenderModels<'a> {
     pub models: InpaintModels<'a>,
     /// The checkpoint's scheduler configuration.
     pub scheduler_config: &'a SchedulerConfig,
+    /// TAESD, when one is installed: full-size previews, and the draft's
+    /// encoder and decoder.
+    pub taesd: Option<&'a Taesd>,
+}
+
+impl RenderModels<'_> {
+    /// The autoencoder a request encodes and decodes with: TAESD for a
+    /// draft when there is one, else the VAE.
+    fn codec(&self, draft: bool) -> LatentCodec<'_> {
+        match (draft, self.taesd) {
+            (true, Some(t)) => LatentCodec::Taesd(t),
+            _ => LatentCodec::Vae,
+        }
+    }
+
+    /// What makes the previews: the linear projection after every step of
+    /// a draft (4 steps: a TAESD decode each would cost more than the
+    /// draft's own decode), TAESD for full renders when there is one.
+    fn previews(&self, draft: bool) -> (PreviewDecoder<'_>, usize) {
+        if draft {
+            (PreviewDecoder::Latent, 1)
+        } else {
+            (PreviewDecoder::new(self.taesd), PREVIEW_EVERY)
+        }
+    }
 }
 
 /// What the progress callback sees after each step.
@@ -40,8 +68,10 @@ pub struct RenderProgress {
     pub step: usize,
     /// Steps per variant.
     pub total: usize,
-    /// A cheap latent-space preview (1/8 of the canvas side) every
-    /// [`PREVIEW_EVERY`] steps and after the last step.
+    /// A preview of the denoised latents every [`PREVIEW_EVERY`] steps and
+    /// after the last step: TAESD's decode at the canvas size when TAESD
+    /// is installed, else a latent projection at 1/8 of the side (drafts:
+    /// the projection, every step).
     pub preview: Option<RgbImage>,
 }
 
@@ -134,10 +164,12 @@ pub fn render_variant(
         seed,
         initial_latents: None,
     };
+    let draft = request.params.draft;
+    let (previewer, every) = models.previews(draft);
     let mut preview_error = None;
     let mut on_step = |p: &crate::ml::diffusion::inpaint::StepProgress<'_>| {
-        let preview = if p.step.is_multiple_of(PREVIEW_EVERY) || p.step == p.total {
-            match latents_to_rgb(p.denoised) {
+        let preview = if p.step.is_multiple_of(every) || p.step == p.total {
+            match previewer.preview(p.denoised) {
                 Ok(img) => Some(img),
                 Err(e) => {
                     preview_error = Some(e);
@@ -155,7 +187,7 @@ pub fn render_variant(
             preview,
         })
     };
-    let out = match inpaint(&models.models, &params, &mut on_step) {
+    let out = match inpaint_with(&models.models, models.codec(draft), &params, &mut on_step) {
         Ok(out) => out,
         Err(DiffusionError::Cancelled { step, total }) => {
             return Err(match preview_error {

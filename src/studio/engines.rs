@@ -2,11 +2,13 @@
 //! keeps them, and how each is loaded from what the registry found.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use anyhow::Context as _;
 use candle_core::Device;
 
-use crate::ml::diffusion::{ControlNet, StableDiffusion};
+use crate::ml::diffusion::lora::LoraWeights;
+use crate::ml::diffusion::{ControlNet, StableDiffusion, Taesd, UNetConfig};
 use crate::ml::pcpo::{load_adapter_for, BaseModel};
 use crate::ml::prompt_model::{
     Decoder, LoadOptions, MultimodalPromptModel, PromptModel, TokenCounter,
@@ -21,6 +23,33 @@ use super::display_name;
 use super::registry::Located;
 use super::roles::is_llava_folder;
 
+/// Where the diffusion models of one engine are.
+#[derive(Debug, Clone)]
+pub struct DiffusionSources {
+    /// The Stable Diffusion checkpoint.
+    pub sd: Located,
+    /// The canny ControlNet, when one was found.
+    pub controlnet: Option<Located>,
+    /// TAESD, when one was found (previews, drafts).
+    pub taesd: Option<Located>,
+    /// The LCM-LoRA to merge (a draft engine), or none (full renders).
+    pub lcm_lora: Option<Located>,
+}
+
+impl DiffusionSources {
+    /// Every path, for the cache's fingerprint.
+    pub fn paths(&self) -> Vec<&std::path::Path> {
+        let mut paths = vec![self.sd.path.as_path()];
+        for extra in [&self.controlnet, &self.taesd, &self.lcm_lora]
+            .into_iter()
+            .flatten()
+        {
+            paths.push(extra.path.as_path());
+        }
+        paths
+    }
+}
+
 /// Stable Diffusion and the optional ControlNet, loaded together.
 pub struct DiffusionEngine {
     /// The checkpoint's location.
@@ -31,18 +60,37 @@ pub struct DiffusionEngine {
     pub sd: StableDiffusion,
     /// The ControlNet, if one was found.
     pub controlnet: Option<ControlNet>,
+    /// TAESD, when one was found and loaded.
+    pub taesd: Option<Taesd>,
+    /// Why previews and drafts use the latent projection and the VAE
+    /// (no TAESD found, or it failed to load).
+    pub taesd_notice: Option<String>,
+    /// The LCM-LoRA merged into the UNet and text encoder (draft engines).
+    pub lcm_lora_path: Option<PathBuf>,
 }
 
 impl DiffusionEngine {
-    /// Loads both models (f32 on the CPU, f16 on a GPU).
-    pub fn load(
-        sd: &Located,
-        controlnet: Option<&Located>,
-        device: &Device,
-    ) -> anyhow::Result<Self> {
+    /// Loads the models (f32 on the CPU, f16 on a GPU), with the LCM-LoRA
+    /// merged when one is given. A TAESD that fails to load is left out
+    /// (with [`DiffusionEngine::taesd_notice`] saying why).
+    pub fn load(sources: &DiffusionSources, device: &Device) -> anyhow::Result<Self> {
         let dtype = crate::ml::dtype_for(device);
-        let model = StableDiffusion::load_diffusers(&sd.path, dtype, device)
-            .with_context(|| format!("loading Stable Diffusion from {}", sd.path.display()))?;
+        let sd = &sources.sd;
+        let controlnet = sources.controlnet.as_ref();
+        let loras = match &sources.lcm_lora {
+            Some(l) => vec![(Arc::new(load_lcm_lora(&l.path, &sd.path)?), 1.0)],
+            None => Vec::new(),
+        };
+        let model = StableDiffusion::load_diffusers_with_loras(&sd.path, dtype, device, &loras)
+            .with_context(|| match &sources.lcm_lora {
+                Some(l) => format!(
+                    "loading Stable Diffusion from {} with the LCM-LoRA {}",
+                    sd.path.display(),
+                    l.path.display()
+                ),
+                None => format!("loading Stable Diffusion from {}", sd.path.display()),
+            })?;
+        let (taesd, taesd_notice) = load_taesd(sources.taesd.as_ref(), dtype, device);
         let cn = controlnet
             .map(|c| {
                 ControlNet::load(&c.path, dtype, device)
@@ -54,6 +102,9 @@ impl DiffusionEngine {
             controlnet_path: controlnet.map(|c| c.path.clone()),
             sd: model,
             controlnet: cn,
+            taesd,
+            taesd_notice,
+            lcm_lora_path: sources.lcm_lora.as_ref().map(|l| l.path.clone()),
         })
     }
 
@@ -70,6 +121,71 @@ impl DiffusionEngine {
         RenderModels {
             models: self.sd.inpaint_models(self.controlnet.as_ref()),
             scheduler_config: &self.sd.scheduler_config,
+            taesd: self.taesd.as_ref(),
+        }
+    }
+}
+
+/// Reads an LCM-LoRA file and refuses one made for another base model
+/// (its cross-attention inputs are not as wide as the checkpoint's text
+/// embeddings), naming both.
+fn load_lcm_lora(path: &std::path::Path, sd: &std::path::Path) -> anyhow::Result<LoraWeights> {
+    let lora = LoraWeights::load(path)
+        .with_context(|| format!("reading the LCM-LoRA {}", path.display()))?;
+    let unet = UNetConfig::from_file(&sd.join("unet").join("config.json"))
+        .with_context(|| format!("reading the UNet config of {}", sd.display()))?;
+    let want = unet.base.cross_attention_dim;
+    let cross = lora.modules().find(|(name, _)| {
+        name.contains("attn2") && (name.ends_with("to_k") || name.ends_with("to_v"))
+    });
+    if let Some((name, module)) = cross {
+        let width = module.down.dim(1)?;
+        if width != want {
+            anyhow::bail!(
+                "the LCM-LoRA {} was made for another base model ({}: its cross-attention \
+                 module {name} takes {width}-wide text embeddings); the checkpoint {} is {} \
+                 ({want}-wide)",
+                path.display(),
+                base_model_name(width),
+                sd.display(),
+                base_model_name(want)
+            );
+        }
+    }
+    Ok(lora)
+}
+
+/// The Stable Diffusion family with text embeddings `width` wide.
+fn base_model_name(width: usize) -> &'static str {
+    match width {
+        768 => "SD 1.x",
+        1024 => "SD 2.x",
+        2048 => "SDXL",
+        _ => "an unknown base model",
+    }
+}
+
+/// TAESD from `located`, or none with the reason.
+fn load_taesd(
+    located: Option<&Located>,
+    dtype: candle_core::DType,
+    device: &Device,
+) -> (Option<Taesd>, Option<String>) {
+    let Some(located) = located else {
+        return (
+            None,
+            Some("no TAESD model (role taesd): previews use the latent approximation".into()),
+        );
+    };
+    match Taesd::load(&located.path, dtype, device) {
+        Ok(t) => (Some(t), None),
+        Err(e) => {
+            let notice = format!(
+                "TAESD {} could not be loaded ({e}): previews use the latent approximation",
+                located.path.display()
+            );
+            log::warn!("{notice}");
+            (None, Some(notice))
         }
     }
 }

@@ -13,7 +13,7 @@ use crate::ml::saliency::SaliencyModel;
 use crate::product::{ProductError, SalientObjectMasker};
 
 use super::cache::{Fingerprint, ModelCache};
-use super::engines::{DiffusionEngine, PromptEngine, RewardEngine};
+use super::engines::{DiffusionEngine, DiffusionSources, PromptEngine, RewardEngine};
 use super::registry::{Located, MissingModel, ModelRegistry, ModelRole, RoleStatus};
 
 /// Finds, loads and keeps models (see the module docs).
@@ -113,18 +113,51 @@ impl ModelHub {
             .status()
     }
 
-    /// Runs `f` with the diffusion models (Stable Diffusion and, when one
-    /// is found, the ControlNet), loading them first if needed.
+    /// Runs `f` with the diffusion models (Stable Diffusion and, when
+    /// found, the ControlNet and TAESD), loading them first if needed.
     pub fn with_diffusion<T>(&self, f: impl FnOnce(&DiffusionEngine) -> T) -> anyhow::Result<T> {
-        let sd = self.locate(ModelRole::Sd15)?;
-        let cn = self.locate(ModelRole::ControlnetCanny).ok();
-        let mut paths = vec![sd.path.as_path()];
-        paths.extend(cn.as_ref().map(|c| c.path.as_path()));
+        self.with_diffusion_engine(false, f)
+    }
+
+    /// Runs `f` with the draft models: [`ModelHub::with_diffusion`]'s with
+    /// the LCM-LoRA (role `lcm-lora`, required) merged at load. One
+    /// diffusion engine is kept at a time: switching between drafts and
+    /// full renders reloads.
+    pub fn with_draft_diffusion<T>(
+        &self,
+        f: impl FnOnce(&DiffusionEngine) -> T,
+    ) -> anyhow::Result<T> {
+        self.with_diffusion_engine(true, f)
+    }
+
+    /// Where the diffusion models are (with the LCM-LoRA for drafts).
+    pub fn diffusion_sources(&self, draft: bool) -> anyhow::Result<DiffusionSources> {
+        Ok(DiffusionSources {
+            sd: self.locate(ModelRole::Sd15)?,
+            controlnet: self.locate(ModelRole::ControlnetCanny).ok(),
+            taesd: self.locate(ModelRole::Taesd).ok(),
+            lcm_lora: if draft {
+                Some(self.locate(ModelRole::LcmLora).map_err(|e| {
+                    anyhow::Error::new(e).context("a draft needs an LCM-LoRA (model role lcm-lora)")
+                })?)
+            } else {
+                None
+            },
+        })
+    }
+
+    fn with_diffusion_engine<T>(
+        &self,
+        draft: bool,
+        f: impl FnOnce(&DiffusionEngine) -> T,
+    ) -> anyhow::Result<T> {
+        let sources = self.diffusion_sources(draft)?;
+        let paths = sources.paths();
         let key = Fingerprint::of(&paths);
         let mut cache = lock(&self.diffusion);
         let engine = cache.get_or_load(key, || {
             self.check_memory("Stable Diffusion", &paths)?;
-            DiffusionEngine::load(&sd, cn.as_ref(), &self.device)
+            DiffusionEngine::load(&sources, &self.device)
         })?;
         Ok(f(engine))
     }
@@ -185,16 +218,15 @@ impl ModelHub {
     /// Whether a role's model is loaded now.
     pub fn is_loaded(&self, role: ModelRole) -> bool {
         match role {
-            ModelRole::Sd15 | ModelRole::ControlnetCanny => lock(&self.diffusion).is_loaded(),
+            ModelRole::Sd15 | ModelRole::ControlnetCanny | ModelRole::Taesd => {
+                lock(&self.diffusion).is_loaded()
+            }
             ModelRole::PromptModel => lock(&self.prompt).is_loaded(),
             ModelRole::RewardModel => lock(&self.reward).is_loaded(),
             ModelRole::U2netp => lock(&self.saliency).is_loaded(),
             ModelRole::Relevance => lock(&self.relevance).is_loaded(),
             // Loaded by the engines that use them, not cached here.
-            ModelRole::Sd15Inpaint
-            | ModelRole::LcmLora
-            | ModelRole::Taesd
-            | ModelRole::ClipVision => false,
+            ModelRole::Sd15Inpaint | ModelRole::LcmLora | ModelRole::ClipVision => false,
         }
     }
 

@@ -63,7 +63,8 @@ pub struct SavedRender {
 /// Renders variant `index` of `request` with the hub's diffusion models;
 /// returns it with the request as rendered (model ids filled in). Step
 /// progress (with a preview every few steps) goes to `rep`; a cancel takes
-/// effect within one step.
+/// effect within one step. A draft request (`params.draft`) renders with
+/// the hub's draft models (LCM-LoRA merged, TAESD when installed).
 pub fn render_variant(
     models: &ModelHub,
     rep: &dyn Reporter<Progress>,
@@ -73,33 +74,12 @@ pub fn render_variant(
 ) -> anyhow::Result<(RenderedVariant, RenderRequest)> {
     rep.steps(0, request.params.steps as u64, "loading models");
     rep.checkpoint()?;
-    let rendered = models.with_diffusion(|engine| {
-        let mut request = request.clone();
-        request.models = engine.model_ids();
-        let result = crate::render::render_variant(
-            &engine.render_models(),
-            canvas,
-            &request,
-            index,
-            &mut |p| {
-                rep.report(Progress::Render(RenderStep {
-                    variant: p.variant,
-                    n_variants: p.n_variants,
-                    step: p.step,
-                    total: p.total,
-                    preview: p.preview.as_ref().map(|rgb| {
-                        Arc::new(image::DynamicImage::ImageRgb8(rgb.clone()).to_rgba8())
-                    }),
-                }));
-                if rep.checkpoint().is_err() {
-                    ControlFlow::Break(())
-                } else {
-                    ControlFlow::Continue(())
-                }
-            },
-        );
-        result.map(|variant| (variant, request))
-    })?;
+    let draft = request.params.draft;
+    let rendered = if draft {
+        models.with_draft_diffusion(|e| render_with(e, rep, canvas, request, index))
+    } else {
+        models.with_diffusion(|e| render_with(e, rep, canvas, request, index))
+    }?;
     match rendered {
         Ok(done) => Ok(done),
         Err(RenderError::Cancelled { .. }) => Err(Cancelled.into()),
@@ -109,6 +89,37 @@ pub fn render_variant(
             request.variant_seed(index)
         ))),
     }
+}
+
+/// [`render_variant`] with loaded models.
+fn render_with(
+    engine: &super::engines::DiffusionEngine,
+    rep: &dyn Reporter<Progress>,
+    canvas: &PreparedCanvas,
+    request: &RenderRequest,
+    index: usize,
+) -> Result<(RenderedVariant, RenderRequest), RenderError> {
+    let mut request = request.clone();
+    request.models = engine.model_ids();
+    let result =
+        crate::render::render_variant(&engine.render_models(), canvas, &request, index, &mut |p| {
+            rep.report(Progress::Render(RenderStep {
+                variant: p.variant,
+                n_variants: p.n_variants,
+                step: p.step,
+                total: p.total,
+                preview: p
+                    .preview
+                    .as_ref()
+                    .map(|rgb| Arc::new(image::DynamicImage::ImageRgb8(rgb.clone()).to_rgba8())),
+            }));
+            if rep.checkpoint().is_err() {
+                ControlFlow::Break(())
+            } else {
+                ControlFlow::Continue(())
+            }
+        });
+    result.map(|variant| (variant, request))
 }
 
 /// Renders one variant and saves it (PNG with parameters + `renders` row).

@@ -18,6 +18,7 @@ enum TileAction {
     Recall(TileKey),
     Cancel(JobId),
     Dismiss(TileKey),
+    RenderFinal(TileKey),
 }
 
 /// Draws the gallery.
@@ -69,6 +70,7 @@ pub fn gallery_ui(
             TileAction::Recall(key) => commands.push(Command::Recall(key)),
             TileAction::Cancel(job) => commands.push(Command::CancelModelJob(job)),
             TileAction::Dismiss(key) => commands.push(Command::DismissTile(key)),
+            TileAction::RenderFinal(key) => commands.push(Command::RenderFinal(key)),
         }
     }
 }
@@ -92,7 +94,7 @@ fn tile_ui(
         ui.set_width(TILE_SIDE);
         ui.vertical(|ui| {
             tile_image_ui(ui, tile, actions);
-            ui.label(format!("seed {}", tile.seed));
+            ui.label(tile_caption(tile));
             if let Some(score) = score {
                 ui.label(score)
                     .on_hover_text("Rank and predicted CTR from the reward model");
@@ -100,6 +102,15 @@ fn tile_ui(
             tile_buttons_ui(ui, tile, pick, actions);
         });
     });
+}
+
+/// "seed N", or "draft · seed N" for a draft.
+pub fn tile_caption(tile: &GalleryTile) -> String {
+    if tile.is_draft() {
+        format!("draft · seed {}", tile.seed)
+    } else {
+        format!("seed {}", tile.seed)
+    }
 }
 
 fn placeholder(ui: &mut egui::Ui, text: &str) {
@@ -213,5 +224,13 @@ fn tile_buttons_ui(
                 actions.push(TileAction::ToggleSelected(tile.key));
             }
         });
+        if tile.is_draft()
+            && ui
+                .button("Render final")
+                .on_hover_text("Render this draft's prompt and seed with the render settings")
+                .clicked()
+        {
+            actions.push(TileAction::RenderFinal(tile.key));
+        }
     }
 }

@@ -1,16 +1,26 @@
 //! The Render section of the tools panel: prompt, negative prompt, seed,
-//! steps, CFG, ControlNet scale, scheduler, number of variants.
+//! steps, CFG, ControlNet scale, scheduler, number of variants; the Render
+//! and Draft buttons and which models they use.
 
 use crate::app::{Command, DiffusionAvailability, RenderParams, SCHEDULER_NAMES};
 
 use super::theme;
 
-/// Draws the render parameters and the Render button. `blocker` says why
-/// rendering is not possible now (the button is then disabled).
+/// Why the buttons are disabled (`None`: enabled).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Blockers<'a> {
+    /// Why rendering is not possible now.
+    pub render: Option<&'a str>,
+    /// Why a draft is not possible now.
+    pub draft: Option<&'a str>,
+}
+
+/// Draws the render parameters and the Render and Draft buttons
+/// (disabled, with the reason, when `blockers` says so).
 pub fn render_panel_ui(
     ui: &mut egui::Ui,
     params: &RenderParams,
-    blocker: Option<&str>,
+    blockers: Blockers<'_>,
     diffusion: &DiffusionAvailability,
     commands: &mut Vec<Command>,
 ) {
@@ -19,7 +29,7 @@ pub fn render_panel_ui(
     if edited != *params {
         commands.push(Command::SetRenderParams(edited));
     }
-    render_button_ui(ui, params.n_variants, blocker, diffusion, commands);
+    render_button_ui(ui, params.n_variants, blockers, diffusion, commands);
 }
 
 fn params_ui(ui: &mut egui::Ui, prefs: &mut RenderParams) {
@@ -100,18 +110,36 @@ fn params_ui(ui: &mut egui::Ui, prefs: &mut RenderParams) {
 fn render_button_ui(
     ui: &mut egui::Ui,
     n_variants: usize,
-    blocker: Option<&str>,
+    blockers: Blockers<'_>,
     diffusion: &DiffusionAvailability,
     commands: &mut Vec<Command>,
 ) {
     ui.add_space(4.0);
-    let render = ui.add_enabled(
-        blocker.is_none(),
-        egui::Button::new(render_label(n_variants)).min_size(egui::vec2(120.0, 28.0)),
-    );
-    if render.on_hover_text("Ctrl+Enter").clicked() {
-        commands.push(Command::Render);
-    }
+    ui.horizontal(|ui| {
+        let render = ui.add_enabled(
+            blockers.render.is_none(),
+            egui::Button::new(render_label(n_variants)).min_size(egui::vec2(120.0, 28.0)),
+        );
+        if render.on_hover_text("Ctrl+Enter").clicked() {
+            commands.push(Command::Render);
+        }
+        let draft = ui.add_enabled(
+            blockers.draft.is_none(),
+            egui::Button::new("Draft").min_size(egui::vec2(60.0, 28.0)),
+        );
+        let hover = blockers.draft.unwrap_or(
+            "One quick draft: same prompt and seed, 4 LCM steps, no CFG; \
+             then Render final on it",
+        );
+        if draft
+            .on_hover_text(hover)
+            .on_disabled_hover_text(hover)
+            .clicked()
+        {
+            commands.push(Command::Draft);
+        }
+    });
+    let blocker = blockers.render;
     if let Some(reason) = blocker {
         let color = if matches!(diffusion, DiffusionAvailability::Missing { .. }) {
             theme::ERROR_TEXT
@@ -136,6 +164,8 @@ fn render_button_ui(
     } else if let DiffusionAvailability::Ready {
         checkpoint,
         controlnet,
+        taesd,
+        ..
     } = diffusion
     {
         let text = match controlnet {
@@ -143,6 +173,16 @@ fn render_button_ui(
             None => format!("Models: {checkpoint} (no ControlNet found)"),
         };
         ui.colored_label(theme::HINT_TEXT, text);
+        ui.colored_label(theme::HINT_TEXT, previews_text(taesd.as_deref()));
+    }
+}
+
+/// Which previews renders show: TAESD's, or the latent approximation
+/// when no TAESD model is installed.
+pub fn previews_text(taesd: Option<&str>) -> String {
+    match taesd {
+        Some(name) => format!("Previews: {name} (TAESD)"),
+        None => "Previews: latent approximation (no TAESD model found; role taesd)".into(),
     }
 }
 

@@ -6,7 +6,7 @@ use crate::app::{
 };
 
 use super::adapters_section::adapters_section_ui;
-use super::render_panel::render_panel_ui;
+use super::render_panel::{render_panel_ui, Blockers};
 use super::scores_panel::{scores_panel_ui, ScoresView};
 use super::suggestions_panel::suggestions_panel_ui;
 
@@ -16,6 +16,8 @@ pub struct ToolsPanel<'a> {
     pub render: &'a RenderParams,
     /// Why rendering is not possible now, if it is not.
     pub blocker: Option<String>,
+    /// Why a draft is not possible now, if it is not.
+    pub draft_blocker: Option<String>,
     /// Whether the diffusion models were found.
     pub diffusion: &'a DiffusionAvailability,
     /// The suggestions list.
@@ -54,7 +56,10 @@ pub fn tools_panel_ui(ui: &mut egui::Ui, panel: &mut ToolsPanel<'_>) {
             render_panel_ui(
                 ui,
                 panel.render,
-                panel.blocker.as_deref(),
+                Blockers {
+                    render: panel.blocker.as_deref(),
+                    draft: panel.draft_blocker.as_deref(),
+                },
                 panel.diffusion,
                 panel.commands,
             );

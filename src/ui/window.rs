@@ -132,6 +132,7 @@ fn studio_panels_ui(ui: &mut egui::Ui, app: &StudioApp, commands: &mut Vec<Comma
                     &mut ToolsPanel {
                         render: &app.prefs().render,
                         blocker: app.render_blocker(),
+                        draft_blocker: app.draft_blocker(),
                         diffusion: app.diffusion(),
                         suggest: app.suggestions(),
                         suggest_settings: &app.prefs().suggest,

@@ -78,6 +78,7 @@ fn render_command_writes_pngs_that_match_the_library() {
     let models = RenderModels {
         models: sd.inpaint_models(Some(&cn)),
         scheduler_config: &sd.scheduler_config,
+        taesd: None,
     };
     let again = render_variant(&models, &canvas, &params.request, 0, &mut |_| {
         ControlFlow::Continue(())

@@ -41,6 +41,7 @@ impl Models {
         RenderModels {
             models: self.sd.inpaint_models(Some(&self.cn)),
             scheduler_config: &self.sd.scheduler_config,
+            taesd: None,
         }
     }
 }

@@ -21,6 +21,7 @@ fn params(prompt: &str) -> PngParams {
                 conditioning_scale: 0.8,
                 scheduler: SchedulerKind::EulerAncestral,
                 prompt_adapter: Some("warm-1".into()),
+                draft: false,
                 n_variants: 1,
             },
             models: ModelIds {

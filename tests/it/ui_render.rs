@@ -95,7 +95,7 @@ fn write_component(
 /// Tiny SD (9-channel UNet, blocks 32/64, VAE scale 8, 2-layer CLIP) and
 /// a tiny ControlNet in the diffusers layout, under `models/sd15` and
 /// `models/controlnet-canny`.
-fn write_tiny_models(models: &Path) {
+pub(crate) fn write_tiny_models(models: &Path) {
     let tiny = concat!(env!("CARGO_MANIFEST_DIR"), "/src/ml/diffusion/tiny/");
     let text = |f: &str| std::fs::read_to_string(format!("{tiny}{f}")).expect("tiny config");
     let configs = tiny_configs().expect("configs");
@@ -163,7 +163,7 @@ fn draw_product(path: &Path) {
     img.save(path).expect("save product");
 }
 
-fn done_count(app: &StudioApp) -> usize {
+pub(crate) fn done_count(app: &StudioApp) -> usize {
     app.gallery()
         .tiles
         .iter()
@@ -172,7 +172,7 @@ fn done_count(app: &StudioApp) -> usize {
 }
 
 /// Opens the drawn product in a fresh studio with tiny models.
-fn studio_with_product(root: &Path) -> Harness<'static, StudioApp> {
+pub(crate) fn studio_with_product(root: &Path) -> Harness<'static, StudioApp> {
     let data = root.join("data");
     write_tiny_models(&data.join("models"));
     let product = root.join("red_disc.png");

@@ -19,6 +19,7 @@ use super::guidance::{apply_guidance, cfg_embeddings};
 use super::noise::NoiseRng;
 use super::prompt::{PromptEmbeddings, TextEncoder};
 use super::scheduler::{Scheduler, SchedulerConfig, SchedulerKind};
+use super::taesd::Taesd;
 use super::unet::UNet;
 use super::vae::Vae;
 
@@ -109,6 +110,54 @@ pub struct InpaintOutput {
     pub negative_truncated_tokens: usize,
 }
 
+/// Which autoencoder turns the init image into latents and the final
+/// latents into the image.
+#[derive(Debug, Clone, Copy)]
+pub enum LatentCodec<'a> {
+    /// The model's VAE (full quality).
+    Vae,
+    /// TAESD (drafts: a fraction of the VAE's cost).
+    Taesd(&'a Taesd),
+}
+
+impl LatentCodec<'_> {
+    /// Image in [-1, 1] -> scaled diffusion latents (the VAE's mean).
+    fn encode(&self, vae: &Vae, image: &Tensor) -> Result<Tensor> {
+        match self {
+            Self::Vae => vae.scale_latents(&vae.encode(image)?.mean),
+            Self::Taesd(t) => t.encode_to_latents(&((image + 1.0)? / 2.0)?),
+        }
+    }
+
+    /// Scaled diffusion latents -> image in [0, 1].
+    fn decode(&self, vae: &Vae, latents: &Tensor) -> Result<Tensor> {
+        match self {
+            Self::Vae => vae.decode_to_image(latents),
+            Self::Taesd(t) => t.decode_to_image(latents),
+        }
+    }
+
+    /// Errors when TAESD's latents do not fit the VAE's.
+    fn check(&self, vae: &Vae) -> Result<()> {
+        let Self::Taesd(t) = self else {
+            return Ok(());
+        };
+        let (tc, vc) = (t.config(), vae.config());
+        if tc.latent_channels != vc.latent_channels
+            || tc.downscale_factor() != vc.downscale_factor()
+        {
+            return Err(DiffusionError::InvalidInput(format!(
+                "TAESD has {} latent channels at 1/{} scale; the VAE has {} at 1/{}",
+                tc.latent_channels,
+                tc.downscale_factor(),
+                vc.latent_channels,
+                vc.downscale_factor()
+            )));
+        }
+        Ok(())
+    }
+}
+
 /// Runs the inpainting pipeline. `on_step` is called after every step and
 /// stops the loop with [`DiffusionError::Cancelled`] by returning
 /// `ControlFlow::Break(())`. Non-finite latents stop it with
@@ -118,12 +167,24 @@ pub fn inpaint(
     params: &InpaintParams,
     on_step: &mut dyn FnMut(&StepProgress<'_>) -> ControlFlow<()>,
 ) -> Result<InpaintOutput> {
+    inpaint_with(models, LatentCodec::Vae, params, on_step)
+}
+
+/// [`inpaint`] with the init image encoded and the result decoded by
+/// `codec` (TAESD for drafts).
+pub fn inpaint_with(
+    models: &InpaintModels<'_>,
+    codec: LatentCodec<'_>,
+    params: &InpaintParams,
+    on_step: &mut dyn FnMut(&StepProgress<'_>) -> ControlFlow<()>,
+) -> Result<InpaintOutput> {
+    codec.check(models.vae)?;
     let canvas = prepare_canvas(models, params)?;
     let text = text_conditioning(models, params)?;
     let scheduler = Scheduler::new(params.scheduler, &params.scheduler_config, params.steps)?;
     let mut rng = NoiseRng::new(params.seed);
     let noise = initial_noise(models, params, &canvas, &mut rng)?;
-    let image_cond = image_conditioning(models, &canvas, text.batch())?;
+    let image_cond = image_conditioning(models, codec, &canvas, text.batch())?;
     let latents = denoise(
         &Denoiser {
             models,
@@ -137,7 +198,7 @@ pub fn inpaint(
         &mut rng,
         on_step,
     )?;
-    let image = models.vae.decode_to_image(&latents)?;
+    let image = codec.decode(models.vae, &latents)?;
     Ok(InpaintOutput {
         image,
         latents,
@@ -321,6 +382,7 @@ enum ImageConditioning {
 /// Encodes the init image for the UNet's inpainting method.
 fn image_conditioning(
     models: &InpaintModels<'_>,
+    codec: LatentCodec<'_>,
     canvas: &Canvas,
     batch: usize,
 ) -> Result<ImageConditioning> {
@@ -328,13 +390,13 @@ fn image_conditioning(
     let latent_channels = vae.config().latent_channels;
     if unet.is_inpainting() {
         let masked = canvas.image.broadcast_mul(&(1.0 - &canvas.mask)?)?;
-        let masked_latents = vae.scale_latents(&vae.encode(&masked)?.mean)?;
+        let masked_latents = codec.encode(vae, &masked)?;
         let extra = Tensor::cat(&[&canvas.latent_mask, &masked_latents], 1)?
             .repeat((batch, 1, 1, 1))?
             .to_dtype(unet.dtype())?;
         Ok(ImageConditioning::ExtraChannels(extra))
     } else if unet.in_channels() == latent_channels {
-        let latents = vae.scale_latents(&vae.encode(&canvas.image)?.mean)?;
+        let latents = codec.encode(vae, &canvas.image)?;
         Ok(ImageConditioning::Blend(latents))
     } else {
         Err(DiffusionError::Unsupported {

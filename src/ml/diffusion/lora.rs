@@ -148,6 +148,11 @@ impl LoraWeights {
     pub fn module_names(&self) -> impl Iterator<Item = &str> {
         self.modules.keys().map(String::as_str)
     }
+
+    /// The modules with their names as found in the file.
+    pub fn modules(&self) -> impl Iterator<Item = (&str, &LoraModule)> {
+        self.modules.iter().map(|(k, m)| (k.as_str(), m))
+    }
 }
 
 /// Which model a LoRA is merged into (decides the name forms looked up).

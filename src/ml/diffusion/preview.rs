@@ -1,9 +1,51 @@
-//! Cheap live previews: a fixed linear projection of SD 1.x latents to RGB
-//! (no VAE), at latent resolution (1/8 of the canvas side).
+//! Live previews of the denoised latents: TAESD's decoder at full size
+//! when a TAESD model is loaded ([`PreviewDecoder::Taesd`]), else a fixed
+//! linear projection of SD 1.x latents to RGB (no VAE), at latent
+//! resolution (1/8 of the canvas side).
 
 use candle_core::{DType, Tensor};
 
+use super::convert::tensor_to_rgb;
 use super::error::{DiffusionError, Result};
+use super::taesd::Taesd;
+
+/// How previews are made.
+#[derive(Debug, Clone, Copy)]
+pub enum PreviewDecoder<'a> {
+    /// The linear projection ([`latents_to_rgb`]): 1/8 of the side, free.
+    Latent,
+    /// TAESD's decoder ([`taesd_preview`]): full size, a fraction of the
+    /// VAE's cost.
+    Taesd(&'a Taesd),
+}
+
+impl<'a> PreviewDecoder<'a> {
+    /// TAESD when one is given, else the linear projection.
+    pub fn new(taesd: Option<&'a Taesd>) -> Self {
+        taesd.map_or(Self::Latent, Self::Taesd)
+    }
+
+    /// The preview of scaled diffusion latents `(1, 4, h, w)`.
+    pub fn preview(&self, latents: &Tensor) -> Result<image::RgbImage> {
+        match self {
+            Self::Latent => latents_to_rgb(latents),
+            Self::Taesd(taesd) => taesd_preview(taesd, latents),
+        }
+    }
+}
+
+/// Decodes scaled diffusion latents `(1, 4, h, w)` with TAESD to an RGB
+/// image of the canvas size.
+pub fn taesd_preview(taesd: &Taesd, latents: &Tensor) -> Result<image::RgbImage> {
+    let (b, _, _, _) = latents.dims4()?;
+    if b != 1 {
+        return Err(DiffusionError::InvalidInput(format!(
+            "preview needs one latent image, got {:?}",
+            latents.dims()
+        )));
+    }
+    tensor_to_rgb(&taesd.decode_to_image(latents)?)
+}
 
 /// Latent channel -> (R, G, B) weights for SD 1.x scaled latents (the
 /// widely used approximation from the SD community).

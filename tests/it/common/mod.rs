@@ -1,6 +1,7 @@
 //! Helpers shared by the test modules.
 
 pub mod child;
+pub mod draft;
 pub mod export_store;
 pub mod fixtures;
 pub mod hub_server;

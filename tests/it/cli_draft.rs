@@ -1,0 +1,217 @@
+//! `adstudio render --draft` (with `--lcm-lora` and `--taesd`) on the tiny
+//! SD fixture, a tiny LoRA the test writes and the tiny TAESD fixture: one
+//! 4-step LCM variant recorded as a draft, the same pixels as the library
+//! with the LoRA merged and TAESD decoding; a draft without an LCM-LoRA is
+//! refused naming the role.
+
+use crate::common::draft::{copy_tiny_taesd, write_tiny_lora};
+use crate::common::fixtures;
+use crate::common::product_images::{cutout, disc};
+
+use std::ops::ControlFlow;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::Arc;
+
+use adstudio::ml::diffusion::lora::LoraWeights;
+use adstudio::ml::diffusion::{ControlNet, SchedulerKind, StableDiffusion, Taesd};
+use adstudio::product::{build_mask, load_product_file, prepare_canvas, MaskEdits, MaskSettings};
+use adstudio::render::{read_png_params, render_variant, PngParams, RenderModels};
+use candle_core::{DType, Device};
+
+struct Setup {
+    _tmp: tempfile::TempDir,
+    root: PathBuf,
+    sd: PathBuf,
+    cn: PathBuf,
+    lora: PathBuf,
+    taesd: PathBuf,
+    product: PathBuf,
+}
+
+fn setup() -> Setup {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let root = tmp.path().to_path_buf();
+    let sd = fixtures::tiny_sd_folder(&root.join("sd-tiny"));
+    let cn = root.join("cn-tiny");
+    fixtures::copy_dir(&fixtures::fixture_dir("sd_tiny").join("controlnet"), &cn);
+    let lora = root.join("lcm-lora.safetensors");
+    let n = write_tiny_lora(&sd.join("unet/diffusion_pytorch_model.safetensors"), &lora);
+    assert!(n >= 8, "the tiny LoRA adapts {n} modules");
+    let taesd = copy_tiny_taesd(&root.join("taesd-tiny"));
+    let product = root.join("mug.png");
+    cutout(&disc(80, 80, 40.0, 40.0, 25.0), [200, 30, 30], [0, 255, 0])
+        .save(&product)
+        .expect("product");
+    Setup {
+        _tmp: tmp,
+        root,
+        sd,
+        cn,
+        lora,
+        taesd,
+        product,
+    }
+}
+
+fn run(s: &Setup, extra: &[&std::ffi::OsStr], out: &Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_adstudio"))
+        .args(["render", "--draft", "--product"])
+        .arg(&s.product)
+        .args(["--prompt", "a red mug on oak", "--seed", "5"])
+        .args(["--steps", "30", "--n", "3", "--short-side", "64"])
+        .arg("--models")
+        .arg(&s.sd)
+        .arg("--controlnet")
+        .arg(&s.cn)
+        .args(extra)
+        .arg("--out")
+        .arg(out)
+        .env("ADSTUDIO_DATA_DIR", s.root.join("data"))
+        .env_remove("ADSTUDIO_LCM_LORA")
+        .env_remove("ADSTUDIO_TAESD")
+        .output()
+        .expect("run adstudio")
+}
+
+/// The library's draft of `params` with the LoRA merged and `taesd`.
+fn library_draft(s: &Setup, params: &PngParams, lora: bool, taesd: bool) -> image::RgbImage {
+    let dev = Device::Cpu;
+    let loras = if lora {
+        vec![(Arc::new(LoraWeights::load(&s.lora).expect("lora")), 1.0)]
+    } else {
+        Vec::new()
+    };
+    let sd = StableDiffusion::load_diffusers_with_loras(&s.sd, DType::F32, &dev, &loras)
+        .expect("load sd");
+    let cn = ControlNet::load(&s.cn, DType::F32, &dev).expect("cn");
+    let tiny = Taesd::load(&s.taesd, DType::F32, &dev).expect("taesd");
+    let img = load_product_file(&s.product).expect("product");
+    let mask = build_mask(&img, &MaskSettings::default(), &MaskEdits::default()).expect("mask");
+    let canvas = prepare_canvas(&img.rgba, &mask.mask, &params.request.canvas).expect("canvas");
+    let models = RenderModels {
+        models: sd.inpaint_models(Some(&cn)),
+        scheduler_config: &sd.scheduler_config,
+        taesd: taesd.then_some(&tiny),
+    };
+    render_variant(&models, &canvas, &params.request, 0, &mut |_| {
+        ControlFlow::Continue(())
+    })
+    .expect("render")
+    .image
+}
+
+#[test]
+fn draft_renders_four_lcm_steps_with_the_lora_and_taesd() {
+    let s = setup();
+    let out = s.root.join("out");
+    let extra = [
+        "--lcm-lora".as_ref(),
+        s.lora.as_os_str(),
+        "--taesd".as_ref(),
+        s.taesd.as_os_str(),
+    ];
+    let run = run(&s, &extra, &out);
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert!(run.status.success(), "stderr: {stderr}");
+    assert!(
+        stderr.contains("variant 1/1 [####################] step 4/4"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("step 5/"), "{stderr}");
+    assert!(!stderr.contains("no TAESD"), "{stderr}");
+
+    let file = out.join("variant_0_seed_5.png");
+    let bytes = std::fs::read(&file).expect("the one draft");
+    assert_eq!(std::fs::read_dir(&out).expect("out").count(), 1);
+    let params = read_png_params(&bytes).expect("params");
+    let p = &params.request.params;
+    assert!(p.draft);
+    assert_eq!((p.steps, p.n_variants, p.seed), (4, 1, 5));
+    assert_eq!(p.scheduler, SchedulerKind::Lcm);
+    assert_eq!(p.guidance_scale, 1.0);
+    assert_eq!(p.prompt, "a red mug on oak");
+
+    let written = image::load_from_memory(&bytes).expect("decode").to_rgb8();
+    assert_eq!(written, library_draft(&s, &params, true, true));
+    // The LoRA and TAESD both shape the pixels.
+    assert_ne!(
+        written,
+        library_draft(&s, &params, false, true),
+        "LoRA unused"
+    );
+    assert_ne!(
+        written,
+        library_draft(&s, &params, true, false),
+        "TAESD unused"
+    );
+}
+
+#[test]
+fn draft_without_lcm_lora_is_refused_and_missing_taesd_is_noted() {
+    let s = setup();
+    let run1 = run(&s, &[], &s.root.join("out1"));
+    let stderr = String::from_utf8_lossy(&run1.stderr);
+    assert!(!run1.status.success());
+    assert!(
+        stderr.contains("LCM-LoRA") && stderr.contains("lcm-lora"),
+        "{stderr}"
+    );
+
+    let out = s.root.join("out2");
+    let run2 = run(&s, &["--lcm-lora".as_ref(), s.lora.as_os_str()], &out);
+    let stderr = String::from_utf8_lossy(&run2.stderr);
+    assert!(run2.status.success(), "{stderr}");
+    assert!(stderr.contains("no TAESD model"), "{stderr}");
+    assert!(stderr.contains("decoded with the VAE"), "{stderr}");
+    let bytes = std::fs::read(out.join("variant_0_seed_5.png")).expect("draft");
+    let params = read_png_params(&bytes).expect("params");
+    let written = image::load_from_memory(&bytes).expect("decode").to_rgb8();
+    assert_eq!(written, library_draft(&s, &params, true, false));
+}
+
+#[test]
+fn an_lcm_lora_for_another_base_model_is_refused_naming_both() {
+    let s = setup();
+    // An SDXL-like LoRA: its cross-attention key projection takes
+    // 2048-wide text embeddings.
+    let module = "unet.down_blocks.0.attentions.0.transformer_blocks.0.attn2.to_k";
+    let dev = candle_core::Device::Cpu;
+    let mut t = std::collections::HashMap::new();
+    t.insert(
+        format!("{module}.lora_A.weight"),
+        candle_core::Tensor::zeros((4, 2048), DType::F32, &dev).expect("down"),
+    );
+    t.insert(
+        format!("{module}.lora_B.weight"),
+        candle_core::Tensor::zeros((32, 4), DType::F32, &dev).expect("up"),
+    );
+    let xl = s.root.join("lcm-lora-sdxl.safetensors");
+    candle_core::safetensors::save(&t, &xl).expect("save");
+    let run = run(
+        &s,
+        &["--lcm-lora".as_ref(), xl.as_os_str()],
+        &s.root.join("out"),
+    );
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert!(!run.status.success());
+    assert!(stderr.contains("lcm-lora-sdxl.safetensors"), "{stderr}");
+    assert!(stderr.contains("SDXL"), "{stderr}");
+    assert!(stderr.contains("sd-tiny"), "{stderr}");
+}
+
+/// `bench draft` checks its size before building the full-size models.
+#[test]
+fn bench_draft_refuses_a_size_that_is_not_a_multiple_of_8() {
+    let run = Command::new(env!("CARGO_BIN_EXE_adstudio"))
+        .args(["bench", "draft", "--size", "100", "--runs", "1"])
+        .output()
+        .expect("run adstudio");
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert!(!run.status.success());
+    assert!(
+        stderr.contains("--size must be a multiple of 8"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("100"), "{stderr}");
+}
