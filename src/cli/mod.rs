@@ -5,6 +5,7 @@ pub mod batch;
 mod bench;
 mod bench_batch;
 mod bench_diffusion;
+mod bench_models;
 mod bench_pcpo;
 mod bench_prompt;
 mod bench_reward;

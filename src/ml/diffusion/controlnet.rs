@@ -6,7 +6,10 @@
 use std::path::Path;
 
 use candle_core::{DType, Device, Module, Tensor};
-use candle_nn::{conv2d, Conv2d, Conv2dConfig, VarBuilder};
+use candle_nn::{Conv2d, Conv2dConfig, VarBuilder};
+
+use super::blocks::at_rest::conv2d;
+use super::blocks::kernels::Kernels;
 
 use super::blocks::embeddings::TimestepEmbedding;
 use super::blocks::profile;
@@ -90,6 +93,8 @@ pub struct ControlNet {
     mid_block: MidBlock,
     mid_zero_conv: Conv2d,
     config: ControlNetConfig,
+    kernels: Kernels,
+    bf16_operands: bool,
 }
 
 impl ControlNet {
@@ -155,6 +160,8 @@ impl ControlNet {
             mid_block,
             mid_zero_conv,
             config: cfg.clone(),
+            kernels: Kernels::from_env(),
+            bf16_operands: super::blocks::bf16::Bf16Mode::from_env().enabled(),
         })
     }
 
@@ -166,6 +173,23 @@ impl ControlNet {
     /// The configuration.
     pub fn config(&self) -> &ControlNetConfig {
         &self.config
+    }
+
+    /// The kernels its forward passes run ([`super::blocks::kernels`];
+    /// set at construction from `ADSTUDIO_KERNELS`).
+    pub fn kernels(&self) -> Kernels {
+        self.kernels
+    }
+
+    /// Runs the forward passes with `kernels`.
+    pub fn set_kernels(&mut self, kernels: Kernels) {
+        self.kernels = kernels;
+    }
+
+    /// Rounds matrix-product operands to bf16 in the forward passes
+    /// ([`super::blocks::bf16`]; set at construction from `ADSTUDIO_BF16`).
+    pub fn set_bf16_operands(&mut self, on: bool) {
+        self.bf16_operands = on;
     }
 
     /// Computes the residuals for the UNet.
@@ -181,84 +205,86 @@ impl ControlNet {
         cond: &Tensor,
         conditioning_scale: f64,
     ) -> Result<ControlNetResiduals> {
-        let (b, c, h, w) = sample.dims4()?;
-        let (cb, cc, ch, cw) = cond.dims4()?;
-        if c != self.config.in_channels {
-            return Err(DiffusionError::InvalidInput(format!(
-                "ControlNet takes {} latent channels, got {:?}",
-                self.config.in_channels,
-                sample.dims()
-            )));
-        }
-        let down_factor = 1usize << (self.config.conditioning_embedding_out_channels.len() - 1);
-        if cc != self.config.conditioning_channels
-            || ch != h * down_factor
-            || cw != w * down_factor
-            || (cb != 1 && cb != b)
-        {
-            return Err(DiffusionError::InvalidInput(format!(
-                "control image of shape {:?} does not fit latents {:?} (expected (1 or {b}, {}, {}, {}))",
-                cond.dims(),
-                sample.dims(),
-                self.config.conditioning_channels,
-                h * down_factor,
-                w * down_factor
-            )));
-        }
-        let cond = if self.config.controlnet_conditioning_channel_order == "bgr" {
-            cond.flip(&[1])?
-        } else {
-            cond.clone()
-        };
-        let cond = if cb != b {
-            cond.repeat((b, 1, 1, 1))?
-        } else {
-            cond
-        };
-        let cond = cond.to_dtype(sample.dtype())?;
-        let t = Tensor::full(timestep as f32, b, sample.device())?;
-        let features = self
-            .config
-            .base
-            .timestep_features(&t)?
-            .to_dtype(sample.dtype())?;
-        let emb = self.time_embedding.forward(&features, None)?;
-
-        let xs = profile::scope("UNet conv in/out", || self.conv_in.forward(sample))?;
-        let embedded = self.cond_embedding.forward(&cond)?;
-        let xs = profile::scope("ControlNet residual add", || xs + embedded)?;
-        let mut skips = vec![xs.clone()];
-        let mut xs = xs;
-        for block in &self.down_blocks {
-            let (next, res) = block.forward(&xs, &emb, encoder_hidden_states)?;
-            skips.extend(res);
-            xs = next;
-        }
-        let mid = self.mid_block.forward(&xs, &emb, encoder_hidden_states)?;
-        if skips.len() != self.zero_convs.len() {
-            return Err(DiffusionError::InvalidInput(format!(
-                "ControlNet produced {} skip states for {} zero convolutions",
-                skips.len(),
-                self.zero_convs.len()
-            )));
-        }
-        let finish = |t: Tensor| -> candle_core::Result<Tensor> {
-            let t = if self.config.global_pool_conditions {
-                t.mean_keepdim(2)?.mean_keepdim(3)?
+        super::blocks::kernels::scope(self.kernels, self.bf16_operands, || {
+            let (b, c, h, w) = sample.dims4()?;
+            let (cb, cc, ch, cw) = cond.dims4()?;
+            if c != self.config.in_channels {
+                return Err(DiffusionError::InvalidInput(format!(
+                    "ControlNet takes {} latent channels, got {:?}",
+                    self.config.in_channels,
+                    sample.dims()
+                )));
+            }
+            let down_factor = 1usize << (self.config.conditioning_embedding_out_channels.len() - 1);
+            if cc != self.config.conditioning_channels
+                || ch != h * down_factor
+                || cw != w * down_factor
+                || (cb != 1 && cb != b)
+            {
+                return Err(DiffusionError::InvalidInput(format!(
+                    "control image of shape {:?} does not fit latents {:?} (expected (1 or {b}, {}, {}, {}))",
+                    cond.dims(),
+                    sample.dims(),
+                    self.config.conditioning_channels,
+                    h * down_factor,
+                    w * down_factor
+                )));
+            }
+            let cond = if self.config.controlnet_conditioning_channel_order == "bgr" {
+                cond.flip(&[1])?
             } else {
-                t
+                cond.clone()
             };
-            t * conditioning_scale
-        };
-        let (down, mid) = profile::scope("ControlNet zero convs (1x1)", || {
-            let down = skips
-                .iter()
-                .zip(&self.zero_convs)
-                .map(|(s, conv)| finish(conv.forward(s)?))
-                .collect::<candle_core::Result<Vec<_>>>()?;
-            let mid = finish(self.mid_zero_conv.forward(&mid)?)?;
-            Ok::<_, candle_core::Error>((down, mid))
-        })?;
-        Ok(ControlNetResiduals { down, mid })
+            let cond = if cb != b {
+                cond.repeat((b, 1, 1, 1))?
+            } else {
+                cond
+            };
+            let cond = cond.to_dtype(sample.dtype())?;
+            let t = Tensor::full(timestep as f32, b, sample.device())?;
+            let features = self
+                .config
+                .base
+                .timestep_features(&t)?
+                .to_dtype(sample.dtype())?;
+            let emb = self.time_embedding.forward(&features, None)?;
+
+            let xs = profile::scope("UNet conv in/out", || self.conv_in.forward(sample))?;
+            let embedded = self.cond_embedding.forward(&cond)?;
+            let xs = profile::scope("ControlNet residual add", || xs + embedded)?;
+            let mut skips = vec![xs.clone()];
+            let mut xs = xs;
+            for block in &self.down_blocks {
+                let (next, res) = block.forward(&xs, &emb, encoder_hidden_states)?;
+                skips.extend(res);
+                xs = next;
+            }
+            let mid = self.mid_block.forward(&xs, &emb, encoder_hidden_states)?;
+            if skips.len() != self.zero_convs.len() {
+                return Err(DiffusionError::InvalidInput(format!(
+                    "ControlNet produced {} skip states for {} zero convolutions",
+                    skips.len(),
+                    self.zero_convs.len()
+                )));
+            }
+            let finish = |t: Tensor| -> candle_core::Result<Tensor> {
+                let t = if self.config.global_pool_conditions {
+                    t.mean_keepdim(2)?.mean_keepdim(3)?
+                } else {
+                    t
+                };
+                t * conditioning_scale
+            };
+            let (down, mid) = profile::scope("ControlNet zero convs (1x1)", || {
+                let down = skips
+                    .iter()
+                    .zip(&self.zero_convs)
+                    .map(|(s, conv)| finish(conv.forward(s)?))
+                    .collect::<candle_core::Result<Vec<_>>>()?;
+                let mid = finish(self.mid_zero_conv.forward(&mid)?)?;
+                Ok::<_, candle_core::Error>((down, mid))
+            })?;
+            Ok(ControlNetResiduals { down, mid })
+        })
     }
 }
