@@ -76,3 +76,50 @@ fn written_tiny_folders_are_f16_and_render() {
     let written: Vec<_> = std::fs::read_dir(&out).expect("out").collect();
     assert_eq!(written.len(), 1);
 }
+
+/// `bench diffusion --weights/--kernels/--bf16` reach the table's header
+/// and footer, and each row prints its peak memory.
+#[test]
+fn bench_flags_for_weights_kernels_and_bf16() {
+    let run = |extra: &[&str]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_adstudio"))
+            .env("CANDLE_NUM_THREADS", "1")
+            .args(["bench", "diffusion", "--size", "8", "--only", "vae decode"])
+            .args(["--runs", "1", "--warmup", "0"])
+            .args(extra)
+            .output()
+            .expect("run adstudio");
+        let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+        assert!(
+            out.status.success(),
+            "{stdout}\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        stdout
+    };
+    let out = run(&["--weights", "f32", "--kernels", "generic", "--bf16", "on"]);
+    assert!(out.contains("weights at rest in F32"), "{out}");
+    assert!(out.contains("kernels: Generic"), "{out}");
+    assert!(
+        out.contains("bf16 on:") && out.contains("emulated"),
+        "{out}"
+    );
+    let row = out
+        .lines()
+        .find(|l| l.starts_with("| VAE decode |"))
+        .expect("row");
+    let peak: f64 = row
+        .trim_end_matches(['|', ' '])
+        .rsplit('|')
+        .next()
+        .and_then(|p| p.trim().parse().ok())
+        .expect("a peak MiB column");
+    assert!(peak > 1.0, "{row}");
+    let out = run(&[]);
+    assert!(out.contains("weights at rest in F16"), "{out}");
+    assert!(out.contains("kernels: Fast"), "{out}");
+    assert!(
+        out.contains("bf16 auto:") && out.contains("f32 path is used"),
+        "{out}"
+    );
+}

@@ -206,85 +206,103 @@ impl ControlNet {
         conditioning_scale: f64,
     ) -> Result<ControlNetResiduals> {
         super::blocks::kernels::scope(self.kernels, self.bf16_operands, || {
-            let (b, c, h, w) = sample.dims4()?;
-            let (cb, cc, ch, cw) = cond.dims4()?;
-            if c != self.config.in_channels {
-                return Err(DiffusionError::InvalidInput(format!(
-                    "ControlNet takes {} latent channels, got {:?}",
-                    self.config.in_channels,
-                    sample.dims()
-                )));
-            }
-            let down_factor = 1usize << (self.config.conditioning_embedding_out_channels.len() - 1);
-            if cc != self.config.conditioning_channels
-                || ch != h * down_factor
-                || cw != w * down_factor
-                || (cb != 1 && cb != b)
-            {
-                return Err(DiffusionError::InvalidInput(format!(
-                    "control image of shape {:?} does not fit latents {:?} (expected (1 or {b}, {}, {}, {}))",
-                    cond.dims(),
-                    sample.dims(),
-                    self.config.conditioning_channels,
-                    h * down_factor,
-                    w * down_factor
-                )));
-            }
-            let cond = if self.config.controlnet_conditioning_channel_order == "bgr" {
-                cond.flip(&[1])?
-            } else {
-                cond.clone()
-            };
-            let cond = if cb != b {
-                cond.repeat((b, 1, 1, 1))?
-            } else {
-                cond
-            };
-            let cond = cond.to_dtype(sample.dtype())?;
-            let t = Tensor::full(timestep as f32, b, sample.device())?;
-            let features = self
-                .config
-                .base
-                .timestep_features(&t)?
-                .to_dtype(sample.dtype())?;
-            let emb = self.time_embedding.forward(&features, None)?;
-
-            let xs = profile::scope("UNet conv in/out", || self.conv_in.forward(sample))?;
-            let embedded = self.cond_embedding.forward(&cond)?;
-            let xs = profile::scope("ControlNet residual add", || xs + embedded)?;
-            let mut skips = vec![xs.clone()];
-            let mut xs = xs;
-            for block in &self.down_blocks {
-                let (next, res) = block.forward(&xs, &emb, encoder_hidden_states)?;
-                skips.extend(res);
-                xs = next;
-            }
-            let mid = self.mid_block.forward(&xs, &emb, encoder_hidden_states)?;
-            if skips.len() != self.zero_convs.len() {
-                return Err(DiffusionError::InvalidInput(format!(
-                    "ControlNet produced {} skip states for {} zero convolutions",
-                    skips.len(),
-                    self.zero_convs.len()
-                )));
-            }
-            let finish = |t: Tensor| -> candle_core::Result<Tensor> {
-                let t = if self.config.global_pool_conditions {
-                    t.mean_keepdim(2)?.mean_keepdim(3)?
-                } else {
-                    t
-                };
-                t * conditioning_scale
-            };
-            let (down, mid) = profile::scope("ControlNet zero convs (1x1)", || {
-                let down = skips
-                    .iter()
-                    .zip(&self.zero_convs)
-                    .map(|(s, conv)| finish(conv.forward(s)?))
-                    .collect::<candle_core::Result<Vec<_>>>()?;
-                let mid = finish(self.mid_zero_conv.forward(&mid)?)?;
-                Ok::<_, candle_core::Error>((down, mid))
-            })?;
-            Ok(ControlNetResiduals { down, mid })
+            self.forward_scoped(
+                sample,
+                timestep,
+                encoder_hidden_states,
+                cond,
+                conditioning_scale,
+            )
         })
+    }
+
+    /// The body of [`Self::forward`], with the kernels already chosen.
+    fn forward_scoped(
+        &self,
+        sample: &Tensor,
+        timestep: f64,
+        encoder_hidden_states: &Tensor,
+        cond: &Tensor,
+        conditioning_scale: f64,
+    ) -> Result<ControlNetResiduals> {
+        let (b, c, h, w) = sample.dims4()?;
+        let (cb, cc, ch, cw) = cond.dims4()?;
+        if c != self.config.in_channels {
+            return Err(DiffusionError::InvalidInput(format!(
+                "ControlNet takes {} latent channels, got {:?}",
+                self.config.in_channels,
+                sample.dims()
+            )));
+        }
+        let down_factor = 1usize << (self.config.conditioning_embedding_out_channels.len() - 1);
+        if cc != self.config.conditioning_channels
+            || ch != h * down_factor
+            || cw != w * down_factor
+            || (cb != 1 && cb != b)
+        {
+            return Err(DiffusionError::InvalidInput(format!(
+                "control image of shape {:?} does not fit latents {:?} (expected (1 or {b}, {}, {}, {}))",
+                cond.dims(),
+                sample.dims(),
+                self.config.conditioning_channels,
+                h * down_factor,
+                w * down_factor
+            )));
+        }
+        let cond = if self.config.controlnet_conditioning_channel_order == "bgr" {
+            cond.flip(&[1])?
+        } else {
+            cond.clone()
+        };
+        let cond = if cb != b {
+            cond.repeat((b, 1, 1, 1))?
+        } else {
+            cond
+        };
+        let cond = cond.to_dtype(sample.dtype())?;
+        let t = Tensor::full(timestep as f32, b, sample.device())?;
+        let features = self
+            .config
+            .base
+            .timestep_features(&t)?
+            .to_dtype(sample.dtype())?;
+        let emb = self.time_embedding.forward(&features, None)?;
+
+        let xs = profile::scope("UNet conv in/out", || self.conv_in.forward(sample))?;
+        let embedded = self.cond_embedding.forward(&cond)?;
+        let xs = profile::scope("ControlNet residual add", || xs + embedded)?;
+        let mut skips = vec![xs.clone()];
+        let mut xs = xs;
+        for block in &self.down_blocks {
+            let (next, res) = block.forward(&xs, &emb, encoder_hidden_states)?;
+            skips.extend(res);
+            xs = next;
+        }
+        let mid = self.mid_block.forward(&xs, &emb, encoder_hidden_states)?;
+        if skips.len() != self.zero_convs.len() {
+            return Err(DiffusionError::InvalidInput(format!(
+                "ControlNet produced {} skip states for {} zero convolutions",
+                skips.len(),
+                self.zero_convs.len()
+            )));
+        }
+        let finish = |t: Tensor| -> candle_core::Result<Tensor> {
+            let t = if self.config.global_pool_conditions {
+                t.mean_keepdim(2)?.mean_keepdim(3)?
+            } else {
+                t
+            };
+            t * conditioning_scale
+        };
+        let (down, mid) = profile::scope("ControlNet zero convs (1x1)", || {
+            let down = skips
+                .iter()
+                .zip(&self.zero_convs)
+                .map(|(s, conv)| finish(conv.forward(s)?))
+                .collect::<candle_core::Result<Vec<_>>>()?;
+            let mid = finish(self.mid_zero_conv.forward(&mid)?)?;
+            Ok::<_, candle_core::Error>((down, mid))
+        })?;
+        Ok(ControlNetResiduals { down, mid })
     }
 }

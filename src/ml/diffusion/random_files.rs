@@ -181,7 +181,11 @@ pub fn write_random_models(
         texts.text_encoder,
         "model.safetensors",
         (seed + 2, dtype),
-        |vb| Ok(ClipTextModel::new(&text_cfg, vb).map(drop)?),
+        |vb| {
+            ClipTextModel::new(&text_cfg, vb)
+                .map(drop)
+                .map_err(DiffusionError::from)
+        },
     )?;
     let cn_cfg =
         serde_json::from_value(parse("controlnet", texts.controlnet)?).map_err(json_err)?;

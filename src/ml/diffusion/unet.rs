@@ -292,89 +292,107 @@ impl UNet {
         timestep_cond: Option<&Tensor>,
     ) -> Result<Tensor> {
         super::blocks::kernels::scope(self.kernels, self.bf16_operands, || {
-            let (b, c, h, w) = sample.dims4()?;
-            if c != self.config.in_channels {
-                return Err(DiffusionError::InvalidInput(format!(
-                    "UNet takes {} input channels, got a sample of shape {:?}",
-                    self.config.in_channels,
-                    sample.dims()
-                )));
-            }
-            let (eb, _, ed) = encoder_hidden_states.dims3()?;
-            if eb != b || ed != self.config.base.cross_attention_dim {
-                return Err(DiffusionError::InvalidInput(format!(
-                    "text embeddings of shape {:?} do not fit a UNet batch of {b} with cross_attention_dim {}",
-                    encoder_hidden_states.dims(),
-                    self.config.base.cross_attention_dim
-                )));
-            }
-            if let Some(r) = residuals {
-                if r.down.len() != self.n_skip_connections() {
-                    return Err(DiffusionError::InvalidInput(format!(
-                        "{} ControlNet down residuals for a UNet with {} skip connections",
-                        r.down.len(),
-                        self.n_skip_connections()
-                    )));
-                }
-            }
-            let t = Tensor::full(timestep as f32, b, &self.device)?;
-            let features = self
-                .config
-                .base
-                .timestep_features(&t)?
-                .to_dtype(self.dtype)?;
-            let cond = timestep_cond.map(|c| c.to_dtype(self.dtype)).transpose()?;
-            let temb = self.time_embedding.forward(&features, cond.as_ref())?;
-            let ctx = encoder_hidden_states;
-
-            let xs = profile::scope("UNet conv in/out", || self.conv_in.forward(sample))?;
-            let mut skips = vec![xs.clone()];
-            let mut xs = xs;
-            for block in &self.down_blocks {
-                let (next, states) = block.forward(&xs, &temb, ctx)?;
-                skips.extend(states);
-                xs = next;
-            }
-            if let Some(r) = residuals {
-                skips = profile::scope("ControlNet residual add", || {
-                    skips
-                        .iter()
-                        .zip(&r.down)
-                        .map(|(s, d)| s + d)
-                        .collect::<candle_core::Result<Vec<_>>>()
-                })?;
-            }
-            let mut xs = self.mid_block.forward(&xs, &temb, ctx)?;
-            if let Some(r) = residuals {
-                xs = profile::scope("ControlNet residual add", || xs + &r.mid)?;
-            }
-            let factor = 1usize << (self.up_blocks.len() - 1);
-            let odd_size = h % factor != 0 || w % factor != 0;
-            let n_up = self.up_blocks.len();
-            for (i, block) in self.up_blocks.iter().enumerate() {
-                let take = block.n_inputs();
-                if skips.len() < take {
-                    return Err(DiffusionError::InvalidInput(
-                        "UNet skip connections exhausted".into(),
-                    ));
-                }
-                let mut used = skips.split_off(skips.len() - take);
-                used.reverse();
-                let size = match skips.last() {
-                    Some(next) if odd_size && i + 1 < n_up => {
-                        let (_, _, sh, sw) = next.dims4()?;
-                        Some((sh, sw))
-                    }
-                    _ => None,
-                };
-                xs = block.forward(&xs, &used, &temb, ctx, size)?;
-            }
-            let xs = profile::scope("resnet GroupNorm+SiLU", || {
-                self.conv_norm_out.forward_silu(&xs)
-            })?;
-            Ok(profile::scope("UNet conv in/out", || {
-                self.conv_out.forward(&xs)
-            })?)
+            self.forward_scoped(
+                sample,
+                timestep,
+                encoder_hidden_states,
+                residuals,
+                timestep_cond,
+            )
         })
+    }
+
+    /// The body of [`Self::forward_with_cond`], with the kernels already chosen.
+    fn forward_scoped(
+        &self,
+        sample: &Tensor,
+        timestep: f64,
+        encoder_hidden_states: &Tensor,
+        residuals: Option<&ControlNetResiduals>,
+        timestep_cond: Option<&Tensor>,
+    ) -> Result<Tensor> {
+        let (b, c, h, w) = sample.dims4()?;
+        if c != self.config.in_channels {
+            return Err(DiffusionError::InvalidInput(format!(
+                "UNet takes {} input channels, got a sample of shape {:?}",
+                self.config.in_channels,
+                sample.dims()
+            )));
+        }
+        let (eb, _, ed) = encoder_hidden_states.dims3()?;
+        if eb != b || ed != self.config.base.cross_attention_dim {
+            return Err(DiffusionError::InvalidInput(format!(
+                "text embeddings of shape {:?} do not fit a UNet batch of {b} with cross_attention_dim {}",
+                encoder_hidden_states.dims(),
+                self.config.base.cross_attention_dim
+            )));
+        }
+        if let Some(r) = residuals {
+            if r.down.len() != self.n_skip_connections() {
+                return Err(DiffusionError::InvalidInput(format!(
+                    "{} ControlNet down residuals for a UNet with {} skip connections",
+                    r.down.len(),
+                    self.n_skip_connections()
+                )));
+            }
+        }
+        let t = Tensor::full(timestep as f32, b, &self.device)?;
+        let features = self
+            .config
+            .base
+            .timestep_features(&t)?
+            .to_dtype(self.dtype)?;
+        let cond = timestep_cond.map(|c| c.to_dtype(self.dtype)).transpose()?;
+        let temb = self.time_embedding.forward(&features, cond.as_ref())?;
+        let ctx = encoder_hidden_states;
+
+        let xs = profile::scope("UNet conv in/out", || self.conv_in.forward(sample))?;
+        let mut skips = vec![xs.clone()];
+        let mut xs = xs;
+        for block in &self.down_blocks {
+            let (next, states) = block.forward(&xs, &temb, ctx)?;
+            skips.extend(states);
+            xs = next;
+        }
+        if let Some(r) = residuals {
+            skips = profile::scope("ControlNet residual add", || {
+                skips
+                    .iter()
+                    .zip(&r.down)
+                    .map(|(s, d)| s + d)
+                    .collect::<candle_core::Result<Vec<_>>>()
+            })?;
+        }
+        let mut xs = self.mid_block.forward(&xs, &temb, ctx)?;
+        if let Some(r) = residuals {
+            xs = profile::scope("ControlNet residual add", || xs + &r.mid)?;
+        }
+        let factor = 1usize << (self.up_blocks.len() - 1);
+        let odd_size = h % factor != 0 || w % factor != 0;
+        let n_up = self.up_blocks.len();
+        for (i, block) in self.up_blocks.iter().enumerate() {
+            let take = block.n_inputs();
+            if skips.len() < take {
+                return Err(DiffusionError::InvalidInput(
+                    "UNet skip connections exhausted".into(),
+                ));
+            }
+            let mut used = skips.split_off(skips.len() - take);
+            used.reverse();
+            let size = match skips.last() {
+                Some(next) if odd_size && i + 1 < n_up => {
+                    let (_, _, sh, sw) = next.dims4()?;
+                    Some((sh, sw))
+                }
+                _ => None,
+            };
+            xs = block.forward(&xs, &used, &temb, ctx, size)?;
+        }
+        let xs = profile::scope("resnet GroupNorm+SiLU", || {
+            self.conv_norm_out.forward_silu(&xs)
+        })?;
+        Ok(profile::scope("UNet conv in/out", || {
+            self.conv_out.forward(&xs)
+        })?)
     }
 }

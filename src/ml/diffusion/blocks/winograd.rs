@@ -8,17 +8,18 @@
 //!    `(m + 2)^2` matrices `(channels, tiles)`;
 //! 2. `(m + 2)^2` matrix products `M[k] = U[k] V[k]` with the transformed
 //!    kernels `U = G g G^T` `((m + 2)^2, out, in)` (one batched candle
-//!    matmul);
+//!    matmul); `U` is computed from the taps (kept at rest, e.g. f16) at
+//!    each call and dropped after it, so no transformed copy is kept;
 //! 3. output transform `Y = A^T M A` plus the bias.
 //!
 //! F(2x2, 3x3)'s transforms only add, subtract and halve, so it stays
 //! within f32 rounding of the direct convolution. F(4x4, 3x3) (Lavin and
 //! Gray's points 0, +-1, +-2) multiplies by up to 8 and loses about one
 //! more digit, still far inside the parity tolerance (tested against
-//! candle's conv2d); its kernels take 4x the taps' memory (16/9 for
-//! F(2x2)), so [`WinogradTile::for_weights`] keeps it to kernels of at most
-//! [`F4_MAX_WEIGHTS`] taps. Tiles are processed in bands of tile rows so
-//! the transformed input stays bounded for large images (VAE).
+//! candle's conv2d); [`WinogradTile::for_weights`] keeps it to kernels of
+//! at most [`F4_MAX_WEIGHTS`] taps (the transient `U` of one call is 4x the
+//! taps, 16/9 for F(2x2)). Tiles are processed in bands of tile rows so the
+//! transformed input stays bounded for large images (VAE).
 
 use candle_core::{CpuStorage, CustomOp1, DType, Layout, Shape, Tensor};
 use rayon::prelude::*;
