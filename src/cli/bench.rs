@@ -8,6 +8,7 @@ use clap::{Args, ValueEnum};
 use super::bench_batch::bench_batch;
 use super::bench_diffusion::{bench_diffusion_ops, bench_diffusion_table, DiffusionBenchOptions};
 use super::bench_draft::bench_draft_table;
+use super::bench_models::{write_models, DiffusionArgs};
 use super::bench_pcpo::bench_pcpo_table;
 use super::bench_prompt::bench_prompt_table;
 use super::bench_reward::bench_reward_table;
@@ -85,6 +86,9 @@ pub struct BenchArgs {
     /// per-layer timing and print where the time goes.
     #[arg(long)]
     pub profile: bool,
+    /// `diffusion` only: model folders, weights at rest, kernels.
+    #[command(flatten)]
+    pub diffusion: DiffusionArgs,
     /// `suggestions` only: the titles file (TSV `split category title`, or
     /// one title per line).
     #[arg(long)]
@@ -155,6 +159,9 @@ pub fn run_bench(args: &BenchArgs, data_dir: Option<PathBuf>) -> anyhow::Result<
             args.warmup,
         ),
         BenchTarget::Saliency => bench_saliency_table(args),
+        BenchTarget::Diffusion if args.diffusion.write_models.is_some() => {
+            write_models(&args.diffusion)
+        }
         BenchTarget::Diffusion if args.ops => {
             bench_diffusion_ops(args.runs, args.warmup, &args.only)
         }
@@ -164,6 +171,9 @@ pub fn run_bench(args: &BenchArgs, data_dir: Option<PathBuf>) -> anyhow::Result<
             warmup: args.warmup,
             only: args.only.clone(),
             profile: args.profile,
+            weights: args.diffusion.weights.into(),
+            kernels: args.diffusion.kernels.into(),
+            bf16: args.diffusion.bf16.into(),
         }),
         BenchTarget::PromptModel => bench_prompt_table(args.model.as_deref(), args.runs),
         BenchTarget::Reward => bench_reward_table(args.products, args.epochs),

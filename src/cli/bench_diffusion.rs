@@ -10,7 +10,9 @@ use candle_core::{DType, Device, Module, Tensor};
 use crate::ml::diffusion::blocks::attention::{
     attention_with, chunked_attention, AttentionOptions,
 };
+use crate::ml::diffusion::blocks::bf16::Bf16Mode;
 use crate::ml::diffusion::blocks::conv::{Conv3x3, ConvAlgorithm};
+use crate::ml::diffusion::blocks::kernels::Kernels;
 use crate::ml::diffusion::blocks::profile;
 use crate::ml::diffusion::blocks::winograd::WinogradTile;
 use crate::ml::diffusion::random::random_var_builder;
@@ -308,12 +310,30 @@ pub fn bench_diffusion_ops(runs: usize, warmup: usize, only: &[String]) -> anyho
     Ok(())
 }
 
-/// Peak resident memory of this process in MiB (Linux; `None` elsewhere).
-fn peak_rss_mib() -> Option<f64> {
+/// A `/proc/self/status` field in MiB (Linux; `None` elsewhere).
+fn status_mib(field: &str) -> Option<f64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let line = status.lines().find(|l| l.starts_with(field))?;
     let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
     Some(kib / 1024.0)
+}
+
+/// Peak resident memory of this process in MiB since the last
+/// [`reset_peak_rss`] (VmHWM).
+fn peak_rss_mib() -> Option<f64> {
+    status_mib("VmHWM:")
+}
+
+/// Resident memory of this process now, in MiB (VmRSS).
+fn current_rss_mib() -> Option<f64> {
+    status_mib("VmRSS:")
+}
+
+/// Resets the peak (VmHWM) to the current resident memory (Linux: "5" to
+/// `/proc/self/clear_refs`; elsewhere nothing happens).
+fn reset_peak_rss() {
+    // Best effort: without it the rows' peaks are cumulative.
+    let _ = std::fs::write("/proc/self/clear_refs", "5");
 }
 
 /// What `adstudio bench diffusion` measures.
@@ -330,6 +350,12 @@ pub struct DiffusionBenchOptions {
     pub only: Vec<String>,
     /// Also print a per-layer profile of one more run of each row.
     pub profile: bool,
+    /// The dtype weights are kept in at rest (compute is f32).
+    pub weights: DType,
+    /// The kernels the models run.
+    pub kernels: Kernels,
+    /// bf16 products (emulated; see [`crate::ml::diffusion::blocks::bf16`]).
+    pub bf16: Bf16Mode,
 }
 
 impl DiffusionBenchOptions {
@@ -371,7 +397,7 @@ impl BenchModels {
         cfg: &SingleFileConfigs,
         dev: &Device,
     ) -> anyhow::Result<Self> {
-        let vb = random_var_builder(1, DType::F32, dev);
+        let vb = random_var_builder(1, options.weights, dev);
         let with_cn = options.wants("unet+controlnet");
         let unet = (options.wants("unet") || with_cn)
             .then(|| UNet::new(&cfg.unet, vb.pp("unet")))
@@ -383,17 +409,35 @@ impl BenchModels {
             Some(ControlNet::random(
                 &sd15_controlnet_config()?,
                 2,
-                DType::F32,
+                options.weights,
                 dev,
             )?)
         } else {
             None
         };
-        Ok(Self {
+        let mut models = Self {
             unet,
             vae,
             controlnet,
-        })
+        };
+        models.set_kernels(options.kernels, options.bf16.enabled());
+        Ok(models)
+    }
+
+    /// Every built model runs `kernels`, with bf16 operands when `bf16`.
+    fn set_kernels(&mut self, kernels: Kernels, bf16: bool) {
+        if let Some(m) = &mut self.unet {
+            m.set_kernels(kernels);
+            m.set_bf16_operands(bf16);
+        }
+        if let Some(m) = &mut self.vae {
+            m.set_kernels(kernels);
+            m.set_bf16_operands(bf16);
+        }
+        if let Some(m) = &mut self.controlnet {
+            m.set_kernels(kernels);
+            m.set_bf16_operands(bf16);
+        }
     }
 
     fn unet(&self) -> anyhow::Result<&UNet> {
@@ -419,7 +463,7 @@ pub fn bench_diffusion_table(options: &DiffusionBenchOptions) -> anyhow::Result<
     }
     let dev = Device::Cpu;
     let cfg = SingleFileConfigs::sd15()?;
-    let models = BenchModels::new(options, &cfg, &dev)?;
+    let mut models = BenchModels::new(options, &cfg, &dev)?;
     let l = size / 8;
     let latents = Tensor::randn(0f32, 1.0, (2, 4, l, l), &dev)?;
     let ehs = Tensor::randn(0f32, 1.0, (2, 77, cfg.unet.cross_attention_dim), &dev)?;
@@ -469,8 +513,11 @@ pub fn bench_diffusion_table(options: &DiffusionBenchOptions) -> anyhow::Result<
     let gflops_before = machine_gflops(&dev)?;
     let mut rows = Vec::new();
     let mut profiles = Vec::new();
+    let loaded = current_rss_mib();
     for (key, label, run) in &mut jobs {
-        rows.push((*key, *label, time(runs, warmup, &mut *run)?));
+        reset_peak_rss();
+        let timing = time(runs, warmup, &mut *run)?;
+        rows.push((*key, *label, timing, peak_rss_mib()));
         if options.profile {
             profile::take();
             profile::set_enabled(true);
@@ -483,10 +530,28 @@ pub fn bench_diffusion_table(options: &DiffusionBenchOptions) -> anyhow::Result<
         }
     }
 
+    drop(jobs);
     let gflops_after = machine_gflops(&dev)?;
     print_table(options, &rows, (gflops_before, gflops_after));
-    if let Some(mib) = peak_rss_mib() {
-        println!("peak memory (VmHWM): {mib:.0} MiB");
+    println!(
+        "kernels: {:?}; {}",
+        options.kernels,
+        options.bf16.describe()
+    );
+    if options.bf16.enabled() && models.unet.is_some() {
+        let (max, rms) = bf16_error(&mut models, options, (&latents, &ehs, &cond))?;
+        println!(
+            "bf16-operand UNet{} output against f32: max |diff| / max |f32| = {max:.2e}, \
+             RMS relative = {rms:.2e}",
+            if models.controlnet.is_some() {
+                " + ControlNet"
+            } else {
+                ""
+            }
+        );
+    }
+    if let Some(mib) = loaded {
+        println!("resident memory with the models built: {mib:.0} MiB");
     }
     for (label, total, layers) in profiles {
         print_profile(label, total, &layers);
@@ -494,8 +559,39 @@ pub fn bench_diffusion_table(options: &DiffusionBenchOptions) -> anyhow::Result<
     Ok(())
 }
 
-/// One timed row: key, label and (median, min, max).
-type Row<'a> = (&'a str, &'a str, (Duration, Duration, Duration));
+/// The UNet (+ ControlNet, when built) noise prediction for `inputs`
+/// (latents, text embeddings, control image) with bf16 operands against
+/// f32: (max |diff| / max |f32|, RMS of diff / RMS of f32).
+fn bf16_error(
+    models: &mut BenchModels,
+    options: &DiffusionBenchOptions,
+    (latents, ehs, cond): (&Tensor, &Tensor, &Tensor),
+) -> anyhow::Result<(f64, f64)> {
+    let mut predict = |bf16: bool| -> anyhow::Result<Tensor> {
+        models.set_kernels(options.kernels, bf16);
+        let res = match &models.controlnet {
+            Some(cn) => Some(cn.forward(latents, 500.0, ehs, cond, 1.0)?),
+            None => None,
+        };
+        Ok(models.unet()?.forward(latents, 500.0, ehs, res.as_ref())?)
+    };
+    let reference = predict(false)?;
+    let bf16 = predict(true)?;
+    let diff = (&bf16 - &reference)?;
+    let scalar = |t: Tensor| -> anyhow::Result<f64> { Ok(f64::from(t.to_scalar::<f32>()?)) };
+    let max = scalar(diff.abs()?.max_all()?)? / scalar(reference.abs()?.max_all()?)?;
+    let rms = (scalar(diff.sqr()?.mean_all()?)? / scalar(reference.sqr()?.mean_all()?)?).sqrt();
+    Ok((max, rms))
+}
+
+/// One timed row: key, label, (median, min, max) and the peak resident
+/// memory in MiB while it ran.
+type Row<'a> = (
+    &'a str,
+    &'a str,
+    (Duration, Duration, Duration),
+    Option<f64>,
+);
 
 /// Prints the header, the machine check and one line per row.
 fn print_table(options: &DiffusionBenchOptions, rows: &[Row<'_>], gflops: (f64, f64)) {
@@ -503,23 +599,27 @@ fn print_table(options: &DiffusionBenchOptions, rows: &[Row<'_>], gflops: (f64, 
     let (gflops_before, gflops_after) = gflops;
     let threads = candle_core::utils::get_num_threads();
     println!(
-        "SD 1.5 architectures, random f32 weights, {size}x{size} px, CPU, {threads} threads, \
-         {runs} runs (median) after {warmup} warm-up"
+        "SD 1.5 architectures, random weights at rest in {:?} (f32 compute), {size}x{size} px, \
+         CPU, {threads} threads, {runs} runs (median) after {warmup} warm-up",
+        options.weights
     );
     println!(
         "machine check ({MACHINE_CHECK_SIDE}^3 f32 matmul, best of 3): \
          {gflops_before:.0} GFLOP/s before the rows, {gflops_after:.0} after"
     );
-    println!("| benchmark | median s | min s | max s | PyTorch s | ratio (ours / PyTorch) |");
-    println!("|---|---|---|---|---|---|");
-    for (key, label, (median, min, max)) in rows {
+    println!(
+        "| benchmark | median s | min s | max s | PyTorch s | ratio (ours / PyTorch) | peak MiB |"
+    );
+    println!("|---|---|---|---|---|---|---|");
+    for (key, label, (median, min, max), peak) in rows {
         let m = median.as_secs_f64();
         let (reference, ratio) = match pytorch_reference(size, key) {
             Some(r) => (format!("{r:.2}"), format!("{:.2}x", m / r)),
             None => ("-".to_owned(), "-".to_owned()),
         };
+        let peak = peak.map_or("-".to_owned(), |p| format!("{p:.0}"));
         println!(
-            "| {label} | {m:.3} | {:.3} | {:.3} | {reference} | {ratio} |",
+            "| {label} | {m:.3} | {:.3} | {:.3} | {reference} | {ratio} | {peak} |",
             min.as_secs_f64(),
             max.as_secs_f64()
         );

@@ -6,6 +6,7 @@ mod bench;
 mod bench_batch;
 mod bench_diffusion;
 mod bench_draft;
+mod bench_models;
 mod bench_pcpo;
 mod bench_prompt;
 mod bench_reward;

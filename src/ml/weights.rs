@@ -77,6 +77,21 @@ impl WeightFiles {
         })
     }
 
+    /// The dtype that holds most of the files' elements (`None` for files
+    /// without tensors, or in a dtype candle does not know).
+    pub fn stored_dtype(&self) -> Option<DType> {
+        let mut by_dtype: HashMap<DType, usize> = HashMap::new();
+        for (_, mapped) in &self.files {
+            for (_, view) in mapped.tensors() {
+                let Ok(dtype) = DType::try_from(view.dtype()) else {
+                    continue;
+                };
+                *by_dtype.entry(dtype).or_default() += view.shape().iter().product::<usize>();
+            }
+        }
+        by_dtype.into_iter().max_by_key(|(_, n)| *n).map(|(d, _)| d)
+    }
+
     /// Serves requested names from other stored names (requested -> stored).
     pub fn with_renames(mut self, renames: HashMap<String, String>) -> Self {
         self.renames = renames;

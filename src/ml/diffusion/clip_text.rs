@@ -3,7 +3,10 @@
 use std::path::Path;
 
 use candle_core::{DType, Device, Tensor};
-use candle_nn::{embedding, layer_norm, linear, Embedding, LayerNorm, Linear, Module, VarBuilder};
+use candle_nn::{Embedding, LayerNorm, Module, VarBuilder};
+
+use super::blocks::at_rest::{embedding, layer_norm, linear, Linear};
+use super::blocks::kernels::Kernels;
 use serde::Deserialize;
 
 use super::error::{DiffusionError, Result};
@@ -149,6 +152,8 @@ pub struct ClipTextModel {
     layers: Vec<EncoderLayer>,
     final_layer_norm: LayerNorm,
     config: ClipTextConfig,
+    kernels: Kernels,
+    bf16_operands: bool,
 }
 
 impl ClipTextModel {
@@ -182,6 +187,8 @@ impl ClipTextModel {
             layers,
             final_layer_norm,
             config: cfg.clone(),
+            kernels: Kernels::from_env(),
+            bf16_operands: super::blocks::bf16::Bf16Mode::from_env().enabled(),
         })
     }
 
@@ -202,6 +209,23 @@ impl ClipTextModel {
         &self.config
     }
 
+    /// The kernels its forward passes run ([`super::blocks::kernels`];
+    /// set at construction from `ADSTUDIO_KERNELS`).
+    pub fn kernels(&self) -> Kernels {
+        self.kernels
+    }
+
+    /// Runs the forward passes with `kernels`.
+    pub fn set_kernels(&mut self, kernels: Kernels) {
+        self.kernels = kernels;
+    }
+
+    /// Rounds matrix-product operands to bf16 in the forward passes
+    /// ([`super::blocks::bf16`]; set at construction from `ADSTUDIO_BF16`).
+    pub fn set_bf16_operands(&mut self, on: bool) {
+        self.bf16_operands = on;
+    }
+
     /// `last_hidden_state` for token ids of shape `(batch, seq)` (u32 or i64).
     pub fn forward(&self, input_ids: &Tensor) -> Result<Tensor> {
         self.forward_clip_skip(input_ids, 0)
@@ -210,32 +234,34 @@ impl ClipTextModel {
     /// Hidden states `clip_skip` layers before the last, passed through the
     /// final layer norm (AUTOMATIC1111's "clip skip"; 0 = last layer).
     pub fn forward_clip_skip(&self, input_ids: &Tensor, clip_skip: usize) -> Result<Tensor> {
-        let (_batch, s) = input_ids.dims2()?;
-        if s > self.config.max_position_embeddings {
-            return Err(DiffusionError::InvalidInput(format!(
-                "text encoder input has {s} tokens, the model takes at most {}",
-                self.config.max_position_embeddings
-            )));
-        }
-        if clip_skip >= self.layers.len() {
-            return Err(DiffusionError::InvalidInput(format!(
-                "clip skip {clip_skip} with only {} layers",
-                self.layers.len()
-            )));
-        }
-        let device = input_ids.device();
-        let ids = input_ids.to_dtype(DType::U32)?;
-        let pos = Tensor::arange(0u32, s as u32, device)?;
-        let xs = self
-            .token_embedding
-            .forward(&ids)?
-            .broadcast_add(&self.position_embedding.forward(&pos)?)?;
-        let mask = causal_mask(s, xs.dtype(), device)?;
-        let mut xs = xs;
-        for layer in &self.layers[..self.layers.len() - clip_skip] {
-            xs = layer.forward(&xs, &mask)?;
-        }
-        Ok(self.final_layer_norm.forward(&xs)?)
+        super::blocks::kernels::scope(self.kernels, self.bf16_operands, || {
+            let (_batch, s) = input_ids.dims2()?;
+            if s > self.config.max_position_embeddings {
+                return Err(DiffusionError::InvalidInput(format!(
+                    "text encoder input has {s} tokens, the model takes at most {}",
+                    self.config.max_position_embeddings
+                )));
+            }
+            if clip_skip >= self.layers.len() {
+                return Err(DiffusionError::InvalidInput(format!(
+                    "clip skip {clip_skip} with only {} layers",
+                    self.layers.len()
+                )));
+            }
+            let device = input_ids.device();
+            let ids = input_ids.to_dtype(DType::U32)?;
+            let pos = Tensor::arange(0u32, s as u32, device)?;
+            let xs = self
+                .token_embedding
+                .forward(&ids)?
+                .broadcast_add(&self.position_embedding.forward(&pos)?)?;
+            let mask = causal_mask(s, xs.dtype(), device)?;
+            let mut xs = xs;
+            for layer in &self.layers[..self.layers.len() - clip_skip] {
+                xs = layer.forward(&xs, &mask)?;
+            }
+            Ok(self.final_layer_norm.forward(&xs)?)
+        })
     }
 }
 

@@ -6,7 +6,10 @@
 use std::path::Path;
 
 use candle_core::{DType, Device, Module, Tensor};
-use candle_nn::{conv2d, Conv2d, Conv2dConfig, VarBuilder};
+use candle_nn::{Conv2d, Conv2dConfig, VarBuilder};
+
+use super::blocks::at_rest::conv2d;
+use super::blocks::kernels::Kernels;
 
 use super::blocks::embeddings::TimestepEmbedding;
 use super::blocks::profile;
@@ -90,6 +93,8 @@ pub struct ControlNet {
     mid_block: MidBlock,
     mid_zero_conv: Conv2d,
     config: ControlNetConfig,
+    kernels: Kernels,
+    bf16_operands: bool,
 }
 
 impl ControlNet {
@@ -155,6 +160,8 @@ impl ControlNet {
             mid_block,
             mid_zero_conv,
             config: cfg.clone(),
+            kernels: Kernels::from_env(),
+            bf16_operands: super::blocks::bf16::Bf16Mode::from_env().enabled(),
         })
     }
 
@@ -168,12 +175,49 @@ impl ControlNet {
         &self.config
     }
 
+    /// The kernels its forward passes run ([`super::blocks::kernels`];
+    /// set at construction from `ADSTUDIO_KERNELS`).
+    pub fn kernels(&self) -> Kernels {
+        self.kernels
+    }
+
+    /// Runs the forward passes with `kernels`.
+    pub fn set_kernels(&mut self, kernels: Kernels) {
+        self.kernels = kernels;
+    }
+
+    /// Rounds matrix-product operands to bf16 in the forward passes
+    /// ([`super::blocks::bf16`]; set at construction from `ADSTUDIO_BF16`).
+    pub fn set_bf16_operands(&mut self, on: bool) {
+        self.bf16_operands = on;
+    }
+
     /// Computes the residuals for the UNet.
     ///
     /// `sample`: noisy (scaled) latents `(b, 4, h, w)`; `cond`: control image
     /// `(1 or b, 3, 8h, 8w)` with values in [0,1]; the residuals are
     /// multiplied by `conditioning_scale`.
     pub fn forward(
+        &self,
+        sample: &Tensor,
+        timestep: f64,
+        encoder_hidden_states: &Tensor,
+        cond: &Tensor,
+        conditioning_scale: f64,
+    ) -> Result<ControlNetResiduals> {
+        super::blocks::kernels::scope(self.kernels, self.bf16_operands, || {
+            self.forward_scoped(
+                sample,
+                timestep,
+                encoder_hidden_states,
+                cond,
+                conditioning_scale,
+            )
+        })
+    }
+
+    /// The body of [`Self::forward`], with the kernels already chosen.
+    fn forward_scoped(
         &self,
         sample: &Tensor,
         timestep: f64,

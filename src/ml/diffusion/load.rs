@@ -8,11 +8,13 @@ use candle_core::{DType, Device};
 use candle_nn::VarBuilder;
 
 use super::error::{DiffusionError, Result};
-use crate::ml::weights::WeightsError;
+use crate::ml::weights::{WeightFiles, WeightsError};
 
 /// Opens safetensors files as a memory-mapped [`VarBuilder`] (through
-/// [`crate::ml::weights::mmap_var_builder`]) after checking that `dtype`
-/// runs on `device`.
+/// [`crate::ml::weights::WeightFiles`]) after checking that `dtype` runs on
+/// `device`. The builder's dtype is the dtype weights are kept in at rest
+/// ([`at_rest_dtype`]); on the CPU the layers compute in f32 whatever it
+/// is ([`super::blocks::at_rest`]).
 ///
 /// Errors name the files when one is missing or unreadable, and a missing
 /// or mis-shaped tensor names its file and tensor when the model asks.
@@ -22,7 +24,7 @@ pub fn mmap_var_builder(
     device: &Device,
 ) -> Result<VarBuilder<'static>> {
     check_dtype(dtype, device)?;
-    crate::ml::weights::mmap_var_builder(files, dtype, device).map_err(|e| match e {
+    let opened = WeightFiles::open(files).map_err(|e| match e {
         WeightsError::Missing { path } => DiffusionError::Io {
             path,
             source: std::io::Error::new(std::io::ErrorKind::NotFound, "weight file not found"),
@@ -31,7 +33,21 @@ pub fn mmap_var_builder(
             path: describe_files(files),
             source: candle_core::Error::msg(other.to_string()),
         },
-    })
+    })?;
+    let rest = at_rest_dtype(dtype, opened.stored_dtype(), device);
+    Ok(opened.var_builder(rest, device))
+}
+
+/// The dtype weights are kept in at rest for a requested model `dtype` and
+/// the files' `stored` dtype: on the CPU, an f32 request keeps f16 or bf16
+/// files as they are (half the memory; widening to f32 at use is exact),
+/// and f32 files stay f32; any other request, or another device, gets
+/// what it asks for.
+pub fn at_rest_dtype(requested: DType, stored: Option<DType>, device: &Device) -> DType {
+    match (requested, stored) {
+        (DType::F32, Some(s @ (DType::F16 | DType::BF16))) if device.is_cpu() => s,
+        _ => requested,
+    }
 }
 
 /// A printable list of weight files for error messages.
@@ -63,15 +79,15 @@ pub fn find_weights(dir: &Path, names: &[&str]) -> Result<PathBuf> {
         })
 }
 
-/// Errors when `dtype` cannot run on `device` with candle 0.11 (bf16 matmul
-/// and convolutions are not implemented on the CPU; f32 and f16 are).
+/// Errors when `dtype` cannot hold model weights on `device`: f32, f16
+/// and bf16 can (on the CPU, f16 and bf16 are kept at rest and the layers
+/// compute in f32).
 pub fn check_dtype(dtype: DType, device: &Device) -> Result<()> {
-    match (dtype, device) {
-        (DType::F32 | DType::F16, _) => Ok(()),
-        (DType::BF16, d) if !d.is_cpu() => Ok(()),
-        (other, d) => Err(DiffusionError::Unsupported {
+    match dtype {
+        DType::F32 | DType::F16 | DType::BF16 => Ok(()),
+        other => Err(DiffusionError::Unsupported {
             what: "model dtype".into(),
-            reason: format!("{other:?} on {d:?} (use f32, or f16; bf16 needs CUDA or Metal)"),
+            reason: format!("{other:?} on {device:?} (use f32, f16 or bf16)"),
         }),
     }
 }

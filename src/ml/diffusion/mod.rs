@@ -31,6 +31,7 @@ pub mod noise;
 pub mod preview;
 pub mod prompt;
 pub mod random;
+pub mod random_files;
 pub mod scheduler;
 pub mod single_file;
 pub mod taesd;

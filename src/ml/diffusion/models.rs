@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use candle_core::{DType, Device};
 
+use super::blocks::kernels::Kernels;
 use super::clip_text::{ClipTextConfig, ClipTextModel};
 use super::controlnet::ControlNet;
 use super::error::{DiffusionError, Result};
@@ -123,6 +124,22 @@ impl StableDiffusion {
             vae: Vae::load(&vae_dir, vae_dtype(dtype), device)?,
             scheduler_config: SchedulerConfig::from_file(&sched_dir.join("scheduler_config.json"))?,
         })
+    }
+
+    /// Runs every component's forward passes with `kernels`
+    /// ([`super::blocks::kernels`]).
+    pub fn set_kernels(&mut self, kernels: Kernels) {
+        self.unet.set_kernels(kernels);
+        self.text_encoder.set_kernels(kernels);
+        self.vae.set_kernels(kernels);
+    }
+
+    /// Rounds every component's matrix-product operands to bf16
+    /// ([`super::blocks::bf16`]).
+    pub fn set_bf16_operands(&mut self, on: bool) {
+        self.unet.set_bf16_operands(on);
+        self.text_encoder.set_bf16_operands(on);
+        self.vae.set_bf16_operands(on);
     }
 
     /// The text side, for prompt encoding.

@@ -5,7 +5,10 @@ use std::path::Path;
 
 use candle_core::{DType, Device, Tensor};
 use candle_nn::VarBuilder;
-use candle_nn::{conv2d, Conv2d, Conv2dConfig, Module};
+use candle_nn::{Conv2d, Conv2dConfig, Module};
+
+use super::blocks::at_rest::conv2d;
+use super::blocks::kernels::Kernels;
 
 use super::blocks::norm::{group_norm, GroupNorm};
 use super::blocks::profile;
@@ -116,6 +119,8 @@ pub struct UNet {
     conv_norm_out: GroupNorm,
     conv_out: Conv2d,
     config: UNetConfig,
+    kernels: Kernels,
+    bf16_operands: bool,
     dtype: DType,
     device: Device,
 }
@@ -199,7 +204,9 @@ impl UNet {
             conv_norm_out,
             conv_out,
             config: cfg.clone(),
-            dtype: vb.dtype(),
+            kernels: Kernels::from_env(),
+            bf16_operands: super::blocks::bf16::Bf16Mode::from_env().enabled(),
+            dtype: super::blocks::at_rest::compute_dtype(vb.dtype(), vb.device()),
             device: vb.device().clone(),
         })
     }
@@ -214,7 +221,25 @@ impl UNet {
         &self.config
     }
 
-    /// The weights' dtype (inputs must be in it).
+    /// The kernels its forward passes run ([`super::blocks::kernels`];
+    /// set at construction from `ADSTUDIO_KERNELS`).
+    pub fn kernels(&self) -> Kernels {
+        self.kernels
+    }
+
+    /// Runs the forward passes with `kernels`.
+    pub fn set_kernels(&mut self, kernels: Kernels) {
+        self.kernels = kernels;
+    }
+
+    /// Rounds matrix-product operands to bf16 in the forward passes
+    /// ([`super::blocks::bf16`]; set at construction from `ADSTUDIO_BF16`).
+    pub fn set_bf16_operands(&mut self, on: bool) {
+        self.bf16_operands = on;
+    }
+
+    /// The dtype it computes in (inputs must be in it; the weights may be
+    /// stored narrower, see [`super::blocks::at_rest`]).
     pub fn dtype(&self) -> DType {
         self.dtype
     }
@@ -259,6 +284,26 @@ impl UNet {
     /// [`UNet::forward`] with the guidance condition `(b, time_cond_proj_dim)`
     /// of LCM-distilled UNets.
     pub fn forward_with_cond(
+        &self,
+        sample: &Tensor,
+        timestep: f64,
+        encoder_hidden_states: &Tensor,
+        residuals: Option<&ControlNetResiduals>,
+        timestep_cond: Option<&Tensor>,
+    ) -> Result<Tensor> {
+        super::blocks::kernels::scope(self.kernels, self.bf16_operands, || {
+            self.forward_scoped(
+                sample,
+                timestep,
+                encoder_hidden_states,
+                residuals,
+                timestep_cond,
+            )
+        })
+    }
+
+    /// The body of [`Self::forward_with_cond`], with the kernels already chosen.
+    fn forward_scoped(
         &self,
         sample: &Tensor,
         timestep: f64,

@@ -3,7 +3,10 @@
 use std::path::Path;
 
 use candle_core::{DType, Device, Module, Tensor};
-use candle_nn::{conv2d, Conv2d, VarBuilder};
+use candle_nn::{Conv2d, VarBuilder};
+
+use super::blocks::at_rest::conv2d;
+use super::blocks::kernels::Kernels;
 
 use super::blocks::norm::{group_norm, GroupNorm};
 
@@ -200,6 +203,8 @@ pub struct Vae {
     quant_conv: Option<Conv2d>,
     post_quant_conv: Option<Conv2d>,
     config: VaeConfig,
+    kernels: Kernels,
+    bf16_operands: bool,
     dtype: DType,
 }
 
@@ -213,7 +218,7 @@ impl Vae {
             });
         }
         let lc = cfg.latent_channels;
-        let dtype = vb.dtype();
+        let dtype = super::blocks::at_rest::compute_dtype(vb.dtype(), vb.device());
         let quant_conv = cfg
             .use_quant_conv
             .then(|| conv2d(2 * lc, 2 * lc, 1, Default::default(), vb.pp("quant_conv")))
@@ -228,6 +233,8 @@ impl Vae {
             quant_conv,
             post_quant_conv,
             config: cfg.clone(),
+            kernels: Kernels::from_env(),
+            bf16_operands: super::blocks::bf16::Bf16Mode::from_env().enabled(),
             dtype,
         })
     }
@@ -237,7 +244,7 @@ impl Vae {
         super::load::load_component(dir, dtype, device, VaeConfig::from_file, Self::new)
     }
 
-    /// The weights' dtype.
+    /// The dtype it computes in (the weights may be stored narrower).
     pub fn dtype(&self) -> DType {
         self.dtype
     }
@@ -245,6 +252,23 @@ impl Vae {
     /// The configuration.
     pub fn config(&self) -> &VaeConfig {
         &self.config
+    }
+
+    /// The kernels its forward passes run ([`super::blocks::kernels`];
+    /// set at construction from `ADSTUDIO_KERNELS`).
+    pub fn kernels(&self) -> Kernels {
+        self.kernels
+    }
+
+    /// Runs the forward passes with `kernels`.
+    pub fn set_kernels(&mut self, kernels: Kernels) {
+        self.kernels = kernels;
+    }
+
+    /// Rounds matrix-product operands to bf16 in the forward passes
+    /// ([`super::blocks::bf16`]; set at construction from `ADSTUDIO_BF16`).
+    pub fn set_bf16_operands(&mut self, on: bool) {
+        self.bf16_operands = on;
     }
 
     fn check_image(&self, image: &Tensor) -> Result<()> {
@@ -263,36 +287,40 @@ impl Vae {
     /// Encodes an image `(b, 3, h, w)` in [-1, 1] to the (unscaled) latent
     /// distribution (f32, whatever the weights' dtype).
     pub fn encode(&self, image: &Tensor) -> Result<LatentDistribution> {
-        self.check_image(image)?;
-        let xs = self.encoder.forward(&image.to_dtype(self.dtype)?)?;
-        let xs = match &self.quant_conv {
-            Some(c) => c.forward(&xs)?,
-            None => xs,
-        }
-        .to_dtype(DType::F32)?;
-        let lc = self.config.latent_channels;
-        let mean = xs.narrow(1, 0, lc)?;
-        let logvar = xs.narrow(1, lc, lc)?.clamp(-30f32, 20f32)?;
-        let std = (logvar * 0.5)?.exp()?;
-        Ok(LatentDistribution { mean, std })
+        super::blocks::kernels::scope(self.kernels, self.bf16_operands, || {
+            self.check_image(image)?;
+            let xs = self.encoder.forward(&image.to_dtype(self.dtype)?)?;
+            let xs = match &self.quant_conv {
+                Some(c) => c.forward(&xs)?,
+                None => xs,
+            }
+            .to_dtype(DType::F32)?;
+            let lc = self.config.latent_channels;
+            let mean = xs.narrow(1, 0, lc)?;
+            let logvar = xs.narrow(1, lc, lc)?.clamp(-30f32, 20f32)?;
+            let std = (logvar * 0.5)?.exp()?;
+            Ok(LatentDistribution { mean, std })
+        })
     }
 
     /// Decodes unscaled latents to an f32 image in about [-1, 1].
     pub fn decode(&self, latents: &Tensor) -> Result<Tensor> {
-        let (_, c, _, _) = latents.dims4()?;
-        if c != self.config.latent_channels {
-            return Err(DiffusionError::InvalidInput(format!(
-                "VAE decoder takes {} latent channels, got {:?}",
-                self.config.latent_channels,
-                latents.dims()
-            )));
-        }
-        let latents = latents.to_dtype(self.dtype)?;
-        let xs = match &self.post_quant_conv {
-            Some(conv) => conv.forward(&latents)?,
-            None => latents,
-        };
-        Ok(self.decoder.forward(&xs)?.to_dtype(DType::F32)?)
+        super::blocks::kernels::scope(self.kernels, self.bf16_operands, || {
+            let (_, c, _, _) = latents.dims4()?;
+            if c != self.config.latent_channels {
+                return Err(DiffusionError::InvalidInput(format!(
+                    "VAE decoder takes {} latent channels, got {:?}",
+                    self.config.latent_channels,
+                    latents.dims()
+                )));
+            }
+            let latents = latents.to_dtype(self.dtype)?;
+            let xs = match &self.post_quant_conv {
+                Some(conv) => conv.forward(&latents)?,
+                None => latents,
+            };
+            Ok(self.decoder.forward(&xs)?.to_dtype(DType::F32)?)
+        })
     }
 
     /// Unscaled latents -> diffusion latents: `(z - shift) * scaling_factor`.

@@ -1,8 +1,11 @@
 //! Spatial transformer (`Transformer2DModel`) with self- and cross-attention
 //! and a GEGLU feed-forward, as in the SD UNet.
 
-use candle_core::{DType, Module, Tensor};
-use candle_nn::{layer_norm, linear, linear_no_bias, LayerNorm, Linear, VarBuilder};
+use candle_core::{Module, Tensor};
+use candle_nn::{LayerNorm, VarBuilder};
+
+use super::at_rest::{layer_norm, linear, linear_no_bias, widen, Linear};
+use super::bf16::operand;
 
 use super::norm::{group_norm, GroupNorm};
 use super::profile::{matmul_flops, scope, scope_flops};
@@ -142,7 +145,7 @@ pub fn attention_with(
     };
     let (b, h, n, d) = q.dims4()?;
     let m = k.dim(2)?;
-    if options.fused && q.device().is_cpu() && q.dtype() == DType::F32 && m > 0 {
+    if options.fused && super::kernels::fast_cpu(q) && m > 0 {
         let flat = |t: &Tensor, rows: usize| t.reshape((b * h, rows, d))?.contiguous();
         let out =
             super::fused_attention::fused_attention(&flat(q, n)?, &flat(k, m)?, &flat(v, m)?)?;
@@ -270,7 +273,7 @@ impl Proj {
         };
         Ok(Self {
             weight,
-            bias: vb.get(c, "bias")?,
+            bias: super::at_rest::compute_vb(&vb).get(c, "bias")?,
         })
     }
 
@@ -279,7 +282,8 @@ impl Proj {
     /// broadcast is wrong in candle 0.11: it stacks the batches of a
     /// transposed lhs as if they were row-major.)
     fn tokens_from_map(&self, map: &Tensor) -> candle_core::Result<Tensor> {
-        let weight_t = self.weight.t()?;
+        let weight_t = operand(widen(&self.weight, map.dtype())?)?.t()?;
+        let map = operand(map.clone())?;
         let items = (0..map.dim(0)?)
             .map(|i| map.get(i)?.t()?.matmul(&weight_t))
             .collect::<candle_core::Result<Vec<_>>>()?;
@@ -290,9 +294,9 @@ impl Proj {
     fn map_from_tokens(&self, tokens: &Tensor) -> candle_core::Result<Tensor> {
         let b = tokens.dim(0)?;
         let c = self.bias.dim(0)?;
-        self.weight
+        operand(widen(&self.weight, tokens.dtype())?)?
             .broadcast_left(b)?
-            .matmul(&tokens.transpose(1, 2)?)?
+            .matmul(&operand(tokens.clone())?.transpose(1, 2)?)?
             .broadcast_add(&self.bias.reshape((c, 1))?)
     }
 }

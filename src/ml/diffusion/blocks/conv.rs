@@ -3,11 +3,14 @@
 //! that cap the im2col buffer. On 2 Zen 4 cores it measured 1.25-1.5x
 //! faster than candle 0.11's CPU conv2d for SD-sized layers. For contiguous
 //! f32 input on the CPU the im2col buffer is built by a parallel kernel
-//! straight from the unpadded input (zeros at the borders); elsewhere from
-//! strided views of the padded input. The bias is a last weight column
+//! straight from the unpadded input (zeros at the borders); elsewhere
+//! (other devices, the generic kernels) candle's `conv2d` runs. The bias is a last weight column
 //! matched by a row of ones in the im2col buffer (no separate pass).
 
+use super::at_rest::{compute_vb, widen};
+use super::bf16::operand;
 use super::cpu_input::contiguous_f32;
+use super::kernels::fast_cpu;
 use super::profile::{matmul_flops, scope_flops};
 use super::winograd::{WinogradKernel, WinogradTile};
 use candle_core::{CpuStorage, CustomOp1, DType, Layout, Module, Shape, Tensor};
@@ -30,20 +33,27 @@ pub enum ConvAlgorithm {
     Winograd(WinogradTile),
 }
 
-/// The kernel in the form its algorithm needs. Only one form is kept: the
-/// Winograd form takes 16/9 (F(2x2)) or 4 (F(4x4)) times the taps' memory.
+/// The fast CPU path of a [`Conv3x3`].
 #[derive(Debug, Clone)]
 enum Kernel {
-    /// `(out, in * 9 + 1)`: the kernel taps, then the bias.
-    Im2col(Tensor),
-    /// The transformed taps and the bias.
+    /// One im2col product (in row bands).
+    Im2col,
+    /// Winograd, transforming the kernels at each call.
     Winograd(WinogradKernel),
 }
 
 /// A 3x3 convolution with stride 1 and padding 1 (weights `weight`
-/// `(out, in, 3, 3)` and `bias` `(out,)`, as in diffusers).
+/// `(out, in, 3, 3)` and `bias` `(out,)`, as in diffusers). The taps stay
+/// in the dtype they were loaded in ([`super::at_rest`]); each call widens
+/// them (im2col and generic paths) or transforms them (Winograd) for f32
+/// compute. With the generic kernels ([`super::kernels`]), or off the CPU,
+/// it is candle's `conv2d`.
 #[derive(Debug, Clone)]
 pub struct Conv3x3 {
+    /// `(out, in * 9)`, at rest.
+    taps: Tensor,
+    /// `(out,)` in the compute dtype.
+    bias: Tensor,
     kernel: Kernel,
     in_channels: usize,
     out_channels: usize,
@@ -66,26 +76,28 @@ impl Conv3x3 {
         vb: VarBuilder,
         algorithm: ConvAlgorithm,
     ) -> candle_core::Result<Self> {
-        let weight = load_taps_then_bias(in_channels, out_channels, vb)?;
+        let (taps, bias) = load_taps_and_bias(in_channels, out_channels, &vb)?;
         let winograd = match algorithm {
-            ConvAlgorithm::Auto => (weight.device().is_cpu() && weight.dtype() == DType::F32)
+            ConvAlgorithm::Auto => (vb.device().is_cpu() && bias.dtype() == DType::F32)
                 .then(|| WinogradTile::for_weights(out_channels, in_channels)),
             ConvAlgorithm::Im2col => None,
             ConvAlgorithm::Winograd(tile) => Some(tile),
         };
         let kernel = match winograd {
-            Some(tile) => Kernel::Winograd(WinogradKernel::new(&weight, in_channels, tile)?),
-            None => Kernel::Im2col(weight),
+            Some(tile) => Kernel::Winograd(WinogradKernel::from_parts(taps.clone(), &bias, tile)?),
+            None => Kernel::Im2col,
         };
         Ok(Self {
+            taps,
+            bias,
             kernel,
             in_channels,
             out_channels,
         })
     }
 
-    /// Output rows `y0..y0 + rows` from the unpadded input `xs`, with the
-    /// im2col kernel `weight`.
+    /// Output rows `y0..y0 + rows` from the unpadded f32 CPU input `xs`,
+    /// with the im2col kernel `weight` (taps then bias).
     fn band(
         &self,
         weight: &Tensor,
@@ -94,25 +106,21 @@ impl Conv3x3 {
         rows: usize,
     ) -> candle_core::Result<Tensor> {
         let (b, _, _, w) = xs.dims4()?;
-        let cols = if xs.device().is_cpu() && xs.dtype() == DType::F32 {
-            xs.contiguous()?.apply_op1_no_bwd(&Im2Col { y0, rows })?
-        } else {
-            let padded = xs.pad_with_zeros(2, 1, 1)?.pad_with_zeros(3, 1, 1)?;
-            let mut views = Vec::with_capacity(9);
-            for ky in 0..3 {
-                for kx in 0..3 {
-                    views.push(padded.narrow(2, y0 + ky, rows)?.narrow(3, kx, w)?);
-                }
-            }
-            let taps = Tensor::stack(&views, 2)?.reshape((b, self.in_channels * 9, rows * w))?;
-            let ones = Tensor::ones((b, 1, rows * w), xs.dtype(), xs.device())?;
-            Tensor::cat(&[taps, ones], 1)?
-        };
+        let cols = operand(xs.contiguous()?.apply_op1_no_bwd(&Im2Col { y0, rows })?)?;
         let k =
             weight
                 .unsqueeze(0)?
                 .broadcast_as((b, self.out_channels, self.in_channels * 9 + 1))?;
         k.matmul(&cols)?.reshape((b, self.out_channels, rows, w))
+    }
+
+    /// candle's `conv2d` plus the bias: what other devices run, and the
+    /// generic-kernel path on the CPU.
+    fn forward_generic(&self, xs: &Tensor) -> candle_core::Result<Tensor> {
+        let (o, c) = (self.out_channels, self.in_channels);
+        let weight = widen(&self.taps, xs.dtype())?.reshape((o, c, 3, 3))?;
+        let bias = self.bias.to_dtype(xs.dtype())?.reshape((1, o, 1, 1))?;
+        xs.conv2d(&weight, 1, 1, 1, 1)?.broadcast_add(&bias)
     }
 }
 
@@ -221,14 +229,16 @@ impl Module for Conv3x3 {
                 xs.dims()
             );
         }
+        if !fast_cpu(xs) {
+            let flops = matmul_flops(b * h * w, c * 9, self.out_channels);
+            return scope_flops("conv 3x3 (generic)", flops, || self.forward_generic(xs));
+        }
         match &self.kernel {
             // Profiled by stage inside (scopes do not nest).
             Kernel::Winograd(kernel) => kernel.forward(xs),
-            Kernel::Im2col(weight) => {
+            Kernel::Im2col => {
                 let flops = matmul_flops(b * h * w, c * 9, self.out_channels);
-                scope_flops("conv 3x3 (im2col)", flops, || {
-                    self.forward_im2col(weight, xs)
-                })
+                scope_flops("conv 3x3 (im2col)", flops, || self.forward_im2col(xs))
             }
         }
     }
@@ -236,27 +246,32 @@ impl Module for Conv3x3 {
 
 impl Conv3x3 {
     /// The convolution as im2col matrix products, in row bands.
-    fn forward_im2col(&self, weight: &Tensor, xs: &Tensor) -> candle_core::Result<Tensor> {
+    fn forward_im2col(&self, xs: &Tensor) -> candle_core::Result<Tensor> {
         let (b, c, h, w) = xs.dims4()?;
+        let bias = self
+            .bias
+            .to_dtype(DType::F32)?
+            .reshape((self.out_channels, 1))?;
+        let weight = operand(Tensor::cat(&[widen(&self.taps, DType::F32)?, bias], 1)?)?;
+        let weight = &weight;
         let per_row = (b * c * 9 * w).max(1);
         let rows = (MAX_COL_ELEMENTS / per_row).max(1);
         in_row_bands(h, rows, |y0, len| self.band(weight, xs, y0, len))
     }
 }
 
-/// The `(out, in * 9 + 1)` matrix of a 3x3 convolution's `weight`
-/// `(out, in, 3, 3)` and `bias` `(out,)` under `vb`: the taps, then the
-/// bias (matched by a row of ones in the im2col matrix).
-pub(super) fn load_taps_then_bias(
+/// A 3x3 convolution's taps `(out, in * 9)` at rest (as `vb` loads them)
+/// and its bias `(out,)` in the compute dtype.
+pub(super) fn load_taps_and_bias(
     in_channels: usize,
     out_channels: usize,
-    vb: VarBuilder,
-) -> candle_core::Result<Tensor> {
+    vb: &VarBuilder,
+) -> candle_core::Result<(Tensor, Tensor)> {
     let taps = vb
         .get((out_channels, in_channels, 3, 3), "weight")?
         .reshape((out_channels, in_channels * 9))?;
-    let bias = vb.get(out_channels, "bias")?.reshape((out_channels, 1))?;
-    Tensor::cat(&[taps, bias], 1)
+    let bias = compute_vb(vb).get(out_channels, "bias")?;
+    Ok((taps, bias))
 }
 
 /// Computes rows `0..total` (image rows, or Winograd tile rows) of an NCHW
@@ -284,28 +299,21 @@ pub(super) fn in_row_bands(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ml::diffusion::blocks::kernels::Kernels;
     use crate::ml::diffusion::blocks::test_support::max_abs_diff;
     use candle_core::{DType, Device};
     use std::collections::HashMap;
 
-    fn im2col_weight(conv: &Conv3x3) -> &Tensor {
-        match &conv.kernel {
-            Kernel::Im2col(weight) => weight,
-            Kernel::Winograd(_) => panic!("an im2col convolution"),
-        }
+    fn im2col_weight(conv: &Conv3x3) -> Tensor {
+        let bias = conv.bias.reshape((conv.out_channels, 1)).expect("bias");
+        Tensor::cat(&[widen(&conv.taps, DType::F32).expect("w"), bias], 1).expect("cat")
     }
 
-    fn conv_f64(conv: &Conv3x3, x: &Tensor) -> Tensor {
-        let as_f64 = Conv3x3 {
-            kernel: Kernel::Im2col(im2col_weight(conv).to_dtype(DType::F64).expect("w")),
-            in_channels: conv.in_channels,
-            out_channels: conv.out_channels,
-        };
-        as_f64
-            .forward(&x.to_dtype(DType::F64).expect("x"))
-            .expect("f64 forward")
-            .to_dtype(DType::F32)
-            .expect("f32")
+    fn var_builder(w: &Tensor, bias: &Tensor, dtype: DType) -> VarBuilder<'static> {
+        let mut ts = HashMap::new();
+        ts.insert("weight".to_string(), w.to_dtype(dtype).expect("w"));
+        ts.insert("bias".to_string(), bias.to_dtype(dtype).expect("b"));
+        VarBuilder::from_tensors(ts, dtype, &Device::Cpu)
     }
 
     #[test]
@@ -315,10 +323,7 @@ mod tests {
         let w = rng.tensor((5, 3, 3, 3), &dev).expect("w");
         let bias = rng.tensor(5, &dev).expect("b");
         let x = rng.tensor((2, 3, 7, 6), &dev).expect("x");
-        let mut ts = HashMap::new();
-        ts.insert("weight".to_string(), w.clone());
-        ts.insert("bias".to_string(), bias.clone());
-        let vb = VarBuilder::from_tensors(ts, DType::F32, &dev);
+        let vb = var_builder(&w, &bias, DType::F32);
         let conv = Conv3x3::with_algorithm(3, 5, vb.clone(), ConvAlgorithm::Im2col).expect("conv");
         // The default on the CPU in f32 is Winograd.
         let auto = Conv3x3::new(3, 5, vb).expect("auto");
@@ -333,15 +338,17 @@ mod tests {
         // Three bands of 3, 3 and 1 rows.
         let banded = Tensor::cat(
             &[
-                conv.band(weight, &x, 0, 3).expect("b0"),
-                conv.band(weight, &x, 3, 3).expect("b1"),
-                conv.band(weight, &x, 6, 1).expect("b2"),
+                conv.band(&weight, &x, 0, 3).expect("b0"),
+                conv.band(&weight, &x, 3, 3).expect("b1"),
+                conv.band(&weight, &x, 6, 1).expect("b2"),
             ],
             2,
         )
         .expect("cat");
-        // The generic (strided views) path, through f64.
-        let generic = conv_f64(&conv, &x);
+        // The generic path (candle's conv2d), forced.
+        let generic = Kernels::Generic
+            .scope(|| auto.forward(&x))
+            .expect("generic");
         // A strided input goes through `contiguous` first.
         let strided = conv
             .forward(&x.transpose(2, 3).expect("t").transpose(2, 3).expect("t"))
@@ -358,5 +365,45 @@ mod tests {
         let scale = scale.to_scalar::<f32>().expect("scale").max(1.0);
         let d = max_abs_diff(&winograd, &reference);
         assert!(d / scale < 1e-5, "{d} of {scale}");
+    }
+
+    /// f16 taps stay f16 at rest and compute as their exact f32 widening,
+    /// on every path.
+    #[test]
+    fn half_precision_taps_compute_in_f32() {
+        let mut rng = crate::ml::diffusion::noise::NoiseRng::new(3);
+        let dev = Device::Cpu;
+        let w = rng.tensor((6, 4, 3, 3), &dev).expect("w");
+        let bias = rng.tensor(6, &dev).expect("b");
+        let x = rng.tensor((1, 4, 9, 8), &dev).expect("x");
+        let w16 = w.to_dtype(DType::F16).expect("w16");
+        let bias16 = bias.to_dtype(DType::F16).expect("b16");
+        let reference = x
+            .conv2d(&w16.to_dtype(DType::F32).expect("w32"), 1, 1, 1, 1)
+            .expect("conv2d")
+            .broadcast_add(
+                &bias16
+                    .to_dtype(DType::F32)
+                    .expect("b")
+                    .reshape((1, 6, 1, 1))
+                    .expect("r"),
+            )
+            .expect("bias");
+        let vb = var_builder(&w, &bias, DType::F16);
+        for algorithm in [
+            ConvAlgorithm::Auto,
+            ConvAlgorithm::Im2col,
+            ConvAlgorithm::Winograd(WinogradTile::F2),
+        ] {
+            let conv = Conv3x3::with_algorithm(4, 6, vb.clone(), algorithm).expect("conv");
+            assert_eq!(conv.taps.dtype(), DType::F16);
+            assert_eq!(conv.bias.dtype(), DType::F32);
+            for kernels in [Kernels::Fast, Kernels::Generic] {
+                let out = kernels.scope(|| conv.forward(&x)).expect("forward");
+                assert_eq!(out.dtype(), DType::F32);
+                let d = max_abs_diff(&out, &reference);
+                assert!(d < 1e-4, "{algorithm:?} {kernels:?}: {d}");
+            }
+        }
     }
 }

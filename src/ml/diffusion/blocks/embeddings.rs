@@ -1,7 +1,9 @@
 //! Sinusoidal timestep features and the timestep MLP.
 
 use candle_core::{DType, Module, Tensor};
-use candle_nn::{linear, linear_no_bias, Linear, VarBuilder};
+use candle_nn::VarBuilder;
+
+use super::at_rest::{linear, linear_no_bias, Linear};
 
 /// Sinusoidal features of timesteps `(b,)` -> `(b, dim)` (diffusers
 /// `get_timestep_embedding`, computed in f32).

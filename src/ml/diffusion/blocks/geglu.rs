@@ -5,7 +5,7 @@
 //! a separate product. Other dtypes and devices use those generic ops.
 
 use super::cpu_input::contiguous_f32;
-use candle_core::{CpuStorage, CustomOp1, DType, Layout, Shape, Tensor, D};
+use candle_core::{CpuStorage, CustomOp1, Layout, Shape, Tensor, D};
 use rayon::prelude::*;
 
 use super::fast_exp;
@@ -34,7 +34,7 @@ fn gelu_erf(x: f32) -> f32 {
 
 /// `h[..., :n] * gelu(h[..., n:])` for `h` `(..., 2n)`.
 pub fn geglu(h: &Tensor) -> candle_core::Result<Tensor> {
-    if h.device().is_cpu() && h.dtype() == DType::F32 {
+    if super::kernels::fast_cpu(h) {
         h.contiguous()?.apply_op1_no_bwd(&GegluOp)
     } else {
         let inner = h.dim(D::Minus1)? / 2;
@@ -90,6 +90,7 @@ impl CustomOp1 for GegluOp {
 mod tests {
     use super::*;
     use crate::ml::diffusion::blocks::test_support::max_abs_diff;
+    use candle_core::DType;
     use candle_core::Device;
 
     #[test]

@@ -8,13 +8,16 @@
 //! lets the hot spots use faster formulations (chunked attention, NCHW
 //! im2col 3x3 convolutions).
 
+pub mod at_rest;
 pub mod attention;
+pub mod bf16;
 pub mod conv;
 mod cpu_input;
 pub mod embeddings;
 pub mod fast_exp;
 pub mod fused_attention;
 pub mod geglu;
+pub mod kernels;
 pub mod norm;
 pub mod profile;
 pub mod resnet;

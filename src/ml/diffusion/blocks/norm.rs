@@ -34,6 +34,7 @@ pub fn group_norm(
     eps: f64,
     vb: VarBuilder,
 ) -> candle_core::Result<GroupNorm> {
+    let vb = super::at_rest::compute_vb(&vb);
     let weight = vb.get_with_hints(channels, "weight", candle_nn::Init::Const(1.))?;
     let bias = vb.get_with_hints(channels, "bias", candle_nn::Init::Const(0.))?;
     GroupNorm::new(weight, bias, groups, eps)
@@ -55,8 +56,7 @@ impl GroupNorm {
     }
 
     fn fast_path(&self, xs: &Tensor) -> bool {
-        xs.device().is_cpu()
-            && xs.dtype() == DType::F32
+        super::kernels::fast_cpu(xs)
             && self.weight.dtype() == DType::F32
             && self.bias.dtype() == DType::F32
             && xs.rank() >= 3
@@ -190,7 +190,7 @@ impl CustomOp3 for GroupNormOp {
 
 /// `x * sigmoid(x)`; parallel and vectorised for f32 on the CPU.
 pub fn silu(xs: &Tensor) -> candle_core::Result<Tensor> {
-    if xs.device().is_cpu() && xs.dtype() == DType::F32 {
+    if super::kernels::fast_cpu(xs) {
         xs.contiguous()?.apply_op1_no_bwd(&SiluOp)
     } else {
         xs.silu()

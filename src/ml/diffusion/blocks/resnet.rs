@@ -1,7 +1,9 @@
 //! `ResnetBlock2D` with an optional timestep embedding.
 
 use candle_core::{Module, Tensor};
-use candle_nn::{conv2d, linear, Conv2d, Linear, VarBuilder};
+use candle_nn::{Conv2d, VarBuilder};
+
+use super::at_rest::{conv2d, linear, Linear};
 
 use super::norm::{group_norm, silu, GroupNorm};
 

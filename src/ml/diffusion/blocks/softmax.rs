@@ -4,7 +4,7 @@
 //! `exp` of candle's kernel is the largest single cost after the products.
 
 use super::cpu_input::contiguous_f32;
-use candle_core::{CpuStorage, CustomOp1, DType, Layout, Shape, Tensor};
+use candle_core::{CpuStorage, CustomOp1, Layout, Shape, Tensor};
 use rayon::prelude::*;
 
 use super::fast_exp;
@@ -14,7 +14,7 @@ const TASK_ELEMENTS: usize = 1 << 14;
 
 /// `softmax(xs)` along the last dimension.
 pub fn softmax_last_dim(xs: &Tensor) -> candle_core::Result<Tensor> {
-    if xs.device().is_cpu() && xs.dtype() == DType::F32 && xs.rank() >= 1 {
+    if super::kernels::fast_cpu(xs) && xs.rank() >= 1 {
         xs.contiguous()?.apply_op1_no_bwd(&SoftmaxOp)
     } else {
         candle_nn::ops::softmax_last_dim(xs)

@@ -2,12 +2,15 @@
 //! ControlNet conditioning embedding) as one im2col matrix product in NCHW
 //! layout, in bands of output rows, for f32 on the CPU. candle 0.11's CPU
 //! conv2d ran these at about 22 GFLOP/s here (`adstudio bench diffusion
-//! --profile`); other devices and dtypes still use it.
+//! --profile`); other devices and dtypes, and the generic kernels
+//! ([`super::kernels`]), still use it.
 
-use super::conv::{im2col_matrix, in_row_bands, load_taps_then_bias};
+use super::at_rest::widen;
+use super::conv::{im2col_matrix, in_row_bands, load_taps_and_bias};
 use super::cpu_input::contiguous_f32;
+use super::kernels::fast_cpu;
 use candle_core::{CpuStorage, CustomOp1, DType, Layout, Module, Shape, Tensor};
-use candle_nn::{conv2d, Conv2d, Conv2dConfig, VarBuilder};
+use candle_nn::VarBuilder;
 
 /// Most im2col elements built at once (64 M floats, 256 MB in f32).
 const MAX_COL_ELEMENTS: usize = 64 << 20;
@@ -38,20 +41,16 @@ impl Stride2Padding {
     }
 }
 
-/// The kernel in the form its path needs (only one form is kept).
-#[derive(Debug, Clone)]
-enum Kernel {
-    /// `(out, in * 9 + 1)`: the kernel taps, then the bias.
-    Im2col(Tensor),
-    /// candle's convolution (other devices and dtypes).
-    Candle(Conv2d),
-}
-
 /// A 3x3 convolution with stride 2 (weights `weight` `(out, in, 3, 3)` and
-/// `bias` `(out,)`, as in diffusers).
+/// `bias` `(out,)`, as in diffusers). The taps stay at rest
+/// ([`super::at_rest`]) and are widened at each call; with the generic
+/// kernels, or off the CPU, candle's `conv2d` runs.
 #[derive(Debug, Clone)]
 pub struct Conv3x3Stride2 {
-    kernel: Kernel,
+    /// `(out, in * 9)`, at rest.
+    taps: Tensor,
+    /// `(out,)` in the compute dtype.
+    bias: Tensor,
     padding: Stride2Padding,
     in_channels: usize,
 }
@@ -64,18 +63,10 @@ impl Conv3x3Stride2 {
         padding: Stride2Padding,
         vb: VarBuilder,
     ) -> candle_core::Result<Self> {
-        let kernel = if vb.device().is_cpu() && vb.dtype() == DType::F32 {
-            Kernel::Im2col(load_taps_then_bias(in_channels, out_channels, vb)?)
-        } else {
-            let cfg = Conv2dConfig {
-                padding: padding.leading(),
-                stride: 2,
-                ..Default::default()
-            };
-            Kernel::Candle(conv2d(in_channels, out_channels, 3, cfg, vb)?)
-        };
+        let (taps, bias) = load_taps_and_bias(in_channels, out_channels, &vb)?;
         Ok(Self {
-            kernel,
+            taps,
+            bias,
             padding,
             in_channels,
         })
@@ -84,10 +75,32 @@ impl Conv3x3Stride2 {
     /// Output rows `y0..y0 + rows` (of `out_h x out_w`) by one product.
     fn band(&self, weight: &Tensor, xs: &Tensor, op: Im2ColStride2) -> candle_core::Result<Tensor> {
         let (b, _, _, _) = xs.dims4()?;
-        let cols = xs.apply_op1_no_bwd(&op)?;
+        let cols = super::bf16::operand(xs.apply_op1_no_bwd(&op)?)?;
         let out = weight.broadcast_left(b)?.matmul(&cols)?;
         let o = weight.dim(0)?;
         out.reshape((b, o, op.rows, op.out_w))
+    }
+
+    /// The im2col weight matrix `(out, in * 9 + 1)` in f32.
+    fn im2col_weight(&self) -> candle_core::Result<Tensor> {
+        let o = self.bias.dim(0)?;
+        let bias = self.bias.to_dtype(DType::F32)?.reshape((o, 1))?;
+        Tensor::cat(&[widen(&self.taps, DType::F32)?, bias], 1)
+    }
+
+    /// candle's convolution (other devices, the generic kernels).
+    fn forward_generic(&self, xs: &Tensor) -> candle_core::Result<Tensor> {
+        let o = self.bias.dim(0)?;
+        let weight = widen(&self.taps, xs.dtype())?.reshape((o, self.in_channels, 3, 3))?;
+        let bias = self.bias.to_dtype(xs.dtype())?.reshape((1, o, 1, 1))?;
+        let out = match self.padding {
+            Stride2Padding::Symmetric => xs.conv2d(&weight, 1, 2, 1, 1)?,
+            Stride2Padding::BottomRight => xs
+                .pad_with_zeros(3, 0, 1)?
+                .pad_with_zeros(2, 0, 1)?
+                .conv2d(&weight, 0, 2, 1, 1)?,
+        };
+        out.broadcast_add(&bias)
     }
 }
 
@@ -101,19 +114,6 @@ impl Module for Conv3x3Stride2 {
                 xs.dims()
             );
         }
-        let weight = match &self.kernel {
-            Kernel::Candle(conv) => {
-                // candle reports a too-small input itself.
-                return match self.padding {
-                    Stride2Padding::Symmetric => conv.forward(xs),
-                    // `conv` has padding 0 here: pad the bottom/right only.
-                    Stride2Padding::BottomRight => {
-                        conv.forward(&xs.pad_with_zeros(3, 0, 1)?.pad_with_zeros(2, 0, 1)?)
-                    }
-                };
-            }
-            Kernel::Im2col(weight) => weight,
-        };
         let (Some(out_h), Some(out_w)) = (self.padding.output_len(h), self.padding.output_len(w))
         else {
             candle_core::bail!(
@@ -121,6 +121,10 @@ impl Module for Conv3x3Stride2 {
                 xs.dims()
             )
         };
+        if !fast_cpu(xs) {
+            return self.forward_generic(xs);
+        }
+        let weight = super::bf16::operand(self.im2col_weight()?)?;
         let xs = xs.contiguous()?;
         let per_row = (b * (9 * c + 1) * out_w).max(1);
         let leading = self.padding.leading();
@@ -131,7 +135,7 @@ impl Module for Conv3x3Stride2 {
                 y0,
                 rows,
             };
-            self.band(weight, &xs, op)
+            self.band(&weight, &xs, op)
         })
     }
 }
@@ -196,6 +200,7 @@ impl CustomOp1 for Im2ColStride2 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ml::diffusion::blocks::kernels::Kernels;
     use crate::ml::diffusion::blocks::test_support::max_abs_diff;
     use candle_core::Device;
     use std::collections::HashMap;
@@ -237,7 +242,6 @@ mod tests {
             ] {
                 let ours = Conv3x3Stride2::new(c, o, padding, vb_of(&weight, &bias, DType::F32))
                     .expect("conv");
-                assert!(matches!(ours.kernel, Kernel::Im2col(_)));
                 let got = ours.forward(&x).expect("forward");
                 assert_eq!(got.dims(), want.dims(), "{padding:?} {b}x{c}x{h}x{w}");
                 assert!(
@@ -245,9 +249,7 @@ mod tests {
                     "{padding:?} {b}x{c}x{h}x{w}"
                 );
                 // One output row per band gives the same result.
-                let Kernel::Im2col(taps) = &ours.kernel else {
-                    unreachable!("checked above")
-                };
+                let taps = &ours.im2col_weight().expect("weight");
                 let (out_h, out_w) = (
                     padding.output_len(h).expect("h"),
                     padding.output_len(w).expect("w"),
@@ -265,10 +267,13 @@ mod tests {
                     .collect();
                 let banded = Tensor::cat(&rows, 2).expect("cat");
                 assert!(max_abs_diff(&banded, &want) < 1e-5, "{padding:?} banded");
-                // The candle path (f64 here) agrees too.
+                // The generic path agrees, in f32 and (candle) in f64.
+                let generic = Kernels::Generic
+                    .scope(|| ours.forward(&x))
+                    .expect("generic");
+                assert!(max_abs_diff(&generic, &want) < 1e-5, "{padding:?} generic");
                 let candle = Conv3x3Stride2::new(c, o, padding, vb_of(&weight, &bias, DType::F64))
                     .expect("conv");
-                assert!(matches!(candle.kernel, Kernel::Candle(_)));
                 let got = candle
                     .forward(&x.to_dtype(DType::F64).expect("f64"))
                     .expect("forward")

@@ -2,7 +2,9 @@
 //! mid block with single-head spatial self-attention.
 
 use candle_core::{Module, Tensor};
-use candle_nn::{Linear, VarBuilder};
+use candle_nn::VarBuilder;
+
+use super::at_rest::{compute_vb, Linear};
 
 use super::attention::chunked_attention;
 use super::norm::{group_norm, GroupNorm};
@@ -45,7 +47,7 @@ fn projection(c: usize, vb: VarBuilder) -> candle_core::Result<Linear> {
         Ok(w) => w,
         Err(_) => vb.get((c, c, 1, 1), "weight")?.reshape((c, c))?,
     };
-    Ok(Linear::new(weight, Some(vb.get(c, "bias")?)))
+    Linear::new(weight, Some(compute_vb(&vb).get(c, "bias")?))
 }
 
 /// Single-head self-attention over all pixels, with a residual.

@@ -8,21 +8,23 @@
 //!    `(m + 2)^2` matrices `(channels, tiles)`;
 //! 2. `(m + 2)^2` matrix products `M[k] = U[k] V[k]` with the transformed
 //!    kernels `U = G g G^T` `((m + 2)^2, out, in)` (one batched candle
-//!    matmul);
+//!    matmul); `U` is computed from the taps (kept at rest, e.g. f16) at
+//!    each call and dropped after it, so no transformed copy is kept;
 //! 3. output transform `Y = A^T M A` plus the bias.
 //!
 //! F(2x2, 3x3)'s transforms only add, subtract and halve, so it stays
 //! within f32 rounding of the direct convolution. F(4x4, 3x3) (Lavin and
 //! Gray's points 0, +-1, +-2) multiplies by up to 8 and loses about one
 //! more digit, still far inside the parity tolerance (tested against
-//! candle's conv2d); its kernels take 4x the taps' memory (16/9 for
-//! F(2x2)), so [`WinogradTile::for_weights`] keeps it to kernels of at most
-//! [`F4_MAX_WEIGHTS`] taps. Tiles are processed in bands of tile rows so
-//! the transformed input stays bounded for large images (VAE).
+//! candle's conv2d); [`WinogradTile::for_weights`] keeps it to kernels of
+//! at most [`F4_MAX_WEIGHTS`] taps (the transient `U` of one call is 4x the
+//! taps, 16/9 for F(2x2)). Tiles are processed in bands of tile rows so the
+//! transformed input stays bounded for large images (VAE).
 
 use candle_core::{CpuStorage, CustomOp1, DType, Layout, Shape, Tensor};
 use rayon::prelude::*;
 
+use super::bf16::operand;
 use super::conv::in_row_bands;
 use super::cpu_input::contiguous_f32;
 use super::profile::{matmul_flops, scope, scope_flops};
@@ -173,52 +175,59 @@ fn kernel_tile<const T: usize, const M: usize, F: Transform<T, M>>(
     }
 }
 
-/// The transformed kernels of one convolution.
+/// One convolution's kernels for the Winograd path: the taps as stored
+/// (f32, f16 or bf16; the same memory as the checkpoint's) and the bias.
+/// The transformed kernels `U = G g G^T` are computed from the taps at
+/// each call ([`KernelTransform`], a pass over the kernels that is small
+/// next to the products it feeds), so no 16/9x or 4x larger copy is kept.
 #[derive(Debug, Clone)]
 pub struct WinogradKernel {
-    /// `U = G g G^T` as `(out, values, in)` (used as `(values, out, in)`
-    /// through a transposed view).
-    u: Tensor,
+    /// `(out, in * 9)`, at rest.
+    taps: Tensor,
     /// One bias per output channel.
     bias: Vec<f32>,
     tile: WinogradTile,
 }
 
 impl WinogradKernel {
-    /// From the taps-then-bias matrix of [`super::conv::Conv3x3`]:
-    /// `(out, in * 9 + 1)`.
+    /// From the taps-then-bias matrix `(out, in * 9 + 1)`.
     pub fn new(
         weight: &Tensor,
         in_channels: usize,
         tile: WinogradTile,
     ) -> candle_core::Result<Self> {
-        let (o, row_len) = weight.dims2()?;
-        let c = in_channels;
-        if row_len != 9 * c + 1 {
-            candle_core::bail!("winograd: weight rows of {row_len} values for {c} inputs")
+        let (_, row_len) = weight.dims2()?;
+        if row_len != 9 * in_channels + 1 {
+            candle_core::bail!("winograd: weight rows of {row_len} values for {in_channels} inputs")
         }
-        let taps = weight
-            .to_dtype(DType::F32)?
-            .flatten_all()?
-            .to_vec1::<f32>()?;
-        let values = tile.values();
-        let mut u = vec![0f32; o * values * c];
-        // One output channel per task: its taps row into its values x c
-        // block.
-        u.par_chunks_mut((values * c).max(1))
-            .zip(taps.par_chunks(row_len))
-            .for_each(|(dst, row)| {
-                for ci in 0..c {
-                    let g = &row[ci * 9..ci * 9 + 9];
-                    match tile {
-                        WinogradTile::F2 => kernel_tile::<4, 2, F2>(g, &mut dst[ci..], c),
-                        WinogradTile::F4 => kernel_tile::<6, 4, F4>(g, &mut dst[ci..], c),
-                    }
-                }
-            });
-        let bias = taps.chunks_exact(row_len).map(|row| row[9 * c]).collect();
-        let u = Tensor::from_vec(u, (o, values, c), weight.device())?;
-        Ok(Self { u, bias, tile })
+        let taps = weight.narrow(1, 0, 9 * in_channels)?.contiguous()?;
+        let bias = weight.narrow(1, 9 * in_channels, 1)?.flatten_all()?;
+        Self::from_parts(taps, &bias, tile)
+    }
+
+    /// From the taps `(out, in * 9)` (kept as they are) and the bias `(out,)`.
+    pub fn from_parts(
+        taps: Tensor,
+        bias: &Tensor,
+        tile: WinogradTile,
+    ) -> candle_core::Result<Self> {
+        let (o, _) = taps.dims2()?;
+        let bias = bias.to_dtype(DType::F32)?.to_vec1::<f32>()?;
+        if bias.len() != o {
+            candle_core::bail!("winograd: {} biases for {o} outputs", bias.len())
+        }
+        Ok(Self {
+            taps: taps.contiguous()?,
+            bias,
+            tile,
+        })
+    }
+
+    /// The transformed kernels `(out, values, in)` in f32.
+    fn transformed(&self) -> candle_core::Result<Tensor> {
+        scope("conv 3x3 Winograd kernel transform", || {
+            self.taps.apply_op1_no_bwd(&KernelTransform(self.tile))
+        })
     }
 
     /// The tile size.
@@ -239,13 +248,14 @@ impl WinogradKernel {
         max_band_elements: usize,
     ) -> candle_core::Result<Tensor> {
         let (b, c, h, w) = xs.dims4()?;
-        if c != self.u.dim(2)? {
+        if 9 * c != self.taps.dim(1)? {
             candle_core::bail!(
                 "winograd: kernel for {} inputs, got {:?}",
-                self.u.dim(2)?,
+                self.taps.dim(1)? / 9,
                 xs.dims()
             )
         }
+        let u = operand(self.transformed()?)?;
         let o = self.bias.len();
         let m = self.tile.outputs();
         let values = self.tile.values();
@@ -262,11 +272,12 @@ impl WinogradKernel {
             let v = scope("conv 3x3 Winograd input transform", || {
                 xs.apply_op1_no_bwd(&InputTransform(tiles))
             })?;
+            let v = operand(v)?;
             // (in, values, tiles) -> (values, in, tiles) as a strided view.
             let tile_count = v.dim(2)?;
             let flops = values as f64 * matmul_flops(o, c, tile_count);
             let products = scope_flops("conv 3x3 Winograd products", flops, || {
-                self.u.transpose(0, 1)?.matmul(&v.transpose(0, 1)?)
+                u.transpose(0, 1)?.matmul(&v.transpose(0, 1)?)
             })?;
             scope("conv 3x3 Winograd output transform", || {
                 products.apply_op1_no_bwd(&OutputTransform {
@@ -278,6 +289,66 @@ impl WinogradKernel {
                 })
             })
         })
+    }
+}
+
+/// The taps `(out, in * 9)` (f32, f16 or bf16) to the transformed kernels
+/// `U = G g G^T` `(out, values, in)` in f32, one output channel per task.
+struct KernelTransform(WinogradTile);
+
+/// [`KernelTransform`] of the taps `rows` (`in * 9` values a row) read
+/// through `get`.
+fn transform_taps<S: Sync>(
+    tile: WinogradTile,
+    rows: &[S],
+    c: usize,
+    get: impl Fn(&S) -> f32 + Sync,
+) -> Vec<f32> {
+    let values = tile.values();
+    let mut u = vec![0f32; rows.len() / (9 * c).max(1) * values * c];
+    if c == 0 {
+        return u;
+    }
+    u.par_chunks_mut(values * c)
+        .zip(rows.par_chunks(9 * c))
+        .for_each(|(dst, row)| {
+            for ci in 0..c {
+                let g: [f32; 9] = std::array::from_fn(|k| get(&row[ci * 9 + k]));
+                match tile {
+                    WinogradTile::F2 => kernel_tile::<4, 2, F2>(&g, &mut dst[ci..], c),
+                    WinogradTile::F4 => kernel_tile::<6, 4, F4>(&g, &mut dst[ci..], c),
+                }
+            }
+        });
+    u
+}
+
+impl CustomOp1 for KernelTransform {
+    fn name(&self) -> &'static str {
+        "adstudio-winograd-kernel"
+    }
+
+    fn cpu_fwd(
+        &self,
+        storage: &CpuStorage,
+        layout: &Layout,
+    ) -> candle_core::Result<(CpuStorage, Shape)> {
+        let (o, taps) = layout.shape().dims2()?;
+        let c = taps / 9;
+        let Some((start, end)) = layout.contiguous_offsets() else {
+            candle_core::bail!("winograd: the kernel taps must be contiguous")
+        };
+        let tile = self.0;
+        let u = match storage {
+            CpuStorage::F32(v) => transform_taps(tile, &v[start..end], c, |x| *x),
+            CpuStorage::F16(v) => transform_taps(tile, &v[start..end], c, |x| x.to_f32()),
+            CpuStorage::BF16(v) => transform_taps(tile, &v[start..end], c, |x| x.to_f32()),
+            other => candle_core::bail!(
+                "winograd: taps in {:?}",
+                candle_core::backend::BackendStorage::dtype(other)
+            ),
+        };
+        Ok((CpuStorage::F32(u), Shape::from((o, tile.values(), c))))
     }
 }
 

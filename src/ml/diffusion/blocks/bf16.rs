@@ -1,0 +1,128 @@
+//! bf16 matrix products: whether the CPU could run them natively
+//! (AVX512-BF16, detected at run time), the setting that turns them on
+//! (`ADSTUDIO_BF16=on|off|auto`, or `bench diffusion --bf16`), and an
+//! emulation that measures what they would cost in accuracy: the operands
+//! of the matrix products (linear layers, the transformer projections, the
+//! Winograd and im2col convolution products) are rounded to bf16 and the
+//! products accumulate in f32, as `vdpbf16ps` does.
+//!
+//! No native bf16 kernel is written yet (this crate was developed on a CPU
+//! without AVX512-BF16, where one could not be tested), so `auto` stays
+//! off everywhere and `on` runs the emulation, which is slower than f32:
+//! it is for accuracy measurements, not for speed.
+
+use std::sync::OnceLock;
+
+use candle_core::{DType, Tensor};
+
+/// The environment variable read by [`Bf16Mode::from_env`].
+pub const BF16_ENV: &str = "ADSTUDIO_BF16";
+
+/// The bf16 setting.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Bf16Mode {
+    /// Round product operands to bf16 (emulated: see the module docs).
+    On,
+    /// f32 products.
+    Off,
+    /// bf16 where a native kernel exists for this CPU (none yet: off).
+    #[default]
+    Auto,
+}
+
+impl Bf16Mode {
+    /// `on`, `off` or `auto` (case-insensitive).
+    pub fn parse(text: &str) -> Option<Self> {
+        match text.trim().to_ascii_lowercase().as_str() {
+            "on" => Some(Self::On),
+            "off" => Some(Self::Off),
+            "auto" => Some(Self::Auto),
+            _ => None,
+        }
+    }
+
+    /// The mode `ADSTUDIO_BF16` asks for (unset or unknown: auto), read
+    /// once per process.
+    pub fn from_env() -> Self {
+        static FROM_ENV: OnceLock<Bf16Mode> = OnceLock::new();
+        *FROM_ENV.get_or_init(|| {
+            Self::parse(&std::env::var(BF16_ENV).unwrap_or_default()).unwrap_or_default()
+        })
+    }
+
+    /// Whether product operands are rounded to bf16 in this mode.
+    pub fn enabled(self) -> bool {
+        match self {
+            Self::On => true,
+            Self::Off => false,
+            // Needs a native kernel (none yet), whatever the CPU has.
+            Self::Auto => false,
+        }
+    }
+
+    /// One line for benchmarks and logs: the mode, the CPU's support and
+    /// what runs.
+    pub fn describe(self) -> String {
+        let cpu = if cpu_has_avx512_bf16() {
+            "this CPU has AVX512-BF16"
+        } else {
+            "this CPU has no AVX512-BF16"
+        };
+        let path = if self.enabled() {
+            "products with bf16 operands, emulated (accuracy only, slower than f32)"
+        } else {
+            "the f32 path is used"
+        };
+        format!("bf16 {self:?}: {cpu}; {path}").to_lowercase()
+    }
+}
+
+/// Whether this CPU has the AVX512-BF16 instructions (run-time check).
+pub fn cpu_has_avx512_bf16() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        std::arch::is_x86_feature_detected!("avx512bf16")
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        false
+    }
+}
+
+/// A product operand: rounded to bf16 (kept in f32) when the calling
+/// thread emulates bf16 products ([`super::kernels::scope`]), else as it is.
+pub fn operand(t: Tensor) -> candle_core::Result<Tensor> {
+    if super::kernels::bf16_operands() && t.dtype() == DType::F32 {
+        t.to_dtype(DType::BF16)?.to_dtype(DType::F32)
+    } else {
+        Ok(t)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ml::diffusion::blocks::kernels::{scope, Kernels};
+
+    #[test]
+    fn modes_parse_and_operands_round_only_in_scope() {
+        assert_eq!(Bf16Mode::parse("ON"), Some(Bf16Mode::On));
+        assert_eq!(Bf16Mode::parse("auto"), Some(Bf16Mode::Auto));
+        assert_eq!(Bf16Mode::parse("maybe"), None);
+        assert!(Bf16Mode::On.enabled() && !Bf16Mode::Off.enabled());
+        assert!(!Bf16Mode::Auto.enabled());
+        assert!(Bf16Mode::Auto.describe().contains("f32 path"));
+        let x = Tensor::new(&[1.0f32 + 1.0 / 512.0, 3.0], &candle_core::Device::Cpu).expect("x");
+        let same = operand(x.clone())
+            .expect("f32")
+            .to_vec1::<f32>()
+            .expect("v");
+        assert_eq!(same[0], 1.0 + 1.0 / 512.0);
+        let rounded = scope(Kernels::Fast, true, || operand(x.clone()))
+            .expect("bf16")
+            .to_vec1::<f32>()
+            .expect("v");
+        // bf16 keeps 8 significant bits: 1 + 2^-9 rounds to 1.
+        assert_eq!(rounded, vec![1.0, 3.0]);
+    }
+}
