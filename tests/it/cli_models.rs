@@ -129,9 +129,11 @@ fn list_says_which_manifest_entries_are_pinned_and_a_user_entry_can_pin_one() {
     let tmp = tempfile::tempdir().expect("tmp");
     let (cwd, data) = (tmp.path().join("cwd"), tmp.path().join("data"));
     std::fs::create_dir_all(&cwd).expect("cwd");
+    // The manifest's entries are the indented lines (a role's status line
+    // may start with the same name).
     let entry_line = |out: &str, name: &str| -> String {
         out.lines()
-            .find(|l| l.trim_start().starts_with(&format!("{name} ")))
+            .find(|l| l.starts_with(&format!("  {name} ")))
             .unwrap_or_else(|| panic!("no entry {name} in:\n{out}"))
             .to_string()
     };
