@@ -92,7 +92,7 @@ fn open_studio(
     options: &UiBenchOptions,
 ) -> anyhow::Result<FrameDriver> {
     let config = StudioConfig {
-        data_dir: DataDir::at(&scratch.join("data")).context("the scratch data dir")?,
+        data_dir: DataDir::at(scratch.join("data")).context("the scratch data dir")?,
         open_path: None,
         reopen_last: false,
         first_run_manager: false,
