@@ -14,6 +14,11 @@ use adstudio::studio::{registry_for, ModelRegistry};
 fn main() -> anyhow::Result<()> {
     env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info")).init();
     let cli = Cli::parse();
+    if matches!(cli.command, None | Some(CliCommand::Gui { .. })) {
+        // Before any thread pool exists: model work leaves the UI a core.
+        let threads = adstudio::jobs::reserve_ui_core();
+        log::info!("{threads}");
+    }
     if let Some(preference) = cli.device {
         let device = adstudio::ml::select_device(preference)
             .with_context(|| format!("--device {}", preference.label()))?;

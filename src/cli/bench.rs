@@ -13,6 +13,7 @@ use super::bench_pcpo::bench_pcpo_table;
 use super::bench_prompt::bench_prompt_table;
 use super::bench_reward::bench_reward_table;
 use super::bench_suggest::{bench_suggestions, SuggestBenchOptions};
+use super::bench_ui::{bench_ui, UiBenchOptions};
 use crate::ml::prompt_model::GgufPrecision;
 use crate::ml::saliency::{bench_saliency, SaliencyBenchOptions, SaliencyModel};
 use crate::studio::{registry_for, ModelRole};
@@ -45,6 +46,10 @@ pub enum BenchTarget {
     /// UNet and ControlNet with a rank-64 LoRA merged, TAESD decode
     /// (random weights, real architectures).
     Draft,
+    /// The studio's UI frame times (p50/p90/p99/max), headless, idle and
+    /// while renders run on the model worker (tiny random models on a
+    /// scratch data dir; `--frames`, `--steps`, `--short-side`).
+    Ui,
 }
 
 /// Arguments of `adstudio bench`.
@@ -116,12 +121,16 @@ pub struct BenchArgs {
     /// `batch` only: the catalog (CSV or JSONL, as `adstudio batch`).
     #[arg(long)]
     pub catalog: Option<PathBuf>,
-    /// `batch` only: denoising steps per render.
+    /// `batch` and `ui`: denoising steps per render.
     #[arg(long, default_value_t = 30)]
     pub steps: usize,
-    /// `batch` only: canvas short side in pixels (default: the studio's).
+    /// `batch` and `ui`: canvas short side in pixels (default: the
+    /// studio's for `batch`, 128 for `ui`).
     #[arg(long)]
     pub short_side: Option<u32>,
+    /// `ui` only: frames measured in each phase (idle, render running).
+    #[arg(long, default_value_t = 300)]
+    pub frames: usize,
     /// `batch` only: most new tokens per suggestion.
     #[arg(long)]
     pub max_tokens: Option<usize>,
@@ -158,6 +167,11 @@ pub fn run_bench(args: &BenchArgs, data_dir: Option<PathBuf>) -> anyhow::Result<
             args.runs,
             args.warmup,
         ),
+        BenchTarget::Ui => bench_ui(&UiBenchOptions {
+            frames: args.frames,
+            steps: args.steps,
+            short_side: args.short_side.unwrap_or(128),
+        }),
         BenchTarget::Saliency => bench_saliency_table(args),
         BenchTarget::Diffusion if args.diffusion.write_models.is_some() => {
             write_models(&args.diffusion)

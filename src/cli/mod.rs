@@ -11,6 +11,7 @@ mod bench_pcpo;
 mod bench_prompt;
 mod bench_reward;
 mod bench_suggest;
+mod bench_ui;
 pub mod experiment;
 pub mod export;
 pub mod interrupt;

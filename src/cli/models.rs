@@ -100,11 +100,12 @@ pub fn manifest_lines(manifest: &Manifest, registry: &ModelRegistry) -> Vec<Stri
                 tags.push("installed");
             }
             format!(
-                "  {:<24} {:<17} {:>8}  {:<22} {}",
+                "  {:<24} {:<17} {:>8}  {:<22} {:<24} {}",
                 e.name,
                 e.role.name(),
                 human_size(e.approx_size()),
                 e.licence,
+                e.revision_label(),
                 tags.join(", ")
             )
         })

@@ -11,9 +11,11 @@
 mod cancel;
 mod context;
 mod event;
+pub mod threads;
 mod worker;
 
 pub use cancel::CancelToken;
 pub use context::{Cancelled, InlineReporter, JobContext, Reporter};
 pub use event::{JobEvent, JobId, Steps};
+pub use threads::{reserve_ui_core, ComputeThreads, ThreadSource};
 pub use worker::{JobHandle, SubmitError, Worker, WorkerOptions};

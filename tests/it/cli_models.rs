@@ -123,3 +123,41 @@ fn device_flag_cpu_is_used_and_cuda_without_the_feature_is_a_clear_error() {
     assert!(!ok);
     assert!(err.contains("unknown device"), "{err}");
 }
+
+#[test]
+fn list_says_which_manifest_entries_are_pinned_and_a_user_entry_can_pin_one() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let (cwd, data) = (tmp.path().join("cwd"), tmp.path().join("data"));
+    std::fs::create_dir_all(&cwd).expect("cwd");
+    // The manifest's entries are the indented lines (a role's status line
+    // may start with the same name).
+    let entry_line = |out: &str, name: &str| -> String {
+        out.lines()
+            .find(|l| l.starts_with(&format!("  {name} ")))
+            .unwrap_or_else(|| panic!("no entry {name} in:\n{out}"))
+            .to_string()
+    };
+    let (ok, out, err) = stdout_of(adstudio(&cwd, &data).args(["models", "list"]));
+    assert!(ok, "{err}");
+    let minilm = entry_line(&out, "all-minilm-l6-v2");
+    assert!(minilm.contains("1110a243fd (pinned)"), "{minilm}");
+    assert!(entry_line(&out, "u2netp").contains("- (pinned)"));
+    let taesd = entry_line(&out, "taesd");
+    assert!(taesd.contains("main (not pinned)"), "{taesd}");
+
+    // The README's way to pin an entry: a user entry of the same name with
+    // a commit and a sha256 per file.
+    let sha = "ab".repeat(32);
+    let commit = "0123456789".repeat(4);
+    let user = format!(
+        "[[model]]\nname = \"taesd\"\nrole = \"taesd\"\ndefault = true\nrepo = \"madebyollama/taesd\"\n\
+         revision = \"{commit}\"\nlicence = \"mit\"\n\
+         files = [{{ path = \"diffusion_pytorch_model.safetensors\", size = 9, sha256 = \"{sha}\" }}]\n"
+    );
+    std::fs::create_dir_all(data.join("models")).expect("mkdir");
+    std::fs::write(data.join("models/manifest.toml"), user).expect("write");
+    let (ok, out, err) = stdout_of(adstudio(&cwd, &data).args(["models", "list"]));
+    assert!(ok, "{err}");
+    let taesd = entry_line(&out, "taesd");
+    assert!(taesd.contains("0123456789 (pinned)"), "{taesd}");
+}

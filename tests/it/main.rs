@@ -9,6 +9,7 @@ mod common;
 mod assets;
 mod cli_batch;
 mod cli_bench;
+mod cli_bench_ui;
 mod cli_draft;
 mod cli_experiment;
 mod cli_export;
