@@ -91,7 +91,7 @@ impl Module for TinyBlock {
 enum Layer {
     Conv(Conv3x3),
     Down(Conv3x3Stride2),
-    Block(TinyBlock),
+    Block(Box<TinyBlock>),
     Act(Activation),
     Upsample(usize),
 }
@@ -137,7 +137,7 @@ impl Sequence {
     fn blocks(&mut self, n: usize, ch: usize, act: Activation) -> candle_core::Result<()> {
         for _ in 0..n {
             let block = TinyBlock::new(ch, ch, act, self.next_vb())?;
-            self.push(Layer::Block(block));
+            self.push(Layer::Block(Box::new(block)));
         }
         Ok(())
     }
