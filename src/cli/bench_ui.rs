@@ -75,10 +75,10 @@ fn prepare(scratch: &Path) -> anyhow::Result<(ComputeThreads, PathBuf)> {
     let models = scratch.join("data").join("models");
     // The variables win over the data dir's models: set them, so a user's
     // own ADSTUDIO_SD15 is not what gets measured.
-    std::env::set_var("ADSTUDIO_SD15", models.join("sd15"));
-    std::env::set_var("ADSTUDIO_CONTROLNET_CANNY", models.join("controlnet-canny"));
+    let folders = tiny_models::write_tiny_models(&models).context("writing the tiny models")?;
+    std::env::set_var("ADSTUDIO_SD15", &folders.sd);
+    std::env::set_var("ADSTUDIO_CONTROLNET_CANNY", &folders.controlnet);
     let threads = reserve_ui_core();
-    tiny_models::write_tiny_models(&models).context("writing the tiny models")?;
     let product = scratch.join("product.png");
     tiny_models::write_product(&product)?;
     Ok((threads, product))
