@@ -19,6 +19,11 @@ fn main() -> anyhow::Result<()> {
         let threads = adstudio::jobs::reserve_ui_core();
         log::info!("{threads}");
     }
+    if let Some(store) = cli.store.as_deref().filter(|s| !s.is_empty()) {
+        let location = adstudio::store::StoreLocation::parse(store);
+        log::info!("store: {location}");
+        adstudio::paths::set_store_override(location);
+    }
     if let Some(preference) = cli.device {
         let device = adstudio::ml::select_device(preference)
             .with_context(|| format!("--device {}", preference.label()))?;

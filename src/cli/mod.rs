@@ -53,6 +53,11 @@ pub struct Cli {
     /// Where the store and images live (default: the platform's data dir).
     #[arg(long, global = true, env = "ADSTUDIO_DATA_DIR")]
     pub data_dir: Option<PathBuf>,
+    /// The store: `postgres://user:password@host:port/db` for a shared
+    /// PostgreSQL database, or an SQLite file path (default: the data
+    /// dir's `adstudio.sqlite3`). Images stay in the data dir.
+    #[arg(long, global = true, env = "ADSTUDIO_STORE", value_name = "URL")]
+    pub store: Option<String>,
     /// Compute device: auto, cpu, cuda[:N] or metal[:N] (GPUs need a build
     /// with `--features cuda` / `metal`; models compute in f16 there).
     #[arg(long, global = true, value_parser = crate::ml::DevicePreference::parse)]

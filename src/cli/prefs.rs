@@ -53,8 +53,8 @@ pub enum PrefsCommand {
 
 fn open_store(data_dir: Option<PathBuf>) -> anyhow::Result<(Store, ImageStore)> {
     let data_dir = DataDir::resolve(data_dir).context("finding the data directory")?;
-    let path = data_dir.database_path();
-    let store = Store::open(&path).with_context(|| format!("opening {}", path.display()))?;
+    let location = data_dir.store_location();
+    let store = Store::open_location(&location).with_context(|| format!("opening {location}"))?;
     Ok((store, ImageStore::new(data_dir.images_dir())))
 }
 

@@ -67,6 +67,7 @@ mod saliency_errors;
 mod saliency_parity;
 mod saliency_pipeline;
 mod saliency_quality;
+mod store_backends;
 mod store_basic;
 mod store_clicklog;
 mod store_crash;

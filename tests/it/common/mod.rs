@@ -1,5 +1,6 @@
 //! Helpers shared by the test modules.
 
+pub mod backends;
 pub mod child;
 pub mod draft;
 pub mod export_store;
