@@ -34,7 +34,7 @@ mod training_runs;
 mod tests;
 
 pub use adapters::{AdapterRow, NewAdapter};
-pub use backend::{redact_password, StoreLocation, STORE_ENV};
+pub use backend::{redact_password, ConvertError, DbError, DbErrorKind, StoreLocation, STORE_ENV};
 pub use batch::{BatchSuggestionRow, NewBatchSuggestions};
 pub use catalog::ProductSummary;
 pub use clicklog::{

@@ -37,14 +37,12 @@ impl ToSql for Value {
         match self {
             Value::Null => Ok(IsNull::Yes),
             Value::Int(i) => int_to_sql(*i, ty, out),
-            Value::Real(f) => match *ty {
-                Type::FLOAT4 => {
-                    #[allow(clippy::cast_possible_truncation)]
-                    let narrow = *f as f32;
-                    narrow.to_sql(ty, out)
-                }
-                _ => f.to_sql(ty, out),
-            },
+            Value::Real(f) if *ty == Type::FLOAT4 => {
+                #[allow(clippy::cast_possible_truncation)]
+                let narrow = *f as f32;
+                narrow.to_sql(ty, out)
+            }
+            Value::Real(f) => f.to_sql(ty, out),
             Value::Text(s) => s.as_str().to_sql(ty, out),
             Value::Blob(b) => b.as_slice().to_sql(ty, out),
         }
@@ -59,14 +57,20 @@ impl ToSql for Value {
 
 /// An integer parameter in whatever integer-like type the server inferred.
 fn int_to_sql(i: i64, ty: &Type, out: &mut BytesMut) -> Result<IsNull, BoxError> {
-    match *ty {
-        Type::INT2 => i16::try_from(i)?.to_sql(ty, out),
-        Type::INT4 => i32::try_from(i)?.to_sql(ty, out),
-        Type::BOOL => (i != 0).to_sql(ty, out),
+    if *ty == Type::INT2 {
+        i16::try_from(i)?.to_sql(ty, out)
+    } else if *ty == Type::INT4 {
+        i32::try_from(i)?.to_sql(ty, out)
+    } else if *ty == Type::BOOL {
+        (i != 0).to_sql(ty, out)
+    } else if *ty == Type::FLOAT8 {
         #[allow(clippy::cast_precision_loss)]
-        Type::FLOAT8 => (i as f64).to_sql(ty, out),
-        Type::TEXT | Type::VARCHAR | Type::UNKNOWN => i.to_string().as_str().to_sql(ty, out),
-        _ => i.to_sql(ty, out),
+        let wide = i as f64;
+        wide.to_sql(ty, out)
+    } else if [Type::TEXT, Type::VARCHAR, Type::UNKNOWN].contains(ty) {
+        i.to_string().as_str().to_sql(ty, out)
+    } else {
+        i.to_sql(ty, out)
     }
 }
 
@@ -93,30 +97,37 @@ pub(super) fn query(
 fn convert_row(row: &Row) -> Result<DbRow, DbError> {
     let mut values = Vec::with_capacity(row.len());
     for (i, column) in row.columns().iter().enumerate() {
-        let ty = column.type_();
-        let value = match *ty {
-            Type::INT8 => row.try_get::<_, Option<i64>>(i)?.map(Value::Int),
-            Type::INT4 => row.try_get::<_, Option<i32>>(i)?.map(|v| Value::Int(v.into())),
-            Type::INT2 => row.try_get::<_, Option<i16>>(i)?.map(|v| Value::Int(v.into())),
-            Type::BOOL => row.try_get::<_, Option<bool>>(i)?.map(|v| Value::Int(v.into())),
-            Type::FLOAT8 => row.try_get::<_, Option<f64>>(i)?.map(Value::Real),
-            Type::FLOAT4 => row.try_get::<_, Option<f32>>(i)?.map(|v| Value::Real(v.into())),
-            Type::BYTEA => row.try_get::<_, Option<Vec<u8>>>(i)?.map(Value::Blob),
-            Type::TEXT | Type::VARCHAR | Type::NAME | Type::BPCHAR => {
-                row.try_get::<_, Option<String>>(i)?.map(Value::Text)
-            }
-            _ => {
-                return Err(DbError::Convert(ConvertError {
-                    column: i,
-                    message: format!(
-                        "PostgreSQL type {ty} of column {} is not supported \
-                         (cast it to BIGINT, DOUBLE PRECISION or TEXT)",
-                        column.name()
-                    ),
-                }))
-            }
-        };
-        values.push(value.unwrap_or(Value::Null));
+        values.push(column_value(row, i, column.type_())?.unwrap_or(Value::Null));
     }
     Ok(DbRow(values))
+}
+
+/// Column `i` as a [`Value`] (`None`: NULL).
+fn column_value(row: &Row, i: usize, ty: &Type) -> Result<Option<Value>, DbError> {
+    let value = if *ty == Type::INT8 {
+        row.try_get::<_, Option<i64>>(i)?.map(Value::Int)
+    } else if *ty == Type::INT4 {
+        row.try_get::<_, Option<i32>>(i)?.map(|v| Value::Int(v.into()))
+    } else if *ty == Type::INT2 {
+        row.try_get::<_, Option<i16>>(i)?.map(|v| Value::Int(v.into()))
+    } else if *ty == Type::BOOL {
+        row.try_get::<_, Option<bool>>(i)?.map(|v| Value::Int(v.into()))
+    } else if *ty == Type::FLOAT8 {
+        row.try_get::<_, Option<f64>>(i)?.map(Value::Real)
+    } else if *ty == Type::FLOAT4 {
+        row.try_get::<_, Option<f32>>(i)?.map(|v| Value::Real(v.into()))
+    } else if *ty == Type::BYTEA {
+        row.try_get::<_, Option<Vec<u8>>>(i)?.map(Value::Blob)
+    } else if [Type::TEXT, Type::VARCHAR, Type::NAME, Type::BPCHAR].contains(ty) {
+        row.try_get::<_, Option<String>>(i)?.map(Value::Text)
+    } else {
+        return Err(DbError::Convert(ConvertError {
+            column: i,
+            message: format!(
+                "PostgreSQL type {ty} is not supported \
+                 (cast it to BIGINT, DOUBLE PRECISION or TEXT)"
+            ),
+        }));
+    };
+    Ok(value)
 }
