@@ -1,11 +1,12 @@
 //! Schema migrations, the same list for both backends.
 //!
 //! `MIGRATIONS[i]` takes the database from version `i` to version `i + 1`.
-//! Each one is written once, in SQLite's spelling with the named tokens of
-//! [`Dialect::ddl`](super::backend::Dialect) (`@ID`, `@NOW`; the type
-//! words INTEGER/REAL/BLOB become BIGINT/DOUBLE PRECISION/BYTEA on
-//! PostgreSQL). Each runs in its own transaction together with the version
-//! record (`PRAGMA user_version` on SQLite, the `adstudio_schema` table on
+//! Each one is written once, in SQLite's spelling (exactly what shipped
+//! before PostgreSQL support); PostgreSQL runs it through the named
+//! substitutions of [`Dialect::ddl`](super::backend::Dialect) (id column,
+//! current time, INTEGER/REAL/BLOB → BIGINT/DOUBLE PRECISION/BYTEA).
+//! Each runs in its own transaction together with the version record
+//! (`PRAGMA user_version` on SQLite, the `adstudio_schema` table on
 //! PostgreSQL), so a crash mid-migration leaves the previous version
 //! intact. Never edit a migration that has shipped; append a new one.
 
@@ -19,12 +20,12 @@ use super::error::StoreError;
 /// number is kept in `adstudio_schema` and used as the migration lock.
 pub const APPLICATION_ID: i64 = 0x4144_5354;
 
-/// The schema migrations, oldest first (with the dialect tokens).
+/// The schema migrations, oldest first, in SQLite's spelling.
 pub const MIGRATIONS: &[&str] = &[
     // Version 1: the initial schema.
     r#"
 CREATE TABLE products (
-    id                   @ID,
+    id                   INTEGER PRIMARY KEY AUTOINCREMENT,
     title                TEXT    NOT NULL,
     source_name          TEXT    NOT NULL,
     image_hash           TEXT    NOT NULL CHECK (length(image_hash) = 64),
@@ -35,14 +36,14 @@ CREATE TABLE products (
     mask_settings_json   TEXT    NOT NULL CHECK (json_valid(mask_settings_json)),
     mask_edits_json      TEXT    NOT NULL CHECK (json_valid(mask_edits_json)),
     canvas_settings_json TEXT    NOT NULL CHECK (json_valid(canvas_settings_json)),
-    created_at           TEXT    NOT NULL DEFAULT (@NOW),
-    updated_at           TEXT    NOT NULL DEFAULT (@NOW)
+    created_at           TEXT    NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
+    updated_at           TEXT    NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
 );
 CREATE INDEX products_image_hash ON products (image_hash);
 CREATE INDEX products_created ON products (created_at, id);
 
 CREATE TABLE renders (
-    id             @ID,
+    id             INTEGER PRIMARY KEY AUTOINCREMENT,
     product_id     INTEGER NOT NULL REFERENCES products (id) ON DELETE RESTRICT,
     params_json    TEXT    NOT NULL CHECK (json_valid(params_json)),
     seed           INTEGER NOT NULL,
@@ -51,30 +52,30 @@ CREATE TABLE renders (
     image_path     TEXT    NOT NULL CHECK (image_path <> ''),
     width          INTEGER NOT NULL CHECK (width > 0),
     height         INTEGER NOT NULL CHECK (height > 0),
-    created_at     TEXT    NOT NULL DEFAULT (@NOW)
+    created_at     TEXT    NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
 );
 CREATE INDEX renders_product ON renders (product_id, created_at);
 CREATE INDEX renders_image_hash ON renders (image_hash);
 
 CREATE TABLE scores (
-    id           @ID,
+    id           INTEGER PRIMARY KEY AUTOINCREMENT,
     render_id    INTEGER NOT NULL REFERENCES renders (id) ON DELETE CASCADE,
     model_id     TEXT    NOT NULL CHECK (model_id <> ''),
     score        REAL    NOT NULL,
     ctr          REAL    CHECK (ctr IS NULL OR (ctr >= 0.0 AND ctr <= 1.0)),
     details_json TEXT    NOT NULL CHECK (json_valid(details_json)),
-    created_at   TEXT    NOT NULL DEFAULT (@NOW)
+    created_at   TEXT    NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
 );
 CREATE INDEX scores_render ON scores (render_id, model_id);
 
 CREATE TABLE preferences (
-    id         @ID,
+    id         INTEGER PRIMARY KEY AUTOINCREMENT,
     render_a   INTEGER NOT NULL REFERENCES renders (id) ON DELETE RESTRICT,
     render_b   INTEGER NOT NULL REFERENCES renders (id) ON DELETE RESTRICT,
     outcome    TEXT    NOT NULL CHECK (outcome IN ('a', 'b', 'tie', 'cant_tell', 'skip')),
     source     TEXT    NOT NULL CHECK (source IN ('human', 'model')),
     labeler    TEXT    NOT NULL CHECK (labeler <> ''),
-    created_at TEXT    NOT NULL DEFAULT (@NOW),
+    created_at TEXT    NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
     CHECK (render_a <> render_b)
 );
 CREATE INDEX preferences_render_a ON preferences (render_a);
@@ -82,25 +83,25 @@ CREATE INDEX preferences_render_b ON preferences (render_b);
 CREATE INDEX preferences_labeler ON preferences (labeler, id);
 
 CREATE TABLE training_runs (
-    id           @ID,
+    id           INTEGER PRIMARY KEY AUTOINCREMENT,
     kind         TEXT    NOT NULL CHECK (kind <> ''),
     config_json  TEXT    NOT NULL CHECK (json_valid(config_json)),
     status       TEXT    NOT NULL CHECK (status IN ('running', 'succeeded', 'failed', 'cancelled')),
     metrics_json TEXT    NOT NULL CHECK (json_valid(metrics_json)),
-    started_at   TEXT    NOT NULL DEFAULT (@NOW),
+    started_at   TEXT    NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
     finished_at  TEXT,
     CHECK ((status = 'running') = (finished_at IS NULL))
 );
 CREATE INDEX training_runs_started ON training_runs (started_at, id);
 
 CREATE TABLE adapters (
-    id              @ID,
+    id              INTEGER PRIMARY KEY AUTOINCREMENT,
     training_run_id INTEGER REFERENCES training_runs (id) ON DELETE SET NULL,
     name            TEXT    NOT NULL CHECK (name <> ''),
     base_model      TEXT    NOT NULL CHECK (base_model <> ''),
     path            TEXT    NOT NULL CHECK (path <> ''),
     config_json     TEXT    NOT NULL CHECK (json_valid(config_json)),
-    created_at      TEXT    NOT NULL DEFAULT (@NOW)
+    created_at      TEXT    NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
 );
 CREATE INDEX adapters_training_run ON adapters (training_run_id);
 CREATE INDEX adapters_created ON adapters (created_at, id);
@@ -116,16 +117,16 @@ ALTER TABLE products ADD COLUMN mask_source TEXT
     // is copied into the content-addressed image store).
     r#"
 CREATE TABLE click_imports (
-    id            @ID,
+    id            INTEGER PRIMARY KEY AUTOINCREMENT,
     file          TEXT    NOT NULL CHECK (file <> ''),
     format        TEXT    NOT NULL CHECK (format IN ('csv', 'jsonl')),
     rows_ok       INTEGER NOT NULL CHECK (rows_ok >= 0),
     rows_rejected INTEGER NOT NULL CHECK (rows_rejected >= 0),
-    imported_at   TEXT    NOT NULL DEFAULT (@NOW)
+    imported_at   TEXT    NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
 );
 
 CREATE TABLE creatives (
-    id          @ID,
+    id          INTEGER PRIMARY KEY AUTOINCREMENT,
     creative_id TEXT    NOT NULL UNIQUE CHECK (creative_id <> ''),
     product_key TEXT    NOT NULL CHECK (product_key <> ''),
     image_hash  TEXT    NOT NULL CHECK (length(image_hash) = 64),
@@ -144,7 +145,7 @@ CREATE INDEX creatives_import ON creatives (import_id);
     // instead of deleting (the history is kept).
     r#"
 CREATE TABLE preferences_v4 (
-    id         @ID,
+    id         INTEGER PRIMARY KEY AUTOINCREMENT,
     render_a   INTEGER REFERENCES renders (id) ON DELETE RESTRICT,
     render_b   INTEGER REFERENCES renders (id) ON DELETE RESTRICT,
     creative_a INTEGER REFERENCES creatives (id) ON DELETE RESTRICT,
@@ -154,7 +155,7 @@ CREATE TABLE preferences_v4 (
     source     TEXT    NOT NULL CHECK (source IN ('human', 'model')),
     labeler    TEXT    NOT NULL CHECK (labeler <> ''),
     model_p_a  REAL    CHECK (model_p_a IS NULL OR (model_p_a >= 0.0 AND model_p_a <= 1.0)),
-    created_at TEXT    NOT NULL DEFAULT (@NOW),
+    created_at TEXT    NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
     CHECK ((render_a IS NOT NULL AND render_b IS NOT NULL AND render_a <> render_b
             AND creative_a IS NULL AND creative_b IS NULL)
         OR (creative_a IS NOT NULL AND creative_b IS NOT NULL AND creative_a <> creative_b
@@ -172,7 +173,7 @@ CREATE INDEX preferences_labeler ON preferences (labeler, id);
 
 CREATE TABLE preference_retractions (
     preference_id INTEGER PRIMARY KEY REFERENCES preferences (id) ON DELETE RESTRICT,
-    created_at    TEXT    NOT NULL DEFAULT (@NOW)
+    created_at    TEXT    NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
 );
 "#,
     // Version 5: the refined product mask (source pixels, a PNG in the image
@@ -182,7 +183,7 @@ CREATE TABLE preference_retractions (
 CREATE TABLE render_masks (
     render_id  INTEGER PRIMARY KEY REFERENCES renders (id) ON DELETE CASCADE,
     mask_hash  TEXT    NOT NULL CHECK (length(mask_hash) = 64),
-    created_at TEXT    NOT NULL DEFAULT (@NOW)
+    created_at TEXT    NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
 );
 "#,
     // Version 6: the suggestions a catalog batch rendered, per product and
@@ -190,14 +191,14 @@ CREATE TABLE render_masks (
     // rerun of the same batch reuses them instead of sampling again.
     r#"
 CREATE TABLE batch_suggestions (
-    id            @ID,
+    id            INTEGER PRIMARY KEY AUTOINCREMENT,
     product_id    INTEGER NOT NULL REFERENCES products (id) ON DELETE CASCADE,
     settings_json TEXT    NOT NULL CHECK (json_valid(settings_json)),
     idx           INTEGER NOT NULL CHECK (idx >= 0),
     text          TEXT    NOT NULL CHECK (text <> ''),
     prompt_model  TEXT    NOT NULL CHECK (prompt_model <> ''),
     adapter       TEXT,
-    created_at    TEXT    NOT NULL DEFAULT (@NOW),
+    created_at    TEXT    NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
     UNIQUE (product_id, settings_json, idx)
 );
 "#,
@@ -370,13 +371,12 @@ fn apply(db: &Db, version: i64, template: &str) -> Result<(), DbError> {
 mod tests {
     use super::*;
 
-    /// The SQLite text of every migration is what shipped before the
-    /// tokens: the template round-trips to plain SQLite DDL.
+    /// SQLite runs the migrations as written; PostgreSQL's text has no
+    /// SQLite-only spelling left.
     #[test]
-    fn sqlite_migrations_contain_no_tokens_and_postgres_no_sqlite_types() {
+    fn sqlite_migrations_run_as_written_and_postgres_gets_no_sqlite_types() {
         for template in MIGRATIONS {
-            let sqlite = Dialect::Sqlite.ddl(template);
-            assert!(!sqlite.contains('@'), "{sqlite}");
+            assert_eq!(Dialect::Sqlite.ddl(template), *template);
             let pg = Dialect::Postgres.ddl(template);
             assert!(!pg.contains("AUTOINCREMENT") && !pg.contains("strftime"), "{pg}");
             assert!(!pg.contains(" INTEGER ") && !pg.contains(" REAL "), "{pg}");

@@ -105,7 +105,7 @@ fn invalid_json_in_a_column_is_an_error_naming_the_table() {
         .expect("sqlite")
         .execute(
             "UPDATE renders SET params_json = '{broken' WHERE id = ?1",
-            [a],
+            [a.0],
         )
         .expect("corrupt");
     let err = store.render(a).expect_err("must fail");

@@ -2,7 +2,6 @@
 //! file and on a fresh PostgreSQL database (created on the server named by
 //! `ADSTUDIO_TEST_POSTGRES`, dropped at the end, so tests run in parallel).
 
-use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -73,11 +72,6 @@ impl TestStore {
         }
     }
 
-    /// Where the store is.
-    pub fn location(&self) -> &StoreLocation {
-        &self.location
-    }
-
     /// The value for `--store` / `ADSTUDIO_STORE`.
     pub fn store_arg(&self) -> String {
         match &self.location {
@@ -136,14 +130,6 @@ impl TestStore {
             StoreLocation::Postgres(_) => format!("UPDATE adstudio_schema SET version = {version}"),
         };
         self.raw_execute(&sql).expect("set version");
-    }
-
-    /// The SQLite file, on the SQLite run.
-    pub fn sqlite_path(&self) -> Option<PathBuf> {
-        match &self.location {
-            StoreLocation::Sqlite(path) => Some(path.clone()),
-            StoreLocation::Postgres(_) => None,
-        }
     }
 }
 
