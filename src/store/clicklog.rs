@@ -275,11 +275,7 @@ impl Store {
 
     /// Checks counts, the stored ids and the image of one row; copies the
     /// image into the image store when the row is good.
-    fn check_row(
-        &self,
-        images: &ImageStore,
-        row: &NewCreative,
-    ) -> Result<RowOutcome, StoreError> {
+    fn check_row(&self, images: &ImageStore, row: &NewCreative) -> Result<RowOutcome, StoreError> {
         let counts_fit = row.impressions > 0
             && row.clicks <= row.impressions
             && i64::try_from(row.impressions).is_ok();

@@ -9,8 +9,7 @@ use std::time::Duration;
 use rusqlite::Connection;
 
 use super::backend::{
-    connect_postgres, ConvertError, Db, DbError, DbErrorKind, DbRow, Dialect, StoreLocation,
-    Value,
+    connect_postgres, ConvertError, Db, DbError, DbErrorKind, DbRow, Dialect, StoreLocation, Value,
 };
 use super::error::StoreError;
 use super::schema;
@@ -88,7 +87,11 @@ impl Store {
         Store::init_sqlite(conn, path, false)
     }
 
-    fn init_sqlite(conn: Connection, path: PathBuf, file_backed: bool) -> Result<Store, StoreError> {
+    fn init_sqlite(
+        conn: Connection,
+        path: PathBuf,
+        file_backed: bool,
+    ) -> Result<Store, StoreError> {
         conn.busy_timeout(BUSY_TIMEOUT)
             .map_err(|e| open_error(&path, e.into()))?;
         let db = Db::Sqlite(conn);

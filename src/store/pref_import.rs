@@ -121,24 +121,22 @@ impl Store {
         let present = self.same_active_label(a, b, pref)?;
         let preference = match present {
             Some(id) => id,
-            None => {
-                PreferenceId(self.insert_returning_id(
-                    TABLE,
-                    "INSERT INTO preferences (render_a, render_b, left_is_a, outcome, source, \
+            None => PreferenceId(self.insert_returning_id(
+                TABLE,
+                "INSERT INTO preferences (render_a, render_b, left_is_a, outcome, source, \
                      labeler, model_p_a, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, \
                      COALESCE(?8, @NOW))",
-                    &vals![
-                        a,
-                        b,
-                        pref.left_is_a,
-                        pref.outcome,
-                        pref.source,
-                        pref.labeler,
-                        pref.model_p_a,
-                        pref.created_at
-                    ],
-                )?)
-            }
+                &vals![
+                    a,
+                    b,
+                    pref.left_is_a,
+                    pref.outcome,
+                    pref.source,
+                    pref.labeler,
+                    pref.model_p_a,
+                    pref.created_at
+                ],
+            )?),
         };
         Ok(ImportedIds {
             product,

@@ -222,7 +222,10 @@ pub(super) fn columns(item: PairItem) -> (Option<RenderId>, Option<CreativeRowId
 
 impl Store {
     /// Inserts one label row (inside the caller's transaction).
-    pub(super) fn insert_preference(&self, pref: &NewPreference) -> Result<PreferenceId, StoreError> {
+    pub(super) fn insert_preference(
+        &self,
+        pref: &NewPreference,
+    ) -> Result<PreferenceId, StoreError> {
         let (render_a, creative_a) = columns(pref.a);
         let (render_b, creative_b) = columns(pref.b);
         self.insert_returning_id(

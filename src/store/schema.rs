@@ -356,9 +356,9 @@ fn apply(db: &Db, version: i64, template: &str) -> Result<(), DbError> {
     }
     db.execute_batch(&dialect.ddl(template))?;
     db.execute_batch(&match dialect {
-        Dialect::Sqlite => format!(
-            "PRAGMA application_id = {APPLICATION_ID}; PRAGMA user_version = {version};"
-        ),
+        Dialect::Sqlite => {
+            format!("PRAGMA application_id = {APPLICATION_ID}; PRAGMA user_version = {version};")
+        }
         Dialect::Postgres => format!(
             "DELETE FROM adstudio_schema; \
              INSERT INTO adstudio_schema (application_id, version) \
@@ -378,7 +378,10 @@ mod tests {
         for template in MIGRATIONS {
             assert_eq!(Dialect::Sqlite.ddl(template), *template);
             let pg = Dialect::Postgres.ddl(template);
-            assert!(!pg.contains("AUTOINCREMENT") && !pg.contains("strftime"), "{pg}");
+            assert!(
+                !pg.contains("AUTOINCREMENT") && !pg.contains("strftime"),
+                "{pg}"
+            );
             assert!(!pg.contains(" INTEGER ") && !pg.contains(" REAL "), "{pg}");
         }
     }

@@ -182,8 +182,16 @@ fn device_ui(ui: &mut egui::Ui, device: DevicePreference, commands: &mut Vec<Com
 
 /// The store setting: a `postgres://` URL or an SQLite file (empty: the
 /// data dir's file), saved with Apply, used from the next start.
-fn store_ui(ui: &mut egui::Ui, state: &ModelManagerState, saved: &str, commands: &mut Vec<Command>) {
-    let mut text = state.store_draft.clone().unwrap_or_else(|| saved.to_string());
+fn store_ui(
+    ui: &mut egui::Ui,
+    state: &ModelManagerState,
+    saved: &str,
+    commands: &mut Vec<Command>,
+) {
+    let mut text = state
+        .store_draft
+        .clone()
+        .unwrap_or_else(|| saved.to_string());
     ui.horizontal(|ui| {
         ui.label("Store (from the next start)");
         let edit = ui.add(

@@ -13,12 +13,12 @@
 use std::path::Path;
 use std::process::{Command, Output};
 
+use crate::common::backends::on_both_backends;
 use adstudio::cli::rm::import_click_file;
 use adstudio::paths::DataDir;
 use adstudio::prefs::{prompt_of, wilson_interval, Z95};
 use adstudio::product::{CanvasSettings, MaskEdits, MaskSettings};
 use adstudio::render::{ModelIds, PngParams, RenderParams, RenderRequest};
-use crate::common::backends::on_both_backends;
 
 use adstudio::store::{
     ImageStore, NewPreference, NewProduct, NewRender, NewScore, Outcome, PairItem,
@@ -599,7 +599,10 @@ fn unreachable_store_server_is_a_clear_error() {
         .args(["prefs", "stats"]));
     assert!(!out.status.success());
     assert!(started.elapsed() < std::time::Duration::from_secs(15));
-    assert!(stderr.contains("postgres://ann@127.0.0.1:1/ads"), "{stderr}");
+    assert!(
+        stderr.contains("postgres://ann@127.0.0.1:1/ads"),
+        "{stderr}"
+    );
     assert!(stderr.contains("PostgreSQL"), "{stderr}");
     assert!(!stderr.contains("s3cret"), "{stderr}");
 }

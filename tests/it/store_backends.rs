@@ -6,9 +6,9 @@
 use std::time::{Duration, Instant};
 
 use adstudio::store::{
-    ImportedPreference, ImportedRender, NewAdapter, NewBatchSuggestions, NewPreference,
-    NewProduct, NewRender, NewScore, NewTrainingRun, Outcome, PairItem, PreferenceSource,
-    ProductId, ProductSettings, RenderId, Store, StoreError, SCHEMA_VERSION,
+    ImportedPreference, ImportedRender, NewAdapter, NewBatchSuggestions, NewPreference, NewProduct,
+    NewRender, NewScore, NewTrainingRun, Outcome, PairItem, PreferenceSource, ProductId,
+    ProductSettings, RenderId, Store, StoreError, SCHEMA_VERSION,
 };
 use serde_json::json;
 
@@ -45,7 +45,9 @@ fn new_render(product_id: ProductId, seed: u64) -> NewRender {
 }
 
 fn renders(store: &Store, n: u64) -> (ProductId, Vec<RenderId>) {
-    let p = store.insert_product(&new_product("mug", 'a')).expect("product");
+    let p = store
+        .insert_product(&new_product("mug", 'a'))
+        .expect("product");
     let ids = (1..=n)
         .map(|seed| store.insert_render(&new_render(p, seed)).expect("render"))
         .collect();
@@ -252,7 +254,11 @@ fn refused_server_fails_fast_and_hides_the_password() {
     let started = Instant::now();
     let err = Store::open_postgres("postgres://ann:s3cret@127.0.0.1:1/ads")
         .expect_err("nothing listens on port 1");
-    assert!(started.elapsed() < Duration::from_secs(8), "{:?}", started.elapsed());
+    assert!(
+        started.elapsed() < Duration::from_secs(8),
+        "{:?}",
+        started.elapsed()
+    );
     let text = err.to_string();
     assert!(matches!(err, StoreError::Open { .. }), "{err:?}");
     assert!(text.contains("postgres://ann@127.0.0.1:1/ads"), "{text}");

@@ -99,7 +99,10 @@ mod tests {
     fn urls_select_postgres_and_lose_their_password_in_messages() {
         let pg = StoreLocation::parse("postgres://ann:s3cret@db.lan:5433/ads?sslmode=disable");
         assert_eq!(pg.backend(), "PostgreSQL");
-        assert_eq!(pg.describe(), "postgres://ann@db.lan:5433/ads?sslmode=disable");
+        assert_eq!(
+            pg.describe(),
+            "postgres://ann@db.lan:5433/ads?sslmode=disable"
+        );
         assert_eq!(
             redact_password("postgresql://h/db?user=a&password=x"),
             "postgresql://h/db?user=a&password=***"

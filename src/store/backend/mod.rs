@@ -17,8 +17,8 @@ use std::cell::RefCell;
 pub use dialect::Dialect;
 pub use error::{DbError, DbErrorKind};
 pub use location::{redact_password, StoreLocation, STORE_ENV};
-pub use value::{ConvertError, DbRow, FromValue, ToValue, Value};
 pub(crate) use value::vals;
+pub use value::{ConvertError, DbRow, FromValue, ToValue, Value};
 
 pub(crate) use self::postgres::connect as connect_postgres;
 
@@ -127,6 +127,9 @@ mod tests {
             numbered_placeholders("SELECT ?1, '?' || ?2 WHERE a = ?10"),
             "SELECT $1, '?' || $2 WHERE a = $10"
         );
-        assert!(matches!(numbered_placeholders("SELECT 1"), Cow::Borrowed(_)));
+        assert!(matches!(
+            numbered_placeholders("SELECT 1"),
+            Cow::Borrowed(_)
+        ));
     }
 }

@@ -107,15 +107,19 @@ fn column_value(row: &Row, i: usize, ty: &Type) -> Result<Option<Value>, DbError
     let value = if *ty == Type::INT8 {
         row.try_get::<_, Option<i64>>(i)?.map(Value::Int)
     } else if *ty == Type::INT4 {
-        row.try_get::<_, Option<i32>>(i)?.map(|v| Value::Int(v.into()))
+        row.try_get::<_, Option<i32>>(i)?
+            .map(|v| Value::Int(v.into()))
     } else if *ty == Type::INT2 {
-        row.try_get::<_, Option<i16>>(i)?.map(|v| Value::Int(v.into()))
+        row.try_get::<_, Option<i16>>(i)?
+            .map(|v| Value::Int(v.into()))
     } else if *ty == Type::BOOL {
-        row.try_get::<_, Option<bool>>(i)?.map(|v| Value::Int(v.into()))
+        row.try_get::<_, Option<bool>>(i)?
+            .map(|v| Value::Int(v.into()))
     } else if *ty == Type::FLOAT8 {
         row.try_get::<_, Option<f64>>(i)?.map(Value::Real)
     } else if *ty == Type::FLOAT4 {
-        row.try_get::<_, Option<f32>>(i)?.map(|v| Value::Real(v.into()))
+        row.try_get::<_, Option<f32>>(i)?
+            .map(|v| Value::Real(v.into()))
     } else if *ty == Type::BYTEA {
         row.try_get::<_, Option<Vec<u8>>>(i)?.map(Value::Blob)
     } else if [Type::TEXT, Type::VARCHAR, Type::NAME, Type::BPCHAR].contains(ty) {

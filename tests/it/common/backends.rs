@@ -106,7 +106,9 @@ impl TestStore {
                     .map_err(|e| e.to_string())?;
                 conn.execute_batch(sql).map_err(|e| e.to_string())
             }
-            StoreLocation::Postgres(url) => admin(url).batch_execute(sql).map_err(|e| e.to_string()),
+            StoreLocation::Postgres(url) => {
+                admin(url).batch_execute(sql).map_err(|e| e.to_string())
+            }
         }
     }
 
