@@ -501,8 +501,6 @@ impl StudioApp {
     }
 }
 
-/// The studio's device: the one `--device` chose, else the setting's
-/// (the CPU, with a note, when that device cannot start).
 /// The data dir the studio works in, with the store setting applied when
 /// neither `--store` nor `ADSTUDIO_STORE` chose one.
 fn studio_data_dir(data_dir: &DataDir, store_setting: &str) -> DataDir {
@@ -515,6 +513,8 @@ fn studio_data_dir(data_dir: &DataDir, store_setting: &str) -> DataDir {
         .with_store(Some(StoreLocation::parse(setting)))
 }
 
+/// The studio's device: the one `--device` chose, else the setting's
+/// (the CPU, with a note, when that device cannot start).
 fn studio_device(preference: crate::ml::DevicePreference) -> (candle_core::Device, Option<String>) {
     if let Some(device) = crate::ml::device::chosen_process_device() {
         return (device, None);
