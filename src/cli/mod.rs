@@ -2,6 +2,7 @@
 //! the same library code headless.
 
 pub mod batch;
+mod batch_queue;
 mod bench;
 mod bench_batch;
 mod bench_diffusion;
@@ -15,6 +16,7 @@ mod bench_ui;
 pub mod experiment;
 pub mod export;
 pub mod interrupt;
+mod jobs_cmd;
 pub mod label;
 mod models;
 mod models_fetch;
@@ -26,6 +28,7 @@ mod prepare;
 mod render;
 pub mod rm;
 mod suggest;
+mod worker;
 
 use std::path::PathBuf;
 
@@ -37,6 +40,7 @@ pub use bench_prompt::{bench_prompt_model, PromptBenchRow};
 pub use bench_reward::reward_experiment;
 pub use experiment::{run_experiment_cli, ExperimentArgs, ExperimentCommand};
 pub use export::{run_export, ExportArgs};
+pub use jobs_cmd::{run_jobs, JobsArgs, JobsCommand};
 pub use label::{run_label, LabelArgs};
 pub use models::{run_models, ModelsArgs, ModelsCommand};
 pub use pcpo::{run_pcpo, PcpoArgs, PcpoCommand};
@@ -45,6 +49,7 @@ pub use prepare::{run_prepare, PrepareArgs, PrepareReport};
 pub use render::{run_render, RenderArgs};
 pub use rm::{run_rm, RmArgs};
 pub use suggest::{run_suggest, run_suggest_with, SuggestArgs};
+pub use worker::{run_worker_cmd, WorkerArgs};
 
 /// adstudio: CTR-driven advertising images from product photos.
 #[derive(Debug, Parser)]
@@ -57,6 +62,10 @@ pub struct Cli {
     /// with `--features cuda` / `metal`; models compute in f16 there).
     #[arg(long, global = true, value_parser = crate::ml::DevicePreference::parse)]
     pub device: Option<crate::ml::DevicePreference>,
+    /// The team's shared store, `postgres://user@host/db` (the job queue
+    /// lives there too).
+    #[arg(long, global = true, env = "ADSTUDIO_STORE")]
+    pub store: Option<String>,
     /// What to do; without a subcommand the studio window opens.
     #[command(subcommand)]
     pub command: Option<CliCommand>,
@@ -106,6 +115,11 @@ pub enum CliCommand {
     /// reward scores) at ad-platform sizes, the product composited from
     /// its original photo at the export size.
     Export(ExportArgs),
+    /// A headless worker: takes catalog-batch jobs from the team's queue
+    /// (`--store postgres://...`) until stopped.
+    Worker(WorkerArgs),
+    /// The team's job queue: list, cancel, retry.
+    Jobs(JobsArgs),
 }
 
 /// The `--aspect` parser shared by the commands that place a product.
