@@ -10,7 +10,8 @@
 //! - [`render`]: rendering ads on a prepared canvas (PNG metadata, saving);
 //! - [`cli`]: the command-line interface;
 //! - [`paths`]: where adstudio keeps its data;
-//! - [`prefs`]: preference statistics, TRL/CAIG export and import.
+//! - [`prefs`]: preference statistics, TRL/CAIG export and import;
+//! - [`queue`]: the PostgreSQL job queue that headless workers consume.
 
 pub mod app;
 pub mod cli;
@@ -19,6 +20,7 @@ pub mod ml;
 pub mod paths;
 pub mod prefs;
 pub mod product;
+pub mod queue;
 pub mod render;
 pub mod store;
 pub mod studio;

@@ -2,6 +2,7 @@
 //! the same library code headless.
 
 pub mod batch;
+mod batch_queue;
 mod bench;
 mod bench_batch;
 mod bench_diffusion;
@@ -15,6 +16,7 @@ mod bench_ui;
 pub mod experiment;
 pub mod export;
 pub mod interrupt;
+mod jobs_cmd;
 pub mod label;
 mod models;
 mod models_fetch;
@@ -26,6 +28,7 @@ mod prepare;
 mod render;
 pub mod rm;
 mod suggest;
+mod worker;
 
 use std::path::PathBuf;
 
@@ -37,6 +40,7 @@ pub use bench_prompt::{bench_prompt_model, PromptBenchRow};
 pub use bench_reward::reward_experiment;
 pub use experiment::{run_experiment_cli, ExperimentArgs, ExperimentCommand};
 pub use export::{run_export, ExportArgs};
+pub use jobs_cmd::{run_jobs, JobsArgs, JobsCommand};
 pub use label::{run_label, LabelArgs};
 pub use models::{run_models, ModelsArgs, ModelsCommand};
 pub use pcpo::{run_pcpo, PcpoArgs, PcpoCommand};
@@ -45,6 +49,7 @@ pub use prepare::{run_prepare, PrepareArgs, PrepareReport};
 pub use render::{run_render, RenderArgs};
 pub use rm::{run_rm, RmArgs};
 pub use suggest::{run_suggest, run_suggest_with, SuggestArgs};
+pub use worker::{run_worker_cmd, WorkerArgs};
 
 /// adstudio: CTR-driven advertising images from product photos.
 #[derive(Debug, Parser)]
@@ -55,7 +60,9 @@ pub struct Cli {
     pub data_dir: Option<PathBuf>,
     /// The store: `postgres://user:password@host:port/db` for a shared
     /// PostgreSQL database, or an SQLite file path (default: the data
-    /// dir's `adstudio.sqlite3`). Images stay in the data dir.
+    /// dir's `adstudio.sqlite3`). Images stay in the data dir. The team's
+    /// job queue (`worker`, `jobs`, `batch --queue`) lives in the
+    /// PostgreSQL store.
     #[arg(long, global = true, env = "ADSTUDIO_STORE", value_name = "URL")]
     pub store: Option<String>,
     /// Compute device: auto, cpu, cuda[:N] or metal[:N] (GPUs need a build
@@ -111,6 +118,11 @@ pub enum CliCommand {
     /// reward scores) at ad-platform sizes, the product composited from
     /// its original photo at the export size.
     Export(ExportArgs),
+    /// A headless worker: takes catalog-batch jobs from the team's queue
+    /// (`--store postgres://...`) until stopped.
+    Worker(WorkerArgs),
+    /// The team's job queue: list, cancel, retry.
+    Jobs(JobsArgs),
 }
 
 /// The `--aspect` parser shared by the commands that place a product.

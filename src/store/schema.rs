@@ -252,10 +252,13 @@ pub(crate) fn read_header(db: &Db) -> Result<Header, DbError> {
             schema_objects: single_int(db, "SELECT count(*) FROM sqlite_schema")?,
         }),
         Dialect::Postgres => {
+            // The job queue's table (`crate::queue`) shares the database
+            // and may be created first: it does not make the database
+            // foreign.
             let schema_objects = single_int(
                 db,
                 "SELECT count(*) FROM information_schema.tables \
-                 WHERE table_schema = current_schema()",
+                 WHERE table_schema = current_schema() AND table_name <> 'queue_jobs'",
             )?;
             let has_record = single_int(
                 db,
