@@ -202,7 +202,7 @@ pub fn ranked_settings(
         .filter(|(_, (area, _))| open.iter().any(|&c| area.suits(CATEGORIES[c].name)))
         .filter(|(_, (_, entry))| !for_another_animal(&animals, entry))
         .filter(|(i, (_, entry))| may_shortlist(entry, fits[*i], title))
-        .map(|(i, (_, entry))| {
+        .map(|(i, &(_, entry))| {
             let to_category = best.map_or(0.0, |b| cosine(&setting_vecs[i], b));
             let to_product = cosine(&setting_vecs[i], query);
             RankedSetting {
