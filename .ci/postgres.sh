@@ -14,6 +14,12 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 base="$PWD/target/ci-postgres"
+# Where the running cluster is (target/ci-postgres, or a /tmp folder when
+# the postgres user cannot reach target/), for `stop`.
+base_file="$PWD/target/ci-postgres.base"
+if [ -f "$base_file" ]; then
+  base="$(cat "$base_file")"
+fi
 data="$base/data"
 
 bin_dir() { ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1; }
@@ -52,12 +58,19 @@ start() {
   mkdir -p "$base"
   if [ "$(id -u)" = 0 ]; then
     chown postgres: "$base"
-    # The server must reach its data dir through every parent directory.
+    # The server must reach its data dir through every parent directory;
+    # a clone under a closed home (/root is 0700) cannot: use /tmp then.
     if ! runuser -u postgres -- test -w "$base"; then
-      echo "the postgres user cannot write $base (a parent directory is closed)" >&2
-      return 1
+      rmdir "$base" 2>/dev/null || true
+      base="$(mktemp -d /tmp/adstudio-ci-postgres.XXXXXX)"
+      chmod 755 "$base"
+      chown postgres: "$base"
+      data="$base/data"
+      echo "the postgres user cannot reach target/; cluster in $base" >&2
     fi
   fi
+  mkdir -p "$(dirname "$base_file")"
+  echo "$base" >"$base_file"
   as_owner "$bin/initdb" -D "$data" -U postgres --auth=trust -E UTF8 --locale=C >"$base/initdb.log"
   port="$(free_port)"
   as_owner "$bin/pg_ctl" -D "$data" -l "$base/server.log" -w -t 60 \
@@ -74,6 +87,9 @@ stop_quietly() {
     as_owner "$bin/pg_ctl" -D "$data" -m fast -w -t 60 stop >&2 || true
   fi
   rm -rf "$base"
+  rm -f "$base_file"
+  base="$PWD/target/ci-postgres"
+  data="$base/data"
 }
 
 case "${1:-}" in
