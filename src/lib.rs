@@ -10,10 +10,12 @@
 //! - [`render`]: rendering ads on a prepared canvas (PNG metadata, saving);
 //! - [`cli`]: the command-line interface;
 //! - [`paths`]: where adstudio keeps its data;
-//! - [`prefs`]: preference statistics, TRL/CAIG export and import.
+//! - [`prefs`]: preference statistics, TRL/CAIG export and import;
+//! - [`dataset`]: preferences and click data as Parquet / JSONL tables.
 
 pub mod app;
 pub mod cli;
+pub mod dataset;
 pub mod jobs;
 pub mod ml;
 pub mod paths;
