@@ -7,8 +7,8 @@ use std::path::PathBuf;
 use anyhow::Context as _;
 use clap::{Args, Subcommand};
 
-use crate::paths::DataDir;
 use super::prefs_export::{run_export, ExportFormat, ExportWhat};
+use crate::paths::DataDir;
 use crate::prefs::{import_prefs, prefs_stats, PairFormat};
 use crate::store::{ImageStore, Store};
 

@@ -53,7 +53,7 @@ pub fn click_rows(store: &Store, images: &ImageStore) -> Result<Vec<ClickRow>, D
     store
         .creatives()?
         .into_iter()
-        .map(|c| {
+        .map(|c| -> Result<ClickRow, DatasetError> {
             let import = imports.get(&c.import_id.0);
             Ok(ClickRow {
                 creative_row_id: c.id.0,

@@ -27,9 +27,7 @@ pub fn write_parquet(out: &Path, name: &str, columns: &[Column]) -> Result<(), D
         path: out.to_path_buf(),
         source,
     };
-    write_atomically(out, |file| {
-        encode(file, name, columns).map_err(parquet_err)
-    })
+    write_atomically(out, |file| encode(file, name, columns).map_err(parquet_err))
 }
 
 /// Encodes the table into `file` and returns it (footer written).
@@ -73,10 +71,17 @@ fn write_values(
 ) -> Result<usize, ParquetError> {
     match values {
         Values::Text(v) => {
-            let bytes: Vec<ByteArray> = v[range].iter().map(|s| ByteArray::from(s.as_str())).collect();
-            writer.typed::<ByteArrayType>().write_batch(&bytes, None, None)
+            let bytes: Vec<ByteArray> = v[range]
+                .iter()
+                .map(|s| ByteArray::from(s.as_str()))
+                .collect();
+            writer
+                .typed::<ByteArrayType>()
+                .write_batch(&bytes, None, None)
         }
-        Values::Int(v) => writer.typed::<Int64Type>().write_batch(&v[range], None, None),
+        Values::Int(v) => writer
+            .typed::<Int64Type>()
+            .write_batch(&v[range], None, None),
         Values::UInt(v) => {
             // Parquet stores unsigned 64-bit integers in INT64, bit for bit.
             let bits: Vec<i64> = v[range]
@@ -85,7 +90,9 @@ fn write_values(
                 .collect();
             writer.typed::<Int64Type>().write_batch(&bits, None, None)
         }
-        Values::Float(v) => writer.typed::<DoubleType>().write_batch(&v[range], None, None),
+        Values::Float(v) => writer
+            .typed::<DoubleType>()
+            .write_batch(&v[range], None, None),
         Values::OptFloat(v) => {
             let (present, levels) = split_nulls(&v[range]);
             writer

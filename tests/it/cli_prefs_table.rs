@@ -47,7 +47,10 @@ fn format_parquet_and_jsonl_with_what_prefs_and_clicks() {
     let out = dir.path().join("prefs.parquet");
     let stdout = export_ok(&data, &["--format", "parquet"], &out);
     assert!(stdout.contains("wrote 4 prefs rows as parquet"), "{stdout}");
-    assert!(stdout.contains("1 tie/can't tell/skip labels, 1 labels on creatives, 2 with problems"), "{stdout}");
+    assert!(
+        stdout.contains("1 tie/can't tell/skip labels, 1 labels on creatives, 2 with problems"),
+        "{stdout}"
+    );
     assert_eq!(read_parquet(&out).rows, world.pairs);
 
     let out = dir.path().join("prefs.jsonl");
@@ -57,7 +60,10 @@ fn format_parquet_and_jsonl_with_what_prefs_and_clicks() {
 
     let out = dir.path().join("clicks.parquet");
     let stdout = export_ok(&data, &["--what", "clicks", "--format", "parquet"], &out);
-    assert!(stdout.contains("wrote 3 clicks rows as parquet"), "{stdout}");
+    assert!(
+        stdout.contains("wrote 3 clicks rows as parquet"),
+        "{stdout}"
+    );
     assert_eq!(read_parquet(&out).rows, world.clicks);
 
     let out = dir.path().join("clicks.jsonl");
@@ -85,17 +91,26 @@ fn clicks_in_a_pair_layout_and_unwritable_paths_fail_clearly() {
     for format in ["trl", "caig"] {
         let (output, _, stderr) = export(&data, &["--what", "clicks", "--format", format], &out);
         assert!(!output.status.success());
-        assert!(stderr.contains("--what clicks needs --format parquet or jsonl"), "{stderr}");
+        assert!(
+            stderr.contains("--what clicks needs --format parquet or jsonl"),
+            "{stderr}"
+        );
         assert!(!out.exists());
     }
     let (output, _, stderr) = export(&data, &["--format", "xml"], &out);
     assert!(!output.status.success());
-    assert!(stderr.contains("possible values: trl, caig, parquet, jsonl"), "{stderr}");
+    assert!(
+        stderr.contains("possible values: trl, caig, parquet, jsonl"),
+        "{stderr}"
+    );
 
     let blocker = dir.path().join("file");
     std::fs::write(&blocker, "x").unwrap();
     let out = blocker.join("prefs.parquet");
     let (output, _, stderr) = export(&data, &["--format", "parquet"], &out);
     assert!(!output.status.success());
-    assert!(stderr.contains(&format!("cannot write {}", out.display())), "{stderr}");
+    assert!(
+        stderr.contains(&format!("cannot write {}", out.display())),
+        "{stderr}"
+    );
 }

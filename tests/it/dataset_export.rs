@@ -58,7 +58,13 @@ const CLICKS_SCHEMA: &[(&str, &str, bool)] = &[
 ];
 
 /// Unsigned columns (INT64 annotated unsigned).
-const UNSIGNED: &[&str] = &["chosen_seed", "rejected_seed", "impressions", "clicks", "line"];
+const UNSIGNED: &[&str] = &[
+    "chosen_seed",
+    "rejected_seed",
+    "impressions",
+    "clicks",
+    "line",
+];
 
 fn assert_schema(columns: &[ColumnInfo], expected: &[(&str, &str, bool)]) {
     let got: Vec<(&str, &str, bool)> = columns
@@ -83,8 +89,14 @@ fn prefs_as_parquet_and_jsonl_hold_every_decisive_label_on_renders() {
     let world = world(dir.path());
     let (store, images) = open(dir.path());
     let parquet = dir.path().join("prefs.parquet");
-    let report = export_table(&store, &images, Table::Prefs, TableFormat::Parquet, &parquet)
-        .unwrap();
+    let report = export_table(
+        &store,
+        &images,
+        Table::Prefs,
+        TableFormat::Parquet,
+        &parquet,
+    )
+    .unwrap();
     assert_eq!(report.rows, 4);
     assert_eq!((report.undecided, report.on_creatives), (1, 1));
     let problems: Vec<&str> = report.problems.iter().map(|(_, p)| p.as_str()).collect();
@@ -96,15 +108,18 @@ fn prefs_as_parquet_and_jsonl_hold_every_decisive_label_on_renders() {
     assert_schema(&table.columns, PREFS_SCHEMA);
     assert_eq!(table.schema_name, "prefs");
     assert_eq!((table.num_rows, table.row_groups), (4, 1));
-    assert!(table.codecs.iter().all(|c| c == "SNAPPY"), "{:?}", table.codecs);
+    assert!(
+        table.codecs.iter().all(|c| c == "SNAPPY"),
+        "{:?}",
+        table.codecs
+    );
     assert_eq!(table.rows, world.pairs);
     // The seed above i64::MAX survives as an unsigned value.
     assert_eq!(table.rows[1]["chosen_seed"], json!(u64::MAX - 6));
     assert!(!temp_path(&parquet).exists());
 
     let jsonl = dir.path().join("prefs.jsonl");
-    let report =
-        export_table(&store, &images, Table::Prefs, TableFormat::Jsonl, &jsonl).unwrap();
+    let report = export_table(&store, &images, Table::Prefs, TableFormat::Jsonl, &jsonl).unwrap();
     assert_eq!(report.rows, 4);
     assert_eq!(read_jsonl(&jsonl), world.pairs);
 }
@@ -115,8 +130,14 @@ fn clicks_as_parquet_and_jsonl_hold_every_creative() {
     let world = world(dir.path());
     let (store, images) = open(dir.path());
     let parquet = dir.path().join("clicks.parquet");
-    let report = export_table(&store, &images, Table::Clicks, TableFormat::Parquet, &parquet)
-        .unwrap();
+    let report = export_table(
+        &store,
+        &images,
+        Table::Clicks,
+        TableFormat::Parquet,
+        &parquet,
+    )
+    .unwrap();
     assert_eq!(report.rows, 3);
     let table = read_parquet(&parquet);
     assert_schema(&table.columns, CLICKS_SCHEMA);
@@ -136,8 +157,7 @@ fn an_empty_store_gives_empty_files_with_the_schema() {
     let (store, images) = open(dir.path());
     for (table, schema) in [(Table::Prefs, PREFS_SCHEMA), (Table::Clicks, CLICKS_SCHEMA)] {
         let parquet = dir.path().join(format!("{}.parquet", table.as_str()));
-        let report =
-            export_table(&store, &images, table, TableFormat::Parquet, &parquet).unwrap();
+        let report = export_table(&store, &images, table, TableFormat::Parquet, &parquet).unwrap();
         assert_eq!(report.rows, 0);
         let read = read_parquet(&parquet);
         assert_schema(&read.columns, schema);
@@ -216,7 +236,9 @@ fn columns_of_different_lengths_are_refused() {
         Column::int("a", [1, 2].into_iter()),
         Column::int("b", [1].into_iter()),
     ];
-    let err = write_parquet(&out, "bad", &columns).unwrap_err().to_string();
+    let err = write_parquet(&out, "bad", &columns)
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("column b has 1 rows, expected 2"), "{err}");
     assert!(!out.exists() && !temp_path(&out).exists());
 }

@@ -92,7 +92,14 @@ fn pyarrow_reads_the_exported_tables() {
     assert_eq!(got[3]["model_p_a"], serde_json::json!(0.7));
 
     let clicks = dir.path().join("clicks.parquet");
-    export_table(&store, &images, Table::Clicks, TableFormat::Parquet, &clicks).unwrap();
+    export_table(
+        &store,
+        &images,
+        Table::Clicks,
+        TableFormat::Parquet,
+        &clicks,
+    )
+    .unwrap();
     let read = pyarrow_read(&python, &clicks);
     assert_eq!(read["num_rows"], 3);
     assert_eq!(arrow_type(&read, "ctr"), "double");
@@ -100,8 +107,14 @@ fn pyarrow_reads_the_exported_tables() {
 
     let (empty_store, empty_images) = open(&dir.path().join("empty"));
     let empty = dir.path().join("empty.parquet");
-    export_table(&empty_store, &empty_images, Table::Prefs, TableFormat::Parquet, &empty)
-        .unwrap();
+    export_table(
+        &empty_store,
+        &empty_images,
+        Table::Prefs,
+        TableFormat::Parquet,
+        &empty,
+    )
+    .unwrap();
     let read = pyarrow_read(&python, &empty);
     assert_eq!(read["num_rows"], 0);
     assert_eq!(read["schema"].as_array().unwrap().len(), 22);

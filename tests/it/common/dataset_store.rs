@@ -154,7 +154,11 @@ fn record(store: &Store, label: &Label<'_>) -> i64 {
 /// The preference row a decisive label must become.
 fn expected_pair(store: &Store, images: &ImageStore, id: i64, label: &Label<'_>) -> Value {
     let (a, b, outcome, source, labeler, left_is_a, model_p_a) = *label;
-    let (chosen, rejected) = if outcome == Outcome::A { (a, b) } else { (b, a) };
+    let (chosen, rejected) = if outcome == Outcome::A {
+        (a, b)
+    } else {
+        (b, a)
+    };
     let stored = store
         .preference(adstudio::store::PreferenceId(id))
         .unwrap()
@@ -195,9 +199,21 @@ pub fn world(data: &Path) -> World {
     let mug_of = (mug, mug_hash.as_str(), "Ceramic mug");
     let shoe_of = (shoe, shoe_hash.as_str(), "Running shoe");
     let m1 = render(&store, &images, mug_of, Some("mug on oak, soft light"), 1);
-    let m2 = render(&store, &images, mug_of, Some("mug by a window, \"rain\""), 2);
+    let m2 = render(
+        &store,
+        &images,
+        mug_of,
+        Some("mug by a window, \"rain\""),
+        2,
+    );
     // A seed above i64::MAX: the unsigned column must keep all 64 bits.
-    let m3 = render(&store, &images, mug_of, Some("mug, marble café"), u64::MAX - 6);
+    let m3 = render(
+        &store,
+        &images,
+        mug_of,
+        Some("mug, marble café"),
+        u64::MAX - 6,
+    );
     let m4 = render(&store, &images, mug_of, None, 4);
     let s1 = render(&store, &images, shoe_of, Some("shoe on a track"), 11);
     let s2 = render(&store, &images, shoe_of, Some("shoe in the surf"), 12);
@@ -270,24 +286,28 @@ fn click_data(store: &Store, images: &ImageStore, data: &Path) -> Vec<Map<String
         ))
         .unwrap();
     // Export order: product key, then import order: c2 (P1), c1, c3 (P9).
-    [(1, "c2", "P1", 1000u64, 35u64, 3u64), (0, "c1", "P9", 2000, 40, 2), (2, "c3", "P9", 500, 0, 4)]
-        .into_iter()
-        .map(|(i, creative, key, impressions, clicks, line)| {
-            into_map(json!({
-                "creative_row_id": row_id(creative),
-                "creative_id": creative,
-                "product_key": key,
-                "image_hash": hashes[i],
-                "image": abs(images.path_for(&hashes[i], "png").unwrap()),
-                "source_path": dir.join(format!("{creative}.png")).display().to_string(),
-                "impressions": impressions,
-                "clicks": clicks,
-                "ctr": clicks as f64 / impressions as f64,
-                "import_id": import.id.0,
-                "import_file": import.file,
-                "imported_at": import.imported_at,
-                "line": line,
-            }))
-        })
-        .collect()
+    [
+        (1, "c2", "P1", 1000u64, 35u64, 3u64),
+        (0, "c1", "P9", 2000, 40, 2),
+        (2, "c3", "P9", 500, 0, 4),
+    ]
+    .into_iter()
+    .map(|(i, creative, key, impressions, clicks, line)| {
+        into_map(json!({
+            "creative_row_id": row_id(creative),
+            "creative_id": creative,
+            "product_key": key,
+            "image_hash": hashes[i],
+            "image": abs(images.path_for(&hashes[i], "png").unwrap()),
+            "source_path": dir.join(format!("{creative}.png")).display().to_string(),
+            "impressions": impressions,
+            "clicks": clicks,
+            "ctr": clicks as f64 / impressions as f64,
+            "import_id": import.id.0,
+            "import_file": import.file,
+            "imported_at": import.imported_at,
+            "line": line,
+        }))
+    })
+    .collect()
 }
