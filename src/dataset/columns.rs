@@ -7,7 +7,7 @@
 
 use std::sync::Arc;
 
-use parquet::basic::{LogicalType, Repetition, Type as PhysicalType};
+use parquet::basic::{IntType, LogicalType, Repetition, Type as PhysicalType};
 use parquet::errors::ParquetError;
 use parquet::schema::types::{Type, TypePtr};
 
@@ -59,10 +59,10 @@ impl Values {
     fn logical(&self) -> Option<LogicalType> {
         match self {
             Values::Text(_) => Some(LogicalType::String),
-            Values::UInt(_) => Some(LogicalType::Integer {
+            Values::UInt(_) => Some(LogicalType::Integer(IntType {
                 bit_width: 64,
                 is_signed: false,
-            }),
+            })),
             _ => None,
         }
     }
