@@ -11,10 +11,12 @@
 //! - [`cli`]: the command-line interface;
 //! - [`paths`]: where adstudio keeps its data;
 //! - [`prefs`]: preference statistics, TRL/CAIG export and import;
-//! - [`queue`]: the PostgreSQL job queue that headless workers consume.
+//! - [`queue`]: the PostgreSQL job queue that headless workers consume;
+//! - [`dataset`]: preferences and click data as Parquet / JSONL tables.
 
 pub mod app;
 pub mod cli;
+pub mod dataset;
 pub mod jobs;
 pub mod ml;
 pub mod paths;

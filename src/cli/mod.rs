@@ -24,6 +24,7 @@ pub mod pcpo;
 pub mod pcpo_adapters;
 pub mod pcpo_online;
 mod prefs;
+mod prefs_export;
 mod prepare;
 mod render;
 pub mod rm;

@@ -2,6 +2,7 @@
 
 pub mod backends;
 pub mod child;
+pub mod dataset_store;
 pub mod draft;
 pub mod export_store;
 pub mod fixtures;
@@ -9,6 +10,7 @@ pub mod hub_server;
 pub mod label_store;
 pub mod models;
 pub mod pg_queue_db;
+pub mod parquet_read;
 pub mod product_images;
 pub mod sd_tiny;
 pub mod studio;
