@@ -70,8 +70,8 @@ pub fn run_jobs(args: &JobsArgs, store: Option<&str>) -> anyhow::Result<()> {
     match args.command {
         JobsCommand::List => {
             println!(
-                "{:>6}  {:<9}  {:>4}  {}  {:<20}  {:<16}  {:>6}  error",
-                "id", "state", "prio", "try", "worker", "product", "beat"
+                "{:>6}  {:<9}  {:>4}  try  {:<20}  {:<16}  {:>6}  error",
+                "id", "state", "prio", "worker", "product", "beat"
             );
             for j in queue.list(None)? {
                 println!("{}", line(&j));

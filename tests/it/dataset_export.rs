@@ -202,8 +202,8 @@ fn an_unwritable_path_fails_clearly_and_keeps_the_old_file() {
 fn a_long_table_spans_row_groups_with_nulls_in_place() {
     let dir = tempfile::tempdir().unwrap();
     let n = ROWS_PER_GROUP + 1234;
-    let float = |i: usize| (i % 3 != 0).then_some(i as f64 / 8.0);
-    let flag = |i: usize| (i % 5 != 0).then_some(i % 2 == 0);
+    let float = |i: usize| (!i.is_multiple_of(3)).then_some(i as f64 / 8.0);
+    let flag = |i: usize| (!i.is_multiple_of(5)).then_some(i.is_multiple_of(2));
     let columns = vec![
         Column::int("i", (0..n).map(|i| i as i64 - 7)),
         Column::uint("u", (0..n).map(|i| u64::MAX - i as u64)),

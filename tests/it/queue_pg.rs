@@ -2,6 +2,8 @@
 //! never shared, priorities, idempotent enqueue, expired leases taken
 //! again, results stored once, heartbeats, cancel and retry.
 
+#![allow(clippy::unwrap_used)]
+
 use std::collections::HashSet;
 use std::time::{Duration, Instant};
 

@@ -3,6 +3,8 @@
 //! databases; `.ci/run` starts one on 127.0.0.1). Dropped when the guard
 //! is.
 
+#![allow(clippy::unwrap_used)]
+
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// The variable that names the test server.
