@@ -109,14 +109,16 @@ on_both_backends! {
 }
 
 on_both_backends! {
-    /// Two connections label at once: every label is stored once, each
-    /// labeler's undo takes back only their own last label.
+    /// Four labelers on their own connections write 1,000 labels at once:
+    /// every label is stored once, and each labeler's undo takes back only
+    /// their own last label.
     fn concurrent_labelers_lose_nothing(db) {
         let store = db.open();
         let (_, ids) = renders(&store, 4);
-        let per_labeler = 40;
+        let labelers = ["ann", "bob", "cyd", "dee"];
+        let per_labeler = 250;
         std::thread::scope(|scope| {
-            for labeler in ["ann", "bob"] {
+            for labeler in labelers {
                 let ids = ids.clone();
                 scope.spawn(move || {
                     let store = db.open();
@@ -130,13 +132,15 @@ on_both_backends! {
                 });
             }
         });
+        let n = labelers.len();
         let all = store.preferences().expect("prefs");
-        assert_eq!(all.len(), 2 * per_labeler);
+        assert_eq!(all.len(), n * per_labeler);
         let mut seen: Vec<_> = all.iter().map(|r| r.id).collect();
+        seen.sort();
         seen.dedup();
         assert_eq!(seen.len(), all.len(), "ids unique");
-        assert_eq!(store.active_preferences().expect("active").len(), 2 * per_labeler - 2);
-        for labeler in ["ann", "bob"] {
+        assert_eq!(store.active_preferences().expect("active").len(), n * per_labeler - n);
+        for labeler in labelers {
             assert_eq!(store.preferences_of(labeler).expect("of").len(), per_labeler - 1);
         }
     }
