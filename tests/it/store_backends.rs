@@ -269,3 +269,22 @@ fn refused_server_fails_fast_and_hides_the_password() {
     assert!(text.contains("PostgreSQL"), "{text}");
     assert!(!text.contains("s3cret"), "{text}");
 }
+
+/// A server that accepts the connection and never answers: the store gives
+/// up within 10 s with a message saying so, never hangs.
+#[test]
+fn silent_server_fails_within_seconds() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    let started = Instant::now();
+    let err = Store::open_postgres(&format!("postgres://ann@127.0.0.1:{port}/ads"))
+        .expect_err("nobody answers");
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "{:?}",
+        started.elapsed()
+    );
+    let text = err.to_string();
+    assert!(text.contains("did not answer"), "{text}");
+    drop(listener);
+}

@@ -15,6 +15,9 @@ pub enum DbError {
     /// A column did not convert to the Rust type expected.
     #[error("{0}")]
     Convert(#[from] ConvertError),
+    /// The server accepted the connection but sent nothing back in time.
+    #[error("PostgreSQL: the server accepted the connection but did not answer within {0} s")]
+    NoAnswer(u64),
 }
 
 /// What kind of failure a [`DbError`] is, as far as the store cares.
@@ -36,7 +39,7 @@ impl DbError {
         match self {
             DbError::Sqlite(e) => sqlite_kind(e),
             DbError::Postgres(e) => postgres_kind(e),
-            DbError::Convert(_) => DbErrorKind::Other,
+            DbError::Convert(_) | DbError::NoAnswer(_) => DbErrorKind::Other,
         }
     }
 }

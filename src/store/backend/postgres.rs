@@ -27,7 +27,17 @@ pub(crate) fn connect(url: &str, dbname: Option<&str>) -> Result<Client, DbError
     if let Some(name) = dbname {
         config.dbname(name);
     }
-    Ok(config.connect(NoTls)?)
+    // The client's timeout covers only the TCP connect: a host that accepts
+    // and never answers would hang the caller. Connect on a helper thread
+    // and give up after the same limit (the thread ends with its socket).
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(config.connect(NoTls));
+    });
+    match rx.recv_timeout(CONNECT_TIMEOUT) {
+        Ok(result) => Ok(result?),
+        Err(_) => Err(DbError::NoAnswer(CONNECT_TIMEOUT.as_secs())),
+    }
 }
 
 type BoxError = Box<dyn Error + Sync + Send>;
