@@ -2,15 +2,12 @@
 
 use std::time::{Duration, SystemTime};
 
-use postgres::{Client, Config, NoTls, Row};
+use postgres::{Client, Row};
 use serde_json::Value;
 
 use super::error::QueueError;
 use super::schema;
-
-/// How long connecting may take before the queue gives up with a clear
-/// error (a dead server must never hang a worker or the command line).
-const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+use crate::store::DbError;
 
 /// Where a job is in its life.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -165,30 +162,28 @@ pub fn redact(url: &str) -> String {
     }
 }
 
-/// Connects on a helper thread and gives up after `limit`: the client's
-/// own connect timeout covers only the TCP connect, so a host that accepts
-/// the connection and never answers would otherwise hang the caller (the
-/// abandoned thread ends when the socket does).
-fn connect_within(config: Config, limit: Duration, url: &str) -> Result<Client, QueueError> {
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let _ = tx.send(config.connect(NoTls));
-    });
-    match rx.recv_timeout(limit) {
-        Ok(result) => result.map_err(|source| QueueError::Connect {
-            url: url.to_string(),
+/// Connects through the store's PostgreSQL connect (which gives up after
+/// its connect timeout, also on a host that accepts and never answers).
+fn connect_pg(url: &str, shown: &str) -> Result<Client, QueueError> {
+    crate::store::backend::connect_postgres(url, None).map_err(|e| match e {
+        DbError::Postgres(source) => QueueError::Connect {
+            url: shown.to_string(),
             source,
-        }),
-        Err(_) => Err(QueueError::NoAnswer {
-            url: url.to_string(),
-            secs: limit.as_secs(),
-        }),
-    }
+        },
+        DbError::NoAnswer(secs) => QueueError::NoAnswer {
+            url: shown.to_string(),
+            secs,
+        },
+        other => QueueError::BadUrl {
+            url: shown.to_string(),
+            reason: other.to_string(),
+        },
+    })
 }
 
 impl JobQueue {
     /// Connects to the PostgreSQL database at `url` (`postgres://...`,
-    /// giving up after 5 s if no connect timeout is set) and creates the
+    /// giving up after 5 s) and creates the
     /// queue's table if needed.
     pub fn connect(url: &str) -> Result<JobQueue, QueueError> {
         let shown = redact(url);
@@ -198,16 +193,7 @@ impl JobQueue {
                 reason: "it does not start with postgres://".into(),
             });
         }
-        let mut config: Config = url
-            .parse()
-            .map_err(|e: postgres::Error| QueueError::BadUrl {
-                url: shown.clone(),
-                reason: e.to_string(),
-            })?;
-        if config.get_connect_timeout().is_none() {
-            config.connect_timeout(CONNECT_TIMEOUT);
-        }
-        let client = connect_within(config, CONNECT_TIMEOUT, &shown)?;
+        let client = connect_pg(url, &shown)?;
         let mut queue = JobQueue { client, url: shown };
         queue.migrate()?;
         Ok(queue)
