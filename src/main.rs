@@ -14,6 +14,9 @@ use adstudio::studio::{registry_for, ModelRegistry};
 fn main() -> anyhow::Result<()> {
     env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info")).init();
     let cli = Cli::parse();
+    if let Some(location) = cli.image_store.clone() {
+        adstudio::paths::set_image_location(location);
+    }
     if matches!(cli.command, None | Some(CliCommand::Gui { .. })) {
         // Before any thread pool exists: model work leaves the UI a core.
         let threads = adstudio::jobs::reserve_ui_core();

@@ -74,7 +74,8 @@ impl LabelDesk {
         let path = data_dir.database_path();
         let store = Store::open(&path)
             .with_context(|| format!("opening the store {} for labelling", path.display()))?;
-        Ok(Self::new(store, ImageStore::new(data_dir.images_dir())))
+        let images = data_dir.image_store().context("opening the image store")?;
+        Ok(Self::new(store, images))
     }
 
     /// Opens a session for `labeler` over `scope` (replacing any other).

@@ -53,6 +53,18 @@ pub struct Cli {
     /// Where the store and images live (default: the platform's data dir).
     #[arg(long, global = true, env = "ADSTUDIO_DATA_DIR")]
     pub data_dir: Option<PathBuf>,
+    /// Where the images are: a folder or `s3://bucket/prefix` (credentials
+    /// and endpoint from AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY,
+    /// AWS_REGION, AWS_ENDPOINT, AWS_ALLOW_HTTP; a local cache in
+    /// `<data dir>/image-cache`). Default: `<data dir>/images`.
+    #[arg(
+        long = "images",
+        global = true,
+        env = "ADSTUDIO_IMAGES",
+        value_name = "URL",
+        value_parser = crate::store::ImageLocation::parse
+    )]
+    pub image_store: Option<crate::store::ImageLocation>,
     /// Compute device: auto, cpu, cuda[:N] or metal[:N] (GPUs need a build
     /// with `--features cuda` / `metal`; models compute in f16 there).
     #[arg(long, global = true, value_parser = crate::ml::DevicePreference::parse)]

@@ -55,7 +55,8 @@ fn open_store(data_dir: Option<PathBuf>) -> anyhow::Result<(Store, ImageStore)> 
     let data_dir = DataDir::resolve(data_dir).context("finding the data directory")?;
     let path = data_dir.database_path();
     let store = Store::open(&path).with_context(|| format!("opening {}", path.display()))?;
-    Ok((store, ImageStore::new(data_dir.images_dir())))
+    let images = data_dir.image_store().context("opening the image store")?;
+    Ok((store, images))
 }
 
 /// Runs `adstudio prefs`, printing reports to stdout.

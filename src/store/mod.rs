@@ -44,7 +44,7 @@ pub use ids::{
     AdapterId, ClickImportId, CreativeRowId, PreferenceId, ProductId, RenderId, ScoreId,
     TrainingRunId,
 };
-pub use images::{ImageStore, StoredImage};
+pub use images::{ImageLocation, ImageStore, StoredImage};
 pub use pref_import::{ImportedIds, ImportedPreference, ImportedRender};
 pub use preferences::{
     unordered, NewPreference, Outcome, PairItem, PreferenceCounts, PreferenceRow, PreferenceSource,

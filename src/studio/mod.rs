@@ -97,11 +97,10 @@ impl Studio {
         let db_path = data_dir.database_path();
         let store = Store::open(&db_path)
             .with_context(|| format!("opening the store {}", db_path.display()))?;
-        Ok(Self::new(
-            store,
-            ImageStore::new(data_dir.images_dir()),
-            models,
-        ))
+        let images = data_dir
+            .image_store()
+            .with_context(|| format!("opening the image store {}", data_dir.image_location()))?;
+        Ok(Self::new(store, images, models))
     }
 }
 

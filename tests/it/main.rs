@@ -33,6 +33,7 @@ mod diffusion_parity;
 mod diffusion_pipeline_parity;
 mod diffusion_random;
 mod export_pixels;
+mod images_backends;
 mod jobs;
 mod kernels_generic;
 mod label_crash;

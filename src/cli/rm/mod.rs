@@ -160,7 +160,8 @@ pub enum RmCommand {
 fn open_store(data_dir: &DataDir) -> anyhow::Result<(Store, ImageStore)> {
     let path = data_dir.database_path();
     let store = Store::open(&path).with_context(|| format!("opening {}", path.display()))?;
-    Ok((store, ImageStore::new(data_dir.images_dir())))
+    let images = data_dir.image_store().context("opening the image store")?;
+    Ok((store, images))
 }
 
 /// Runs `adstudio rm`, printing reports to stdout and progress to stderr.

@@ -121,7 +121,7 @@ impl LabelItem {
     pub fn from_creative(row: &CreativeRow, images: &ImageStore) -> Result<LabelItem, LabelError> {
         Ok(LabelItem {
             item: PairItem::Creative(row.id),
-            image_path: row.image_path(images)?,
+            image_path: images.local_path(&row.image_hash, &row.image_ext)?,
             hidden: HiddenInfo {
                 observed_ctr: Some(row.ctr()),
                 creative_id: Some(row.creative_id.clone()),

@@ -7,6 +7,7 @@ pub mod fixtures;
 pub mod hub_server;
 pub mod label_store;
 pub mod models;
+pub mod moto;
 pub mod product_images;
 pub mod sd_tiny;
 pub mod studio;
