@@ -185,9 +185,7 @@ pub fn run_label(args: &LabelArgs, data_dir: Option<PathBuf>) -> anyhow::Result<
     let data_dir = DataDir::resolve(data_dir).context("finding the data directory")?;
     let db = data_dir.database_path();
     let store = Store::open(&db).with_context(|| format!("opening {}", db.display()))?;
-    let images = data_dir
-        .image_store()
-        .context("opening the image store")?;
+    let images = data_dir.image_store().context("opening the image store")?;
     let scope = match args.product {
         Some(id) => Scope::Only(GroupKey::Product(ProductId(id))),
         None => Scope::All,

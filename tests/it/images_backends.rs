@@ -94,7 +94,8 @@ impl Backend for Bucket {
     fn store(&self) -> ImageStore {
         let n = self.stores.get();
         self.stores.set(n + 1);
-        let location = ImageLocation::parse(&format!("s3://{}/{}", self.bucket, self.prefix)).unwrap();
+        let location =
+            ImageLocation::parse(&format!("s3://{}/{}", self.bucket, self.prefix)).unwrap();
         let settings = self.moto.settings();
         let settings: Vec<(&str, &str)> = settings.iter().map(|(k, v)| (*k, v.as_str())).collect();
         ImageStore::open_with(&location, self.caches.path().join(n.to_string()), &settings).unwrap()
@@ -103,7 +104,8 @@ impl Backend for Bucket {
         self.moto.object(&self.bucket, &self.key(relative))
     }
     fn tamper(&self, relative: &str, bytes: &[u8]) {
-        self.moto.put_object(&self.bucket, &self.key(relative), bytes);
+        self.moto
+            .put_object(&self.bucket, &self.key(relative), bytes);
     }
     fn count(&self) -> usize {
         self.moto.keys(&self.bucket, &self.prefix).len()
@@ -179,7 +181,10 @@ fn round_trip(backend: &dyn Backend) {
         matches!(err, StoreError::ImageMissing { ref key, .. } if key.ends_with(&relative(&missing, "png"))),
         "{err:?}"
     );
-    assert!(err.to_string().contains(&images.location().to_string()), "{err}");
+    assert!(
+        err.to_string().contains(&images.location().to_string()),
+        "{err}"
+    );
 
     let mut rgba = RgbaImage::from_pixel(5, 3, Rgba([10, 20, 30, 255]));
     rgba.put_pixel(2, 1, Rgba([200, 0, 0, 128]));
@@ -198,8 +203,17 @@ fn folder_round_trip() {
     assert_eq!(files.len(), 2, "{files:?}");
     for file in files {
         let name = file.file_name().unwrap().to_string_lossy().into_owned();
-        let shard = file.parent().unwrap().file_name().unwrap().to_string_lossy().into_owned();
-        assert!(name.ends_with(".png") && name.starts_with(&shard), "{file:?}");
+        let shard = file
+            .parent()
+            .unwrap()
+            .file_name()
+            .unwrap()
+            .to_string_lossy()
+            .into_owned();
+        assert!(
+            name.ends_with(".png") && name.starts_with(&shard),
+            "{file:?}"
+        );
         assert_eq!(name.len(), 64 + 4, "{file:?}");
     }
     assert!(!folder.dir.path().join("unused-cache").exists());
@@ -242,7 +256,11 @@ fn s3_unreachable_endpoint_fails_fast_naming_url_and_key() {
     let key = format!("studio/{}", relative(&sha256_hex(bytes), "png"));
     let start = Instant::now();
     let err = store.put_bytes(bytes, "png").unwrap_err();
-    assert!(start.elapsed() < Duration::from_secs(15), "{:?}", start.elapsed());
+    assert!(
+        start.elapsed() < Duration::from_secs(15),
+        "{:?}",
+        start.elapsed()
+    );
     let text = err.to_string();
     assert!(matches!(err, StoreError::ImageObject { .. }), "{err:?}");
     assert!(text.contains("s3://adstudio-test/studio"), "{text}");
@@ -269,7 +287,50 @@ fn s3_missing_bucket_is_an_error_naming_it() {
     assert!(start.elapsed() < Duration::from_secs(15));
     let text = err.to_string();
     assert!(text.contains("s3://no-such-bucket/p"), "{text}");
-    assert!(text.contains(&format!("p/{}", relative(&sha256_hex(b"x"), "png"))), "{text}");
+    assert!(
+        text.contains(&format!("p/{}", relative(&sha256_hex(b"x"), "png"))),
+        "{text}"
+    );
+    assert!(files_under(dir.path()).is_empty());
+}
+
+/// Credentials the server refuses: writes and reads fail within seconds,
+/// naming the bucket URL and the key; nothing is cached locally.
+#[test]
+#[ignore = "needs moto: set ADSTUDIO_TEST_MOTO_PYTHON"]
+fn s3_wrong_credentials_fail_fast_naming_url_and_key() {
+    // One unchecked request (creating the bucket), then moto checks
+    // credentials and knows none.
+    let moto = Moto::start_with_env(&[("INITIAL_NO_AUTH_ACTION_COUNT", "1")]);
+    moto.create_bucket("locked-bucket");
+    let dir = tempfile::tempdir().unwrap();
+    let location = ImageLocation::parse("s3://locked-bucket/img").unwrap();
+    let settings = moto.settings();
+    let settings: Vec<(&str, &str)> = settings.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let store = ImageStore::open_with(&location, dir.path(), &settings).unwrap();
+    let bytes = b"refused bytes";
+    let key = format!("img/{}", relative(&sha256_hex(bytes), "png"));
+    for attempt in ["put", "read"] {
+        let start = Instant::now();
+        let err = match attempt {
+            "put" => store.put_bytes(bytes, "png").map(|_| ()).unwrap_err(),
+            _ => store
+                .read(&sha256_hex(bytes), "png")
+                .map(|_| ())
+                .unwrap_err(),
+        };
+        assert!(start.elapsed() < Duration::from_secs(15), "{attempt}");
+        let text = err.to_string();
+        assert!(
+            matches!(err, StoreError::ImageObject { .. }),
+            "{attempt}: {err:?}"
+        );
+        assert!(
+            text.contains("s3://locked-bucket/img") && text.contains(&key),
+            "{text}"
+        );
+        assert!(text.contains("403"), "{text}");
+    }
     assert!(files_under(dir.path()).is_empty());
 }
 
@@ -371,16 +432,27 @@ fn binary_images_errors() {
         ])
         .args(import));
     assert!(!ok);
-    assert!(start.elapsed() < Duration::from_secs(30), "{:?}", start.elapsed());
+    assert!(
+        start.elapsed() < Duration::from_secs(30),
+        "{:?}",
+        start.elapsed()
+    );
     assert!(err.contains("s3://team-bucket/ads"), "{err}");
     assert!(err.contains("ads/") && err.contains(".png"), "{err}");
     assert!(files_under(&data.join("images")).is_empty());
 
-    let (ok, _, err) = run(adstudio(&data).args(["--images", "s3://team-bucket/ads"]).args(import));
+    let (ok, _, err) = run(adstudio(&data)
+        .args(["--images", "s3://team-bucket/ads"])
+        .args(import));
     assert!(!ok);
-    assert!(err.contains("s3://team-bucket/ads") && err.contains("AWS_ACCESS_KEY_ID"), "{err}");
+    assert!(
+        err.contains("s3://team-bucket/ads") && err.contains("AWS_ACCESS_KEY_ID"),
+        "{err}"
+    );
 
-    let (ok, _, err) = run(adstudio(&data).args(["--images", "gs://team-bucket/ads"]).args(import));
+    let (ok, _, err) = run(adstudio(&data)
+        .args(["--images", "gs://team-bucket/ads"])
+        .args(import));
     assert!(!ok);
     assert!(err.contains("--images") && err.contains("gs"), "{err}");
 }

@@ -51,7 +51,9 @@ impl ImageLocation {
             return Ok(ImageLocation::Folder(PathBuf::from(path)));
         }
         if text.is_empty() {
-            return Err(invalid("empty location: give a folder or s3://bucket/prefix"));
+            return Err(invalid(
+                "empty location: give a folder or s3://bucket/prefix",
+            ));
         }
         if let Some((scheme, _)) = text.split_once("://") {
             return Err(invalid(&format!(

@@ -43,6 +43,13 @@ impl Moto {
     /// Panics, naming the variable, when `ADSTUDIO_TEST_MOTO_PYTHON` is
     /// unset: a test that needs moto fails rather than passing silently.
     pub fn start() -> Moto {
+        Moto::start_with_env(&[])
+    }
+
+    /// [`Moto::start`] with extra environment for the server, e.g.
+    /// `INITIAL_NO_AUTH_ACTION_COUNT=N`: after N requests moto checks
+    /// credentials (and knows none, so every signed request is refused).
+    pub fn start_with_env(env: &[(&str, &str)]) -> Moto {
         let python = std::env::var_os(MOTO_PYTHON_ENV).unwrap_or_else(|| {
             panic!("needs moto: set {MOTO_PYTHON_ENV} (eval \"$(.ci/python-tools.sh target/ci-python)\")")
         });
@@ -50,7 +57,15 @@ impl Moto {
         let log = dir.path().join("moto.log");
         let port = free_port();
         let child = Command::new(&python)
-            .args(["-m", "moto.server", "-H", "127.0.0.1", "-p", &port.to_string()])
+            .args([
+                "-m",
+                "moto.server",
+                "-H",
+                "127.0.0.1",
+                "-p",
+                &port.to_string(),
+            ])
+            .envs(env.iter().copied())
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(File::create(&log).expect("moto log"))
@@ -140,10 +155,7 @@ impl Moto {
 
     /// The keys under `prefix` in `bucket` (from the ListObjectsV2 XML).
     pub fn keys(&self, bucket: &str, prefix: &str) -> Vec<String> {
-        let url = format!(
-            "{}/{bucket}?list-type=2&prefix={prefix}",
-            self.endpoint
-        );
+        let url = format!("{}/{bucket}?list-type=2&prefix={prefix}", self.endpoint);
         let xml = ureq::get(&url)
             .call()
             .unwrap_or_else(|e| panic!("listing {bucket}: {e}"))
