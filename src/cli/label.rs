@@ -17,7 +17,7 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
 use crate::paths::DataDir;
-use crate::store::{ImageStore, ProductId, Store};
+use crate::store::{ProductId, Store};
 use crate::studio::labelling::{
     Answer, GroupKey, LabelError, LabelProgress, LabelSession, PairCounts, Scope,
 };

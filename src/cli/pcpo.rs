@@ -23,7 +23,7 @@ use crate::ml::pcpo::{
 };
 use crate::paths::DataDir;
 use crate::prefs::{text_pairs, TextPair};
-use crate::store::{ImageStore, ProductId, Store};
+use crate::store::{ProductId, Store};
 use crate::studio::adapter_record::{
     adapter_name, epoch_metrics, PairText, RunRecord, ADAPTERS_DIR,
 };

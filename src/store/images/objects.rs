@@ -77,6 +77,9 @@ impl Objects {
         }
         // reqwest's TLS has no provider of its own here (see Cargo.toml):
         // ring, installed once for the process (a later call is a no-op).
+        // rustls deprecates ring's provider only for its lack of post-quantum
+        // key exchange; aws-lc-rs is left out on purpose (a long C build).
+        #[allow(deprecated)]
         let _ = rustls::crypto::ring::default_provider().install_default();
         let mut builder = AmazonS3Builder::from_env();
         for (name, value) in settings {

@@ -121,6 +121,9 @@ impl Moto {
     /// A client of `bucket` (moto refuses unsigned object reads).
     fn client(&self, bucket: &str) -> AmazonS3 {
         // reqwest's TLS needs a process provider (see the crate's Cargo.toml).
+        // rustls deprecates ring's provider only for its lack of post-quantum
+        // key exchange; aws-lc-rs is left out on purpose (a long C build).
+        #[allow(deprecated)]
         let _ = rustls::crypto::ring::default_provider().install_default();
         AmazonS3Builder::new()
             .with_endpoint(&self.endpoint)
