@@ -15,6 +15,9 @@ use adstudio::studio::{registry_for, ModelRegistry};
 fn main() -> anyhow::Result<()> {
     env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info")).init();
     let cli = Cli::parse();
+    if let Some(location) = cli.image_store.clone() {
+        adstudio::paths::set_image_location(location);
+    }
     if matches!(cli.command, None | Some(CliCommand::Gui { .. })) {
         // Before any thread pool exists: model work leaves the UI a core.
         let threads = adstudio::jobs::reserve_ui_core();
@@ -52,7 +55,9 @@ fn main() -> anyhow::Result<()> {
             }
             Ok(())
         }
-        Some(CliCommand::Bench(ref args)) => run_bench(args, cli.data_dir.clone()),
+        Some(CliCommand::Bench(ref args)) => {
+            run_bench(args, cli.data_dir.clone(), cli.store.as_deref())
+        }
         Some(CliCommand::Batch(ref args)) => exit_with(run_batch_cmd(
             args,
             cli.store.as_deref(),

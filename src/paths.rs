@@ -8,12 +8,15 @@
 //! The store itself is, by default, the SQLite file in that directory; the
 //! CLI's global `--store URL` (or `ADSTUDIO_STORE`, see
 //! [`set_store_override`]) or the studio's setting selects another one,
-//! e.g. a shared PostgreSQL database. Images stay under the data directory.
+//! e.g. a shared PostgreSQL database.
+//!
+//! The images are in its `images` folder unless `--images` /
+//! `ADSTUDIO_IMAGES` names another folder or an `s3://bucket/prefix`.
 
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
-use crate::store::StoreLocation;
+use crate::store::{ImageLocation, ImageStore, StoreError, StoreLocation};
 
 /// The store named on the command line (`--store` / `ADSTUDIO_STORE`), set
 /// once by the binary before any command runs.
@@ -29,6 +32,20 @@ pub fn set_store_override(location: StoreLocation) {
 
 /// Environment variable that overrides the platform data directory.
 pub const DATA_DIR_ENV: &str = "ADSTUDIO_DATA_DIR";
+
+/// Environment variable that puts the images elsewhere than the data
+/// directory's `images` folder: a folder or `s3://bucket/prefix`.
+pub const IMAGES_ENV: &str = "ADSTUDIO_IMAGES";
+
+/// The process's `--images` choice (see [`set_image_location`]).
+static IMAGE_LOCATION: OnceLock<ImageLocation> = OnceLock::new();
+
+/// Sets where the images of every [`DataDir::resolve`]d data directory of
+/// this process are (the CLI's global `--images`). Only the first call
+/// counts; it returns false for later ones.
+pub fn set_image_location(location: ImageLocation) -> bool {
+    IMAGE_LOCATION.set(location).is_ok()
+}
 
 /// File name of the SQLite database inside the data directory.
 pub const DATABASE_FILE_NAME: &str = "adstudio.sqlite3";
@@ -51,6 +68,9 @@ pub enum PathsError {
         /// The underlying I/O error.
         source: std::io::Error,
     },
+    /// [`IMAGES_ENV`] is set to something that is not an image location.
+    #[error("{IMAGES_ENV}: {0}")]
+    Images(#[source] StoreError),
     /// The chosen path exists but is not a directory.
     #[error("data directory {path} exists but is not a directory")]
     NotADirectory {
@@ -59,11 +79,23 @@ pub enum PathsError {
     },
 }
 
+/// The location in [`IMAGES_ENV`], when set and not empty.
+fn images_from_env() -> Result<Option<ImageLocation>, PathsError> {
+    match std::env::var(IMAGES_ENV) {
+        Ok(text) if !text.is_empty() => ImageLocation::parse(&text)
+            .map(Some)
+            .map_err(PathsError::Images),
+        _ => Ok(None),
+    }
+}
+
 /// The directory that holds adstudio's database, images and exports.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DataDir {
     root: PathBuf,
     store: Option<StoreLocation>,
+    /// Where the images are when not in `<root>/images`.
+    images: Option<ImageLocation>,
 }
 
 impl DataDir {
@@ -82,9 +114,19 @@ impl DataDir {
                 .map(|dirs| dirs.data_dir().to_path_buf())
                 .ok_or(PathsError::NoPlatformDir)?,
         };
-        let mut dir = DataDir::at(root)?;
-        dir.store = STORE_OVERRIDE.get().cloned();
-        Ok(dir)
+        let mut data = DataDir::at(root)?;
+        data.store = STORE_OVERRIDE.get().cloned();
+        data.images = match IMAGE_LOCATION.get() {
+            Some(location) => Some(location.clone()),
+            None => images_from_env()?,
+        };
+        Ok(data)
+    }
+
+    /// The same data directory with its images at `location`.
+    pub fn with_images(mut self, location: ImageLocation) -> DataDir {
+        self.images = Some(location);
+        self
     }
 
     /// Uses exactly `path` as the data directory, creating it if needed.
@@ -98,7 +140,11 @@ impl DataDir {
             path: root.clone(),
             source,
         })?;
-        Ok(DataDir { root, store: None })
+        Ok(DataDir {
+            root,
+            store: None,
+            images: None,
+        })
     }
 
     /// The data directory itself.
@@ -136,6 +182,26 @@ impl DataDir {
     /// Not created here; the image store creates it on first write.
     pub fn images_dir(&self) -> PathBuf {
         self.root.join("images")
+    }
+
+    /// Where the images are: `--images` / [`IMAGES_ENV`] when given
+    /// (through [`DataDir::resolve`] or [`DataDir::with_images`]), else
+    /// the [`DataDir::images_dir`] folder.
+    pub fn image_location(&self) -> ImageLocation {
+        self.images
+            .clone()
+            .unwrap_or_else(|| ImageLocation::Folder(self.images_dir()))
+    }
+
+    /// `<root>/image-cache`: local copies of a bucket's images.
+    pub fn image_cache_dir(&self) -> PathBuf {
+        self.root.join("image-cache")
+    }
+
+    /// The image store at [`DataDir::image_location`] (a bucket's images
+    /// cached in [`DataDir::image_cache_dir`]).
+    pub fn image_store(&self) -> Result<ImageStore, StoreError> {
+        ImageStore::open(&self.image_location(), self.image_cache_dir())
     }
 
     /// Default directory for exported images and metadata (`<root>/exports`).

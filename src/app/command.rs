@@ -175,4 +175,13 @@ pub enum Command {
     /// Show (true) or hide the Stories/Reels safe zones on 9:16 canvases
     /// (persisted).
     ShowSafeZones(bool),
+    /// Open (true, reading it every few seconds) or close the team's job
+    /// queue window.
+    ShowQueue(bool),
+    /// Read the queue now.
+    RefreshQueue,
+    /// Cancel a queued or running job.
+    CancelQueuedJob(i64),
+    /// Queue a failed or cancelled job again.
+    RetryQueuedJob(i64),
 }

@@ -224,6 +224,10 @@ impl StudioApp {
             AppOutput::Online(outcome) => self.show_online(id, &outcome),
             AppOutput::Catalog(entries) => self.show_catalog_entries(id, entries),
             AppOutput::Exported(report) => self.catalog.export.finished(id, *report),
+            AppOutput::Queue(result) => self.show_queue_read(id, result),
+            AppOutput::QueueChanged(action, result) => {
+                self.show_queue_changed(id, action, result);
+            }
         }
     }
 }

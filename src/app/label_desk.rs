@@ -16,7 +16,8 @@ use crate::jobs::{Steps, Worker, WorkerOptions};
 use crate::paths::DataDir;
 use crate::prefs::{prefs_stats, PrefStats, PrefsError};
 use crate::store::{ImageStore, Store};
-use crate::studio::labelling::{Answer, LabelError, LabelSession, Scope};
+use crate::studio::labelling::outbox::outbox_path;
+use crate::studio::labelling::{Answer, LabelError, LabelOutbox, LabelSession, Scope};
 
 use super::label_output::{
     display_image, LabelOutcome, LabelReply, LabelScreen, PairImages, PairRef, SideImage,
@@ -51,6 +52,8 @@ pub(super) fn spawn_label_worker(
 pub struct LabelDesk {
     store: Store,
     images: ImageStore,
+    /// Where each labeler's outbox file goes (`None`: kept in memory).
+    outbox_dir: Option<PathBuf>,
     session: Option<LabelSession>,
     cache: HashMap<PathBuf, SideImage>,
     cache_order: Vec<PathBuf>,
@@ -62,6 +65,7 @@ impl LabelDesk {
         Self {
             store,
             images,
+            outbox_dir: None,
             session: None,
             cache: HashMap::new(),
             cache_order: Vec::new(),
@@ -74,13 +78,27 @@ impl LabelDesk {
         let location = data_dir.store_location();
         let store = Store::open_location(&location)
             .with_context(|| format!("opening the store {location} for labelling"))?;
-        Ok(Self::new(store, ImageStore::new(data_dir.images_dir())))
+        let images = data_dir.image_store().context("opening the image store")?;
+        let mut desk = Self::new(store, images);
+        desk.outbox_dir = Some(data_dir.root().to_path_buf());
+        Ok(desk)
     }
 
     /// Opens a session for `labeler` over `scope` (replacing any other).
     pub fn start(&mut self, labeler: &str, scope: &Scope, seed: u64) -> LabelReply {
+        self.close_session();
         match LabelSession::open(&self.store, &self.images, labeler, scope, seed) {
             Ok(session) => {
+                let session = match self.outbox_for(session.labeler()) {
+                    Ok(Some(outbox)) => session.with_outbox(&self.store, outbox),
+                    Ok(None) => session,
+                    Err(e) => {
+                        return LabelReply::Screen {
+                            screen: None,
+                            outcome: LabelOutcome::Refused(e.to_string()),
+                        }
+                    }
+                };
                 self.session = Some(session);
                 self.reply(LabelOutcome::Opened)
             }
@@ -90,6 +108,24 @@ impl LabelDesk {
                     screen: None,
                     outcome: LabelOutcome::Refused(error.to_string()),
                 }
+            }
+        }
+    }
+
+    /// `labeler`'s outbox file in the data dir (labels kept while a shared
+    /// store is unreachable), with what an earlier run left in it.
+    fn outbox_for(&self, labeler: &str) -> Result<Option<LabelOutbox>, LabelError> {
+        let Some(dir) = &self.outbox_dir else {
+            return Ok(None);
+        };
+        LabelOutbox::open(&outbox_path(dir, labeler)).map(Some)
+    }
+
+    /// Ends the open session, if any, dropping its pair reservation.
+    fn close_session(&mut self) {
+        if let Some(mut session) = self.session.take() {
+            if let Err(e) = session.close(&self.store) {
+                log::warn!("labelling: releasing the pair reservation: {e}");
             }
         }
     }
@@ -199,6 +235,13 @@ impl LabelDesk {
     }
 }
 
+impl Drop for LabelDesk {
+    /// The studio closing: the pair on screen is free for others at once.
+    fn drop(&mut self) {
+        self.close_session();
+    }
+}
+
 fn no_session() -> LabelReply {
     LabelReply::Screen {
         screen: None,
@@ -298,7 +341,7 @@ mod tests {
         assert_eq!(reveal.left.item, expected.left);
         let rows = desk.store.preferences().unwrap();
         assert_eq!(rows.len(), 1);
-        assert_eq!(rows[0].id, id);
+        assert_eq!(Some(rows[0].id), id);
         assert_eq!(rows[0].labeler, "ana");
         let next = next.unwrap();
         assert_eq!(next.progress.overall.labelled, 1);

@@ -69,8 +69,9 @@ pub enum LabelOutcome {
     Opened,
     /// One label was committed.
     Labelled {
-        /// Its `preferences` row (the COMMIT has returned).
-        id: PreferenceId,
+        /// Its `preferences` row (the COMMIT has returned); `None`: kept
+        /// in the local outbox until the store is back.
+        id: Option<PreferenceId>,
         /// The key the labeler pressed.
         answer: Answer,
         /// What labelling hid.

@@ -61,7 +61,7 @@ pub struct RevealView {
     /// The key the labeler pressed.
     pub answer: Answer,
     /// The committed `preferences` row.
-    pub id: PreferenceId,
+    pub id: Option<PreferenceId>,
     /// UI time (seconds) when it was first shown.
     pub shown_at: f64,
 }
@@ -202,6 +202,8 @@ mod tests {
             progress: LabelProgress {
                 group: None,
                 overall: PairCounts::default(),
+                held_elsewhere: 0,
+                unsaved: 0,
             },
         }
     }
@@ -223,7 +225,7 @@ mod tests {
                 outcome: Outcome::B,
             },
             answer: Answer::Left,
-            id: PreferenceId(1),
+            id: Some(PreferenceId(1)),
             shown_at,
         }
     }

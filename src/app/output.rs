@@ -67,4 +67,9 @@ pub enum AppOutput {
     Catalog(Vec<crate::studio::catalog::CatalogEntry>),
     /// Winners were exported.
     Exported(Box<crate::studio::export::ExportReport>),
+    /// The team queue was read (or why not).
+    Queue(Result<crate::studio::queue_view::QueueSnapshot, String>),
+    /// A queued job was cancelled or retried: whether it applied (or why
+    /// it failed).
+    QueueChanged(crate::studio::queue_view::QueueAction, Result<bool, String>),
 }

@@ -22,6 +22,7 @@ use super::label_state::LabelState;
 use super::online_state::OnlineState;
 use super::output::AppOutput;
 use super::prefs::UiPrefs;
+use super::queue_state::QueueState;
 use super::scores_state::ScoresState;
 use super::session::ProductSession;
 use super::status::StatusState;
@@ -69,6 +70,7 @@ pub struct StudioApp {
     pub(super) training: TrainingState,
     pub(super) online: OnlineState,
     pub(super) catalog: CatalogState,
+    pub(super) queue: QueueState,
     pub(super) label: LabelState,
     pub(super) session: Option<ProductSession>,
     pub(super) products: Vec<ProductRow>,
@@ -135,6 +137,7 @@ impl StudioApp {
             training: TrainingState::default(),
             online: OnlineState::default(),
             catalog: CatalogState::default(),
+            queue: Default::default(),
             label: LabelState::default(),
             session: None,
             products: Vec::new(),
@@ -225,6 +228,11 @@ impl StudioApp {
     /// The Catalog window's and the Export winners dialog's state.
     pub fn catalog(&self) -> &CatalogState {
         &self.catalog
+    }
+
+    /// The Queue window's state.
+    pub fn queue(&self) -> &QueueState {
+        &self.queue
     }
 
     /// The labelling mode's state (with the preference statistics).
@@ -324,6 +332,14 @@ impl StudioApp {
             Command::Recall(key) => self.recall(key),
             Command::ShowCatalog(open) => self.show_catalog(open),
             Command::RefreshCatalog => self.refresh_catalog(),
+            Command::ShowQueue(open) => self.show_queue(open),
+            Command::RefreshQueue => self.refresh_queue(),
+            Command::CancelQueuedJob(id) => {
+                self.queue_action(crate::studio::queue_view::QueueAction::Cancel(id));
+            }
+            Command::RetryQueuedJob(id) => {
+                self.queue_action(crate::studio::queue_view::QueueAction::Retry(id));
+            }
             Command::ShowExport(open) => self.show_export(open),
             Command::SetExportSettings(settings) => self.set_export_settings(settings),
             Command::StartExport => self.start_export(),
@@ -446,6 +462,7 @@ impl StudioApp {
         let labelling = self.handle_label_keys(ctx);
         self.drain_label_events(ctx);
         self.handle_input(ctx, labelling);
+        self.tick_queue();
     }
 
     /// Carries out the commands the panels pushed while drawing a frame.

@@ -202,6 +202,7 @@ impl StudioApp {
         self.training.finish(id, error.map(|e| Err(e.to_string())));
         self.online.ended(id, error);
         self.catalog.ended(id, error);
+        self.queue.ended(id, error);
     }
 
     pub(super) fn show_scores(&mut self, id: JobId, found: Option<Box<VariantScores>>) {

@@ -241,7 +241,7 @@ pub fn run_batch_cmd(
     data_dir: Option<PathBuf>,
 ) -> anyhow::Result<i32> {
     if args.queue {
-        return super::batch_queue::run_queued(args, store);
+        return super::batch_queue::run_queued(args, store, data_dir);
     }
     let catalog = read_catalog(&args.catalog)?;
     let data = DataDir::resolve(data_dir).context("finding the data directory")?;

@@ -7,10 +7,14 @@ use std::time::Duration;
 use anyhow::Context as _;
 
 use crate::jobs::CancelToken;
+use crate::paths::DataDir;
 use crate::queue::JobQueue;
+use crate::render::ModelIds;
+use crate::studio::batch::job_models::located_model_ids;
 use crate::studio::batch::queued::{collect, enqueue_batch, Collected};
 use crate::studio::batch::report::write_outputs;
 use crate::studio::batch::{read_catalog, BadRow, BatchJob, BatchOutcome};
+use crate::studio::registry_for;
 
 use super::batch::{summary, BatchArgs};
 use super::interrupt::{cancel_on_ctrl_c, INTERRUPTED_EXIT};
@@ -18,8 +22,39 @@ use super::interrupt::{cancel_on_ctrl_c, INTERRUPTED_EXIT};
 /// How often `--wait` looks at the jobs.
 const POLL: Duration = Duration::from_millis(500);
 
+/// The diffusion models this machine would render with: the jobs ask
+/// workers for the same ones. `None` (any worker's models) when none is
+/// found here.
+fn models_here(data_dir: Option<std::path::PathBuf>) -> Option<ModelIds> {
+    let data = DataDir::resolve(data_dir).ok();
+    let registry = registry_for(data.as_ref());
+    match located_model_ids(|role| {
+        registry
+            .locate(role)
+            .map(|l| l.path)
+            .map_err(|e| e.to_string())
+    }) {
+        Ok(ids) => {
+            println!(
+                "jobs need checkpoint {} and ControlNet {}",
+                ids.checkpoint,
+                ids.controlnet.as_deref().unwrap_or("(none)")
+            );
+            Some(ids)
+        }
+        Err(e) => {
+            println!("no diffusion models here ({e}): any worker's models will do");
+            None
+        }
+    }
+}
+
 /// Queues the catalog; with `--wait`, waits and writes the outputs.
-pub(super) fn run_queued(args: &BatchArgs, store: Option<&str>) -> anyhow::Result<i32> {
+pub(super) fn run_queued(
+    args: &BatchArgs,
+    store: Option<&str>,
+    data_dir: Option<std::path::PathBuf>,
+) -> anyhow::Result<i32> {
     let url = store.context(
         "--queue needs the team's PostgreSQL store: --store postgres://... (or ADSTUDIO_STORE)",
     )?;
@@ -31,8 +66,9 @@ pub(super) fn run_queued(args: &BatchArgs, store: Option<&str>) -> anyhow::Resul
         data_root: Default::default(),
     };
     crate::studio::batch::check_job(&job)?;
+    let requires = models_here(data_dir);
     let mut queue = JobQueue::connect(url)?;
-    let queued = enqueue_batch(&mut queue, &job, args.priority)?;
+    let queued = enqueue_batch(&mut queue, &job, args.priority, requires.as_ref())?;
     let new = queued.iter().filter(|q| q.new).count();
     println!(
         "queued {new} job(s), {} already queued, on {}",

@@ -11,6 +11,7 @@ use super::bench_draft::bench_draft_table;
 use super::bench_models::{write_models, DiffusionArgs};
 use super::bench_pcpo::bench_pcpo_table;
 use super::bench_prompt::bench_prompt_table;
+use super::bench_queue::{bench_queue, bench_queue_child, QueueBenchOptions};
 use super::bench_reward::bench_reward_table;
 use super::bench_suggest::{bench_suggestions, SuggestBenchOptions};
 use super::bench_ui::{bench_ui, UiBenchOptions};
@@ -50,6 +51,10 @@ pub enum BenchTarget {
     /// while renders run on the model worker (tiny random models on a
     /// scratch data dir; `--frames`, `--steps`, `--short-side`).
     Ui,
+    /// The team queue (`--store postgres://...`): no-op jobs per second
+    /// with 1 and 8 worker processes (`--jobs`, `--workers`), and its
+    /// overhead per render job.
+    Queue,
 }
 
 /// Arguments of `adstudio bench`.
@@ -134,6 +139,15 @@ pub struct BenchArgs {
     /// `batch` only: most new tokens per suggestion.
     #[arg(long)]
     pub max_tokens: Option<usize>,
+    /// `queue` only: no-op jobs per row.
+    #[arg(long, default_value_t = 2000)]
+    pub jobs: usize,
+    /// `queue` only: worker processes, one row each.
+    #[arg(long, value_delimiter = ',', default_values_t = [1, 8])]
+    pub workers: Vec<usize>,
+    /// `queue` internal: run as one of the benchmark's worker processes.
+    #[arg(long, hide = true, value_name = "NAME")]
+    pub queue_child: Option<String>,
 }
 
 /// The `--precision` values of `bench suggestions`.
@@ -158,9 +172,26 @@ impl From<PrecisionArg> for GgufPrecision {
 }
 
 /// Runs the benchmark and prints its table (`data_dir`: where `batch`
-/// finds its models).
-pub fn run_bench(args: &BenchArgs, data_dir: Option<PathBuf>) -> anyhow::Result<()> {
+/// finds its models; `store`: the `--store`, which `queue` needs).
+pub fn run_bench(
+    args: &BenchArgs,
+    data_dir: Option<PathBuf>,
+    store: Option<&str>,
+) -> anyhow::Result<()> {
     match args.target {
+        BenchTarget::Queue => {
+            let url = store
+                .filter(|s| s.starts_with("postgres://") || s.starts_with("postgresql://"))
+                .context("`bench queue` needs the team's store: --store postgres://...")?;
+            match &args.queue_child {
+                Some(name) => bench_queue_child(url, name),
+                None => bench_queue(&QueueBenchOptions {
+                    url: url.to_string(),
+                    jobs: args.jobs,
+                    workers: args.workers.clone(),
+                }),
+            }
+        }
         BenchTarget::Batch => bench_batch(args, data_dir),
         BenchTarget::Draft => bench_draft_table(
             u32::try_from(args.size).context("--size is too large")?,

@@ -17,9 +17,10 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
 use crate::paths::DataDir;
-use crate::store::{ImageStore, ProductId, Store};
+use crate::store::{ProductId, Store};
+use crate::studio::labelling::outbox::outbox_path;
 use crate::studio::labelling::{
-    Answer, GroupKey, LabelError, LabelProgress, LabelSession, PairCounts, Scope,
+    Answer, GroupKey, LabelError, LabelOutbox, LabelProgress, LabelSession, PairCounts, Scope,
 };
 
 /// Keys when `--count` is not given with `--answers random`.
@@ -185,13 +186,15 @@ pub fn run_label(args: &LabelArgs, data_dir: Option<PathBuf>) -> anyhow::Result<
     let data_dir = DataDir::resolve(data_dir).context("finding the data directory")?;
     let location = data_dir.store_location();
     let store = Store::open_location(&location).with_context(|| format!("opening {location}"))?;
-    let images = ImageStore::new(data_dir.images_dir());
+    let images = data_dir.image_store().context("opening the image store")?;
     let scope = match args.product {
         Some(id) => Scope::Only(GroupKey::Product(ProductId(id))),
         None => Scope::All,
     };
-    let mut session = LabelSession::open(&store, &images, &args.labeler, &scope, args.seed)
+    let session = LabelSession::open(&store, &images, &args.labeler, &scope, args.seed)
         .context("opening the labelling session")?;
+    let outbox = LabelOutbox::open(&outbox_path(data_dir.root(), session.labeler()))?;
+    let mut session = session.with_outbox(&store, outbox);
     let mut keys = Keys::open(args)?;
     let limit = match (&args.answers, args.count) {
         (_, Some(n)) => Some(n),
@@ -209,8 +212,15 @@ pub fn run_label(args: &LabelArgs, data_dir: Option<PathBuf>) -> anyhow::Result<
             overall.total()
         ),
     )?;
-    let summary = drive(&store, &mut session, &mut keys, limit, &mut out)?;
-    emit(&mut out, &progress_line(&session.progress()))?;
+    let summary = drive(&store, &mut session, &mut keys, limit, &mut out);
+    let last = progress_line(&session.progress());
+    // The reservation of the pair on screen goes with the run, however
+    // it ended.
+    if let Err(e) = session.close(&store) {
+        log::warn!("releasing the pair reservation: {e}");
+    }
+    let summary = summary?;
+    emit(&mut out, &last)?;
     Ok(summary)
 }
 
@@ -237,7 +247,13 @@ fn drive(
             }
             Key::Answer(answer) => match session.answer(store, answer) {
                 Ok(committed) => {
-                    emit(out, &format!("COMMITTED {}", committed.id))?;
+                    emit(
+                        out,
+                        &match committed.id {
+                            Some(id) => format!("COMMITTED {id}"),
+                            None => "KEPT locally (the store is unreachable)".to_string(),
+                        },
+                    )?;
                     summary.committed += 1;
                 }
                 Err(e @ LabelError::AlreadyLabelled { .. }) => log::warn!("{e}"),
@@ -275,6 +291,12 @@ pub fn progress_line(progress: &LabelProgress) -> String {
     let mut line = format!("progress: overall {}", counts(&progress.overall));
     if let Some((key, group)) = &progress.group {
         line.push_str(&format!("; {key}: {}", counts(group)));
+    }
+    if progress.held_elsewhere > 0 {
+        line.push_str(&format!(
+            "; {} on other labelers' screens",
+            progress.held_elsewhere
+        ));
     }
     line
 }

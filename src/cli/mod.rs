@@ -10,6 +10,7 @@ mod bench_draft;
 mod bench_models;
 mod bench_pcpo;
 mod bench_prompt;
+mod bench_queue;
 mod bench_reward;
 mod bench_suggest;
 mod bench_ui;
@@ -61,11 +62,23 @@ pub struct Cli {
     pub data_dir: Option<PathBuf>,
     /// The store: `postgres://user:password@host:port/db` for a shared
     /// PostgreSQL database, or an SQLite file path (default: the data
-    /// dir's `adstudio.sqlite3`). Images stay in the data dir. The team's
+    /// dir's `adstudio.sqlite3`). Images: see `--images`. The team's
     /// job queue (`worker`, `jobs`, `batch --queue`) lives in the
     /// PostgreSQL store.
     #[arg(long, global = true, env = "ADSTUDIO_STORE", value_name = "URL")]
     pub store: Option<String>,
+    /// Where the images are: a folder or `s3://bucket/prefix` (credentials
+    /// and endpoint from AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY,
+    /// AWS_REGION, AWS_ENDPOINT, AWS_ALLOW_HTTP; a local cache in
+    /// `<data dir>/image-cache`). Default: `<data dir>/images`.
+    #[arg(
+        long = "images",
+        global = true,
+        env = "ADSTUDIO_IMAGES",
+        value_name = "URL",
+        value_parser = crate::store::ImageLocation::parse
+    )]
+    pub image_store: Option<crate::store::ImageLocation>,
     /// Compute device: auto, cpu, cuda[:N] or metal[:N] (GPUs need a build
     /// with `--features cuda` / `metal`; models compute in f16 there).
     #[arg(long, global = true, value_parser = crate::ml::DevicePreference::parse)]

@@ -23,7 +23,7 @@ use crate::ml::pcpo::{
 };
 use crate::paths::DataDir;
 use crate::prefs::{text_pairs, TextPair};
-use crate::store::{ImageStore, ProductId, Store};
+use crate::store::{ProductId, Store};
 use crate::studio::adapter_record::{
     adapter_name, epoch_metrics, PairText, RunRecord, ADAPTERS_DIR,
 };
@@ -232,7 +232,7 @@ fn run_train(a: &PcpoTrainArgs, data_dir: Option<PathBuf>) -> anyhow::Result<()>
         .with_context(|| format!("hashing the base model {}", a.model.display()))?;
     let model = PcpoModel::load(&a.model)?;
     let images = if model.is_multimodal() {
-        let store_images = ImageStore::new(data.images_dir());
+        let store_images = data.image_store().context("opening the image store")?;
         product_images(&store, &store_images, products.iter().copied())?
     } else {
         ProductImages::new()

@@ -65,7 +65,8 @@ fn open_store(data_dir: Option<PathBuf>) -> anyhow::Result<(Store, ImageStore)> 
     let data_dir = DataDir::resolve(data_dir).context("finding the data directory")?;
     let location = data_dir.store_location();
     let store = Store::open_location(&location).with_context(|| format!("opening {location}"))?;
-    Ok((store, ImageStore::new(data_dir.images_dir())))
+    let images = data_dir.image_store().context("opening the image store")?;
+    Ok((store, images))
 }
 
 /// Runs `adstudio prefs`, printing reports to stdout.

@@ -70,6 +70,13 @@ fn print_event(e: WorkerEvent) {
             eprintln!("job {job}: cancelled or taken over by another worker; its work stopped")
         }
         WorkerEvent::Batch(_) => {}
+        WorkerEvent::GaveBack { job, reason } => {
+            eprintln!("job {job}: given back to the queue: {reason}")
+        }
+        WorkerEvent::QueueLost { error, retry_in } => eprintln!(
+            "the queue is unreachable ({error}); trying again in {} s",
+            retry_in.as_secs()
+        ),
     }
 }
 

@@ -52,3 +52,18 @@ pub enum QueueError {
     #[error("no job {0} in the queue")]
     NoSuchJob(i64),
 }
+
+impl QueueError {
+    /// Whether the database could not be reached or the connection broke
+    /// (worth trying again later), as opposed to a statement the server
+    /// refused or a bad URL.
+    pub fn is_connection_lost(&self) -> bool {
+        match self {
+            QueueError::Connect { .. } | QueueError::NoAnswer { .. } => true,
+            QueueError::Sql { source, .. } => source.is_closed() || source.as_db_error().is_none(),
+            QueueError::BadUrl { .. }
+            | QueueError::UnknownState { .. }
+            | QueueError::NoSuchJob(_) => false,
+        }
+    }
+}

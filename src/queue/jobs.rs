@@ -270,6 +270,18 @@ impl JobQueue {
         kinds: &[&str],
         lease_for: Duration,
     ) -> Result<Option<Lease>, QueueError> {
+        self.lease_skipping(worker, kinds, lease_for, &[])
+    }
+
+    /// [`lease`](Self::lease), passing over the jobs `skip` (ones this
+    /// worker gave back).
+    pub fn lease_skipping(
+        &mut self,
+        worker: &str,
+        kinds: &[&str],
+        lease_for: Duration,
+        skip: &[i64],
+    ) -> Result<Option<Lease>, QueueError> {
         let kinds: Vec<String> = kinds.iter().map(|k| k.to_string()).collect();
         let secs = lease_for.as_secs_f64();
         let url = self.url.clone();
@@ -292,11 +304,11 @@ impl JobQueue {
                 "UPDATE queue_jobs SET state = 'running', worker = $1, attempt = attempt + 1, \
                  lease_until = now() + make_interval(secs => $2), heartbeat_at = now() \
                  WHERE id = (SELECT id FROM queue_jobs \
-                   WHERE kind = ANY($3) AND attempt < max_attempts \
+                   WHERE kind = ANY($3) AND attempt < max_attempts AND NOT (id = ANY($4)) \
                      AND (state = 'queued' OR (state = 'running' AND lease_until < now())) \
                    ORDER BY priority DESC, id LIMIT 1 FOR UPDATE SKIP LOCKED) \
                  RETURNING id, kind, payload, attempt",
-                &[&worker, &secs, &kinds],
+                &[&worker, &secs, &kinds, &skip],
             )
             .map_err(err)?;
         Ok(row.map(|r| Lease {
@@ -358,6 +370,23 @@ impl JobQueue {
         Ok(n == 1)
     }
 
+    /// Gives `lease`'s job back because this worker cannot run it
+    /// (`reason`, e.g. other models): queued again, the attempt not
+    /// counted, `reason` kept as its error for `jobs list` and the studio.
+    /// `false`: the lease was not the current one.
+    pub fn give_back(&mut self, lease: &Lease, reason: &str) -> Result<bool, QueueError> {
+        let n = self
+            .client
+            .execute(
+                "UPDATE queue_jobs SET state = 'queued', attempt = attempt - 1, \
+                 lease_until = NULL, error = $4 \
+                 WHERE id = $1 AND worker = $2 AND attempt = $3 AND state = 'running'",
+                &[&lease.id, &lease.worker, &lease.attempt, &reason],
+            )
+            .map_err(self.sql("giving a job back"))?;
+        Ok(n == 1)
+    }
+
     /// Gives `lease`'s job back unfinished (the worker is stopping): it is
     /// queued again and this attempt does not count. `false`: the lease
     /// was not the current one.
@@ -372,6 +401,14 @@ impl JobQueue {
             )
             .map_err(self.sql("giving a job back"))?;
         Ok(n == 1)
+    }
+
+    /// Deletes every job of `kind`, whatever its state (a benchmark's own
+    /// jobs); returns how many.
+    pub fn purge_kind(&mut self, kind: &str) -> Result<u64, QueueError> {
+        self.client
+            .execute("DELETE FROM queue_jobs WHERE kind = $1", &[&kind])
+            .map_err(self.sql("deleting jobs"))
     }
 
     /// Cancels a queued or running job (a running one's worker finds out
@@ -420,6 +457,16 @@ impl JobQueue {
     /// The jobs (of `kind`, if given), in the order workers take them:
     /// running, then queued by priority, then ended ones, newest first.
     pub fn list(&mut self, kind: Option<&str>) -> Result<Vec<JobRow>, QueueError> {
+        self.list_first(kind, usize::MAX)
+    }
+
+    /// The first `limit` jobs of [`list`](Self::list)'s order.
+    pub fn list_first(
+        &mut self,
+        kind: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<JobRow>, QueueError> {
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
         let rows = self
             .client
             .query(
@@ -427,9 +474,10 @@ impl JobQueue {
                     "SELECT {COLUMNS} FROM queue_jobs WHERE ($1::TEXT IS NULL OR kind = $1) \
                      ORDER BY CASE state WHEN 'running' THEN 0 WHEN 'queued' THEN 1 ELSE 2 END, \
                      CASE WHEN state IN ('running', 'queued') THEN -priority ELSE 0 END, \
-                     CASE WHEN state IN ('running', 'queued') THEN id ELSE -id END"
+                     CASE WHEN state IN ('running', 'queued') THEN id ELSE -id END \
+                     LIMIT $2"
                 ),
-                &[&kind],
+                &[&kind, &limit],
             )
             .map_err(self.sql("listing jobs"))?;
         rows.iter().map(|r| self.job_row(r)).collect()

@@ -1,7 +1,6 @@
 //! Opening the database: refusing foreign files, connection settings and
 //! migrations, on either backend.
 
-use std::cell::RefCell;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -9,7 +8,8 @@ use std::time::Duration;
 use rusqlite::Connection;
 
 use super::backend::{
-    connect_postgres, ConvertError, Db, DbError, DbErrorKind, DbRow, Dialect, StoreLocation, Value,
+    connect_postgres, ConvertError, Db, DbError, DbErrorKind, DbRow, Dialect, PgConn,
+    StoreLocation, Value,
 };
 use super::error::StoreError;
 use super::schema;
@@ -73,7 +73,7 @@ impl Store {
             path: path.clone(),
             source,
         })?;
-        let db = Db::Postgres(RefCell::new(client));
+        let db = Db::Postgres(Box::new(PgConn::new(client, url)));
         Store::init(db, path, location)
     }
 

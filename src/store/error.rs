@@ -159,6 +159,44 @@ pub enum StoreError {
         /// What is wrong with the key.
         message: String,
     },
+    /// The image store's location is unusable (a bad `--images` URL,
+    /// missing credentials).
+    #[error("image store {url}: {message}")]
+    ImageStoreConfig {
+        /// The location as given.
+        url: String,
+        /// What is wrong.
+        message: String,
+    },
+    /// An image object could not be written or read in a bucket (endpoint
+    /// unreachable, access refused, ...). Nothing local was changed.
+    #[error("image store {url}: object {key}: {message}")]
+    ImageObject {
+        /// The store's location (`s3://bucket/prefix`).
+        url: String,
+        /// The object's key.
+        key: String,
+        /// What went wrong, with its causes.
+        message: String,
+    },
+    /// No image object with this hash and extension is stored.
+    #[error("image store {url}: object {key} not found")]
+    ImageMissing {
+        /// The store's location (folder or `s3://bucket/prefix`).
+        url: String,
+        /// The object's key.
+        key: String,
+    },
+    /// A stored image's bytes do not hash to its name.
+    #[error("image store {url}: object {key} is corrupt: its bytes hash to {actual}")]
+    ImageCorrupt {
+        /// The store's location (folder or `s3://bucket/prefix`).
+        url: String,
+        /// The object's key.
+        key: String,
+        /// SHA-256 of the bytes found.
+        actual: String,
+    },
 }
 
 impl StoreError {
@@ -178,6 +216,17 @@ impl StoreError {
                 table,
                 source: e,
             },
+        }
+    }
+
+    /// Whether a shared store's server could not be reached or the
+    /// connection broke (try again later; the store connects again).
+    pub fn is_connection_lost(&self) -> bool {
+        match self {
+            StoreError::Database { source, .. } | StoreError::Open { source, .. } => {
+                source.is_connection_lost()
+            }
+            _ => false,
         }
     }
 

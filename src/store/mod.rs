@@ -25,6 +25,7 @@ mod pref_import;
 mod preferences;
 mod products;
 mod renders;
+mod reservations;
 mod schema;
 mod scores;
 mod sql_types;
@@ -48,13 +49,14 @@ pub use ids::{
     AdapterId, ClickImportId, CreativeRowId, PreferenceId, ProductId, RenderId, ScoreId,
     TrainingRunId,
 };
-pub use images::{ImageStore, StoredImage};
+pub use images::{ImageLocation, ImageStore, StoredImage};
 pub use pref_import::{ImportedIds, ImportedPreference, ImportedRender};
 pub use preferences::{
     unordered, NewPreference, Outcome, PairItem, PreferenceCounts, PreferenceRow, PreferenceSource,
 };
 pub use products::{NewProduct, ProductRow, ProductSettings};
 pub use renders::{NewRender, RenderRow};
+pub use reservations::{pair_key, RESERVATION_TTL};
 pub use schema::{APPLICATION_ID, MIGRATIONS, SCHEMA_VERSION};
 pub use scores::{NewScore, ScoreRow};
 pub use sql_types::UnknownVariant;

@@ -77,7 +77,7 @@ pub fn unordered(a: PairItem, b: PairItem) -> (PairItem, PairItem) {
 }
 
 /// A preference label to record.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct NewPreference {
     /// Item A.
     pub a: PairItem,

@@ -202,6 +202,16 @@ CREATE TABLE batch_suggestions (
     UNIQUE (product_id, settings_json, idx)
 );
 "#,
+    // Version 7: labelers' short pair reservations (a shared store: two
+    // labelers are never shown the same pair at the same moment).
+    r#"
+CREATE TABLE pair_reservations (
+    pair_key   TEXT NOT NULL PRIMARY KEY CHECK (pair_key <> ''),
+    labeler    TEXT NOT NULL CHECK (labeler <> ''),
+    expires_at TEXT NOT NULL
+);
+CREATE INDEX pair_reservations_labeler ON pair_reservations (labeler);
+"#,
 ];
 
 /// The schema version this build creates and understands.

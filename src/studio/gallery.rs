@@ -46,7 +46,8 @@ pub fn load_renders(
                 render_id: Some(row.id),
                 product: Some(product),
                 params,
-                path: row.image_path.clone().into(),
+                // Read above by hash: here (or in a bucket's cache) now.
+                path: images.file_of(&row.image_path, &row.image_hash)?,
                 image: Arc::new(image),
                 notice: None,
             })

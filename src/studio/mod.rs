@@ -41,6 +41,7 @@ pub mod pcpo_data;
 pub mod pcpo_model;
 pub mod product;
 pub mod progress;
+pub mod queue_view;
 pub mod registry;
 pub mod render;
 pub mod roles;
@@ -97,11 +98,10 @@ impl Studio {
         let location = data_dir.store_location();
         let store = Store::open_location(&location)
             .with_context(|| format!("opening the store {location}"))?;
-        Ok(Self::new(
-            store,
-            ImageStore::new(data_dir.images_dir()),
-            models,
-        ))
+        let images = data_dir
+            .image_store()
+            .with_context(|| format!("opening the image store {}", data_dir.image_location()))?;
+        Ok(Self::new(store, images, models))
     }
 }
 

@@ -61,7 +61,13 @@ pub fn reveal_ui(ui: &mut egui::Ui, shown: &RevealView) {
     ui.horizontal_wrapped(|ui| {
         ui.strong(format!("Last pair ({}):", reveal.title));
         ui.label(format!("you answered {}", answer_text(shown.answer)));
-        ui.colored_label(theme::HINT_TEXT, format!("(label #{})", shown.id));
+        match shown.id {
+            Some(id) => ui.colored_label(theme::HINT_TEXT, format!("(label #{id})")),
+            None => ui.colored_label(
+                theme::ERROR_TEXT,
+                "(saved on this computer: the store is unreachable; it is written when it is back)",
+            ),
+        };
     });
     ui.label(format!("Left: {}", hidden_text(&reveal.left)));
     ui.label(format!("Right: {}", hidden_text(&reveal.right)));

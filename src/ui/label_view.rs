@@ -108,6 +108,15 @@ fn scope_ui(ui: &mut egui::Ui, view: &LabelView<'_>, commands: &mut Vec<Command>
     }
 }
 
+/// "1 pair" / "3 pairs".
+fn plural(n: usize, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
+    }
+}
+
 fn counts_text(counts: &PairCounts) -> String {
     format!(
         "{} labelled / {} remaining",
@@ -134,6 +143,25 @@ fn progress_ui(ui: &mut egui::Ui, state: &LabelState) {
         if total > 0 {
             let fraction = progress.overall.labelled as f32 / total as f32;
             ui.add(egui::ProgressBar::new(fraction).desired_width(160.0));
+        }
+        if progress.unsaved > 0 {
+            ui.separator();
+            ui.colored_label(
+                theme::ERROR_TEXT,
+                format!(
+                    "{} saved on this computer: the store is unreachable",
+                    plural(progress.unsaved, "label")
+                ),
+            )
+            .on_hover_text("They are written to the store with your next answer once it is back.");
+        }
+        if progress.held_elsewhere > 0 {
+            ui.separator();
+            ui.label(format!(
+                "{} on other labelers' screens",
+                plural(progress.held_elsewhere, "pair")
+            ))
+            .on_hover_text("Reserved for a few minutes while someone labels them; they come back here if left.");
         }
     });
 }
@@ -219,6 +247,12 @@ fn pair_area_ui(ui: &mut egui::Ui, view: &LabelView<'_>, commands: &mut Vec<Comm
                     "This product has fewer than two renders: render more variants, \
                      or label all products.",
                 );
+            } else if screen.progress.held_elsewhere > 0 {
+                ui.label(format!(
+                    "The {} left in this scope are on other labelers' screens. \
+                     Reload in a moment, or choose all products.",
+                    plural(screen.progress.held_elsewhere, "pair")
+                ));
             } else {
                 ui.label(
                     "Every pair in this scope is labelled. Undo to see the last one again, \

@@ -6,8 +6,8 @@ use crate::app::{CentralView, Command, StudioApp, StudioConfig};
 use super::{
     canvas_view_ui, catalog_window_ui, export_dialog_ui, gallery_ui, label_view_ui, large_view_ui,
     model_manager_window_ui, online_window_ui, pref_stats_window_ui, product_panel_ui,
-    status_bar_ui, theme, tools_panel_ui, training_window_ui, GalleryScores, LabelView, OnlineView,
-    ScoresView, ToolsPanel,
+    queue_window_ui, status_bar_ui, theme, tools_panel_ui, training_window_ui, GalleryScores,
+    LabelView, OnlineView, ScoresView, ToolsPanel,
 };
 
 /// Starts the studio in a window: applies the theme, then builds the app.
@@ -53,6 +53,7 @@ fn draw(ui: &mut egui::Ui, app: &StudioApp, commands: &mut Vec<Command>) {
         open_product.map(|p| p.id.0),
         commands,
     );
+    queue_window_ui(ui.ctx(), app.queue(), commands);
     export_dialog_ui(
         ui.ctx(),
         &app.catalog().export,
@@ -103,6 +104,16 @@ fn top_bar_ui(ui: &mut egui::Ui, app: &StudioApp, commands: &mut Vec<Command>) {
             .clicked()
         {
             commands.push(Command::ShowExport(!export));
+        }
+        let queue = app.queue().open;
+        if ui
+            .selectable_label(queue, "Queue")
+            .on_hover_text(
+                "The team's job queue (a shared PostgreSQL store): workers, jobs, cancel and retry",
+            )
+            .clicked()
+        {
+            commands.push(Command::ShowQueue(!queue));
         }
         let models = app.model_manager().open;
         if ui

@@ -298,3 +298,88 @@ fn queue_commands_need_a_postgres_store() {
         assert!(err.contains("postgres://"), "{args:?}: {err}");
     }
 }
+
+/// A job queued on a machine with other models than the worker's goes
+/// back to the queue with both named (no attempt used, nothing rendered);
+/// a worker with the job's models then does it.
+#[test]
+#[ignore = "needs PostgreSQL: set ADSTUDIO_TEST_POSTGRES"]
+fn a_worker_with_other_models_gives_the_job_back() {
+    let db = TestDb::new("othermodels");
+    let tmp = tempfile::tempdir().unwrap();
+    let (data, catalog) = setup(tmp.path());
+    let text = std::fs::read_to_string(&catalog).unwrap();
+    let one: Vec<&str> = text.lines().take(2).collect();
+    let catalog = tmp.path().join("one.csv");
+    std::fs::write(&catalog, one.join("\n") + "\n").unwrap();
+    let out = tmp.path().join("out");
+    let mut args = vec![
+        "batch",
+        catalog.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ];
+    args.extend_from_slice(&FLAGS);
+    args.push("--queue");
+    let queued = adstudio(&data, &db.url).args(&args).output().unwrap();
+    let stdout = String::from_utf8_lossy(&queued.stdout);
+    assert!(queued.status.success(), "{stdout}");
+    assert!(
+        stdout.contains("jobs need checkpoint sd15 and ControlNet controlnet-canny"),
+        "{stdout}"
+    );
+    // The same tiny checkpoint under another name: another model as far
+    // as the job can tell.
+    let other = tmp.path().join("sd15-other");
+    crate::common::fixtures::tiny_sd_folder(&other);
+    let mut worker = adstudio(&data, &db.url)
+        .env("ADSTUDIO_SD15", &other)
+        .args(["worker", "--name", "odd", "--poll-secs", "0.2"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut q = JobQueue::connect(&db.url).unwrap();
+    let start = Instant::now();
+    let job = loop {
+        let job = q.list(None).unwrap().remove(0);
+        if job.error.is_some() {
+            break job;
+        }
+        assert!(start.elapsed() < Duration::from_secs(120), "{job:#?}");
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    worker.kill().unwrap();
+    worker.wait().unwrap();
+    let error = job.error.clone().unwrap();
+    assert_eq!(job.state, JobState::Queued, "{job:#?}");
+    assert_eq!(job.attempt, 0, "giving back uses no attempt");
+    assert!(
+        error.contains("worker odd has checkpoint sd15-other")
+            && error.contains("the job needs checkpoint sd15 with"),
+        "{error}"
+    );
+    assert!(renders_per_product(&db.url).values().all(|&n| n == 0));
+    let good = adstudio(&data, &db.url)
+        .args([
+            "worker",
+            "--name",
+            "good",
+            "--lease-secs",
+            "3",
+            "--poll-secs",
+            "0.2",
+            "--exit-when-idle",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        good.status.success(),
+        "{}",
+        String::from_utf8_lossy(&good.stderr)
+    );
+    let job = q.get(job.id).unwrap().unwrap();
+    assert_eq!(job.state, JobState::Done, "{job:#?}");
+    assert_eq!(job.worker.as_deref(), Some("good"));
+    assert!(job.error.is_none());
+}

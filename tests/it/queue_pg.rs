@@ -265,3 +265,66 @@ fn a_silent_server_times_out() {
     );
     drop(listener);
 }
+
+/// The database lost mid-work (every connection closed, new ones refused
+/// for 2 s) and back: the worker says so, reconnects with backoff and
+/// finishes every job; the job it held comes back when its lease runs out
+/// and is done once.
+#[test]
+#[ignore = "needs PostgreSQL: set ADSTUDIO_TEST_POSTGRES"]
+fn a_worker_rides_out_a_lost_database() {
+    use adstudio::studio::batch::queued::{run_noop_worker, WorkerEvent, NOOP_KIND};
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use crate::common::tcp_proxy::TcpProxy;
+
+    let db = TestDb::new("q_lost");
+    let (addr, via, proxy) = crate::common::tcp_proxy::proxied(&db.url);
+    let mut q = JobQueue::connect(&db.url).expect("connect");
+    let total = 300;
+    for i in 0..total {
+        q.enqueue(&NewJob {
+            kind: NOOP_KIND.into(),
+            key: Some(format!("n{i}")),
+            payload: json!({}),
+            priority: 0,
+            max_attempts: 3,
+        })
+        .expect("enqueue");
+    }
+    let lost_events = AtomicUsize::new(0);
+    let done = std::thread::scope(|scope| {
+        let worker = scope.spawn(|| {
+            let on_event = |e: WorkerEvent| {
+                if matches!(e, WorkerEvent::QueueLost { .. }) {
+                    lost_events.fetch_add(1, Ordering::SeqCst);
+                }
+            };
+            run_noop_worker(&via, "w-lost", Duration::from_secs(3), &on_event)
+        });
+        let start = Instant::now();
+        while q.counts().expect("counts").done < 20 {
+            assert!(
+                start.elapsed() < Duration::from_secs(60),
+                "worker never started"
+            );
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        let port = proxy.cut();
+        std::thread::sleep(Duration::from_secs(2));
+        let before = q.counts().expect("counts").done;
+        assert!(before < total, "the cut came too late: all {before} done");
+        let _back = TcpProxy::start_on(port, addr);
+        worker.join().expect("worker thread").expect("worker")
+    });
+    assert!(
+        lost_events.load(Ordering::SeqCst) >= 1,
+        "the worker said nothing"
+    );
+    let c = q.counts().expect("counts");
+    assert_eq!((c.done, c.queued, c.running, c.failed), (total, 0, 0, 0));
+    assert!(
+        done <= total as usize && done >= total as usize - 1,
+        "{done}"
+    );
+}

@@ -6,53 +6,14 @@
 use std::time::{Duration, Instant};
 
 use adstudio::store::{
-    ImportedPreference, ImportedRender, NewAdapter, NewBatchSuggestions, NewPreference, NewProduct,
-    NewRender, NewScore, NewTrainingRun, Outcome, PairItem, PreferenceSource, ProductId,
-    ProductSettings, RenderId, Store, StoreError, SCHEMA_VERSION,
+    ImportedPreference, ImportedRender, NewAdapter, NewBatchSuggestions, NewPreference, NewScore,
+    NewTrainingRun, Outcome, PairItem, PreferenceSource, ProductId, RenderId, Store, StoreError,
+    SCHEMA_VERSION,
 };
 use serde_json::json;
 
 use crate::common::backends::on_both_backends;
-
-fn new_product(title: &str, hash: char) -> NewProduct {
-    NewProduct {
-        title: title.to_string(),
-        source_name: format!("{title}.png"),
-        image_hash: hash.to_string().repeat(64),
-        image_ext: "png".to_string(),
-        width: 8,
-        height: 8,
-        has_transparency: false,
-        settings: ProductSettings {
-            mask_settings_json: json!({}),
-            mask_edits_json: json!([]),
-            canvas_settings_json: json!({}),
-        },
-    }
-}
-
-fn new_render(product_id: ProductId, seed: u64) -> NewRender {
-    NewRender {
-        product_id,
-        params_json: json!({"prompt": format!("p{seed}")}),
-        seed,
-        model_ids_json: json!([]),
-        image_hash: format!("{seed:064x}"),
-        image_path: format!("r{seed}.png"),
-        width: 8,
-        height: 8,
-    }
-}
-
-fn renders(store: &Store, n: u64) -> (ProductId, Vec<RenderId>) {
-    let p = store
-        .insert_product(&new_product("mug", 'a'))
-        .expect("product");
-    let ids = (1..=n)
-        .map(|seed| store.insert_render(&new_render(p, seed)).expect("render"))
-        .collect();
-    (p, ids)
-}
+use crate::common::store_rows::{new_product, new_render, renders};
 
 fn label(a: RenderId, b: RenderId, outcome: Outcome, labeler: &str) -> NewPreference {
     NewPreference::human(PairItem::Render(a), PairItem::Render(b), outcome, labeler)
@@ -287,4 +248,34 @@ fn silent_server_fails_within_seconds() {
     let text = err.to_string();
     assert!(text.contains("did not answer"), "{text}");
     drop(listener);
+}
+
+/// The server lost and back: the statement that meets the closed
+/// connection fails (nothing half-written), the next one connects again.
+#[test]
+#[ignore = "needs PostgreSQL: set ADSTUDIO_TEST_POSTGRES"]
+fn a_lost_postgres_connection_is_made_again() {
+    use crate::common::pg_queue_db::TestDb;
+    use crate::common::tcp_proxy::{proxied, TcpProxy};
+
+    let db = TestDb::new("s_reconnect");
+    let (addr, via, proxy) = proxied(&db.url);
+    let store = Store::open_postgres(&via).expect("open");
+    let p = store
+        .insert_product(&new_product("mug", 'a'))
+        .expect("product");
+    let port = proxy.cut();
+    assert!(store.product(p).is_err(), "the connection is gone");
+    assert!(
+        store.insert_render(&new_render(p, 1)).is_err(),
+        "still gone"
+    );
+    let _back = TcpProxy::start_on(port, addr);
+    let row = store.product(p).expect("reconnected").expect("row");
+    assert_eq!(row.title, "mug");
+    store
+        .insert_render(&new_render(p, 2))
+        .expect("writes again");
+    let direct = Store::open_postgres(&db.url).expect("direct");
+    assert_eq!(direct.renders_for_product(p).expect("renders").len(), 1);
 }

@@ -98,7 +98,7 @@ impl StoredCreatives {
         let mut rows = Vec::with_capacity(creatives.len());
         let mut decoded = Vec::with_capacity(creatives.len());
         for c in creatives {
-            let path = c.image_path(images)?;
+            let path = images.local_path(&c.image_hash, &c.image_ext)?;
             let img = image::open(&path)
                 .with_context(|| {
                     format!(

@@ -160,7 +160,8 @@ pub enum RmCommand {
 fn open_store(data_dir: &DataDir) -> anyhow::Result<(Store, ImageStore)> {
     let location = data_dir.store_location();
     let store = Store::open_location(&location).with_context(|| format!("opening {location}"))?;
-    Ok((store, ImageStore::new(data_dir.images_dir())))
+    let images = data_dir.image_store().context("opening the image store")?;
+    Ok((store, images))
 }
 
 /// Runs `adstudio rm`, printing reports to stdout and progress to stderr.

@@ -34,6 +34,17 @@ pub enum DbErrorKind {
 }
 
 impl DbError {
+    /// Whether the server could not be reached or the connection broke
+    /// (the same statement may succeed later), as opposed to a statement
+    /// the database refused.
+    pub fn is_connection_lost(&self) -> bool {
+        match self {
+            DbError::Postgres(e) => e.is_closed() || e.as_db_error().is_none(),
+            DbError::NoAnswer(_) => true,
+            DbError::Sqlite(_) | DbError::Convert(_) => false,
+        }
+    }
+
     /// Classifies the error.
     pub fn kind(&self) -> DbErrorKind {
         match self {

@@ -12,7 +12,7 @@ mod sqlite;
 mod value;
 
 use std::borrow::Cow;
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell, RefMut};
 
 pub use dialect::Dialect;
 pub use error::{DbError, DbErrorKind};
@@ -26,10 +26,42 @@ pub(crate) use self::postgres::connect as connect_postgres;
 pub(crate) enum Db {
     /// The embedded default.
     Sqlite(rusqlite::Connection),
-    /// A shared server; `RefCell` because the store's methods take `&self`
-    /// while the client's take `&mut self` (a `Store` is used from one
-    /// thread at a time, like the SQLite connection).
-    Postgres(RefCell<::postgres::Client>),
+    /// A shared server.
+    Postgres(Box<PgConn>),
+}
+
+/// A PostgreSQL client that connects again, outside a transaction, once
+/// its connection was found closed (the server restarted, the network
+/// dropped): the statement that met the closed connection fails, the next
+/// one reconnects. `RefCell` because the store's methods take `&self`
+/// while the client's take `&mut self` (a `Store` is used from one thread
+/// at a time, like the SQLite connection).
+pub(crate) struct PgConn {
+    client: RefCell<::postgres::Client>,
+    url: String,
+    in_transaction: Cell<bool>,
+}
+
+impl PgConn {
+    /// Wraps a client connected to `url`.
+    pub(crate) fn new(client: ::postgres::Client, url: &str) -> PgConn {
+        PgConn {
+            client: RefCell::new(client),
+            url: url.to_string(),
+            in_transaction: Cell::new(false),
+        }
+    }
+
+    /// The client, connected again first when its connection was closed
+    /// (never inside a transaction: that one is lost with its connection).
+    fn client(&self) -> Result<RefMut<'_, ::postgres::Client>, DbError> {
+        if self.client.borrow().is_closed() && !self.in_transaction.get() {
+            let fresh = connect_postgres(&self.url, None)?;
+            *self.client.borrow_mut() = fresh;
+            log::info!("reconnected to {}", redact_password(&self.url));
+        }
+        Ok(self.client.borrow_mut())
+    }
 }
 
 impl std::fmt::Debug for Db {
@@ -52,7 +84,7 @@ impl Db {
         let sql = self.dialect().sql(sql);
         match self {
             Db::Sqlite(conn) => sqlite::execute(conn, &sql, params),
-            Db::Postgres(client) => postgres::execute(&mut client.borrow_mut(), &sql, params),
+            Db::Postgres(pg) => postgres::execute(&mut *pg.client()?, &sql, params),
         }
     }
 
@@ -61,7 +93,7 @@ impl Db {
         let sql = self.dialect().sql(sql);
         match self {
             Db::Sqlite(conn) => sqlite::query(conn, &sql, params),
-            Db::Postgres(client) => postgres::query(&mut client.borrow_mut(), &sql, params),
+            Db::Postgres(pg) => postgres::query(&mut *pg.client()?, &sql, params),
         }
     }
 
@@ -70,10 +102,7 @@ impl Db {
     pub fn execute_batch(&self, sql: &str) -> Result<(), DbError> {
         match self {
             Db::Sqlite(conn) => conn.execute_batch(sql).map_err(DbError::Sqlite),
-            Db::Postgres(client) => client
-                .borrow_mut()
-                .batch_execute(sql)
-                .map_err(DbError::Postgres),
+            Db::Postgres(pg) => pg.client()?.batch_execute(sql).map_err(DbError::Postgres),
         }
     }
 
@@ -84,17 +113,34 @@ impl Db {
         self.execute_batch(match self {
             Db::Sqlite(_) => "BEGIN IMMEDIATE",
             Db::Postgres(_) => "BEGIN",
-        })
+        })?;
+        self.set_in_transaction(true);
+        Ok(())
     }
 
     /// Commits the open transaction.
     pub fn commit(&self) -> Result<(), DbError> {
-        self.execute_batch("COMMIT")
+        let done = self.execute_batch("COMMIT");
+        self.set_in_transaction(false);
+        done
+    }
+
+    fn set_in_transaction(&self, open: bool) {
+        if let Db::Postgres(pg) = self {
+            pg.in_transaction.set(open);
+        }
     }
 
     /// Rolls the open transaction back; a failure here is logged, the
     /// original error is what the caller reports.
     pub fn rollback(&self) {
+        if let Db::Postgres(pg) = self {
+            pg.in_transaction.set(false);
+            if pg.client.borrow().is_closed() {
+                // The transaction went with its connection.
+                return;
+            }
+        }
         if let Err(e) = self.execute_batch("ROLLBACK") {
             log::warn!("rollback failed: {e}");
         }

@@ -22,6 +22,7 @@
 
 pub mod catalog;
 pub mod item;
+pub mod job_models;
 pub mod queued;
 pub mod report;
 pub mod variants;

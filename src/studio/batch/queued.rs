@@ -22,7 +22,9 @@ use crate::queue::{JobQueue, JobState, Lease, NewJob, QueueError};
 
 use super::super::progress::Progress;
 use super::super::Studio;
+use super::job_models::{located_model_ids, model_mismatch};
 use super::{run_product, BatchEvent, BatchJob, BatchSettings, Catalog, CatalogRow, ProductReport};
+use crate::render::ModelIds;
 
 /// The kind of a batch product's job.
 pub const KIND: &str = "batch-product";
@@ -36,6 +38,10 @@ pub struct ProductTask {
     pub settings: BatchSettings,
     /// The output folder (shared by the workers, or each worker's own).
     pub out: PathBuf,
+    /// The diffusion models the queueing machine would render with; a
+    /// worker with others gives the job back (`None`: any worker's).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub requires: Option<ModelIds>,
 }
 
 impl ProductTask {
@@ -60,11 +66,13 @@ pub struct QueuedProduct {
     pub new: bool,
 }
 
-/// Queues one job per usable row of `job`'s catalog, at `priority`.
+/// Queues one job per usable row of `job`'s catalog, at `priority`, for
+/// workers with the models `requires` (`None`: any).
 pub fn enqueue_batch(
     queue: &mut JobQueue,
     job: &BatchJob,
     priority: i32,
+    requires: Option<&ModelIds>,
 ) -> anyhow::Result<Vec<QueuedProduct>> {
     job.catalog
         .rows
@@ -74,6 +82,7 @@ pub fn enqueue_batch(
                 row: row.clone(),
                 settings: job.settings.clone(),
                 out: job.out.clone(),
+                requires: requires.cloned(),
             };
             let new_job = NewJob {
                 kind: KIND.into(),
@@ -180,6 +189,22 @@ pub enum WorkerEvent {
     },
     /// A batch event of the running job.
     Batch(BatchEvent),
+    /// This worker's models differ from the job's: it went back to the
+    /// queue with `reason` (no attempt used).
+    GaveBack {
+        /// The job.
+        job: i64,
+        /// Why (both models named).
+        reason: String,
+    },
+    /// The queue's database was lost; the worker tries again after
+    /// `retry_in`.
+    QueueLost {
+        /// What failed.
+        error: String,
+        /// The wait before the next try.
+        retry_in: Duration,
+    },
 }
 
 /// What a worker did before it stopped.
@@ -191,12 +216,15 @@ pub struct WorkerSummary {
     pub failed: usize,
     /// Jobs lost (cancelled or taken over).
     pub lost: usize,
+    /// Whether the worker stopped because nothing was left to do.
+    pub idle: bool,
 }
 
-/// Extends a lease from its own connection until dropped; cancels the
+/// Extends a lease from its own connection until stopped; cancels the
 /// job's token when the lease is lost or the worker is told to stop.
 struct Heartbeat {
-    done: Arc<AtomicBool>,
+    /// Dropped to stop the thread (it wakes at once).
+    done: Option<crossbeam_channel::Sender<()>>,
     lost: Arc<AtomicBool>,
     thread: Option<JoinHandle<()>>,
 }
@@ -210,17 +238,16 @@ impl Heartbeat {
         job: &CancelToken,
     ) -> Result<Heartbeat, QueueError> {
         let mut queue = JobQueue::connect(url)?;
-        let (done, lost) = (
-            Arc::new(AtomicBool::new(false)),
-            Arc::new(AtomicBool::new(false)),
-        );
+        let (done, done_rx) = crossbeam_channel::bounded::<()>(0);
+        let lost = Arc::new(AtomicBool::new(false));
         let (lease, stop, job) = (lease.clone(), stop.clone(), job.clone());
-        let (done2, lost2) = (done.clone(), lost.clone());
+        let lost2 = lost.clone();
         let every = lease_for / 3;
         let thread = std::thread::spawn(move || {
             let mut last = std::time::Instant::now();
-            while !done2.load(Ordering::SeqCst) {
-                std::thread::sleep(Duration::from_millis(50));
+            while let Err(crossbeam_channel::RecvTimeoutError::Timeout) =
+                done_rx.recv_timeout(Duration::from_millis(50))
+            {
                 if stop.is_cancelled() {
                     job.cancel();
                 }
@@ -237,15 +264,16 @@ impl Heartbeat {
             }
         });
         Ok(Heartbeat {
-            done,
+            done: Some(done),
             lost,
             thread: Some(thread),
         })
     }
 
-    /// Stops the heartbeats; whether the lease was lost meanwhile.
+    /// Stops the heartbeats (at once); whether the lease was lost
+    /// meanwhile.
     fn stop(mut self) -> bool {
-        self.done.store(true, Ordering::SeqCst);
+        drop(self.done.take());
         if let Some(t) = self.thread.take() {
             let _ = t.join();
         }
@@ -257,6 +285,12 @@ impl Heartbeat {
 /// progress is then given back unfinished, its finished renders kept in
 /// the store), `max_jobs` are done, or the queue is empty and
 /// `exit_when_idle` is set.
+///
+/// The queue unreachable at start is an error; lost later (the server
+/// restarted, the network dropped), the worker says so
+/// ([`WorkerEvent::QueueLost`]) and tries again with backoff (1 s doubling
+/// to 30 s) until it is back. A job it held meanwhile comes back to the
+/// queue when its lease runs out; its finished renders are reused.
 pub fn run_worker(
     studio: &mut Studio,
     url: &str,
@@ -265,29 +299,130 @@ pub fn run_worker(
     on_event: &dyn Fn(WorkerEvent),
     on_progress: &dyn Fn(Progress),
 ) -> anyhow::Result<WorkerSummary> {
-    let mut queue = JobQueue::connect(url)?;
     let mut summary = WorkerSummary::default();
-    while !stop.is_cancelled() && opts.max_jobs.is_none_or(|m| summary.finished < m) {
-        let Some(lease) = queue.lease(&opts.name, &[KIND], opts.lease)? else {
-            if opts.exit_when_idle && nothing_left(&mut queue)? {
-                break;
-            }
-            sleep_unless(stop, opts.poll);
-            continue;
-        };
+    let mut run = |queue: &mut JobQueue, lease: &Lease, summary: &mut WorkerSummary| {
         run_one(
             studio,
-            &mut queue,
+            queue,
             url,
             opts,
             stop,
-            &lease,
+            lease,
             on_event,
             on_progress,
-            &mut summary,
-        )?;
-    }
+            summary,
+        )
+    };
+    worker_loop(url, opts, &[KIND], stop, on_event, &mut summary, &mut run)?;
     Ok(summary)
+}
+
+/// What a worker loop runs per leased job; `true`: the job was given back
+/// (this worker cannot run it), so the worker passes it over for a while.
+type RunJob<'a> = dyn FnMut(&mut JobQueue, &Lease, &mut WorkerSummary) -> anyhow::Result<bool> + 'a;
+
+/// How long a worker passes over a job it gave back (its models may be
+/// installed meanwhile).
+const SKIP_GIVEN_BACK: Duration = Duration::from_secs(60);
+
+/// Leases jobs of `kinds` and runs each with `run` until `stop`, the job
+/// limit or (with `exit_when_idle`) an idle queue; reconnects with backoff
+/// when the queue is lost.
+fn worker_loop(
+    url: &str,
+    opts: &WorkerOptions,
+    kinds: &[&str],
+    stop: &CancelToken,
+    on_event: &dyn Fn(WorkerEvent),
+    summary: &mut WorkerSummary,
+    run: &mut RunJob<'_>,
+) -> anyhow::Result<()> {
+    let mut queue = JobQueue::connect(url)?;
+    let mut backoff = Backoff::default();
+    let mut skip: Vec<(i64, std::time::Instant)> = Vec::new();
+    while !stop.is_cancelled() && opts.max_jobs.is_none_or(|m| summary.finished < m) {
+        skip.retain(|(_, at)| at.elapsed() < SKIP_GIVEN_BACK);
+        let step = worker_step(&mut queue, opts, kinds, stop, summary, &mut skip, run);
+        match step {
+            Ok(()) => backoff.reset(),
+            Err(e) if queue_lost(&e) => {
+                let wait = backoff.next_wait();
+                on_event(WorkerEvent::QueueLost {
+                    error: format!("{e:#}"),
+                    retry_in: wait,
+                });
+                sleep_unless(stop, wait);
+                match JobQueue::connect(url) {
+                    Ok(q) => queue = q,
+                    Err(e) => log::warn!("the queue is still unreachable: {e}"),
+                }
+            }
+            Err(e) => return Err(e),
+        }
+        if opts.exit_when_idle && summary.idle {
+            break;
+        }
+    }
+    Ok(())
+}
+
+/// One turn of the loop: a job run, or a wait when none is queued
+/// (`summary.idle` set when nothing is left and the worker may exit).
+fn worker_step(
+    queue: &mut JobQueue,
+    opts: &WorkerOptions,
+    kinds: &[&str],
+    stop: &CancelToken,
+    summary: &mut WorkerSummary,
+    skip: &mut Vec<(i64, std::time::Instant)>,
+    run: &mut RunJob<'_>,
+) -> anyhow::Result<()> {
+    let passed: Vec<i64> = skip.iter().map(|(id, _)| *id).collect();
+    let Some(lease) = queue.lease_skipping(&opts.name, kinds, opts.lease, &passed)? else {
+        if opts.exit_when_idle && nothing_left(queue)? {
+            summary.idle = true;
+            return Ok(());
+        }
+        sleep_unless(stop, opts.poll);
+        return Ok(());
+    };
+    if run(queue, &lease, summary)? {
+        skip.push((lease.id, std::time::Instant::now()));
+    }
+    Ok(())
+}
+
+/// Whether `e` is the queue's connection lost (worth waiting for), not a
+/// refused statement or a failed job.
+fn queue_lost(e: &anyhow::Error) -> bool {
+    e.chain().any(|cause| {
+        cause
+            .downcast_ref::<QueueError>()
+            .is_some_and(QueueError::is_connection_lost)
+    })
+}
+
+/// Waits between reconnects: 1 s, doubling to 30 s.
+#[derive(Debug, Default)]
+struct Backoff {
+    failures: u32,
+}
+
+impl Backoff {
+    const FIRST: Duration = Duration::from_secs(1);
+    const MOST: Duration = Duration::from_secs(30);
+
+    fn next_wait(&mut self) -> Duration {
+        let wait = Self::FIRST
+            .saturating_mul(1u32 << self.failures.min(5))
+            .min(Self::MOST);
+        self.failures += 1;
+        wait
+    }
+
+    fn reset(&mut self) {
+        self.failures = 0;
+    }
 }
 
 /// Whether no job is queued or running (a running job may still come back
@@ -305,7 +440,8 @@ fn sleep_unless(stop: &CancelToken, d: Duration) {
     }
 }
 
-/// Runs one leased job and records how it ended.
+/// Runs one leased job and records how it ended; `true` when this worker
+/// gave it back (its models differ from the job's).
 #[allow(clippy::too_many_arguments)]
 fn run_one(
     studio: &mut Studio,
@@ -317,20 +453,38 @@ fn run_one(
     on_event: &dyn Fn(WorkerEvent),
     on_progress: &dyn Fn(Progress),
     summary: &mut WorkerSummary,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<bool> {
     let task: ProductTask = match serde_json::from_value(lease.payload.clone()) {
         Ok(t) => t,
         Err(e) => {
             let error = format!("the job's payload is not a batch task: {e}");
-            queue.fail(lease, &error)?;
-            summary.failed += 1;
-            on_event(WorkerEvent::Failed {
-                job: lease.id,
-                error,
-            });
-            return Ok(());
+            record(
+                queue,
+                lease,
+                Err(anyhow::anyhow!(error)),
+                false,
+                stop,
+                on_event,
+                summary,
+            )?;
+            return Ok(false);
         }
     };
+    let here = located_model_ids(|role| {
+        studio
+            .models
+            .locate(role)
+            .map(|l| l.path)
+            .map_err(|e| e.to_string())
+    });
+    if let Some(reason) = model_mismatch(task.requires.as_ref(), &here, &opts.name) {
+        queue.give_back(lease, &reason)?;
+        on_event(WorkerEvent::GaveBack {
+            job: lease.id,
+            reason,
+        });
+        return Ok(true);
+    }
     on_event(WorkerEvent::Took {
         job: lease.id,
         product: task.row.id.clone(),
@@ -348,6 +502,21 @@ fn run_one(
     let forward = |e: BatchEvent| on_event(WorkerEvent::Batch(e));
     let outcome = run_product(studio, &rep, &job, &task.row, &forward);
     let lost = beat.stop();
+    record(queue, lease, outcome, lost, stop, on_event, summary)?;
+    Ok(false)
+}
+
+/// Stores how a job's run ended: its result, its failure, or nothing
+/// (the lease was lost; the worker is stopping: the job goes back).
+fn record(
+    queue: &mut JobQueue,
+    lease: &Lease,
+    outcome: anyhow::Result<ProductReport>,
+    lost: bool,
+    stop: &CancelToken,
+    on_event: &dyn Fn(WorkerEvent),
+    summary: &mut WorkerSummary,
+) -> anyhow::Result<()> {
     match outcome {
         _ if lost => {
             summary.lost += 1;
@@ -379,4 +548,54 @@ fn run_one(
         }
     }
     Ok(())
+}
+
+/// The job kind of `adstudio bench queue`'s no-op jobs.
+pub const NOOP_KIND: &str = "bench-noop";
+
+/// Takes `bench-noop` jobs until none is queued and completes each with an
+/// empty result, through the same lease, heartbeat and guarded-complete
+/// path as a product job (so its time per job is the queue's overhead per
+/// render job). Returns the jobs it completed.
+///
+/// It stops once no job is queued or running, and rides out a lost queue
+/// as [`run_worker`] does (`on_event` hears of it).
+pub fn run_noop_worker(
+    url: &str,
+    name: &str,
+    lease_for: Duration,
+    on_event: &dyn Fn(WorkerEvent),
+) -> anyhow::Result<usize> {
+    let opts = WorkerOptions {
+        name: name.to_string(),
+        lease: lease_for,
+        poll: Duration::from_millis(20),
+        max_jobs: None,
+        exit_when_idle: true,
+        out: None,
+        data_root: PathBuf::new(),
+    };
+    let stop = CancelToken::new();
+    let mut summary = WorkerSummary::default();
+    let mut run = |queue: &mut JobQueue, lease: &Lease, summary: &mut WorkerSummary| {
+        let job = CancelToken::new();
+        let beat = Heartbeat::start(url, lease, lease_for, &stop, &job)?;
+        let lost = beat.stop();
+        if !lost && queue.complete(lease, &serde_json::json!({}))? {
+            summary.finished += 1;
+        } else {
+            summary.lost += 1;
+        }
+        Ok(false)
+    };
+    worker_loop(
+        url,
+        &opts,
+        &[NOOP_KIND],
+        &stop,
+        on_event,
+        &mut summary,
+        &mut run,
+    )?;
+    Ok(summary.finished)
 }

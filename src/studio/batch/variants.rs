@@ -213,8 +213,10 @@ pub fn find_render(
     Ok(rows
         .into_iter()
         .filter(|r| r.width == w && r.height == h && r.params_json == expected)
-        .map(|r| (r.id, PathBuf::from(r.image_path)))
-        .find(|(_, path)| path.is_file()))
+        .find_map(|r| {
+            let path = studio.images.file_of(&r.image_path, &r.image_hash).ok()?;
+            path.is_file().then_some((r.id, path))
+        }))
 }
 
 /// Renders `request` and saves it (PNG with parameters and a `renders`

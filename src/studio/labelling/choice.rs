@@ -183,16 +183,23 @@ impl Priority {
 /// allowed pair has an active label of theirs. Ties are broken uniformly
 /// at random (reservoir sampling over the best candidates), then a fair
 /// coin chooses the sides.
+///
+/// Candidates whose index is in `blocked` (pairs other labelers have on
+/// screen) are passed over.
 pub fn choose<R: Rng>(
     candidates: &[Candidate],
     tally: &LabelTally,
     focus: Focus,
+    blocked: &HashSet<usize>,
     rng: &mut R,
 ) -> Option<Pick> {
     let mut best: Option<(usize, Priority)> = None;
     let mut ties = 0u32;
     for (index, c) in candidates.iter().enumerate() {
-        if matches!(focus, Focus::Only(g) if g != c.group) || tally.is_mine(c.a, c.b) {
+        if matches!(focus, Focus::Only(g) if g != c.group)
+            || tally.is_mine(c.a, c.b)
+            || blocked.contains(&index)
+        {
             continue;
         }
         let priority = Priority {
@@ -276,7 +283,7 @@ mod tests {
         let mut tally = LabelTally::default();
         let mut rng = StdRng::seed_from_u64(seed);
         let mut picks = Vec::new();
-        while let Some(pick) = choose(candidates, &tally, focus, &mut rng) {
+        while let Some(pick) = choose(candidates, &tally, focus, &HashSet::new(), &mut rng) {
             let c = &candidates[pick.index];
             tally.add(c.a, c.b, PreferenceSource::Human, Outcome::A, true);
             picks.push(pick);
@@ -312,7 +319,7 @@ mod tests {
         let mut rng = StdRng::seed_from_u64(0);
         let mut seen = BTreeSet::new();
         for _ in 0..50 {
-            let pick = choose(&candidates, &tally, Focus::All, &mut rng).unwrap();
+            let pick = choose(&candidates, &tally, Focus::All, &HashSet::new(), &mut rng).unwrap();
             seen.insert(candidates[pick.index].key());
         }
         assert_eq!(
@@ -363,7 +370,7 @@ mod tests {
         assert_eq!(tally.labels(r(1), r(3)), 0);
         let mut rng = StdRng::seed_from_u64(1);
         let mut order = Vec::new();
-        while let Some(pick) = choose(&candidates, &tally, Focus::All, &mut rng) {
+        while let Some(pick) = choose(&candidates, &tally, Focus::All, &HashSet::new(), &mut rng) {
             let c = &candidates[pick.index];
             tally.add(c.a, c.b, PreferenceSource::Human, Outcome::Skip, true);
             order.push(c.key());
@@ -420,14 +427,38 @@ mod tests {
     #[test]
     fn nothing_to_choose_from() {
         let mut rng = StdRng::seed_from_u64(0);
-        assert!(choose(&[], &LabelTally::default(), Focus::All, &mut rng).is_none());
+        assert!(choose(
+            &[],
+            &LabelTally::default(),
+            Focus::All,
+            &HashSet::new(),
+            &mut rng
+        )
+        .is_none());
         let candidates = all_pairs(3, 0, 1);
         assert!(choose(
             &candidates,
             &LabelTally::default(),
             Focus::Only(5),
+            &HashSet::new(),
             &mut rng
         )
         .is_none());
+    }
+
+    /// Blocked pairs (on another labeler's screen) are passed over; when
+    /// every pair left is blocked there is nothing to show.
+    #[test]
+    fn blocked_pairs_are_passed_over() {
+        let mut rng = StdRng::seed_from_u64(1);
+        let candidates = all_pairs(3, 0, 1);
+        let tally = LabelTally::default();
+        for _ in 0..20 {
+            let blocked: HashSet<usize> = [0, 2].into();
+            let pick = choose(&candidates, &tally, Focus::All, &blocked, &mut rng).unwrap();
+            assert_eq!(pick.index, 1);
+        }
+        let all: HashSet<usize> = (0..candidates.len()).collect();
+        assert!(choose(&candidates, &tally, Focus::All, &all, &mut rng).is_none());
     }
 }

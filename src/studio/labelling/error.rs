@@ -31,6 +31,14 @@ pub enum LabelError {
         /// Item B of the pair.
         b: PairItem,
     },
+    /// Reading or writing the local outbox of labels failed.
+    #[error("label outbox {path}: {message}")]
+    Outbox {
+        /// The outbox file.
+        path: std::path::PathBuf,
+        /// What went wrong.
+        message: String,
+    },
     /// Reading or writing the store failed.
     #[error(transparent)]
     Store(#[from] StoreError),

@@ -26,6 +26,7 @@
 pub mod choice;
 mod error;
 pub mod model_p;
+pub mod outbox;
 pub mod pool;
 pub mod session;
 pub mod view;
@@ -36,6 +37,7 @@ mod tests;
 pub use choice::{Candidate, Focus, LabelTally, Pick};
 pub use error::LabelError;
 pub use model_p::{model_p, ModelP};
+pub use outbox::LabelOutbox;
 pub use pool::{GroupKey, HiddenInfo, LabelGroup, LabelItem, LabelPool, RmScore};
 pub use session::LabelSession;
 pub use view::{

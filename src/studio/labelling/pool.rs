@@ -102,11 +102,25 @@ pub struct LabelItem {
 }
 
 impl LabelItem {
-    /// The item of a `renders` row with its latest score, if any.
-    pub fn from_render(row: &RenderRow, latest_score: Option<&ScoreRow>) -> LabelItem {
-        LabelItem {
+    /// The item of a `renders` row with its latest score, if any; its
+    /// image is the recorded file, or (a render made on another machine)
+    /// the image store's copy by hash ([`ImageStore::file_of`]); `None`
+    /// when neither can be had (logged, the item left out).
+    pub fn from_render(
+        row: &RenderRow,
+        latest_score: Option<&ScoreRow>,
+        images: &ImageStore,
+    ) -> Option<LabelItem> {
+        let image_path = match images.file_of(&row.image_path, &row.image_hash) {
+            Ok(path) => path,
+            Err(e) => {
+                log::warn!("labelling: render {} left out: {e}", row.id.0);
+                return None;
+            }
+        };
+        Some(LabelItem {
             item: PairItem::Render(row.id),
-            image_path: PathBuf::from(&row.image_path),
+            image_path,
             hidden: HiddenInfo {
                 prompt: prompt_of(&row.params_json),
                 seed: Some(row.seed),
@@ -114,14 +128,14 @@ impl LabelItem {
                 observed_ctr: None,
                 creative_id: None,
             },
-        }
+        })
     }
 
     /// The item of a `creatives` row (its image in `images`).
     pub fn from_creative(row: &CreativeRow, images: &ImageStore) -> Result<LabelItem, LabelError> {
         Ok(LabelItem {
             item: PairItem::Creative(row.id),
-            image_path: row.image_path(images)?,
+            image_path: images.local_path(&row.image_hash, &row.image_ext)?,
             hidden: HiddenInfo {
                 observed_ctr: Some(row.ctr()),
                 creative_id: Some(row.creative_id.clone()),
@@ -178,7 +192,7 @@ impl LabelPool {
         products.sort_by_key(|p| p.id);
         let mut groups = Vec::with_capacity(products.len());
         for product in &products {
-            groups.push(product_group(store, product)?);
+            groups.push(product_group(store, images, product)?);
         }
         let mut creative_groups: BTreeMap<String, Vec<LabelItem>> = BTreeMap::new();
         for row in store.creatives()? {
@@ -219,13 +233,17 @@ impl LabelPool {
 }
 
 /// A product's renders, oldest first, each with its latest score.
-fn product_group(store: &Store, product: &ProductRow) -> Result<LabelGroup, LabelError> {
+fn product_group(
+    store: &Store,
+    images: &ImageStore,
+    product: &ProductRow,
+) -> Result<LabelGroup, LabelError> {
     let mut renders = store.renders_for_product(product.id)?;
     renders.reverse();
     let mut items = Vec::with_capacity(renders.len());
     for render in &renders {
         let scores = store.scores_for_render(render.id)?;
-        items.push(LabelItem::from_render(render, scores.last()));
+        items.extend(LabelItem::from_render(render, scores.last(), images));
     }
     Ok(LabelGroup {
         key: GroupKey::Product(product.id),

@@ -9,19 +9,22 @@
 //! (`A` or `B`), not a side. `model_p_a` keeps the reward model's P(a
 //! better) at labelling time, when both renders were scored.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
+use std::time::Duration;
 
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
 use crate::store::{
-    unordered, ImageStore, NewPreference, Outcome, PairItem, PreferenceSource, Store,
+    pair_key, unordered, ImageStore, NewPreference, Outcome, PairItem, PreferenceSource, Store,
+    StoreError, RESERVATION_TTL,
 };
 
 use super::choice::{choose, Candidate, Focus, LabelTally};
 use super::error::LabelError;
 use super::model_p::model_p;
+use super::outbox::LabelOutbox;
 use super::pool::{GroupKey, LabelItem, LabelPool};
 use super::view::{
     Answer, Committed, LabelProgress, PairCounts, Reveal, Scope, ShownItem, ShownPair, Undone,
@@ -40,6 +43,11 @@ struct Current {
 /// It holds the pool (read at [`open`](Self::open) and
 /// [`reload`](Self::reload)), the pair on screen and the RNG; every method
 /// that reads or writes labels takes the [`Store`].
+///
+/// Each pair it shows is first reserved in the store for a short time
+/// ([`RESERVATION_TTL`]), so that on a shared store two labelers never
+/// see the same pair at the same moment; pairs other labelers hold are
+/// passed over.
 #[derive(Debug)]
 pub struct LabelSession {
     labeler: String,
@@ -51,6 +59,11 @@ pub struct LabelSession {
     tally: LabelTally,
     rng: StdRng,
     current: Option<Current>,
+    reservation_ttl: Duration,
+    /// Pairs in scope that other labelers held at the last choice.
+    held_elsewhere: usize,
+    /// Labels given while the store was unreachable.
+    outbox: LabelOutbox,
 }
 
 impl LabelSession {
@@ -82,11 +95,71 @@ impl LabelSession {
             tally: LabelTally::default(),
             rng: StdRng::seed_from_u64(seed),
             current: None,
+            reservation_ttl: RESERVATION_TTL,
+            held_elsewhere: 0,
+            outbox: LabelOutbox::in_memory(),
         };
         session.set_pool(pool);
         session.refresh_tally(store)?;
-        session.advance();
+        session.advance(store);
         Ok(session)
+    }
+
+    /// The same session with shown pairs reserved for `ttl` instead of
+    /// [`RESERVATION_TTL`] (tests, or a team that wants another hold).
+    pub fn with_reservation_ttl(mut self, ttl: Duration) -> LabelSession {
+        self.reservation_ttl = ttl;
+        self
+    }
+
+    /// The same session keeping labels it cannot store (the store
+    /// unreachable) in `outbox`, and writing what that outbox already
+    /// holds when the store answers.
+    pub fn with_outbox(mut self, store: &Store, outbox: LabelOutbox) -> LabelSession {
+        self.outbox = outbox;
+        self.flush_outbox(store);
+        self
+    }
+
+    /// Labels waiting in the local outbox for the store.
+    pub fn unsaved(&self) -> usize {
+        self.outbox.len()
+    }
+
+    /// Writes the outbox's labels to the store if it answers; returns how
+    /// many were stored (failures are logged: the labels keep waiting).
+    pub fn flush_outbox(&mut self, store: &Store) -> usize {
+        if self.outbox.is_empty() {
+            return 0;
+        }
+        match self.outbox.flush(store) {
+            Ok(n) => {
+                log::info!("labelling: {n} label(s) from the local outbox stored");
+                n
+            }
+            Err(e) => {
+                log::warn!(
+                    "labelling: {} label(s) still waiting: {e}",
+                    self.outbox.len()
+                );
+                0
+            }
+        }
+    }
+
+    /// How many pairs in scope, not yet labelled by this labeler, were on
+    /// other labelers' screens at the last choice (they come back when
+    /// their reservations end).
+    pub fn held_elsewhere(&self) -> usize {
+        self.held_elsewhere
+    }
+
+    /// Ends the session: its reservation is dropped so that others may
+    /// get its pair at once (otherwise it expires).
+    pub fn close(&mut self, store: &Store) -> Result<(), LabelError> {
+        self.current = None;
+        store.release_reservations(&self.labeler)?;
+        Ok(())
     }
 
     /// The labeler's name, as stored with each label.
@@ -117,21 +190,32 @@ impl LabelSession {
     /// Fails with [`LabelError::NoPair`] when no pair is shown, and with
     /// [`LabelError::AlreadyLabelled`] (nothing written, next pair shown)
     /// when the labeler labelled this pair elsewhere meanwhile.
+    ///
+    /// When the store cannot be reached, the label goes to the session's
+    /// outbox instead (the answer then has no id) and is written, before
+    /// anything else, by a later answer, reload or
+    /// [`flush_outbox`](Self::flush_outbox) once the store is back.
     pub fn answer(&mut self, store: &Store, answer: Answer) -> Result<Committed, LabelError> {
         let Some(current) = self.current.clone() else {
             return Err(LabelError::NoPair);
         };
-        self.refresh_tally(store)?;
+        self.flush_outbox(store);
+        match self.refresh_tally(store) {
+            Err(LabelError::Store(e)) if e.is_connection_lost() => {
+                log::warn!("labelling: the store is unreachable ({e}); using the last tally");
+            }
+            other => other?,
+        }
         let candidate = self.candidates[current.index].clone();
         if self.tally.is_mine(candidate.a, candidate.b) {
-            self.advance();
+            self.advance(store);
             return Err(LabelError::AlreadyLabelled {
                 a: candidate.a,
                 b: candidate.b,
             });
         }
         let outcome = answer.outcome(current.left_is_a);
-        let id = store.record_preference(&NewPreference {
+        let pref = NewPreference {
             a: candidate.a,
             b: candidate.b,
             left_is_a: Some(current.left_is_a),
@@ -139,7 +223,16 @@ impl LabelSession {
             source: PreferenceSource::Human,
             labeler: self.labeler.clone(),
             model_p_a: candidate.model_p.as_ref().map(|m| m.p_a),
-        })?;
+        };
+        let id = match store.record_preference(&pref) {
+            Ok(id) => Some(id),
+            Err(e) if e.is_connection_lost() => {
+                log::warn!("labelling: the store is unreachable ({e}); the label waits locally");
+                self.outbox.push(pref)?;
+                None
+            }
+            Err(e) => return Err(e.into()),
+        };
         // Committed: nothing below can fail.
         self.tally.add(
             candidate.a,
@@ -149,7 +242,7 @@ impl LabelSession {
             true,
         );
         let reveal = self.reveal(&current, &candidate, outcome);
-        self.advance();
+        self.advance(store);
         Ok(Committed { id, reveal })
     }
 
@@ -168,7 +261,7 @@ impl LabelSession {
             self.tally
                 .remove(row.a, row.b, row.source, row.outcome, true);
             if let Some(&index) = self.by_pair.get(&unordered(row.a, row.b)) {
-                if self.in_scope(index) {
+                if self.in_scope(index) && self.reserve(store, index) {
                     let a_first = self.candidates[index].a == row.a;
                     let left_is_a = match row.left_is_a {
                         Some(left) => left == a_first,
@@ -179,8 +272,8 @@ impl LabelSession {
                 }
             }
         }
-        if self.current.is_none() {
-            self.advance();
+        if !shown_again {
+            self.advance(store);
         }
         Ok(Some(Undone { id, shown_again }))
     }
@@ -202,6 +295,8 @@ impl LabelSession {
                 Some((key, self.counts(|c| c.group == g)))
             }),
             overall: self.counts(|_| true),
+            held_elsewhere: self.held_elsewhere,
+            unsaved: self.outbox.len(),
         }
     }
 
@@ -209,6 +304,7 @@ impl LabelSession {
     /// or other labelers' work). The current pair stays when it is still
     /// there and unlabelled.
     pub fn reload(&mut self, store: &Store, images: &ImageStore) -> Result<(), LabelError> {
+        self.flush_outbox(store);
         let pool = LabelPool::load(store, images)?;
         let scope_key = match self.focus {
             Focus::All => None,
@@ -233,9 +329,9 @@ impl LabelSession {
             let index = *self.by_pair.get(&(a, b))?;
             (!self.tally.is_mine(a, b)).then_some((index, left_is_a))
         });
-        match same {
+        match same.filter(|&(index, _)| self.reserve(store, index)) {
             Some((index, left_is_a)) => self.current = Some(self.make_current(index, left_is_a)),
-            None => self.advance(),
+            None => self.advance(store),
         }
         Ok(())
     }
@@ -273,9 +369,89 @@ impl LabelSession {
         }
     }
 
-    fn advance(&mut self) {
-        let pick = choose(&self.candidates, &self.tally, self.focus, &mut self.rng);
+    /// Shows the next pair: the best one no other labeler holds, reserved
+    /// for this labeler (a pair taken meanwhile is passed over). When the
+    /// store cannot be asked, the pair is chosen without reservations
+    /// (logged): a label is never refused for that.
+    fn advance(&mut self, store: &Store) {
+        let blocked = match store.pairs_reserved_by_others(&self.labeler) {
+            Ok(keys) => self.blocked_by(&keys),
+            Err(e) => return self.advance_unreserved(&e),
+        };
+        self.held_elsewhere = blocked.len();
+        let mut blocked = blocked;
+        loop {
+            let pick = choose(
+                &self.candidates,
+                &self.tally,
+                self.focus,
+                &blocked,
+                &mut self.rng,
+            );
+            let Some(pick) = pick else {
+                self.current = None;
+                if let Err(e) = store.release_reservations(&self.labeler) {
+                    log::warn!("labelling: releasing {}'s reservation: {e}", self.labeler);
+                }
+                return;
+            };
+            match self.try_reserve(store, pick.index) {
+                Ok(true) => {
+                    self.current = Some(self.make_current(pick.index, pick.left_is_a));
+                    return;
+                }
+                Ok(false) => {
+                    blocked.insert(pick.index);
+                    self.held_elsewhere += 1;
+                }
+                Err(e) => return self.advance_unreserved(&e),
+            }
+        }
+    }
+
+    /// The next pair without asking the store about reservations.
+    fn advance_unreserved(&mut self, error: &StoreError) {
+        log::warn!("labelling: pair reservations unavailable ({error}); choosing without them");
+        let none = HashSet::new();
+        let pick = choose(
+            &self.candidates,
+            &self.tally,
+            self.focus,
+            &none,
+            &mut self.rng,
+        );
         self.current = pick.map(|p| self.make_current(p.index, p.left_is_a));
+    }
+
+    /// The candidates (in scope, not labelled by this labeler) whose pair
+    /// is among `keys`.
+    fn blocked_by(&self, keys: &HashSet<String>) -> HashSet<usize> {
+        if keys.is_empty() {
+            return HashSet::new();
+        }
+        (0..self.candidates.len())
+            .filter(|&i| {
+                let c = &self.candidates[i];
+                self.in_scope(i)
+                    && !self.tally.is_mine(c.a, c.b)
+                    && keys.contains(&pair_key(c.a, c.b))
+            })
+            .collect()
+    }
+
+    fn try_reserve(&self, store: &Store, index: usize) -> Result<bool, StoreError> {
+        let c = &self.candidates[index];
+        store.reserve_pair(c.a, c.b, &self.labeler, self.reservation_ttl)
+    }
+
+    /// Reserves candidate `index` for this labeler; `false` when another
+    /// labeler holds it. A store error counts as reserved (logged), as in
+    /// [`advance`](Self::advance).
+    fn reserve(&self, store: &Store, index: usize) -> bool {
+        self.try_reserve(store, index).unwrap_or_else(|e| {
+            log::warn!("labelling: pair reservations unavailable ({e})");
+            true
+        })
     }
 
     fn counts(&self, keep: impl Fn(&Candidate) -> bool) -> PairCounts {

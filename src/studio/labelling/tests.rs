@@ -102,7 +102,7 @@ fn answer_commits_one_label_with_the_shown_side_and_reveals() {
         assert_eq!(shown.title, "mug");
         assert_eq!(shown.group, GroupKey::Product(p));
         let committed = session.answer(&store, answer).unwrap();
-        let row = store.preference(committed.id).unwrap().unwrap();
+        let row = store.preference(committed.id.unwrap()).unwrap().unwrap();
         assert_eq!((row.a, row.b), pair_key(&shown), "stored smaller first");
         let left_is_a = row.left_is_a.unwrap();
         assert_eq!(left_is_a, shown.left.item == row.a);
@@ -162,11 +162,11 @@ fn undo_retracts_the_last_label_and_shows_its_pair_again() {
     assert_ne!(pair_key(&first), pair_key(&second));
 
     let undone = session.undo(&store).unwrap().unwrap();
-    assert_eq!(undone.id, c2.id);
+    assert_eq!(undone.id, c2.id.unwrap());
     assert!(undone.shown_again);
     assert_eq!(session.current(), Some(&second), "same pair, same sides");
     let undone = session.undo(&store).unwrap().unwrap();
-    assert_eq!(undone.id, c1.id);
+    assert_eq!(undone.id, c1.id.unwrap());
     assert_eq!(session.current(), Some(&first));
     assert!(
         session.undo(&store).unwrap().is_none(),
@@ -345,7 +345,7 @@ fn reload_picks_up_new_renders_and_keeps_the_current_pair() {
     let store = Store::open_in_memory().unwrap();
     let p = product(&store, "mug");
     renders(&store, p, 2);
-    let images = ImageStore::new("/x");
+    let images = ImageStore::new("/nonexistent");
     let mut session = open(&store, "ann", Scope::Only(GroupKey::Product(p)), 0);
     let shown = session.current().unwrap().clone();
     renders(&store, p, 2);
@@ -410,9 +410,49 @@ fn creatives_are_labelled_within_their_product_key() {
         assert_eq!(pair.title, key(left));
         assert!(left.hidden.observed_ctr.unwrap() > 0.0);
         assert!(c.reveal.p_left.is_none());
-        let row = store.preference(c.id).unwrap().unwrap();
+        let row = store.preference(c.id.unwrap()).unwrap().unwrap();
         assert!(matches!(row.a, PairItem::Creative(_)));
         assert!(seen.insert((row.a, row.b)), "pair repeated");
     }
     assert_eq!(seen.len(), 4);
+}
+
+/// The outbox keeps labels in its file across runs and, when flushed,
+/// stores them in order; one whose pair the labeler already has in the
+/// store (its COMMIT went through before the connection broke) is dropped,
+/// not stored twice.
+#[test]
+fn the_outbox_survives_a_restart_and_never_stores_twice() {
+    use crate::store::NewPreference;
+    use crate::studio::labelling::outbox::{outbox_path, LabelOutbox};
+
+    let store = Store::open_in_memory().unwrap();
+    let p = product(&store, "mug");
+    let ids = renders(&store, p, 3);
+    let item = |i: usize| PairItem::Render(ids[i]);
+    let dir = tempfile::tempdir().unwrap();
+    let path = outbox_path(dir.path(), "ann o'neil");
+    assert!(path.ends_with("label-outbox-ann_o_neil.jsonl"), "{path:?}");
+    let first = NewPreference::human(item(0), item(1), Outcome::A, "ann");
+    let second = NewPreference::human(item(1), item(2), Outcome::B, "ann");
+    {
+        let mut outbox = LabelOutbox::open(&path).unwrap();
+        outbox.push(first.clone()).unwrap();
+        outbox.push(second.clone()).unwrap();
+    }
+    // The first one reached the store after all.
+    store.record_preference(&first).unwrap();
+    let mut outbox = LabelOutbox::open(&path).unwrap();
+    assert_eq!(outbox.pending(), &[first, second.clone()]);
+    assert_eq!(outbox.flush(&store).unwrap(), 1);
+    let rows = store.preferences_of("ann").unwrap();
+    assert_eq!(rows.len(), 2);
+    assert_eq!(
+        (rows[1].a, rows[1].b, rows[1].outcome),
+        (second.a, second.b, Outcome::B)
+    );
+    assert!(outbox.is_empty() && !path.exists());
+    std::fs::write(&path, "{not json}\n").unwrap();
+    let err = LabelOutbox::open(&path).unwrap_err();
+    assert!(err.to_string().contains("line 1"), "{err}");
 }

@@ -104,8 +104,10 @@ pub struct Reveal {
 /// A committed label.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Committed {
-    /// Its `preferences` row; the COMMIT has returned.
-    pub id: PreferenceId,
+    /// Its `preferences` row (the COMMIT has returned), or `None` when the
+    /// store was unreachable and the label waits in the session's local
+    /// outbox (written when the store is back).
+    pub id: Option<PreferenceId>,
     /// What was hidden while labelling.
     pub reveal: Reveal,
 }
@@ -144,4 +146,10 @@ pub struct LabelProgress {
     pub group: Option<(GroupKey, PairCounts)>,
     /// Over every group in the store.
     pub overall: PairCounts,
+    /// Pairs in scope this labeler has not labelled that were on other
+    /// labelers' screens at the last choice (a shared store).
+    pub held_elsewhere: usize,
+    /// Labels saved on this computer while the store was unreachable,
+    /// not yet written to it.
+    pub unsaved: usize,
 }
