@@ -64,6 +64,9 @@ pub use online_state::{OnlinePhase, OnlinePrefs, OnlineState};
 pub use output::{AppOutput, MaskViews, ShownMask};
 pub use prefs::{BrushSettings, CanvasView, UiPrefs};
 pub use queue_state::{QueueState, QUEUE_REFRESH_SECS};
+/// The queue's rows as the Queue window draws them.
+pub use crate::queue::JobState;
+pub use crate::studio::queue_view::{QueueJobView, QueueSnapshot};
 pub use scores_state::ScoresState;
 pub use session::{ProductSession, ViewTextures};
 pub use status::{StatusState, WorkerStatus};

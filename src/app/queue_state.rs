@@ -22,6 +22,9 @@ pub struct QueueState {
     pub job: Option<JobId>,
     /// UI time (seconds) of the last finished read.
     pub read_at: Option<f64>,
+    /// Whether the studio's store is a shared PostgreSQL database (where
+    /// the queue lives); without one the window is read once, to say so.
+    pub shared_store: bool,
 }
 
 impl QueueState {
@@ -29,7 +32,10 @@ impl QueueState {
     pub fn due(&self, now: f64) -> bool {
         self.open
             && self.job.is_none()
-            && self.read_at.is_none_or(|t| now - t >= QUEUE_REFRESH_SECS)
+            && match self.read_at {
+                None => true,
+                Some(t) => self.shared_store && now - t >= QUEUE_REFRESH_SECS,
+            }
     }
 
     /// A read finished at `now`: its snapshot, or the error that keeps the
@@ -76,7 +82,10 @@ mod tests {
 
     #[test]
     fn refreshes_while_open_one_at_a_time() {
-        let mut q = QueueState::default();
+        let mut q = QueueState {
+            shared_store: true,
+            ..QueueState::default()
+        };
         assert!(!q.due(0.0), "closed");
         q.open = true;
         assert!(q.due(0.0), "never read");
@@ -86,6 +95,8 @@ mod tests {
         assert!(q.job.is_none() && q.snapshot.is_some());
         assert!(!q.due(12.0));
         assert!(q.due(10.0 + QUEUE_REFRESH_SECS));
+        q.shared_store = false;
+        assert!(!q.due(100.0), "no queue to watch: read once");
     }
 
     #[test]

@@ -137,7 +137,10 @@ impl StudioApp {
             training: TrainingState::default(),
             online: OnlineState::default(),
             catalog: CatalogState::default(),
-            queue: Default::default(),
+            queue: QueueState {
+                shared_store: matches!(store_in_use, StoreLocation::Postgres(_)),
+                ..QueueState::default()
+            },
             label: LabelState::default(),
             session: None,
             products: Vec::new(),

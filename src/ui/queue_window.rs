@@ -2,9 +2,9 @@
 //! (counts, busy workers, the jobs with their state, attempts, worker and
 //! error), read every few seconds; Cancel and Retry per job.
 
-use crate::app::{Command, QueueState, QUEUE_REFRESH_SECS};
-use crate::queue::JobState;
-use crate::studio::queue_view::{QueueJobView, QueueSnapshot};
+use crate::app::{
+    Command, JobState, QueueJobView, QueueSnapshot, QueueState, QUEUE_REFRESH_SECS,
+};
 
 use super::theme;
 
@@ -39,7 +39,11 @@ pub fn queue_window_ui(ctx: &egui::Context, state: &QueueState, commands: &mut V
                 } else {
                     ""
                 };
-                let text = format!("{error}.{stale} Trying again every {QUEUE_REFRESH_SECS:.0} s.");
+                let text = if state.shared_store {
+                    format!("{error}.{stale} Trying again every {QUEUE_REFRESH_SECS:.0} s.")
+                } else {
+                    format!("{error}.")
+                };
                 theme::message_ui(ui, Some(&(text, true)));
             }
             theme::message_ui(ui, state.message.as_ref());

@@ -88,6 +88,7 @@ mod ui_label;
 mod ui_label_stats;
 mod ui_models;
 mod ui_online;
+mod ui_queue;
 mod ui_render;
 mod ui_scores;
 mod ui_studio;
