@@ -51,7 +51,7 @@ pub struct RenderParams {
     pub control_start: f64,
     /// The fraction of the steps after which the ControlNet no longer runs
     /// (diffusers' `control_guidance_end`); unset: 1 (every step) for a
-    /// render, [`DRAFT_CONTROL_END`] for a draft.
+    /// render, 0.5 ([`DRAFT_CONTROL_END`]) for a draft.
     #[arg(long = "control-end")]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub control_end: Option<f64>,
