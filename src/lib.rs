@@ -10,15 +10,19 @@
 //! - [`render`]: rendering ads on a prepared canvas (PNG metadata, saving);
 //! - [`cli`]: the command-line interface;
 //! - [`paths`]: where adstudio keeps its data;
-//! - [`prefs`]: preference statistics, TRL/CAIG export and import.
+//! - [`prefs`]: preference statistics, TRL/CAIG export and import;
+//! - [`queue`]: the PostgreSQL job queue that headless workers consume;
+//! - [`dataset`]: preferences and click data as Parquet / JSONL tables.
 
 pub mod app;
 pub mod cli;
+pub mod dataset;
 pub mod jobs;
 pub mod ml;
 pub mod paths;
 pub mod prefs;
 pub mod product;
+pub mod queue;
 pub mod render;
 pub mod store;
 pub mod studio;

@@ -5,8 +5,9 @@ use clap::Parser;
 
 use adstudio::app::StudioConfig;
 use adstudio::cli::{
-    run_batch_cmd, run_bench, run_experiment_cli, run_export, run_label, run_models, run_pcpo,
-    run_prefs, run_prepare, run_render, run_rm, run_suggest, Cli, CliCommand,
+    run_batch_cmd, run_bench, run_experiment_cli, run_export, run_jobs, run_label, run_models,
+    run_pcpo, run_prefs, run_prepare, run_render, run_rm, run_suggest, run_worker_cmd, Cli,
+    CliCommand,
 };
 use adstudio::paths::DataDir;
 use adstudio::studio::{registry_for, ModelRegistry};
@@ -18,6 +19,11 @@ fn main() -> anyhow::Result<()> {
         // Before any thread pool exists: model work leaves the UI a core.
         let threads = adstudio::jobs::reserve_ui_core();
         log::info!("{threads}");
+    }
+    if let Some(store) = cli.store.as_deref().filter(|s| !s.is_empty()) {
+        let location = adstudio::store::StoreLocation::parse(store);
+        log::info!("store: {location}");
+        adstudio::paths::set_store_override(location);
     }
     if let Some(preference) = cli.device {
         let device = adstudio::ml::select_device(preference)
@@ -47,10 +53,17 @@ fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Some(CliCommand::Bench(ref args)) => run_bench(args, cli.data_dir.clone()),
-        Some(CliCommand::Batch(ref args)) => match run_batch_cmd(args, cli.data_dir.clone())? {
-            0 => Ok(()),
-            code => std::process::exit(code),
-        },
+        Some(CliCommand::Batch(ref args)) => exit_with(run_batch_cmd(
+            args,
+            cli.store.as_deref(),
+            cli.data_dir.clone(),
+        )?),
+        Some(CliCommand::Worker(ref args)) => exit_with(run_worker_cmd(
+            args,
+            cli.store.as_deref(),
+            cli.data_dir.clone(),
+        )?),
+        Some(CliCommand::Jobs(ref args)) => run_jobs(args, cli.store.as_deref()),
         Some(CliCommand::Rm(ref args)) => run_rm(args, cli.data_dir.clone()),
         Some(CliCommand::Suggest(ref args)) => run_suggest(args, registry(&cli)),
         Some(CliCommand::Models(ref args)) => {
@@ -64,6 +77,14 @@ fn main() -> anyhow::Result<()> {
         Some(CliCommand::Pcpo(ref args)) => run_pcpo(args, cli.data_dir.clone()),
         Some(CliCommand::Experiment(ref args)) => run_experiment_cli(args),
         Some(CliCommand::Export(ref args)) => run_export(args, cli.data_dir.clone()).map(|_| ()),
+    }
+}
+
+/// Ends the process with `code` unless it is 0.
+fn exit_with(code: i32) -> anyhow::Result<()> {
+    match code {
+        0 => Ok(()),
+        code => std::process::exit(code),
     }
 }
 

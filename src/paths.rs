@@ -4,8 +4,28 @@
 //! image files. It is chosen, in this order, from the CLI's `--data-dir`
 //! option, the `ADSTUDIO_DATA_DIR` environment variable, and the platform's
 //! per-user data directory (for example `~/.local/share/adstudio` on Linux).
+//!
+//! The store itself is, by default, the SQLite file in that directory; the
+//! CLI's global `--store URL` (or `ADSTUDIO_STORE`, see
+//! [`set_store_override`]) or the studio's setting selects another one,
+//! e.g. a shared PostgreSQL database. Images stay under the data directory.
 
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+use crate::store::StoreLocation;
+
+/// The store named on the command line (`--store` / `ADSTUDIO_STORE`), set
+/// once by the binary before any command runs.
+static STORE_OVERRIDE: OnceLock<StoreLocation> = OnceLock::new();
+
+/// Makes every [`DataDir::resolve`] of this process use `location` as its
+/// store (the CLI's `--store`). Only the first call has an effect.
+pub fn set_store_override(location: StoreLocation) {
+    if STORE_OVERRIDE.set(location).is_err() {
+        log::warn!("the store override was already set; keeping the first one");
+    }
+}
 
 /// Environment variable that overrides the platform data directory.
 pub const DATA_DIR_ENV: &str = "ADSTUDIO_DATA_DIR";
@@ -43,6 +63,7 @@ pub enum PathsError {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DataDir {
     root: PathBuf,
+    store: Option<StoreLocation>,
 }
 
 impl DataDir {
@@ -61,7 +82,9 @@ impl DataDir {
                 .map(|dirs| dirs.data_dir().to_path_buf())
                 .ok_or(PathsError::NoPlatformDir)?,
         };
-        DataDir::at(root)
+        let mut dir = DataDir::at(root)?;
+        dir.store = STORE_OVERRIDE.get().cloned();
+        Ok(dir)
     }
 
     /// Uses exactly `path` as the data directory, creating it if needed.
@@ -75,7 +98,7 @@ impl DataDir {
             path: root.clone(),
             source,
         })?;
-        Ok(DataDir { root })
+        Ok(DataDir { root, store: None })
     }
 
     /// The data directory itself.
@@ -86,6 +109,27 @@ impl DataDir {
     /// Path of the SQLite database (`<root>/adstudio.sqlite3`).
     pub fn database_path(&self) -> PathBuf {
         self.root.join(DATABASE_FILE_NAME)
+    }
+
+    /// The same directory with its store at `location` (`None`: the SQLite
+    /// file inside it).
+    pub fn with_store(mut self, location: Option<StoreLocation>) -> DataDir {
+        self.store = location;
+        self
+    }
+
+    /// Whether a store other than the default file was chosen (by
+    /// `--store`, `ADSTUDIO_STORE` or [`DataDir::with_store`]).
+    pub fn has_store_override(&self) -> bool {
+        self.store.is_some()
+    }
+
+    /// The store to open: the chosen one, else the SQLite file
+    /// [`DataDir::database_path`].
+    pub fn store_location(&self) -> StoreLocation {
+        self.store
+            .clone()
+            .unwrap_or_else(|| StoreLocation::Sqlite(self.database_path()))
     }
 
     /// Directory of the content-addressed image files (`<root>/images`).

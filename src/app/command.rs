@@ -155,6 +155,11 @@ pub enum Command {
     CancelFetch,
     /// The compute device for the next start (persisted).
     SetDevice(crate::ml::DevicePreference),
+    /// The store setting's text field changed (not saved yet).
+    EditStoreSetting(String),
+    /// The store for the next start (persisted; empty: the data dir's
+    /// SQLite file).
+    SetStore(String),
     /// Open (true, listing the products) or close the Catalog window.
     ShowCatalog(bool),
     /// List the catalog again.

@@ -71,9 +71,9 @@ impl LabelDesk {
     /// Opens the store of `data_dir` with a connection of its own.
     pub fn open(data_dir: &DataDir) -> anyhow::Result<Self> {
         use anyhow::Context as _;
-        let path = data_dir.database_path();
-        let store = Store::open(&path)
-            .with_context(|| format!("opening the store {} for labelling", path.display()))?;
+        let location = data_dir.store_location();
+        let store = Store::open_location(&location)
+            .with_context(|| format!("opening the store {location} for labelling"))?;
         Ok(Self::new(store, ImageStore::new(data_dir.images_dir())))
     }
 

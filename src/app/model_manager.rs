@@ -74,6 +74,9 @@ pub struct ModelManagerState {
     pub download: Option<DownloadState>,
     /// The last message, and whether it is an error.
     pub message: Option<(String, bool)>,
+    /// The store setting being edited (`None`: not edited, show the saved
+    /// setting).
+    pub store_draft: Option<String>,
 }
 
 impl ModelManagerState {

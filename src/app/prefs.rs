@@ -101,6 +101,10 @@ pub struct UiPrefs {
     pub labeler: String,
     /// The compute device the studio starts on (`--device` wins).
     pub device: crate::ml::DevicePreference,
+    /// The store the studio opens at start: a `postgres://` URL or an
+    /// SQLite file; empty means the data dir's `adstudio.sqlite3`
+    /// (`--store` and `ADSTUDIO_STORE` win).
+    pub store: String,
 }
 
 impl Default for UiPrefs {
@@ -124,6 +128,7 @@ impl Default for UiPrefs {
             },
             labeler: String::new(),
             device: crate::ml::DevicePreference::Auto,
+            store: String::new(),
         }
     }
 }

@@ -23,4 +23,6 @@ pub struct StatusState {
     pub message: Option<(String, bool)>,
     /// The compute device in use and its dtype ("CPU (f32)").
     pub device: String,
+    /// The store in use ("SQLite /path" or "PostgreSQL postgres://u@h/db").
+    pub store: String,
 }

@@ -9,7 +9,7 @@ use crossbeam_channel::{Receiver, Sender};
 
 use crate::jobs::{JobContext, JobHandle, JobId, SubmitError, Worker, WorkerOptions};
 use crate::paths::DataDir;
-use crate::store::{ProductId, ProductRow};
+use crate::store::{ProductId, ProductRow, StoreLocation};
 use crate::studio::{display_name, registry_for, ModelHub, Progress, Studio};
 
 use super::adapters_state::AdaptersState;
@@ -89,7 +89,15 @@ impl StudioApp {
     /// products, look for models).
     pub fn new(cc: &eframe::CreationContext<'_>, config: StudioConfig) -> anyhow::Result<Self> {
         let prefs = UiPrefs::load(cc.storage);
-        let first_start = !config.data_dir.database_path().exists();
+        let config = StudioConfig {
+            data_dir: studio_data_dir(&config.data_dir, &prefs.store),
+            ..config
+        };
+        let store_in_use = config.data_dir.store_location();
+        let first_start = match &store_in_use {
+            StoreLocation::Sqlite(path) => !path.exists(),
+            StoreLocation::Postgres(_) => false,
+        };
         let (device, device_note) = studio_device(prefs.device);
         let models = Arc::new(ModelHub::with_device(
             registry_for(Some(&config.data_dir)),
@@ -132,6 +140,7 @@ impl StudioApp {
             products: Vec::new(),
             status: StatusState {
                 device,
+                store: store_in_use.to_string(),
                 message: device_note.map(|n| (n, true)),
                 ..StatusState::default()
             },
@@ -291,6 +300,20 @@ impl StudioApp {
             Command::AcceptLicence(name, yes) => self.accept_licence(&name, yes),
             Command::FetchModels => self.fetch_selected(),
             Command::CancelFetch => self.cancel_fetch(),
+            Command::EditStoreSetting(text) => self.model_manager.store_draft = Some(text),
+            Command::SetStore(text) => {
+                let text = text.trim().to_string();
+                self.model_manager.message = Some((
+                    if text.is_empty() {
+                        "store: the data dir's SQLite file from the next start".to_string()
+                    } else {
+                        format!("store {} from the next start", StoreLocation::parse(&text))
+                    },
+                    false,
+                ));
+                self.prefs.store = text;
+                self.model_manager.store_draft = None;
+            }
             Command::SetDevice(preference) => {
                 self.prefs.device = preference;
                 self.model_manager.message = Some((
@@ -478,6 +501,18 @@ impl StudioApp {
     }
 }
 
+/// The data dir the studio works in, with the store setting applied when
+/// neither `--store` nor `ADSTUDIO_STORE` chose one.
+fn studio_data_dir(data_dir: &DataDir, store_setting: &str) -> DataDir {
+    let setting = store_setting.trim();
+    if data_dir.has_store_override() || setting.is_empty() {
+        return data_dir.clone();
+    }
+    data_dir
+        .clone()
+        .with_store(Some(StoreLocation::parse(setting)))
+}
+
 /// The studio's device: the one `--device` chose, else the setting's
 /// (the CPU, with a note, when that device cannot start).
 fn studio_device(preference: crate::ml::DevicePreference) -> (candle_core::Device, Option<String>) {
@@ -506,4 +541,39 @@ fn device_label(models: &ModelHub) -> String {
 /// "Opening NAME" for a path.
 pub(super) fn opening_label(path: &std::path::Path) -> String {
     format!("Opening {}", display_name(path))
+}
+
+#[cfg(test)]
+mod store_setting_tests {
+    use super::*;
+
+    #[test]
+    fn the_store_setting_applies_unless_the_command_line_chose_one() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let data = DataDir::at(dir.path()).expect("data dir");
+        let default = studio_data_dir(&data, "  ");
+        assert_eq!(
+            default.store_location(),
+            StoreLocation::Sqlite(data.database_path())
+        );
+        let url = "postgres://ann@db.lan/ads";
+        let shared = studio_data_dir(&data, url);
+        assert_eq!(
+            shared.store_location(),
+            StoreLocation::Postgres(url.to_string())
+        );
+        let flag = StoreLocation::Sqlite(dir.path().join("other.sqlite3"));
+        let chosen = data.clone().with_store(Some(flag.clone()));
+        assert_eq!(studio_data_dir(&chosen, url).store_location(), flag);
+    }
+
+    #[test]
+    fn prefs_without_a_store_setting_load_with_the_default() {
+        let mut prefs: UiPrefs = serde_json::from_str("{}").expect("old prefs");
+        assert_eq!(prefs.store, "");
+        prefs.store = "postgres://ann@db.lan/ads".to_string();
+        let text = serde_json::to_string(&prefs).expect("save");
+        let back: UiPrefs = serde_json::from_str(&text).expect("load");
+        assert_eq!(back.store, prefs.store);
+    }
 }

@@ -68,6 +68,18 @@ pub struct BatchArgs {
     /// Stop (as Ctrl-C does) after this many new renders.
     #[arg(long)]
     pub max_renders: Option<usize>,
+    /// Queue one job per product in the team's store (`--store
+    /// postgres://...`) for `adstudio worker`s instead of running here
+    /// (a rerun queues nothing twice).
+    #[arg(long)]
+    pub queue: bool,
+    /// With `--queue`: wait until every product's job has ended, then
+    /// write `winners.csv` and `index.html` from their results.
+    #[arg(long, requires = "queue")]
+    pub wait: bool,
+    /// With `--queue`: the jobs' priority (higher runs first).
+    #[arg(long, default_value_t = 0, requires = "queue")]
+    pub priority: i32,
 }
 
 impl BatchArgs {
@@ -185,7 +197,7 @@ impl Bars {
 
 /// Prints the summary and the bad rows; the exit status (see the module
 /// docs).
-fn summary(outcome: &BatchOutcome, out: &std::path::Path) -> i32 {
+pub(super) fn summary(outcome: &BatchOutcome, out: &std::path::Path) -> i32 {
     println!(
         "renders: {} new, {} reused",
         outcome.new_renders(),
@@ -223,7 +235,14 @@ fn summary(outcome: &BatchOutcome, out: &std::path::Path) -> i32 {
 }
 
 /// Runs `adstudio batch`; returns the exit status.
-pub fn run_batch_cmd(args: &BatchArgs, data_dir: Option<PathBuf>) -> anyhow::Result<i32> {
+pub fn run_batch_cmd(
+    args: &BatchArgs,
+    store: Option<&str>,
+    data_dir: Option<PathBuf>,
+) -> anyhow::Result<i32> {
+    if args.queue {
+        return super::batch_queue::run_queued(args, store);
+    }
     let catalog = read_catalog(&args.catalog)?;
     let data = DataDir::resolve(data_dir).context("finding the data directory")?;
     let hub = Arc::new(ModelHub::new(registry_for(Some(&data))));

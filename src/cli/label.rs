@@ -183,8 +183,8 @@ pub struct LabelRunSummary {
 /// Runs `adstudio label` on the store of `data_dir`.
 pub fn run_label(args: &LabelArgs, data_dir: Option<PathBuf>) -> anyhow::Result<LabelRunSummary> {
     let data_dir = DataDir::resolve(data_dir).context("finding the data directory")?;
-    let db = data_dir.database_path();
-    let store = Store::open(&db).with_context(|| format!("opening {}", db.display()))?;
+    let location = data_dir.store_location();
+    let store = Store::open_location(&location).with_context(|| format!("opening {location}"))?;
     let images = ImageStore::new(data_dir.images_dir());
     let scope = match args.product {
         Some(id) => Scope::Only(GroupKey::Product(ProductId(id))),

@@ -2,6 +2,7 @@
 //! the same library code headless.
 
 pub mod batch;
+mod batch_queue;
 mod bench;
 mod bench_batch;
 mod bench_diffusion;
@@ -15,6 +16,7 @@ mod bench_ui;
 pub mod experiment;
 pub mod export;
 pub mod interrupt;
+mod jobs_cmd;
 pub mod label;
 mod models;
 mod models_fetch;
@@ -22,10 +24,12 @@ pub mod pcpo;
 pub mod pcpo_adapters;
 pub mod pcpo_online;
 mod prefs;
+mod prefs_export;
 mod prepare;
 mod render;
 pub mod rm;
 mod suggest;
+mod worker;
 
 use std::path::PathBuf;
 
@@ -37,6 +41,7 @@ pub use bench_prompt::{bench_prompt_model, PromptBenchRow};
 pub use bench_reward::reward_experiment;
 pub use experiment::{run_experiment_cli, ExperimentArgs, ExperimentCommand};
 pub use export::{run_export, ExportArgs};
+pub use jobs_cmd::{run_jobs, JobsArgs, JobsCommand};
 pub use label::{run_label, LabelArgs};
 pub use models::{run_models, ModelsArgs, ModelsCommand};
 pub use pcpo::{run_pcpo, PcpoArgs, PcpoCommand};
@@ -45,6 +50,7 @@ pub use prepare::{run_prepare, PrepareArgs, PrepareReport};
 pub use render::{run_render, RenderArgs};
 pub use rm::{run_rm, RmArgs};
 pub use suggest::{run_suggest, run_suggest_with, SuggestArgs};
+pub use worker::{run_worker_cmd, WorkerArgs};
 
 /// adstudio: CTR-driven advertising images from product photos.
 #[derive(Debug, Parser)]
@@ -53,6 +59,13 @@ pub struct Cli {
     /// Where the store and images live (default: the platform's data dir).
     #[arg(long, global = true, env = "ADSTUDIO_DATA_DIR")]
     pub data_dir: Option<PathBuf>,
+    /// The store: `postgres://user:password@host:port/db` for a shared
+    /// PostgreSQL database, or an SQLite file path (default: the data
+    /// dir's `adstudio.sqlite3`). Images stay in the data dir. The team's
+    /// job queue (`worker`, `jobs`, `batch --queue`) lives in the
+    /// PostgreSQL store.
+    #[arg(long, global = true, env = "ADSTUDIO_STORE", value_name = "URL")]
+    pub store: Option<String>,
     /// Compute device: auto, cpu, cuda[:N] or metal[:N] (GPUs need a build
     /// with `--features cuda` / `metal`; models compute in f16 there).
     #[arg(long, global = true, value_parser = crate::ml::DevicePreference::parse)]
@@ -106,6 +119,11 @@ pub enum CliCommand {
     /// reward scores) at ad-platform sizes, the product composited from
     /// its original photo at the export size.
     Export(ExportArgs),
+    /// A headless worker: takes catalog-batch jobs from the team's queue
+    /// (`--store postgres://...`) until stopped.
+    Worker(WorkerArgs),
+    /// The team's job queue: list, cancel, retry.
+    Jobs(JobsArgs),
 }
 
 /// The `--aspect` parser shared by the commands that place a product.

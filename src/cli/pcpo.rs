@@ -129,8 +129,8 @@ pub fn run_pcpo(args: &PcpoArgs, data_dir: Option<PathBuf>) -> anyhow::Result<()
 /// The data directory and its store.
 pub(super) fn open_store(data_dir: Option<PathBuf>) -> anyhow::Result<(DataDir, Store)> {
     let data_dir = DataDir::resolve(data_dir).context("finding the data directory")?;
-    let path = data_dir.database_path();
-    let store = Store::open(&path).with_context(|| format!("opening {}", path.display()))?;
+    let location = data_dir.store_location();
+    let store = Store::open_location(&location).with_context(|| format!("opening {location}"))?;
     Ok((data_dir, store))
 }
 

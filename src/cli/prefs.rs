@@ -1,13 +1,15 @@
-//! `adstudio prefs`: preference statistics, export to TRL / CAIG JSONL and
-//! import from it.
+//! `adstudio prefs`: preference statistics, export (TRL / CAIG JSONL, or
+//! preference and click tables as Parquet / JSONL) and import of TRL /
+//! CAIG JSONL.
 
 use std::path::PathBuf;
 
 use anyhow::Context as _;
 use clap::{Args, Subcommand};
 
+use super::prefs_export::{run_export, ExportFormat, ExportWhat};
 use crate::paths::DataDir;
-use crate::prefs::{export_prefs, import_prefs, prefs_stats, PairFormat};
+use crate::prefs::{import_prefs, prefs_stats, PairFormat};
 use crate::store::{ImageStore, Store};
 
 /// Arguments of `adstudio prefs`.
@@ -28,14 +30,22 @@ pub enum PrefsCommand {
         #[arg(long)]
         json: bool,
     },
-    /// Write the decisive (A or B) active labels on renders as JSONL;
-    /// ties, can't tell, skips and labels on creatives are left out.
+    /// Write the decisive (A or B) active labels on renders (ties, can't
+    /// tell, skips and labels on creatives are left out) as TRL / CAIG
+    /// JSONL, or a table for training elsewhere (the labels or the click
+    /// data) as Parquet / JSONL.
     Export {
-        /// The layout: trl (prompt, chosen, rejected, images) or caig (id,
-        /// image, chosen, rejected).
-        #[arg(long)]
-        format: PairFormat,
-        /// The JSONL file to write.
+        /// The layout: trl (prompt, chosen, rejected, images), caig (id,
+        /// image, chosen, rejected), parquet or jsonl (a flat table, see
+        /// --what).
+        #[arg(long, value_enum)]
+        format: ExportFormat,
+        /// The table for parquet / jsonl: prefs (one row per label, with
+        /// TRL's prompt / chosen / rejected) or clicks (one row per
+        /// imported creative).
+        #[arg(long, value_enum, default_value_t = ExportWhat::Prefs)]
+        what: ExportWhat,
+        /// The file to write (replaced atomically).
         #[arg(long)]
         out: PathBuf,
     },
@@ -53,8 +63,8 @@ pub enum PrefsCommand {
 
 fn open_store(data_dir: Option<PathBuf>) -> anyhow::Result<(Store, ImageStore)> {
     let data_dir = DataDir::resolve(data_dir).context("finding the data directory")?;
-    let path = data_dir.database_path();
-    let store = Store::open(&path).with_context(|| format!("opening {}", path.display()))?;
+    let location = data_dir.store_location();
+    let store = Store::open_location(&location).with_context(|| format!("opening {location}"))?;
     Ok((store, ImageStore::new(data_dir.images_dir())))
 }
 
@@ -72,10 +82,8 @@ pub fn run_prefs(args: &PrefsArgs, data_dir: Option<PathBuf>) -> anyhow::Result<
                 println!("{stats}");
             }
         }
-        PrefsCommand::Export { format, out } => {
-            let report = export_prefs(&store, &images, *format, out)
-                .with_context(|| format!("exporting to {}", out.display()))?;
-            println!("{report}");
+        PrefsCommand::Export { format, what, out } => {
+            run_export(&store, &images, *format, *what, out)?;
         }
         PrefsCommand::Import { file, format } => {
             let report = import_prefs(&store, &images, file, *format)

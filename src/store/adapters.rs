@@ -1,13 +1,13 @@
 //! The `adapters` table: fine-tuned (LoRA) adapters on disk.
 
-use rusqlite::{params, OptionalExtension, Row, Transaction, TransactionBehavior};
 use serde::Serialize;
 use serde_json::Value;
 
+use super::backend::{vals, ConvertError, DbRow};
 use super::connection::Store;
 use super::error::StoreError;
 use super::ids::{AdapterId, TrainingRunId};
-use super::sql_types::{json_column, json_text};
+use super::sql_types::json_text;
 use super::training_runs::NewTrainingRun;
 
 const TABLE: &str = "adapters";
@@ -49,14 +49,14 @@ pub struct AdapterRow {
 }
 
 impl AdapterRow {
-    fn from_row(row: &Row<'_>) -> rusqlite::Result<AdapterRow> {
+    fn from_row(row: &DbRow) -> Result<AdapterRow, ConvertError> {
         Ok(AdapterRow {
             id: row.get(0)?,
             training_run_id: row.get(1)?,
             name: row.get(2)?,
             base_model: row.get(3)?,
             path: row.get(4)?,
-            config_json: json_column(row, 5)?,
+            config_json: row.get(5)?,
             created_at: row.get(6)?,
         })
     }
@@ -66,62 +66,54 @@ impl Store {
     /// Registers an adapter and returns its id. Fails with
     /// [`StoreError::Constraint`] if the training run does not exist.
     pub fn insert_adapter(&self, adapter: &NewAdapter) -> Result<AdapterId, StoreError> {
-        self.conn
-            .execute(
-                "INSERT INTO adapters (training_run_id, name, base_model, path, config_json) \
-                 VALUES (?1, ?2, ?3, ?4, ?5)",
-                params![
-                    adapter.training_run_id,
-                    adapter.name,
-                    adapter.base_model,
-                    adapter.path,
-                    json_text(&adapter.config_json),
-                ],
-            )
-            .map_err(|e| self.sql_err(TABLE, e))?;
-        Ok(AdapterId(self.conn.last_insert_rowid()))
+        self.insert_returning_id(
+            TABLE,
+            "INSERT INTO adapters (training_run_id, name, base_model, path, config_json) \
+             VALUES (?1, ?2, ?3, ?4, ?5)",
+            &vals![
+                adapter.training_run_id,
+                adapter.name,
+                adapter.base_model,
+                adapter.path,
+                json_text(&adapter.config_json),
+            ],
+        )
+        .map(AdapterId)
     }
 
     /// All adapters, newest first.
     pub fn list_adapters(&self) -> Result<Vec<AdapterRow>, StoreError> {
-        let mut stmt = self
-            .conn
-            .prepare(&format!(
-                "SELECT {COLUMNS} FROM adapters ORDER BY created_at DESC, id DESC"
-            ))
-            .map_err(|e| self.sql_err(TABLE, e))?;
-        stmt.query_map([], AdapterRow::from_row)
-            .and_then(|rows| rows.collect())
-            .map_err(|e| self.sql_err(TABLE, e))
+        self.query_rows(
+            TABLE,
+            &format!("SELECT {COLUMNS} FROM adapters ORDER BY created_at DESC, id DESC"),
+            &[],
+            AdapterRow::from_row,
+        )
     }
 }
 
 impl Store {
     /// The adapter with this id, if any.
     pub fn adapter(&self, id: AdapterId) -> Result<Option<AdapterRow>, StoreError> {
-        self.conn
-            .query_row(
-                &format!("SELECT {COLUMNS} FROM adapters WHERE id = ?1"),
-                [id],
-                AdapterRow::from_row,
-            )
-            .optional()
-            .map_err(|e| self.sql_err(TABLE, e))
+        self.query_opt(
+            TABLE,
+            &format!("SELECT {COLUMNS} FROM adapters WHERE id = ?1"),
+            &vals![id],
+            AdapterRow::from_row,
+        )
     }
 
     /// The newest adapter with this name, if any.
     pub fn adapter_by_name(&self, name: &str) -> Result<Option<AdapterRow>, StoreError> {
-        self.conn
-            .query_row(
-                &format!(
-                    "SELECT {COLUMNS} FROM adapters WHERE name = ?1 \
-                     ORDER BY created_at DESC, id DESC LIMIT 1"
-                ),
-                [name],
-                AdapterRow::from_row,
-            )
-            .optional()
-            .map_err(|e| self.sql_err(TABLE, e))
+        self.query_opt(
+            TABLE,
+            &format!(
+                "SELECT {COLUMNS} FROM adapters WHERE name = ?1 \
+                 ORDER BY created_at DESC, id DESC LIMIT 1"
+            ),
+            &vals![name],
+            AdapterRow::from_row,
+        )
     }
 
     /// Records a finished training run and the adapter it produced in ONE
@@ -134,35 +126,23 @@ impl Store {
         metrics_json: &Value,
         adapter: &NewAdapter,
     ) -> Result<(TrainingRunId, AdapterId), StoreError> {
-        let err = |table| move |e| self.sql_err(table, e);
-        let tx = Transaction::new_unchecked(&self.conn, TransactionBehavior::Immediate)
-            .map_err(err(TABLE))?;
-        tx.execute(
-            "INSERT INTO training_runs (kind, config_json, status, metrics_json, finished_at) \
-             VALUES (?1, ?2, 'succeeded', ?3, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))",
-            params![
-                run.kind,
-                json_text(&run.config_json),
-                json_text(metrics_json)
-            ],
-        )
-        .map_err(err("training_runs"))?;
-        let run_id = TrainingRunId(tx.last_insert_rowid());
-        tx.execute(
-            "INSERT INTO adapters (training_run_id, name, base_model, path, config_json) \
-             VALUES (?1, ?2, ?3, ?4, ?5)",
-            params![
-                run_id,
-                adapter.name,
-                adapter.base_model,
-                adapter.path,
-                json_text(&adapter.config_json),
-            ],
-        )
-        .map_err(err(TABLE))?;
-        let adapter_id = AdapterId(tx.last_insert_rowid());
-        tx.commit().map_err(err(TABLE))?;
-        Ok((run_id, adapter_id))
+        self.transaction(TABLE, || {
+            let run_id = TrainingRunId(self.insert_returning_id(
+                "training_runs",
+                "INSERT INTO training_runs (kind, config_json, status, metrics_json, \
+                 finished_at) VALUES (?1, ?2, 'succeeded', ?3, @NOW)",
+                &vals![
+                    run.kind,
+                    json_text(&run.config_json),
+                    json_text(metrics_json)
+                ],
+            )?);
+            let adapter_id = self.insert_adapter(&NewAdapter {
+                training_run_id: Some(run_id),
+                ..adapter.clone()
+            })?;
+            Ok((run_id, adapter_id))
+        })
     }
 }
 

@@ -1,14 +1,14 @@
 //! The `batch_suggestions` table: the suggestions a catalog batch wrote for
 //! a product under given settings, kept so that a rerun reuses them.
 
-use rusqlite::{params, Row};
 use serde::Serialize;
 use serde_json::Value;
 
+use super::backend::{vals, ConvertError, DbRow};
 use super::connection::Store;
 use super::error::StoreError;
 use super::ids::ProductId;
-use super::sql_types::{json_column, json_text};
+use super::sql_types::json_text;
 
 const TABLE: &str = "batch_suggestions";
 
@@ -45,11 +45,11 @@ pub struct BatchSuggestionRow {
 }
 
 impl BatchSuggestionRow {
-    fn from_row(row: &Row<'_>) -> rusqlite::Result<BatchSuggestionRow> {
+    fn from_row(row: &DbRow) -> Result<BatchSuggestionRow, ConvertError> {
         Ok(BatchSuggestionRow {
             product_id: row.get(0)?,
-            settings_json: json_column(row, 1)?,
-            index: usize::try_from(row.get::<_, i64>(2)?).unwrap_or(0),
+            settings_json: row.get(1)?,
+            index: row.get(2)?,
             text: row.get(3)?,
             prompt_model: row.get(4)?,
             adapter: row.get(5)?,
@@ -65,28 +65,25 @@ impl Store {
         &self,
         new: &NewBatchSuggestions<'_>,
     ) -> Result<(), StoreError> {
-        let tx = rusqlite::Transaction::new_unchecked(
-            &self.conn,
-            rusqlite::TransactionBehavior::Immediate,
-        )
-        .map_err(|e| self.sql_err(TABLE, e))?;
         let settings = json_text(new.settings_json);
-        for (i, text) in new.texts.iter().enumerate() {
-            tx.execute(
-                "INSERT INTO batch_suggestions (product_id, settings_json, idx, text, \
-                 prompt_model, adapter) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                params![
-                    new.product_id,
-                    settings,
-                    i as i64,
-                    text,
-                    new.prompt_model,
-                    new.adapter
-                ],
-            )
-            .map_err(|e| self.sql_err(TABLE, e))?;
-        }
-        tx.commit().map_err(|e| self.sql_err(TABLE, e))
+        self.transaction(TABLE, || {
+            for (i, text) in new.texts.iter().enumerate() {
+                self.exec(
+                    TABLE,
+                    "INSERT INTO batch_suggestions (product_id, settings_json, idx, text, \
+                     prompt_model, adapter) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                    &vals![
+                        new.product_id,
+                        settings,
+                        i,
+                        text,
+                        new.prompt_model,
+                        new.adapter
+                    ],
+                )?;
+            }
+            Ok(())
+        })
     }
 
     /// The suggestions stored for `product` under exactly these settings,
@@ -96,20 +93,14 @@ impl Store {
         product: ProductId,
         settings_json: &Value,
     ) -> Result<Vec<BatchSuggestionRow>, StoreError> {
-        let mut stmt = self
-            .conn
-            .prepare(
-                "SELECT product_id, settings_json, idx, text, prompt_model, adapter \
-                 FROM batch_suggestions WHERE product_id = ?1 AND settings_json = ?2 \
-                 ORDER BY idx",
-            )
-            .map_err(|e| self.sql_err(TABLE, e))?;
-        stmt.query_map(
-            params![product, json_text(settings_json)],
+        self.query_rows(
+            TABLE,
+            "SELECT product_id, settings_json, idx, text, prompt_model, adapter \
+             FROM batch_suggestions WHERE product_id = ?1 AND settings_json = ?2 \
+             ORDER BY idx",
+            &vals![product, json_text(settings_json)],
             BatchSuggestionRow::from_row,
         )
-        .and_then(|rows| rows.collect())
-        .map_err(|e| self.sql_err(TABLE, e))
     }
 }
 

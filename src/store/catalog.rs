@@ -1,9 +1,9 @@
 //! Catalog queries: per-product summaries for the studio's Catalog view
 //! and the masks renders were placed with (the `render_masks` table).
 
-use rusqlite::{params, OptionalExtension};
 use serde::Serialize;
 
+use super::backend::vals;
 use super::connection::Store;
 use super::error::StoreError;
 use super::ids::{ProductId, RenderId};
@@ -30,7 +30,9 @@ SELECT p.id,
      WHERE r.product_id = p.id
        AND s.id = (SELECT max(s2.id) FROM scores s2
                    WHERE s2.render_id = s.render_id AND s2.ctr IS NOT NULL)),
-  (SELECT count(DISTINCT min(q.render_a, q.render_b) || ':' || max(q.render_a, q.render_b))
+  (SELECT count(DISTINCT CASE WHEN q.render_a < q.render_b
+                             THEN q.render_a || ':' || q.render_b
+                             ELSE q.render_b || ':' || q.render_a END)
      FROM preferences q JOIN renders r ON r.id = q.render_a
      WHERE r.product_id = p.id AND q.source = 'human' AND q.outcome <> 'skip'
        AND NOT EXISTS (SELECT 1 FROM preference_retractions x WHERE x.preference_id = q.id))
@@ -40,44 +42,35 @@ impl Store {
     /// A summary of every product, newest first (the order of
     /// [`Store::list_products`]).
     pub fn product_summaries(&self) -> Result<Vec<ProductSummary>, StoreError> {
-        let mut stmt = self
-            .conn
-            .prepare(SUMMARY_SQL)
-            .map_err(|e| self.sql_err("products", e))?;
-        stmt.query_map([], |r| {
+        self.query_rows("products", SUMMARY_SQL, &[], |r| {
             Ok(ProductSummary {
                 product: r.get(0)?,
-                renders: r.get::<_, i64>(1)?.unsigned_abs(),
+                renders: r.get(1)?,
                 best_ctr: r.get(2)?,
-                labelled_pairs: r.get::<_, i64>(3)?.unsigned_abs(),
+                labelled_pairs: r.get(3)?,
             })
         })
-        .and_then(|rows| rows.collect())
-        .map_err(|e| self.sql_err("products", e))
     }
 
     /// Records the hash of the mask (a PNG in the image store) a render was
     /// placed with; a second call for the same render replaces it.
     pub fn set_render_mask(&self, render: RenderId, mask_hash: &str) -> Result<(), StoreError> {
-        self.conn
-            .execute(
-                "INSERT INTO render_masks (render_id, mask_hash) VALUES (?1, ?2) \
-                 ON CONFLICT (render_id) DO UPDATE SET mask_hash = excluded.mask_hash",
-                params![render, mask_hash],
-            )
-            .map_err(|e| self.sql_err("render_masks", e))?;
+        self.exec(
+            "render_masks",
+            "INSERT INTO render_masks (render_id, mask_hash) VALUES (?1, ?2) \
+             ON CONFLICT (render_id) DO UPDATE SET mask_hash = excluded.mask_hash",
+            &vals![render, mask_hash],
+        )?;
         Ok(())
     }
 
     /// The hash of the mask a render was placed with, when it was recorded.
     pub fn render_mask(&self, render: RenderId) -> Result<Option<String>, StoreError> {
-        self.conn
-            .query_row(
-                "SELECT mask_hash FROM render_masks WHERE render_id = ?1",
-                [render],
-                |r| r.get(0),
-            )
-            .optional()
-            .map_err(|e| self.sql_err("render_masks", e))
+        self.query_opt(
+            "render_masks",
+            "SELECT mask_hash FROM render_masks WHERE render_id = ?1",
+            &vals![render],
+            |r| r.get(0),
+        )
     }
 }

@@ -18,9 +18,9 @@ use std::fmt;
 use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
 
-use rusqlite::{params, OptionalExtension, Transaction, TransactionBehavior};
 use serde::Serialize;
 
+use super::backend::vals;
 use super::connection::Store;
 use super::error::StoreError;
 use super::ids::ClickImportId;
@@ -198,17 +198,22 @@ impl Store {
                 message: "the click-log file name is empty".to_string(),
             });
         }
-        let err_imports = |e| self.sql_err(IMPORTS, e);
-        let err_creatives = |e| self.sql_err(CREATIVES, e);
-        let tx = Transaction::new_unchecked(&self.conn, TransactionBehavior::Immediate)
-            .map_err(err_imports)?;
-        tx.execute(
+        self.transaction(IMPORTS, || self.import_rows(images, import, on_row))
+    }
+
+    /// The body of [`Store::import_click_log_with`], inside its transaction.
+    fn import_rows(
+        &self,
+        images: &ImageStore,
+        import: &NewClickImport,
+        on_row: &mut dyn FnMut(usize, usize) -> ControlFlow<()>,
+    ) -> Result<ImportSummary, StoreError> {
+        let import_id = ClickImportId(self.insert_returning_id(
+            IMPORTS,
             "INSERT INTO click_imports (file, format, rows_ok, rows_rejected) \
              VALUES (?1, ?2, 0, 0)",
-            params![import.file, import.format],
-        )
-        .map_err(err_imports)?;
-        let import_id = ClickImportId(tx.last_insert_rowid());
+            &vals![import.file, import.format],
+        )?);
         let mut summary = ImportSummary {
             import_id,
             kept: Vec::new(),
@@ -228,7 +233,7 @@ impl Store {
             let outcome = if let Some(&first_line) = seen.get(row.creative_id.as_str()) {
                 RowOutcome::Reject(ImportProblem::DuplicateInFile { first_line })
             } else {
-                self.check_row(&tx, images, row)?
+                self.check_row(images, row)?
             };
             match outcome {
                 RowOutcome::Reject(problem) => summary.rejected.push(ImportRejection {
@@ -237,46 +242,40 @@ impl Store {
                     problem,
                 }),
                 RowOutcome::Keep { hash, ext } => {
-                    tx.execute(
+                    self.exec(
+                        CREATIVES,
                         "INSERT INTO creatives (creative_id, product_key, image_hash, image_ext, \
                          source_path, impressions, clicks, import_id, line) \
                          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-                        params![
+                        &vals![
                             row.creative_id,
                             row.product_key,
                             hash,
                             ext,
-                            row.image_source.to_string_lossy(),
+                            row.image_source.to_string_lossy().as_ref(),
                             row.impressions as i64,
                             row.clicks as i64,
                             import_id,
-                            row.line as i64,
+                            row.line,
                         ],
-                    )
-                    .map_err(err_creatives)?;
+                    )?;
                     seen.insert(&row.creative_id, row.line);
                     summary.kept.push((row.line, row.creative_id.clone()));
                 }
             }
         }
         let rejected = summary.rejected.len() + import.rejected_while_parsing;
-        tx.execute(
+        self.exec(
+            IMPORTS,
             "UPDATE click_imports SET rows_ok = ?1, rows_rejected = ?2 WHERE id = ?3",
-            params![summary.kept.len() as i64, rejected as i64, import_id],
-        )
-        .map_err(err_imports)?;
-        tx.commit().map_err(err_imports)?;
+            &vals![summary.kept.len(), rejected, import_id],
+        )?;
         Ok(summary)
     }
 
     /// Checks counts, the stored ids and the image of one row; copies the
     /// image into the image store when the row is good.
-    fn check_row(
-        &self,
-        tx: &Transaction<'_>,
-        images: &ImageStore,
-        row: &NewCreative,
-    ) -> Result<RowOutcome, StoreError> {
+    fn check_row(&self, images: &ImageStore, row: &NewCreative) -> Result<RowOutcome, StoreError> {
         let counts_fit = row.impressions > 0
             && row.clicks <= row.impressions
             && i64::try_from(row.impressions).is_ok();
@@ -286,14 +285,12 @@ impl Store {
                 clicks: row.clicks,
             }));
         }
-        let stored: Option<ClickImportId> = tx
-            .query_row(
-                "SELECT import_id FROM creatives WHERE creative_id = ?1",
-                [&row.creative_id],
-                |r| r.get(0),
-            )
-            .optional()
-            .map_err(|e| self.sql_err(CREATIVES, e))?;
+        let stored: Option<ClickImportId> = self.query_opt(
+            CREATIVES,
+            "SELECT import_id FROM creatives WHERE creative_id = ?1",
+            &vals![row.creative_id],
+            |r| r.get(0),
+        )?;
         if let Some(import_id) = stored {
             return Ok(RowOutcome::Reject(ImportProblem::AlreadyImported {
                 import_id,

@@ -3,9 +3,9 @@
 
 use std::path::PathBuf;
 
-use rusqlite::{OptionalExtension, Row};
 use serde::Serialize;
 
+use super::backend::{vals, ConvertError, DbRow};
 use super::clicklog::ClickLogKind;
 use super::connection::Store;
 use super::error::StoreError;
@@ -41,7 +41,7 @@ pub struct CreativeRow {
 }
 
 impl CreativeRow {
-    fn from_row(row: &Row<'_>) -> rusqlite::Result<CreativeRow> {
+    fn from_row(row: &DbRow) -> Result<CreativeRow, ConvertError> {
         Ok(CreativeRow {
             id: row.get(0)?,
             creative_id: row.get(1)?,
@@ -49,10 +49,10 @@ impl CreativeRow {
             image_hash: row.get(3)?,
             image_ext: row.get(4)?,
             source_path: row.get(5)?,
-            impressions: row.get::<_, i64>(6)?.unsigned_abs(),
-            clicks: row.get::<_, i64>(7)?.unsigned_abs(),
+            impressions: row.get(6)?,
+            clicks: row.get(7)?,
             import_id: row.get(8)?,
-            line: row.get::<_, i64>(9)?.unsigned_abs() as usize,
+            line: row.get(9)?,
         })
     }
 
@@ -90,55 +90,49 @@ const SELECT_CREATIVES: &str = "SELECT id, creative_id, product_key, image_hash,
 impl Store {
     /// Every stored creative, grouped by product key (then import order).
     pub fn creatives(&self) -> Result<Vec<CreativeRow>, StoreError> {
-        let mut stmt = self
-            .conn
-            .prepare(&format!("{SELECT_CREATIVES} ORDER BY product_key, id"))
-            .map_err(|e| self.sql_err(CREATIVES, e))?;
-        stmt.query_map([], CreativeRow::from_row)
-            .and_then(|rows| rows.collect())
-            .map_err(|e| self.sql_err(CREATIVES, e))
+        self.query_rows(
+            CREATIVES,
+            &format!("{SELECT_CREATIVES} ORDER BY product_key, id"),
+            &[],
+            CreativeRow::from_row,
+        )
     }
 
     /// The creative with this click-log id, if stored.
     pub fn creative(&self, creative_id: &str) -> Result<Option<CreativeRow>, StoreError> {
-        self.conn
-            .query_row(
-                &format!("{SELECT_CREATIVES} WHERE creative_id = ?1"),
-                [creative_id],
-                CreativeRow::from_row,
-            )
-            .optional()
-            .map_err(|e| self.sql_err(CREATIVES, e))
+        self.query_opt(
+            CREATIVES,
+            &format!("{SELECT_CREATIVES} WHERE creative_id = ?1"),
+            &vals![creative_id],
+            CreativeRow::from_row,
+        )
     }
 
     /// Number of stored creatives.
     pub fn creative_count(&self) -> Result<u64, StoreError> {
-        self.conn
-            .query_row("SELECT count(*) FROM creatives", [], |r| r.get::<_, i64>(0))
-            .map(i64::unsigned_abs)
-            .map_err(|e| self.sql_err(CREATIVES, e))
+        let count = self.query_opt(CREATIVES, "SELECT count(*) FROM creatives", &[], |r| {
+            r.get::<u64>(0)
+        })?;
+        Ok(count.unwrap_or(0))
     }
 
     /// Every click-log import, oldest first.
     pub fn click_imports(&self) -> Result<Vec<ClickImportRow>, StoreError> {
-        let mut stmt = self
-            .conn
-            .prepare(
-                "SELECT id, file, format, rows_ok, rows_rejected, imported_at \
-                 FROM click_imports ORDER BY id",
-            )
-            .map_err(|e| self.sql_err(IMPORTS, e))?;
-        stmt.query_map([], |r| {
-            Ok(ClickImportRow {
-                id: r.get(0)?,
-                file: r.get(1)?,
-                format: r.get(2)?,
-                rows_ok: r.get::<_, i64>(3)?.unsigned_abs(),
-                rows_rejected: r.get::<_, i64>(4)?.unsigned_abs(),
-                imported_at: r.get(5)?,
-            })
-        })
-        .and_then(|rows| rows.collect())
-        .map_err(|e| self.sql_err(IMPORTS, e))
+        self.query_rows(
+            IMPORTS,
+            "SELECT id, file, format, rows_ok, rows_rejected, imported_at \
+             FROM click_imports ORDER BY id",
+            &[],
+            |r| {
+                Ok(ClickImportRow {
+                    id: r.get(0)?,
+                    file: r.get(1)?,
+                    format: r.get(2)?,
+                    rows_ok: r.get(3)?,
+                    rows_rejected: r.get(4)?,
+                    imported_at: r.get(5)?,
+                })
+            },
+        )
     }
 }

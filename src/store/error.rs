@@ -2,19 +2,21 @@
 
 use std::path::PathBuf;
 
-use rusqlite::ffi::ErrorCode;
+use super::backend::{DbError, DbErrorKind};
 
 /// Everything that can go wrong in the store. Messages name the database
-/// file or image path and, for SQL errors, the table involved.
+/// (the SQLite file, or the PostgreSQL URL without its password), the
+/// backend and, for SQL errors, the table involved. `path` fields hold that
+/// location.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     /// The database file could not be opened or configured.
     #[error("cannot open database {path}: {source}")]
     Open {
-        /// The database file.
+        /// The database file or URL.
         path: PathBuf,
-        /// The underlying SQLite error.
-        source: rusqlite::Error,
+        /// The underlying backend error.
+        source: DbError,
     },
     /// The database file exists but could not be read.
     #[error("cannot read database file {path}: {source}")]
@@ -33,11 +35,9 @@ pub enum StoreError {
         /// The offending file.
         path: PathBuf,
     },
-    /// The file is an SQLite database that belongs to another application.
-    /// It was not modified.
-    #[error(
-        "{path} is an SQLite database but not an adstudio database ({reason}); left untouched"
-    )]
+    /// The database (an SQLite file, or a PostgreSQL schema that already
+    /// has tables) belongs to another application. It was not modified.
+    #[error("{path} is a database but not an adstudio database ({reason}); left untouched")]
     NotAdstudioDatabase {
         /// The offending file.
         path: PathBuf,
@@ -66,8 +66,8 @@ pub enum StoreError {
         path: PathBuf,
         /// The version that could not be reached.
         version: i64,
-        /// The underlying SQLite error.
-        source: rusqlite::Error,
+        /// The underlying backend error.
+        source: DbError,
     },
     /// The disk (or file system quota) is full. The failed change was rolled
     /// back; committed rows are intact.
@@ -86,18 +86,18 @@ pub enum StoreError {
         path: PathBuf,
         /// The table being written.
         table: &'static str,
-        /// SQLite's description of the violated constraint.
+        /// The backend's description of the violated constraint.
         message: String,
     },
-    /// Any other SQLite error.
+    /// Any other database error (the message names the backend).
     #[error("database error on table {table} of {path}: {source}")]
-    Sqlite {
-        /// The database file.
+    Database {
+        /// The database file or URL.
         path: PathBuf,
         /// The table being accessed.
         table: &'static str,
-        /// The underlying SQLite error.
-        source: rusqlite::Error,
+        /// The underlying backend error.
+        source: DbError,
     },
     /// An update or finish referred to a row that does not exist.
     #[error("no row with id {id} in table {table} of database {path}")]
@@ -162,25 +162,18 @@ pub enum StoreError {
 }
 
 impl StoreError {
-    /// Classifies a SQLite error raised while accessing `table` of `path`.
-    pub(crate) fn from_sqlite(
-        path: &std::path::Path,
-        table: &'static str,
-        e: rusqlite::Error,
-    ) -> Self {
+    /// Classifies a backend error raised while accessing `table` of `path`.
+    pub(crate) fn from_db(path: &std::path::Path, table: &'static str, e: DbError) -> Self {
         let path = path.to_path_buf();
-        match e.sqlite_error_code() {
-            Some(ErrorCode::DiskFull) => StoreError::DiskFull { path, table },
-            Some(ErrorCode::NotADatabase) => StoreError::NotADatabase { path },
-            Some(ErrorCode::ConstraintViolation) => StoreError::Constraint {
+        match e.kind() {
+            DbErrorKind::DiskFull => StoreError::DiskFull { path, table },
+            DbErrorKind::NotADatabase => StoreError::NotADatabase { path },
+            DbErrorKind::Constraint(message) => StoreError::Constraint {
                 path,
                 table,
-                message: match &e {
-                    rusqlite::Error::SqliteFailure(_, Some(msg)) => msg.clone(),
-                    other => other.to_string(),
-                },
+                message,
             },
-            _ => StoreError::Sqlite {
+            DbErrorKind::Other => StoreError::Database {
                 path,
                 table,
                 source: e,

@@ -1,7 +1,7 @@
 //! Typed row ids, so a render id can never be passed where a product id is
 //! expected.
 
-use rusqlite::types::{FromSql, FromSqlResult, ToSql, ToSqlOutput, ValueRef};
+use super::backend::{FromValue, ToValue, Value};
 use serde::{Deserialize, Serialize};
 
 macro_rules! row_id {
@@ -19,15 +19,15 @@ macro_rules! row_id {
             }
         }
 
-        impl ToSql for $name {
-            fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
-                self.0.to_sql()
+        impl ToValue for $name {
+            fn to_value(&self) -> Value {
+                Value::Int(self.0)
             }
         }
 
-        impl FromSql for $name {
-            fn column_result(value: ValueRef<'_>) -> FromSqlResult<Self> {
-                i64::column_result(value).map($name)
+        impl FromValue for $name {
+            fn from_value(value: &Value) -> Result<Self, String> {
+                i64::from_value(value).map($name)
             }
         }
     };

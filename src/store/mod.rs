@@ -1,6 +1,8 @@
-//! The SQLite store and the content-addressed image files.
+//! The store (SQLite or PostgreSQL) and the content-addressed image files.
 //!
-//! [`Store`] owns one SQLite connection to `adstudio.sqlite3` and offers
+//! [`Store`] owns one connection, to the SQLite file `adstudio.sqlite3`
+//! (the default) or to a PostgreSQL database (`--store postgres://...`),
+//! through the small backend layer in `backend`, and offers
 //! typed inserts and queries for products, renders, scores, preference
 //! labels, training runs, adapters, click-log imports, creatives and the
 //! suggestions of catalog batches. JSON columns are plain
@@ -9,6 +11,7 @@
 //! files on disk under their SHA-256.
 
 mod adapters;
+pub(crate) mod backend;
 mod batch;
 mod catalog;
 mod clicklog;
@@ -31,6 +34,7 @@ mod training_runs;
 mod tests;
 
 pub use adapters::{AdapterRow, NewAdapter};
+pub use backend::{redact_password, ConvertError, DbError, DbErrorKind, StoreLocation, STORE_ENV};
 pub use batch::{BatchSuggestionRow, NewBatchSuggestions};
 pub use catalog::ProductSummary;
 pub use clicklog::{

@@ -1,11 +1,10 @@
 //! A reward model's picks on pairs, stored as model-sourced preference
 //! labels beside the people's (the statistics compare the two).
 
-use rusqlite::{params, Transaction, TransactionBehavior};
-
+use super::backend::vals;
 use super::connection::Store;
 use super::error::StoreError;
-use super::preferences::{columns, insert_preference, NewPreference, PreferenceSource};
+use super::preferences::{columns, NewPreference, PreferenceSource};
 
 impl Store {
     /// Stores a model's picks in ONE transaction and returns how many were
@@ -19,31 +18,33 @@ impl Store {
                 message: format!("a model pick by {} is not model-sourced", bad.labeler),
             });
         }
-        let err = |e| self.sql_err("preferences", e);
-        let tx =
-            Transaction::new_unchecked(&self.conn, TransactionBehavior::Immediate).map_err(err)?;
-        let mut added = 0;
-        for pick in picks {
-            if !has_active_label(&tx, pick).map_err(err)? {
-                insert_preference(&tx, pick).map_err(err)?;
-                added += 1;
+        self.transaction("preferences", || {
+            let mut added = 0;
+            for pick in picks {
+                if !self.has_active_label(pick)? {
+                    self.insert_preference(pick)?;
+                    added += 1;
+                }
             }
-        }
-        tx.commit().map_err(err)?;
-        Ok(added)
+            Ok(added)
+        })
     }
-}
 
-/// Whether `pick.labeler` has an active label on the pair, either way round.
-fn has_active_label(tx: &Transaction<'_>, pick: &NewPreference) -> rusqlite::Result<bool> {
-    let (ra, ca) = columns(pick.a);
-    let (rb, cb) = columns(pick.b);
-    tx.query_row(
-        "SELECT EXISTS (SELECT 1 FROM preferences p WHERE p.labeler = ?1 \
-         AND ((p.render_a IS ?2 AND p.render_b IS ?3 AND p.creative_a IS ?4 AND p.creative_b IS ?5) \
-           OR (p.render_a IS ?3 AND p.render_b IS ?2 AND p.creative_a IS ?5 AND p.creative_b IS ?4)) \
-         AND NOT EXISTS (SELECT 1 FROM preference_retractions r WHERE r.preference_id = p.id))",
-        params![pick.labeler, ra, rb, ca, cb],
-        |r| r.get(0),
-    )
+    fn has_active_label(&self, pick: &NewPreference) -> Result<bool, StoreError> {
+        let (ra, ca) = columns(pick.a);
+        let (rb, cb) = columns(pick.b);
+        let found = self.query_opt(
+            "preferences",
+            "SELECT 1 FROM preferences p WHERE p.labeler = ?1 \
+             AND ((p.render_a IS NOT DISTINCT FROM ?2 AND p.render_b IS NOT DISTINCT FROM ?3 \
+               AND p.creative_a IS NOT DISTINCT FROM ?4 AND p.creative_b IS NOT DISTINCT FROM ?5) \
+               OR (p.render_a IS NOT DISTINCT FROM ?3 AND p.render_b IS NOT DISTINCT FROM ?2 \
+               AND p.creative_a IS NOT DISTINCT FROM ?5 AND p.creative_b IS NOT DISTINCT FROM ?4)) \
+             AND NOT EXISTS (SELECT 1 FROM preference_retractions r WHERE r.preference_id = p.id) \
+             LIMIT 1",
+            &vals![pick.labeler, ra, rb, ca, cb],
+            |r| r.get::<i64>(0),
+        )?;
+        Ok(found.is_some())
+    }
 }

@@ -2,9 +2,9 @@
 //! product and renders it needs, in a single transaction (used by
 //! `adstudio prefs import`): a row is stored whole or not at all.
 
-use rusqlite::{params, OptionalExtension, Transaction, TransactionBehavior};
 use serde_json::Value;
 
+use super::backend::vals;
 use super::connection::Store;
 use super::error::StoreError;
 use super::ids::{PreferenceId, ProductId, RenderId};
@@ -91,53 +91,53 @@ impl Store {
         &self,
         pref: &ImportedPreference,
     ) -> Result<ImportedIds, StoreError> {
-        let err = |e| self.sql_err(TABLE, e);
-        let tx =
-            Transaction::new_unchecked(&self.conn, TransactionBehavior::Immediate).map_err(err)?;
-        let existing: Option<ProductId> = tx
-            .query_row(
-                "SELECT id FROM products WHERE image_hash = ?1 ORDER BY id LIMIT 1",
-                [&pref.product.image_hash],
-                |r| r.get(0),
-            )
-            .optional()
-            .map_err(|e| self.sql_err("products", e))?;
+        self.transaction(TABLE, || self.import_render_preference_in_tx(pref))
+    }
+
+    /// The body of [`Store::import_render_preference`], inside its
+    /// transaction.
+    fn import_render_preference_in_tx(
+        &self,
+        pref: &ImportedPreference,
+    ) -> Result<ImportedIds, StoreError> {
+        let existing: Option<ProductId> = self.query_opt(
+            "products",
+            "SELECT id FROM products WHERE image_hash = ?1 ORDER BY id LIMIT 1",
+            &vals![pref.product.image_hash],
+            |r| r.get(0),
+        )?;
         let product = match existing {
             Some(id) => id,
             None => self.insert_product(&pref.product)?,
         };
-        let (a, a_new) = self.find_or_insert_render(&tx, product, &pref.a)?;
-        let (b, b_new) = self.find_or_insert_render(&tx, product, &pref.b)?;
+        let (a, a_new) = self.find_or_insert_render(product, &pref.a)?;
+        let (b, b_new) = self.find_or_insert_render(product, &pref.b)?;
         if a == b {
             return Err(StoreError::InvalidArgument {
                 table: TABLE,
                 message: format!("both items are the same image (render {a})"),
             });
         }
-        let present = self.same_active_label(&tx, a, b, pref)?;
+        let present = self.same_active_label(a, b, pref)?;
         let preference = match present {
             Some(id) => id,
-            None => {
-                tx.execute(
-                    "INSERT INTO preferences (render_a, render_b, left_is_a, outcome, source, \
+            None => PreferenceId(self.insert_returning_id(
+                TABLE,
+                "INSERT INTO preferences (render_a, render_b, left_is_a, outcome, source, \
                      labeler, model_p_a, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, \
-                     COALESCE(?8, strftime('%Y-%m-%dT%H:%M:%fZ', 'now')))",
-                    params![
-                        a,
-                        b,
-                        pref.left_is_a,
-                        pref.outcome,
-                        pref.source,
-                        pref.labeler,
-                        pref.model_p_a,
-                        pref.created_at
-                    ],
-                )
-                .map_err(err)?;
-                PreferenceId(tx.last_insert_rowid())
-            }
+                     COALESCE(?8, @NOW))",
+                &vals![
+                    a,
+                    b,
+                    pref.left_is_a,
+                    pref.outcome,
+                    pref.source,
+                    pref.labeler,
+                    pref.model_p_a,
+                    pref.created_at
+                ],
+            )?),
         };
-        tx.commit().map_err(err)?;
         Ok(ImportedIds {
             product,
             product_created: existing.is_none(),
@@ -152,19 +152,16 @@ impl Store {
     /// The render of `product` with this image, inserted when missing.
     fn find_or_insert_render(
         &self,
-        tx: &Transaction<'_>,
         product: ProductId,
         render: &ImportedRender,
     ) -> Result<(RenderId, bool), StoreError> {
-        let found: Option<(RenderId, ProductId)> = tx
-            .query_row(
-                "SELECT id, product_id FROM renders WHERE image_hash = ?1 \
-                 ORDER BY product_id <> ?2, id LIMIT 1",
-                params![render.image_hash, product],
-                |r| Ok((r.get(0)?, r.get(1)?)),
-            )
-            .optional()
-            .map_err(|e| self.sql_err("renders", e))?;
+        let found: Option<(RenderId, ProductId)> = self.query_opt(
+            "renders",
+            "SELECT id, product_id FROM renders WHERE image_hash = ?1 \
+             ORDER BY product_id <> ?2, id LIMIT 1",
+            &vals![render.image_hash, product],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?;
         match found {
             Some((id, owner)) if owner == product => Ok((id, false)),
             Some((id, owner)) => Err(StoreError::InvalidArgument {
@@ -192,7 +189,6 @@ impl Store {
 
     fn same_active_label(
         &self,
-        tx: &Transaction<'_>,
         a: RenderId,
         b: RenderId,
         pref: &ImportedPreference,
@@ -200,16 +196,15 @@ impl Store {
         let Some(created_at) = &pref.created_at else {
             return Ok(None);
         };
-        tx.query_row(
+        self.query_opt(
+            TABLE,
             "SELECT p.id FROM preferences p WHERE p.render_a = ?1 AND p.render_b = ?2 \
              AND p.outcome = ?3 AND p.source = ?4 AND p.labeler = ?5 AND p.created_at = ?6 \
              AND NOT EXISTS (SELECT 1 FROM preference_retractions r WHERE r.preference_id = p.id) \
              ORDER BY p.id LIMIT 1",
-            params![a, b, pref.outcome, pref.source, pref.labeler, created_at],
+            &vals![a, b, pref.outcome, pref.source, pref.labeler, created_at],
             |r| r.get(0),
         )
-        .optional()
-        .map_err(|e| self.sql_err(TABLE, e))
     }
 }
 
@@ -308,11 +303,12 @@ mod tests {
             .unwrap_err();
         assert!(err.to_string().contains("same image"), "{err}");
         assert_eq!(store.list_products().unwrap().len(), 1);
-        let renders: i64 = store
-            .conn
-            .query_row("SELECT count(*) FROM renders", [], |r| r.get(0))
+        let renders = store
+            .query_opt("renders", "SELECT count(*) FROM renders", &[], |r| {
+                r.get::<i64>(0)
+            })
             .unwrap();
-        assert_eq!(renders, 2);
+        assert_eq!(renders, Some(2));
         assert_eq!(store.preferences().unwrap().len(), 1);
     }
 }

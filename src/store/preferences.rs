@@ -2,9 +2,9 @@
 //! on two renders or two imported creatives, and their retractions (undo
 //! never deletes a label: it records a retraction).
 
-use rusqlite::{params, OptionalExtension, Row, Transaction, TransactionBehavior};
 use serde::{Deserialize, Serialize};
 
+use super::backend::{vals, ConvertError, DbRow};
 use super::connection::Store;
 use super::error::StoreError;
 use super::ids::{CreativeRowId, PreferenceId, RenderId};
@@ -137,9 +137,9 @@ pub struct PreferenceRow {
 }
 
 impl PreferenceRow {
-    fn from_row(row: &Row<'_>) -> rusqlite::Result<PreferenceRow> {
-        let item = |render: usize, creative: usize| -> rusqlite::Result<PairItem> {
-            match row.get::<_, Option<RenderId>>(render)? {
+    fn from_row(row: &DbRow) -> Result<PreferenceRow, ConvertError> {
+        let item = |render: usize, creative: usize| -> Result<PairItem, ConvertError> {
+            match row.get::<Option<RenderId>>(render)? {
                 Some(id) => Ok(PairItem::Render(id)),
                 None => Ok(PairItem::Creative(row.get(creative)?)),
             }
@@ -148,7 +148,7 @@ impl PreferenceRow {
             id: row.get(0)?,
             a: item(1, 3)?,
             b: item(2, 4)?,
-            left_is_a: row.get::<_, Option<bool>>(5)?,
+            left_is_a: row.get(5)?,
             outcome: row.get(6)?,
             source: row.get(7)?,
             labeler: row.get(8)?,
@@ -220,43 +220,39 @@ pub(super) fn columns(item: PairItem) -> (Option<RenderId>, Option<CreativeRowId
     }
 }
 
-/// Inserts one label row (inside the caller's transaction).
-pub(super) fn insert_preference(
-    conn: &rusqlite::Connection,
-    pref: &NewPreference,
-) -> rusqlite::Result<PreferenceId> {
-    let (render_a, creative_a) = columns(pref.a);
-    let (render_b, creative_b) = columns(pref.b);
-    conn.execute(
-        "INSERT INTO preferences (render_a, render_b, creative_a, creative_b, left_is_a, \
-         outcome, source, labeler, model_p_a) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-        params![
-            render_a,
-            render_b,
-            creative_a,
-            creative_b,
-            pref.left_is_a,
-            pref.outcome,
-            pref.source,
-            pref.labeler,
-            pref.model_p_a
-        ],
-    )?;
-    Ok(PreferenceId(conn.last_insert_rowid()))
-}
-
 impl Store {
+    /// Inserts one label row (inside the caller's transaction).
+    pub(super) fn insert_preference(
+        &self,
+        pref: &NewPreference,
+    ) -> Result<PreferenceId, StoreError> {
+        let (render_a, creative_a) = columns(pref.a);
+        let (render_b, creative_b) = columns(pref.b);
+        self.insert_returning_id(
+            TABLE,
+            "INSERT INTO preferences (render_a, render_b, creative_a, creative_b, left_is_a, \
+             outcome, source, labeler, model_p_a) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+            &vals![
+                render_a,
+                render_b,
+                creative_a,
+                creative_b,
+                pref.left_is_a,
+                pref.outcome,
+                pref.source,
+                pref.labeler,
+                pref.model_p_a
+            ],
+        )
+        .map(PreferenceId)
+    }
+
     /// Records a preference label in its own transaction and returns its id
     /// only after the COMMIT succeeded, so a returned id survives a crash.
     /// Fails with [`StoreError::Constraint`] for a missing item, `a == b`,
     /// or a render paired with a creative.
     pub fn record_preference(&self, pref: &NewPreference) -> Result<PreferenceId, StoreError> {
-        let err = |e| self.sql_err(TABLE, e);
-        let tx =
-            Transaction::new_unchecked(&self.conn, TransactionBehavior::Immediate).map_err(err)?;
-        let id = insert_preference(&tx, pref).map_err(err)?;
-        tx.commit().map_err(err)?;
-        Ok(id)
+        self.transaction(TABLE, || self.insert_preference(pref))
     }
 
     /// Retracts the most recent label of `labeler` that is still active
@@ -267,41 +263,35 @@ impl Store {
         &self,
         labeler: &str,
     ) -> Result<Option<PreferenceId>, StoreError> {
-        let err = |e| self.sql_err(RETRACTIONS, e);
-        let tx =
-            Transaction::new_unchecked(&self.conn, TransactionBehavior::Immediate).map_err(err)?;
-        let last: Option<PreferenceId> = tx
-            .query_row(
+        self.transaction(RETRACTIONS, || {
+            let last: Option<PreferenceId> = self.query_opt(
+                RETRACTIONS,
                 "SELECT p.id FROM preferences p \
                  WHERE p.labeler = ?1 AND NOT EXISTS \
                  (SELECT 1 FROM preference_retractions r WHERE r.preference_id = p.id) \
                  ORDER BY p.id DESC LIMIT 1",
-                [labeler],
+                &vals![labeler],
                 |r| r.get(0),
-            )
-            .optional()
-            .map_err(err)?;
-        if let Some(id) = last {
-            tx.execute(
-                "INSERT INTO preference_retractions (preference_id) VALUES (?1)",
-                [id],
-            )
-            .map_err(err)?;
-        }
-        tx.commit().map_err(err)?;
-        Ok(last)
+            )?;
+            if let Some(id) = last {
+                self.exec(
+                    RETRACTIONS,
+                    "INSERT INTO preference_retractions (preference_id) VALUES (?1)",
+                    &vals![id],
+                )?;
+            }
+            Ok(last)
+        })
     }
 
     /// The preference with this id, if any (retracted or not).
     pub fn preference(&self, id: PreferenceId) -> Result<Option<PreferenceRow>, StoreError> {
-        self.conn
-            .query_row(
-                &format!("SELECT {COLUMNS} {FROM} WHERE p.id = ?1"),
-                [id],
-                PreferenceRow::from_row,
-            )
-            .optional()
-            .map_err(|e| self.sql_err(TABLE, e))
+        self.query_opt(
+            TABLE,
+            &format!("SELECT {COLUMNS} {FROM} WHERE p.id = ?1"),
+            &vals![id],
+            PreferenceRow::from_row,
+        )
     }
 
     /// All preference rows, retracted ones included, oldest first.
@@ -318,39 +308,32 @@ impl Store {
 
     /// The active labels of one labeler, oldest first.
     pub fn preferences_of(&self, labeler: &str) -> Result<Vec<PreferenceRow>, StoreError> {
-        let mut stmt = self
-            .conn
-            .prepare(&format!(
+        self.query_rows(
+            TABLE,
+            &format!(
                 "SELECT {COLUMNS} {FROM} WHERE r.preference_id IS NULL AND p.labeler = ?1 \
                  ORDER BY p.id"
-            ))
-            .map_err(|e| self.sql_err(TABLE, e))?;
-        stmt.query_map([labeler], PreferenceRow::from_row)
-            .and_then(|rows| rows.collect())
-            .map_err(|e| self.sql_err(TABLE, e))
+            ),
+            &vals![labeler],
+            PreferenceRow::from_row,
+        )
     }
 
     fn preference_query(&self, sql: &str) -> Result<Vec<PreferenceRow>, StoreError> {
-        let mut stmt = self.conn.prepare(sql).map_err(|e| self.sql_err(TABLE, e))?;
-        stmt.query_map([], PreferenceRow::from_row)
-            .and_then(|rows| rows.collect())
-            .map_err(|e| self.sql_err(TABLE, e))
+        self.query_rows(TABLE, sql, &[], PreferenceRow::from_row)
     }
 
     /// Number of active (not retracted) preference rows per outcome.
     pub fn preference_counts(&self) -> Result<PreferenceCounts, StoreError> {
-        let mut stmt = self
-            .conn
-            .prepare(&format!(
+        let rows: Vec<(Outcome, u64)> = self.query_rows(
+            TABLE,
+            &format!(
                 "SELECT p.outcome, count(*) {FROM} WHERE r.preference_id IS NULL \
                  GROUP BY p.outcome"
-            ))
-            .map_err(|e| self.sql_err(TABLE, e))?;
-        // count(*) is never negative, so unsigned_abs is exact.
-        let rows: Vec<(Outcome, u64)> = stmt
-            .query_map([], |r| Ok((r.get(0)?, r.get::<_, i64>(1)?.unsigned_abs())))
-            .and_then(|rows| rows.collect())
-            .map_err(|e| self.sql_err(TABLE, e))?;
+            ),
+            &[],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?;
         let mut counts = PreferenceCounts::default();
         for (outcome, n) in rows {
             *counts.slot(outcome) = n;

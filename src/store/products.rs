@@ -1,13 +1,13 @@
 //! The `products` table: imported product photos and their editing settings.
 
-use rusqlite::{params, OptionalExtension, Row};
 use serde::Serialize;
 use serde_json::Value;
 
+use super::backend::{vals, ConvertError, DbRow};
 use super::connection::Store;
 use super::error::StoreError;
 use super::ids::ProductId;
-use super::sql_types::{json_column, json_text};
+use super::sql_types::json_text;
 
 const TABLE: &str = "products";
 
@@ -79,7 +79,7 @@ pub struct ProductRow {
 }
 
 impl ProductRow {
-    fn from_row(row: &Row<'_>) -> rusqlite::Result<ProductRow> {
+    fn from_row(row: &DbRow) -> Result<ProductRow, ConvertError> {
         Ok(ProductRow {
             id: row.get(0)?,
             title: row.get(1)?,
@@ -90,9 +90,9 @@ impl ProductRow {
             height: row.get(6)?,
             has_transparency: row.get(7)?,
             settings: ProductSettings {
-                mask_settings_json: json_column(row, 8)?,
-                mask_edits_json: json_column(row, 9)?,
-                canvas_settings_json: json_column(row, 10)?,
+                mask_settings_json: row.get(8)?,
+                mask_edits_json: row.get(9)?,
+                canvas_settings_json: row.get(10)?,
             },
             created_at: row.get(11)?,
             updated_at: row.get(12)?,
@@ -105,26 +105,25 @@ impl Store {
     /// Inserts a product and returns its id.
     pub fn insert_product(&self, product: &NewProduct) -> Result<ProductId, StoreError> {
         let s = &product.settings;
-        self.conn
-            .execute(
-                "INSERT INTO products (title, source_name, image_hash, image_ext, width, height, \
-                 has_transparency, mask_settings_json, mask_edits_json, canvas_settings_json) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
-                params![
-                    product.title,
-                    product.source_name,
-                    product.image_hash,
-                    product.image_ext,
-                    product.width,
-                    product.height,
-                    product.has_transparency,
-                    json_text(&s.mask_settings_json),
-                    json_text(&s.mask_edits_json),
-                    json_text(&s.canvas_settings_json),
-                ],
-            )
-            .map_err(|e| self.sql_err(TABLE, e))?;
-        Ok(ProductId(self.conn.last_insert_rowid()))
+        self.insert_returning_id(
+            TABLE,
+            "INSERT INTO products (title, source_name, image_hash, image_ext, width, height, \
+             has_transparency, mask_settings_json, mask_edits_json, canvas_settings_json) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+            &vals![
+                product.title,
+                product.source_name,
+                product.image_hash,
+                product.image_ext,
+                product.width,
+                product.height,
+                product.has_transparency,
+                json_text(&s.mask_settings_json),
+                json_text(&s.mask_edits_json),
+                json_text(&s.canvas_settings_json),
+            ],
+        )
+        .map(ProductId)
     }
 
     /// Replaces a product's editing settings and bumps `updated_at`.
@@ -134,73 +133,60 @@ impl Store {
         id: ProductId,
         settings: &ProductSettings,
     ) -> Result<(), StoreError> {
-        let changed = self
-            .conn
-            .execute(
-                "UPDATE products SET mask_settings_json = ?2, mask_edits_json = ?3, \
-                 canvas_settings_json = ?4, \
-                 updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE id = ?1",
-                params![
-                    id,
-                    json_text(&settings.mask_settings_json),
-                    json_text(&settings.mask_edits_json),
-                    json_text(&settings.canvas_settings_json),
-                ],
-            )
-            .map_err(|e| self.sql_err(TABLE, e))?;
+        let changed = self.exec(
+            TABLE,
+            "UPDATE products SET mask_settings_json = ?2, mask_edits_json = ?3, \
+             canvas_settings_json = ?4, updated_at = @NOW WHERE id = ?1",
+            &vals![
+                id,
+                json_text(&settings.mask_settings_json),
+                json_text(&settings.mask_edits_json),
+                json_text(&settings.canvas_settings_json),
+            ],
+        )?;
         self.require_changed(changed, TABLE, id.0)
     }
 
     /// Records where the product's base mask came from ("alpha", "key" or
     /// "saliency"). Fails with [`StoreError::NotFound`] for an unknown id.
     pub fn set_product_mask_source(&self, id: ProductId, source: &str) -> Result<(), StoreError> {
-        let changed = self
-            .conn
-            .execute(
-                "UPDATE products SET mask_source = ?2 WHERE id = ?1",
-                params![id, source],
-            )
-            .map_err(|e| self.sql_err(TABLE, e))?;
+        let changed = self.exec(
+            TABLE,
+            "UPDATE products SET mask_source = ?2 WHERE id = ?1",
+            &vals![id, source],
+        )?;
         self.require_changed(changed, TABLE, id.0)
     }
 
     /// Renames a product and bumps `updated_at`.
     /// Fails with [`StoreError::NotFound`] for an unknown id.
     pub fn update_product_title(&self, id: ProductId, title: &str) -> Result<(), StoreError> {
-        let changed = self
-            .conn
-            .execute(
-                "UPDATE products SET title = ?2, \
-                 updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE id = ?1",
-                params![id, title],
-            )
-            .map_err(|e| self.sql_err(TABLE, e))?;
+        let changed = self.exec(
+            TABLE,
+            "UPDATE products SET title = ?2, updated_at = @NOW WHERE id = ?1",
+            &vals![id, title],
+        )?;
         self.require_changed(changed, TABLE, id.0)
     }
 
     /// The product with this id, if any.
     pub fn product(&self, id: ProductId) -> Result<Option<ProductRow>, StoreError> {
-        self.conn
-            .query_row(
-                &format!("SELECT {COLUMNS} FROM products WHERE id = ?1"),
-                [id],
-                ProductRow::from_row,
-            )
-            .optional()
-            .map_err(|e| self.sql_err(TABLE, e))
+        self.query_opt(
+            TABLE,
+            &format!("SELECT {COLUMNS} FROM products WHERE id = ?1"),
+            &vals![id],
+            ProductRow::from_row,
+        )
     }
 
     /// All products, newest first.
     pub fn list_products(&self) -> Result<Vec<ProductRow>, StoreError> {
-        let mut stmt = self
-            .conn
-            .prepare(&format!(
-                "SELECT {COLUMNS} FROM products ORDER BY created_at DESC, id DESC"
-            ))
-            .map_err(|e| self.sql_err(TABLE, e))?;
-        stmt.query_map([], ProductRow::from_row)
-            .and_then(|rows| rows.collect())
-            .map_err(|e| self.sql_err(TABLE, e))
+        self.query_rows(
+            TABLE,
+            &format!("SELECT {COLUMNS} FROM products ORDER BY created_at DESC, id DESC"),
+            &[],
+            ProductRow::from_row,
+        )
     }
 
     /// The oldest product with this image (by content hash) and title, if
@@ -210,16 +196,14 @@ impl Store {
         image_hash: &str,
         title: &str,
     ) -> Result<Option<ProductRow>, StoreError> {
-        self.conn
-            .query_row(
-                &format!(
-                    "SELECT {COLUMNS} FROM products WHERE image_hash = ?1 AND title = ?2 \
-                     ORDER BY id LIMIT 1"
-                ),
-                params![image_hash, title],
-                ProductRow::from_row,
-            )
-            .optional()
-            .map_err(|e| self.sql_err(TABLE, e))
+        self.query_opt(
+            TABLE,
+            &format!(
+                "SELECT {COLUMNS} FROM products WHERE image_hash = ?1 AND title = ?2 \
+                 ORDER BY id LIMIT 1"
+            ),
+            &vals![image_hash, title],
+            ProductRow::from_row,
+        )
     }
 }

@@ -1,13 +1,13 @@
 //! The `renders` table: generated ad images and how they were made.
 
-use rusqlite::{params, OptionalExtension, Row};
 use serde::Serialize;
 use serde_json::Value;
 
+use super::backend::{vals, ConvertError, DbRow};
 use super::connection::Store;
 use super::error::StoreError;
 use super::ids::{ProductId, RenderId};
-use super::sql_types::{json_column, json_text, seed_from_sql, seed_to_sql};
+use super::sql_types::{json_text, seed_from_sql, seed_to_sql};
 
 const TABLE: &str = "renders";
 
@@ -61,13 +61,13 @@ pub struct RenderRow {
 }
 
 impl RenderRow {
-    fn from_row(row: &Row<'_>) -> rusqlite::Result<RenderRow> {
+    fn from_row(row: &DbRow) -> Result<RenderRow, ConvertError> {
         Ok(RenderRow {
             id: row.get(0)?,
             product_id: row.get(1)?,
-            params_json: json_column(row, 2)?,
+            params_json: row.get(2)?,
             seed: seed_from_sql(row.get(3)?),
-            model_ids_json: json_column(row, 4)?,
+            model_ids_json: row.get(4)?,
             image_hash: row.get(5)?,
             image_path: row.get(6)?,
             width: row.get(7)?,
@@ -81,49 +81,45 @@ impl Store {
     /// Inserts a render and returns its id. Fails with
     /// [`StoreError::Constraint`] if the product does not exist.
     pub fn insert_render(&self, render: &NewRender) -> Result<RenderId, StoreError> {
-        self.conn
-            .execute(
-                "INSERT INTO renders (product_id, params_json, seed, model_ids_json, image_hash, \
-                 image_path, width, height) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-                params![
-                    render.product_id,
-                    json_text(&render.params_json),
-                    seed_to_sql(render.seed),
-                    json_text(&render.model_ids_json),
-                    render.image_hash,
-                    render.image_path,
-                    render.width,
-                    render.height,
-                ],
-            )
-            .map_err(|e| self.sql_err(TABLE, e))?;
-        Ok(RenderId(self.conn.last_insert_rowid()))
+        self.insert_returning_id(
+            TABLE,
+            "INSERT INTO renders (product_id, params_json, seed, model_ids_json, image_hash, \
+             image_path, width, height) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            &vals![
+                render.product_id,
+                json_text(&render.params_json),
+                seed_to_sql(render.seed),
+                json_text(&render.model_ids_json),
+                render.image_hash,
+                render.image_path,
+                render.width,
+                render.height,
+            ],
+        )
+        .map(RenderId)
     }
 
     /// The render with this id, if any.
     pub fn render(&self, id: RenderId) -> Result<Option<RenderRow>, StoreError> {
-        self.conn
-            .query_row(
-                &format!("SELECT {COLUMNS} FROM renders WHERE id = ?1"),
-                [id],
-                RenderRow::from_row,
-            )
-            .optional()
-            .map_err(|e| self.sql_err(TABLE, e))
+        self.query_opt(
+            TABLE,
+            &format!("SELECT {COLUMNS} FROM renders WHERE id = ?1"),
+            &vals![id],
+            RenderRow::from_row,
+        )
     }
 
     /// The renders of one product, newest first.
     pub fn renders_for_product(&self, product: ProductId) -> Result<Vec<RenderRow>, StoreError> {
-        let mut stmt = self
-            .conn
-            .prepare(&format!(
+        self.query_rows(
+            TABLE,
+            &format!(
                 "SELECT {COLUMNS} FROM renders WHERE product_id = ?1 \
                  ORDER BY created_at DESC, id DESC"
-            ))
-            .map_err(|e| self.sql_err(TABLE, e))?;
-        stmt.query_map([product], RenderRow::from_row)
-            .and_then(|rows| rows.collect())
-            .map_err(|e| self.sql_err(TABLE, e))
+            ),
+            &vals![product],
+            RenderRow::from_row,
+        )
     }
 
     /// The renders of `product` made with `seed`, oldest first (a catalog
@@ -133,14 +129,13 @@ impl Store {
         product: ProductId,
         seed: u64,
     ) -> Result<Vec<RenderRow>, StoreError> {
-        let mut stmt = self
-            .conn
-            .prepare(&format!(
+        self.query_rows(
+            TABLE,
+            &format!(
                 "SELECT {COLUMNS} FROM renders WHERE product_id = ?1 AND seed = ?2 ORDER BY id"
-            ))
-            .map_err(|e| self.sql_err(TABLE, e))?;
-        stmt.query_map(params![product, seed_to_sql(seed)], RenderRow::from_row)
-            .and_then(|rows| rows.collect())
-            .map_err(|e| self.sql_err(TABLE, e))
+            ),
+            &vals![product, seed_to_sql(seed)],
+            RenderRow::from_row,
+        )
     }
 }

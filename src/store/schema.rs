@@ -1,21 +1,26 @@
-//! Schema migrations, tracked with `PRAGMA user_version`.
+//! Schema migrations, the same list for both backends.
 //!
 //! `MIGRATIONS[i]` takes the database from version `i` to version `i + 1`.
-//! Each one runs in its own transaction together with the `user_version`
-//! bump, so a crash mid-migration leaves the previous version intact.
-//! Never edit a migration that has shipped; append a new one.
+//! Each one is written once, in SQLite's spelling (exactly what shipped
+//! before PostgreSQL support); PostgreSQL runs it through the named
+//! substitutions of [`Dialect::ddl`](super::backend::Dialect) (id column,
+//! current time, INTEGER/REAL/BLOB → BIGINT/DOUBLE PRECISION/BYTEA).
+//! Each runs in its own transaction together with the version record
+//! (`PRAGMA user_version` on SQLite, the `adstudio_schema` table on
+//! PostgreSQL), so a crash mid-migration leaves the previous version
+//! intact. Never edit a migration that has shipped; append a new one.
 
 use std::path::Path;
 
-use rusqlite::{Connection, TransactionBehavior};
-
+use super::backend::{Db, DbError, DbErrorKind, Dialect};
 use super::error::StoreError;
 
 /// `PRAGMA application_id` of adstudio databases ("ADST" in ASCII), so a
-/// foreign SQLite file is never mistaken for ours.
+/// foreign SQLite file is never mistaken for ours. On PostgreSQL the same
+/// number is kept in `adstudio_schema` and used as the migration lock.
 pub const APPLICATION_ID: i64 = 0x4144_5354;
 
-/// The schema migrations, oldest first.
+/// The schema migrations, oldest first, in SQLite's spelling.
 pub const MIGRATIONS: &[&str] = &[
     // Version 1: the initial schema.
     r#"
@@ -202,23 +207,84 @@ CREATE TABLE batch_suggestions (
 /// The schema version this build creates and understands.
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
 
-/// What the file header says about a database before we touch it.
+/// Run once on an empty PostgreSQL schema before migration 1: SQLite's
+/// `json_valid` (so the CHECKs read the same) and the version record.
+const POSTGRES_BOOTSTRAP: &str = r#"
+CREATE FUNCTION json_valid(doc TEXT) RETURNS BOOLEAN LANGUAGE plpgsql IMMUTABLE AS $$
+BEGIN
+    PERFORM doc::json;
+    RETURN TRUE;
+EXCEPTION WHEN others THEN
+    RETURN FALSE;
+END
+$$;
+CREATE TABLE adstudio_schema (
+    application_id BIGINT NOT NULL,
+    version        BIGINT NOT NULL
+);
+"#;
+
+/// What the database says about itself before we touch it.
 pub(crate) struct Header {
-    /// `PRAGMA application_id`.
+    /// SQLite's `PRAGMA application_id`; PostgreSQL's recorded id (0 when
+    /// there is no `adstudio_schema` table).
     pub application_id: i64,
-    /// `PRAGMA user_version`.
+    /// The schema version (`PRAGMA user_version` / `adstudio_schema`).
     pub user_version: i64,
-    /// Number of entries in `sqlite_schema`.
+    /// Number of tables and other schema objects already there.
     pub schema_objects: i64,
 }
 
+fn single_int(db: &Db, sql: &str) -> Result<i64, DbError> {
+    let rows = db.query(sql, &[])?;
+    match rows.first() {
+        Some(row) => Ok(row.get(0)?),
+        None => Ok(0),
+    }
+}
+
 /// Reads the header fields without writing anything.
-pub(crate) fn read_header(conn: &Connection) -> rusqlite::Result<Header> {
-    Ok(Header {
-        application_id: conn.pragma_query_value(None, "application_id", |r| r.get(0))?,
-        user_version: conn.pragma_query_value(None, "user_version", |r| r.get(0))?,
-        schema_objects: conn.query_row("SELECT count(*) FROM sqlite_schema", [], |r| r.get(0))?,
-    })
+pub(crate) fn read_header(db: &Db) -> Result<Header, DbError> {
+    match db.dialect() {
+        Dialect::Sqlite => Ok(Header {
+            application_id: single_int(db, "PRAGMA application_id")?,
+            user_version: single_int(db, "PRAGMA user_version")?,
+            schema_objects: single_int(db, "SELECT count(*) FROM sqlite_schema")?,
+        }),
+        Dialect::Postgres => {
+            // The job queue's table (`crate::queue`) shares the database
+            // and may be created first: it does not make the database
+            // foreign.
+            let schema_objects = single_int(
+                db,
+                "SELECT count(*) FROM information_schema.tables \
+                 WHERE table_schema = current_schema() AND table_name <> 'queue_jobs'",
+            )?;
+            let has_record = single_int(
+                db,
+                "SELECT count(*) FROM information_schema.tables \
+                 WHERE table_schema = current_schema() AND table_name = 'adstudio_schema'",
+            )? > 0;
+            let (application_id, user_version) = if has_record {
+                let rows = db.query(
+                    "SELECT application_id, version FROM adstudio_schema \
+                     ORDER BY version DESC LIMIT 1",
+                    &[],
+                )?;
+                match rows.first() {
+                    Some(row) => (row.get(0)?, row.get(1)?),
+                    None => (APPLICATION_ID, 0),
+                }
+            } else {
+                (0, 0)
+            };
+            Ok(Header {
+                application_id,
+                user_version,
+                schema_objects,
+            })
+        }
+    }
 }
 
 /// Refuses databases that are not ours or that are newer than this build.
@@ -250,14 +316,14 @@ pub(crate) fn check_header(path: &Path, header: &Header) -> Result<(), StoreErro
 }
 
 /// Applies every migration past `from_version`, one transaction each.
-pub(crate) fn migrate(conn: &Connection, path: &Path, from_version: i64) -> Result<(), StoreError> {
-    for (index, sql) in MIGRATIONS.iter().enumerate() {
+pub(crate) fn migrate(db: &Db, path: &Path, from_version: i64) -> Result<(), StoreError> {
+    for (index, template) in MIGRATIONS.iter().enumerate() {
         let version = index as i64 + 1;
         if version <= from_version {
             continue;
         }
-        let fail = |source: rusqlite::Error| match source.sqlite_error_code() {
-            Some(rusqlite::ffi::ErrorCode::DiskFull) => StoreError::DiskFull {
+        let fail = |source: DbError| match source.kind() {
+            DbErrorKind::DiskFull => StoreError::DiskFull {
                 path: path.to_path_buf(),
                 table: "sqlite_schema",
             },
@@ -267,14 +333,59 @@ pub(crate) fn migrate(conn: &Connection, path: &Path, from_version: i64) -> Resu
                 source,
             },
         };
-        let tx = rusqlite::Transaction::new_unchecked(conn, TransactionBehavior::Immediate)
-            .map_err(fail)?;
-        tx.execute_batch(sql).map_err(fail)?;
-        tx.pragma_update(None, "application_id", APPLICATION_ID)
-            .map_err(fail)?;
-        tx.pragma_update(None, "user_version", version)
-            .map_err(fail)?;
-        tx.commit().map_err(fail)?;
+        db.begin().map_err(fail)?;
+        if let Err(e) = apply(db, version, template).and_then(|()| db.commit()) {
+            db.rollback();
+            return Err(fail(e));
+        }
     }
     Ok(())
+}
+
+/// One migration and its version record, inside the caller's write
+/// transaction. Several clients may open a new database at once: the
+/// first holds the write lock (SQLite's `BEGIN IMMEDIATE`, an advisory
+/// lock on PostgreSQL), the others wait and then find the version there.
+fn apply(db: &Db, version: i64, template: &str) -> Result<(), DbError> {
+    let dialect = db.dialect();
+    if dialect == Dialect::Postgres {
+        db.execute_batch(&format!("SELECT pg_advisory_xact_lock({APPLICATION_ID})"))?;
+    }
+    if read_header(db)?.user_version >= version {
+        return Ok(());
+    }
+    if dialect == Dialect::Postgres && version == 1 {
+        db.execute_batch(POSTGRES_BOOTSTRAP)?;
+    }
+    db.execute_batch(&dialect.ddl(template))?;
+    db.execute_batch(&match dialect {
+        Dialect::Sqlite => {
+            format!("PRAGMA application_id = {APPLICATION_ID}; PRAGMA user_version = {version};")
+        }
+        Dialect::Postgres => format!(
+            "DELETE FROM adstudio_schema; \
+             INSERT INTO adstudio_schema (application_id, version) \
+             VALUES ({APPLICATION_ID}, {version});"
+        ),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// SQLite runs the migrations as written; PostgreSQL's text has no
+    /// SQLite-only spelling left.
+    #[test]
+    fn sqlite_migrations_run_as_written_and_postgres_gets_no_sqlite_types() {
+        for template in MIGRATIONS {
+            assert_eq!(Dialect::Sqlite.ddl(template), *template);
+            let pg = Dialect::Postgres.ddl(template);
+            assert!(
+                !pg.contains("AUTOINCREMENT") && !pg.contains("strftime"),
+                "{pg}"
+            );
+            assert!(!pg.contains(" INTEGER ") && !pg.contains(" REAL "), "{pg}");
+        }
+    }
 }

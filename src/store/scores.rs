@@ -1,13 +1,13 @@
 //! The `scores` table: model scores (and predicted CTRs) of renders.
 
-use rusqlite::{params, Row};
 use serde::Serialize;
 use serde_json::Value;
 
+use super::backend::{vals, ConvertError, DbRow};
 use super::connection::Store;
 use super::error::StoreError;
 use super::ids::{RenderId, ScoreId};
-use super::sql_types::{json_column, json_text};
+use super::sql_types::json_text;
 
 const TABLE: &str = "scores";
 
@@ -46,14 +46,14 @@ pub struct ScoreRow {
 }
 
 impl ScoreRow {
-    fn from_row(row: &Row<'_>) -> rusqlite::Result<ScoreRow> {
+    fn from_row(row: &DbRow) -> Result<ScoreRow, ConvertError> {
         Ok(ScoreRow {
             id: row.get(0)?,
             render_id: row.get(1)?,
             model_id: row.get(2)?,
             score: row.get(3)?,
             ctr: row.get(4)?,
-            details_json: json_column(row, 5)?,
+            details_json: row.get(5)?,
             created_at: row.get(6)?,
         })
     }
@@ -74,33 +74,29 @@ impl Store {
                 ),
             });
         }
-        self.conn
-            .execute(
-                "INSERT INTO scores (render_id, model_id, score, ctr, details_json) \
-                 VALUES (?1, ?2, ?3, ?4, ?5)",
-                params![
-                    score.render_id,
-                    score.model_id,
-                    score.score,
-                    score.ctr,
-                    json_text(&score.details_json),
-                ],
-            )
-            .map_err(|e| self.sql_err(TABLE, e))?;
-        Ok(ScoreId(self.conn.last_insert_rowid()))
+        self.insert_returning_id(
+            TABLE,
+            "INSERT INTO scores (render_id, model_id, score, ctr, details_json) \
+             VALUES (?1, ?2, ?3, ?4, ?5)",
+            &vals![
+                score.render_id,
+                score.model_id,
+                score.score,
+                score.ctr,
+                json_text(&score.details_json),
+            ],
+        )
+        .map(ScoreId)
     }
 
     /// All scores of one render, oldest first.
     pub fn scores_for_render(&self, render: RenderId) -> Result<Vec<ScoreRow>, StoreError> {
-        let mut stmt = self
-            .conn
-            .prepare(
-                "SELECT id, render_id, model_id, score, ctr, details_json, created_at \
-                 FROM scores WHERE render_id = ?1 ORDER BY id",
-            )
-            .map_err(|e| self.sql_err(TABLE, e))?;
-        stmt.query_map([render], ScoreRow::from_row)
-            .and_then(|rows| rows.collect())
-            .map_err(|e| self.sql_err(TABLE, e))
+        self.query_rows(
+            TABLE,
+            "SELECT id, render_id, model_id, score, ctr, details_json, created_at \
+             FROM scores WHERE render_id = ?1 ORDER BY id",
+            &vals![render],
+            ScoreRow::from_row,
+        )
     }
 }

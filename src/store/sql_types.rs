@@ -1,8 +1,6 @@
-//! Conversions between Rust values and SQLite columns shared by the table
+//! Conversions between Rust values and columns shared by the table
 //! modules: JSON text columns, text enums and 64-bit seeds.
 
-use rusqlite::types::Type;
-use rusqlite::Row;
 use serde_json::Value;
 
 /// A text did not name any variant of a store enum (see `Outcome::parse`).
@@ -18,7 +16,7 @@ pub struct UnknownVariant {
 }
 
 /// Defines a fieldless enum stored as TEXT, with `as_str`, `parse`, `ALL`,
-/// `Display`, serde (as the same text) and rusqlite conversions.
+/// `Display`, serde (as the same text) and the backend value conversions.
 macro_rules! text_enum {
     (
         $(#[$doc:meta])*
@@ -73,18 +71,16 @@ macro_rules! text_enum {
             }
         }
 
-        impl rusqlite::types::ToSql for $name {
-            fn to_sql(&self) -> rusqlite::Result<rusqlite::types::ToSqlOutput<'_>> {
-                Ok(rusqlite::types::ToSqlOutput::from(self.as_str()))
+        impl $crate::store::backend::ToValue for $name {
+            fn to_value(&self) -> $crate::store::backend::Value {
+                $crate::store::backend::Value::Text(self.as_str().to_string())
             }
         }
 
-        impl rusqlite::types::FromSql for $name {
-            fn column_result(
-                value: rusqlite::types::ValueRef<'_>,
-            ) -> rusqlite::types::FromSqlResult<Self> {
-                let text = value.as_str()?;
-                $name::parse(text).map_err(|e| rusqlite::types::FromSqlError::Other(Box::new(e)))
+        impl $crate::store::backend::FromValue for $name {
+            fn from_value(value: &$crate::store::backend::Value) -> Result<Self, String> {
+                let text = <String as $crate::store::backend::FromValue>::from_value(value)?;
+                $name::parse(&text).map_err(|e| e.to_string())
             }
         }
     };
@@ -94,13 +90,6 @@ pub(crate) use text_enum;
 /// Serialises a JSON value for a TEXT column.
 pub(super) fn json_text(value: &Value) -> String {
     value.to_string()
-}
-
-/// Reads a JSON TEXT column.
-pub(super) fn json_column(row: &Row<'_>, idx: usize) -> rusqlite::Result<Value> {
-    let text: String = row.get(idx)?;
-    serde_json::from_str(&text)
-        .map_err(|e| rusqlite::Error::FromSqlConversionFailure(idx, Type::Text, Box::new(e)))
 }
 
 /// A `u64` seed keeps its 64 bits in SQLite's signed INTEGER column.

@@ -45,11 +45,13 @@ fn full_database_reports_disk_full_and_keeps_committed_rows() {
     let store = Store::open(&dir.path().join("full.sqlite3")).expect("open");
     let (a, b) = setup(&store);
     let pages: i64 = store
-        .conn
+        .sqlite_conn()
+        .expect("sqlite")
         .pragma_query_value(None, "page_count", |r| r.get(0))
         .expect("page_count");
     store
-        .conn
+        .sqlite_conn()
+        .expect("sqlite")
         .pragma_update(None, "max_page_count", pages + 4)
         .expect("max_page_count");
     let mut committed = Vec::new();
@@ -94,14 +96,16 @@ fn invalid_json_in_a_column_is_an_error_naming_the_table() {
     let store = Store::open_in_memory().expect("open");
     let (a, _) = setup(&store);
     store
-        .conn
+        .sqlite_conn()
+        .expect("sqlite")
         .execute_batch("PRAGMA ignore_check_constraints = ON")
         .expect("pragma");
     store
-        .conn
+        .sqlite_conn()
+        .expect("sqlite")
         .execute(
             "UPDATE renders SET params_json = '{broken' WHERE id = ?1",
-            [a],
+            [a.0],
         )
         .expect("corrupt");
     let err = store.render(a).expect_err("must fail");
@@ -114,12 +118,14 @@ fn migrations_set_version_and_application_id() {
     let store = Store::open_in_memory().expect("open");
     assert_eq!(store.schema_version().expect("version"), SCHEMA_VERSION);
     let app_id: i64 = store
-        .conn
+        .sqlite_conn()
+        .expect("sqlite")
         .pragma_query_value(None, "application_id", |r| r.get(0))
         .expect("application_id");
     assert_eq!(app_id, APPLICATION_ID);
     let fk: bool = store
-        .conn
+        .sqlite_conn()
+        .expect("sqlite")
         .pragma_query_value(None, "foreign_keys", |r| r.get(0))
         .expect("foreign_keys");
     assert!(fk);
@@ -131,12 +137,14 @@ fn file_store_uses_wal_and_full_sync() {
     let dir = tempfile::tempdir().expect("tempdir");
     let store = Store::open(&dir.path().join("db.sqlite3")).expect("open");
     let mode: String = store
-        .conn
+        .sqlite_conn()
+        .expect("sqlite")
         .pragma_query_value(None, "journal_mode", |r| r.get(0))
         .expect("journal_mode");
     assert_eq!(mode, "wal");
     let sync: i64 = store
-        .conn
+        .sqlite_conn()
+        .expect("sqlite")
         .pragma_query_value(None, "synchronous", |r| r.get(0))
         .expect("synchronous");
     assert_eq!(sync, 2);

@@ -1,13 +1,13 @@
 //! The `training_runs` table: reward-model and PCPO training jobs.
 
-use rusqlite::{params, OptionalExtension, Row};
 use serde::Serialize;
 use serde_json::Value;
 
+use super::backend::{vals, ConvertError, DbRow};
 use super::connection::Store;
 use super::error::StoreError;
 use super::ids::TrainingRunId;
-use super::sql_types::{json_column, json_text, text_enum};
+use super::sql_types::{json_text, text_enum};
 
 const TABLE: &str = "training_runs";
 
@@ -65,13 +65,13 @@ pub struct TrainingRunRow {
 }
 
 impl TrainingRunRow {
-    fn from_row(row: &Row<'_>) -> rusqlite::Result<TrainingRunRow> {
+    fn from_row(row: &DbRow) -> Result<TrainingRunRow, ConvertError> {
         Ok(TrainingRunRow {
             id: row.get(0)?,
             kind: row.get(1)?,
-            config_json: json_column(row, 2)?,
+            config_json: row.get(2)?,
             status: row.get(3)?,
-            metrics_json: json_column(row, 4)?,
+            metrics_json: row.get(4)?,
             started_at: row.get(5)?,
             finished_at: row.get(6)?,
         })
@@ -81,14 +81,13 @@ impl TrainingRunRow {
 impl Store {
     /// Records the start of a training run (status `running`, metrics `{}`).
     pub fn insert_training_run(&self, run: &NewTrainingRun) -> Result<TrainingRunId, StoreError> {
-        self.conn
-            .execute(
-                "INSERT INTO training_runs (kind, config_json, status, metrics_json) \
-                 VALUES (?1, ?2, 'running', '{}')",
-                params![run.kind, json_text(&run.config_json)],
-            )
-            .map_err(|e| self.sql_err(TABLE, e))?;
-        Ok(TrainingRunId(self.conn.last_insert_rowid()))
+        self.insert_returning_id(
+            TABLE,
+            "INSERT INTO training_runs (kind, config_json, status, metrics_json) \
+             VALUES (?1, ?2, 'running', '{}')",
+            &vals![run.kind, json_text(&run.config_json)],
+        )
+        .map(TrainingRunId)
     }
 
     /// Marks a running training run as finished with its final metrics.
@@ -105,40 +104,32 @@ impl Store {
                 message: format!("run {id} cannot finish with status 'running'"),
             });
         }
-        let changed = self
-            .conn
-            .execute(
-                "UPDATE training_runs SET status = ?2, metrics_json = ?3, \
-                 finished_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') \
-                 WHERE id = ?1 AND status = 'running'",
-                params![id, finish.status, json_text(&finish.metrics_json)],
-            )
-            .map_err(|e| self.sql_err(TABLE, e))?;
+        let changed = self.exec(
+            TABLE,
+            "UPDATE training_runs SET status = ?2, metrics_json = ?3, finished_at = @NOW \
+             WHERE id = ?1 AND status = 'running'",
+            &vals![id, finish.status, json_text(&finish.metrics_json)],
+        )?;
         self.require_changed(changed, TABLE, id.0)
     }
 
     /// The training run with this id, if any.
     pub fn training_run(&self, id: TrainingRunId) -> Result<Option<TrainingRunRow>, StoreError> {
-        self.conn
-            .query_row(
-                &format!("SELECT {COLUMNS} FROM training_runs WHERE id = ?1"),
-                [id],
-                TrainingRunRow::from_row,
-            )
-            .optional()
-            .map_err(|e| self.sql_err(TABLE, e))
+        self.query_opt(
+            TABLE,
+            &format!("SELECT {COLUMNS} FROM training_runs WHERE id = ?1"),
+            &vals![id],
+            TrainingRunRow::from_row,
+        )
     }
 
     /// All training runs, newest first.
     pub fn list_training_runs(&self) -> Result<Vec<TrainingRunRow>, StoreError> {
-        let mut stmt = self
-            .conn
-            .prepare(&format!(
-                "SELECT {COLUMNS} FROM training_runs ORDER BY started_at DESC, id DESC"
-            ))
-            .map_err(|e| self.sql_err(TABLE, e))?;
-        stmt.query_map([], TrainingRunRow::from_row)
-            .and_then(|rows| rows.collect())
-            .map_err(|e| self.sql_err(TABLE, e))
+        self.query_rows(
+            TABLE,
+            &format!("SELECT {COLUMNS} FROM training_runs ORDER BY started_at DESC, id DESC"),
+            &[],
+            TrainingRunRow::from_row,
+        )
     }
 }

@@ -94,9 +94,9 @@ impl Studio {
 
     /// Opens the store of `data_dir` (creating it when new).
     pub fn open(data_dir: &DataDir, models: Arc<ModelHub>) -> anyhow::Result<Self> {
-        let db_path = data_dir.database_path();
-        let store = Store::open(&db_path)
-            .with_context(|| format!("opening the store {}", db_path.display()))?;
+        let location = data_dir.store_location();
+        let store = Store::open_location(&location)
+            .with_context(|| format!("opening the store {location}"))?;
         Ok(Self::new(
             store,
             ImageStore::new(data_dir.images_dir()),

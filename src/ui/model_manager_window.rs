@@ -1,18 +1,19 @@
 //! The model manager window: each manifest model with its role's state,
 //! size and licence; pick, accept licences, download with progress and
 //! cancel (the download runs on the app's download thread); the device
-//! setting. On first start it opens with the recommended set picked and
+//! and store settings. On first start it opens with the recommended set picked and
 //! its total size.
 
 use crate::app::{human_size, Command, DevicePreference, ManifestEntry, ModelManagerState};
 
 use super::theme;
 
-/// Draws the window while it is open; `device` is the setting.
+/// Draws the window while it is open; `device` and `store` are the
+/// settings.
 pub fn model_manager_window_ui(
     ctx: &egui::Context,
     state: &ModelManagerState,
-    device: DevicePreference,
+    (device, store): (DevicePreference, &str),
     commands: &mut Vec<Command>,
 ) {
     if !state.open {
@@ -45,6 +46,7 @@ pub fn model_manager_window_ui(
             }
             ui.separator();
             device_ui(ui, device, commands);
+            store_ui(ui, state, store, commands);
         });
     if !open {
         commands.push(Command::ShowModelManager(false));
@@ -175,5 +177,36 @@ fn device_ui(ui: &mut egui::Ui, device: DevicePreference, commands: &mut Vec<Com
                     }
                 }
             });
+    });
+}
+
+/// The store setting: a `postgres://` URL or an SQLite file (empty: the
+/// data dir's file), saved with Apply, used from the next start.
+fn store_ui(
+    ui: &mut egui::Ui,
+    state: &ModelManagerState,
+    saved: &str,
+    commands: &mut Vec<Command>,
+) {
+    let mut text = state
+        .store_draft
+        .clone()
+        .unwrap_or_else(|| saved.to_string());
+    ui.horizontal(|ui| {
+        ui.label("Store (from the next start)");
+        let edit = ui.add(
+            egui::TextEdit::singleline(&mut text)
+                .hint_text("empty: the data dir's SQLite file; or postgres://user@host/db")
+                .desired_width(360.0),
+        );
+        if edit.changed() {
+            commands.push(Command::EditStoreSetting(text.clone()));
+        }
+        if ui
+            .add_enabled(text.trim() != saved, egui::Button::new("Apply"))
+            .clicked()
+        {
+            commands.push(Command::SetStore(text.clone()));
+        }
     });
 }

@@ -25,6 +25,8 @@ pub fn status_bar_ui(ui: &mut egui::Ui, status: &StatusState, commands: &mut Vec
         }
         ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
             ui.label(format!("Device: {}", status.device));
+            ui.separator();
+            ui.label(format!("Store: {}", status.store));
         });
     });
 }

@@ -40,7 +40,12 @@ fn draw(ui: &mut egui::Ui, app: &StudioApp, commands: &mut Vec<Command>) {
     });
     egui::Panel::top("top-bar").show(ui, |ui| top_bar_ui(ui, app, commands));
     pref_stats_window_ui(ui.ctx(), &app.labelling().stats, commands);
-    model_manager_window_ui(ui.ctx(), app.model_manager(), app.prefs().device, commands);
+    model_manager_window_ui(
+        ui.ctx(),
+        app.model_manager(),
+        (app.prefs().device, &app.prefs().store),
+        commands,
+    );
     let open_product = app.session().map(|s| &s.product);
     catalog_window_ui(
         ui.ctx(),

@@ -13,11 +13,13 @@
 use std::path::Path;
 use std::process::{Command, Output};
 
+use crate::common::backends::on_both_backends;
 use adstudio::cli::rm::import_click_file;
 use adstudio::paths::DataDir;
 use adstudio::prefs::{prompt_of, wilson_interval, Z95};
 use adstudio::product::{CanvasSettings, MaskEdits, MaskSettings};
 use adstudio::render::{ModelIds, PngParams, RenderParams, RenderRequest};
+
 use adstudio::store::{
     ImageStore, NewPreference, NewProduct, NewRender, NewScore, Outcome, PairItem,
     PreferenceSource, ProductSettings, Store,
@@ -336,7 +338,12 @@ fn stats_json_carries_the_same_figures() {
 /// (chosen prompt, rejected prompt, labeler, outcome) of every active
 /// decisive label on renders.
 fn pairs_of(data: &Path) -> Vec<(String, String, String, String)> {
-    let (store, _) = open(data);
+    pairs_in(&open(data).0)
+}
+
+/// (chosen prompt, rejected prompt, labeler, outcome) of the decisive
+/// active labels on renders, sorted.
+fn pairs_in(store: &Store) -> Vec<(String, String, String, String)> {
     let prompt = |item: PairItem| {
         let PairItem::Render(id) = item else {
             return None;
@@ -542,4 +549,60 @@ fn import_reports_bad_rows_by_line_and_keeps_the_others() {
     assert_eq!(imported.len(), 10);
     let (store, _) = open(&fresh);
     assert_eq!(store.integrity_check().unwrap(), "ok");
+}
+
+on_both_backends! {
+    /// `--store` (and `ADSTUDIO_STORE`) send a command's rows to the chosen
+    /// store: an import lands there, not in the data dir's SQLite file, and
+    /// `prefs stats` reads it back.
+    fn store_flag_sends_the_import_to_the_chosen_store(db) {
+        let dir = tempfile::tempdir().unwrap();
+        let data = dir.path().join("data");
+        world(&data);
+        let expected = pairs_of(&data);
+        let file = dir.path().join("pairs.trl.jsonl");
+        export(&data, "trl", &file);
+        let fresh = dir.path().join("fresh");
+        let stdout = run_ok(
+            adstudio(&fresh)
+                .env_remove("ADSTUDIO_STORE")
+                .arg("--store")
+                .arg(db.store_arg())
+                .args(["prefs", "import"])
+                .arg(&file),
+        );
+        assert!(stdout.contains("11 rows imported, 0 failed"), "{stdout}");
+        assert_eq!(pairs_in(&db.open()), expected);
+        assert!(
+            !fresh.join("adstudio.sqlite3").exists(),
+            "the data dir's default store stayed unused"
+        );
+        let stats = run_ok(
+            adstudio(&fresh)
+                .env("ADSTUDIO_STORE", db.store_arg())
+                .args(["prefs", "stats", "--json"]),
+        );
+        let v: Value = serde_json::from_str(&stats).unwrap();
+        let decided = v["total"]["a"].as_u64().unwrap() + v["total"]["b"].as_u64().unwrap();
+        assert_eq!(decided, 11, "{stats}");
+    }
+}
+
+/// An unreachable server: the command fails within seconds, naming the
+/// backend and the URL without its password.
+#[test]
+fn unreachable_store_server_is_a_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let started = std::time::Instant::now();
+    let (out, _, stderr) = run(adstudio(dir.path())
+        .args(["--store", "postgres://ann:s3cret@127.0.0.1:1/ads"])
+        .args(["prefs", "stats"]));
+    assert!(!out.status.success());
+    assert!(started.elapsed() < std::time::Duration::from_secs(15));
+    assert!(
+        stderr.contains("postgres://ann@127.0.0.1:1/ads"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("PostgreSQL"), "{stderr}");
+    assert!(!stderr.contains("s3cret"), "{stderr}");
 }

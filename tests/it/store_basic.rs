@@ -1,7 +1,9 @@
-//! Store tests on real temporary SQLite files: migrations, reopening,
-//! round trips, constraints, refusal of foreign files, undo, image files
-//! and data-directory resolution.
+//! Store tests on real temporary SQLite files and, through
+//! `on_both_backends!`, the same bodies on a fresh PostgreSQL database:
+//! migrations, reopening, round trips, constraints, refusal of foreign
+//! files, undo, image files and data-directory resolution.
 
+use crate::common::backends::on_both_backends;
 use crate::common::child;
 
 use std::path::{Path, PathBuf};
@@ -130,227 +132,226 @@ fn migrations_from_empty_file_reach_latest_version_with_all_tables() {
     assert_eq!(mode, "wal");
 }
 
-#[test]
-fn reopen_keeps_data_and_does_not_remigrate() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let path = db_path(&dir);
-    let (p, a, b) = {
-        let store = Store::open(&path).expect("open");
-        let ids = setup(&store);
-        store
-            .record_preference(&pref(ids.1, ids.2, Outcome::A, "ann"))
-            .expect("pref");
-        ids
-    };
-    let store = Store::open(&path).expect("reopen");
-    assert_eq!(store.schema_version().expect("version"), SCHEMA_VERSION);
-    assert_eq!(
-        store.product(p).expect("product").expect("exists").title,
-        "mug"
-    );
-    assert_eq!(store.renders_for_product(p).expect("renders").len(), 2);
-    let prefs = store.preferences().expect("prefs");
-    assert_eq!(prefs.len(), 1);
-    assert_eq!(
-        (prefs[0].a, prefs[0].b),
-        (PairItem::Render(a), PairItem::Render(b))
-    );
-}
-
-#[test]
-fn products_round_trip_and_settings_update() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let store = Store::open(&db_path(&dir)).expect("open");
-    let first = store.insert_product(&new_product("mug")).expect("insert");
-    let second = store.insert_product(&new_product("lamp")).expect("insert");
-
-    let row = store.product(first).expect("query").expect("exists");
-    let expected = new_product("mug");
-    assert_eq!(row.id, first);
-    assert_eq!(row.title, expected.title);
-    assert_eq!(row.source_name, expected.source_name);
-    assert_eq!(row.image_hash, expected.image_hash);
-    assert_eq!(row.image_ext, "png");
-    assert_eq!((row.width, row.height), (800, 600));
-    assert!(row.has_transparency);
-    assert_eq!(row.settings, expected.settings);
-    assert!(row.created_at.ends_with('Z'));
-
-    let edited = ProductSettings {
-        mask_edits_json: json!([{"brush": "add", "x": 3, "y": 4, "r": 10}]),
-        ..settings("edited")
-    };
-    store
-        .update_product_settings(first, &edited)
-        .expect("update");
-    let row = store.product(first).expect("query").expect("exists");
-    assert_eq!(row.settings, edited);
-    assert!(row.updated_at >= row.created_at);
-
-    let missing = store.update_product_settings(ProductId(9999), &edited);
-    assert!(matches!(
-        missing,
-        Err(StoreError::NotFound {
-            table: "products",
-            ..
-        })
-    ));
-    assert!(store.product(ProductId(9999)).expect("query").is_none());
-
-    let listed: Vec<ProductId> = store
-        .list_products()
-        .expect("list")
-        .iter()
-        .map(|p| p.id)
-        .collect();
-    assert_eq!(listed, vec![second, first], "newest first");
-
-    let json = serde_json::to_value(&row).expect("serialize");
-    assert_eq!(json["id"], json!(first.0));
-}
-
-#[test]
-fn renders_and_scores_round_trip() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let store = Store::open(&db_path(&dir)).expect("open");
-    let p = store.insert_product(&new_product("mug")).expect("product");
-    let big_seed = u64::MAX - 7;
-    let r = store
-        .insert_render(&new_render(p, big_seed))
-        .expect("render");
-    let row = store.render(r).expect("query").expect("exists");
-    assert_eq!(row.seed, big_seed, "all 64 bits of the seed survive");
-    assert_eq!(row.product_id, p);
-    assert_eq!(row.params_json, new_render(p, 0).params_json);
-    assert_eq!(
-        row.model_ids_json,
-        json!(["sd15", "control_v11p_sd15_canny"])
-    );
-    assert!(store.render(RenderId(424242)).expect("query").is_none());
-
-    let missing_product = store.insert_render(&new_render(ProductId(777), 1));
-    assert!(matches!(
-        missing_product,
-        Err(StoreError::Constraint {
-            table: "renders",
-            ..
-        })
-    ));
-
-    let s1 = store
-        .insert_score(&NewScore {
-            render_id: r,
-            model_id: "rm-v1".to_string(),
-            score: 0.25,
-            ctr: Some(0.031),
-            details_json: json!({"swap_avg": true}),
-        })
-        .expect("score");
-    let s2 = store
-        .insert_score(&NewScore {
-            render_id: r,
-            model_id: "rm-v2".to_string(),
-            score: -1.5,
-            ctr: None,
-            details_json: serde_json::Value::Null,
-        })
-        .expect("score");
-    let scores = store.scores_for_render(r).expect("scores");
-    assert_eq!(
-        scores.iter().map(|s| s.id).collect::<Vec<_>>(),
-        vec![s1, s2]
-    );
-    assert_eq!(scores[0].ctr, Some(0.031));
-    assert_eq!(scores[1].ctr, None);
-    assert_eq!(scores[1].details_json, serde_json::Value::Null);
-
-    let bad_ctr = store.insert_score(&NewScore {
-        render_id: r,
-        model_id: "rm".to_string(),
-        score: 1.0,
-        ctr: Some(1.5),
-        details_json: json!({}),
-    });
-    assert!(matches!(
-        bad_ctr,
-        Err(StoreError::Constraint {
-            table: "scores",
-            ..
-        })
-    ));
-    let nan = store.insert_score(&NewScore {
-        render_id: r,
-        model_id: "rm".to_string(),
-        score: f64::NAN,
-        ctr: None,
-        details_json: json!({}),
-    });
-    assert!(matches!(nan, Err(StoreError::InvalidArgument { .. })));
-}
-
-#[test]
-fn preferences_round_trip_and_counts() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let store = Store::open(&db_path(&dir)).expect("open");
-    let (_, a, b) = setup(&store);
-    let mut ids = Vec::new();
-    for (i, outcome) in [
-        Outcome::A,
-        Outcome::B,
-        Outcome::B,
-        Outcome::Tie,
-        Outcome::CantTell,
-    ]
-    .into_iter()
-    .enumerate()
-    {
-        let (x, y) = if i % 2 == 0 { (a, b) } else { (b, a) };
-        ids.push(
+on_both_backends! {
+    fn reopen_keeps_data_and_does_not_remigrate(db) {
+        let (p, a, b) = {
+            let store = db.open();
+            let ids = setup(&store);
             store
-                .record_preference(&pref(x, y, outcome, "ann"))
-                .expect("pref"),
+                .record_preference(&pref(ids.1, ids.2, Outcome::A, "ann"))
+                .expect("pref");
+            ids
+        };
+        let store = db.open();
+        assert_eq!(store.schema_version().expect("version"), SCHEMA_VERSION);
+        assert_eq!(
+            store.product(p).expect("product").expect("exists").title,
+            "mug"
+        );
+        assert_eq!(store.renders_for_product(p).expect("renders").len(), 2);
+        let prefs = store.preferences().expect("prefs");
+        assert_eq!(prefs.len(), 1);
+        assert_eq!(
+            (prefs[0].a, prefs[0].b),
+            (PairItem::Render(a), PairItem::Render(b))
         );
     }
-    ids.push(
+}
+
+on_both_backends! {
+    fn products_round_trip_and_settings_update(db) {
+        let store = db.open();
+        let first = store.insert_product(&new_product("mug")).expect("insert");
+        let second = store.insert_product(&new_product("lamp")).expect("insert");
+
+        let row = store.product(first).expect("query").expect("exists");
+        let expected = new_product("mug");
+        assert_eq!(row.id, first);
+        assert_eq!(row.title, expected.title);
+        assert_eq!(row.source_name, expected.source_name);
+        assert_eq!(row.image_hash, expected.image_hash);
+        assert_eq!(row.image_ext, "png");
+        assert_eq!((row.width, row.height), (800, 600));
+        assert!(row.has_transparency);
+        assert_eq!(row.settings, expected.settings);
+        assert!(row.created_at.ends_with('Z'));
+
+        let edited = ProductSettings {
+            mask_edits_json: json!([{"brush": "add", "x": 3, "y": 4, "r": 10}]),
+            ..settings("edited")
+        };
         store
-            .record_preference(&NewPreference {
-                source: PreferenceSource::Model,
-                ..pref(a, b, Outcome::Skip, "rm-v1")
+            .update_product_settings(first, &edited)
+            .expect("update");
+        let row = store.product(first).expect("query").expect("exists");
+        assert_eq!(row.settings, edited);
+        assert!(row.updated_at >= row.created_at);
+
+        let missing = store.update_product_settings(ProductId(9999), &edited);
+        assert!(matches!(
+            missing,
+            Err(StoreError::NotFound {
+                table: "products",
+                ..
             })
-            .expect("model pref"),
-    );
-    let rows = store.preferences().expect("prefs");
-    assert_eq!(rows.iter().map(|r| r.id).collect::<Vec<_>>(), ids);
-    assert_eq!(rows[1].outcome, Outcome::B);
-    assert_eq!(
-        (rows[1].a, rows[1].b),
-        (PairItem::Render(b), PairItem::Render(a))
-    );
-    assert_eq!(rows[5].source, PreferenceSource::Model);
-    assert_eq!(rows[5].labeler, "rm-v1");
-    assert_eq!(
-        store.preference(ids[3]).expect("query").expect("row"),
-        rows[3]
-    );
+        ));
+        assert!(store.product(ProductId(9999)).expect("query").is_none());
 
-    let counts = store.preference_counts().expect("counts");
-    assert_eq!(
-        (
-            counts.a,
-            counts.b,
-            counts.tie,
-            counts.cant_tell,
-            counts.skip
-        ),
-        (1, 2, 1, 1, 1)
-    );
-    assert_eq!(counts.get(Outcome::B), 2);
-    assert_eq!(counts.total(), 6);
-    assert_eq!(counts.decided(), 4);
+        let listed: Vec<ProductId> = store
+            .list_products()
+            .expect("list")
+            .iter()
+            .map(|p| p.id)
+            .collect();
+        assert_eq!(listed, vec![second, first], "newest first");
 
-    let json = serde_json::to_value(&rows[4]).expect("serialize");
-    assert_eq!(json["outcome"], "cant_tell");
-    assert_eq!(json["source"], "human");
+        let json = serde_json::to_value(&row).expect("serialize");
+        assert_eq!(json["id"], json!(first.0));
+    }
+}
+
+on_both_backends! {
+    fn renders_and_scores_round_trip(db) {
+        let store = db.open();
+        let p = store.insert_product(&new_product("mug")).expect("product");
+        let big_seed = u64::MAX - 7;
+        let r = store
+            .insert_render(&new_render(p, big_seed))
+            .expect("render");
+        let row = store.render(r).expect("query").expect("exists");
+        assert_eq!(row.seed, big_seed, "all 64 bits of the seed survive");
+        assert_eq!(row.product_id, p);
+        assert_eq!(row.params_json, new_render(p, 0).params_json);
+        assert_eq!(
+            row.model_ids_json,
+            json!(["sd15", "control_v11p_sd15_canny"])
+        );
+        assert!(store.render(RenderId(424242)).expect("query").is_none());
+
+        let missing_product = store.insert_render(&new_render(ProductId(777), 1));
+        assert!(matches!(
+            missing_product,
+            Err(StoreError::Constraint {
+                table: "renders",
+                ..
+            })
+        ));
+
+        let s1 = store
+            .insert_score(&NewScore {
+                render_id: r,
+                model_id: "rm-v1".to_string(),
+                score: 0.25,
+                ctr: Some(0.031),
+                details_json: json!({"swap_avg": true}),
+            })
+            .expect("score");
+        let s2 = store
+            .insert_score(&NewScore {
+                render_id: r,
+                model_id: "rm-v2".to_string(),
+                score: -1.5,
+                ctr: None,
+                details_json: serde_json::Value::Null,
+            })
+            .expect("score");
+        let scores = store.scores_for_render(r).expect("scores");
+        assert_eq!(
+            scores.iter().map(|s| s.id).collect::<Vec<_>>(),
+            vec![s1, s2]
+        );
+        assert_eq!(scores[0].ctr, Some(0.031));
+        assert_eq!(scores[1].ctr, None);
+        assert_eq!(scores[1].details_json, serde_json::Value::Null);
+
+        let bad_ctr = store.insert_score(&NewScore {
+            render_id: r,
+            model_id: "rm".to_string(),
+            score: 1.0,
+            ctr: Some(1.5),
+            details_json: json!({}),
+        });
+        assert!(matches!(
+            bad_ctr,
+            Err(StoreError::Constraint {
+                table: "scores",
+                ..
+            })
+        ));
+        let nan = store.insert_score(&NewScore {
+            render_id: r,
+            model_id: "rm".to_string(),
+            score: f64::NAN,
+            ctr: None,
+            details_json: json!({}),
+        });
+        assert!(matches!(nan, Err(StoreError::InvalidArgument { .. })));
+    }
+}
+
+on_both_backends! {
+    fn preferences_round_trip_and_counts(db) {
+        let store = db.open();
+        let (_, a, b) = setup(&store);
+        let mut ids = Vec::new();
+        for (i, outcome) in [
+            Outcome::A,
+            Outcome::B,
+            Outcome::B,
+            Outcome::Tie,
+            Outcome::CantTell,
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            let (x, y) = if i % 2 == 0 { (a, b) } else { (b, a) };
+            ids.push(
+                store
+                    .record_preference(&pref(x, y, outcome, "ann"))
+                    .expect("pref"),
+            );
+        }
+        ids.push(
+            store
+                .record_preference(&NewPreference {
+                    source: PreferenceSource::Model,
+                    ..pref(a, b, Outcome::Skip, "rm-v1")
+                })
+                .expect("model pref"),
+        );
+        let rows = store.preferences().expect("prefs");
+        assert_eq!(rows.iter().map(|r| r.id).collect::<Vec<_>>(), ids);
+        assert_eq!(rows[1].outcome, Outcome::B);
+        assert_eq!(
+            (rows[1].a, rows[1].b),
+            (PairItem::Render(b), PairItem::Render(a))
+        );
+        assert_eq!(rows[5].source, PreferenceSource::Model);
+        assert_eq!(rows[5].labeler, "rm-v1");
+        assert_eq!(
+            store.preference(ids[3]).expect("query").expect("row"),
+            rows[3]
+        );
+
+        let counts = store.preference_counts().expect("counts");
+        assert_eq!(
+            (
+                counts.a,
+                counts.b,
+                counts.tie,
+                counts.cant_tell,
+                counts.skip
+            ),
+            (1, 2, 1, 1, 1)
+        );
+        assert_eq!(counts.get(Outcome::B), 2);
+        assert_eq!(counts.total(), 6);
+        assert_eq!(counts.decided(), 4);
+
+        let json = serde_json::to_value(&rows[4]).expect("serialize");
+        assert_eq!(json["outcome"], "cant_tell");
+        assert_eq!(json["source"], "human");
+    }
 }
 
 #[test]
@@ -369,84 +370,82 @@ fn outcome_and_source_text_forms() {
     assert!(PreferenceSource::parse("robot").is_err());
 }
 
-#[test]
-fn preference_to_missing_render_fails() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let store = Store::open(&db_path(&dir)).expect("open");
-    let (_, a, _) = setup(&store);
-    let err = store
-        .record_preference(&pref(a, RenderId(99_999), Outcome::A, "ann"))
-        .expect_err("missing render must fail");
-    assert!(
-        matches!(
-            err,
-            StoreError::Constraint {
-                table: "preferences",
-                ..
+on_both_backends! {
+    fn preference_to_missing_render_fails(db) {
+        let store = db.open();
+        let (_, a, _) = setup(&store);
+        let err = store
+            .record_preference(&pref(a, RenderId(99_999), Outcome::A, "ann"))
+            .expect_err("missing render must fail");
+        assert!(
+            matches!(
+                err,
+                StoreError::Constraint {
+                    table: "preferences",
+                    ..
+                }
+            ),
+            "{err:?}"
+        );
+        assert!(err.to_string().contains("preferences"), "{err}");
+        let same = store.record_preference(&pref(a, a, Outcome::A, "ann"));
+        assert!(
+            matches!(same, Err(StoreError::Constraint { .. })),
+            "{same:?}"
+        );
+        let empty_labeler = store.record_preference(&pref(a, RenderId(a.0 + 1), Outcome::A, ""));
+        assert!(matches!(empty_labeler, Err(StoreError::Constraint { .. })));
+        assert!(store.preferences().expect("prefs").is_empty());
+    }
+}
+
+on_both_backends! {
+    fn schema_rejects_outcome_outside_the_set(db) {
+        let (a, b) = {
+            let store = db.open();
+            let (_, a, b) = setup(&store);
+            (a, b)
+        };
+        let insert = |outcome: &str, source: &str| {
+            db.raw_execute(&format!(
+                "INSERT INTO preferences (render_a, render_b, outcome, source, labeler) \
+                 VALUES ({}, {}, '{outcome}', '{source}', 'ann')",
+                a.0, b.0
+            ))
+        };
+        assert!(insert("maybe", "human").is_err(), "outcome outside the set");
+        assert!(insert("a", "robot").is_err(), "source outside the set");
+        assert!(insert("tie", "human").is_ok(), "control row");
+    }
+}
+
+on_both_backends! {
+    fn newer_schema_version_is_refused_and_left_alone(db) {
+        drop(db.open());
+        db.set_recorded_version(SCHEMA_VERSION + 1);
+        let err = db.try_open().expect_err("newer schema must be refused");
+        match &err {
+            StoreError::SchemaTooNew {
+                found, supported, ..
+            } => {
+                assert_eq!(*found, SCHEMA_VERSION + 1);
+                assert_eq!(*supported, SCHEMA_VERSION);
             }
-        ),
-        "{err:?}"
-    );
-    assert!(err.to_string().contains("preferences"), "{err}");
-    let same = store.record_preference(&pref(a, a, Outcome::A, "ann"));
-    assert!(
-        matches!(same, Err(StoreError::Constraint { .. })),
-        "{same:?}"
-    );
-    let empty_labeler = store.record_preference(&pref(a, RenderId(a.0 + 1), Outcome::A, ""));
-    assert!(matches!(empty_labeler, Err(StoreError::Constraint { .. })));
-    assert!(store.preferences().expect("prefs").is_empty());
-}
-
-#[test]
-fn schema_rejects_outcome_outside_the_set() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let path = db_path(&dir);
-    let (a, b) = {
-        let store = Store::open(&path).expect("open");
-        let (_, a, b) = setup(&store);
-        (a, b)
-    };
-    let conn = rusqlite::Connection::open(&path).expect("raw open");
-    conn.pragma_update(None, "foreign_keys", true).expect("fk");
-    let insert = |outcome: &str, source: &str| {
-        conn.execute(
-            "INSERT INTO preferences (render_a, render_b, outcome, source, labeler) \
-             VALUES (?1, ?2, ?3, ?4, 'ann')",
-            rusqlite::params![a.0, b.0, outcome, source],
-        )
-    };
-    assert!(insert("maybe", "human").is_err(), "outcome outside the set");
-    assert!(insert("a", "robot").is_err(), "source outside the set");
-    assert!(insert("tie", "human").is_ok(), "control row");
-}
-
-#[test]
-fn newer_schema_version_is_refused_and_left_alone() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let path = db_path(&dir);
-    drop(Store::open(&path).expect("create"));
-    {
-        let conn = rusqlite::Connection::open(&path).expect("raw open");
-        conn.pragma_update(None, "user_version", SCHEMA_VERSION + 1)
-            .expect("bump");
-    }
-    let err = Store::open(&path).expect_err("newer schema must be refused");
-    match &err {
-        StoreError::SchemaTooNew {
-            found, supported, ..
-        } => {
-            assert_eq!(*found, SCHEMA_VERSION + 1);
-            assert_eq!(*supported, SCHEMA_VERSION);
+            other => panic!("unexpected error {other:?}"),
         }
-        other => panic!("unexpected error {other:?}"),
+        let named = if db.is_postgres() {
+            "adstudio_test_"
+        } else {
+            "adstudio.sqlite3"
+        };
+        assert!(err.to_string().contains(named), "{err}");
+        let version = db.raw_i64(if db.is_postgres() {
+            "SELECT version FROM adstudio_schema"
+        } else {
+            "PRAGMA user_version"
+        });
+        assert_eq!(version, SCHEMA_VERSION + 1);
     }
-    assert!(err.to_string().contains("adstudio.sqlite3"), "{err}");
-    let conn = rusqlite::Connection::open(&path).expect("raw open");
-    let version: i64 = conn
-        .pragma_query_value(None, "user_version", |r| r.get(0))
-        .expect("version");
-    assert_eq!(version, SCHEMA_VERSION + 1);
 }
 
 #[test]
@@ -496,132 +495,132 @@ fn foreign_sqlite_database_is_refused() {
     assert_eq!(std::fs::read(&path).expect("read"), before);
 }
 
-#[test]
-fn retract_last_preference_keeps_history_and_touches_only_that_labeler() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let store = Store::open(&db_path(&dir)).expect("open");
-    let (_, a, b) = setup(&store);
-    assert_eq!(store.retract_last_preference("ann").expect("undo"), None);
-    let p1 = store
-        .record_preference(&pref(a, b, Outcome::A, "ann"))
-        .expect("p1");
-    let p2 = store
-        .record_preference(&pref(a, b, Outcome::B, "ann"))
-        .expect("p2");
-    let q1 = store
-        .record_preference(&pref(b, a, Outcome::Tie, "bob"))
-        .expect("q1");
+on_both_backends! {
+    fn retract_last_preference_keeps_history_and_touches_only_that_labeler(db) {
+        let store = db.open();
+        let (_, a, b) = setup(&store);
+        assert_eq!(store.retract_last_preference("ann").expect("undo"), None);
+        let p1 = store
+            .record_preference(&pref(a, b, Outcome::A, "ann"))
+            .expect("p1");
+        let p2 = store
+            .record_preference(&pref(a, b, Outcome::B, "ann"))
+            .expect("p2");
+        let q1 = store
+            .record_preference(&pref(b, a, Outcome::Tie, "bob"))
+            .expect("q1");
 
-    let active = |store: &Store| -> Vec<_> {
-        store
-            .active_preferences()
-            .expect("prefs")
+        let active = |store: &Store| -> Vec<_> {
+            store
+                .active_preferences()
+                .expect("prefs")
+                .iter()
+                .map(|r| r.id)
+                .collect()
+        };
+        assert_eq!(
+            store.retract_last_preference("ann").expect("undo"),
+            Some(p2)
+        );
+        assert_eq!(active(&store), vec![p1, q1]);
+        let p3 = store
+            .record_preference(&pref(a, b, Outcome::Skip, "ann"))
+            .expect("p3");
+        assert!(p3 > p2, "ids are never reused after an undo");
+        assert_eq!(
+            store.retract_last_preference("ann").expect("undo"),
+            Some(p3)
+        );
+        assert_eq!(
+            store.retract_last_preference("ann").expect("undo"),
+            Some(p1)
+        );
+        assert_eq!(store.retract_last_preference("ann").expect("undo"), None);
+        assert_eq!(active(&store), vec![q1]);
+        assert_eq!(store.preferences_of("bob").expect("bob").len(), 1);
+        assert!(store.preferences_of("ann").expect("ann").is_empty());
+
+        // History: every row is still there, the retracted ones marked.
+        let all = store.preferences().expect("all");
+        assert_eq!(
+            all.iter().map(|r| r.id).collect::<Vec<_>>(),
+            vec![p1, p2, q1, p3]
+        );
+        let retracted: Vec<_> = all
             .iter()
+            .filter(|r| !r.is_active())
             .map(|r| r.id)
-            .collect()
-    };
-    assert_eq!(
-        store.retract_last_preference("ann").expect("undo"),
-        Some(p2)
-    );
-    assert_eq!(active(&store), vec![p1, q1]);
-    let p3 = store
-        .record_preference(&pref(a, b, Outcome::Skip, "ann"))
-        .expect("p3");
-    assert!(p3 > p2, "ids are never reused after an undo");
-    assert_eq!(
-        store.retract_last_preference("ann").expect("undo"),
-        Some(p3)
-    );
-    assert_eq!(
-        store.retract_last_preference("ann").expect("undo"),
-        Some(p1)
-    );
-    assert_eq!(store.retract_last_preference("ann").expect("undo"), None);
-    assert_eq!(active(&store), vec![q1]);
-    assert_eq!(store.preferences_of("bob").expect("bob").len(), 1);
-    assert!(store.preferences_of("ann").expect("ann").is_empty());
-
-    // History: every row is still there, the retracted ones marked.
-    let all = store.preferences().expect("all");
-    assert_eq!(
-        all.iter().map(|r| r.id).collect::<Vec<_>>(),
-        vec![p1, p2, q1, p3]
-    );
-    let retracted: Vec<_> = all
-        .iter()
-        .filter(|r| !r.is_active())
-        .map(|r| r.id)
-        .collect();
-    assert_eq!(retracted, vec![p1, p2, p3]);
-    assert_eq!(store.preference_counts().expect("counts").total(), 1);
+            .collect();
+        assert_eq!(retracted, vec![p1, p2, p3]);
+        assert_eq!(store.preference_counts().expect("counts").total(), 1);
+    }
 }
 
-#[test]
-fn training_runs_and_adapters_round_trip() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let store = Store::open(&db_path(&dir)).expect("open");
-    let run = store
-        .insert_training_run(&NewTrainingRun {
-            kind: "pcpo".to_string(),
-            config_json: json!({"beta": 0.1, "lora_rank": 16}),
-        })
-        .expect("run");
-    let row = store.training_run(run).expect("query").expect("exists");
-    assert_eq!(row.status, RunStatus::Running);
-    assert_eq!(row.finished_at, None);
-    assert_eq!(row.metrics_json, json!({}));
+on_both_backends! {
+    fn training_runs_and_adapters_round_trip(db) {
+        let store = db.open();
+        let run = store
+            .insert_training_run(&NewTrainingRun {
+                kind: "pcpo".to_string(),
+                config_json: json!({"beta": 0.1, "lora_rank": 16}),
+            })
+            .expect("run");
+        let row = store.training_run(run).expect("query").expect("exists");
+        assert_eq!(row.status, RunStatus::Running);
+        assert_eq!(row.finished_at, None);
+        assert_eq!(row.metrics_json, json!({}));
 
-    let running = store.finish_training_run(
-        run,
-        &FinishTrainingRun {
-            status: RunStatus::Running,
-            metrics_json: json!({}),
-        },
-    );
-    assert!(matches!(running, Err(StoreError::InvalidArgument { .. })));
-    let finish = FinishTrainingRun {
-        status: RunStatus::Succeeded,
-        metrics_json: json!({"pairwise_accuracy": 0.56}),
-    };
-    store.finish_training_run(run, &finish).expect("finish");
-    let row = store.training_run(run).expect("query").expect("exists");
-    assert_eq!(row.status, RunStatus::Succeeded);
-    assert_eq!(row.metrics_json, finish.metrics_json);
-    assert!(row.finished_at.is_some());
-    let again = store.finish_training_run(run, &finish);
-    assert!(
-        matches!(again, Err(StoreError::NotFound { .. })),
-        "finish only once"
-    );
-    assert_eq!(store.list_training_runs().expect("runs").len(), 1);
+        let running = store.finish_training_run(
+            run,
+            &FinishTrainingRun {
+                status: RunStatus::Running,
+                metrics_json: json!({}),
+            },
+        );
+        assert!(matches!(running, Err(StoreError::InvalidArgument { .. })));
+        let finish = FinishTrainingRun {
+            status: RunStatus::Succeeded,
+            metrics_json: json!({"pairwise_accuracy": 0.56}),
+        };
+        store.finish_training_run(run, &finish).expect("finish");
+        let row = store.training_run(run).expect("query").expect("exists");
+        assert_eq!(row.status, RunStatus::Succeeded);
+        assert_eq!(row.metrics_json, finish.metrics_json);
+        assert!(row.finished_at.is_some());
+        let again = store.finish_training_run(run, &finish);
+        assert!(
+            matches!(again, Err(StoreError::NotFound { .. })),
+            "finish only once"
+        );
+        assert_eq!(store.list_training_runs().expect("runs").len(), 1);
 
-    let first = store
-        .insert_adapter(&NewAdapter {
-            training_run_id: Some(run),
-            name: "pcpo-1".to_string(),
-            base_model: "llava-1.5-7b".to_string(),
-            path: "adapters/pcpo-1.safetensors".to_string(),
-            config_json: json!({"rank": 16}),
-        })
-        .expect("adapter");
-    let second = store
-        .insert_adapter(&NewAdapter {
-            training_run_id: None,
-            name: "imported".to_string(),
-            base_model: "llava-1.5-7b".to_string(),
-            path: "/tmp/imported.safetensors".to_string(),
-            config_json: json!({}),
-        })
-        .expect("adapter");
-    let adapters = store.list_adapters().expect("adapters");
-    assert_eq!(
-        adapters.iter().map(|a| a.id).collect::<Vec<_>>(),
-        vec![second, first]
-    );
-    assert_eq!(adapters[1].training_run_id, Some(run));
-    assert_eq!(adapters[1].config_json, json!({"rank": 16}));
-    assert_eq!(adapters[0].training_run_id, None);
+        let first = store
+            .insert_adapter(&NewAdapter {
+                training_run_id: Some(run),
+                name: "pcpo-1".to_string(),
+                base_model: "llava-1.5-7b".to_string(),
+                path: "adapters/pcpo-1.safetensors".to_string(),
+                config_json: json!({"rank": 16}),
+            })
+            .expect("adapter");
+        let second = store
+            .insert_adapter(&NewAdapter {
+                training_run_id: None,
+                name: "imported".to_string(),
+                base_model: "llava-1.5-7b".to_string(),
+                path: "/tmp/imported.safetensors".to_string(),
+                config_json: json!({}),
+            })
+            .expect("adapter");
+        let adapters = store.list_adapters().expect("adapters");
+        assert_eq!(
+            adapters.iter().map(|a| a.id).collect::<Vec<_>>(),
+            vec![second, first]
+        );
+        assert_eq!(adapters[1].training_run_id, Some(run));
+        assert_eq!(adapters[1].config_json, json!({"rank": 16}));
+        assert_eq!(adapters[0].training_run_id, None);
+    }
 }
 
 #[test]
@@ -776,53 +775,53 @@ fn data_dir_resolution_order_and_layout() {
     assert!(DataDir::at(&file).is_err());
 }
 
-#[test]
-fn product_title_updates_and_unknown_ids_are_not_found() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let store = Store::open(&db_path(&dir)).expect("open");
-    let id = store.insert_product(&new_product("mug")).expect("insert");
-    store
-        .update_product_title(id, "ceramic mug, matte blue")
-        .expect("rename");
-    let row = store.product(id).expect("query").expect("exists");
-    assert_eq!(row.title, "ceramic mug, matte blue");
-    assert_eq!(
-        row.settings,
-        new_product("mug").settings,
-        "settings untouched"
-    );
-    let missing = store.update_product_title(ProductId(424242), "x");
-    assert!(
-        matches!(missing, Err(StoreError::NotFound { id: 424242, .. })),
-        "{missing:?}"
-    );
+on_both_backends! {
+    fn product_title_updates_and_unknown_ids_are_not_found(db) {
+        let store = db.open();
+        let id = store.insert_product(&new_product("mug")).expect("insert");
+        store
+            .update_product_title(id, "ceramic mug, matte blue")
+            .expect("rename");
+        let row = store.product(id).expect("query").expect("exists");
+        assert_eq!(row.title, "ceramic mug, matte blue");
+        assert_eq!(
+            row.settings,
+            new_product("mug").settings,
+            "settings untouched"
+        );
+        let missing = store.update_product_title(ProductId(424242), "x");
+        assert!(
+            matches!(missing, Err(StoreError::NotFound { id: 424242, .. })),
+            "{missing:?}"
+        );
+    }
 }
 
-#[test]
-fn resolved_mask_source_is_stored_and_checked() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let store = Store::open(&db_path(&dir)).expect("open");
-    let id = store.insert_product(&new_product("lamp")).expect("insert");
-    assert_eq!(
-        store.product(id).expect("q").expect("row").mask_source,
-        None
-    );
-    store.set_product_mask_source(id, "saliency").expect("set");
-    assert_eq!(
-        store
-            .product(id)
-            .expect("q")
-            .expect("row")
-            .mask_source
-            .as_deref(),
-        Some("saliency")
-    );
-    assert!(
-        store.set_product_mask_source(id, "magic").is_err(),
-        "CHECK rejects unknown sources"
-    );
-    assert!(matches!(
-        store.set_product_mask_source(ProductId(777), "key"),
-        Err(StoreError::NotFound { id: 777, .. })
-    ));
+on_both_backends! {
+    fn resolved_mask_source_is_stored_and_checked(db) {
+        let store = db.open();
+        let id = store.insert_product(&new_product("lamp")).expect("insert");
+        assert_eq!(
+            store.product(id).expect("q").expect("row").mask_source,
+            None
+        );
+        store.set_product_mask_source(id, "saliency").expect("set");
+        assert_eq!(
+            store
+                .product(id)
+                .expect("q")
+                .expect("row")
+                .mask_source
+                .as_deref(),
+            Some("saliency")
+        );
+        assert!(
+            store.set_product_mask_source(id, "magic").is_err(),
+            "CHECK rejects unknown sources"
+        );
+        assert!(matches!(
+            store.set_product_mask_source(ProductId(777), "key"),
+            Err(StoreError::NotFound { id: 777, .. })
+        ));
+    }
 }

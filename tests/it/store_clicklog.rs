@@ -13,6 +13,8 @@ use adstudio::store::{
 };
 use image::{Rgb, RgbImage};
 
+use crate::common::backends::on_both_backends;
+
 fn draw(dir: &Path, name: &str, shade: u8) -> PathBuf {
     let path = dir.join(name);
     RgbImage::from_pixel(8, 8, Rgb([shade, 40, 200 - shade / 2]))
@@ -41,136 +43,137 @@ fn import(rows: Vec<NewCreative>) -> NewClickImport {
     }
 }
 
-/// Good rows are stored with their images (hash = SHA-256 of the file);
-/// an in-file repeat, a missing image, a non-image file and bad counts are
-/// rejected by line; a second import of a stored id is rejected naming the
-/// first import; `click_imports` counts parser rejections too.
-#[test]
-fn import_keeps_good_rows_and_reports_bad_ones_by_line() {
-    let dir = tempfile::tempdir().unwrap();
-    let images = ImageStore::new(dir.path().join("images"));
-    let store = Store::open(&dir.path().join("db.sqlite3")).unwrap();
-    assert_eq!(store.schema_version().unwrap(), SCHEMA_VERSION);
-    let a = draw(dir.path(), "a.png", 10);
-    let b = draw(dir.path(), "b.png", 90);
-    let text = dir.path().join("notes.png");
-    std::fs::write(&text, "not an image").unwrap();
-    let summary = store
-        .import_click_log(
-            &images,
-            &import(vec![
-                row(2, "c1", "p1", a.clone(), 2000, 20),
-                row(3, "c2", "p1", b.clone(), 3000, 90),
-                row(4, "c1", "p1", b.clone(), 100, 1),
-                row(5, "c3", "p1", dir.path().join("gone.png"), 100, 1),
-                row(6, "c4", "p2", text, 100, 1),
-                row(7, "c5", "p2", a.clone(), 10, 11),
-            ]),
-        )
-        .unwrap();
-    let kept: Vec<usize> = summary.kept.iter().map(|(l, _)| *l).collect();
-    assert_eq!(kept, vec![2, 3]);
-    let lines: Vec<usize> = summary.rejected.iter().map(|r| r.line).collect();
-    assert_eq!(lines, vec![4, 5, 6, 7]);
-    assert_eq!(
-        summary.rejected[0].problem,
-        ImportProblem::DuplicateInFile { first_line: 2 }
-    );
-    assert!(matches!(
-        summary.rejected[1].problem,
-        ImportProblem::MissingImage(_)
-    ));
-    assert!(matches!(
-        summary.rejected[2].problem,
-        ImportProblem::NotAnImage(_)
-    ));
-    assert!(matches!(
-        summary.rejected[3].problem,
-        ImportProblem::BadCounts { .. }
-    ));
+on_both_backends! {
+    /// Good rows are stored with their images (hash = SHA-256 of the file);
+    /// an in-file repeat, a missing image, a non-image file and bad counts are
+    /// rejected by line; a second import of a stored id is rejected naming the
+    /// first import; `click_imports` counts parser rejections too.
+    fn import_keeps_good_rows_and_reports_bad_ones_by_line(db) {
+        let dir = tempfile::tempdir().unwrap();
+        let images = ImageStore::new(dir.path().join("images"));
+        let store = db.open();
+        assert_eq!(store.schema_version().unwrap(), SCHEMA_VERSION);
+        let a = draw(dir.path(), "a.png", 10);
+        let b = draw(dir.path(), "b.png", 90);
+        let text = dir.path().join("notes.png");
+        std::fs::write(&text, "not an image").unwrap();
+        let summary = store
+            .import_click_log(
+                &images,
+                &import(vec![
+                    row(2, "c1", "p1", a.clone(), 2000, 20),
+                    row(3, "c2", "p1", b.clone(), 3000, 90),
+                    row(4, "c1", "p1", b.clone(), 100, 1),
+                    row(5, "c3", "p1", dir.path().join("gone.png"), 100, 1),
+                    row(6, "c4", "p2", text, 100, 1),
+                    row(7, "c5", "p2", a.clone(), 10, 11),
+                ]),
+            )
+            .unwrap();
+        let kept: Vec<usize> = summary.kept.iter().map(|(l, _)| *l).collect();
+        assert_eq!(kept, vec![2, 3]);
+        let lines: Vec<usize> = summary.rejected.iter().map(|r| r.line).collect();
+        assert_eq!(lines, vec![4, 5, 6, 7]);
+        assert_eq!(
+            summary.rejected[0].problem,
+            ImportProblem::DuplicateInFile { first_line: 2 }
+        );
+        assert!(matches!(
+            summary.rejected[1].problem,
+            ImportProblem::MissingImage(_)
+        ));
+        assert!(matches!(
+            summary.rejected[2].problem,
+            ImportProblem::NotAnImage(_)
+        ));
+        assert!(matches!(
+            summary.rejected[3].problem,
+            ImportProblem::BadCounts { .. }
+        ));
 
-    let stored = store.creatives().unwrap();
-    assert_eq!(stored.len(), 2);
-    let c2 = store.creative("c2").unwrap().unwrap();
-    assert_eq!((c2.impressions, c2.clicks, c2.line), (3000, 90, 3));
-    assert!((c2.ctr() - 0.03).abs() < 1e-12);
-    let stored_bytes = std::fs::read(c2.image_path(&images).unwrap()).unwrap();
-    assert_eq!(stored_bytes, std::fs::read(&b).unwrap());
-    use sha2::Digest as _;
-    assert_eq!(
-        c2.image_hash,
-        hex::encode(sha2::Sha256::digest(&stored_bytes))
-    );
+        let stored = store.creatives().unwrap();
+        assert_eq!(stored.len(), 2);
+        let c2 = store.creative("c2").unwrap().unwrap();
+        assert_eq!((c2.impressions, c2.clicks, c2.line), (3000, 90, 3));
+        assert!((c2.ctr() - 0.03).abs() < 1e-12);
+        let stored_bytes = std::fs::read(c2.image_path(&images).unwrap()).unwrap();
+        assert_eq!(stored_bytes, std::fs::read(&b).unwrap());
+        use sha2::Digest as _;
+        assert_eq!(
+            c2.image_hash,
+            hex::encode(sha2::Sha256::digest(&stored_bytes))
+        );
 
-    let imports = store.click_imports().unwrap();
-    assert_eq!(imports.len(), 1);
-    assert_eq!((imports[0].rows_ok, imports[0].rows_rejected), (2, 5));
+        let imports = store.click_imports().unwrap();
+        assert_eq!(imports.len(), 1);
+        assert_eq!((imports[0].rows_ok, imports[0].rows_rejected), (2, 5));
 
-    // A later import: stored ids are refused (first import wins), new ones kept.
-    let again = store
-        .import_click_log(
-            &images,
-            &import(vec![
-                row(2, "c2", "p1", a.clone(), 9000, 9),
-                row(3, "c9", "p3", a, 1500, 15),
-            ]),
-        )
-        .unwrap();
-    assert_eq!(again.kept, vec![(3, "c9".to_string())]);
-    assert_eq!(
-        again.rejected[0].problem,
-        ImportProblem::AlreadyImported {
-            import_id: summary.import_id
-        }
-    );
-    assert_eq!(store.creative("c2").unwrap().unwrap().impressions, 3000);
-    assert_eq!(store.creative_count().unwrap(), 3);
+        // A later import: stored ids are refused (first import wins), new ones kept.
+        let again = store
+            .import_click_log(
+                &images,
+                &import(vec![
+                    row(2, "c2", "p1", a.clone(), 9000, 9),
+                    row(3, "c9", "p3", a, 1500, 15),
+                ]),
+            )
+            .unwrap();
+        assert_eq!(again.kept, vec![(3, "c9".to_string())]);
+        assert_eq!(
+            again.rejected[0].problem,
+            ImportProblem::AlreadyImported {
+                import_id: summary.import_id
+            }
+        );
+        assert_eq!(store.creative("c2").unwrap().unwrap().impressions, 3000);
+        assert_eq!(store.creative_count().unwrap(), 3);
+    }
 }
 
-/// Cancelling after two of four rows rolls the whole import back: no
-/// creative and no import record remain (also after reopening the file),
-/// and the same rows import fully afterwards.
-#[test]
-fn cancelled_import_leaves_nothing_half_written() {
-    let dir = tempfile::tempdir().unwrap();
-    let images = ImageStore::new(dir.path().join("images"));
-    let db = dir.path().join("db.sqlite3");
-    let store = Store::open(&db).unwrap();
-    let rows: Vec<NewCreative> = (0..4)
-        .map(|i| {
-            let img = draw(dir.path(), &format!("i{i}.png"), 20 * i as u8);
-            row(i + 2, &format!("c{i}"), "p1", img, 5000, 50 + i as u64)
-        })
-        .collect();
-    let err = store
-        .import_click_log_with(&images, &import(rows.clone()), &mut |done, _| {
-            if done == 2 {
-                ControlFlow::Break(())
-            } else {
-                ControlFlow::Continue(())
-            }
-        })
-        .unwrap_err();
-    assert!(
-        matches!(
-            err,
-            StoreError::Cancelled {
-                done: 2,
-                total: 4,
-                ..
-            }
-        ),
-        "{err:?}"
-    );
-    assert_eq!(store.creative_count().unwrap(), 0);
-    assert!(store.click_imports().unwrap().is_empty());
-    drop(store);
-    let store = Store::open(&db).unwrap();
-    assert_eq!(store.creative_count().unwrap(), 0);
-    assert!(store.click_imports().unwrap().is_empty());
-    let summary = store.import_click_log(&images, &import(rows)).unwrap();
-    assert_eq!(summary.kept.len(), 4);
-    assert_eq!(store.integrity_check().unwrap(), "ok");
+on_both_backends! {
+    /// Cancelling after two of four rows rolls the whole import back: no
+    /// creative and no import record remain (also after reopening the file),
+    /// and the same rows import fully afterwards.
+    fn cancelled_import_leaves_nothing_half_written(db) {
+        let dir = tempfile::tempdir().unwrap();
+        let images = ImageStore::new(dir.path().join("images"));
+        let store = db.open();
+        let rows: Vec<NewCreative> = (0..4)
+            .map(|i| {
+                let img = draw(dir.path(), &format!("i{i}.png"), 20 * i as u8);
+                row(i + 2, &format!("c{i}"), "p1", img, 5000, 50 + i as u64)
+            })
+            .collect();
+        let err = store
+            .import_click_log_with(&images, &import(rows.clone()), &mut |done, _| {
+                if done == 2 {
+                    ControlFlow::Break(())
+                } else {
+                    ControlFlow::Continue(())
+                }
+            })
+            .unwrap_err();
+        assert!(
+            matches!(
+                err,
+                StoreError::Cancelled {
+                    done: 2,
+                    total: 4,
+                    ..
+                }
+            ),
+            "{err:?}"
+        );
+        assert_eq!(store.creative_count().unwrap(), 0);
+        assert!(store.click_imports().unwrap().is_empty());
+        drop(store);
+        let store = db.open();
+        assert_eq!(store.creative_count().unwrap(), 0);
+        assert!(store.click_imports().unwrap().is_empty());
+        let summary = store.import_click_log(&images, &import(rows)).unwrap();
+        assert_eq!(summary.kept.len(), 4);
+        assert_eq!(store.integrity_check().unwrap(), "ok");
+    }
 }
 
 /// A version-2 database (written with the first two migrations) opens,

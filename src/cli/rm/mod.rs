@@ -158,8 +158,8 @@ pub enum RmCommand {
 }
 
 fn open_store(data_dir: &DataDir) -> anyhow::Result<(Store, ImageStore)> {
-    let path = data_dir.database_path();
-    let store = Store::open(&path).with_context(|| format!("opening {}", path.display()))?;
+    let location = data_dir.store_location();
+    let store = Store::open_location(&location).with_context(|| format!("opening {location}"))?;
     Ok((store, ImageStore::new(data_dir.images_dir())))
 }
 

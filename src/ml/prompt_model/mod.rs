@@ -47,6 +47,7 @@ pub mod rope;
 pub mod scene;
 pub mod scene_choice;
 pub mod scene_examples;
+pub mod scene_fit;
 pub mod scene_grammar;
 pub mod scene_library;
 pub mod screen;

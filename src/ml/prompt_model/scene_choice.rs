@@ -7,8 +7,10 @@
 use super::category_kinds::{category_scores, kind_phrases};
 use super::error::{PromptModelError, Result};
 use super::matching::{guess_text, CATEGORIES};
+use super::scene_fit::{
+    kind_fits, may_shortlist, setting_kind_phrases, takes_cues, KIND_FIT_WEIGHT,
+};
 use super::scene_grammar::{SceneChoices, SceneOption};
-use super::scene_library::setting_kinds::SETTING_KINDS;
 use super::scene_library::{cue_props, settings, Area, SettingEntry, LIGHTS, MOODS};
 use super::select::cosine;
 use super::suggest::TextEmbedder;
@@ -125,54 +127,6 @@ fn option(entry: &SettingEntry, floor_only: bool, cues: &[&str]) -> Option<Scene
     })
 }
 
-/// How much a setting's fit to the product's kind (see [`kind_fits`])
-/// weighs against its cosines to the product text and to the category.
-pub const KIND_FIT_WEIGHT: f32 = 2.0;
-
-/// The kind fit of a setting without product kinds (the neutral studios,
-/// which suit anything): below what a place made for the product scores
-/// (0.5 to 0.8 for a pastel dressing room and an eyeshadow palette, a
-/// dirt track and a remote control car) and above a place of the right
-/// area that does not suit it (0.1 to 0.35 for a nursery and that car),
-/// so studios fill the shortlist where few places fit. Set, with
-/// [`KIND_FIT_WEIGHT`], by reading the shortlists of the `titles.tsv`
-/// and `fresh2.tsv` titles (0.5 let studios crowd out fitting places).
-pub const STUDIO_FIT: f32 = 0.4;
-
-/// The product kinds of each of `all`'s settings, flattened as (setting
-/// index, kind); the neutral studios have none.
-fn setting_kind_phrases(all: &[(&Area, &SettingEntry)]) -> Vec<(usize, &'static str)> {
-    all.iter()
-        .enumerate()
-        .flat_map(|(i, (_, entry))| {
-            SETTING_KINDS
-                .iter()
-                .filter(move |(setting, _)| *setting == entry.setting)
-                .flat_map(move |(_, kinds)| kinds.iter().map(move |k| (i, *k)))
-        })
-        .collect()
-}
-
-/// How well each of `n` settings suits the product: the highest cosine
-/// between the title (`guess`, its [`guess_text`] embedding) and the
-/// setting's product kinds ([`SETTING_KINDS`]); [`STUDIO_FIT`] for a
-/// setting without kinds. `phrases` are [`setting_kind_phrases`] and
-/// `embeddings` theirs, in order.
-fn kind_fits(
-    n: usize,
-    phrases: &[(usize, &str)],
-    embeddings: &[Vec<f32>],
-    guess: &[f32],
-) -> Vec<f32> {
-    let mut fits = vec![f32::NEG_INFINITY; n];
-    for ((i, _), e) in phrases.iter().zip(embeddings) {
-        fits[*i] = fits[*i].max(cosine(guess, e));
-    }
-    fits.into_iter()
-        .map(|f| if f.is_finite() { f } else { STUDIO_FIT })
-        .collect()
-}
-
 /// The texts [`ranked_settings`] embeds, in one batch: the settings, the
 /// categories, the category kinds, the settings' kinds, the title's guess
 /// text and the target.
@@ -192,20 +146,34 @@ fn ranking_texts(
     texts
 }
 
+/// A setting ranked for a product by [`ranked_settings`].
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RankedSetting {
+    /// The setting.
+    pub entry: &'static SettingEntry,
+    /// Its score: cosine to the product, plus cosine to the category,
+    /// plus [`KIND_FIT_WEIGHT`] times its kind fit.
+    pub score: f32,
+    /// Its fit to the product's kind (see
+    /// [`kind_fits`](super::scene_fit::kind_fits)).
+    pub kind_fit: f32,
+}
+
 /// The library's settings in order of relevance to `target` (the product
 /// text), best first, among the settings whose [`Area`] suits the category
 /// closest to `title` (or a near second, see [`SECOND_CATEGORY_MARGIN`]):
 /// a hand cream never gets a pet salon or a kitchen because its title says
-/// "butter". A setting's score is its cosine to the product plus its
-/// cosine to the best-guessed category (its description words) plus
-/// [`KIND_FIT_WEIGHT`] times its [`kind_fits`] (a barbershop suits razors,
-/// not hair scrunchies). Returns the settings and the name of that
-/// category.
+/// "butter". Only the places [`may_shortlist`] lets in are kept (a place
+/// must fit the product's kind; a seasonal one needs its occasion named).
+/// A setting's score is its cosine to the product plus its cosine to the
+/// best-guessed category (its description words) plus [`KIND_FIT_WEIGHT`]
+/// times its kind fit (a barbershop suits razors, not hair scrunchies).
+/// Returns the settings and the name of that category.
 pub fn ranked_settings(
     title: &str,
     target: &str,
     embedder: &dyn TextEmbedder,
-) -> Result<(Vec<&'static SettingEntry>, &'static str)> {
+) -> Result<(Vec<RankedSetting>, &'static str)> {
     let all: Vec<(&Area, &SettingEntry)> = settings().collect();
     let kinds = kind_phrases();
     let setting_kinds = setting_kind_phrases(&all);
@@ -228,20 +196,25 @@ pub fn ranked_settings(
     let best = open.first().map(|&i| &category_vecs[i]);
     let fits = kind_fits(all.len(), &setting_kinds, setting_kind_vecs, guess);
     let animals = animals_named(title);
-    let mut order: Vec<(usize, f32)> = all
+    let mut order: Vec<RankedSetting> = all
         .iter()
         .enumerate()
         .filter(|(_, (area, _))| open.iter().any(|&c| area.suits(CATEGORIES[c].name)))
         .filter(|(_, (_, entry))| !for_another_animal(&animals, entry))
-        .map(|(i, _)| {
+        .filter(|(i, (_, entry))| may_shortlist(entry, fits[*i], title))
+        .map(|(i, &(_, entry))| {
             let to_category = best.map_or(0.0, |b| cosine(&setting_vecs[i], b));
             let to_product = cosine(&setting_vecs[i], query);
-            (i, to_product + to_category + KIND_FIT_WEIGHT * fits[i])
+            RankedSetting {
+                entry,
+                score: to_product + to_category + KIND_FIT_WEIGHT * fits[i],
+                kind_fit: fits[i],
+            }
         })
         .collect();
-    order.sort_by(|a, b| b.1.total_cmp(&a.1));
+    order.sort_by(|a, b| b.score.total_cmp(&a.score));
     let category = open.first().map_or("", |&i| CATEGORIES[i].name);
-    Ok((order.into_iter().map(|(i, _)| all[i].1).collect(), category))
+    Ok((order, category))
 }
 
 /// The choices for a product: the [`SHORTLIST`] settings closest to the
@@ -249,7 +222,9 @@ pub fn ranked_settings(
 /// `target` the text suggestions are ranked against), else every setting.
 /// A product of a [`FLOOR_CATEGORIES`] category gets floor surfaces only;
 /// any other gets its title's [`cue_props`] (ingredients, flavours,
-/// scents) offered first among every setting's props.
+/// scents) offered first among the props of the settings that
+/// [`takes_cues`] (the studios and the places that fit the product well;
+/// every setting without a relevance model).
 pub fn scene_choices(
     title: &str,
     target: Option<&str>,
@@ -263,7 +238,14 @@ pub fn scene_choices(
             let cues = if floor_only { Vec::new() } else { cues };
             ranked
                 .into_iter()
-                .filter_map(|e| option(e, floor_only, &cues))
+                .filter_map(|r| {
+                    let own: &[&str] = if takes_cues(r.entry, r.kind_fit) {
+                        cues.as_slice()
+                    } else {
+                        &[]
+                    };
+                    option(r.entry, floor_only, own)
+                })
                 .take(SHORTLIST)
                 .collect()
         }
@@ -299,31 +281,6 @@ mod tests {
         assert!(!for_another_animal(&animals_named("Wool Rug"), nook));
         // Whole words only: "category" is not a cat, "Catalina" neither.
         assert!(animals_named("category Catalina dogma").is_empty());
-    }
-
-    #[test]
-    fn a_setting_fits_by_its_nearest_kind_and_studios_by_the_constant() {
-        // Three settings: 0 with kinds along x and y, 1 along -x, 2 none.
-        let phrases = [(0, "a"), (0, "b"), (1, "c")];
-        let embeddings = vec![vec![1.0, 0.0], vec![0.0, 1.0], vec![-1.0, 0.0]];
-        let fits = kind_fits(3, &phrases, &embeddings, &[0.6, 0.8]);
-        assert!((fits[0] - 0.8).abs() < 1e-6, "the nearest kind: {fits:?}");
-        assert!((fits[1] + 0.6).abs() < 1e-6, "{fits:?}");
-        assert_eq!(fits[2], STUDIO_FIT);
-    }
-
-    #[test]
-    fn every_setting_but_the_studios_brings_its_kinds() {
-        let all: Vec<(&Area, &SettingEntry)> = settings().collect();
-        let phrases = setting_kind_phrases(&all);
-        for (i, (area, entry)) in all.iter().enumerate() {
-            let n = phrases.iter().filter(|(j, _)| *j == i).count();
-            if area.suits.is_empty() {
-                assert_eq!(n, 0, "{}", entry.setting);
-            } else {
-                assert!(n >= 6, "{}: {n} kinds", entry.setting);
-            }
-        }
     }
 
     #[test]

@@ -73,7 +73,7 @@ pub enum CatalogError {
 }
 
 /// Per-product overrides of the batch settings.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Overrides {
     /// Canvas aspect.
     pub aspect: Option<AspectPreset>,
@@ -86,7 +86,7 @@ pub struct Overrides {
 }
 
 /// A usable catalog row.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct CatalogRow {
     /// 1-based line in the file.
     pub line: usize,

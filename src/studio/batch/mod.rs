@@ -7,7 +7,9 @@
 //! - [`item`]: a row as a stored, prepared product;
 //! - [`variants`]: suggestions and renders, reused from the store;
 //! - [`winners`]: scoring and the winner files;
-//! - [`report`]: `winners.csv` and `index.html`.
+//! - [`report`]: `winners.csv` and `index.html`;
+//! - [`queued`]: the same work as jobs of the PostgreSQL queue, for
+//!   headless workers on other machines.
 //!
 //! Everything is stored as the studio stores it (products, renders with
 //! their parameters, scores and the reward model's picks, suggestions in
@@ -20,6 +22,7 @@
 
 pub mod catalog;
 pub mod item;
+pub mod queued;
 pub mod report;
 pub mod variants;
 pub mod winners;
@@ -44,7 +47,7 @@ pub use variants::{derive_seed, DoneRender, RenderSpec};
 pub use winners::Winner;
 
 /// How a batch runs (a catalog row may override aspect, K, N and steps).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct BatchSettings {
     /// Suggestions per product (K).
     pub k: usize,
@@ -148,7 +151,7 @@ pub enum BatchEvent {
 }
 
 /// Seconds spent on a product, by part.
-#[derive(Debug, Clone, Copy, Default, PartialEq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Timings {
     /// Import, mask and canvas.
     pub prepare: Duration,
@@ -171,7 +174,7 @@ impl Timings {
 }
 
 /// A finished product.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct ProductReport {
     /// Its catalog line.
     pub line: usize,
@@ -253,22 +256,7 @@ pub fn run_batch(
     job: &BatchJob,
     on_event: &dyn Fn(BatchEvent),
 ) -> anyhow::Result<BatchOutcome> {
-    check_job(job)?;
-    for role in [
-        ModelRole::Sd15,
-        ModelRole::PromptModel,
-        ModelRole::RewardModel,
-    ] {
-        studio.models.locate(role)?;
-    }
-    let adapter = match &job.settings.adapter {
-        Some(name) => Some(active_adapter(&studio.store, &job.data_root, name)?),
-        None => None,
-    };
-    // Loaded before the first product, so that its timings are steady.
-    let models = studio.models.with_diffusion(|e| e.model_ids())?;
-    studio.models.with_prompt_model(|_| ())?;
-    studio.models.with_reward_model(|_| ())?;
+    let (adapter, models) = load_for(studio, job)?;
     let mut outcome = BatchOutcome {
         bad: job.catalog.bad.clone(),
         ..BatchOutcome::default()
@@ -310,6 +298,53 @@ pub fn run_batch(
     outcome.bad.sort_by_key(|b| b.line);
     report::write_outputs(&job.out, &outcome.products)?;
     Ok(outcome)
+}
+
+/// Checks `job`, finds its models and adapter and loads the models (before
+/// the first product, so that its timings are steady).
+fn load_for(
+    studio: &mut Studio,
+    job: &BatchJob,
+) -> anyhow::Result<(Option<ActiveAdapter>, ModelIds)> {
+    check_job(job)?;
+    for role in [
+        ModelRole::Sd15,
+        ModelRole::PromptModel,
+        ModelRole::RewardModel,
+    ] {
+        studio.models.locate(role)?;
+    }
+    let adapter = match &job.settings.adapter {
+        Some(name) => Some(active_adapter(&studio.store, &job.data_root, name)?),
+        None => None,
+    };
+    let models = studio.models.with_diffusion(|e| e.model_ids())?;
+    studio.models.with_prompt_model(|_| ())?;
+    studio.models.with_reward_model(|_| ())?;
+    Ok((adapter, models))
+}
+
+/// Runs one product of a batch on its own, as a queue worker does with a
+/// job ([`queued`]): prepare, suggest, render, score and write its winners
+/// under `job.out`, reusing whatever the store already has. `job.catalog`
+/// is not read.
+pub fn run_product(
+    studio: &mut Studio,
+    rep: &dyn Reporter<Progress>,
+    job: &BatchJob,
+    row: &CatalogRow,
+    on_event: &dyn Fn(BatchEvent),
+) -> anyhow::Result<ProductReport> {
+    let (adapter, models) = load_for(studio, job)?;
+    let ctx = RowContext {
+        index: 0,
+        job,
+        adapter: adapter.as_ref(),
+        models: &models,
+        on_event,
+    };
+    let mut budget = job.settings.max_renders;
+    run_row(studio, rep, &ctx, row, &mut budget)
 }
 
 /// What every row of a batch shares.

@@ -17,7 +17,7 @@ use super::variants::DoneRender;
 
 /// A winning render of a product, as `winners.csv` and `index.html` show
 /// it.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Winner {
     /// 1 = best.
     pub rank: usize,

@@ -102,7 +102,7 @@ pub const CUES: &[Cue] = &[
         "a bowl of dried soybeans",
     ),
     cue(&["oat", "oats", "porridge"], "a bowl of rolled oats"),
-    cue(&["rice"], "a bowl of white rice"),
+    cue(&["rice"], "a scattering of raw rice grains"),
     cue(&["wheat", "flour"], "golden wheat ears"),
     cue(&["quinoa", "chia"], "a scoop of seeds"),
     cue(&["honey", "honeycomb"], "a piece of golden honeycomb"),

@@ -6,8 +6,11 @@
 //! is often incoherent, so its decoding is constrained to the phrases listed
 //! here. The model first picks a [`SettingEntry::setting`] among a shortlist
 //! of the settings (grouped in [`AREAS`]) chosen by sentence-embedding
-//! similarity to the product title, then a surface and props from that setting's own lists (so they
-//! belong together), then a light from [`LIGHTS`] and a mood from [`MOODS`].
+//! similarity to the product title and by the product
+//! [`kinds`](SettingEntry::kinds) each place lists (see
+//! [`scene_fit`](super::scene_fit)), then a surface and props from that
+//! setting's own lists (so they belong together), then a light from
+//! [`LIGHTS`] and a mood from [`MOODS`].
 //! The Stable Diffusion prompt is assembled as
 //! `"{surface} in {setting}, with {props}, {light}, {mood} mood"`, e.g.
 //! "a white marble countertop in a sunlit bathroom, with eucalyptus sprigs
@@ -34,7 +37,6 @@ mod office;
 mod personal_care;
 mod pets;
 mod seasonal;
-pub mod setting_kinds;
 mod sports;
 mod studio;
 mod toys_baby;
@@ -42,7 +44,8 @@ mod travel;
 
 pub use cues::{cue_props, Cue, CUES, MAX_CUE_PROPS};
 
-/// One setting with the surfaces and props that belong in it.
+/// One setting with the surfaces and props that belong in it and the
+/// kinds of product it suits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SettingEntry {
     /// The place, reading naturally after "in" ("a sunlit bathroom").
@@ -51,18 +54,43 @@ pub struct SettingEntry {
     pub surfaces: &'static [&'static str],
     /// Scene dressing around the product in that place (4 to 6 phrases).
     pub props: &'static [&'static str],
+    /// The kinds of product an ad designer would really photograph in
+    /// that place, named as a shopper would name them (short, lower-case,
+    /// no brands, 6 to 15 of them): a vintage barbershop suits razors and
+    /// beard care, not hair scrunchies. Empty for the neutral studios,
+    /// which suit any product. Written from what each place is for (and,
+    /// for the seasonal places, what is sold for that season), without
+    /// looking at any evaluation title.
+    pub kinds: &'static [&'static str],
+    /// For a seasonal or festive place, the title words that name its
+    /// occasion ("christmas", "xmas"); empty for a place of any time.
+    pub occasions: &'static [&'static str],
 }
 
+/// A place of any time of year (see [`SettingEntry`]).
 pub(crate) const fn entry(
     setting: &'static str,
     surfaces: &'static [&'static str],
     props: &'static [&'static str],
+    kinds: &'static [&'static str],
 ) -> SettingEntry {
     SettingEntry {
         setting,
         surfaces,
         props,
+        kinds,
+        occasions: &[],
     }
+}
+
+/// A seasonal or festive place: `entry`, shortlisted only for a title
+/// that names one of its `occasions` or whose product is one of its
+/// kinds (see [`may_shortlist`](super::scene_fit::may_shortlist)).
+pub(crate) const fn seasonal(
+    occasions: &'static [&'static str],
+    entry: SettingEntry,
+) -> SettingEntry {
+    SettingEntry { occasions, ..entry }
 }
 
 /// A group of settings for one product area.

@@ -17,6 +17,7 @@ pub const STUDIO: &[SettingEntry] = &[
             "dried pampas grass",
             "curved shadows",
         ],
+        &[],
     ),
     entry(
         "a bright white photo studio",
@@ -31,6 +32,7 @@ pub const STUDIO: &[SettingEntry] = &[
             "white geometric blocks",
             "a sheer fabric drape",
         ],
+        &[],
     ),
     entry(
         "a dark moody studio",
@@ -45,6 +47,7 @@ pub const STUDIO: &[SettingEntry] = &[
             "a dark silk drape",
             "dried flowers",
         ],
+        &[],
     ),
     entry(
         "a terracotta toned studio",
@@ -59,6 +62,7 @@ pub const STUDIO: &[SettingEntry] = &[
             "smooth sand ripples",
             "a vase of dried flowers",
         ],
+        &[],
     ),
     entry(
         "a sunlit studio with palm shadows",
@@ -73,6 +77,7 @@ pub const STUDIO: &[SettingEntry] = &[
             "a round mirror",
             "sand-colored spheres",
         ],
+        &[],
     ),
     entry(
         "a colorful pop art studio",
@@ -87,6 +92,7 @@ pub const STUDIO: &[SettingEntry] = &[
             "bold geometric shapes",
             "candy-colored spheres",
         ],
+        &[],
     ),
     entry(
         "a futuristic chrome studio",
@@ -101,6 +107,7 @@ pub const STUDIO: &[SettingEntry] = &[
             "chrome spheres",
             "thin light rings",
         ],
+        &[],
     ),
     entry(
         "a studio with still water",
@@ -115,6 +122,7 @@ pub const STUDIO: &[SettingEntry] = &[
             "floating petals",
             "smooth pebbles",
         ],
+        &[],
     ),
     entry(
         "a studio draped in silk",
@@ -129,6 +137,7 @@ pub const STUDIO: &[SettingEntry] = &[
             "glass spheres",
             "soft light ripples",
         ],
+        &[],
     ),
     entry(
         "a natural wood studio",
@@ -143,6 +152,7 @@ pub const STUDIO: &[SettingEntry] = &[
             "linen fabric folds",
             "wood shavings",
         ],
+        &[],
     ),
     entry(
         "a monochrome grey studio",
@@ -157,6 +167,7 @@ pub const STUDIO: &[SettingEntry] = &[
             "a single dried branch",
             "grey geometric shapes",
         ],
+        &[],
     ),
     entry(
         "a desert sand studio",
@@ -171,6 +182,7 @@ pub const STUDIO: &[SettingEntry] = &[
             "a bleached branch",
             "scattered pebbles",
         ],
+        &[],
     ),
     entry(
         "a lush botanical studio",
@@ -185,6 +197,7 @@ pub const STUDIO: &[SettingEntry] = &[
             "fresh orchids",
             "water droplets",
         ],
+        &[],
     ),
     entry(
         "a dreamy cloud studio",
@@ -199,5 +212,6 @@ pub const STUDIO: &[SettingEntry] = &[
             "floating bubbles",
             "a soft rainbow",
         ],
+        &[],
     ),
 ];

@@ -246,7 +246,7 @@ fn every_area_suits_known_categories_and_only_the_studios_suit_all() {
     }
 }
 
-/// Checks a product kind of [`setting_kinds::SETTING_KINDS`]: lower-case
+/// Checks a product kind of a [`SettingEntry::kinds`] list: lower-case
 /// ASCII letters, hyphens and apostrophes in one to four words.
 fn kind_problem(kind: &str) -> Option<String> {
     let allowed = |c: char| c.is_ascii_lowercase() || matches!(c, ' ' | '-' | '\'');
@@ -261,27 +261,39 @@ fn kind_problem(kind: &str) -> Option<String> {
 }
 
 #[test]
-fn every_place_but_the_studios_has_one_row_of_product_kinds() {
-    use setting_kinds::SETTING_KINDS;
-    let rows: Vec<&str> = SETTING_KINDS.iter().map(|(setting, _)| *setting).collect();
+fn every_place_but_the_studios_names_its_product_kinds() {
     for (area, e) in settings() {
-        let count = rows.iter().filter(|s| **s == e.setting).count();
-        let want = usize::from(!area.suits.is_empty());
-        assert_eq!(count, want, "{count} rows of kinds for {}", e.setting);
-    }
-    let known: HashSet<&str> = settings().map(|(_, e)| e.setting).collect();
-    for (setting, kinds) in SETTING_KINDS {
-        assert!(known.contains(setting), "kinds for unknown \"{setting}\"");
+        if area.suits.is_empty() {
+            assert!(e.kinds.is_empty(), "studio {} has kinds", e.setting);
+            continue;
+        }
         assert!(
-            (6..=15).contains(&kinds.len()),
-            "{} kinds for {setting}",
-            kinds.len()
+            (6..=15).contains(&e.kinds.len()),
+            "{} kinds for {}",
+            e.kinds.len(),
+            e.setting
         );
-        assert_unique("kind", kinds.iter().copied());
-        for k in *kinds {
+        assert_unique("kind", e.kinds.iter().copied());
+        for k in e.kinds {
             if let Some(problem) = kind_problem(k) {
-                panic!("kind \"{k}\" of {setting}: {problem}");
+                panic!("kind \"{k}\" of {}: {problem}", e.setting);
             }
+        }
+    }
+}
+
+#[test]
+fn only_the_seasonal_places_wait_for_their_occasion() {
+    for (area, e) in settings() {
+        let seasonal = area.name == "seasonal and festive";
+        assert_eq!(!e.occasions.is_empty(), seasonal, "{}", e.setting);
+        for o in e.occasions {
+            let ascii_ok = o.chars().all(|c| c.is_ascii_lowercase() || c == ' ');
+            assert!(
+                (ascii_ok && o.trim() == *o && !o.contains("  ")) || !o.is_ascii(),
+                "occasion \"{o}\" of {}: lower-case words, single spaces",
+                e.setting
+            );
         }
     }
 }
