@@ -234,12 +234,7 @@ fn conv_rows(timing: OpTiming, rows: &mut Vec<OpRow>) -> anyhow::Result<()> {
         let vb = random_var_builder(3, DType::F16, &dev);
         let im2col_conv = Conv3x3::with_algorithm(c, c, vb.pp("conv"), ConvAlgorithm::Im2col)?;
         let winograd = |tile, storage| {
-            Conv3x3::with_algorithm(
-                c,
-                c,
-                vb.pp("conv"),
-                ConvAlgorithm::Winograd(tile, storage),
-            )
+            Conv3x3::with_algorithm(c, c, vb.pp("conv"), ConvAlgorithm::Winograd(tile, storage))
         };
         let weight = vb
             .pp("conv")
@@ -260,10 +255,26 @@ fn conv_rows(timing: OpTiming, rows: &mut Vec<OpRow>) -> anyhow::Result<()> {
             ours: im2col,
         });
         for (op, tile, storage) in [
-            ("conv 3x3 (Winograd F(2x2,3x3), taps)", WinogradTile::F2, KernelStorage::Taps),
-            ("conv 3x3 (Winograd F(2x2,3x3), kept)", WinogradTile::F2, KernelStorage::Transformed),
-            ("conv 3x3 (Winograd F(4x4,3x3), taps)", WinogradTile::F4, KernelStorage::Taps),
-            ("conv 3x3 (Winograd F(4x4,3x3), kept)", WinogradTile::F4, KernelStorage::Transformed),
+            (
+                "conv 3x3 (Winograd F(2x2,3x3), taps)",
+                WinogradTile::F2,
+                KernelStorage::Taps,
+            ),
+            (
+                "conv 3x3 (Winograd F(2x2,3x3), kept)",
+                WinogradTile::F2,
+                KernelStorage::Transformed,
+            ),
+            (
+                "conv 3x3 (Winograd F(4x4,3x3), taps)",
+                WinogradTile::F4,
+                KernelStorage::Taps,
+            ),
+            (
+                "conv 3x3 (Winograd F(4x4,3x3), kept)",
+                WinogradTile::F4,
+                KernelStorage::Transformed,
+            ),
         ] {
             let conv = winograd(tile, storage)?;
             let ours = median_of(timing, || {

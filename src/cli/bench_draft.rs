@@ -261,8 +261,14 @@ fn stage_rows(
         ),
         ("text encoding (CLIP, prompt + negative)", text),
         ("encode (TAESD)", encode),
-        ("4 LCM steps (UNet, + ControlNet on the draft's window; batch 1)", steps),
-        ("(for comparison: 4 LCM steps with ControlNet on every step)", steps_full),
+        (
+            "4 LCM steps (UNet, + ControlNet on the draft's window; batch 1)",
+            steps,
+        ),
+        (
+            "(for comparison: 4 LCM steps with ControlNet on every step)",
+            steps_full,
+        ),
         ("decode (TAESD)", decode),
     ])
 }

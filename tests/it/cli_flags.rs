@@ -1383,7 +1383,10 @@ fn render_control_window_flags_reach_the_request_and_the_pixels() {
     };
     let two = [("--steps", "2")];
     let (every, full) = run("every", &two);
-    assert_eq!((full.params.control_start, full.params.control_end), (0.0, None));
+    assert_eq!(
+        (full.params.control_start, full.params.control_end),
+        (0.0, None)
+    );
     let (off, _) = run("off", &[("--steps", "2"), ("--control-scale", "0")]);
     let (first, r) = run("first", &[("--steps", "2"), ("--control-end", "0.5")]);
     assert_eq!(r.params.control_end, Some(0.5));
@@ -1401,7 +1404,10 @@ fn render_control_window_flags_reach_the_request_and_the_pixels() {
     let mut cmd = adstudio(&root.join("data"));
     cmd.args(["render", "--product"])
         .arg(&product)
-        .args(render_flags(&[("--control-start", "0.7"), ("--control-end", "0.2")]))
+        .args(render_flags(&[
+            ("--control-start", "0.7"),
+            ("--control-end", "0.2"),
+        ]))
         .arg("--models")
         .arg(&models.0)
         .arg("--controlnet")

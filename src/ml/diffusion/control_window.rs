@@ -75,13 +75,25 @@ mod tests {
     fn steps_kept_follow_diffusers() {
         assert_eq!(kept(ControlWindow::FULL, 4), vec![0, 1, 2, 3]);
         // Draft-like: the first half of 4 LCM steps.
-        assert_eq!(kept(ControlWindow::new(0.0, 0.5).expect("w"), 4), vec![0, 1]);
+        assert_eq!(
+            kept(ControlWindow::new(0.0, 0.5).expect("w"), 4),
+            vec![0, 1]
+        );
         // A step is dropped as soon as it ends past `end`: 0.6 of 4 steps
         // keeps 0 and 1 (step 2 ends at 0.75).
-        assert_eq!(kept(ControlWindow::new(0.0, 0.6).expect("w"), 4), vec![0, 1]);
+        assert_eq!(
+            kept(ControlWindow::new(0.0, 0.6).expect("w"), 4),
+            vec![0, 1]
+        );
         // ... and as soon as it starts before `start`.
-        assert_eq!(kept(ControlWindow::new(0.3, 1.0).expect("w"), 4), vec![2, 3]);
-        assert_eq!(kept(ControlWindow::new(0.25, 0.75).expect("w"), 4), vec![1, 2]);
+        assert_eq!(
+            kept(ControlWindow::new(0.3, 1.0).expect("w"), 4),
+            vec![2, 3]
+        );
+        assert_eq!(
+            kept(ControlWindow::new(0.25, 0.75).expect("w"), 4),
+            vec![1, 2]
+        );
         // 30 steps, 0..0.5: the first 15.
         assert_eq!(ControlWindow::new(0.0, 0.5).expect("w").kept_steps(30), 15);
         // With 1 step, any end below 1 drops the only step.
@@ -91,7 +103,13 @@ mod tests {
 
     #[test]
     fn bad_windows_are_refused() {
-        for (s, e) in [(0.5, 0.5), (0.6, 0.4), (-0.1, 1.0), (0.0, 1.1), (f64::NAN, 1.0)] {
+        for (s, e) in [
+            (0.5, 0.5),
+            (0.6, 0.4),
+            (-0.1, 1.0),
+            (0.0, 1.1),
+            (f64::NAN, 1.0),
+        ] {
             let err = ControlWindow::new(s, e).expect_err("refused");
             assert!(err.to_string().contains("0 <= start < end <= 1"), "{err}");
         }

@@ -479,7 +479,9 @@ impl Denoiser<'_> {
             .scheduler
             .scale_model_input(&model_in, i)?
             .to_dtype(unet.dtype())?;
-        let keeps = params.control_window.keeps(i, self.scheduler.timesteps().len());
+        let keeps = params
+            .control_window
+            .keeps(i, self.scheduler.timesteps().len());
         let residuals = match (self.models.controlnet, &self.canvas.control) {
             (Some(cn), Some(c)) if params.conditioning_scale != 0.0 && keeps => Some(cn.forward(
                 &model_in,

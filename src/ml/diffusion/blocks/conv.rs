@@ -80,10 +80,12 @@ impl Conv3x3 {
     ) -> candle_core::Result<Self> {
         let (taps, bias) = load_taps_and_bias(in_channels, out_channels, &vb)?;
         let winograd = match algorithm {
-            ConvAlgorithm::Auto => (vb.device().is_cpu() && bias.dtype() == DType::F32).then(|| {
-                let tile = WinogradTile::for_weights(out_channels, in_channels);
-                (tile, KernelStorage::for_weights(tile))
-            }),
+            ConvAlgorithm::Auto => {
+                (vb.device().is_cpu() && bias.dtype() == DType::F32).then(|| {
+                    let tile = WinogradTile::for_weights(out_channels, in_channels);
+                    (tile, KernelStorage::for_weights(tile))
+                })
+            }
             ConvAlgorithm::Im2col => None,
             ConvAlgorithm::Winograd(tile, storage) => Some((tile, storage)),
         };
@@ -405,6 +407,8 @@ mod tests {
             )
             .expect("bias");
         let vb = var_builder(&w, &bias, DType::F16);
+        let scale = reference.abs().expect("abs").max_all().expect("max");
+        let scale = scale.to_scalar::<f32>().expect("scale");
         for algorithm in [
             ConvAlgorithm::Auto,
             ConvAlgorithm::Im2col,
@@ -413,7 +417,10 @@ mod tests {
             ConvAlgorithm::Winograd(WinogradTile::F4, KernelStorage::Transformed),
         ] {
             let conv = Conv3x3::with_algorithm(4, 6, vb.clone(), algorithm).expect("conv");
-            let transformed = matches!(algorithm, ConvAlgorithm::Winograd(_, KernelStorage::Transformed));
+            let transformed = matches!(
+                algorithm,
+                ConvAlgorithm::Winograd(_, KernelStorage::Transformed)
+            );
             // Kept taps stay f16; recovered ones are f32.
             let want = if transformed { DType::F32 } else { DType::F16 };
             assert_eq!(conv.taps().expect("taps").dtype(), want);
@@ -422,7 +429,19 @@ mod tests {
                 let out = kernels.scope(|| conv.forward(&x)).expect("forward");
                 assert_eq!(out.dtype(), DType::F32);
                 let d = max_abs_diff(&out, &reference);
-                assert!(d < 1e-4, "{algorithm:?} {kernels:?}: {d}");
+                if let ConvAlgorithm::Winograd(tile, KernelStorage::Transformed) = algorithm {
+                    // Transformed kernels kept in f16 round `U` once
+                    // (relative 2^-11 per value): near the outputs' scale,
+                    // not exact; F4's transform amplifies it more (see
+                    // the Winograd tests), so only F2 keeps them.
+                    let bound = if tile == WinogradTile::F2 { 1e-3 } else { 1e-2 };
+                    assert!(
+                        d / scale < bound,
+                        "{algorithm:?} {kernels:?}: {d} of {scale}"
+                    );
+                } else {
+                    assert!(d < 1e-4, "{algorithm:?} {kernels:?}: {d}");
+                }
             }
         }
     }

@@ -751,9 +751,8 @@ mod tests {
                     let got = kernel.forward_in_bands(&x, limit).expect("winograd");
                     assert_eq!(got.dims(), want.dims());
                     let diff = max_abs_diff(&got, &want);
-                    let context = format!(
-                        "{tile:?} {storage:?} {b}x{c}x{o}x{h}x{w}, limit {limit}: {diff}"
-                    );
+                    let context =
+                        format!("{tile:?} {storage:?} {b}x{c}x{o}x{h}x{w}, limit {limit}: {diff}");
                     assert!(diff / scale < 1e-5, "{context}");
                     if tile == WinogradTile::F2 {
                         assert!(diff < 1e-5, "{context}");
@@ -850,15 +849,29 @@ mod tests {
             assert!(d > 0.0 && d < 1e-2, "{tile:?}: taps off by {d}");
             let got = k16.forward(&x).expect("forward");
             let relative = max_abs_diff(&got, &want16) / scale;
-            assert!(relative < 1e-3, "{tile:?}: {relative:e}");
+            // F(4x4)'s transform mixes taps with larger weights (up to 1/6
+            // of sums of 9), so its f16 `U` is several times further off
+            // (measured 5.1e-3 here): why F4 keeps its taps.
+            let bound = match tile {
+                WinogradTile::F2 => 1e-3,
+                WinogradTile::F4 => 1e-2,
+            };
+            assert!(relative < bound, "{tile:?}: {relative:e}");
             // Kept per call in f16 (no extra rounding) is closer still.
-            let per_call = WinogradKernel::from_parts(taps16.clone(), &bias, tile, KernelStorage::Taps)
-                .expect("taps");
+            let per_call =
+                WinogradKernel::from_parts(taps16.clone(), &bias, tile, KernelStorage::Taps)
+                    .expect("taps");
             let exact = max_abs_diff(&per_call.forward(&x).expect("f"), &want16) / scale;
             assert!(exact < 1e-5, "{tile:?}: {exact:e}");
         }
-        assert_eq!(KernelStorage::for_weights(WinogradTile::F2), KernelStorage::Transformed);
-        assert_eq!(KernelStorage::for_weights(WinogradTile::F4), KernelStorage::Taps);
+        assert_eq!(
+            KernelStorage::for_weights(WinogradTile::F2),
+            KernelStorage::Transformed
+        );
+        assert_eq!(
+            KernelStorage::for_weights(WinogradTile::F4),
+            KernelStorage::Taps
+        );
     }
 
     #[test]
