@@ -14,7 +14,7 @@ use crate::ml::diffusion::blocks::bf16::Bf16Mode;
 use crate::ml::diffusion::blocks::conv::{Conv3x3, ConvAlgorithm};
 use crate::ml::diffusion::blocks::kernels::Kernels;
 use crate::ml::diffusion::blocks::profile;
-use crate::ml::diffusion::blocks::winograd::WinogradTile;
+use crate::ml::diffusion::blocks::winograd::{KernelStorage, WinogradTile};
 use crate::ml::diffusion::random::random_var_builder;
 use crate::ml::diffusion::single_file::{sd15_controlnet_config, SingleFileConfigs};
 use crate::ml::diffusion::{ControlNet, UNet, Vae};
@@ -219,22 +219,27 @@ fn geglu_rows(timing: OpTiming, rows: &mut Vec<OpRow>) -> anyhow::Result<()> {
 
 fn conv_rows(timing: OpTiming, rows: &mut Vec<OpRow>) -> anyhow::Result<()> {
     let dev = Device::Cpu;
-    // The UNet's four levels at 512 px (batch 2) and two VAE layers.
+    // The UNet's four levels at 512 px (batch 2), its smallest at 256 px
+    // and two VAE layers; weights at rest in f16 (the usual checkpoints).
     for (b, c, s) in [
         (2, 320, 64),
         (2, 640, 32),
         (2, 1280, 16),
         (2, 1280, 8),
+        (2, 1280, 4),
         (1, 128, 512),
         (1, 512, 64),
     ] {
         let x = Tensor::randn(0f32, 1.0, (b, c, s, s), &dev)?;
-        let vb = random_var_builder(3, DType::F32, &dev);
+        let vb = random_var_builder(3, DType::F16, &dev);
         let im2col_conv = Conv3x3::with_algorithm(c, c, vb.pp("conv"), ConvAlgorithm::Im2col)?;
-        let winograd =
-            |tile| Conv3x3::with_algorithm(c, c, vb.pp("conv"), ConvAlgorithm::Winograd(tile));
-        let (f2_conv, f4_conv) = (winograd(WinogradTile::F2)?, winograd(WinogradTile::F4)?);
-        let weight = vb.pp("conv").get((c, c, 3, 3), "weight")?;
+        let winograd = |tile, storage| {
+            Conv3x3::with_algorithm(c, c, vb.pp("conv"), ConvAlgorithm::Winograd(tile, storage))
+        };
+        let weight = vb
+            .pp("conv")
+            .get((c, c, 3, 3), "weight")?
+            .to_dtype(DType::F32)?;
         let candle = median_of(timing, || {
             x.conv2d(&weight, 1, 1, 1, 1)?;
             Ok(())
@@ -243,19 +248,39 @@ fn conv_rows(timing: OpTiming, rows: &mut Vec<OpRow>) -> anyhow::Result<()> {
             im2col_conv.forward(&x)?;
             Ok(())
         })?;
-        let f2 = median_of(timing, || {
-            f2_conv.forward(&x)?;
-            Ok(())
-        })?;
-        let f4 = median_of(timing, || {
-            f4_conv.forward(&x)?;
-            Ok(())
-        })?;
-        for (op, ours) in [
-            ("conv 3x3 (im2col)", im2col),
-            ("conv 3x3 (Winograd F(2x2,3x3))", f2),
-            ("conv 3x3 (Winograd F(4x4,3x3))", f4),
+        rows.push(OpRow {
+            op: "conv 3x3 (im2col)",
+            shape: format!("{:?}", (b, c, s, s)),
+            candle: Some(candle),
+            ours: im2col,
+        });
+        for (op, tile, storage) in [
+            (
+                "conv 3x3 (Winograd F(2x2,3x3), taps)",
+                WinogradTile::F2,
+                KernelStorage::Taps,
+            ),
+            (
+                "conv 3x3 (Winograd F(2x2,3x3), kept)",
+                WinogradTile::F2,
+                KernelStorage::Transformed,
+            ),
+            (
+                "conv 3x3 (Winograd F(4x4,3x3), taps)",
+                WinogradTile::F4,
+                KernelStorage::Taps,
+            ),
+            (
+                "conv 3x3 (Winograd F(4x4,3x3), kept)",
+                WinogradTile::F4,
+                KernelStorage::Transformed,
+            ),
         ] {
+            let conv = winograd(tile, storage)?;
+            let ours = median_of(timing, || {
+                conv.forward(&x)?;
+                Ok(())
+            })?;
             rows.push(OpRow {
                 op,
                 shape: format!("{:?}", (b, c, s, s)),
@@ -381,6 +406,15 @@ pub(super) fn machine_gflops(dev: &Device) -> anyhow::Result<f64> {
         best = best.min(start.elapsed().as_secs_f64());
     }
     Ok(profile::matmul_flops(n, n, n) / best / 1e9)
+}
+
+/// The 1-minute load average (`/proc/loadavg`), printed next to the
+/// machine check: on a shared machine it says how many other jobs ran.
+pub(super) fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .ok()
+        .and_then(|text| text.split_whitespace().next().map(str::to_owned))
+        .unwrap_or_else(|| "unknown".to_owned())
 }
 
 /// The models of the rows `--only` selects (random weights); the others
@@ -510,6 +544,7 @@ pub fn bench_diffusion_table(options: &DiffusionBenchOptions) -> anyhow::Result<
         ),
     ];
     jobs.retain(|(key, _, _)| options.wants(key));
+    let load_before = load_average();
     let gflops_before = machine_gflops(&dev)?;
     let mut rows = Vec::new();
     let mut profiles = Vec::new();
@@ -533,6 +568,10 @@ pub fn bench_diffusion_table(options: &DiffusionBenchOptions) -> anyhow::Result<
     drop(jobs);
     let gflops_after = machine_gflops(&dev)?;
     print_table(options, &rows, (gflops_before, gflops_after));
+    println!(
+        "load average (1 min): {load_before} before the rows, {} after",
+        load_average()
+    );
     println!(
         "kernels: {:?}; {}",
         options.kernels,

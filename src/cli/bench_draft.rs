@@ -19,14 +19,14 @@ use candle_nn::var_builder::SimpleBackend;
 use candle_nn::{Init, VarBuilder};
 use image::{GrayImage, Luma, Rgba, RgbaImage};
 
-use super::bench_diffusion::machine_gflops;
+use super::bench_diffusion::{load_average, machine_gflops};
 use crate::ml::diffusion::convert::rgb_to_tensor;
 use crate::ml::diffusion::ldm::UNetLayout;
 use crate::ml::diffusion::lora::{with_loras, LoraTarget, LoraWeights};
 use crate::ml::diffusion::random::{random_var_builder, tiny_tokenizer, RandomWeights};
 use crate::ml::diffusion::single_file::{sd15_controlnet_config, SingleFileConfigs};
 use crate::ml::diffusion::{
-    ClipTextModel, ControlNet, StableDiffusion, Taesd, TaesdConfig, UNet, Vae,
+    ClipTextModel, ControlNet, ControlWindow, StableDiffusion, Taesd, TaesdConfig, UNet, Vae,
 };
 use crate::product::{prepare_canvas, CanvasSettings, PreparedCanvas};
 use crate::render::{render_variant, RenderModels, RenderParams, RenderRequest};
@@ -206,6 +206,7 @@ fn stage_rows(
     models: &DraftModels,
     product: &(RgbaImage, GrayImage),
     settings: &CanvasSettings,
+    window: ControlWindow,
     runs: usize,
 ) -> anyhow::Result<Vec<(&'static str, Duration)>> {
     let dev = Device::Cpu;
@@ -233,13 +234,22 @@ fn stage_rows(
         .embeddings
         .positive;
     let cond = rgb_to_tensor(&canvas.control, &dev)?;
-    let steps = median(runs, || {
-        for t in [999.0, 759.0, 499.0, 259.0] {
-            let res = models.controlnet.forward(&latents, t, &ehs, &cond, 1.0)?;
-            models.sd.unet.forward(&latents, t, &ehs, Some(&res))?;
-        }
-        Ok(())
-    })?;
+    let timesteps = [999.0, 759.0, 499.0, 259.0];
+    let steps_with = |window: ControlWindow| {
+        median(runs, || {
+            for (i, &t) in timesteps.iter().enumerate() {
+                let res = if window.keeps(i, timesteps.len()) {
+                    Some(models.controlnet.forward(&latents, t, &ehs, &cond, 1.0)?)
+                } else {
+                    None
+                };
+                models.sd.unet.forward(&latents, t, &ehs, res.as_ref())?;
+            }
+            Ok(())
+        })
+    };
+    let steps = steps_with(window)?;
+    let steps_full = steps_with(ControlWindow::FULL)?;
     let decode = median(runs, || {
         models.taesd.decode_to_image(&latents)?;
         Ok(())
@@ -251,7 +261,14 @@ fn stage_rows(
         ),
         ("text encoding (CLIP, prompt + negative)", text),
         ("encode (TAESD)", encode),
-        ("4 LCM steps (UNet + ControlNet, batch 1)", steps),
+        (
+            "4 LCM steps (UNet, + ControlNet on the draft's window; batch 1)",
+            steps,
+        ),
+        (
+            "(for comparison: 4 LCM steps with ControlNet on every step)",
+            steps_full,
+        ),
         ("decode (TAESD)", decode),
     ])
 }
@@ -263,6 +280,7 @@ pub fn bench_draft_table(size: u32, runs: usize, warmup: usize) -> anyhow::Resul
         "--size must be a multiple of 8 of at least 64, got {size}"
     );
     let dev = Device::Cpu;
+    let load_before = load_average();
     let gflops_before = machine_gflops(&dev)?;
     let build_start = Instant::now();
     let models = DraftModels::build(&dev)?;
@@ -286,11 +304,14 @@ pub fn bench_draft_table(size: u32, runs: usize, warmup: usize) -> anyhow::Resul
         click_to_image(&models, &product, &request)?;
     }
     let mut totals = Vec::new();
+    let forwards_before = models.controlnet.forward_count();
     for _ in 0..runs.max(1) {
         totals.push(click_to_image(&models, &product, &request)?);
     }
+    let forwards = (models.controlnet.forward_count() - forwards_before) / runs.max(1);
     totals.sort();
-    let stages = stage_rows(&models, &product, &settings, runs)?;
+    let window = request.params.control_window()?;
+    let stages = stage_rows(&models, &product, &settings, window, runs)?;
     let gflops_after = machine_gflops(&dev)?;
     let threads = candle_core::utils::get_num_threads();
     println!(
@@ -302,11 +323,20 @@ pub fn bench_draft_table(size: u32, runs: usize, warmup: usize) -> anyhow::Resul
     );
     println!(
         "machine check (2048^3 f32 matmul, best of 3): {gflops_before:.0} GFLOP/s before, \
-         {gflops_after:.0} after"
+         {gflops_after:.0} after; load average (1 min) {load_before} before, {} after",
+        load_average()
     );
     println!(
         "models built (random weights, LoRA merged; not in the total): {:.1} s",
         build.as_secs_f64()
+    );
+    println!(
+        "ControlNet window {:.2}..{:.2} of the steps: {forwards} ControlNet forwards per draft \
+         ({} of {} steps)",
+        window.start(),
+        window.end(),
+        window.kept_steps(request.params.steps),
+        request.params.steps
     );
     println!("| stage | s |");
     println!("|---|---|");

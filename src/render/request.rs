@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::error::RenderError;
-use crate::ml::diffusion::SchedulerKind;
+use crate::ml::diffusion::{ControlWindow, SchedulerKind};
 use crate::product::CanvasSettings;
 
 /// Names of the models a render used (recorded in the PNG and the store).
@@ -21,8 +21,8 @@ pub struct ModelIds {
 /// records.
 ///
 /// As command-line arguments: `--prompt`, `--negative`, `--seed`, `--steps`,
-/// `--cfg`, `--control-scale`, `--scheduler euler-a|ddim|lcm`, `--n`,
-/// `--draft`.
+/// `--cfg`, `--control-scale`, `--control-start`, `--control-end`,
+/// `--scheduler euler-a|ddim|lcm`, `--n`, `--draft`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, clap::Args)]
 #[serde(default)]
 pub struct RenderParams {
@@ -44,6 +44,17 @@ pub struct RenderParams {
     /// ControlNet conditioning scale (0 disables the ControlNet).
     #[arg(long = "control-scale", default_value_t = 1.0)]
     pub conditioning_scale: f64,
+    /// The fraction of the steps before which the ControlNet does not run
+    /// (diffusers' `control_guidance_start`; 0: from the first step).
+    #[arg(long = "control-start", default_value_t = 0.0)]
+    #[serde(skip_serializing_if = "is_zero")]
+    pub control_start: f64,
+    /// The fraction of the steps after which the ControlNet no longer runs
+    /// (diffusers' `control_guidance_end`); unset: 1 (every step) for a
+    /// render, 0.5 ([`DRAFT_CONTROL_END`]) for a draft.
+    #[arg(long = "control-end")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub control_end: Option<f64>,
     /// The scheduler: euler-a, ddim or lcm.
     #[arg(long, default_value = "euler-a", value_parser = parse_scheduler)]
     pub scheduler: SchedulerKind,
@@ -67,6 +78,17 @@ pub struct RenderParams {
 
 /// Denoising steps of a draft.
 pub const DRAFT_STEPS: usize = 4;
+
+/// The ControlNet window's end of a draft unless `--control-end` says
+/// otherwise: the ControlNet conditions the first 2 of its 4 LCM steps,
+/// which fix the layout, and the last 2 run the UNet alone (a UNet +
+/// ControlNet step costs about 1.4x a UNet step). See the README's draft
+/// section for how it was chosen.
+pub const DRAFT_CONTROL_END: f64 = 0.5;
+
+fn is_zero(x: &f64) -> bool {
+    *x == 0.0
+}
 
 /// The command-line names of the schedulers, in menu order.
 pub const SCHEDULER_NAMES: [(&str, SchedulerKind); 3] = [
@@ -99,6 +121,8 @@ impl Default for RenderParams {
             steps: 30,
             guidance_scale: 7.5,
             conditioning_scale: 1.0,
+            control_start: 0.0,
+            control_end: None,
             scheduler: SchedulerKind::EulerAncestral,
             n_variants: 1,
             prompt_adapter: None,
@@ -152,8 +176,19 @@ impl RenderParams {
         }
     }
 
-    /// Checks ranges (steps and variants >= 1, scales not NaN).
+    /// The steps the ControlNet runs on: `control_start..control_end`,
+    /// the end defaulting to 1 (renders) or [`DRAFT_CONTROL_END`] (drafts).
+    pub fn control_window(&self) -> Result<ControlWindow, RenderError> {
+        let default_end = if self.draft { DRAFT_CONTROL_END } else { 1.0 };
+        let end = self.control_end.unwrap_or(default_end);
+        ControlWindow::new(self.control_start, end)
+            .map_err(|e| RenderError::InvalidRequest(e.to_string()))
+    }
+
+    /// Checks ranges (steps and variants >= 1, scales not NaN, the
+    /// ControlNet window inside 0..1).
     pub fn validate(&self) -> Result<(), RenderError> {
+        self.control_window()?;
         if self.steps == 0 {
             return Err(RenderError::InvalidRequest(
                 "steps must be at least 1".into(),
@@ -234,6 +269,32 @@ mod draft_tests {
             n_variants: 4,
             ..RenderParams::default()
         }
+    }
+
+    #[test]
+    fn the_control_window_defaults_to_every_step_and_half_a_draft() {
+        let full = panel().control_window().expect("full");
+        assert_eq!(full, ControlWindow::FULL);
+        let draft = panel().as_draft();
+        let window = draft.control_window().expect("draft");
+        assert_eq!((window.start(), window.end()), (0.0, DRAFT_CONTROL_END));
+        assert_eq!(window.kept_steps(DRAFT_STEPS), 2);
+        // An explicit end wins in a draft, and a final of the draft takes
+        // the panel's (default) window again.
+        let explicit = RenderParams {
+            control_end: Some(0.75),
+            ..draft.clone()
+        };
+        assert_eq!(explicit.control_window().expect("w").end(), 0.75);
+        let fin = explicit.final_of_draft(&panel());
+        assert_eq!(fin.control_window().expect("w"), ControlWindow::FULL);
+        let bad = RenderParams {
+            control_start: 0.8,
+            control_end: Some(0.2),
+            ..panel()
+        };
+        let err = bad.validate().expect_err("refused");
+        assert!(err.to_string().contains("start 0.8"), "{err}");
     }
 
     #[test]

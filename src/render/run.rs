@@ -157,6 +157,7 @@ pub fn render_variant(
         mask: mask_to_tensor(&canvas.inpaint_mask, &device)?,
         control_image: Some(rgb_to_tensor(&canvas.control, &device)?),
         conditioning_scale: request.params.conditioning_scale,
+        control_window: request.params.control_window()?,
         steps: request.params.steps,
         guidance_scale: request.params.guidance_scale,
         scheduler: request.params.scheduler,

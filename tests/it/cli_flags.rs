@@ -1355,3 +1355,67 @@ fn render_flags_reach_the_request_and_the_pixels() {
         assert_eq!(p.canvas.aspect.label(), "4:5");
     }
 }
+
+/// `--control-start` / `--control-end` (diffusers' `control_guidance_start`
+/// / `control_guidance_end`) reach the PNG parameters and the pixels: with
+/// 2 steps, `--control-end 0.5` (ControlNet on the first step only) and
+/// `--control-start 0.5` (on the second only) each differ from every step
+/// and from `--control-scale 0`; with 1 step, `--control-end 0.5` keeps no
+/// step and gives exactly the pixels of `--control-scale 0`; a reversed
+/// window is refused.
+#[test]
+fn render_control_window_flags_reach_the_request_and_the_pixels() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    let models = tiny_sd(root);
+    let product = root.join("mug.png");
+    let mut img = image::RgbaImage::new(64, 64);
+    for (x, y, p) in img.enumerate_pixels_mut() {
+        if (16..48).contains(&x) && (16..48).contains(&y) {
+            *p = image::Rgba([30, 60, 200, 255]);
+        }
+    }
+    img.save(&product).unwrap();
+    let run = |name: &str, flags: &[(&str, &str)]| {
+        let files = render(root, name, &product, &models, true, flags);
+        let request = read_png_params(&files[0].1).unwrap().request;
+        (pixels(&files[0].1), request)
+    };
+    let two = [("--steps", "2")];
+    let (every, full) = run("every", &two);
+    assert_eq!(
+        (full.params.control_start, full.params.control_end),
+        (0.0, None)
+    );
+    let (off, _) = run("off", &[("--steps", "2"), ("--control-scale", "0")]);
+    let (first, r) = run("first", &[("--steps", "2"), ("--control-end", "0.5")]);
+    assert_eq!(r.params.control_end, Some(0.5));
+    let (second, r) = run("second", &[("--steps", "2"), ("--control-start", "0.5")]);
+    assert_eq!(r.params.control_start, 0.5);
+    for (name, image) in [("first", &first), ("second", &second)] {
+        assert_ne!(image, &every, "{name}: same as every step");
+        assert_ne!(image, &off, "{name}: same as no ControlNet");
+    }
+    assert_ne!(first, second);
+    let (none, _) = run("none", &[("--control-end", "0.5")]);
+    let (off1, _) = run("off1", &[("--control-scale", "0")]);
+    assert_eq!(none, off1, "a window keeping no step runs no ControlNet");
+
+    let mut cmd = adstudio(&root.join("data"));
+    cmd.args(["render", "--product"])
+        .arg(&product)
+        .args(render_flags(&[
+            ("--control-start", "0.7"),
+            ("--control-end", "0.2"),
+        ]))
+        .arg("--models")
+        .arg(&models.0)
+        .arg("--controlnet")
+        .arg(&models.1)
+        .arg("--out")
+        .arg(root.join("bad"));
+    let out = cmd.output().unwrap();
+    assert!(!out.status.success());
+    let stderr = text(&out.stderr);
+    assert!(stderr.contains("0 <= start < end <= 1"), "{stderr}");
+}

@@ -49,6 +49,7 @@ fn params(io: &HashMap<String, Tensor>, kind: SchedulerKind, seed: u64) -> Inpai
         mask: half_mask(),
         control_image: Some(io["pipe.control_image"].clone()),
         conditioning_scale: 1.0,
+        control_window: adstudio::ml::diffusion::ControlWindow::FULL,
         steps: 4,
         guidance_scale: 7.5,
         scheduler: kind,

@@ -60,6 +60,7 @@ fn params(io: &HashMap<String, Tensor>) -> InpaintParams {
         mask: get(io, "pipe.mask"),
         control_image: Some(get(io, "pipe.control_image")),
         conditioning_scale: 1.0,
+        control_window: adstudio::ml::diffusion::ControlWindow::FULL,
         steps,
         guidance_scale: guidance,
         scheduler: SchedulerKind::Ddim,

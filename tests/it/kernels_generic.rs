@@ -37,6 +37,7 @@ fn render(sd: &mut StableDiffusion, cn: &mut ControlNet, kernels: Kernels) -> Te
         mask: io["pipe.mask"].clone(),
         control_image: Some(io["pipe.control_image"].clone()),
         conditioning_scale: 1.0,
+        control_window: adstudio::ml::diffusion::ControlWindow::FULL,
         steps: 2,
         guidance_scale: 7.5,
         scheduler: SchedulerKind::EulerAncestral,

@@ -19,6 +19,8 @@ fn params(prompt: &str) -> PngParams {
                 steps: 30,
                 guidance_scale: 7.5,
                 conditioning_scale: 0.8,
+                control_start: 0.1,
+                control_end: Some(0.9),
                 scheduler: SchedulerKind::EulerAncestral,
                 prompt_adapter: Some("warm-1".into()),
                 draft: false,

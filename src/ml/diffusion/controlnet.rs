@@ -95,6 +95,8 @@ pub struct ControlNet {
     config: ControlNetConfig,
     kernels: Kernels,
     bf16_operands: bool,
+    /// Forward passes run so far ([`Self::forward_count`]).
+    forwards: std::sync::atomic::AtomicUsize,
 }
 
 impl ControlNet {
@@ -162,6 +164,7 @@ impl ControlNet {
             config: cfg.clone(),
             kernels: Kernels::from_env(),
             bf16_operands: super::blocks::bf16::Bf16Mode::from_env().enabled(),
+            forwards: std::sync::atomic::AtomicUsize::new(0),
         })
     }
 
@@ -205,6 +208,8 @@ impl ControlNet {
         cond: &Tensor,
         conditioning_scale: f64,
     ) -> Result<ControlNetResiduals> {
+        self.forwards
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         super::blocks::kernels::scope(self.kernels, self.bf16_operands, || {
             self.forward_scoped(
                 sample,
@@ -214,6 +219,12 @@ impl ControlNet {
                 conditioning_scale,
             )
         })
+    }
+
+    /// How many times [`Self::forward`] has been called on this model
+    /// (for tests and benchmarks: which steps ran the ControlNet).
+    pub fn forward_count(&self) -> usize {
+        self.forwards.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// The body of [`Self::forward`], with the kernels already chosen.

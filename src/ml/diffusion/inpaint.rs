@@ -13,6 +13,7 @@ use std::ops::ControlFlow;
 use candle_core::{DType, Tensor};
 
 use super::blocks::embeddings::guidance_embedding;
+use super::control_window::ControlWindow;
 use super::controlnet::ControlNet;
 use super::error::{DiffusionError, Result};
 use super::guidance::{apply_guidance, cfg_embeddings};
@@ -63,6 +64,9 @@ pub struct InpaintParams {
     pub control_image: Option<Tensor>,
     /// ControlNet conditioning scale (1.0 in CAIG; 0 skips the ControlNet).
     pub conditioning_scale: f64,
+    /// The steps the ControlNet runs on (diffusers' `control_guidance_start`
+    /// and `control_guidance_end`; [`ControlWindow::FULL`]: every step).
+    pub control_window: ControlWindow,
     /// Number of denoising steps.
     pub steps: usize,
     /// Classifier-free guidance scale (no guidance when <= 1). For
@@ -475,8 +479,11 @@ impl Denoiser<'_> {
             .scheduler
             .scale_model_input(&model_in, i)?
             .to_dtype(unet.dtype())?;
+        let keeps = params
+            .control_window
+            .keeps(i, self.scheduler.timesteps().len());
         let residuals = match (self.models.controlnet, &self.canvas.control) {
-            (Some(cn), Some(c)) if params.conditioning_scale != 0.0 => Some(cn.forward(
+            (Some(cn), Some(c)) if params.conditioning_scale != 0.0 && keeps => Some(cn.forward(
                 &model_in,
                 t,
                 &text.hidden_states,

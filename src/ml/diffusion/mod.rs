@@ -18,6 +18,7 @@ pub mod blocks;
 pub mod clip_text;
 pub mod cond_embedding;
 pub mod config;
+pub mod control_window;
 pub mod controlnet;
 pub mod convert;
 pub mod error;
@@ -40,6 +41,7 @@ pub mod unet;
 pub mod vae;
 
 pub use clip_text::{ClipTextConfig, ClipTextModel};
+pub use control_window::ControlWindow;
 pub use controlnet::{ControlNet, ControlNetConfig, ControlNetResiduals};
 pub use error::{DiffusionError, Result};
 pub use models::StableDiffusion;

@@ -8,8 +8,9 @@
 //!    `(m + 2)^2` matrices `(channels, tiles)`;
 //! 2. `(m + 2)^2` matrix products `M[k] = U[k] V[k]` with the transformed
 //!    kernels `U = G g G^T` `((m + 2)^2, out, in)` (one batched candle
-//!    matmul); `U` is computed from the taps (kept at rest, e.g. f16) at
-//!    each call and dropped after it, so no transformed copy is kept;
+//!    matmul); `U` is either computed from the taps (kept at rest, e.g.
+//!    f16) at each call and dropped after it, or computed once at load
+//!    and kept in the taps' dtype ([`KernelStorage`]);
 //! 3. output transform `Y = A^T M A` plus the bias.
 //!
 //! F(2x2, 3x3)'s transforms only add, subtract and halve, so it stays
@@ -17,9 +18,9 @@
 //! Gray's points 0, +-1, +-2) multiplies by up to 8 and loses about one
 //! more digit, still far inside the parity tolerance (tested against
 //! candle's conv2d); [`WinogradTile::for_weights`] keeps it to kernels of
-//! at most [`F4_MAX_WEIGHTS`] taps (the transient `U` of one call is 4x the
-//! taps, 16/9 for F(2x2)). Tiles are processed in bands of tile rows so the
-//! transformed input stays bounded for large images (VAE).
+//! at most [`F4_MAX_WEIGHTS`] taps (`U` is 4x the taps, 16/9 for
+//! F(2x2)). Tiles are processed in bands of tile rows so the transformed
+//! input stays bounded for large images (VAE).
 
 use candle_core::{CpuStorage, CustomOp1, DType, Layout, Shape, Tensor};
 use rayon::prelude::*;
@@ -175,22 +176,60 @@ fn kernel_tile<const T: usize, const M: usize, F: Transform<T, M>>(
     }
 }
 
-/// One convolution's kernels for the Winograd path: the taps as stored
-/// (f32, f16 or bf16; the same memory as the checkpoint's) and the bias.
-/// The transformed kernels `U = G g G^T` are computed from the taps at
-/// each call ([`KernelTransform`], a pass over the kernels that is small
-/// next to the products it feeds), so no 16/9x or 4x larger copy is kept.
+/// Where a [`WinogradKernel`]'s transformed kernels `U = G g G^T` come
+/// from at each call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KernelStorage {
+    /// Keep the taps (as loaded; the checkpoint's memory) and transform
+    /// them at each call: no larger copy is kept, but the transform is
+    /// redone every call.
+    Taps,
+    /// Transform once at load and keep `U` in the taps' dtype (f16 for
+    /// f16 checkpoints: 16/9x the taps' memory for F(2x2), 4x for
+    /// F(4x4)), dropping the taps; each call only widens `U` to f32.
+    Transformed,
+}
+
+impl KernelStorage {
+    /// What pays for a kernel of `out x in` channels with `tile`: the
+    /// F(2x2) kernels (over [`F4_MAX_WEIGHTS`] taps: SD's 1280-channel
+    /// layers, which run on the smallest latents, so a per-call transform
+    /// is a large share of their time) are kept transformed; the F(4x4)
+    /// ones (many tiles per weight; keeping them would cost 4x their taps)
+    /// are transformed at each call. See the README's Performance section
+    /// for the measurements behind this rule.
+    pub fn for_weights(tile: WinogradTile) -> Self {
+        match tile {
+            WinogradTile::F2 => Self::Transformed,
+            WinogradTile::F4 => Self::Taps,
+        }
+    }
+}
+
+/// A [`WinogradKernel`]'s weights.
+#[derive(Debug, Clone)]
+enum Weights {
+    /// The taps `(out, in * 9)` at rest.
+    Taps(Tensor),
+    /// `U` `(values, out, in)` in the taps' dtype at rest.
+    Transformed(Tensor),
+}
+
+/// One convolution's kernels for the Winograd path and the bias: either
+/// the taps as stored (f32, f16 or bf16; the same memory as the
+/// checkpoint's), transformed at each call ([`KernelTransform`]), or the
+/// transformed kernels kept in the taps' dtype ([`KernelStorage`]).
 #[derive(Debug, Clone)]
 pub struct WinogradKernel {
-    /// `(out, in * 9)`, at rest.
-    taps: Tensor,
+    weights: Weights,
+    in_channels: usize,
     /// One bias per output channel.
     bias: Vec<f32>,
     tile: WinogradTile,
 }
 
 impl WinogradKernel {
-    /// From the taps-then-bias matrix `(out, in * 9 + 1)`.
+    /// From the taps-then-bias matrix `(out, in * 9 + 1)` (taps kept).
     pub fn new(
         weight: &Tensor,
         in_channels: usize,
@@ -202,32 +241,73 @@ impl WinogradKernel {
         }
         let taps = weight.narrow(1, 0, 9 * in_channels)?.contiguous()?;
         let bias = weight.narrow(1, 9 * in_channels, 1)?.flatten_all()?;
-        Self::from_parts(taps, &bias, tile)
+        Self::from_parts(taps, &bias, tile, KernelStorage::Taps)
     }
 
-    /// From the taps `(out, in * 9)` (kept as they are) and the bias `(out,)`.
+    /// From the taps `(out, in * 9)` and the bias `(out,)`, the taps kept
+    /// as they are or transformed now, as `storage` says.
     pub fn from_parts(
         taps: Tensor,
         bias: &Tensor,
         tile: WinogradTile,
+        storage: KernelStorage,
     ) -> candle_core::Result<Self> {
-        let (o, _) = taps.dims2()?;
+        let (o, taps_per_output) = taps.dims2()?;
         let bias = bias.to_dtype(DType::F32)?.to_vec1::<f32>()?;
-        if bias.len() != o {
-            candle_core::bail!("winograd: {} biases for {o} outputs", bias.len())
+        if bias.len() != o || !taps_per_output.is_multiple_of(9) {
+            candle_core::bail!(
+                "winograd: {} biases and taps {:?} for {o} outputs",
+                bias.len(),
+                taps.dims()
+            )
         }
+        let taps = taps.contiguous()?;
+        let weights = match storage {
+            KernelStorage::Taps => Weights::Taps(taps),
+            KernelStorage::Transformed => {
+                let u = taps.apply_op1_no_bwd(&KernelTransform(tile))?;
+                let u = u.transpose(0, 1)?.contiguous()?;
+                Weights::Transformed(u.to_dtype(taps.dtype())?)
+            }
+        };
         Ok(Self {
-            taps: taps.contiguous()?,
+            weights,
+            in_channels: taps_per_output / 9,
             bias,
             tile,
         })
     }
 
-    /// The transformed kernels `(out, values, in)` in f32.
+    /// The transformed kernels `(values, out, in)` in f32, as a view
+    /// (transformed now, or widened from the kept copy).
     fn transformed(&self) -> candle_core::Result<Tensor> {
-        scope("conv 3x3 Winograd kernel transform", || {
-            self.taps.apply_op1_no_bwd(&KernelTransform(self.tile))
-        })
+        match &self.weights {
+            Weights::Taps(taps) => scope("conv 3x3 Winograd kernel transform", || {
+                taps.apply_op1_no_bwd(&KernelTransform(self.tile))?
+                    .transpose(0, 1)
+            }),
+            Weights::Transformed(u) => scope("conv 3x3 Winograd kept kernel widen", || {
+                super::at_rest::widen(u, DType::F32)
+            }),
+        }
+    }
+
+    /// How the kernels are stored.
+    pub fn storage(&self) -> KernelStorage {
+        match self.weights {
+            Weights::Taps(_) => KernelStorage::Taps,
+            Weights::Transformed(_) => KernelStorage::Transformed,
+        }
+    }
+
+    /// The taps `(out, in * 9)`: as stored, or recovered from the kept
+    /// transformed kernels (in f32, by a left inverse of `G`: exact up to
+    /// rounding) for the device-generic path.
+    pub fn taps(&self) -> candle_core::Result<Tensor> {
+        match &self.weights {
+            Weights::Taps(taps) => Ok(taps.clone()),
+            Weights::Transformed(u) => taps_from_transformed(u, self.tile),
+        }
     }
 
     /// The tile size.
@@ -248,10 +328,10 @@ impl WinogradKernel {
         max_band_elements: usize,
     ) -> candle_core::Result<Tensor> {
         let (b, c, h, w) = xs.dims4()?;
-        if 9 * c != self.taps.dim(1)? {
+        if c != self.in_channels {
             candle_core::bail!(
                 "winograd: kernel for {} inputs, got {:?}",
-                self.taps.dim(1)? / 9,
+                self.in_channels,
                 xs.dims()
             )
         }
@@ -277,7 +357,7 @@ impl WinogradKernel {
             let tile_count = v.dim(2)?;
             let flops = values as f64 * matmul_flops(o, c, tile_count);
             let products = scope_flops("conv 3x3 Winograd products", flops, || {
-                u.transpose(0, 1)?.matmul(&v.transpose(0, 1)?)
+                u.matmul(&v.transpose(0, 1)?)
             })?;
             scope("conv 3x3 Winograd output transform", || {
                 products.apply_op1_no_bwd(&OutputTransform {
@@ -290,6 +370,43 @@ impl WinogradKernel {
             })
         })
     }
+}
+
+/// The rows of a left inverse `L` of `G` (`L G = I`, 3 x `T`): the taps
+/// are `g = L U L^T`.
+fn left_inverse(tile: WinogradTile) -> Vec<f32> {
+    match tile {
+        // G rows: g0, (g0 + g1 + g2) / 2, (g0 - g1 + g2) / 2, g2.
+        WinogradTile::F2 => vec![1., 0., 0., 0., 0., 1., -1., 0., 0., 0., 0., 1.],
+        // G rows: g0 / 4, -(g0 + g1 + g2) / 6, -(g0 - g1 + g2) / 6, ..., g2.
+        WinogradTile::F4 => vec![
+            4., 0., 0., 0., 0., 0., 0., -3., 3., 0., 0., 0., 0., 0., 0., 0., 0., 1.,
+        ],
+    }
+}
+
+/// The taps `(out, in * 9)` in f32 of the transformed kernels `u`
+/// `(values, out, in)`: `g = L U L^T` for each channel pair.
+fn taps_from_transformed(u: &Tensor, tile: WinogradTile) -> candle_core::Result<Tensor> {
+    let (values, o, c) = u.dims3()?;
+    let t = tile.outputs() + 2;
+    if values != t * t {
+        candle_core::bail!("winograd: {values} transformed values for {tile:?}")
+    }
+    let l = Tensor::from_vec(left_inverse(tile), (3, t), u.device())?;
+    let u = u.to_dtype(DType::F32)?.reshape((t, t * o * c))?;
+    // Rows: (3, T * pairs) -> (3, T, pairs); then columns, batched over
+    // the 3 rows: (3, 3, T) x (3, T, pairs) -> (3, 3, pairs).
+    let rows = l.matmul(&u)?.reshape((3, t, o * c))?;
+    let g = l
+        .unsqueeze(0)?
+        .broadcast_as((3, 3, t))?
+        .contiguous()?
+        .matmul(&rows)?;
+    g.reshape((9, o, c))?
+        .permute((1, 2, 0))?
+        .contiguous()?
+        .reshape((o, c * 9))
 }
 
 /// The taps `(out, in * 9)` (f32, f16 or bf16) to the transformed kernels
@@ -615,7 +732,6 @@ mod tests {
             let weight = rng.tensor((o, c, 3, 3), &dev).expect("w");
             let bias = rng.tensor(o, &dev).expect("b");
             let x = rng.tensor((b, c, h, w), &dev).expect("x");
-            let taps_then_bias = taps_then_bias(&weight, &bias);
             let want = x
                 .conv2d(&weight, 1, 1, 1, 1)
                 .expect("conv2d")
@@ -625,14 +741,18 @@ mod tests {
             // absolute (F(4x4) measured about 4x further off).
             let scale = want.abs().expect("abs").max_all().expect("max");
             let scale = scale.to_scalar::<f32>().expect("scale").max(1.0);
-            for tile in [WinogradTile::F2, WinogradTile::F4] {
-                let kernel = WinogradKernel::new(&taps_then_bias, c, tile).expect("kernel");
+            for (tile, storage) in tiles_and_storages() {
+                let taps = weight.reshape((o, c * 9)).expect("taps");
+                let kernel =
+                    WinogradKernel::from_parts(taps, &bias, tile, storage).expect("kernel");
+                assert_eq!(kernel.storage(), storage);
                 // One band, then one tile row per band.
                 for limit in [MAX_BAND_ELEMENTS, 1] {
                     let got = kernel.forward_in_bands(&x, limit).expect("winograd");
                     assert_eq!(got.dims(), want.dims());
                     let diff = max_abs_diff(&got, &want);
-                    let context = format!("{tile:?} {b}x{c}x{o}x{h}x{w}, limit {limit}: {diff}");
+                    let context =
+                        format!("{tile:?} {storage:?} {b}x{c}x{o}x{h}x{w}, limit {limit}: {diff}");
                     assert!(diff / scale < 1e-5, "{context}");
                     if tile == WinogradTile::F2 {
                         assert!(diff < 1e-5, "{context}");
@@ -683,6 +803,75 @@ mod tests {
             let relative = max_abs_diff(&got, &want) / scale;
             assert!(relative < 1e-5, "{tile:?}: {relative:e} of {scale}");
         }
+    }
+
+    fn tiles_and_storages() -> [(WinogradTile, KernelStorage); 4] {
+        [
+            (WinogradTile::F2, KernelStorage::Taps),
+            (WinogradTile::F2, KernelStorage::Transformed),
+            (WinogradTile::F4, KernelStorage::Taps),
+            (WinogradTile::F4, KernelStorage::Transformed),
+        ]
+    }
+
+    /// Kept transformed kernels: the taps come back through the left
+    /// inverse of `G` (f32: to rounding); kept in f16 they add one f16
+    /// rounding of `U` (relative 2^-11 per value), so the output stays
+    /// within 1e-3 of its scale of the f16 taps' exact result.
+    #[test]
+    fn kept_kernels_recover_the_taps_and_stay_close_in_f16() {
+        let mut rng = crate::ml::diffusion::noise::NoiseRng::new(13);
+        let dev = Device::Cpu;
+        let (c, o) = (24, 5);
+        let weight = rng.tensor((o, c, 3, 3), &dev).expect("w");
+        let bias = rng.tensor(o, &dev).expect("b");
+        let x = rng.tensor((1, c, 10, 9), &dev).expect("x");
+        let taps = weight.reshape((o, c * 9)).expect("taps");
+        let taps16 = taps.to_dtype(DType::F16).expect("f16");
+        let exact16 = taps16.to_dtype(DType::F32).expect("widened");
+        let want16 = x
+            .conv2d(&exact16.reshape((o, c, 3, 3)).expect("r"), 1, 1, 1, 1)
+            .expect("conv2d")
+            .broadcast_add(&bias.reshape((1, o, 1, 1)).expect("r"))
+            .expect("bias");
+        let scale = want16.abs().expect("a").max_all().expect("m");
+        let scale = scale.to_scalar::<f32>().expect("s");
+        for tile in [WinogradTile::F2, WinogradTile::F4] {
+            let kept = KernelStorage::Transformed;
+            let k32 = WinogradKernel::from_parts(taps.clone(), &bias, tile, kept).expect("k32");
+            let back = k32.taps().expect("taps");
+            assert_eq!(back.dims(), taps.dims());
+            assert!(max_abs_diff(&back, &taps) < 1e-5, "{tile:?}");
+            let k16 = WinogradKernel::from_parts(taps16.clone(), &bias, tile, kept).expect("k16");
+            assert!(matches!(&k16.weights, Weights::Transformed(u) if u.dtype() == DType::F16));
+            let back16 = k16.taps().expect("taps16");
+            let d = max_abs_diff(&back16, &exact16);
+            assert!(d > 0.0 && d < 1e-2, "{tile:?}: taps off by {d}");
+            let got = k16.forward(&x).expect("forward");
+            let relative = max_abs_diff(&got, &want16) / scale;
+            // F(4x4)'s transform mixes taps with larger weights (up to 1/6
+            // of sums of 9), so its f16 `U` is several times further off
+            // (measured 5.1e-3 here): why F4 keeps its taps.
+            let bound = match tile {
+                WinogradTile::F2 => 1e-3,
+                WinogradTile::F4 => 1e-2,
+            };
+            assert!(relative < bound, "{tile:?}: {relative:e}");
+            // Kept per call in f16 (no extra rounding) is closer still.
+            let per_call =
+                WinogradKernel::from_parts(taps16.clone(), &bias, tile, KernelStorage::Taps)
+                    .expect("taps");
+            let exact = max_abs_diff(&per_call.forward(&x).expect("f"), &want16) / scale;
+            assert!(exact < 1e-5, "{tile:?}: {exact:e}");
+        }
+        assert_eq!(
+            KernelStorage::for_weights(WinogradTile::F2),
+            KernelStorage::Transformed
+        );
+        assert_eq!(
+            KernelStorage::for_weights(WinogradTile::F4),
+            KernelStorage::Taps
+        );
     }
 
     #[test]
