@@ -47,6 +47,9 @@ mod tools_flow;
 mod training_state;
 pub mod views;
 
+/// The queue's rows as the Queue window draws them.
+pub use crate::queue::JobState;
+pub use crate::studio::queue_view::{QueueJobView, QueueSnapshot};
 pub use adapters_state::AdaptersState;
 pub use availability::DiffusionAvailability;
 pub use catalog_state::{CatalogState, ExportSettings, ExportState};
@@ -64,9 +67,6 @@ pub use online_state::{OnlinePhase, OnlinePrefs, OnlineState};
 pub use output::{AppOutput, MaskViews, ShownMask};
 pub use prefs::{BrushSettings, CanvasView, UiPrefs};
 pub use queue_state::{QueueState, QUEUE_REFRESH_SECS};
-/// The queue's rows as the Queue window draws them.
-pub use crate::queue::JobState;
-pub use crate::studio::queue_view::{QueueJobView, QueueSnapshot};
 pub use scores_state::ScoresState;
 pub use session::{ProductSession, ViewTextures};
 pub use status::{StatusState, WorkerStatus};

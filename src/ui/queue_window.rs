@@ -2,9 +2,7 @@
 //! (counts, busy workers, the jobs with their state, attempts, worker and
 //! error), read every few seconds; Cancel and Retry per job.
 
-use crate::app::{
-    Command, JobState, QueueJobView, QueueSnapshot, QueueState, QUEUE_REFRESH_SECS,
-};
+use crate::app::{Command, JobState, QueueJobView, QueueSnapshot, QueueState, QUEUE_REFRESH_SECS};
 
 use super::theme;
 
