@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context as _};
 
+use super::bench_diffusion::load_average;
 use crate::queue::{redact, JobQueue, NewJob};
 use crate::studio::batch::queued::{run_noop_worker, NOOP_KIND};
 
@@ -38,6 +39,7 @@ struct Row {
 pub fn bench_queue(opts: &QueueBenchOptions) -> anyhow::Result<()> {
     let mut queue = JobQueue::connect(&opts.url)?;
     queue.purge_kind(NOOP_KIND)?;
+    let load_before = load_average();
     let mut rows = Vec::new();
     for &workers in &opts.workers {
         let row = bench_row(&mut queue, opts, workers.max(1));
@@ -45,6 +47,10 @@ pub fn bench_queue(opts: &QueueBenchOptions) -> anyhow::Result<()> {
         rows.push(row?);
     }
     print_table(opts, &rows);
+    println!(
+        "load average (1 min): {load_before} before the rows, {} after",
+        load_average()
+    );
     Ok(())
 }
 
