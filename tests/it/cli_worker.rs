@@ -383,3 +383,43 @@ fn a_worker_with_other_models_gives_the_job_back() {
     assert_eq!(job.worker.as_deref(), Some("good"));
     assert!(job.error.is_none());
 }
+
+/// `bench queue` through the binary: its worker processes drain every
+/// no-op job of each row, the table has a row per worker count, and none
+/// of its jobs is left behind; without a PostgreSQL store it says what
+/// it needs.
+#[test]
+#[ignore = "needs PostgreSQL: set ADSTUDIO_TEST_POSTGRES"]
+fn bench_queue_drains_its_jobs_with_worker_processes() {
+    let db = TestDb::new("benchq");
+    let tmp = tempfile::tempdir().unwrap();
+    let out = adstudio(tmp.path(), &db.url)
+        .args(["bench", "queue", "--jobs", "40", "--workers", "1,3"])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("40 no-op jobs per row"), "{stdout}");
+    for workers in ["| 1 |", "| 3 |"] {
+        assert!(stdout.lines().any(|l| l.starts_with(workers)), "{stdout}");
+    }
+    let mut q = JobQueue::connect(&db.url).unwrap();
+    assert!(q.list(None).unwrap().is_empty(), "its jobs are removed");
+    let refused = adstudio(
+        tmp.path(),
+        &tmp.path().join("s.sqlite3").display().to_string(),
+    )
+    .args(["bench", "queue"])
+    .output()
+    .unwrap();
+    assert!(!refused.status.success());
+    assert!(
+        String::from_utf8_lossy(&refused.stderr).contains("--store postgres://"),
+        "{}",
+        String::from_utf8_lossy(&refused.stderr)
+    );
+}
