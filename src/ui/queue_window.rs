@@ -79,12 +79,12 @@ fn snapshot_ui(ui: &mut egui::Ui, s: &QueueSnapshot, commands: &mut Vec<Command>
     }
     egui::ScrollArea::vertical().show(ui, |ui| {
         egui::Grid::new("queue-table")
-            .num_columns(8)
+            .num_columns(9)
             .striped(true)
             .spacing([12.0, 4.0])
             .show(ui, |ui| {
                 for header in [
-                    "Job", "State", "Product", "Prio", "Try", "Worker", "Since", "",
+                    "Job", "State", "Product", "Prio", "Try", "Worker", "Since", "", "Note",
                 ] {
                     ui.strong(header);
                 }
@@ -105,10 +105,7 @@ fn snapshot_ui(ui: &mut egui::Ui, s: &QueueSnapshot, commands: &mut Vec<Command>
 
 fn job_row_ui(ui: &mut egui::Ui, job: &QueueJobView, commands: &mut Vec<Command>) {
     ui.label(job.id.to_string());
-    let state = ui.label(state_text(job.state));
-    if let Some(error) = &job.error {
-        state.on_hover_text(error);
-    }
+    ui.label(job.state.as_str());
     ui.label(&job.what);
     ui.label(job.priority.to_string());
     ui.label(format!("{}/{}", job.attempts.0, job.attempts.1));
@@ -129,11 +126,31 @@ fn job_row_ui(ui: &mut egui::Ui, job: &QueueJobView, commands: &mut Vec<Command>
     } else {
         ui.label("");
     }
+    // The last error: why a job failed, or why a worker gave it back.
+    match &job.error {
+        Some(error) => {
+            let color = if job.state == JobState::Failed {
+                theme::ERROR_TEXT
+            } else {
+                theme::HINT_TEXT
+            };
+            ui.colored_label(color, short(error, NOTE_CHARS))
+                .on_hover_text(error);
+        }
+        None => {
+            ui.label("");
+        }
+    }
 }
 
-fn state_text(state: JobState) -> String {
-    match state {
-        JobState::Failed => "failed ⚠".into(),
-        other => other.as_str().into(),
+/// Characters of a job's error shown in its row (all of it on hover).
+const NOTE_CHARS: usize = 60;
+
+/// `text` cut to `n` characters, with an ellipsis when cut.
+fn short(text: &str, n: usize) -> String {
+    if text.chars().count() <= n {
+        return text.to_string();
     }
+    let cut: String = text.chars().take(n).collect();
+    format!("{cut}…")
 }
