@@ -197,6 +197,7 @@ pub fn run_bench(
             u32::try_from(args.size).context("--size is too large")?,
             args.runs,
             args.warmup,
+            args.diffusion.bf16.into(),
         ),
         BenchTarget::Ui => bench_ui(&UiBenchOptions {
             frames: args.frames,

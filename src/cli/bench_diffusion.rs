@@ -575,7 +575,7 @@ pub fn bench_diffusion_table(options: &DiffusionBenchOptions) -> anyhow::Result<
     println!(
         "kernels: {:?}; {}",
         options.kernels,
-        options.bf16.describe()
+        options.bf16.describe(options.kernels)
     );
     if options.bf16.enabled() && models.unet.is_some() {
         let (max, rms) = bf16_error(&mut models, options, (&latents, &ehs, &cond))?;

@@ -20,6 +20,7 @@ use candle_nn::{Init, VarBuilder};
 use image::{GrayImage, Luma, Rgba, RgbaImage};
 
 use super::bench_diffusion::{load_average, machine_gflops};
+use crate::ml::diffusion::blocks::bf16::{draft_enabled, Bf16Mode};
 use crate::ml::diffusion::convert::rgb_to_tensor;
 use crate::ml::diffusion::ldm::UNetLayout;
 use crate::ml::diffusion::lora::{with_loras, LoraTarget, LoraWeights};
@@ -118,7 +119,7 @@ struct DraftModels {
 }
 
 impl DraftModels {
-    fn build(dev: &Device) -> anyhow::Result<Self> {
+    fn build(dev: &Device, bf16: bool) -> anyhow::Result<Self> {
         let cfg = SingleFileConfigs::sd15()?;
         let lora = Arc::new(random_unet_lora(&cfg, dev)?);
         let lora_modules = lora.len();
@@ -131,14 +132,17 @@ impl DraftModels {
             merged >= lora_modules,
             "merged {merged} of {lora_modules} LoRA modules"
         );
-        let sd = StableDiffusion {
+        let mut sd = StableDiffusion {
             tokenizer: tiny_tokenizer()?,
             text_encoder: ClipTextModel::new(&cfg.text_encoder, vb.pp("text_encoder"))?,
             unet,
             vae: Vae::new(&cfg.vae, vb.pp("vae"))?,
             scheduler_config: cfg.scheduler.clone(),
         };
-        let controlnet = ControlNet::random(&sd15_controlnet_config()?, 2, DType::F32, dev)?;
+        let mut controlnet = ControlNet::random(&sd15_controlnet_config()?, 2, DType::F32, dev)?;
+        // As the studio's draft engine (`studio::engines`).
+        sd.set_bf16_operands(bf16);
+        controlnet.set_bf16_operands(bf16);
         let taesd = Taesd::new(&TaesdConfig::default(), vb.pp("taesd"))?;
         Ok(Self {
             sd,
@@ -274,7 +278,12 @@ fn stage_rows(
 }
 
 /// Runs the draft benchmark at `size` px and prints a Markdown table.
-pub fn bench_draft_table(size: u32, runs: usize, warmup: usize) -> anyhow::Result<()> {
+pub fn bench_draft_table(
+    size: u32,
+    runs: usize,
+    warmup: usize,
+    bf16: Bf16Mode,
+) -> anyhow::Result<()> {
     anyhow::ensure!(
         size >= 64 && size.is_multiple_of(8),
         "--size must be a multiple of 8 of at least 64, got {size}"
@@ -283,7 +292,7 @@ pub fn bench_draft_table(size: u32, runs: usize, warmup: usize) -> anyhow::Resul
     let load_before = load_average();
     let gflops_before = machine_gflops(&dev)?;
     let build_start = Instant::now();
-    let models = DraftModels::build(&dev)?;
+    let models = DraftModels::build(&dev, draft_enabled(bf16))?;
     let build = build_start.elapsed();
     let product = product(size);
     let settings = CanvasSettings {
@@ -320,6 +329,11 @@ pub fn bench_draft_table(size: u32, runs: usize, warmup: usize) -> anyhow::Resul
          {threads} threads, {} runs (median) after {warmup} warm-up",
         models.lora_modules,
         runs.max(1)
+    );
+    println!(
+        "{}; drafts: {}",
+        bf16.describe(crate::ml::diffusion::blocks::kernels::Kernels::Fast),
+        if draft_enabled(bf16) { "bf16" } else { "f32" }
     );
     println!(
         "machine check (2048^3 f32 matmul, best of 3): {gflops_before:.0} GFLOP/s before, \

@@ -59,10 +59,11 @@ pub struct DiffusionArgs {
     /// (the device-generic candle operations a GPU runs).
     #[arg(long, value_enum, default_value_t = KernelsArg::Fast)]
     pub kernels: KernelsArg,
-    /// `diffusion` only: bf16 matrix products: `auto` (on where a native
-    /// kernel exists for this CPU: none yet, so off), `on` (emulated:
-    /// operands rounded to bf16, f32 accumulation; also prints the UNet's
-    /// relative error against f32), `off`.
+    /// `diffusion` and `draft`: bf16 matrix products: `auto` (drafts: on
+    /// where the CPU has AVX512-BF16; full renders: off), `on` (native on
+    /// AVX512-BF16, else emulated: operands rounded to bf16, f32
+    /// accumulation; `diffusion` also prints the UNet's relative error
+    /// against f32), `off`.
     #[arg(long, value_enum, default_value_t = Bf16Arg::Auto)]
     pub bf16: Bf16Arg,
 }
@@ -88,11 +89,11 @@ impl From<KernelsArg> for Kernels {
 /// The `--bf16` values.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Bf16Arg {
-    /// Emulated bf16 products.
+    /// bf16 products (native on AVX512-BF16, else emulated).
     On,
     /// f32 products.
     Off,
-    /// bf16 where natively supported (none yet).
+    /// bf16 for drafts where natively supported; f32 otherwise.
     Auto,
 }
 

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use anyhow::Context as _;
 use candle_core::Device;
 
+use crate::ml::diffusion::blocks::bf16::{draft_enabled, Bf16Mode};
 use crate::ml::diffusion::lora::LoraWeights;
 use crate::ml::diffusion::{ControlNet, StableDiffusion, Taesd, UNetConfig};
 use crate::ml::pcpo::{load_adapter_for, BaseModel};
@@ -81,7 +82,7 @@ impl DiffusionEngine {
             Some(l) => vec![(Arc::new(load_lcm_lora(&l.path, &sd.path)?), 1.0)],
             None => Vec::new(),
         };
-        let model = StableDiffusion::load_diffusers_with_loras(&sd.path, dtype, device, &loras)
+        let mut model = StableDiffusion::load_diffusers_with_loras(&sd.path, dtype, device, &loras)
             .with_context(|| match &sources.lcm_lora {
                 Some(l) => format!(
                     "loading Stable Diffusion from {} with the LCM-LoRA {}",
@@ -91,12 +92,20 @@ impl DiffusionEngine {
                 None => format!("loading Stable Diffusion from {}", sd.path.display()),
             })?;
         let (taesd, taesd_notice) = load_taesd(sources.taesd.as_ref(), dtype, device);
-        let cn = controlnet
+        let mut cn = controlnet
             .map(|c| {
                 ControlNet::load(&c.path, dtype, device)
                     .with_context(|| format!("loading the ControlNet from {}", c.path.display()))
             })
             .transpose()?;
+        // Drafts are previews that *Render final* redoes in f32: they take
+        // bf16 products where the CPU has them (`ADSTUDIO_BF16=off` not).
+        if sources.lcm_lora.is_some() && draft_enabled(Bf16Mode::from_env()) {
+            model.set_bf16_operands(true);
+            if let Some(cn) = cn.as_mut() {
+                cn.set_bf16_operands(true);
+            }
+        }
         Ok(Self {
             sd_path: sd.path.clone(),
             controlnet_path: controlnet.map(|c| c.path.clone()),

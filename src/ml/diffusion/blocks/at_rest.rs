@@ -104,9 +104,24 @@ impl Linear {
 
 impl Module for Linear {
     fn forward(&self, xs: &Tensor) -> candle_core::Result<Tensor> {
-        let w = super::bf16::operand(widen(&self.weight, xs.dtype())?)?;
-        let inner = candle_nn::Linear::new(w, self.bias.clone());
-        inner.forward(&super::bf16::operand(xs.clone())?)
+        let w = widen(&self.weight, xs.dtype())?;
+        if !super::kernels::bf16_operands() {
+            return candle_nn::Linear::new(w, self.bias.clone()).forward(xs);
+        }
+        // bf16 products: `x W^T` over the rows of every batch item.
+        let dims = xs.dims().to_vec();
+        let rows: usize = dims[..dims.len() - 1].iter().product();
+        let k = dims[dims.len() - 1];
+        let out = super::bf16::product(&xs.reshape((rows, k))?, &w.t()?)?;
+        let mut shape = dims;
+        if let Some(last) = shape.last_mut() {
+            *last = out.dim(1)?;
+        }
+        let out = out.reshape(shape)?;
+        match &self.bias {
+            Some(bias) => out.broadcast_add(bias),
+            None => Ok(out),
+        }
     }
 }
 

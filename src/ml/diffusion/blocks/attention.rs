@@ -5,7 +5,7 @@ use candle_core::{Module, Tensor};
 use candle_nn::{LayerNorm, VarBuilder};
 
 use super::at_rest::{layer_norm, linear, linear_no_bias, widen, Linear};
-use super::bf16::operand;
+use super::bf16::product;
 
 use super::norm::{group_norm, GroupNorm};
 use super::profile::{matmul_flops, scope, scope_flops};
@@ -282,10 +282,9 @@ impl Proj {
     /// broadcast is wrong in candle 0.11: it stacks the batches of a
     /// transposed lhs as if they were row-major.)
     fn tokens_from_map(&self, map: &Tensor) -> candle_core::Result<Tensor> {
-        let weight_t = operand(widen(&self.weight, map.dtype())?)?.t()?;
-        let map = operand(map.clone())?;
+        let weight_t = widen(&self.weight, map.dtype())?.t()?;
         let items = (0..map.dim(0)?)
-            .map(|i| map.get(i)?.t()?.matmul(&weight_t))
+            .map(|i| product(&map.get(i)?.t()?, &weight_t))
             .collect::<candle_core::Result<Vec<_>>>()?;
         Tensor::stack(&items, 0)?.broadcast_add(&self.bias)
     }
@@ -294,10 +293,8 @@ impl Proj {
     fn map_from_tokens(&self, tokens: &Tensor) -> candle_core::Result<Tensor> {
         let b = tokens.dim(0)?;
         let c = self.bias.dim(0)?;
-        operand(widen(&self.weight, tokens.dtype())?)?
-            .broadcast_left(b)?
-            .matmul(&operand(tokens.clone())?.transpose(1, 2)?)?
-            .broadcast_add(&self.bias.reshape((c, 1))?)
+        let weight = widen(&self.weight, tokens.dtype())?.broadcast_left(b)?;
+        product(&weight, &tokens.transpose(1, 2)?)?.broadcast_add(&self.bias.reshape((c, 1))?)
     }
 }
 

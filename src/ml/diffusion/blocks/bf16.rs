@@ -6,14 +6,16 @@
 //! Winograd and im2col convolution products) are rounded to bf16 and the
 //! products accumulate in f32, as `vdpbf16ps` does.
 //!
-//! No native bf16 kernel is written yet (this crate was developed on a CPU
-//! without AVX512-BF16, where one could not be tested), so `auto` stays
-//! off everywhere and `on` runs the emulation, which is slower than f32:
-//! it is for accuracy measurements, not for speed.
+//! On a CPU with AVX512-BF16 the products run natively
+//! ([`super::bf16_gemm`], about twice the f32 rate); elsewhere `on` runs
+//! the emulation, which is slower than f32: it is for accuracy
+//! measurements, not for speed.
 
 use std::sync::OnceLock;
 
 use candle_core::{DType, Tensor};
+
+use super::kernels::Kernels;
 
 /// The environment variable read by [`Bf16Mode::from_env`].
 pub const BF16_ENV: &str = "ADSTUDIO_BF16";
@@ -25,7 +27,7 @@ pub enum Bf16Mode {
     On,
     /// f32 products.
     Off,
-    /// bf16 where a native kernel exists for this CPU (none yet: off).
+    /// The default: f32 for renders (see [`Bf16Mode::enabled`]).
     #[default]
     Auto,
 }
@@ -55,23 +57,30 @@ impl Bf16Mode {
         match self {
             Self::On => true,
             Self::Off => false,
-            // Needs a native kernel (none yet), whatever the CPU has.
+            // The UNet's output moves by more than the 1e-2 RMS bound
+            // with bf16 products (README, Performance), so full renders
+            // stay f32 unless asked; drafts decide with `draft_enabled`.
             Self::Auto => false,
         }
     }
 
     /// One line for benchmarks and logs: the mode, the CPU's support and
-    /// what runs.
-    pub fn describe(self) -> String {
+    /// what runs with `kernels` (the generic ones never run the native
+    /// bf16 kernel).
+    pub fn describe(self, kernels: Kernels) -> String {
+        let native = cpu_has_avx512_bf16() && kernels == Kernels::Fast;
         let cpu = if cpu_has_avx512_bf16() {
             "this CPU has AVX512-BF16"
         } else {
             "this CPU has no AVX512-BF16"
         };
-        let path = if self.enabled() {
-            "products with bf16 operands, emulated (accuracy only, slower than f32)"
-        } else {
-            "the f32 path is used"
+        let path = match (self.enabled(), native) {
+            (true, true) => "matrix products in bf16 with f32 sums (native)",
+            (true, false) => "products with bf16 operands, emulated (accuracy only, slower than f32)",
+            (false, _) if draft_enabled(self) && native => {
+                "the f32 path is used for renders, native bf16 products for drafts"
+            }
+            (false, _) => "the f32 path is used",
         };
         format!("bf16 {self:?}: {cpu}; {path}").to_lowercase()
     }
@@ -89,6 +98,46 @@ pub fn cpu_has_avx512_bf16() -> bool {
     }
 }
 
+/// Whether a draft (a 4-step preview, re-rendered in f32 by *Render
+/// final*) computes its products in bf16 in this mode: `on`, or `auto` on
+/// a CPU with AVX512-BF16 (where it is about twice as fast).
+pub fn draft_enabled(mode: Bf16Mode) -> bool {
+    match mode {
+        Bf16Mode::On => true,
+        Bf16Mode::Off => false,
+        Bf16Mode::Auto => cpu_has_avx512_bf16(),
+    }
+}
+
+/// `a.matmul(b)` under the calling thread's setting: f32; bf16 operands
+/// with f32 sums on the AVX512-BF16 units ([`super::bf16_gemm`]) when
+/// bf16 products are on, the fast kernels are in effect and the CPU has
+/// them; else the emulation (operands rounded, f32 product).
+pub fn product(a: &Tensor, b: &Tensor) -> candle_core::Result<Tensor> {
+    if !super::kernels::bf16_operands() {
+        return a.matmul(b);
+    }
+    #[cfg(target_arch = "x86_64")]
+    if native_applies(a, b) {
+        return super::bf16_gemm::matmul(a, b);
+    }
+    operand(a.clone())?.matmul(&operand(b.clone())?)
+}
+
+/// Whether the native kernel takes `a x b`: f32 CPU operands under the
+/// fast kernels, the same batch dimensions, and AVX512-BF16.
+#[cfg(target_arch = "x86_64")]
+fn native_applies(a: &Tensor, b: &Tensor) -> bool {
+    let (da, db) = (a.dims(), b.dims());
+    let r = da.len();
+    super::kernels::fast_cpu(a)
+        && super::kernels::fast_cpu(b)
+        && r >= 2
+        && db.len() == r
+        && da[..r - 2] == db[..r - 2]
+        && cpu_has_avx512_bf16()
+}
+
 /// A product operand: rounded to bf16 (kept in f32) when the calling
 /// thread emulates bf16 products ([`super::kernels::scope`]), else as it is.
 pub fn operand(t: Tensor) -> candle_core::Result<Tensor> {
@@ -102,7 +151,7 @@ pub fn operand(t: Tensor) -> candle_core::Result<Tensor> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ml::diffusion::blocks::kernels::{scope, Kernels};
+    use crate::ml::diffusion::blocks::kernels::scope;
 
     #[test]
     fn modes_parse_and_operands_round_only_in_scope() {
@@ -111,7 +160,8 @@ mod tests {
         assert_eq!(Bf16Mode::parse("maybe"), None);
         assert!(Bf16Mode::On.enabled() && !Bf16Mode::Off.enabled());
         assert!(!Bf16Mode::Auto.enabled());
-        assert!(Bf16Mode::Auto.describe().contains("f32 path"));
+        assert!(Bf16Mode::Auto.describe(Kernels::Fast).contains("f32 path"));
+        assert!(Bf16Mode::On.describe(Kernels::Generic).contains("emulated"));
         let x = Tensor::new(&[1.0f32 + 1.0 / 512.0, 3.0], &candle_core::Device::Cpu).expect("x");
         let same = operand(x.clone())
             .expect("f32")

@@ -8,7 +8,7 @@
 //! matched by a row of ones in the im2col buffer (no separate pass).
 
 use super::at_rest::{compute_vb, widen};
-use super::bf16::operand;
+use super::bf16::product;
 use super::cpu_input::contiguous_f32;
 use super::kernels::fast_cpu;
 use super::profile::{matmul_flops, scope_flops};
@@ -113,12 +113,12 @@ impl Conv3x3 {
         rows: usize,
     ) -> candle_core::Result<Tensor> {
         let (b, _, _, w) = xs.dims4()?;
-        let cols = operand(xs.contiguous()?.apply_op1_no_bwd(&Im2Col { y0, rows })?)?;
+        let cols = xs.contiguous()?.apply_op1_no_bwd(&Im2Col { y0, rows })?;
         let k =
             weight
                 .unsqueeze(0)?
                 .broadcast_as((b, self.out_channels, self.in_channels * 9 + 1))?;
-        k.matmul(&cols)?.reshape((b, self.out_channels, rows, w))
+        product(&k, &cols)?.reshape((b, self.out_channels, rows, w))
     }
 
     /// candle's `conv2d` plus the bias: what other devices run, and the
@@ -268,7 +268,7 @@ impl Conv3x3 {
             .bias
             .to_dtype(DType::F32)?
             .reshape((self.out_channels, 1))?;
-        let weight = operand(Tensor::cat(&[widen(taps, DType::F32)?, bias], 1)?)?;
+        let weight = Tensor::cat(&[widen(taps, DType::F32)?, bias], 1)?;
         let weight = &weight;
         let per_row = (b * c * 9 * w).max(1);
         let rows = (MAX_COL_ELEMENTS / per_row).max(1);

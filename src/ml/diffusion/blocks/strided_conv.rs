@@ -75,8 +75,8 @@ impl Conv3x3Stride2 {
     /// Output rows `y0..y0 + rows` (of `out_h x out_w`) by one product.
     fn band(&self, weight: &Tensor, xs: &Tensor, op: Im2ColStride2) -> candle_core::Result<Tensor> {
         let (b, _, _, _) = xs.dims4()?;
-        let cols = super::bf16::operand(xs.apply_op1_no_bwd(&op)?)?;
-        let out = weight.broadcast_left(b)?.matmul(&cols)?;
+        let cols = xs.apply_op1_no_bwd(&op)?;
+        let out = super::bf16::product(&weight.broadcast_left(b)?, &cols)?;
         let o = weight.dim(0)?;
         out.reshape((b, o, op.rows, op.out_w))
     }
@@ -124,7 +124,7 @@ impl Module for Conv3x3Stride2 {
         if !fast_cpu(xs) {
             return self.forward_generic(xs);
         }
-        let weight = super::bf16::operand(self.im2col_weight()?)?;
+        let weight = self.im2col_weight()?;
         let xs = xs.contiguous()?;
         let per_row = (b * (9 * c + 1) * out_w).max(1);
         let leading = self.padding.leading();

@@ -25,7 +25,7 @@
 use candle_core::{CpuStorage, CustomOp1, DType, Layout, Shape, Tensor};
 use rayon::prelude::*;
 
-use super::bf16::operand;
+use super::bf16::product;
 use super::conv::in_row_bands;
 use super::cpu_input::contiguous_f32;
 use super::profile::{matmul_flops, scope, scope_flops};
@@ -335,7 +335,7 @@ impl WinogradKernel {
                 xs.dims()
             )
         }
-        let u = operand(self.transformed()?)?;
+        let u = self.transformed()?;
         let o = self.bias.len();
         let m = self.tile.outputs();
         let values = self.tile.values();
@@ -352,12 +352,11 @@ impl WinogradKernel {
             let v = scope("conv 3x3 Winograd input transform", || {
                 xs.apply_op1_no_bwd(&InputTransform(tiles))
             })?;
-            let v = operand(v)?;
             // (in, values, tiles) -> (values, in, tiles) as a strided view.
             let tile_count = v.dim(2)?;
             let flops = values as f64 * matmul_flops(o, c, tile_count);
             let products = scope_flops("conv 3x3 Winograd products", flops, || {
-                u.matmul(&v.transpose(0, 1)?)
+                product(&u, &v.transpose(0, 1)?)
             })?;
             scope("conv 3x3 Winograd output transform", || {
                 products.apply_op1_no_bwd(&OutputTransform {

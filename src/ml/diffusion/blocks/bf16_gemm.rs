@@ -1,0 +1,470 @@
+//! Native bf16 matrix products for CPUs with AVX512-BF16: `C = A B` with
+//! f32 operands rounded to bf16 (round to nearest even) while they are
+//! packed, products summed in f32 by `vdpbf16ps`, and an f32 result.
+//!
+//! The layout is the usual packed GEMM: `B` is packed in panels of
+//! [`NR`] columns and `A` in panels of [`MR`] rows, both as pairs of bf16
+//! along `k` (one 32-bit lane holds `x[k]` and `x[k + 1]`, what
+//! `vdpbf16ps` multiplies and adds into one f32 lane); the micro-kernel
+//! keeps an `MR x NR` tile of `C` in 16 registers. A product of two bf16
+//! values is exact in f32, so the result equals the f32 product of the
+//! rounded operands up to the order of the additions (the emulation in
+//! [`super::bf16::operand`] gives the same numbers).
+//!
+//! This is the crate's one module with `unsafe` code (the crate denies
+//! it elsewhere): `vdpbf16ps` has no safe wrapper (neither `pulp` nor
+//! `std::arch` offers one outside a `#[target_feature]` function), and the
+//! threads write disjoint column ranges of one output buffer. Every
+//! `unsafe` block states what it relies on; the kernel is only entered
+//! after the run-time check for AVX512-BF16.
+#![allow(unsafe_code)]
+
+use candle_core::{CpuStorage, CustomOp2, Layout, Shape, Tensor};
+use rayon::prelude::*;
+
+/// Rows of `A` per micro-kernel tile.
+const MR: usize = 8;
+/// Columns of `B` per micro-kernel tile (two 16-lane registers).
+const NR: usize = 32;
+/// `k` pairs per packed block (the `B` panel, 32 KiB, stays in L1).
+const KC: usize = 256;
+/// Rows of `A` per packed block (kept in L2).
+const MC: usize = 128;
+/// Columns of `B` per packed block.
+const NC: usize = 1024;
+
+/// `a.matmul(b)` with bf16 operands on the CPU's AVX512-BF16 units: f32
+/// CPU tensors of rank 2 or more, the same batch dimensions on both
+/// (broadcast ones included), any strides. Fails on a CPU without
+/// AVX512-BF16 (see [`super::bf16::cpu_has_avx512_bf16`]).
+pub fn matmul(a: &Tensor, b: &Tensor) -> candle_core::Result<Tensor> {
+    a.apply_op2_no_bwd(b, &Bf16Matmul)
+}
+
+/// The custom op behind [`matmul`].
+struct Bf16Matmul;
+
+/// One operand as `rows x cols` matrices: `(i, j)` of batch item `t` is at
+/// `offsets[t] + i * rs + j * cs`.
+#[derive(Clone, Copy)]
+struct View<'a> {
+    data: &'a [f32],
+    offset: usize,
+    rs: usize,
+    cs: usize,
+}
+
+impl View<'_> {
+    fn at(&self, i: usize, j: usize) -> f32 {
+        self.data[self.offset + i * self.rs + j * self.cs]
+    }
+}
+
+/// The product's sizes.
+#[derive(Clone, Copy, Debug)]
+struct Dims {
+    m: usize,
+    n: usize,
+    k: usize,
+}
+
+impl CustomOp2 for Bf16Matmul {
+    fn name(&self) -> &'static str {
+        "adstudio-bf16-matmul"
+    }
+
+    fn cpu_fwd(
+        &self,
+        s1: &CpuStorage,
+        l1: &Layout,
+        s2: &CpuStorage,
+        l2: &Layout,
+    ) -> candle_core::Result<(CpuStorage, Shape)> {
+        if !super::bf16::cpu_has_avx512_bf16() {
+            candle_core::bail!("bf16 matmul: this CPU has no AVX512-BF16")
+        }
+        let (CpuStorage::F32(a), CpuStorage::F32(b)) = (s1, s2) else {
+            candle_core::bail!("bf16 matmul: f32 operands expected")
+        };
+        let (batch_dims, dims) = shapes(l1.dims(), l2.dims())?;
+        let a_offsets = batch_offsets(l1, batch_dims.len());
+        let b_offsets = batch_offsets(l2, batch_dims.len());
+        let r = l1.dims().len();
+        let view = |data, l: &Layout| View {
+            data,
+            offset: 0,
+            rs: l.stride()[r - 2],
+            cs: l.stride()[r - 1],
+        };
+        let (av, bv) = (view(a.as_slice(), l1), view(b.as_slice(), l2));
+        let mut out = vec![0f32; a_offsets.len() * dims.m * dims.n];
+        run(&mut out, dims, av, &a_offsets, bv, &b_offsets);
+        let mut shape = batch_dims.to_vec();
+        shape.extend([dims.m, dims.n]);
+        Ok((CpuStorage::F32(out), Shape::from(shape)))
+    }
+}
+
+/// The batch dimensions and the product's sizes of `(.., m, k) x (.., k, n)`.
+fn shapes<'a>(a: &'a [usize], b: &[usize]) -> candle_core::Result<(&'a [usize], Dims)> {
+    let r = a.len();
+    if r < 2 || b.len() != r || a[..r - 2] != b[..r - 2] || a[r - 1] != b[r - 2] {
+        candle_core::bail!("bf16 matmul: shapes {a:?} and {b:?} do not multiply")
+    }
+    let dims = Dims {
+        m: a[r - 2],
+        k: a[r - 1],
+        n: b[r - 1],
+    };
+    Ok((&a[..r - 2], dims))
+}
+
+/// The start of each batch item's matrix (row-major over the batch dims).
+fn batch_offsets(l: &Layout, batch_rank: usize) -> Vec<usize> {
+    let dims = &l.dims()[..batch_rank];
+    let strides = &l.stride()[..batch_rank];
+    let count: usize = dims.iter().product();
+    (0..count)
+        .map(|mut t| {
+            let mut offset = l.start_offset();
+            for (d, s) in dims.iter().zip(strides).rev() {
+                offset += (t % d) * s;
+                t /= d;
+            }
+            offset
+        })
+        .collect()
+}
+
+/// The output's pointer, shared by tasks that write disjoint tiles.
+#[derive(Clone, Copy)]
+struct OutPtr(*mut f32);
+// SAFETY: every task writes a disjoint set of elements (its batch item's
+// columns `j0..j1`), and the buffer outlives the parallel loop.
+unsafe impl Send for OutPtr {}
+unsafe impl Sync for OutPtr {}
+
+impl OutPtr {
+    /// The pointer `offset` values further.
+    fn offset(self, offset: usize) -> Self {
+        Self(self.0.wrapping_add(offset))
+    }
+}
+
+/// All batch items, split into column ranges so that every thread works.
+fn run(out: &mut [f32], dims: Dims, a: View, a_off: &[usize], b: View, b_off: &[usize]) {
+    let items = a_off.len();
+    let threads = rayon::current_num_threads().max(1);
+    let splits = threads.div_ceil(items.max(1)).min(dims.n.div_ceil(NR)).max(1);
+    let width = dims.n.div_ceil(splits).div_ceil(NR) * NR;
+    let ptr = OutPtr(out.as_mut_ptr());
+    (0..items * splits).into_par_iter().for_each(|task| {
+        let (t, s) = (task / splits, task % splits);
+        let cols = ((s * width).min(dims.n), ((s + 1) * width).min(dims.n));
+        if cols.0 == cols.1 {
+            return;
+        }
+        let a = View {
+            offset: a_off[t],
+            ..a
+        };
+        let b = View {
+            offset: b_off[t],
+            ..b
+        };
+        let ptr = ptr.offset(t * dims.m * dims.n);
+        // SAFETY: the caller checked AVX512-BF16; this task owns columns
+        // `cols` of item `t` of `out`, which holds `items * m * n` values.
+        unsafe { gemm_cols(dims, cols, a, b, ptr) }
+    });
+}
+
+/// `C[:, j0..j1] = A B[:, j0..j1]` for one batch item, `C` row-major
+/// `m x n` at `c`.
+///
+/// # Safety
+/// The CPU must have AVX512-BF16 and `c` must be valid for `m * n` writes
+/// of which no other thread touches columns `j0..j1`.
+#[target_feature(enable = "avx512f,avx512bw,avx512bf16")]
+unsafe fn gemm_cols(dims: Dims, (j0, j1): (usize, usize), a: View, b: View, c: OutPtr) {
+    let pairs = dims.k.div_ceil(2);
+    let mut pa = vec![0u32; MC.div_ceil(MR) * MR * KC];
+    let mut pb = vec![0u32; NC.div_ceil(NR) * NR * KC];
+    for jc in (j0..j1).step_by(NC) {
+        let nc = (j1 - jc).min(NC);
+        for pc in (0..pairs).step_by(KC) {
+            let block = Block {
+                pc,
+                kc: (pairs - pc).min(KC),
+                k: dims.k,
+            };
+            pack_b(b, jc, nc, block, &mut pb);
+            for ic in (0..dims.m).step_by(MC) {
+                let mc = (dims.m - ic).min(MC);
+                for (q, ir) in (0..mc).step_by(MR).enumerate() {
+                    let rows = (mc - ir).min(MR);
+                    pack_a(a, ic + ir, rows, block, &mut pa[q * MR * KC..]);
+                }
+                let tiles = Tiles {
+                    ic,
+                    mc,
+                    jc,
+                    nc,
+                    ldc: dims.n,
+                };
+                // SAFETY: as this function's contract.
+                unsafe { block_product(&pa, &pb, block, tiles, c) };
+            }
+        }
+    }
+}
+
+/// A block of `kc` pairs of `k` values starting at pair `pc`.
+#[derive(Clone, Copy)]
+struct Block {
+    pc: usize,
+    kc: usize,
+    k: usize,
+}
+
+/// The `mc x nc` block of `C` at `(ic, jc)`; rows `ldc` apart.
+#[derive(Clone, Copy)]
+struct Tiles {
+    ic: usize,
+    mc: usize,
+    jc: usize,
+    nc: usize,
+    ldc: usize,
+}
+
+/// The micro-kernel over every tile of a packed `A` block and `B` block.
+///
+/// # Safety
+/// As [`gemm_cols`].
+#[target_feature(enable = "avx512f,avx512bw,avx512bf16")]
+unsafe fn block_product(pa: &[u32], pb: &[u32], block: Block, t: Tiles, c: OutPtr) {
+    let mut tile = [0f32; MR * NR];
+    let accumulate = block.pc > 0;
+    for (p, jr) in (0..t.nc).step_by(NR).enumerate() {
+        let width = (t.nc - jr).min(NR);
+        let panel_b = pb[p * block.kc * NR..].as_ptr();
+        for (q, ir) in (0..t.mc).step_by(MR).enumerate() {
+            let rows = (t.mc - ir).min(MR);
+            let panel_a = pa[q * MR * KC..].as_ptr();
+            let at = (t.ic + ir) * t.ldc + t.jc + jr;
+            // SAFETY: the panels hold `kc` pairs of MR rows and NR columns;
+            // a full tile lies inside `C`, a partial one goes through `tile`.
+            unsafe {
+                if rows == MR && width == NR {
+                    let dst = c.0.add(at);
+                    kernel(block.kc, panel_a, panel_b, dst, t.ldc, accumulate);
+                } else {
+                    kernel(block.kc, panel_a, panel_b, tile.as_mut_ptr(), NR, false);
+                    for r in 0..rows {
+                        let dst = c.0.add(at + r * t.ldc);
+                        for (j, v) in tile[r * NR..r * NR + width].iter().enumerate() {
+                            let d = dst.add(j);
+                            *d = if accumulate { *d + v } else { *v };
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The `MR x NR` tile `c (+)= A_panel B_panel` over `kc` pairs.
+///
+/// # Safety
+/// AVX512-BF16; `pa` holds `kc * MR` and `pb` `kc * NR` packed pairs; `c`
+/// is valid for `MR` rows of `NR` values, `ldc` apart.
+#[target_feature(enable = "avx512f,avx512bw,avx512bf16")]
+unsafe fn kernel(kc: usize, pa: *const u32, pb: *const u32, c: *mut f32, ldc: usize, add: bool) {
+    use std::arch::x86_64::*;
+    let mut acc = [[_mm512_setzero_ps(); 2]; MR];
+    for kp in 0..kc {
+        // SAFETY: in bounds by the contract; bf16 pairs reinterpret u32s.
+        unsafe {
+            let b0: __m512bh = std::mem::transmute(_mm512_loadu_si512(pb.add(kp * NR).cast()));
+            let b1: __m512bh =
+                std::mem::transmute(_mm512_loadu_si512(pb.add(kp * NR + 16).cast()));
+            for (r, row) in acc.iter_mut().enumerate() {
+                let pair = *pa.add(kp * MR + r) as i32;
+                let a: __m512bh = std::mem::transmute(_mm512_set1_epi32(pair));
+                row[0] = _mm512_dpbf16_ps(row[0], a, b0);
+                row[1] = _mm512_dpbf16_ps(row[1], a, b1);
+            }
+        }
+    }
+    for (r, row) in acc.iter().enumerate() {
+        for (h, v) in row.iter().enumerate() {
+            // SAFETY: inside the tile by the contract.
+            unsafe {
+                let p = c.add(r * ldc + 16 * h);
+                let v = if add {
+                    _mm512_add_ps(_mm512_loadu_ps(p), *v)
+                } else {
+                    *v
+                };
+                _mm512_storeu_ps(p, v);
+            }
+        }
+    }
+}
+
+/// `x` rounded to bf16 (nearest, ties to even; NaN stays NaN), as bits.
+#[inline(always)]
+fn bf16_bits(x: f32) -> u32 {
+    let bits = x.to_bits();
+    let rounded = bits.wrapping_add(0x7FFF + ((bits >> 16) & 1)) >> 16;
+    if bits & 0x7FFF_FFFF > 0x7F80_0000 {
+        (bits >> 16) | 0x40
+    } else {
+        rounded
+    }
+}
+
+/// Two values as one packed pair (`lo` in the low half).
+#[inline(always)]
+fn pair(lo: f32, hi: f32) -> u32 {
+    bf16_bits(lo) | (bf16_bits(hi) << 16)
+}
+
+/// Rows `i0..i0 + rows` of `A`, pairs `block`, into `out` (`kc` groups of
+/// `MR` pairs; missing rows and the odd `k`'s partner are zeros).
+#[inline(always)]
+fn pack_a(a: View, i0: usize, rows: usize, block: Block, out: &mut [u32]) {
+    let Block { pc, kc, k } = block;
+    if rows == MR && 2 * (pc + kc) <= k && a.cs == 1 {
+        for r in 0..MR {
+            let start = a.offset + (i0 + r) * a.rs + 2 * pc;
+            let row = &a.data[start..start + 2 * kc];
+            for (kp, two) in row.chunks_exact(2).enumerate() {
+                out[kp * MR + r] = pair(two[0], two[1]);
+            }
+        }
+        return;
+    }
+    for kp in 0..kc {
+        let k0 = 2 * (pc + kp);
+        for r in 0..MR {
+            let v = |kk: usize| if r < rows && kk < k { a.at(i0 + r, kk) } else { 0.0 };
+            out[kp * MR + r] = pair(v(k0), v(k0 + 1));
+        }
+    }
+}
+
+/// Columns `j0..j0 + cols` of `B`, pairs `block`, into `out` (a panel of
+/// `kc` groups of `NR` pairs per `NR` columns; padding is zeros).
+#[inline(always)]
+fn pack_b(b: View, j0: usize, cols: usize, block: Block, out: &mut [u32]) {
+    let Block { pc, kc, k } = block;
+    for p in 0..cols.div_ceil(NR) {
+        let jp = j0 + p * NR;
+        let width = (cols - p * NR).min(NR);
+        let dst = &mut out[p * kc * NR..(p + 1) * kc * NR];
+        let full = width == NR && 2 * (pc + kc) <= k;
+        if full && b.cs == 1 {
+            for (kp, d) in dst.chunks_exact_mut(NR).enumerate() {
+                let s0 = b.offset + 2 * (pc + kp) * b.rs + jp;
+                let r0 = &b.data[s0..s0 + NR];
+                let r1 = &b.data[s0 + b.rs..s0 + b.rs + NR];
+                for ((d, x0), x1) in d.iter_mut().zip(r0).zip(r1) {
+                    *d = pair(*x0, *x1);
+                }
+            }
+        } else if full && b.rs == 1 {
+            for c in 0..NR {
+                let s = b.offset + (jp + c) * b.cs + 2 * pc;
+                let col = &b.data[s..s + 2 * kc];
+                for (kp, two) in col.chunks_exact(2).enumerate() {
+                    dst[kp * NR + c] = pair(two[0], two[1]);
+                }
+            }
+        } else {
+            for kp in 0..kc {
+                let k0 = 2 * (pc + kp);
+                for c in 0..NR {
+                    let v = |kk: usize| {
+                        if c < width && kk < k {
+                            b.at(kk, jp + c)
+                        } else {
+                            0.0
+                        }
+                    };
+                    dst[kp * NR + c] = pair(v(k0), v(k0 + 1));
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use candle_core::{DType, Device};
+
+    fn rounded(t: &Tensor) -> Tensor {
+        t.to_dtype(DType::BF16)
+            .and_then(|t| t.to_dtype(DType::F32))
+            .expect("round")
+    }
+
+    /// Max |native - emulated| over the emulated result's max magnitude.
+    fn relative_gap(a: &Tensor, b: &Tensor) -> f32 {
+        let native = matmul(a, b).expect("native");
+        let emulated = rounded(a).matmul(&rounded(b)).expect("emulated");
+        assert_eq!(native.dims(), emulated.dims());
+        let scale = emulated.abs().and_then(|t| t.flatten_all()?.max(0));
+        let gap = (native - &emulated).and_then(|d| d.abs()?.flatten_all()?.max(0));
+        gap.and_then(|g| g.to_scalar::<f32>()).expect("gap")
+            / scale.and_then(|s| s.to_scalar::<f32>()).expect("scale")
+    }
+
+    #[test]
+    fn products_match_the_emulated_bf16_product_in_every_layout() {
+        if !super::super::bf16::cpu_has_avx512_bf16() {
+            eprintln!("no AVX512-BF16 on this CPU: the native kernel cannot run");
+            return;
+        }
+        let dev = Device::Cpu;
+        let r = |shape: &[usize], seed: f64| {
+            let n: usize = shape.iter().product();
+            let v: Vec<f32> = (0..n)
+                .map(|i| ((i as f64 * 0.618 + seed).sin() * 3.0) as f32)
+                .collect();
+            Tensor::from_vec(v, shape, &dev).expect("t")
+        };
+        // Odd sizes (edges in m, n and k), several k blocks (k > 512).
+        for &(m, k, n) in &[(37, 333, 91), (8, 2, 32), (129, 1031, 70), (3, 1, 5)] {
+            let a = r(&[m, k], 0.1);
+            let b = r(&[k, n], 0.7);
+            assert!(relative_gap(&a, &b) < 1e-5, "nn {m}x{k}x{n}");
+            // Transposed views: k contiguous in b, m contiguous in a.
+            let bt = r(&[n, k], 0.3).t().expect("t");
+            assert!(relative_gap(&a, &bt) < 1e-5, "nt {m}x{k}x{n}");
+            let at = r(&[k, m], 0.9).t().expect("t");
+            assert!(relative_gap(&at, &b) < 1e-5, "tn {m}x{k}x{n}");
+        }
+        // Batched, with a broadcast left operand (stride 0).
+        let w = r(&[40, 70], 0.2).broadcast_left(3).expect("b");
+        let x = r(&[3, 70, 45], 0.4);
+        assert!(relative_gap(&w, &x) < 1e-5, "batched");
+        let bad = matmul(&r(&[4, 5], 0.0), &r(&[6, 2], 0.0));
+        assert!(bad.is_err(), "shapes that do not multiply are refused");
+    }
+
+    #[test]
+    fn rounding_is_nearest_even_and_keeps_specials() {
+        let check = |x: f32| {
+            let ours = bf16_bits(x) as u16;
+            let half = half::bf16::from_f32(x).to_bits();
+            assert_eq!(ours, half, "{x}");
+        };
+        for x in [1.0, 1.0 + 1.0 / 256.0, 1.0 + 3.0 / 256.0, -2.5e-3, 3.4e38, 0.0] {
+            check(x);
+        }
+        check(f32::INFINITY);
+        assert!(half::bf16::from_bits(bf16_bits(f32::NAN) as u16).is_nan());
+    }
+}
