@@ -54,9 +54,19 @@ fn setup() -> Setup {
     }
 }
 
+/// `render --draft` with f32 products (`ADSTUDIO_BF16=off`).
 fn run(s: &Setup, extra: &[&std::ffi::OsStr], out: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_adstudio"))
-        .args(["render", "--draft", "--product"])
+    run_bf16(s, extra, out, Some("off"))
+}
+
+/// `render --draft` with `ADSTUDIO_BF16` set to `bf16` (unset: `None`).
+fn run_bf16(s: &Setup, extra: &[&std::ffi::OsStr], out: &Path, bf16: Option<&str>) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_adstudio"));
+    match bf16 {
+        Some(mode) => cmd.env("ADSTUDIO_BF16", mode),
+        None => cmd.env_remove("ADSTUDIO_BF16"),
+    };
+    cmd.args(["render", "--draft", "--product"])
         .arg(&s.product)
         .args(["--prompt", "a red mug on oak", "--seed", "5"])
         .args(["--steps", "30", "--n", "3", "--short-side", "64"])
@@ -74,17 +84,30 @@ fn run(s: &Setup, extra: &[&std::ffi::OsStr], out: &Path) -> Output {
         .expect("run adstudio")
 }
 
-/// The library's draft of `params` with the LoRA merged and `taesd`.
+/// The library's draft of `params` with the LoRA merged and `taesd`
+/// (f32 products).
 fn library_draft(s: &Setup, params: &PngParams, lora: bool, taesd: bool) -> image::RgbImage {
+    library_draft_bf16(s, params, (lora, taesd), false)
+}
+
+/// [`library_draft`] with bf16 matrix products when `bf16`.
+fn library_draft_bf16(
+    s: &Setup,
+    params: &PngParams,
+    (lora, taesd): (bool, bool),
+    bf16: bool,
+) -> image::RgbImage {
     let dev = Device::Cpu;
     let loras = if lora {
         vec![(Arc::new(LoraWeights::load(&s.lora).expect("lora")), 1.0)]
     } else {
         Vec::new()
     };
-    let sd = StableDiffusion::load_diffusers_with_loras(&s.sd, DType::F32, &dev, &loras)
+    let mut sd = StableDiffusion::load_diffusers_with_loras(&s.sd, DType::F32, &dev, &loras)
         .expect("load sd");
-    let cn = ControlNet::load(&s.cn, DType::F32, &dev).expect("cn");
+    let mut cn = ControlNet::load(&s.cn, DType::F32, &dev).expect("cn");
+    sd.set_bf16_operands(bf16);
+    cn.set_bf16_operands(bf16);
     let tiny = Taesd::load(&s.taesd, DType::F32, &dev).expect("taesd");
     let img = load_product_file(&s.product).expect("product");
     let mask = build_mask(&img, &MaskSettings::default(), &MaskEdits::default()).expect("mask");
@@ -145,6 +168,38 @@ fn draft_renders_four_lcm_steps_with_the_lora_and_taesd() {
         library_draft(&s, &params, true, false),
         "TAESD unused"
     );
+}
+
+/// Drafts take bf16 products with `ADSTUDIO_BF16=on`, and by default on
+/// a CPU with AVX512-BF16 (native kernel; emulated elsewhere): the pixels
+/// are the library's with bf16 products, and differ from the f32 draft.
+#[test]
+fn drafts_take_bf16_products_when_asked_and_by_default_where_native() {
+    let s = setup();
+    let extra = [
+        "--lcm-lora".as_ref(),
+        s.lora.as_os_str(),
+        "--taesd".as_ref(),
+        s.taesd.as_os_str(),
+    ];
+    let draft = |bf16: Option<&str>, name: &str| {
+        let out = s.root.join(name);
+        let run = run_bf16(&s, &extra, &out, bf16);
+        let stderr = String::from_utf8_lossy(&run.stderr);
+        assert!(run.status.success(), "stderr: {stderr}");
+        let bytes = std::fs::read(out.join("variant_0_seed_5.png")).expect("draft");
+        let params = read_png_params(&bytes).expect("params");
+        let image = image::load_from_memory(&bytes).expect("decode").to_rgb8();
+        (image, params)
+    };
+    let (on, params) = draft(Some("on"), "on");
+    let bf16 = library_draft_bf16(&s, &params, (true, true), true);
+    let f32 = library_draft(&s, &params, true, true);
+    assert_eq!(on, bf16, "ADSTUDIO_BF16=on: bf16 products");
+    assert_ne!(on, f32, "bf16 products change the draft's pixels");
+    let (default, _) = draft(None, "default");
+    let native = adstudio::ml::diffusion::blocks::bf16::cpu_has_avx512_bf16();
+    assert_eq!(default, if native { bf16 } else { f32 }, "auto");
 }
 
 #[test]

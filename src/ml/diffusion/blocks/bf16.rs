@@ -76,7 +76,9 @@ impl Bf16Mode {
         };
         let path = match (self.enabled(), native) {
             (true, true) => "matrix products in bf16 with f32 sums (native)",
-            (true, false) => "products with bf16 operands, emulated (accuracy only, slower than f32)",
+            (true, false) => {
+                "products with bf16 operands, emulated (accuracy only, slower than f32)"
+            }
             (false, _) if draft_enabled(self) && native => {
                 "the f32 path is used for renders, native bf16 products for drafts"
             }
@@ -112,16 +114,30 @@ pub fn draft_enabled(mode: Bf16Mode) -> bool {
 /// `a.matmul(b)` under the calling thread's setting: f32; bf16 operands
 /// with f32 sums on the AVX512-BF16 units ([`super::bf16_gemm`]) when
 /// bf16 products are on, the fast kernels are in effect and the CPU has
-/// them; else the emulation (operands rounded, f32 product).
+/// them (`a` may then be f16 weights at rest, see [`takes_f16_weights`]);
+/// else the emulation (operands rounded, f32 product).
 pub fn product(a: &Tensor, b: &Tensor) -> candle_core::Result<Tensor> {
+    #[cfg(target_arch = "x86_64")]
+    if super::kernels::bf16_operands() && native_applies(a, b) {
+        return super::bf16_gemm::matmul(a, b);
+    }
+    let a = &super::at_rest::widen(a, b.dtype())?;
     if !super::kernels::bf16_operands() {
         return a.matmul(b);
     }
-    #[cfg(target_arch = "x86_64")]
-    if native_applies(a, b) {
-        return super::bf16_gemm::matmul(a, b);
-    }
     operand(a.clone())?.matmul(&operand(b.clone())?)
+}
+
+/// Whether [`product`] takes `a` as it is, f16 weights at rest widened
+/// while they are packed: bf16 products on this thread, the native
+/// kernel, the fast kernels and an f16 CPU tensor.
+pub fn takes_f16_weights(a: &Tensor) -> bool {
+    super::kernels::bf16_operands()
+        && cpu_has_avx512_bf16()
+        && cfg!(target_arch = "x86_64")
+        && a.device().is_cpu()
+        && a.dtype() == DType::F16
+        && super::kernels::Kernels::current() == Kernels::Fast
 }
 
 /// Whether the native kernel takes `a x b`: f32 CPU operands under the
@@ -130,7 +146,7 @@ pub fn product(a: &Tensor, b: &Tensor) -> candle_core::Result<Tensor> {
 fn native_applies(a: &Tensor, b: &Tensor) -> bool {
     let (da, db) = (a.dims(), b.dims());
     let r = da.len();
-    super::kernels::fast_cpu(a)
+    (super::kernels::fast_cpu(a) || takes_f16_weights(a))
         && super::kernels::fast_cpu(b)
         && r >= 2
         && db.len() == r

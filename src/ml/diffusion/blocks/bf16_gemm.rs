@@ -31,7 +31,7 @@ const KC: usize = 256;
 /// Rows of `A` per packed block (kept in L2).
 const MC: usize = 128;
 /// Columns of `B` per packed block.
-const NC: usize = 1024;
+const NC: usize = 4096;
 
 /// `a.matmul(b)` with bf16 operands on the CPU's AVX512-BF16 units: f32
 /// CPU tensors of rank 2 or more, the same batch dimensions on both
@@ -48,16 +48,47 @@ struct Bf16Matmul;
 /// `offsets[t] + i * rs + j * cs`.
 #[derive(Clone, Copy)]
 struct View<'a> {
-    data: &'a [f32],
+    data: Data<'a>,
     offset: usize,
     rs: usize,
     cs: usize,
 }
 
+/// An operand's values: f32, or f16 weights at rest (widened while they
+/// are packed, so no f32 copy of them is made).
+#[derive(Clone, Copy)]
+enum Data<'a> {
+    F32(&'a [f32]),
+    F16(&'a [half::f16]),
+}
+
 impl View<'_> {
     fn at(&self, i: usize, j: usize) -> f32 {
-        self.data[self.offset + i * self.rs + j * self.cs]
+        let at = self.offset + i * self.rs + j * self.cs;
+        match self.data {
+            Data::F32(v) => v[at],
+            Data::F16(v) => v[at].to_f32(),
+        }
     }
+
+    /// `len` contiguous values from `start`, in f32 (f16 ones widened into
+    /// `wide`, which holds at least `len`).
+    fn run<'s>(&'s self, start: usize, len: usize, wide: &'s mut [f32]) -> &'s [f32] {
+        match self.data {
+            Data::F32(v) => &v[start..start + len],
+            Data::F16(v) => {
+                use half::slice::HalfFloatSliceExt;
+                v[start..start + len].convert_to_f32_slice(&mut wide[..len]);
+                &wide[..len]
+            }
+        }
+    }
+}
+
+/// Per-task buffers of the packers: one row's pairs and its f32 values.
+struct Scratch {
+    pairs: Vec<u32>,
+    wide: Vec<f32>,
 }
 
 /// The product's sizes.
@@ -83,8 +114,13 @@ impl CustomOp2 for Bf16Matmul {
         if !super::bf16::cpu_has_avx512_bf16() {
             candle_core::bail!("bf16 matmul: this CPU has no AVX512-BF16")
         }
-        let (CpuStorage::F32(a), CpuStorage::F32(b)) = (s1, s2) else {
-            candle_core::bail!("bf16 matmul: f32 operands expected")
+        let a = match s1 {
+            CpuStorage::F32(a) => Data::F32(a.as_slice()),
+            CpuStorage::F16(a) => Data::F16(a.as_slice()),
+            _ => candle_core::bail!("bf16 matmul: an f32 or f16 left operand expected"),
+        };
+        let CpuStorage::F32(b) = s2 else {
+            candle_core::bail!("bf16 matmul: an f32 right operand expected")
         };
         let (batch_dims, dims) = shapes(l1.dims(), l2.dims())?;
         let a_offsets = batch_offsets(l1, batch_dims.len());
@@ -96,7 +132,7 @@ impl CustomOp2 for Bf16Matmul {
             rs: l.stride()[r - 2],
             cs: l.stride()[r - 1],
         };
-        let (av, bv) = (view(a.as_slice(), l1), view(b.as_slice(), l2));
+        let (av, bv) = (view(a, l1), view(Data::F32(b.as_slice()), l2));
         let mut out = vec![0f32; a_offsets.len() * dims.m * dims.n];
         run(&mut out, dims, av, &a_offsets, bv, &b_offsets);
         let mut shape = batch_dims.to_vec();
@@ -151,19 +187,32 @@ impl OutPtr {
     }
 }
 
-/// All batch items, split into column ranges so that every thread works.
+/// All batch items, each split into row ranges (when `m >= n`: the
+/// smaller `B` is packed by every task) or column ranges (else: the
+/// smaller `A` is), so that every thread works.
 fn run(out: &mut [f32], dims: Dims, a: View, a_off: &[usize], b: View, b_off: &[usize]) {
     let items = a_off.len();
     let threads = rayon::current_num_threads().max(1);
-    let splits = threads.div_ceil(items.max(1)).min(dims.n.div_ceil(NR)).max(1);
-    let width = dims.n.div_ceil(splits).div_ceil(NR) * NR;
+    let by_rows = dims.m >= dims.n;
+    let extent = if by_rows { dims.m } else { dims.n };
+    let unit = if by_rows { MR } else { NR };
+    let splits = threads
+        .div_ceil(items.max(1))
+        .min(extent.div_ceil(unit))
+        .max(1);
+    let part = extent.div_ceil(splits).div_ceil(unit) * unit;
     let ptr = OutPtr(out.as_mut_ptr());
     (0..items * splits).into_par_iter().for_each(|task| {
         let (t, s) = (task / splits, task % splits);
-        let cols = ((s * width).min(dims.n), ((s + 1) * width).min(dims.n));
-        if cols.0 == cols.1 {
+        let range = ((s * part).min(extent), ((s + 1) * part).min(extent));
+        if range.0 == range.1 {
             return;
         }
+        let (rows, cols) = if by_rows {
+            (range, (0, dims.n))
+        } else {
+            ((0, dims.m), range)
+        };
         let a = View {
             offset: a_off[t],
             ..a
@@ -173,23 +222,30 @@ fn run(out: &mut [f32], dims: Dims, a: View, a_off: &[usize], b: View, b_off: &[
             ..b
         };
         let ptr = ptr.offset(t * dims.m * dims.n);
-        // SAFETY: the caller checked AVX512-BF16; this task owns columns
-        // `cols` of item `t` of `out`, which holds `items * m * n` values.
-        unsafe { gemm_cols(dims, cols, a, b, ptr) }
+        // SAFETY: the caller checked AVX512-BF16; this task owns rows
+        // `rows` x columns `cols` of item `t` of `out`, which holds
+        // `items * m * n` values.
+        unsafe { gemm_range(dims, (rows, cols), a, b, ptr) }
     });
 }
 
-/// `C[:, j0..j1] = A B[:, j0..j1]` for one batch item, `C` row-major
-/// `m x n` at `c`.
+/// `C[i0..i1, j0..j1] = A[i0..i1, :] B[:, j0..j1]` for one batch item,
+/// `C` row-major `m x n` at `c`.
 ///
 /// # Safety
 /// The CPU must have AVX512-BF16 and `c` must be valid for `m * n` writes
-/// of which no other thread touches columns `j0..j1`.
+/// of which no other thread touches the range's elements.
 #[target_feature(enable = "avx512f,avx512bw,avx512bf16")]
-unsafe fn gemm_cols(dims: Dims, (j0, j1): (usize, usize), a: View, b: View, c: OutPtr) {
+unsafe fn gemm_range(dims: Dims, range: Range2, a: View, b: View, c: OutPtr) {
+    let ((i0, i1), (j0, j1)) = range;
     let pairs = dims.k.div_ceil(2);
+    let nc_max = (j1 - j0).min(NC);
     let mut pa = vec![0u32; MC.div_ceil(MR) * MR * KC];
-    let mut pb = vec![0u32; NC.div_ceil(NR) * NR * KC];
+    let mut pb = vec![0u32; nc_max.div_ceil(NR) * NR * KC];
+    let mut scratch = Scratch {
+        pairs: vec![0; KC],
+        wide: vec![0.0; 2 * KC],
+    };
     for jc in (j0..j1).step_by(NC) {
         let nc = (j1 - jc).min(NC);
         for pc in (0..pairs).step_by(KC) {
@@ -198,12 +254,18 @@ unsafe fn gemm_cols(dims: Dims, (j0, j1): (usize, usize), a: View, b: View, c: O
                 kc: (pairs - pc).min(KC),
                 k: dims.k,
             };
-            pack_b(b, jc, nc, block, &mut pb);
-            for ic in (0..dims.m).step_by(MC) {
-                let mc = (dims.m - ic).min(MC);
+            pack_b(b, (jc, nc), block, &mut pb, &mut scratch);
+            for ic in (i0..i1).step_by(MC) {
+                let mc = (i1 - ic).min(MC);
                 for (q, ir) in (0..mc).step_by(MR).enumerate() {
-                    let rows = (mc - ir).min(MR);
-                    pack_a(a, ic + ir, rows, block, &mut pa[q * MR * KC..]);
+                    let count = (mc - ir).min(MR);
+                    pack_a(
+                        a,
+                        (ic + ir, count),
+                        block,
+                        &mut pa[q * MR * KC..],
+                        &mut scratch,
+                    );
                 }
                 let tiles = Tiles {
                     ic,
@@ -218,6 +280,9 @@ unsafe fn gemm_cols(dims: Dims, (j0, j1): (usize, usize), a: View, b: View, c: O
         }
     }
 }
+
+/// Row range and column range of `C`.
+type Range2 = ((usize, usize), (usize, usize));
 
 /// A block of `kc` pairs of `k` values starting at pair `pc`.
 #[derive(Clone, Copy)]
@@ -286,8 +351,7 @@ unsafe fn kernel(kc: usize, pa: *const u32, pb: *const u32, c: *mut f32, ldc: us
         // SAFETY: in bounds by the contract; bf16 pairs reinterpret u32s.
         unsafe {
             let b0: __m512bh = std::mem::transmute(_mm512_loadu_si512(pb.add(kp * NR).cast()));
-            let b1: __m512bh =
-                std::mem::transmute(_mm512_loadu_si512(pb.add(kp * NR + 16).cast()));
+            let b1: __m512bh = std::mem::transmute(_mm512_loadu_si512(pb.add(kp * NR + 16).cast()));
             for (r, row) in acc.iter_mut().enumerate() {
                 let pair = *pa.add(kp * MR + r) as i32;
                 let a: __m512bh = std::mem::transmute(_mm512_set1_epi32(pair));
@@ -330,17 +394,33 @@ fn pair(lo: f32, hi: f32) -> u32 {
     bf16_bits(lo) | (bf16_bits(hi) << 16)
 }
 
-/// Rows `i0..i0 + rows` of `A`, pairs `block`, into `out` (`kc` groups of
-/// `MR` pairs; missing rows and the odd `k`'s partner are zeros).
+/// Rows `i0..i0 + count` of `A`, pairs `block`, into `out` (`kc` groups
+/// of `MR` pairs; missing rows and the odd `k`'s partner are zeros). A
+/// contiguous row is converted in one vectorised pass into `scratch`
+/// and then spread `MR` apart.
 #[inline(always)]
-fn pack_a(a: View, i0: usize, rows: usize, block: Block, out: &mut [u32]) {
+fn pack_a(
+    a: View,
+    (i0, count): (usize, usize),
+    block: Block,
+    out: &mut [u32],
+    scratch: &mut Scratch,
+) {
     let Block { pc, kc, k } = block;
-    if rows == MR && 2 * (pc + kc) <= k && a.cs == 1 {
+    if 2 * (pc + kc) <= k && a.cs == 1 {
+        let pairs = &mut scratch.pairs[..kc];
         for r in 0..MR {
-            let start = a.offset + (i0 + r) * a.rs + 2 * pc;
-            let row = &a.data[start..start + 2 * kc];
-            for (kp, two) in row.chunks_exact(2).enumerate() {
-                out[kp * MR + r] = pair(two[0], two[1]);
+            if r < count {
+                let start = a.offset + (i0 + r) * a.rs + 2 * pc;
+                let row = a.run(start, 2 * kc, &mut scratch.wide);
+                for (d, two) in pairs.iter_mut().zip(row.chunks_exact(2)) {
+                    *d = pair(two[0], two[1]);
+                }
+            } else {
+                pairs.fill(0);
+            }
+            for (kp, v) in pairs.iter().enumerate() {
+                out[kp * MR + r] = *v;
             }
         }
         return;
@@ -348,16 +428,29 @@ fn pack_a(a: View, i0: usize, rows: usize, block: Block, out: &mut [u32]) {
     for kp in 0..kc {
         let k0 = 2 * (pc + kp);
         for r in 0..MR {
-            let v = |kk: usize| if r < rows && kk < k { a.at(i0 + r, kk) } else { 0.0 };
+            let v = |kk: usize| {
+                if r < count && kk < k {
+                    a.at(i0 + r, kk)
+                } else {
+                    0.0
+                }
+            };
             out[kp * MR + r] = pair(v(k0), v(k0 + 1));
         }
     }
 }
 
 /// Columns `j0..j0 + cols` of `B`, pairs `block`, into `out` (a panel of
-/// `kc` groups of `NR` pairs per `NR` columns; padding is zeros).
+/// `kc` groups of `NR` pairs per `NR` columns; padding is zeros);
+/// `scratch` holds a column's pairs.
 #[inline(always)]
-fn pack_b(b: View, j0: usize, cols: usize, block: Block, out: &mut [u32]) {
+fn pack_b(
+    b: View,
+    (j0, cols): (usize, usize),
+    block: Block,
+    out: &mut [u32],
+    scratch: &mut Scratch,
+) {
     let Block { pc, kc, k } = block;
     for p in 0..cols.div_ceil(NR) {
         let jp = j0 + p * NR;
@@ -367,18 +460,23 @@ fn pack_b(b: View, j0: usize, cols: usize, block: Block, out: &mut [u32]) {
         if full && b.cs == 1 {
             for (kp, d) in dst.chunks_exact_mut(NR).enumerate() {
                 let s0 = b.offset + 2 * (pc + kp) * b.rs + jp;
-                let r0 = &b.data[s0..s0 + NR];
-                let r1 = &b.data[s0 + b.rs..s0 + b.rs + NR];
+                let (w0, w1) = scratch.wide.split_at_mut(NR);
+                let r0 = b.run(s0, NR, w0);
+                let r1 = b.run(s0 + b.rs, NR, w1);
                 for ((d, x0), x1) in d.iter_mut().zip(r0).zip(r1) {
                     *d = pair(*x0, *x1);
                 }
             }
         } else if full && b.rs == 1 {
+            let pairs = &mut scratch.pairs[..kc];
             for c in 0..NR {
                 let s = b.offset + (jp + c) * b.cs + 2 * pc;
-                let col = &b.data[s..s + 2 * kc];
-                for (kp, two) in col.chunks_exact(2).enumerate() {
-                    dst[kp * NR + c] = pair(two[0], two[1]);
+                let col = b.run(s, 2 * kc, &mut scratch.wide);
+                for (d, two) in pairs.iter_mut().zip(col.chunks_exact(2)) {
+                    *d = pair(two[0], two[1]);
+                }
+                for (kp, v) in pairs.iter().enumerate() {
+                    dst[kp * NR + c] = *v;
                 }
             }
         } else {
@@ -450,6 +548,14 @@ mod tests {
         let w = r(&[40, 70], 0.2).broadcast_left(3).expect("b");
         let x = r(&[3, 70, 45], 0.4);
         assert!(relative_gap(&w, &x) < 1e-5, "batched");
+        // An f16 left operand (weights at rest) is widened while packed.
+        let w16 = r(&[40, 70], 0.5).to_dtype(DType::F16).expect("f16");
+        let w32 = w16.to_dtype(DType::F32).expect("f32");
+        let x = r(&[70, 45], 0.6);
+        let gap = (matmul(&w16, &x).expect("f16") - matmul(&w32, &x).expect("f32"))
+            .and_then(|d| d.abs()?.flatten_all()?.max(0)?.to_scalar::<f32>())
+            .expect("gap");
+        assert_eq!(gap, 0.0, "f16 operand");
         let bad = matmul(&r(&[4, 5], 0.0), &r(&[6, 2], 0.0));
         assert!(bad.is_err(), "shapes that do not multiply are refused");
     }
@@ -461,7 +567,14 @@ mod tests {
             let half = half::bf16::from_f32(x).to_bits();
             assert_eq!(ours, half, "{x}");
         };
-        for x in [1.0, 1.0 + 1.0 / 256.0, 1.0 + 3.0 / 256.0, -2.5e-3, 3.4e38, 0.0] {
+        for x in [
+            1.0,
+            1.0 + 1.0 / 256.0,
+            1.0 + 3.0 / 256.0,
+            -2.5e-3,
+            3.4e38,
+            0.0,
+        ] {
             check(x);
         }
         check(f32::INFINITY);

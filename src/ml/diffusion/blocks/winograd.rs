@@ -292,6 +292,15 @@ impl WinogradKernel {
         }
     }
 
+    /// [`Self::transformed`], or the kept f16 kernels as they are when the
+    /// native bf16 products take them (widened while packed).
+    fn transformed_for_products(&self) -> candle_core::Result<Tensor> {
+        match &self.weights {
+            Weights::Transformed(u) if super::bf16::takes_f16_weights(u) => Ok(u.clone()),
+            _ => self.transformed(),
+        }
+    }
+
     /// How the kernels are stored.
     pub fn storage(&self) -> KernelStorage {
         match self.weights {
@@ -335,7 +344,7 @@ impl WinogradKernel {
                 xs.dims()
             )
         }
-        let u = self.transformed()?;
+        let u = self.transformed_for_products()?;
         let o = self.bias.len();
         let m = self.tile.outputs();
         let values = self.tile.values();
