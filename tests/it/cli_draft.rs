@@ -260,7 +260,9 @@ fn an_lcm_lora_for_another_base_model_is_refused_naming_both() {
 #[test]
 fn bench_draft_refuses_a_size_that_is_not_a_multiple_of_8() {
     let run = Command::new(env!("CARGO_BIN_EXE_adstudio"))
-        .args(["bench", "draft", "--size", "100", "--runs", "1", "--bf16", "off"])
+        .args([
+            "bench", "draft", "--size", "100", "--runs", "1", "--bf16", "off",
+        ])
         .output()
         .expect("run adstudio");
     let stderr = String::from_utf8_lossy(&run.stderr);
