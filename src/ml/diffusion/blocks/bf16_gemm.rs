@@ -521,11 +521,15 @@ mod tests {
 
     #[test]
     fn products_match_the_emulated_bf16_product_in_every_layout() {
+        let dev = Device::Cpu;
         if !super::super::bf16::cpu_has_avx512_bf16() {
-            eprintln!("no AVX512-BF16 on this CPU: the native kernel cannot run");
+            // Where the kernel cannot run it refuses, naming what is missing
+            // (callers check first and take the emulation).
+            let x = Tensor::ones((2, 2), DType::F32, &dev).expect("x");
+            let err = matmul(&x, &x).expect_err("refused without AVX512-BF16");
+            assert!(err.to_string().contains("AVX512-BF16"), "{err}");
             return;
         }
-        let dev = Device::Cpu;
         let r = |shape: &[usize], seed: f64| {
             let n: usize = shape.iter().product();
             let v: Vec<f32> = (0..n)
