@@ -137,11 +137,12 @@ pub fn takes_f16_weights(a: &Tensor) -> bool {
         && cfg!(target_arch = "x86_64")
         && a.device().is_cpu()
         && a.dtype() == DType::F16
-        && super::kernels::Kernels::current() == Kernels::Fast
+        && Kernels::current() == Kernels::Fast
 }
 
-/// Whether the native kernel takes `a x b`: f32 CPU operands under the
-/// fast kernels, the same batch dimensions, and AVX512-BF16.
+/// Whether the native kernel takes `a x b`: f32 CPU operands (or f16
+/// weights at rest as `a`, see [`takes_f16_weights`]) under the fast
+/// kernels, the same batch dimensions, and AVX512-BF16.
 #[cfg(target_arch = "x86_64")]
 fn native_applies(a: &Tensor, b: &Tensor) -> bool {
     let (da, db) = (a.dims(), b.dims());
