@@ -198,6 +198,7 @@ pub fn run_bench(
             args.runs,
             args.warmup,
             args.diffusion.bf16.into(),
+            args.diffusion.weights.into(),
         ),
         BenchTarget::Ui => bench_ui(&UiBenchOptions {
             frames: args.frames,

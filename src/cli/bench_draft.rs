@@ -119,11 +119,13 @@ struct DraftModels {
 }
 
 impl DraftModels {
-    fn build(dev: &Device, bf16: bool) -> anyhow::Result<Self> {
+    /// Random weights kept in `weights` at rest (the LoRA merged in f32
+    /// and stored back in that dtype, as the studio's loader does).
+    fn build(dev: &Device, bf16: bool, weights: DType) -> anyhow::Result<Self> {
         let cfg = SingleFileConfigs::sd15()?;
         let lora = Arc::new(random_unet_lora(&cfg, dev)?);
         let lora_modules = lora.len();
-        let vb = random_var_builder(1, DType::F32, dev);
+        let vb = random_var_builder(1, weights, dev);
         let layout = UNetLayout::new(cfg.unet.base.layers_per_block, &cfg.unet.levels()?);
         let (unet_vb, hits) = with_loras(vb.pp("unet"), &[(lora, 1.0)], LoraTarget::Unet(layout));
         let unet = UNet::new(&cfg.unet, unet_vb)?;
@@ -139,7 +141,7 @@ impl DraftModels {
             vae: Vae::new(&cfg.vae, vb.pp("vae"))?,
             scheduler_config: cfg.scheduler.clone(),
         };
-        let mut controlnet = ControlNet::random(&sd15_controlnet_config()?, 2, DType::F32, dev)?;
+        let mut controlnet = ControlNet::random(&sd15_controlnet_config()?, 2, weights, dev)?;
         // As the studio's draft engine (`studio::engines`).
         sd.set_bf16_operands(bf16);
         controlnet.set_bf16_operands(bf16);
@@ -283,6 +285,7 @@ pub fn bench_draft_table(
     runs: usize,
     warmup: usize,
     bf16: Bf16Mode,
+    weights: DType,
 ) -> anyhow::Result<()> {
     anyhow::ensure!(
         size >= 64 && size.is_multiple_of(8),
@@ -292,7 +295,7 @@ pub fn bench_draft_table(
     let load_before = load_average();
     let gflops_before = machine_gflops(&dev)?;
     let build_start = Instant::now();
-    let models = DraftModels::build(&dev, draft_enabled(bf16))?;
+    let models = DraftModels::build(&dev, draft_enabled(bf16), weights)?;
     let build = build_start.elapsed();
     let product = product(size);
     let settings = CanvasSettings {
@@ -325,8 +328,8 @@ pub fn bench_draft_table(
     let threads = candle_core::utils::get_num_threads();
     println!(
         "Draft at {size}x{size} px: SD 1.5 UNet + random rank-{LORA_RANK} LoRA ({} modules) \
-         merged, canny ControlNet, CLIP text, TAESD (real config); random f32 weights, CPU, \
-         {threads} threads, {} runs (median) after {warmup} warm-up",
+         merged, canny ControlNet, CLIP text, TAESD (real config); random weights at rest in \
+         {weights:?}, CPU, {threads} threads, {} runs (median) after {warmup} warm-up",
         models.lora_modules,
         runs.max(1)
     );

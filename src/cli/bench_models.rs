@@ -50,9 +50,9 @@ pub struct DiffusionArgs {
     /// `diffusion --write-models` only: which architectures.
     #[arg(long, value_enum, default_value_t = ArchArg::Sd15)]
     pub arch: ArchArg,
-    /// `diffusion` only: the dtype weights are kept in at rest (written,
-    /// with `--write-models`; for the timed rows, computed in f32 either
-    /// way).
+    /// `diffusion` and `draft`: the dtype weights are kept in at rest
+    /// (written, with `--write-models`; for the timed rows, computed in f32
+    /// or bf16 either way).
     #[arg(long, value_enum, default_value_t = WeightsArg::F16)]
     pub weights: WeightsArg,
     /// `diffusion` only: `fast` (this crate's CPU kernels) or `generic`

@@ -256,12 +256,21 @@ fn an_lcm_lora_for_another_base_model_is_refused_naming_both() {
 }
 
 /// `bench draft` checks its size before building the full-size models
-/// (and takes `--bf16`).
+/// (and takes `--bf16` and `--weights`).
 #[test]
 fn bench_draft_refuses_a_size_that_is_not_a_multiple_of_8() {
     let run = Command::new(env!("CARGO_BIN_EXE_adstudio"))
         .args([
-            "bench", "draft", "--size", "100", "--runs", "1", "--bf16", "off",
+            "bench",
+            "draft",
+            "--size",
+            "100",
+            "--runs",
+            "1",
+            "--bf16",
+            "off",
+            "--weights",
+            "f32",
         ])
         .output()
         .expect("run adstudio");

@@ -95,8 +95,10 @@ pub struct AttentionOptions {
     pub max_scores: usize,
     /// Our vectorised softmax ([`super::softmax`]) instead of candle's.
     pub fast_softmax: bool,
-    /// The fused kernel ([`super::fused_attention`]) for f32 on the CPU
-    /// (the other settings then apply only to other dtypes and devices).
+    /// The fused kernel ([`super::fused_attention`]) for f32 on the CPU,
+    /// with bf16 products ([`super::bf16_attention`]) where bf16 products
+    /// are on and the CPU has AVX512-BF16 (the other settings then apply
+    /// only to other dtypes and devices).
     pub fused: bool,
 }
 
@@ -147,8 +149,13 @@ pub fn attention_with(
     let m = k.dim(2)?;
     if options.fused && super::kernels::fast_cpu(q) && m > 0 {
         let flat = |t: &Tensor, rows: usize| t.reshape((b * h, rows, d))?.contiguous();
-        let out =
-            super::fused_attention::fused_attention(&flat(q, n)?, &flat(k, m)?, &flat(v, m)?)?;
+        let (q, k, v) = (flat(q, n)?, flat(k, m)?, flat(v, m)?);
+        #[cfg(target_arch = "x86_64")]
+        if super::kernels::bf16_operands() && super::bf16::cpu_has_avx512_bf16() {
+            let out = super::bf16_attention::fused_attention(&q, &k, &v)?;
+            return out.reshape((b, h, n, d));
+        }
+        let out = super::fused_attention::fused_attention(&q, &k, &v)?;
         return out.reshape((b, h, n, d));
     }
     if b * h * n * m <= options.max_scores {

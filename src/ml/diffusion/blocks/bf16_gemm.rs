@@ -390,7 +390,7 @@ fn bf16_bits(x: f32) -> u32 {
 
 /// Two values as one packed pair (`lo` in the low half).
 #[inline(always)]
-fn pair(lo: f32, hi: f32) -> u32 {
+pub(super) fn pair(lo: f32, hi: f32) -> u32 {
     bf16_bits(lo) | (bf16_bits(hi) << 16)
 }
 

@@ -193,6 +193,39 @@ fn exp_row<S: pulp::Simd>(simd: S, row: &mut [f32], keys: usize) -> f32 {
     1.0 / simd.reduce_sum_f32s(sum)
 }
 
+/// Softmax numerators of score rows of `key_cols` values in place (the
+/// first `keys` of each real, the rest padding that gets zero weight),
+/// each row's `1 / sum` into `inv_sums` (one per row); `key_cols` is a
+/// multiple of 16. Shared with the bf16 kernel
+/// ([`super::bf16_attention`]).
+pub(super) fn exp_rows(scores: &mut [f32], key_cols: usize, keys: usize, inv_sums: &mut [f32]) {
+    pulp::Arch::new().dispatch(ExpRows {
+        scores,
+        key_cols,
+        keys,
+        inv_sums,
+    });
+}
+
+/// The arguments of [`exp_rows`], dispatched through `pulp` like [`Block`].
+struct ExpRows<'a> {
+    scores: &'a mut [f32],
+    key_cols: usize,
+    keys: usize,
+    inv_sums: &'a mut [f32],
+}
+
+impl pulp::WithSimd for ExpRows<'_> {
+    type Output = ();
+    #[inline(always)]
+    fn with_simd<S: pulp::Simd>(self, simd: S) {
+        let rows = self.scores.chunks_exact_mut(self.key_cols);
+        for (row, inv) in rows.zip(self.inv_sums.iter_mut()) {
+            *inv = exp_row(simd, row, self.keys);
+        }
+    }
+}
+
 /// `out` rows (`ROWS * width`) = probability rows x values, each row
 /// scaled by its `inv_sums` entry.
 #[inline(always)]

@@ -12,6 +12,8 @@ pub mod at_rest;
 pub mod attention;
 pub mod bf16;
 #[cfg(target_arch = "x86_64")]
+pub mod bf16_attention;
+#[cfg(target_arch = "x86_64")]
 pub mod bf16_gemm;
 pub mod conv;
 mod cpu_input;
