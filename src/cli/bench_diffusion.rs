@@ -135,6 +135,21 @@ fn attention_rows(timing: OpTiming, rows: &mut Vec<OpRow>) -> anyhow::Result<()>
             candle: Some(chunked_fast),
             ours,
         });
+        #[cfg(target_arch = "x86_64")]
+        if crate::ml::diffusion::blocks::bf16::cpu_has_avx512_bf16() {
+            let flat = |t: &Tensor| t.reshape((b * h, n, d));
+            let (q, k, v) = (flat(&q)?, flat(&k)?, flat(&v)?);
+            let bf16 = median_of(timing, || {
+                crate::ml::diffusion::blocks::bf16_attention::fused_attention(&q, &k, &v)?;
+                Ok(())
+            })?;
+            rows.push(OpRow {
+                op: "attention, bf16 products (AVX512-BF16; `candle` column: ours in f32)",
+                shape: format!("{:?}", (b, h, n, d)),
+                candle: Some(ours),
+                ours: bf16,
+            });
+        }
     }
     Ok(())
 }

@@ -104,24 +104,24 @@ impl Linear {
 
 impl Module for Linear {
     fn forward(&self, xs: &Tensor) -> candle_core::Result<Tensor> {
-        let w = widen(&self.weight, xs.dtype())?;
         if !super::kernels::bf16_operands() {
+            let w = widen(&self.weight, xs.dtype())?;
             return candle_nn::Linear::new(w, self.bias.clone()).forward(xs);
         }
-        // bf16 products: `x W^T` over the rows of every batch item.
+        // bf16 products: `x W^T + b` over the rows of every batch item (f16
+        // weights read as they are and the bias added as the sums are
+        // stored, where the native kernel runs).
+        let w = super::bf16::weight_operand(&self.weight, xs.dtype())?;
         let dims = xs.dims().to_vec();
         let rows: usize = dims[..dims.len() - 1].iter().product();
         let k = dims[dims.len() - 1];
-        let out = super::bf16::product(&xs.reshape((rows, k))?, &w.t()?)?;
+        let x = xs.reshape((rows, k))?;
+        let out = super::bf16::product_bias(&x, &w.t()?, self.bias.as_ref())?;
         let mut shape = dims;
         if let Some(last) = shape.last_mut() {
             *last = out.dim(1)?;
         }
-        let out = out.reshape(shape)?;
-        match &self.bias {
-            Some(bias) => out.broadcast_add(bias),
-            None => Ok(out),
-        }
+        out.reshape(shape)
     }
 }
 

@@ -289,6 +289,15 @@ impl Proj {
     /// broadcast is wrong in candle 0.11: it stacks the batches of a
     /// transposed lhs as if they were row-major.)
     fn tokens_from_map(&self, map: &Tensor) -> candle_core::Result<Tensor> {
+        if super::kernels::bf16_operands() {
+            // f16 weights read as they are, the bias added as the sums
+            // are stored (where the native kernel runs).
+            let weight_t = super::bf16::weight_operand(&self.weight, map.dtype())?.t()?;
+            let items = (0..map.dim(0)?)
+                .map(|i| super::bf16::product_bias(&map.get(i)?.t()?, &weight_t, Some(&self.bias)))
+                .collect::<candle_core::Result<Vec<_>>>()?;
+            return Tensor::stack(&items, 0);
+        }
         let weight_t = widen(&self.weight, map.dtype())?.t()?;
         let items = (0..map.dim(0)?)
             .map(|i| product(&map.get(i)?.t()?, &weight_t))
@@ -300,7 +309,8 @@ impl Proj {
     fn map_from_tokens(&self, tokens: &Tensor) -> candle_core::Result<Tensor> {
         let b = tokens.dim(0)?;
         let c = self.bias.dim(0)?;
-        let weight = widen(&self.weight, tokens.dtype())?.broadcast_left(b)?;
+        let weight =
+            super::bf16::weight_operand(&self.weight, tokens.dtype())?.broadcast_left(b)?;
         product(&weight, &tokens.transpose(1, 2)?)?.broadcast_add(&self.bias.reshape((c, 1))?)
     }
 }

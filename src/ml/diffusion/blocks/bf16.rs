@@ -128,9 +128,26 @@ pub fn product(a: &Tensor, b: &Tensor) -> candle_core::Result<Tensor> {
     operand(a.clone())?.matmul(&operand(b.clone())?)
 }
 
-/// Whether [`product`] takes `a` as it is, f16 weights at rest widened
-/// while they are packed: bf16 products on this thread, the native
-/// kernel, the fast kernels and an f16 CPU tensor.
+/// [`product`] plus `bias` (one value per column of the result) added to
+/// every row: fused into the native kernel's stores when it runs (no pass
+/// of its own over the result), else a broadcast add.
+pub fn product_bias(a: &Tensor, b: &Tensor, bias: Option<&Tensor>) -> candle_core::Result<Tensor> {
+    #[cfg(target_arch = "x86_64")]
+    if let Some(bias) = bias {
+        if super::kernels::bf16_operands() && native_applies(a, b) && bias.rank() == 1 {
+            return super::bf16_gemm::matmul_bias(a, b, bias);
+        }
+    }
+    let out = product(a, b)?;
+    match bias {
+        Some(bias) => out.broadcast_add(bias),
+        None => Ok(out),
+    }
+}
+
+/// Whether [`product`] takes `a` (either operand) as it is, f16 weights
+/// at rest widened while they are packed: bf16 products on this thread,
+/// the native kernel, the fast kernels and an f16 CPU tensor.
 pub fn takes_f16_weights(a: &Tensor) -> bool {
     super::kernels::bf16_operands()
         && cpu_has_avx512_bf16()
@@ -138,6 +155,18 @@ pub fn takes_f16_weights(a: &Tensor) -> bool {
         && a.device().is_cpu()
         && a.dtype() == DType::F16
         && Kernels::current() == Kernels::Fast
+}
+
+/// A weight kept at rest as a product operand for inputs of `dtype`:
+/// as it is where [`product`] reads f16 weights directly
+/// ([`takes_f16_weights`]), else widened to `dtype`
+/// ([`super::at_rest::widen`]).
+pub fn weight_operand(w: &Tensor, dtype: DType) -> candle_core::Result<Tensor> {
+    if takes_f16_weights(w) {
+        Ok(w.clone())
+    } else {
+        super::at_rest::widen(w, dtype)
+    }
 }
 
 /// Whether the native kernel takes `a x b`: f32 CPU operands (or f16
@@ -148,7 +177,7 @@ fn native_applies(a: &Tensor, b: &Tensor) -> bool {
     let (da, db) = (a.dims(), b.dims());
     let r = da.len();
     (super::kernels::fast_cpu(a) || takes_f16_weights(a))
-        && super::kernels::fast_cpu(b)
+        && (super::kernels::fast_cpu(b) || takes_f16_weights(b))
         && r >= 2
         && db.len() == r
         && da[..r - 2] == db[..r - 2]

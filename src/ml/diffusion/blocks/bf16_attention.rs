@@ -98,30 +98,80 @@ struct PackedHead {
 }
 
 /// Packs one head's `k` and `v` (`keys x width`, row-major).
-fn pack_head(k: &[f32], v: &[f32], dims: Dims) -> PackedHead {
+///
+/// # Safety
+/// The CPU must have AVX512-BF16.
+#[target_feature(enable = "avx512f,avx512bw,avx512bf16")]
+unsafe fn pack_head(k: &[f32], v: &[f32], dims: Dims) -> PackedHead {
     let (m, d) = (dims.keys, dims.width);
-    let at = |x: &[f32], j: usize, t: usize| if j < m && t < d { x[j * d + t] } else { 0.0 };
     let wp = dims.width_pairs();
+    // Each row rounded once: pair `t` of row `j` at `[j * wp + t]`.
+    let rows = |x: &[f32]| {
+        let mut out = vec![0u32; m * wp];
+        for (src, dst) in x.chunks_exact(d).zip(out.chunks_exact_mut(wp)) {
+            // SAFETY: as this function's contract.
+            unsafe { round_into(src, dst) };
+        }
+        out
+    };
+    let (kr, vr) = (rows(k), rows(v));
     let mut keys = vec![0u32; dims.key_cols() * wp];
     for (c, panel) in keys.chunks_exact_mut(KEYS * wp).enumerate() {
         for (t, row) in panel.chunks_exact_mut(KEYS).enumerate() {
-            for (x, out) in row.iter_mut().enumerate() {
-                let j = c * KEYS + x;
-                *out = pair(at(k, j, 2 * t), at(k, j, 2 * t + 1));
+            for (x, out) in row.iter_mut().enumerate().take(m.saturating_sub(c * KEYS)) {
+                *out = kr[(c * KEYS + x) * wp + t];
             }
         }
     }
+    // The bf16 bits of `v[j][x]`, zero outside.
+    let half = |j: usize, x: usize| {
+        if j < m && x < d {
+            (vr[j * wp + x / 2] >> (16 * (x % 2))) & 0xFFFF
+        } else {
+            0
+        }
+    };
     let kp = dims.key_pairs();
     let mut values = vec![0u32; dims.value_panels() * kp * VALUE_COLS];
     for (c, panel) in values.chunks_exact_mut(kp * VALUE_COLS).enumerate() {
         for (i, row) in panel.chunks_exact_mut(VALUE_COLS).enumerate() {
             for (x, out) in row.iter_mut().enumerate() {
                 let col = c * VALUE_COLS + x;
-                *out = pair(at(v, 2 * i, col), at(v, 2 * i + 1, col));
+                *out = half(2 * i, col) | (half(2 * i + 1, col) << 16);
             }
         }
     }
     PackedHead { keys, values }
+}
+
+/// `src` rounded to bf16 (nearest even) as pairs: `dst[i]` holds
+/// `src[2i]` and `src[2i + 1]` (zero past the end). Whole runs of 32 go
+/// through `vcvtne2ps2bf16` (which flushes subnormals to zero), the rest
+/// through [`pair`].
+///
+/// # Safety
+/// The CPU must have AVX512-BF16.
+#[target_feature(enable = "avx512f,avx512bw,avx512bf16")]
+unsafe fn round_into(src: &[f32], dst: &mut [u32]) {
+    use std::arch::x86_64::*;
+    let whole = (src.len() / 32).min(dst.len() / 16);
+    for (from, to) in src
+        .chunks_exact(32)
+        .zip(dst.chunks_exact_mut(16))
+        .take(whole)
+    {
+        // SAFETY: `from` holds 32 floats and `to` 16 pairs.
+        unsafe {
+            let lo = _mm512_loadu_ps(from.as_ptr());
+            let hi = _mm512_loadu_ps(from.as_ptr().add(16));
+            let both: __m512i = std::mem::transmute(_mm512_cvtne2ps_pbh(hi, lo));
+            _mm512_storeu_si512(to.as_mut_ptr().cast(), both);
+        }
+    }
+    for (i, out) in dst.iter_mut().enumerate().skip(whole * 16) {
+        let at = |j: usize| src.get(j).copied().unwrap_or(0.0);
+        *out = pair(at(2 * i), at(2 * i + 1));
+    }
 }
 
 /// Per-task buffers.
@@ -133,7 +183,7 @@ struct Scratch {
     scores: Vec<f32>,
     /// `1 / sum` per row.
     inv_sums: Vec<f32>,
-    /// One tile's probabilities as pairs `[i * ROWS + r]`.
+    /// One tile's probabilities as pairs, row by row (`key_cols / 2` each).
     probs: Vec<u32>,
     /// One tile's unscaled output, `ROWS` rows of all value panels.
     tile: Vec<f32>,
@@ -174,14 +224,11 @@ fn attend_block(q: &[f32], head: &PackedHead, dims: Dims, out: &mut [f32], s: &m
         &mut s.inv_sums,
     );
     let cols = dims.value_panels() * VALUE_COLS;
-    s.probs.resize(kp * ROWS, 0);
+    s.probs.resize(ROWS * key_cols / 2, 0);
     s.tile.resize(ROWS * cols, 0.0);
     for (t, st) in s.scores.chunks_exact(ROWS * key_cols).enumerate() {
-        for (r, p) in st.chunks_exact(key_cols).enumerate() {
-            for i in 0..kp {
-                s.probs[i * ROWS + r] = pair(p[2 * i], p[2 * i + 1]);
-            }
-        }
+        // SAFETY: as above (the rows are contiguous: one run).
+        unsafe { round_into(st, &mut s.probs) };
         // SAFETY: as above.
         unsafe { output_tile(&s.probs, &head.values, kp, &mut s.tile) };
         let first = t * ROWS;
@@ -236,8 +283,9 @@ unsafe fn scores_tile(qt: &[u32], keys: &[u32], wp: usize, st: &mut [f32]) {
     }
 }
 
-/// One tile's probabilities (`probs`: `kp` groups of `ROWS` pairs) times
-/// every value panel, into `tile` (`ROWS` rows of all panels' columns).
+/// One tile's probabilities (`probs`: `ROWS` rows of at least `kp`
+/// pairs) times every value panel, into `tile` (`ROWS` rows of all
+/// panels' columns).
 ///
 /// # Safety
 /// The CPU must have AVX512-BF16.
@@ -246,20 +294,21 @@ unsafe fn output_tile(probs: &[u32], values: &[u32], kp: usize, tile: &mut [f32]
     use std::arch::x86_64::*;
     let cols = tile.len() / ROWS;
     let panels = cols / VALUE_COLS;
-    assert!(probs.len() >= kp * ROWS && values.len() >= panels * kp * VALUE_COLS);
+    let stride = probs.len() / ROWS;
+    assert!(stride >= kp && values.len() >= panels * kp * VALUE_COLS);
     for c in 0..panels {
         let panel = &values[c * kp * VALUE_COLS..(c + 1) * kp * VALUE_COLS];
         let mut acc = [[_mm512_setzero_ps(); VALUE_VECTORS]; ROWS];
         for i in 0..kp {
             // SAFETY: `panel` holds `kp` groups of VALUE_COLS pairs and
-            // `probs` `kp` groups of ROWS (asserted above).
+            // `probs` ROWS rows of `stride >= kp` pairs (asserted above).
             unsafe {
                 let v = panel.as_ptr().add(i * VALUE_COLS);
                 let b: [__m512bh; VALUE_VECTORS] = std::array::from_fn(|x| {
                     std::mem::transmute(_mm512_loadu_si512(v.add(16 * x).cast()))
                 });
                 for (r, row) in acc.iter_mut().enumerate() {
-                    let a = *probs.get_unchecked(i * ROWS + r) as i32;
+                    let a = *probs.get_unchecked(r * stride + i) as i32;
                     let a: __m512bh = std::mem::transmute(_mm512_set1_epi32(a));
                     for (x, lane) in row.iter_mut().enumerate() {
                         *lane = _mm512_dpbf16_ps(*lane, a, b[x]);
@@ -289,7 +338,8 @@ fn attention(q: &[f32], k: &[f32], v: &[f32], dims: Dims) -> Vec<f32> {
         .into_par_iter()
         .map(|h| {
             let range = h * m * d..(h + 1) * m * d;
-            pack_head(&k[range.clone()], &v[range], dims)
+            // SAFETY: the caller checked AVX512-BF16.
+            unsafe { pack_head(&k[range.clone()], &v[range], dims) }
         })
         .collect();
     out.par_chunks_mut(n * d)

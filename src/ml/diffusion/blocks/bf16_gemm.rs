@@ -34,15 +34,33 @@ const MC: usize = 128;
 const NC: usize = 4096;
 
 /// `a.matmul(b)` with bf16 operands on the CPU's AVX512-BF16 units: f32
-/// CPU tensors of rank 2 or more, the same batch dimensions on both
-/// (broadcast ones included), any strides. Fails on a CPU without
-/// AVX512-BF16 (see [`super::bf16::cpu_has_avx512_bf16`]).
+/// (or f16 weights at rest) CPU tensors of rank 2 or more, the same batch
+/// dimensions on both (broadcast ones included), any strides. Fails on a
+/// CPU without AVX512-BF16 (see [`super::bf16::cpu_has_avx512_bf16`]).
 pub fn matmul(a: &Tensor, b: &Tensor) -> candle_core::Result<Tensor> {
-    a.apply_op2_no_bwd(b, &Bf16Matmul)
+    a.apply_op2_no_bwd(b, &Bf16Matmul { bias: None })
 }
 
-/// The custom op behind [`matmul`].
-struct Bf16Matmul;
+/// [`matmul`] plus `bias` (one f32 value per column of the result) added
+/// to every row as the first block of sums is stored, with no pass of its
+/// own over the result.
+pub fn matmul_bias(a: &Tensor, b: &Tensor, bias: &Tensor) -> candle_core::Result<Tensor> {
+    let bias = bias.to_dtype(candle_core::DType::F32)?.to_vec1::<f32>()?;
+    let n = b.dims().last().copied().unwrap_or(0);
+    if bias.len() != n {
+        candle_core::bail!(
+            "bf16 matmul: a bias of {} values for {n} columns",
+            bias.len()
+        )
+    }
+    a.apply_op2_no_bwd(b, &Bf16Matmul { bias: Some(bias) })
+}
+
+/// The custom op behind [`matmul`] and [`matmul_bias`].
+struct Bf16Matmul {
+    /// One value per output column, added to every row.
+    bias: Option<Vec<f32>>,
+}
 
 /// One operand as `rows x cols` matrices: `(i, j)` of batch item `t` is at
 /// `offsets[t] + i * rs + j * cs`.
@@ -119,8 +137,10 @@ impl CustomOp2 for Bf16Matmul {
             CpuStorage::F16(a) => Data::F16(a.as_slice()),
             _ => candle_core::bail!("bf16 matmul: an f32 or f16 left operand expected"),
         };
-        let CpuStorage::F32(b) = s2 else {
-            candle_core::bail!("bf16 matmul: an f32 right operand expected")
+        let b = match s2 {
+            CpuStorage::F32(b) => Data::F32(b.as_slice()),
+            CpuStorage::F16(b) => Data::F16(b.as_slice()),
+            _ => candle_core::bail!("bf16 matmul: an f32 or f16 right operand expected"),
         };
         let (batch_dims, dims) = shapes(l1.dims(), l2.dims())?;
         let a_offsets = batch_offsets(l1, batch_dims.len());
@@ -132,9 +152,10 @@ impl CustomOp2 for Bf16Matmul {
             rs: l.stride()[r - 2],
             cs: l.stride()[r - 1],
         };
-        let (av, bv) = (view(a, l1), view(Data::F32(b.as_slice()), l2));
+        let (av, bv) = (view(a, l1), view(b, l2));
         let mut out = vec![0f32; a_offsets.len() * dims.m * dims.n];
-        run(&mut out, dims, av, &a_offsets, bv, &b_offsets);
+        let bias = self.bias.as_deref();
+        run(&mut out, dims, (av, &a_offsets), (bv, &b_offsets), bias);
         let mut shape = batch_dims.to_vec();
         shape.extend([dims.m, dims.n]);
         Ok((CpuStorage::F32(out), Shape::from(shape)))
@@ -172,6 +193,9 @@ fn batch_offsets(l: &Layout, batch_rank: usize) -> Vec<usize> {
         .collect()
 }
 
+/// An operand's view and the start of each batch item.
+type Operand<'a> = (View<'a>, &'a [usize]);
+
 /// The output's pointer, shared by tasks that write disjoint tiles.
 #[derive(Clone, Copy)]
 struct OutPtr(*mut f32);
@@ -190,7 +214,8 @@ impl OutPtr {
 /// All batch items, each split into row ranges (when `m >= n`: the
 /// smaller `B` is packed by every task) or column ranges (else: the
 /// smaller `A` is), so that every thread works.
-fn run(out: &mut [f32], dims: Dims, a: View, a_off: &[usize], b: View, b_off: &[usize]) {
+fn run(out: &mut [f32], dims: Dims, a: Operand, b: Operand, bias: Option<&[f32]>) {
+    let ((a, a_off), (b, b_off)) = (a, b);
     let items = a_off.len();
     let threads = rayon::current_num_threads().max(1);
     let by_rows = dims.m >= dims.n;
@@ -225,7 +250,7 @@ fn run(out: &mut [f32], dims: Dims, a: View, a_off: &[usize], b: View, b_off: &[
         // SAFETY: the caller checked AVX512-BF16; this task owns rows
         // `rows` x columns `cols` of item `t` of `out`, which holds
         // `items * m * n` values.
-        unsafe { gemm_range(dims, (rows, cols), a, b, ptr) }
+        unsafe { gemm_range(dims, (rows, cols), (a, b), bias, ptr) }
     });
 }
 
@@ -236,7 +261,7 @@ fn run(out: &mut [f32], dims: Dims, a: View, a_off: &[usize], b: View, b_off: &[
 /// The CPU must have AVX512-BF16 and `c` must be valid for `m * n` writes
 /// of which no other thread touches the range's elements.
 #[target_feature(enable = "avx512f,avx512bw,avx512bf16")]
-unsafe fn gemm_range(dims: Dims, range: Range2, a: View, b: View, c: OutPtr) {
+unsafe fn gemm_range(dims: Dims, range: Range2, (a, b): (View, View), bias: Bias, c: OutPtr) {
     let ((i0, i1), (j0, j1)) = range;
     let pairs = dims.k.div_ceil(2);
     let nc_max = (j1 - j0).min(NC);
@@ -275,11 +300,14 @@ unsafe fn gemm_range(dims: Dims, range: Range2, a: View, b: View, c: OutPtr) {
                     ldc: dims.n,
                 };
                 // SAFETY: as this function's contract.
-                unsafe { block_product(&pa, &pb, block, tiles, c) };
+                unsafe { block_product(&pa, &pb, block, tiles, bias, c) };
             }
         }
     }
 }
+
+/// Per-column values added to every row of `C` (the whole row of them).
+type Bias<'a> = Option<&'a [f32]>;
 
 /// Row range and column range of `C`.
 type Range2 = ((usize, usize), (usize, usize));
@@ -307,11 +335,18 @@ struct Tiles {
 /// # Safety
 /// As [`gemm_cols`].
 #[target_feature(enable = "avx512f,avx512bw,avx512bf16")]
-unsafe fn block_product(pa: &[u32], pb: &[u32], block: Block, t: Tiles, c: OutPtr) {
+unsafe fn block_product(pa: &[u32], pb: &[u32], block: Block, t: Tiles, bias: Bias, c: OutPtr) {
     let mut tile = [0f32; MR * NR];
     let accumulate = block.pc > 0;
     for (p, jr) in (0..t.nc).step_by(NR).enumerate() {
         let width = (t.nc - jr).min(NR);
+        // The first block of sums starts from the bias (a full panel's
+        // worth of it, zeros past the last column).
+        let mut start = [0f32; NR];
+        if let (Some(bias), false) = (bias, accumulate) {
+            let from = t.jc + jr;
+            start[..width].copy_from_slice(&bias[from..from + width]);
+        }
         let panel_b = pb[p * block.kc * NR..].as_ptr();
         for (q, ir) in (0..t.mc).step_by(MR).enumerate() {
             let rows = (t.mc - ir).min(MR);
@@ -322,14 +357,21 @@ unsafe fn block_product(pa: &[u32], pb: &[u32], block: Block, t: Tiles, c: OutPt
             unsafe {
                 if rows == MR && width == NR {
                     let dst = c.0.add(at);
-                    kernel(block.kc, panel_a, panel_b, dst, t.ldc, accumulate);
+                    let init = if accumulate {
+                        Init::Add
+                    } else {
+                        Init::Row(&start)
+                    };
+                    kernel(block.kc, panel_a, panel_b, dst, t.ldc, init);
                 } else {
-                    kernel(block.kc, panel_a, panel_b, tile.as_mut_ptr(), NR, false);
+                    let init = Init::Row(&[0.0; NR]);
+                    kernel(block.kc, panel_a, panel_b, tile.as_mut_ptr(), NR, init);
                     for r in 0..rows {
                         let dst = c.0.add(at + r * t.ldc);
-                        for (j, v) in tile[r * NR..r * NR + width].iter().enumerate() {
+                        let sums = &tile[r * NR..r * NR + width];
+                        for (j, (v, b)) in sums.iter().zip(start).enumerate() {
                             let d = dst.add(j);
-                            *d = if accumulate { *d + v } else { *v };
+                            *d = if accumulate { *d + v } else { *v + b };
                         }
                     }
                 }
@@ -338,13 +380,22 @@ unsafe fn block_product(pa: &[u32], pb: &[u32], block: Block, t: Tiles, c: OutPt
     }
 }
 
-/// The `MR x NR` tile `c (+)= A_panel B_panel` over `kc` pairs.
+/// What a tile's sums are stored onto.
+#[derive(Clone, Copy)]
+enum Init<'a> {
+    /// The values already in `C` (a later block of `k`).
+    Add,
+    /// This row of `NR` values, the same for every row (the bias, or zeros).
+    Row(&'a [f32; NR]),
+}
+
+/// The `MR x NR` tile `c = init + A_panel B_panel` over `kc` pairs.
 ///
 /// # Safety
 /// AVX512-BF16; `pa` holds `kc * MR` and `pb` `kc * NR` packed pairs; `c`
 /// is valid for `MR` rows of `NR` values, `ldc` apart.
 #[target_feature(enable = "avx512f,avx512bw,avx512bf16")]
-unsafe fn kernel(kc: usize, pa: *const u32, pb: *const u32, c: *mut f32, ldc: usize, add: bool) {
+unsafe fn kernel(kc: usize, pa: *const u32, pb: *const u32, c: *mut f32, ldc: usize, init: Init) {
     use std::arch::x86_64::*;
     let mut acc = [[_mm512_setzero_ps(); 2]; MR];
     for kp in 0..kc {
@@ -362,15 +413,15 @@ unsafe fn kernel(kc: usize, pa: *const u32, pb: *const u32, c: *mut f32, ldc: us
     }
     for (r, row) in acc.iter().enumerate() {
         for (h, v) in row.iter().enumerate() {
-            // SAFETY: inside the tile by the contract.
+            // SAFETY: inside the tile by the contract; `init`'s row holds
+            // NR = 2 x 16 values.
             unsafe {
                 let p = c.add(r * ldc + 16 * h);
-                let v = if add {
-                    _mm512_add_ps(_mm512_loadu_ps(p), *v)
-                } else {
-                    *v
+                let base = match init {
+                    Init::Add => _mm512_loadu_ps(p),
+                    Init::Row(row) => _mm512_loadu_ps(row.as_ptr().add(16 * h)),
                 };
-                _mm512_storeu_ps(p, v);
+                _mm512_storeu_ps(p, _mm512_add_ps(base, *v));
             }
         }
     }
@@ -560,8 +611,64 @@ mod tests {
             .and_then(|d| d.abs()?.flatten_all()?.max(0)?.to_scalar::<f32>())
             .expect("gap");
         assert_eq!(gap, 0.0, "f16 operand");
+        // So is an f16 right operand (a linear layer's `W^T`, transposed).
+        let x = r(&[45, 70], 0.6);
+        let wt16 = w16.t().expect("t");
+        let wt32 = w32.t().expect("t");
+        let gap = (matmul(&x, &wt16).expect("f16") - matmul(&x, &wt32).expect("f32"))
+            .and_then(|d| d.abs()?.flatten_all()?.max(0)?.to_scalar::<f32>())
+            .expect("gap");
+        assert_eq!(gap, 0.0, "f16 right operand");
         let bad = matmul(&r(&[4, 5], 0.0), &r(&[6, 2], 0.0));
         assert!(bad.is_err(), "shapes that do not multiply are refused");
+    }
+
+    /// The fused bias equals the product plus a broadcast add: in full
+    /// and partial tiles, with one and several `k` blocks (the bias is
+    /// added once), batched, and with a column split across tasks.
+    #[test]
+    fn the_fused_bias_is_added_once_to_every_row() {
+        let dev = Device::Cpu;
+        if !super::super::bf16::cpu_has_avx512_bf16() {
+            return;
+        }
+        let r = |shape: &[usize], seed: f64| {
+            let n: usize = shape.iter().product();
+            let v: Vec<f32> = (0..n)
+                .map(|i| ((i as f64 * 0.377 + seed).cos() * 2.0) as f32)
+                .collect();
+            Tensor::from_vec(v, shape, &dev).expect("t")
+        };
+        for &(m, k, n) in &[(37, 333, 91), (16, 64, 64), (9, 1031, 70), (3, 4, 200)] {
+            let a = r(&[m, k], 0.1);
+            let b = r(&[n, k], 0.3).t().expect("t");
+            let bias = r(&[n], 0.5);
+            let fused = matmul_bias(&a, &b, &bias).expect("fused");
+            let want = matmul(&a, &b)
+                .and_then(|p| p.broadcast_add(&bias))
+                .expect("want");
+            let max = |t: &Tensor| {
+                t.abs()
+                    .and_then(|d| d.flatten_all()?.max(0)?.to_scalar::<f32>())
+                    .expect("max")
+            };
+            // The sums differ only in when the bias is added.
+            let gap = max(&(&fused - &want).expect("diff")) / max(&want);
+            assert!(gap < 1e-6, "{m}x{k}x{n}: {gap}");
+        }
+        let a = r(&[2, 20, 30], 0.2);
+        let b = r(&[2, 30, 40], 0.4);
+        let bias = r(&[40], 0.6);
+        let fused = matmul_bias(&a, &b, &bias).expect("batched");
+        let want = matmul(&a, &b)
+            .and_then(|p| p.broadcast_add(&bias))
+            .expect("want");
+        let gap = (fused - want)
+            .and_then(|d| d.abs()?.flatten_all()?.max(0)?.to_scalar::<f32>())
+            .expect("gap");
+        assert!(gap < 1e-4, "batched: {gap}");
+        let wrong = matmul_bias(&a, &b, &r(&[39], 0.0)).expect_err("bias length");
+        assert!(wrong.to_string().contains("39"), "{wrong}");
     }
 
     #[test]
