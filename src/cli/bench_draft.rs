@@ -145,7 +145,8 @@ impl DraftModels {
         // As the studio's draft engine (`studio::engines`).
         sd.set_bf16_operands(bf16);
         controlnet.set_bf16_operands(bf16);
-        let taesd = Taesd::new(&TaesdConfig::default(), vb.pp("taesd"))?;
+        let mut taesd = Taesd::new(&TaesdConfig::default(), vb.pp("taesd"))?;
+        taesd.set_bf16_operands(bf16);
         Ok(Self {
             sd,
             controlnet,

@@ -91,7 +91,7 @@ impl DiffusionEngine {
                 ),
                 None => format!("loading Stable Diffusion from {}", sd.path.display()),
             })?;
-        let (taesd, taesd_notice) = load_taesd(sources.taesd.as_ref(), dtype, device);
+        let (mut taesd, taesd_notice) = load_taesd(sources.taesd.as_ref(), dtype, device);
         let mut cn = controlnet
             .map(|c| {
                 ControlNet::load(&c.path, dtype, device)
@@ -104,6 +104,9 @@ impl DiffusionEngine {
             model.set_bf16_operands(true);
             if let Some(cn) = cn.as_mut() {
                 cn.set_bf16_operands(true);
+            }
+            if let Some(taesd) = taesd.as_mut() {
+                taesd.set_bf16_operands(true);
             }
         }
         Ok(Self {

@@ -108,7 +108,8 @@ fn library_draft_bf16(
     let mut cn = ControlNet::load(&s.cn, DType::F32, &dev).expect("cn");
     sd.set_bf16_operands(bf16);
     cn.set_bf16_operands(bf16);
-    let tiny = Taesd::load(&s.taesd, DType::F32, &dev).expect("taesd");
+    let mut tiny = Taesd::load(&s.taesd, DType::F32, &dev).expect("taesd");
+    tiny.set_bf16_operands(bf16);
     let img = load_product_file(&s.product).expect("product");
     let mask = build_mask(&img, &MaskSettings::default(), &MaskEdits::default()).expect("mask");
     let canvas = prepare_canvas(&img.rgba, &mask.mask, &params.request.canvas).expect("canvas");

@@ -83,3 +83,25 @@ fn wrong_shapes_and_configs_are_refused() {
     let err = TaesdConfig::from_file(&dir.path().join("config.json")).expect_err("mish");
     assert!(err.to_string().contains("mish"), "{err}");
 }
+
+/// Half-precision weights are widened as they load on the CPU (the CPU
+/// kernels compute in f32; f16 compute there was several times slower):
+/// the model computes in f32 and stays within f16 weight rounding of the
+/// reference (1e-2 relative).
+#[test]
+fn half_precision_weights_compute_in_f32_on_the_cpu() {
+    let io = io();
+    let taesd = Taesd::load(
+        &fixtures::fixture_dir("taesd_tiny"),
+        DType::F16,
+        &Device::Cpu,
+    )
+    .expect("load taesd_tiny in f16");
+    assert_eq!(taesd.dtype(), DType::F32);
+    let latents = taesd.encode(get(&io, "image")).expect("encode");
+    let err = max_rel_err(&latents, get(&io, "latents"));
+    assert!(err < 1e-2, "latents from f16 weights: {err:e}");
+    let decoded = taesd.decode(get(&io, "decoder_input")).expect("decode");
+    let err = max_rel_err(&decoded, get(&io, "decoded"));
+    assert!(err < 1e-2, "decoded from f16 weights: {err:e}");
+}

@@ -29,19 +29,37 @@ pub struct Taesd {
     decoder: TinyDecoder,
     config: TaesdConfig,
     dtype: DType,
+    bf16_operands: bool,
 }
 
 impl Taesd {
     /// Builds it from its configuration and weights (`encoder.layers.*`,
-    /// `decoder.layers.*`).
+    /// `decoder.layers.*`). On the CPU, f16 and bf16 weights are widened to
+    /// f32 as they load (about 10 MB): the CPU kernels compute in f32, and
+    /// computing in f16 there is several times slower.
     pub fn new(cfg: &TaesdConfig, vb: VarBuilder<'static>) -> Result<Self> {
         cfg.check()?;
+        let vb = crate::ml::diffusion::blocks::at_rest::compute_vb(&vb);
         Ok(Self {
             encoder: TinyEncoder::new(cfg, vb.pp("encoder"))?,
             decoder: TinyDecoder::new(cfg, vb.pp("decoder"))?,
             config: cfg.clone(),
             dtype: vb.dtype(),
+            bf16_operands: crate::ml::diffusion::blocks::bf16::Bf16Mode::from_env().enabled(),
         })
+    }
+
+    /// Rounds matrix-product operands to bf16 in `encode` and `decode`
+    /// ([`crate::ml::diffusion::blocks::bf16`]; set at construction from
+    /// `ADSTUDIO_BF16`, and on for drafts where the CPU has AVX512-BF16).
+    pub fn set_bf16_operands(&mut self, on: bool) {
+        self.bf16_operands = on;
+    }
+
+    /// Runs `f` with this model's bf16 setting.
+    fn scoped<T>(&self, f: impl FnOnce() -> T) -> T {
+        use crate::ml::diffusion::blocks::kernels;
+        kernels::scope(kernels::Kernels::current(), self.bf16_operands, f)
     }
 
     /// Loads a diffusers TAESD folder (`config.json` and
@@ -79,7 +97,7 @@ impl Taesd {
     /// (f32), as diffusers' `encode(x).latents`.
     pub fn encode(&self, image: &Tensor) -> Result<Tensor> {
         self.check_image(image)?;
-        let xs = self.encoder.forward(&image.to_dtype(self.dtype)?)?;
+        let xs = self.scoped(|| self.encoder.forward(&image.to_dtype(self.dtype)?))?;
         Ok(xs.to_dtype(DType::F32)?)
     }
 
@@ -94,7 +112,7 @@ impl Taesd {
                 latents.dims()
             )));
         }
-        let xs = self.decoder.forward(&latents.to_dtype(self.dtype)?)?;
+        let xs = self.scoped(|| self.decoder.forward(&latents.to_dtype(self.dtype)?))?;
         Ok(xs.to_dtype(DType::F32)?)
     }
 
