@@ -124,7 +124,14 @@ impl Module for Conv3x3Stride2 {
         if !fast_cpu(xs) {
             return self.forward_generic(xs);
         }
-        let weight = self.im2col_weight()?;
+        // Native bf16 products read f16 taps as they are: no f32 weight
+        // matrix is built per call (the bias is added to the output).
+        let direct = super::bf16::takes_f16_weights(&self.taps);
+        let weight = if direct {
+            self.taps.clone()
+        } else {
+            self.im2col_weight()?
+        };
         let xs = xs.contiguous()?;
         let per_row = (b * (9 * c + 1) * out_w).max(1);
         let leading = self.padding.leading();
@@ -135,8 +142,30 @@ impl Module for Conv3x3Stride2 {
                 y0,
                 rows,
             };
-            self.band(&weight, &xs, op)
+            if direct {
+                self.band_taps(&weight, &xs, op)
+            } else {
+                self.band(&weight, &xs, op)
+            }
         })
+    }
+}
+
+impl Conv3x3Stride2 {
+    /// [`Self::band`] with the taps alone (`(out, in * 9)`, f16 at rest)
+    /// over the im2col rows without the ones row, then the bias.
+    fn band_taps(
+        &self,
+        taps: &Tensor,
+        xs: &Tensor,
+        op: Im2ColStride2,
+    ) -> candle_core::Result<Tensor> {
+        let (b, c, _, _) = xs.dims4()?;
+        let cols = xs.apply_op1_no_bwd(&op)?.narrow(1, 0, 9 * c)?;
+        let out = super::bf16::product(&taps.broadcast_left(b)?, &cols)?;
+        let o = taps.dim(0)?;
+        let bias = self.bias.to_dtype(DType::F32)?.reshape((1, o, 1))?;
+        out.broadcast_add(&bias)?.reshape((b, o, op.rows, op.out_w))
     }
 }
 
@@ -282,6 +311,42 @@ mod tests {
                 assert!(max_abs_diff(&got, &want) < 1e-5, "{padding:?} candle path");
             }
         }
+    }
+
+    /// f16 taps under bf16 products: read as they are by the native
+    /// kernel (the bias added after), else emulated; within bf16's
+    /// precision of the f32 convolution either way.
+    #[test]
+    fn f16_taps_under_bf16_products_stay_within_bf16_precision() {
+        let mut rng = crate::ml::diffusion::noise::NoiseRng::new(9);
+        let dev = Device::Cpu;
+        let (b, c, o, h, w) = (2, 16, 24, 9, 12);
+        let weight = rng.tensor((o, c, 3, 3), &dev).expect("w");
+        let weight = weight.to_dtype(DType::F16).expect("f16");
+        let bias = rng.tensor(o, &dev).expect("b");
+        let x = rng.tensor((b, c, h, w), &dev).expect("x");
+        let wide = weight.to_dtype(DType::F32).expect("f32");
+        let want = x
+            .conv2d(&wide, 1, 2, 1, 1)
+            .and_then(|t| t.broadcast_add(&bias.reshape((1, o, 1, 1))?))
+            .expect("want");
+        let ours = Conv3x3Stride2::new(
+            c,
+            o,
+            Stride2Padding::Symmetric,
+            vb_of(&weight, &bias, DType::F16),
+        )
+        .expect("conv");
+        let got =
+            crate::ml::diffusion::blocks::kernels::scope(Kernels::Fast, true, || ours.forward(&x))
+                .expect("forward");
+        let scale = want
+            .abs()
+            .and_then(|t| t.flatten_all()?.max(0)?.to_scalar::<f32>())
+            .expect("scale");
+        let gap = max_abs_diff(&got, &want) / scale;
+        assert!(gap < 1e-2, "{gap}");
+        assert!(gap > 0.0, "bf16 products round");
     }
 
     #[test]
