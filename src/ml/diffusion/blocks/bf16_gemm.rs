@@ -630,6 +630,11 @@ mod tests {
     fn the_fused_bias_is_added_once_to_every_row() {
         let dev = Device::Cpu;
         if !super::super::bf16::cpu_has_avx512_bf16() {
+            // Refused where the kernel cannot run, as `matmul`.
+            let x = Tensor::ones((2, 2), DType::F32, &dev).expect("x");
+            let bias = Tensor::ones(2, DType::F32, &dev).expect("bias");
+            let err = matmul_bias(&x, &x, &bias).expect_err("refused");
+            assert!(err.to_string().contains("AVX512-BF16"), "{err}");
             return;
         }
         let r = |shape: &[usize], seed: f64| {
