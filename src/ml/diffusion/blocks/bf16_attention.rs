@@ -24,7 +24,7 @@
 use candle_core::{CpuStorage, CustomOp3, Layout, Shape, Tensor};
 use rayon::prelude::*;
 
-use super::bf16_gemm::pair;
+use super::bf16_gemm::{pair, round_into};
 use super::cpu_input::contiguous_f32;
 use super::fused_attention::exp_rows;
 
@@ -142,36 +142,6 @@ unsafe fn pack_head(k: &[f32], v: &[f32], dims: Dims) -> PackedHead {
         }
     }
     PackedHead { keys, values }
-}
-
-/// `src` rounded to bf16 (nearest even) as pairs: `dst[i]` holds
-/// `src[2i]` and `src[2i + 1]` (zero past the end). Whole runs of 32 go
-/// through `vcvtne2ps2bf16` (which flushes subnormals to zero), the rest
-/// through [`pair`].
-///
-/// # Safety
-/// The CPU must have AVX512-BF16.
-#[target_feature(enable = "avx512f,avx512bw,avx512bf16")]
-unsafe fn round_into(src: &[f32], dst: &mut [u32]) {
-    use std::arch::x86_64::*;
-    let whole = (src.len() / 32).min(dst.len() / 16);
-    for (from, to) in src
-        .chunks_exact(32)
-        .zip(dst.chunks_exact_mut(16))
-        .take(whole)
-    {
-        // SAFETY: `from` holds 32 floats and `to` 16 pairs.
-        unsafe {
-            let lo = _mm512_loadu_ps(from.as_ptr());
-            let hi = _mm512_loadu_ps(from.as_ptr().add(16));
-            let both: __m512i = std::mem::transmute(_mm512_cvtne2ps_pbh(hi, lo));
-            _mm512_storeu_si512(to.as_mut_ptr().cast(), both);
-        }
-    }
-    for (i, out) in dst.iter_mut().enumerate().skip(whole * 16) {
-        let at = |j: usize| src.get(j).copied().unwrap_or(0.0);
-        *out = pair(at(2 * i), at(2 * i + 1));
-    }
 }
 
 /// Per-task buffers.

@@ -265,8 +265,11 @@ unsafe fn gemm_range(dims: Dims, range: Range2, (a, b): (View, View), bias: Bias
     let ((i0, i1), (j0, j1)) = range;
     let pairs = dims.k.div_ceil(2);
     let nc_max = (j1 - j0).min(NC);
-    let mut pa = vec![0u32; MC.div_ceil(MR) * MR * KC];
-    let mut pb = vec![0u32; nc_max.div_ceil(NR) * NR * KC];
+    // Sized for this product's `k` (a small `k` with a wide `B` would
+    // otherwise zero megabytes per task for nothing).
+    let kc_max = pairs.clamp(1, KC);
+    let mut pa = vec![0u32; MC.div_ceil(MR) * MR * kc_max];
+    let mut pb = vec![0u32; nc_max.div_ceil(NR) * NR * kc_max];
     let mut scratch = Scratch {
         pairs: vec![0; KC],
         wide: vec![0.0; 2 * KC],
@@ -288,7 +291,7 @@ unsafe fn gemm_range(dims: Dims, range: Range2, (a, b): (View, View), bias: Bias
                         a,
                         (ic + ir, count),
                         block,
-                        &mut pa[q * MR * KC..],
+                        &mut pa[q * MR * block.kc..],
                         &mut scratch,
                     );
                 }
@@ -350,7 +353,7 @@ unsafe fn block_product(pa: &[u32], pb: &[u32], block: Block, t: Tiles, bias: Bi
         let panel_b = pb[p * block.kc * NR..].as_ptr();
         for (q, ir) in (0..t.mc).step_by(MR).enumerate() {
             let rows = (t.mc - ir).min(MR);
-            let panel_a = pa[q * MR * KC..].as_ptr();
+            let panel_a = pa[q * MR * block.kc..].as_ptr();
             let at = (t.ic + ir) * t.ldc + t.jc + jr;
             // SAFETY: the panels hold `kc` pairs of MR rows and NR columns;
             // a full tile lies inside `C`, a partial one goes through `tile`.
@@ -439,6 +442,67 @@ fn bf16_bits(x: f32) -> u32 {
     }
 }
 
+/// `src` rounded to bf16 (nearest even) as pairs: `dst[i]` holds
+/// `src[2i]` and `src[2i + 1]` (zero past the end of `src`). Whole runs of
+/// 32 go through `vcvtne2ps2bf16` (which also rounds to nearest even, but
+/// flushes subnormals to zero), the rest through [`pair`].
+///
+/// # Safety
+/// The CPU must have AVX512-BF16.
+#[target_feature(enable = "avx512f,avx512bw,avx512bf16")]
+pub(super) unsafe fn round_into(src: &[f32], dst: &mut [u32]) {
+    use std::arch::x86_64::*;
+    let whole = (src.len() / 32).min(dst.len() / 16);
+    for (from, to) in src
+        .chunks_exact(32)
+        .zip(dst.chunks_exact_mut(16))
+        .take(whole)
+    {
+        // SAFETY: `from` holds 32 floats and `to` 16 pairs.
+        unsafe {
+            let lo = _mm512_loadu_ps(from.as_ptr());
+            let hi = _mm512_loadu_ps(from.as_ptr().add(16));
+            let both: __m512i = std::mem::transmute(_mm512_cvtne2ps_pbh(hi, lo));
+            _mm512_storeu_si512(to.as_mut_ptr().cast(), both);
+        }
+    }
+    for (i, out) in dst.iter_mut().enumerate().skip(whole * 16) {
+        let at = |j: usize| src.get(j).copied().unwrap_or(0.0);
+        *out = pair(at(2 * i), at(2 * i + 1));
+    }
+}
+
+/// `out[j]` = the pair of `lo[j]` and `hi[j]` rounded to bf16, for `j` up
+/// to `out.len()` (both runs at least that long): runs of 16 converted by
+/// `vcvtne2ps2bf16` and interleaved by `vpermw`, the rest by [`pair`].
+///
+/// # Safety
+/// The CPU must have AVX512-BF16.
+#[target_feature(enable = "avx512f,avx512bw,avx512bf16")]
+unsafe fn pair_runs(lo: &[f32], hi: &[f32], out: &mut [u32]) {
+    use std::arch::x86_64::*;
+    assert!(lo.len() >= out.len() && hi.len() >= out.len());
+    // Word 2i takes lo's value i (word i), word 2i + 1 hi's (word 16 + i).
+    let order: [u16; 32] = std::array::from_fn(|j| (j / 2 + 16 * (j % 2)) as u16);
+    // SAFETY: `order` holds 64 bytes.
+    let order = unsafe { _mm512_loadu_si512(order.as_ptr().cast()) };
+    let whole = out.len() / 16;
+    for (c, to) in out.chunks_exact_mut(16).enumerate() {
+        // SAFETY: both runs hold 16 floats from `16 c` (asserted above);
+        // `to` holds 16 pairs.
+        unsafe {
+            let a = _mm512_loadu_ps(lo.as_ptr().add(16 * c));
+            let b = _mm512_loadu_ps(hi.as_ptr().add(16 * c));
+            let words: __m512i = std::mem::transmute(_mm512_cvtne2ps_pbh(b, a));
+            let pairs = _mm512_permutexvar_epi16(order, words);
+            _mm512_storeu_si512(to.as_mut_ptr().cast(), pairs);
+        }
+    }
+    for (j, o) in out.iter_mut().enumerate().skip(whole * 16) {
+        *o = pair(lo[j], hi[j]);
+    }
+}
+
 /// Two values as one packed pair (`lo` in the low half).
 #[inline(always)]
 pub(super) fn pair(lo: f32, hi: f32) -> u32 {
@@ -464,9 +528,9 @@ fn pack_a(
             if r < count {
                 let start = a.offset + (i0 + r) * a.rs + 2 * pc;
                 let row = a.run(start, 2 * kc, &mut scratch.wide);
-                for (d, two) in pairs.iter_mut().zip(row.chunks_exact(2)) {
-                    *d = pair(two[0], two[1]);
-                }
+                // SAFETY: packing runs only inside `gemm_range`, after the
+                // check for AVX512-BF16.
+                unsafe { round_into(row, pairs) };
             } else {
                 pairs.fill(0);
             }
@@ -514,18 +578,16 @@ fn pack_b(
                 let (w0, w1) = scratch.wide.split_at_mut(NR);
                 let r0 = b.run(s0, NR, w0);
                 let r1 = b.run(s0 + b.rs, NR, w1);
-                for ((d, x0), x1) in d.iter_mut().zip(r0).zip(r1) {
-                    *d = pair(*x0, *x1);
-                }
+                // SAFETY: as in `pack_a`.
+                unsafe { pair_runs(r0, r1, d) };
             }
         } else if full && b.rs == 1 {
             let pairs = &mut scratch.pairs[..kc];
             for c in 0..NR {
                 let s = b.offset + (jp + c) * b.cs + 2 * pc;
                 let col = b.run(s, 2 * kc, &mut scratch.wide);
-                for (d, two) in pairs.iter_mut().zip(col.chunks_exact(2)) {
-                    *d = pair(two[0], two[1]);
-                }
+                // SAFETY: as in `pack_a`.
+                unsafe { round_into(col, pairs) };
                 for (kp, v) in pairs.iter().enumerate() {
                     dst[kp * NR + c] = *v;
                 }
