@@ -25,8 +25,7 @@ use candle_core::{CpuStorage, CustomOp3, Layout, Shape, Tensor};
 use rayon::prelude::*;
 
 use super::bf16_gemm::{pair, round_into};
-use super::cpu_input::contiguous_f32;
-use super::fused_attention::exp_rows;
+use super::fused_attention::{attention_inputs, exp_rows, Dims};
 
 /// Query rows per parallel task (a multiple of [`ROWS`]).
 const QUERY_BLOCK: usize = 48;
@@ -50,19 +49,6 @@ pub fn fused_attention(q: &Tensor, k: &Tensor, v: &Tensor) -> candle_core::Resul
 
 /// The custom op behind [`fused_attention`].
 struct Bf16Attention;
-
-/// Sizes of one attention call.
-#[derive(Debug, Clone, Copy)]
-struct Dims {
-    /// Batch x heads.
-    heads: usize,
-    /// Query rows per head.
-    queries: usize,
-    /// Keys (= values) per head.
-    keys: usize,
-    /// Head width.
-    width: usize,
-}
 
 impl Dims {
     /// Pairs along the head width.
@@ -343,30 +329,10 @@ impl CustomOp3 for Bf16Attention {
         if !super::bf16::cpu_has_avx512_bf16() {
             candle_core::bail!("bf16 attention: this CPU has no AVX512-BF16")
         }
-        let q = contiguous_f32(s1, l1, "bf16 attention: queries")?;
-        let k = contiguous_f32(s2, l2, "bf16 attention: keys")?;
-        let v = contiguous_f32(s3, l3, "bf16 attention: values")?;
-        let (heads, queries, width) = l1.shape().dims3()?;
-        let (kh, keys, kd) = l2.shape().dims3()?;
-        if (kh, kd) != (heads, width) || l3.shape().dims3()? != (kh, keys, kd) {
-            candle_core::bail!(
-                "bf16 attention: queries {:?}, keys {:?} and values {:?} do not fit",
-                l1.shape(),
-                l2.shape(),
-                l3.shape()
-            )
-        }
-        if keys == 0 {
-            candle_core::bail!("bf16 attention: no keys (shape {:?})", l2.shape())
-        }
-        let dims = Dims {
-            heads,
-            queries,
-            keys,
-            width,
-        };
+        let (q, k, v, dims) = attention_inputs("bf16 attention", (s1, l1), (s2, l2), (s3, l3))?;
         let out = attention(q, k, v, dims);
-        Ok((CpuStorage::F32(out), Shape::from((heads, queries, width))))
+        let shape = Shape::from((dims.heads, dims.queries, dims.width));
+        Ok((CpuStorage::F32(out), shape))
     }
 }
 

@@ -35,15 +35,53 @@ struct FusedAttention;
 
 /// Sizes of one attention call.
 #[derive(Debug, Clone, Copy)]
-struct Dims {
+pub(super) struct Dims {
     /// Batch x heads.
-    heads: usize,
+    pub(super) heads: usize,
     /// Query rows per head.
-    queries: usize,
+    pub(super) queries: usize,
     /// Keys (= values) per head.
-    keys: usize,
+    pub(super) keys: usize,
     /// Head width.
-    width: usize,
+    pub(super) width: usize,
+}
+
+/// The three inputs of an attention op (named `what` in errors): `q`
+/// `(bh, n, d)`, `k` and `v` `(bh, m, d)`, contiguous f32 with at least
+/// one key, and their sizes.
+pub(super) type Inputs<'a> = (&'a [f32], &'a [f32], &'a [f32], Dims);
+
+/// Checks and reads the inputs of an attention op (this kernel's and
+/// [`super::bf16_attention`]'s).
+pub(super) fn attention_inputs<'a>(
+    what: &str,
+    (s1, l1): (&'a CpuStorage, &Layout),
+    (s2, l2): (&'a CpuStorage, &Layout),
+    (s3, l3): (&'a CpuStorage, &Layout),
+) -> candle_core::Result<Inputs<'a>> {
+    let q = contiguous_f32(s1, l1, &format!("{what}: queries"))?;
+    let k = contiguous_f32(s2, l2, &format!("{what}: keys"))?;
+    let v = contiguous_f32(s3, l3, &format!("{what}: values"))?;
+    let (heads, queries, width) = l1.shape().dims3()?;
+    let (kh, keys, kd) = l2.shape().dims3()?;
+    if (kh, kd) != (heads, width) || l3.shape().dims3()? != (kh, keys, kd) {
+        candle_core::bail!(
+            "{what}: queries {:?}, keys {:?} and values {:?} do not fit",
+            l1.shape(),
+            l2.shape(),
+            l3.shape()
+        )
+    }
+    if keys == 0 {
+        candle_core::bail!("{what}: no keys (shape {:?})", l2.shape())
+    }
+    let dims = Dims {
+        heads,
+        queries,
+        keys,
+        width,
+    };
+    Ok((q, k, v, dims))
 }
 
 /// Query rows of a score tile (x 2 vectors of keys: 12 accumulators, which
@@ -413,30 +451,10 @@ impl CustomOp3 for FusedAttention {
         s3: &CpuStorage,
         l3: &Layout,
     ) -> candle_core::Result<(CpuStorage, Shape)> {
-        let q = contiguous_f32(s1, l1, "attention: queries")?;
-        let k = contiguous_f32(s2, l2, "attention: keys")?;
-        let v = contiguous_f32(s3, l3, "attention: values")?;
-        let (heads, queries, width) = l1.shape().dims3()?;
-        let (kh, keys, kd) = l2.shape().dims3()?;
-        if (kh, kd) != (heads, width) || l3.shape().dims3()? != (kh, keys, kd) {
-            candle_core::bail!(
-                "attention: queries {:?}, keys {:?} and values {:?} do not fit",
-                l1.shape(),
-                l2.shape(),
-                l3.shape()
-            )
-        }
-        if keys == 0 {
-            candle_core::bail!("attention: no keys (shape {:?})", l2.shape())
-        }
-        let dims = Dims {
-            heads,
-            queries,
-            keys,
-            width,
-        };
+        let (q, k, v, dims) = attention_inputs("attention", (s1, l1), (s2, l2), (s3, l3))?;
         let out = attention(q, k, v, dims, pulp::Arch::new());
-        Ok((CpuStorage::F32(out), Shape::from((heads, queries, width))))
+        let shape = Shape::from((dims.heads, dims.queries, dims.width));
+        Ok((CpuStorage::F32(out), shape))
     }
 }
 
