@@ -4,7 +4,7 @@
 use candle_core::{Module, Tensor};
 use candle_nn::{LayerNorm, VarBuilder};
 
-use super::at_rest::{layer_norm, linear, linear_no_bias, widen, Linear};
+use super::at_rest::{layer_norm, linear, linear_no_bias, Linear};
 use super::bf16::product;
 
 use super::norm::{group_norm, GroupNorm};
@@ -289,20 +289,13 @@ impl Proj {
     /// broadcast is wrong in candle 0.11: it stacks the batches of a
     /// transposed lhs as if they were row-major.)
     fn tokens_from_map(&self, map: &Tensor) -> candle_core::Result<Tensor> {
-        if super::kernels::bf16_operands() {
-            // f16 weights read as they are, the bias added as the sums
-            // are stored (where the native kernel runs).
-            let weight_t = super::bf16::weight_operand(&self.weight, map.dtype())?.t()?;
-            let items = (0..map.dim(0)?)
-                .map(|i| super::bf16::product_bias(&map.get(i)?.t()?, &weight_t, Some(&self.bias)))
-                .collect::<candle_core::Result<Vec<_>>>()?;
-            return Tensor::stack(&items, 0);
-        }
-        let weight_t = widen(&self.weight, map.dtype())?.t()?;
+        // f16 weights are read as they are and the bias is added as the
+        // sums are stored, where the native bf16 kernel runs.
+        let weight_t = super::bf16::weight_operand(&self.weight, map.dtype())?.t()?;
         let items = (0..map.dim(0)?)
-            .map(|i| product(&map.get(i)?.t()?, &weight_t))
+            .map(|i| super::bf16::product_bias(&map.get(i)?.t()?, &weight_t, Some(&self.bias)))
             .collect::<candle_core::Result<Vec<_>>>()?;
-        Tensor::stack(&items, 0)?.broadcast_add(&self.bias)
+        Tensor::stack(&items, 0)
     }
 
     /// `(b, hw, c)` tokens to `(b, c, hw)` features: `W t^T + b`.

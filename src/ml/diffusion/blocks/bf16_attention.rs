@@ -339,7 +339,7 @@ impl CustomOp3 for Bf16Attention {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ml::diffusion::blocks::test_support::max_abs_diff;
+    use crate::ml::diffusion::blocks::test_support::{max_abs_diff, ATTENTION_SHAPES};
     use candle_core::{DType, Device};
 
     fn rounded(t: &Tensor) -> Tensor {
@@ -373,17 +373,8 @@ mod tests {
             return;
         }
         let mut rng = crate::ml::diffusion::noise::NoiseRng::new(11);
-        // SD 1.5's head widths (40, 80, 160), SD 2's 64, odd widths and key
-        // counts (77: text), partial tiles, blocks and panels.
-        for (heads, n, m, d) in [
-            (2, 100, 77, 40),
-            (3, 49, 64, 80),
-            (1, 7, 33, 160),
-            (2, 53, 130, 64),
-            (1, 1, 1, 1),
-            (2, 5, 3, 17),
-            (1, 97, 4096, 40),
-        ] {
+        // The f32 kernel's shapes, and SD's 4096 keys (many key panels).
+        for (heads, n, m, d) in ATTENTION_SHAPES.into_iter().chain([(1, 97, 4096, 40)]) {
             // Scaled as the model scales its queries.
             let q = rng.tensor((heads, n, d), &Device::Cpu).expect("q");
             let q = (q / (d as f64).sqrt()).expect("scale");

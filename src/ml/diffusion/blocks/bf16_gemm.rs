@@ -613,7 +613,15 @@ fn pack_b(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ml::diffusion::blocks::test_support::max_abs_diff;
     use candle_core::{DType, Device};
+
+    /// A deterministic f32 tensor of `shape`: element `i` is `f(i)`.
+    fn pattern(shape: &[usize], f: impl Fn(f64) -> f64) -> Tensor {
+        let n: usize = shape.iter().product();
+        let v: Vec<f32> = (0..n).map(|i| f(i as f64) as f32).collect();
+        Tensor::from_vec(v, shape, &Device::Cpu).expect("pattern")
+    }
 
     fn rounded(t: &Tensor) -> Tensor {
         t.to_dtype(DType::BF16)
@@ -643,13 +651,7 @@ mod tests {
             assert!(err.to_string().contains("AVX512-BF16"), "{err}");
             return;
         }
-        let r = |shape: &[usize], seed: f64| {
-            let n: usize = shape.iter().product();
-            let v: Vec<f32> = (0..n)
-                .map(|i| ((i as f64 * 0.618 + seed).sin() * 3.0) as f32)
-                .collect();
-            Tensor::from_vec(v, shape, &dev).expect("t")
-        };
+        let r = |shape: &[usize], seed: f64| pattern(shape, |i| (i * 0.618 + seed).sin() * 3.0);
         // Odd sizes (edges in m, n and k), several k blocks (k > 512).
         for &(m, k, n) in &[(37, 333, 91), (8, 2, 32), (129, 1031, 70), (3, 1, 5)] {
             let a = r(&[m, k], 0.1);
@@ -669,17 +671,19 @@ mod tests {
         let w16 = r(&[40, 70], 0.5).to_dtype(DType::F16).expect("f16");
         let w32 = w16.to_dtype(DType::F32).expect("f32");
         let x = r(&[70, 45], 0.6);
-        let gap = (matmul(&w16, &x).expect("f16") - matmul(&w32, &x).expect("f32"))
-            .and_then(|d| d.abs()?.flatten_all()?.max(0)?.to_scalar::<f32>())
-            .expect("gap");
+        let gap = max_abs_diff(
+            &matmul(&w16, &x).expect("f16"),
+            &matmul(&w32, &x).expect("f32"),
+        );
         assert_eq!(gap, 0.0, "f16 operand");
         // So is an f16 right operand (a linear layer's `W^T`, transposed).
         let x = r(&[45, 70], 0.6);
         let wt16 = w16.t().expect("t");
         let wt32 = w32.t().expect("t");
-        let gap = (matmul(&x, &wt16).expect("f16") - matmul(&x, &wt32).expect("f32"))
-            .and_then(|d| d.abs()?.flatten_all()?.max(0)?.to_scalar::<f32>())
-            .expect("gap");
+        let gap = max_abs_diff(
+            &matmul(&x, &wt16).expect("f16"),
+            &matmul(&x, &wt32).expect("f32"),
+        );
         assert_eq!(gap, 0.0, "f16 right operand");
         let bad = matmul(&r(&[4, 5], 0.0), &r(&[6, 2], 0.0));
         assert!(bad.is_err(), "shapes that do not multiply are refused");
@@ -699,13 +703,7 @@ mod tests {
             assert!(err.to_string().contains("AVX512-BF16"), "{err}");
             return;
         }
-        let r = |shape: &[usize], seed: f64| {
-            let n: usize = shape.iter().product();
-            let v: Vec<f32> = (0..n)
-                .map(|i| ((i as f64 * 0.377 + seed).cos() * 2.0) as f32)
-                .collect();
-            Tensor::from_vec(v, shape, &dev).expect("t")
-        };
+        let r = |shape: &[usize], seed: f64| pattern(shape, |i| (i * 0.377 + seed).cos() * 2.0);
         for &(m, k, n) in &[(37, 333, 91), (16, 64, 64), (9, 1031, 70), (3, 4, 200)] {
             let a = r(&[m, k], 0.1);
             let b = r(&[n, k], 0.3).t().expect("t");
@@ -714,13 +712,9 @@ mod tests {
             let want = matmul(&a, &b)
                 .and_then(|p| p.broadcast_add(&bias))
                 .expect("want");
-            let max = |t: &Tensor| {
-                t.abs()
-                    .and_then(|d| d.flatten_all()?.max(0)?.to_scalar::<f32>())
-                    .expect("max")
-            };
             // The sums differ only in when the bias is added.
-            let gap = max(&(&fused - &want).expect("diff")) / max(&want);
+            let scale = max_abs_diff(&want, &want.zeros_like().expect("zeros"));
+            let gap = max_abs_diff(&fused, &want) / scale;
             assert!(gap < 1e-6, "{m}x{k}x{n}: {gap}");
         }
         let a = r(&[2, 20, 30], 0.2);
@@ -730,9 +724,7 @@ mod tests {
         let want = matmul(&a, &b)
             .and_then(|p| p.broadcast_add(&bias))
             .expect("want");
-        let gap = (fused - want)
-            .and_then(|d| d.abs()?.flatten_all()?.max(0)?.to_scalar::<f32>())
-            .expect("gap");
+        let gap = max_abs_diff(&fused, &want);
         assert!(gap < 1e-4, "batched: {gap}");
         let wrong = matmul_bias(&a, &b, &r(&[39], 0.0)).expect_err("bias length");
         assert!(wrong.to_string().contains("39"), "{wrong}");

@@ -461,7 +461,7 @@ impl CustomOp3 for FusedAttention {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ml::diffusion::blocks::test_support::max_abs_diff;
+    use crate::ml::diffusion::blocks::test_support::{max_abs_diff, ATTENTION_SHAPES};
     use candle_core::Device;
 
     fn reference(q: &Tensor, k: &Tensor, v: &Tensor) -> Tensor {
@@ -475,17 +475,7 @@ mod tests {
     #[test]
     fn matches_softmax_of_scores_times_values() {
         let mut rng = crate::ml::diffusion::noise::NoiseRng::new(5);
-        // Head widths of SD 1.5 (40, 80, 160), SD 2 (64) and odd ones; key
-        // counts that fill whole tiles and ones (77: text) that do not;
-        // query counts that leave partial tiles and blocks.
-        for (heads, n, m, d) in [
-            (2, 100, 77, 40),
-            (3, 49, 64, 80),
-            (1, 7, 33, 160),
-            (2, 53, 130, 64),
-            (1, 1, 1, 1),
-            (2, 5, 3, 17),
-        ] {
+        for (heads, n, m, d) in ATTENTION_SHAPES {
             let q = rng.tensor((heads, n, d), &Device::Cpu).expect("q");
             let k = rng.tensor((heads, m, d), &Device::Cpu).expect("k");
             let v = rng.tensor((heads, m, d), &Device::Cpu).expect("v");
