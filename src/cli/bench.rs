@@ -92,8 +92,9 @@ pub struct BenchArgs {
     /// `pipeline`. Default all.
     #[arg(long, value_delimiter = ',')]
     pub only: Vec<String>,
-    /// `diffusion` only: after the timed runs, run each row once more with
-    /// per-layer timing and print where the time goes.
+    /// `diffusion` and `draft`: after the timed runs, run each row (the
+    /// draft: one click to image) once more with per-layer timing and
+    /// print where the time goes.
     #[arg(long)]
     pub profile: bool,
     /// `diffusion` only: model folders, weights at rest, kernels.
@@ -199,6 +200,7 @@ pub fn run_bench(
             args.warmup,
             args.diffusion.bf16.into(),
             args.diffusion.weights.into(),
+            args.profile,
         ),
         BenchTarget::Ui => bench_ui(&UiBenchOptions {
             frames: args.frames,

@@ -682,7 +682,11 @@ fn print_table(options: &DiffusionBenchOptions, rows: &[Row<'_>], gflops: (f64, 
 
 /// Prints one row's per-layer profile: time, share of the call, calls and
 /// GFLOP/s of the labelled scopes, then the time no scope covered.
-fn print_profile(label: &str, total: Duration, layers: &[(&'static str, profile::LabelTotal)]) {
+pub(super) fn print_profile(
+    label: &str,
+    total: Duration,
+    layers: &[(&'static str, profile::LabelTotal)],
+) {
     let total_s = total.as_secs_f64();
     println!();
     println!("Profile of one {label}: {total_s:.3} s");

@@ -21,6 +21,7 @@ use image::{GrayImage, Luma, Rgba, RgbaImage};
 
 use super::bench_diffusion::{load_average, machine_gflops};
 use crate::ml::diffusion::blocks::bf16::{draft_enabled, Bf16Mode};
+use crate::ml::diffusion::blocks::profile;
 use crate::ml::diffusion::convert::rgb_to_tensor;
 use crate::ml::diffusion::ldm::UNetLayout;
 use crate::ml::diffusion::lora::{with_loras, LoraTarget, LoraWeights};
@@ -280,13 +281,15 @@ fn stage_rows(
     ])
 }
 
-/// Runs the draft benchmark at `size` px and prints a Markdown table.
+/// Runs the draft benchmark at `size` px and prints a Markdown table;
+/// with `profile`, then the per-layer profile of one more click to image.
 pub fn bench_draft_table(
     size: u32,
     runs: usize,
     warmup: usize,
     bf16: Bf16Mode,
     weights: DType,
+    profile: bool,
 ) -> anyhow::Result<()> {
     anyhow::ensure!(
         size >= 64 && size.is_multiple_of(8),
@@ -369,9 +372,32 @@ pub fn bench_draft_table(
     println!("| sum of the stages | {sum:.3} |");
     let median = totals[totals.len() / 2].as_secs_f64();
     println!("| **click to first complete draft (end to end)** | **{median:.3}** |");
+    let each: Vec<String> = totals
+        .iter()
+        .map(|t| format!("{:.2}", t.as_secs_f64()))
+        .collect();
+    println!("end-to-end runs, sorted (s): {}", each.join(", "));
     println!(
         "target: at most 20 s; {}",
         if median <= 20.0 { "met" } else { "not met" }
     );
+    if profile {
+        profile_click(&models, &product, &request)?;
+    }
+    Ok(())
+}
+
+/// Prints the per-layer profile of one more click to image.
+fn profile_click(
+    models: &DraftModels,
+    product: &(RgbaImage, GrayImage),
+    request: &RenderRequest,
+) -> anyhow::Result<()> {
+    profile::take();
+    profile::set_enabled(true);
+    let result = click_to_image(models, product, request);
+    profile::set_enabled(false);
+    let total = result?;
+    super::bench_diffusion::print_profile("click to first draft", total, &profile::take());
     Ok(())
 }

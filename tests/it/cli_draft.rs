@@ -257,7 +257,7 @@ fn an_lcm_lora_for_another_base_model_is_refused_naming_both() {
 }
 
 /// `bench draft` checks its size before building the full-size models
-/// (and takes `--bf16` and `--weights`).
+/// (and takes `--bf16`, `--weights` and `--profile`).
 #[test]
 fn bench_draft_refuses_a_size_that_is_not_a_multiple_of_8() {
     let run = Command::new(env!("CARGO_BIN_EXE_adstudio"))
@@ -272,6 +272,7 @@ fn bench_draft_refuses_a_size_that_is_not_a_multiple_of_8() {
             "off",
             "--weights",
             "f32",
+            "--profile",
         ])
         .output()
         .expect("run adstudio");

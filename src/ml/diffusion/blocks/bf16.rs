@@ -114,7 +114,7 @@ pub fn draft_enabled(mode: Bf16Mode) -> bool {
 /// `a.matmul(b)` under the calling thread's setting: f32; bf16 operands
 /// with f32 sums on the AVX512-BF16 units ([`super::bf16_gemm`]) when
 /// bf16 products are on, the fast kernels are in effect and the CPU has
-/// them (`a` may then be f16 weights at rest, see [`takes_f16_weights`]);
+/// them (`a` may then be f16 weights at rest, see [`takes_half_weights`]);
 /// else the emulation (operands rounded, f32 product).
 pub fn product(a: &Tensor, b: &Tensor) -> candle_core::Result<Tensor> {
     #[cfg(target_arch = "x86_64")]
@@ -145,24 +145,30 @@ pub fn product_bias(a: &Tensor, b: &Tensor, bias: Option<&Tensor>) -> candle_cor
     }
 }
 
-/// Whether [`product`] takes `a` (either operand) as it is, f16 weights
-/// at rest widened while they are packed: bf16 products on this thread,
-/// the native kernel, the fast kernels and an f16 CPU tensor.
-pub fn takes_f16_weights(a: &Tensor) -> bool {
+/// Whether [`product`] takes `a` (either operand) as it is, f16 or bf16
+/// weights at rest widened while they are packed: bf16 products on this
+/// thread, the native kernel, the fast kernels and an f16 or bf16 CPU
+/// tensor.
+pub fn takes_half_weights(a: &Tensor) -> bool {
+    native_half_weights() && a.device().is_cpu() && matches!(a.dtype(), DType::F16 | DType::BF16)
+}
+
+/// Whether the calling thread's products would read half-precision CPU
+/// weights directly ([`takes_half_weights`] before there is a tensor):
+/// bf16 products on, the fast kernels and AVX512-BF16.
+pub fn native_half_weights() -> bool {
     super::kernels::bf16_operands()
         && cpu_has_avx512_bf16()
         && cfg!(target_arch = "x86_64")
-        && a.device().is_cpu()
-        && a.dtype() == DType::F16
         && Kernels::current() == Kernels::Fast
 }
 
 /// A weight kept at rest as a product operand for inputs of `dtype`:
 /// as it is where [`product`] reads f16 weights directly
-/// ([`takes_f16_weights`]), else widened to `dtype`
+/// ([`takes_half_weights`]), else widened to `dtype`
 /// ([`super::at_rest::widen`]).
 pub fn weight_operand(w: &Tensor, dtype: DType) -> candle_core::Result<Tensor> {
-    if takes_f16_weights(w) {
+    if takes_half_weights(w) {
         Ok(w.clone())
     } else {
         super::at_rest::widen(w, dtype)
@@ -170,14 +176,14 @@ pub fn weight_operand(w: &Tensor, dtype: DType) -> candle_core::Result<Tensor> {
 }
 
 /// Whether the native kernel takes `a x b`: f32 CPU operands (or f16
-/// weights at rest as `a`, see [`takes_f16_weights`]) under the fast
+/// weights at rest as `a`, see [`takes_half_weights`]) under the fast
 /// kernels, the same batch dimensions, and AVX512-BF16.
 #[cfg(target_arch = "x86_64")]
 fn native_applies(a: &Tensor, b: &Tensor) -> bool {
     let (da, db) = (a.dims(), b.dims());
     let r = da.len();
-    (super::kernels::fast_cpu(a) || takes_f16_weights(a))
-        && (super::kernels::fast_cpu(b) || takes_f16_weights(b))
+    (super::kernels::fast_cpu(a) || takes_half_weights(a))
+        && (super::kernels::fast_cpu(b) || takes_half_weights(b))
         && r >= 2
         && db.len() == r
         && da[..r - 2] == db[..r - 2]

@@ -34,7 +34,7 @@ const MC: usize = 128;
 const NC: usize = 4096;
 
 /// `a.matmul(b)` with bf16 operands on the CPU's AVX512-BF16 units: f32
-/// (or f16 weights at rest) CPU tensors of rank 2 or more, the same batch
+/// (or f16 / bf16 weights at rest) CPU tensors of rank 2 or more, the same batch
 /// dimensions on both (broadcast ones included), any strides. Fails on a
 /// CPU without AVX512-BF16 (see [`super::bf16::cpu_has_avx512_bf16`]).
 pub fn matmul(a: &Tensor, b: &Tensor) -> candle_core::Result<Tensor> {
@@ -72,12 +72,14 @@ struct View<'a> {
     cs: usize,
 }
 
-/// An operand's values: f32, or f16 weights at rest (widened while they
-/// are packed, so no f32 copy of them is made).
+/// An operand's values: f32, or f16 or bf16 weights at rest (widened
+/// while they are packed, so no f32 copy of them is made; bf16 ones come
+/// back unchanged from the rounding).
 #[derive(Clone, Copy)]
 enum Data<'a> {
     F32(&'a [f32]),
     F16(&'a [half::f16]),
+    Bf16(&'a [half::bf16]),
 }
 
 impl View<'_> {
@@ -86,20 +88,70 @@ impl View<'_> {
         match self.data {
             Data::F32(v) => v[at],
             Data::F16(v) => v[at].to_f32(),
+            Data::Bf16(v) => v[at].to_f32(),
         }
     }
 
-    /// `len` contiguous values from `start`, in f32 (f16 ones widened into
-    /// `wide`, which holds at least `len`).
-    fn run<'s>(&'s self, start: usize, len: usize, wide: &'s mut [f32]) -> &'s [f32] {
+    /// `len` contiguous values from `start`, in f32 (f16 and bf16 ones
+    /// widened into `wide`, which holds at least `len`, 16 at a time).
+    ///
+    /// # Safety
+    /// The CPU must have AVX512F (packing runs only after the check for
+    /// AVX512-BF16, which implies it).
+    #[inline(always)]
+    unsafe fn run<'s>(&'s self, start: usize, len: usize, wide: &'s mut [f32]) -> &'s [f32] {
+        let wide = &mut wide[..len];
         match self.data {
-            Data::F32(v) => &v[start..start + len],
-            Data::F16(v) => {
-                use half::slice::HalfFloatSliceExt;
-                v[start..start + len].convert_to_f32_slice(&mut wide[..len]);
-                &wide[..len]
-            }
+            Data::F32(v) => return &v[start..start + len],
+            // SAFETY: AVX512F, by this function's contract.
+            Data::F16(v) => unsafe { widen_f16(&v[start..start + len], wide) },
+            // SAFETY: as above.
+            Data::Bf16(v) => unsafe { widen_bf16(&v[start..start + len], wide) },
         }
+        wide
+    }
+}
+
+/// `src` widened to f32 into `dst` (the same length): runs of 16 by
+/// `vcvtph2ps`, the rest one by one.
+///
+/// # Safety
+/// The CPU must have AVX512F.
+#[target_feature(enable = "avx512f")]
+unsafe fn widen_f16(src: &[half::f16], dst: &mut [f32]) {
+    use std::arch::x86_64::*;
+    for (from, to) in src.chunks_exact(16).zip(dst.chunks_exact_mut(16)) {
+        // SAFETY: `from` holds 16 halves (32 bytes), `to` 16 floats.
+        unsafe {
+            let halves = _mm256_loadu_si256(from.as_ptr().cast());
+            _mm512_storeu_ps(to.as_mut_ptr(), _mm512_cvtph_ps(halves));
+        }
+    }
+    let whole = src.len() / 16 * 16;
+    for (to, from) in dst.iter_mut().zip(src).skip(whole) {
+        *to = from.to_f32();
+    }
+}
+
+/// `src` widened to f32 into `dst` (the same length): a bf16 is the top
+/// half of its f32, so runs of 16 are zero-extended and shifted.
+///
+/// # Safety
+/// The CPU must have AVX512F.
+#[target_feature(enable = "avx512f")]
+unsafe fn widen_bf16(src: &[half::bf16], dst: &mut [f32]) {
+    use std::arch::x86_64::*;
+    for (from, to) in src.chunks_exact(16).zip(dst.chunks_exact_mut(16)) {
+        // SAFETY: `from` holds 16 bf16s (32 bytes), `to` 16 floats.
+        unsafe {
+            let halves = _mm256_loadu_si256(from.as_ptr().cast());
+            let bits = _mm512_slli_epi32::<16>(_mm512_cvtepu16_epi32(halves));
+            _mm512_storeu_ps(to.as_mut_ptr(), _mm512_castsi512_ps(bits));
+        }
+    }
+    let whole = src.len() / 16 * 16;
+    for (to, from) in dst.iter_mut().zip(src).skip(whole) {
+        *to = from.to_f32();
     }
 }
 
@@ -135,12 +187,14 @@ impl CustomOp2 for Bf16Matmul {
         let a = match s1 {
             CpuStorage::F32(a) => Data::F32(a.as_slice()),
             CpuStorage::F16(a) => Data::F16(a.as_slice()),
-            _ => candle_core::bail!("bf16 matmul: an f32 or f16 left operand expected"),
+            CpuStorage::BF16(a) => Data::Bf16(a.as_slice()),
+            _ => candle_core::bail!("bf16 matmul: an f32, f16 or bf16 left operand expected"),
         };
         let b = match s2 {
             CpuStorage::F32(b) => Data::F32(b.as_slice()),
             CpuStorage::F16(b) => Data::F16(b.as_slice()),
-            _ => candle_core::bail!("bf16 matmul: an f32 or f16 right operand expected"),
+            CpuStorage::BF16(b) => Data::Bf16(b.as_slice()),
+            _ => candle_core::bail!("bf16 matmul: an f32, f16 or bf16 right operand expected"),
         };
         let (batch_dims, dims) = shapes(l1.dims(), l2.dims())?;
         let a_offsets = batch_offsets(l1, batch_dims.len());
@@ -527,10 +581,12 @@ fn pack_a(
         for r in 0..MR {
             if r < count {
                 let start = a.offset + (i0 + r) * a.rs + 2 * pc;
-                let row = a.run(start, 2 * kc, &mut scratch.wide);
                 // SAFETY: packing runs only inside `gemm_range`, after the
-                // check for AVX512-BF16.
-                unsafe { round_into(row, pairs) };
+                // check for AVX512-BF16 (which implies AVX512F).
+                unsafe {
+                    let row = a.run(start, 2 * kc, &mut scratch.wide);
+                    round_into(row, pairs);
+                }
             } else {
                 pairs.fill(0);
             }
@@ -576,18 +632,22 @@ fn pack_b(
             for (kp, d) in dst.chunks_exact_mut(NR).enumerate() {
                 let s0 = b.offset + 2 * (pc + kp) * b.rs + jp;
                 let (w0, w1) = scratch.wide.split_at_mut(NR);
-                let r0 = b.run(s0, NR, w0);
-                let r1 = b.run(s0 + b.rs, NR, w1);
                 // SAFETY: as in `pack_a`.
-                unsafe { pair_runs(r0, r1, d) };
+                unsafe {
+                    let r0 = b.run(s0, NR, w0);
+                    let r1 = b.run(s0 + b.rs, NR, w1);
+                    pair_runs(r0, r1, d);
+                }
             }
         } else if full && b.rs == 1 {
             let pairs = &mut scratch.pairs[..kc];
             for c in 0..NR {
                 let s = b.offset + (jp + c) * b.cs + 2 * pc;
-                let col = b.run(s, 2 * kc, &mut scratch.wide);
                 // SAFETY: as in `pack_a`.
-                unsafe { round_into(col, pairs) };
+                unsafe {
+                    let col = b.run(s, 2 * kc, &mut scratch.wide);
+                    round_into(col, pairs);
+                }
                 for (kp, v) in pairs.iter().enumerate() {
                     dst[kp * NR + c] = *v;
                 }
@@ -685,6 +745,16 @@ mod tests {
             &matmul(&x, &wt32).expect("f32"),
         );
         assert_eq!(gap, 0.0, "f16 right operand");
+        // A bf16 operand (kept transformed kernels) gives the numbers of
+        // the f32 one it was rounded from: the packing rounds the same way.
+        let w32 = r(&[40, 70], 0.7);
+        let wb16 = w32.to_dtype(DType::BF16).expect("bf16");
+        let x = r(&[70, 45], 0.8);
+        let gap = max_abs_diff(
+            &matmul(&wb16, &x).expect("bf16"),
+            &matmul(&w32, &x).expect("f32"),
+        );
+        assert_eq!(gap, 0.0, "bf16 operand");
         let bad = matmul(&r(&[4, 5], 0.0), &r(&[6, 2], 0.0));
         assert!(bad.is_err(), "shapes that do not multiply are refused");
     }

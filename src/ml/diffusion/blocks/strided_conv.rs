@@ -126,7 +126,7 @@ impl Module for Conv3x3Stride2 {
         }
         // Native bf16 products read f16 taps as they are: no f32 weight
         // matrix is built per call (the bias is added to the output).
-        let direct = super::bf16::takes_f16_weights(&self.taps);
+        let direct = super::bf16::takes_half_weights(&self.taps);
         let weight = if direct {
             self.taps.clone()
         } else {

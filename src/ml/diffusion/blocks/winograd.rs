@@ -22,6 +22,8 @@
 //! F(2x2)). Tiles are processed in bands of tile rows so the transformed
 //! input stays bounded for large images (VAE).
 
+use std::sync::OnceLock;
+
 use candle_core::{CpuStorage, CustomOp1, DType, Layout, Shape, Tensor};
 use rayon::prelude::*;
 
@@ -222,6 +224,12 @@ enum Weights {
 #[derive(Debug, Clone)]
 pub struct WinogradKernel {
     weights: Weights,
+    /// `U` `(values, out, in)` rounded to bf16 for the native bf16
+    /// products of kernels stored as taps: made at the first such call and
+    /// kept (4x an F(4x4) kernel's f16 taps), so bf16 runs (drafts) skip
+    /// the per-call transform and get the same numbers (the products round
+    /// `U` to bf16 anyway). f32 runs never fill it.
+    bf16_kept: OnceLock<Tensor>,
     in_channels: usize,
     /// One bias per output channel.
     bias: Vec<f32>,
@@ -272,6 +280,7 @@ impl WinogradKernel {
         };
         Ok(Self {
             weights,
+            bf16_kept: OnceLock::new(),
             in_channels: taps_per_output / 9,
             bias,
             tile,
@@ -292,13 +301,28 @@ impl WinogradKernel {
         }
     }
 
-    /// [`Self::transformed`], or the kept f16 kernels as they are when the
-    /// native bf16 products take them (widened while packed).
+    /// [`Self::transformed`], or, when the native bf16 products run, the
+    /// kept f16 kernels as they are (widened while packed) or the bf16
+    /// transform kept from the first bf16 call ([`Self::bf16_kept`]).
     fn transformed_for_products(&self) -> candle_core::Result<Tensor> {
         match &self.weights {
-            Weights::Transformed(u) if super::bf16::takes_f16_weights(u) => Ok(u.clone()),
+            Weights::Transformed(u) if super::bf16::takes_half_weights(u) => Ok(u.clone()),
+            Weights::Taps(taps) if taps.device().is_cpu() && super::bf16::native_half_weights() => {
+                self.kept_for_bf16()
+            }
             _ => self.transformed(),
         }
+    }
+
+    /// The bf16 transformed kernels of [`Self::bf16_kept`], made now if
+    /// this is the first bf16 call.
+    fn kept_for_bf16(&self) -> candle_core::Result<Tensor> {
+        if let Some(u) = self.bf16_kept.get() {
+            return Ok(u.clone());
+        }
+        let u = self.transformed()?.contiguous()?.to_dtype(DType::BF16)?;
+        // Two threads racing here both compute it; the first one is kept.
+        Ok(self.bf16_kept.get_or_init(|| u).clone())
     }
 
     /// How the kernels are stored.
@@ -880,6 +904,48 @@ mod tests {
             KernelStorage::for_weights(WinogradTile::F4),
             KernelStorage::Taps
         );
+    }
+
+    /// Under native bf16 products, a kernel stored as taps keeps its bf16
+    /// transform from the first call: both calls give exactly the numbers
+    /// of the per-call transform rounded while packed (a kernel kept
+    /// transformed in f32), and f32 calls never fill it. Without
+    /// AVX512-BF16 nothing is kept.
+    #[test]
+    fn bf16_calls_keep_the_transformed_kernels_and_f32_calls_do_not() {
+        use crate::ml::diffusion::blocks::kernels::{scope, Kernels};
+        let mut rng = crate::ml::diffusion::noise::NoiseRng::new(17);
+        let dev = Device::Cpu;
+        let (c, o) = (40, 24);
+        let taps = rng.tensor((o, c * 9), &dev).expect("w");
+        let bias = rng.tensor(o, &dev).expect("b");
+        let x = rng.tensor((2, c, 13, 11), &dev).expect("x");
+        for tile in [WinogradTile::F2, WinogradTile::F4] {
+            let kernel = WinogradKernel::from_parts(taps.clone(), &bias, tile, KernelStorage::Taps)
+                .expect("kernel");
+            let f32_out = kernel.forward(&x).expect("f32");
+            assert!(kernel.bf16_kept.get().is_none(), "{tile:?}: f32 filled it");
+            let bf16 = |k: &WinogradKernel| scope(Kernels::Fast, true, || k.forward(&x));
+            let first = bf16(&kernel).expect("bf16");
+            if !crate::ml::diffusion::blocks::bf16::cpu_has_avx512_bf16() {
+                assert!(
+                    kernel.bf16_kept.get().is_none(),
+                    "{tile:?}: kept without bf16"
+                );
+                continue;
+            }
+            let kept = kernel.bf16_kept.get().expect("kept after a bf16 call");
+            assert_eq!(kept.dtype(), DType::BF16);
+            assert_eq!(kept.dims(), &[tile.values(), o, c]);
+            let second = bf16(&kernel).expect("bf16 again");
+            let per_call =
+                WinogradKernel::from_parts(taps.clone(), &bias, tile, KernelStorage::Transformed)
+                    .expect("f32 kept");
+            let want = bf16(&per_call).expect("per call");
+            assert_eq!(max_abs_diff(&first, &want), 0.0, "{tile:?}");
+            assert_eq!(max_abs_diff(&second, &want), 0.0, "{tile:?}");
+            assert!(max_abs_diff(&first, &f32_out) > 0.0, "{tile:?}: not bf16");
+        }
     }
 
     #[test]
