@@ -9,7 +9,7 @@ use candle_core::{Device, Tensor};
 use candle_transformers::generation::LogitsProcessor;
 
 use super::attention::KvCache;
-use super::constraint::{constrain, TokenConstraint};
+use super::constraint::{sample_next, Sampler, TokenConstraint};
 use super::decoder::Decoder;
 use super::error::{PromptModelError, Result};
 use super::generate::{prefill, Generation, PrefixCache, SamplingParams, StopReason};
@@ -181,19 +181,15 @@ fn step_row(
         params,
         constraint,
     } = step;
-    let Some(mut last) = constrain(constraint, index, &row.tokens, logits.clone())? else {
+    let sampler = Sampler {
+        processor: &mut row.sampler,
+        repeat_penalty: params.repeat_penalty,
+        repeat_last_n: params.repeat_last_n,
+    };
+    let Some(next) = sample_next(sampler, constraint, index, &row.tokens, logits)? else {
         row.stop = Some(StopReason::EndOfText);
         return Ok(RowFlow::Finish);
     };
-    if params.repeat_penalty != 1.0 && !row.tokens.is_empty() {
-        let from = row.tokens.len().saturating_sub(params.repeat_last_n);
-        last = candle_transformers::utils::apply_repeat_penalty(
-            &last,
-            params.repeat_penalty,
-            &row.tokens[from..],
-        )?;
-    }
-    let next = row.sampler.sample(&last)?;
     if tokenizer.eos_ids().contains(&next) {
         row.stop = Some(StopReason::EndOfText);
         return Ok(RowFlow::Finish);

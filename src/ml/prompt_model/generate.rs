@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use candle_core::Tensor;
 use candle_transformers::generation::{LogitsProcessor, Sampling};
 
-use super::constraint::{constrain, TokenConstraint};
+use super::constraint::{sample_next, Sampler, TokenConstraint};
 use super::decoder::Decoder;
 use super::error::{PromptModelError, Result};
 use super::tokenizer::TextTokenizer;
@@ -285,19 +285,15 @@ fn decode(
             Some((c, row)) => (Some(&mut **c), *row),
             None => (None, 0),
         };
-        let Some(mut last) = constrain(rule, row, &tokens, logits.squeeze(0)?)? else {
+        let sampling = Sampler {
+            processor: &mut sampler,
+            repeat_penalty: params.repeat_penalty,
+            repeat_last_n: params.repeat_last_n,
+        };
+        let Some(next) = sample_next(sampling, rule, row, &tokens, &logits.squeeze(0)?)? else {
             stop = StopReason::EndOfText;
             break;
         };
-        if params.repeat_penalty != 1.0 && !tokens.is_empty() {
-            let from = tokens.len().saturating_sub(params.repeat_last_n);
-            last = candle_transformers::utils::apply_repeat_penalty(
-                &last,
-                params.repeat_penalty,
-                &tokens[from..],
-            )?;
-        }
-        let next = sampler.sample(&last)?;
         if tokenizer.eos_ids().contains(&next) {
             stop = StopReason::EndOfText;
             break;
