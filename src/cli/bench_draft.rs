@@ -224,8 +224,9 @@ fn stage_rows(
         Ok(())
     })?;
     let canvas = canvas.ok_or_else(|| anyhow::anyhow!("no canvas"))?;
+    // A draft (no classifier-free guidance) encodes the prompt alone.
     let text = median(runs, || {
-        models.sd.text().encode_pair(PROMPT, "", &dev)?;
+        models.sd.text().encode(PROMPT, &dev)?;
         Ok(())
     })?;
     let init = rgb_to_tensor(&crate::render::run::init_image(&canvas)?, &dev)?;
@@ -235,12 +236,7 @@ fn stage_rows(
         Ok(())
     })?;
     let latents = latents.ok_or_else(|| anyhow::anyhow!("no latents"))?;
-    let ehs = models
-        .sd
-        .text()
-        .encode_pair(PROMPT, "", &dev)?
-        .embeddings
-        .positive;
+    let (ehs, _) = models.sd.text().encode(PROMPT, &dev)?;
     let cond = rgb_to_tensor(&canvas.control, &dev)?;
     let timesteps = [999.0, 759.0, 499.0, 259.0];
     let steps_with = |window: ControlWindow| {
@@ -267,7 +263,10 @@ fn stage_rows(
             "control image (place product, inpaint mask, canny)",
             control,
         ),
-        ("text encoding (CLIP, prompt + negative)", text),
+        (
+            "text encoding (CLIP, the prompt; no negative without CFG)",
+            text,
+        ),
         ("encode (TAESD)", encode),
         (
             "4 LCM steps (UNet, + ControlNet on the draft's window; batch 1)",

@@ -89,7 +89,8 @@ pub struct RenderedVariant {
     pub generated: RgbImage,
     /// Tokens cut off the prompt (77-token limit).
     pub prompt_truncated_tokens: usize,
-    /// Tokens cut off the negative prompt.
+    /// Tokens cut off the negative prompt (0 without classifier-free
+    /// guidance: a draft does not encode it).
     pub negative_truncated_tokens: usize,
 }
 

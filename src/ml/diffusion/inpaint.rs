@@ -110,7 +110,8 @@ pub struct InpaintOutput {
     pub latents: Tensor,
     /// Tokens cut off the prompt (0 when it fit or embeddings were given).
     pub prompt_truncated_tokens: usize,
-    /// Tokens cut off the negative prompt.
+    /// Tokens cut off the negative prompt (0 without classifier-free
+    /// guidance, which does not encode it).
     pub negative_truncated_tokens: usize,
 }
 
@@ -299,7 +300,9 @@ impl TextConditioning {
 }
 
 /// Encodes the prompts (or takes their embeddings) and chooses between
-/// classifier-free guidance and the LCM guidance embedding.
+/// classifier-free guidance and the LCM guidance embedding. The negative
+/// prompt is only encoded when classifier-free guidance uses it (not for
+/// a draft's guidance scale of 1).
 fn text_conditioning(
     models: &InpaintModels<'_>,
     params: &InpaintParams,
@@ -307,22 +310,6 @@ fn text_conditioning(
     let unet = models.unet;
     let device = unet.device();
     let udt = unet.dtype();
-    let (embeds, prompt_truncated_tokens, negative_truncated_tokens) = match &params.prompts {
-        PromptInput::Embeddings(e) => (e.clone(), 0, 0),
-        PromptInput::Text { prompt, negative } => {
-            let text = models.text.ok_or_else(|| {
-                DiffusionError::InvalidInput(
-                    "text prompts need a tokenizer and text encoder".into(),
-                )
-            })?;
-            let enc = text.encode_pair(prompt, negative, device)?;
-            (
-                enc.embeddings,
-                enc.prompt_truncated_tokens,
-                enc.negative_truncated_tokens,
-            )
-        }
-    };
     // LCM-distilled UNets take the guidance scale as an embedding instead of
     // a second (unconditional) batch half.
     let guidance_cond = match unet.config().time_cond_proj_dim {
@@ -333,13 +320,30 @@ fn text_conditioning(
         None => None,
     };
     let do_cfg = guidance_cond.is_none() && params.guidance_scale > 1.0;
-    let hidden_states = if do_cfg {
-        cfg_embeddings(&embeds.negative, &embeds.positive)?
-    } else {
-        embeds.positive.clone()
-    }
-    .to_device(device)?
-    .to_dtype(udt)?;
+    let (hidden_states, prompt_truncated_tokens, negative_truncated_tokens) = match &params.prompts
+    {
+        PromptInput::Embeddings(e) if do_cfg => (cfg_embeddings(&e.negative, &e.positive)?, 0, 0),
+        PromptInput::Embeddings(e) => (e.positive.clone(), 0, 0),
+        PromptInput::Text { prompt, negative } => {
+            let text = models.text.ok_or_else(|| {
+                DiffusionError::InvalidInput(
+                    "text prompts need a tokenizer and text encoder".into(),
+                )
+            })?;
+            let (positive, prompt_cut) = text.encode(prompt, device)?;
+            if do_cfg {
+                let (negative, negative_cut) = text.encode(negative, device)?;
+                (
+                    cfg_embeddings(&negative, &positive)?,
+                    prompt_cut,
+                    negative_cut,
+                )
+            } else {
+                (positive, prompt_cut, 0)
+            }
+        }
+    };
+    let hidden_states = hidden_states.to_device(device)?.to_dtype(udt)?;
     Ok(TextConditioning {
         hidden_states,
         guidance_cond,
