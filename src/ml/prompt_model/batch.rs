@@ -181,11 +181,7 @@ fn step_row(
         params,
         constraint,
     } = step;
-    let sampler = Sampler {
-        processor: &mut row.sampler,
-        repeat_penalty: params.repeat_penalty,
-        repeat_last_n: params.repeat_last_n,
-    };
+    let sampler = Sampler::new(&mut row.sampler, params);
     let Some(next) = sample_next(sampler, constraint, index, &row.tokens, logits)? else {
         row.stop = Some(StopReason::EndOfText);
         return Ok(RowFlow::Finish);

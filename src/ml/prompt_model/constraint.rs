@@ -6,6 +6,7 @@ use candle_core::{DType, Device, Tensor};
 use candle_transformers::generation::LogitsProcessor;
 
 use super::error::{PromptModelError, Result};
+use super::generate::SamplingParams;
 
 /// Which tokens a generation row may produce next.
 pub trait TokenConstraint {
@@ -15,29 +16,26 @@ pub trait TokenConstraint {
     fn allowed(&mut self, row: usize, tokens: &[u32]) -> Option<Vec<u32>>;
 }
 
-/// `logits` (vocab,) with every token outside `allowed` set to minus
-/// infinity. Ids past the vocabulary are ignored.
-pub fn mask_logits(logits: &Tensor, allowed: &[u32]) -> Result<Tensor> {
-    let dtype = logits.dtype();
-    let values: Vec<f32> = logits.to_dtype(DType::F32)?.to_vec1()?;
-    let mut masked = vec![f32::NEG_INFINITY; values.len()];
-    for &id in allowed {
-        if let Some(v) = values.get(id as usize) {
-            masked[id as usize] = *v;
-        }
-    }
-    Ok(Tensor::from_vec(masked, values.len(), logits.device())?.to_dtype(dtype)?)
-}
-
 /// What [`sample_next`] needs of the sampling settings: the sampler and
 /// the repeat penalty over the last tokens.
 pub(super) struct Sampler<'a> {
     /// The row's sampler (its own seeded random stream).
-    pub processor: &'a mut LogitsProcessor,
+    processor: &'a mut LogitsProcessor,
     /// Repeat penalty (1 = none).
-    pub repeat_penalty: f32,
+    repeat_penalty: f32,
     /// How many of the last tokens the penalty looks at.
-    pub repeat_last_n: usize,
+    repeat_last_n: usize,
+}
+
+impl<'a> Sampler<'a> {
+    /// `processor` with the repeat penalty of `params`.
+    pub fn new(processor: &'a mut LogitsProcessor, params: &SamplingParams) -> Self {
+        Self {
+            processor,
+            repeat_penalty: params.repeat_penalty,
+            repeat_last_n: params.repeat_last_n,
+        }
+    }
 }
 
 /// The next token of a row after `tokens`, sampled from `logits` (vocab,)
@@ -47,7 +45,7 @@ pub(super) struct Sampler<'a> {
 /// With a list, only the allowed tokens' logits are gathered (in id
 /// order) and sampled: the same probabilities, in the same order, as
 /// sampling the whole vocabulary with the others at minus infinity
-/// ([`mask_logits`]), so the same seed picks the same tokens, without a
+/// (the test `mask_logits`), so the same seed picks the same tokens, without a
 /// softmax and a top-p sort over the whole vocabulary per token.
 pub(super) fn sample_next(
     sampler: Sampler<'_>,
@@ -119,6 +117,20 @@ mod tests {
         assert_eq!(masked[3], 4.0);
         assert!(masked[0].is_infinite() && masked[0] < 0.0);
         assert!(masked[2].is_infinite() && masked[2] < 0.0);
+    }
+
+    /// `logits` (vocab,) with every token outside `allowed` set to minus
+    /// infinity. Ids past the vocabulary are ignored.
+    fn mask_logits(logits: &Tensor, allowed: &[u32]) -> Result<Tensor> {
+        let dtype = logits.dtype();
+        let values: Vec<f32> = logits.to_dtype(DType::F32)?.to_vec1()?;
+        let mut masked = vec![f32::NEG_INFINITY; values.len()];
+        for &id in allowed {
+            if let Some(v) = values.get(id as usize) {
+                masked[id as usize] = *v;
+            }
+        }
+        Ok(Tensor::from_vec(masked, values.len(), logits.device())?.to_dtype(dtype)?)
     }
 
     struct Only(Vec<u32>);

@@ -285,11 +285,7 @@ fn decode(
             Some((c, row)) => (Some(&mut **c), *row),
             None => (None, 0),
         };
-        let sampling = Sampler {
-            processor: &mut sampler,
-            repeat_penalty: params.repeat_penalty,
-            repeat_last_n: params.repeat_last_n,
-        };
+        let sampling = Sampler::new(&mut sampler, params);
         let Some(next) = sample_next(sampling, rule, row, &tokens, &logits.squeeze(0)?)? else {
             stop = StopReason::EndOfText;
             break;

@@ -152,6 +152,24 @@ pub fn conv2d(
     candle_nn::conv2d(in_channels, out_channels, kernel, cfg, compute_vb(&vb))
 }
 
+/// A 1x1 convolution made by [`conv2d`] applied to `xs`: candle's
+/// `conv2d`, or, under bf16 products ([`super::bf16`]), one product `W (out, in)` by `x (b, in, h w)` per
+/// batch item plus the bias (the native kernel where the CPU has it).
+pub fn pointwise(conv: &Conv2d, xs: &Tensor) -> candle_core::Result<Tensor> {
+    if !super::kernels::bf16_operands() {
+        return conv.forward(xs);
+    }
+    let (b, i, h, w) = xs.dims4()?;
+    let o = conv.weight().dim(0)?;
+    let weight = conv.weight().reshape((o, i))?.broadcast_left(b)?;
+    let out = super::bf16::product(&weight, &xs.reshape((b, i, h * w))?)?;
+    let out = match conv.bias() {
+        Some(bias) => out.broadcast_add(&bias.reshape((1, o, 1))?)?,
+        None => out,
+    };
+    out.reshape((b, o, h, w))
+}
+
 /// `candle_nn::layer_norm` in the compute dtype.
 pub fn layer_norm(size: usize, eps: f64, vb: VarBuilder) -> candle_core::Result<LayerNorm> {
     candle_nn::layer_norm(size, eps, compute_vb(&vb))
@@ -192,5 +210,33 @@ mod tests {
         assert_eq!(max, 0.0);
         assert_eq!(compute_dtype(DType::F16, &dev), DType::F32);
         assert_eq!(compute_dtype(DType::F64, &dev), DType::F64);
+    }
+
+    use crate::ml::diffusion::blocks::kernels::{scope, Kernels};
+    use crate::ml::diffusion::blocks::test_support::max_abs_diff;
+
+    /// Under bf16 products a 1x1 convolution is one product per item: within
+    /// bf16 rounding of candle's conv2d, and off it by more than zero on a
+    /// CPU with AVX512-BF16 (emulated elsewhere: still rounded). Without
+    /// bf16 it is candle's conv2d exactly.
+    #[test]
+    fn pointwise_convolutions_match_conv2d() {
+        let mut rng = crate::ml::diffusion::noise::NoiseRng::new(23);
+        let dev = Device::Cpu;
+        let (b, i, o, h, w) = (2, 48, 40, 5, 7);
+        let weight = rng.tensor((o, i, 1, 1), &dev).expect("w");
+        let bias = rng.tensor(o, &dev).expect("b");
+        let conv = Conv2d::new(weight, Some(bias), Default::default());
+        let x = rng.tensor((b, i, h, w), &dev).expect("x");
+        let want = conv.forward(&x).expect("conv2d");
+        assert_eq!(
+            max_abs_diff(&pointwise(&conv, &x).expect("f32"), &want),
+            0.0
+        );
+        let got = scope(Kernels::Fast, true, || pointwise(&conv, &x)).expect("bf16");
+        assert_eq!(got.dims(), want.dims());
+        let scale = want.abs().expect("a").max_all().expect("m");
+        let relative = max_abs_diff(&got, &want) / scale.to_scalar::<f32>().expect("s");
+        assert!(relative > 0.0 && relative < 1e-2, "{relative:e}");
     }
 }

@@ -114,7 +114,8 @@ pub fn draft_enabled(mode: Bf16Mode) -> bool {
 /// `a.matmul(b)` under the calling thread's setting: f32; bf16 operands
 /// with f32 sums on the AVX512-BF16 units ([`super::bf16_gemm`]) when
 /// bf16 products are on, the fast kernels are in effect and the CPU has
-/// them (`a` may then be f16 weights at rest, see [`takes_half_weights`]);
+/// them (either operand may then be f16 or bf16 weights at rest, see
+/// [`takes_half_weights`]);
 /// else the emulation (operands rounded, f32 product).
 pub fn product(a: &Tensor, b: &Tensor) -> candle_core::Result<Tensor> {
     #[cfg(target_arch = "x86_64")]
@@ -164,7 +165,7 @@ pub fn native_half_weights() -> bool {
 }
 
 /// A weight kept at rest as a product operand for inputs of `dtype`:
-/// as it is where [`product`] reads f16 weights directly
+/// as it is where [`product`] reads half-precision weights directly
 /// ([`takes_half_weights`]), else widened to `dtype`
 /// ([`super::at_rest::widen`]).
 pub fn weight_operand(w: &Tensor, dtype: DType) -> candle_core::Result<Tensor> {
@@ -175,8 +176,8 @@ pub fn weight_operand(w: &Tensor, dtype: DType) -> candle_core::Result<Tensor> {
     }
 }
 
-/// Whether the native kernel takes `a x b`: f32 CPU operands (or f16
-/// weights at rest as `a`, see [`takes_half_weights`]) under the fast
+/// Whether the native kernel takes `a x b`: f32 CPU operands (or f16 or
+/// bf16 weights at rest as either, see [`takes_half_weights`]) under the fast
 /// kernels, the same batch dimensions, and AVX512-BF16.
 #[cfg(target_arch = "x86_64")]
 fn native_applies(a: &Tensor, b: &Tensor) -> bool {

@@ -3,7 +3,7 @@
 use candle_core::{Module, Tensor};
 use candle_nn::{Conv2d, VarBuilder};
 
-use super::at_rest::{conv2d, linear, Linear};
+use super::at_rest::{conv2d, linear, pointwise, Linear};
 
 use super::norm::{group_norm, silu, GroupNorm};
 
@@ -90,56 +90,5 @@ impl ResnetBlock2D {
                 out / self.output_scale_factor
             }
         })
-    }
-}
-
-/// A 1x1 convolution: candle's `conv2d`, or, under bf16 products
-/// ([`super::bf16`]), one product `W (out, in)` by `x (b, in, h w)` per
-/// batch item plus the bias (the native kernel where the CPU has it).
-fn pointwise(conv: &Conv2d, xs: &Tensor) -> candle_core::Result<Tensor> {
-    if !super::kernels::bf16_operands() {
-        return conv.forward(xs);
-    }
-    let (b, i, h, w) = xs.dims4()?;
-    let o = conv.weight().dim(0)?;
-    let weight = conv.weight().reshape((o, i))?.broadcast_left(b)?;
-    let out = super::bf16::product(&weight, &xs.reshape((b, i, h * w))?)?;
-    let out = match conv.bias() {
-        Some(bias) => out.broadcast_add(&bias.reshape((1, o, 1))?)?,
-        None => out,
-    };
-    out.reshape((b, o, h, w))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::ml::diffusion::blocks::kernels::{scope, Kernels};
-    use crate::ml::diffusion::blocks::test_support::max_abs_diff;
-    use candle_core::Device;
-
-    /// Under bf16 products the 1x1 shortcut is one product per item: within
-    /// bf16 rounding of candle's conv2d, and off it by more than zero on a
-    /// CPU with AVX512-BF16 (emulated elsewhere: still rounded). Without
-    /// bf16 it is candle's conv2d exactly.
-    #[test]
-    fn the_pointwise_shortcut_matches_conv2d() {
-        let mut rng = crate::ml::diffusion::noise::NoiseRng::new(23);
-        let dev = Device::Cpu;
-        let (b, i, o, h, w) = (2, 48, 40, 5, 7);
-        let weight = rng.tensor((o, i, 1, 1), &dev).expect("w");
-        let bias = rng.tensor(o, &dev).expect("b");
-        let conv = Conv2d::new(weight, Some(bias), Default::default());
-        let x = rng.tensor((b, i, h, w), &dev).expect("x");
-        let want = conv.forward(&x).expect("conv2d");
-        assert_eq!(
-            max_abs_diff(&pointwise(&conv, &x).expect("f32"), &want),
-            0.0
-        );
-        let got = scope(Kernels::Fast, true, || pointwise(&conv, &x)).expect("bf16");
-        assert_eq!(got.dims(), want.dims());
-        let scale = want.abs().expect("a").max_all().expect("m");
-        let relative = max_abs_diff(&got, &want) / scale.to_scalar::<f32>().expect("s");
-        assert!(relative > 0.0 && relative < 1e-2, "{relative:e}");
     }
 }
