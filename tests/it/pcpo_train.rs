@@ -98,6 +98,12 @@ fn no_events() -> impl FnMut(&TrainEvent) {
 /// Analytic gradients of `mean(L_DPO + L_PCPO)` w.r.t. LoRA factors match
 /// central finite differences (step 1e-2) within 2e-3 + 2% of the value, on
 /// the largest-gradient element and two random elements of 4 factors.
+///
+/// The adapters are set to seeded noise (uniform, standard deviation 0.2),
+/// so every machine checks the same point. Drawn unseeded (candle's
+/// `randn`), one CI run landed where a derivative was 3% off its finite
+/// difference (1.32 times the tolerance); over 300 such draws here (2,400
+/// elements) the worst gap was 0.20 times the tolerance.
 #[test]
 fn lora_gradients_match_finite_differences() {
     let cfg = tiny_config();
@@ -105,8 +111,11 @@ fn lora_gradients_match_finite_differences() {
     let mut rng = StdRng::seed_from_u64(3);
     for (_, var) in trainer.vars() {
         let t = var.as_tensor();
-        let noise = Tensor::randn(0f32, 0.2, t.dims(), t.device()).expect("randn");
-        var.set(&noise).expect("set");
+        let noise: Vec<f32> = (0..t.elem_count())
+            .map(|_| rng.random_range(-0.35f32..0.35))
+            .collect();
+        var.set(&Tensor::from_vec(noise, t.dims(), t.device()).expect("noise"))
+            .expect("set");
     }
     let set = tiny_set(3, 5);
     let batch = PairBatch::build(&set, &[0, 1, 2], cfg.mask_token_id, &mut rng).expect("batch");
