@@ -80,6 +80,7 @@ mod store_clicklog;
 mod store_crash;
 mod store_migration;
 mod suggest_pipeline;
+mod suggest_rounds;
 mod taesd_parity;
 mod ui_adapters;
 mod ui_catalog;

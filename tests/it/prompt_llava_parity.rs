@@ -116,8 +116,9 @@ fn llava_tiny_greedy_generation_matches_full_forward() {
 /// The multimodal suggestion path runs end to end on llava_tiny: a product
 /// image is preprocessed to (1, 3, 32, 32), the chat prompt gets one `<image>`
 /// placeholder expanded to 16 image tokens, and `suggest_backgrounds` through
-/// `ImageChat` writes 2 x 3 candidates per round; the tiny model is random,
-/// so none passes the rules and, after the second round, the 2 best
+/// `ImageChat` writes 2 x 3 candidates, then 2 x 2 in a second round; the
+/// tiny model is random, so none passes the rules and, after the second
+/// round, the 2 best
 /// rejected ones come back marked, made of the synthetic vocabulary's words
 /// (only the plumbing is checked).
 #[test]
@@ -156,7 +157,7 @@ fn llava_tiny_multimodal_suggestions_plumbing() {
         ControlFlow::Continue(())
     })
     .expect("suggest");
-    assert_eq!(report.candidates.len(), 12, "{report:?}");
+    assert_eq!(report.candidates.len(), 10, "{report:?}");
     let out = report.suggestions;
     assert_eq!(out.len(), 2, "{out:?}");
     assert!(out.iter().all(|s| s.rejected.is_some()), "{out:?}");

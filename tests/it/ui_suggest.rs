@@ -85,13 +85,13 @@ fn message(app: &StudioApp) -> String {
 /// Without a model the message names `<data>/models/prompt-model`; with
 /// qwen2_tiny installed, Suggest fills K = 4 non-empty entries. Its
 /// word-level gibberish (`w17 w302 …`) never passes the screening, so after
-/// two rounds of 12 candidates the entries are the best rejected ones, each
-/// marked "rejected: <reason>" on screen, the message says none passed, and
-/// the collapsed candidates header ("Candidates: 0 of 24 passed · 24
-/// rejected") opens on the per-reason counts and every candidate. Typing
+/// two rounds (12 candidates, then 8) the entries are the best rejected
+/// ones, each marked "rejected: <reason>" on screen, the message says none
+/// passed, and the collapsed candidates header ("Candidates: 0 of 20
+/// passed · 20 rejected") opens on the per-reason counts and every candidate. Typing
 /// into entry 2 and pressing its Use puts exactly the edited text into the
 /// render prompt (and drops its mark); Again on entry 3 (one suggestion:
-/// rounds of 3 candidates) changes entry 3 and no other; a cancelled
+/// rounds of 3 and 2 candidates) changes entry 3 and no other; a cancelled
 /// regeneration and a cancelled Suggest leave the list unchanged and say
 /// so.
 #[test]
@@ -136,7 +136,7 @@ fn suggest_edit_use_regenerate_and_cancel() {
         .entries
         .iter()
         .all(|e| !e.generating));
-    shows_best_rejected_and_candidates(&mut harness, 24);
+    shows_best_rejected_and_candidates(&mut harness, 20);
 
     // Edit entry 2 by typing into its text field, then use it.
     let field = harness.get_by_label("Suggestion 2");
@@ -170,7 +170,7 @@ fn suggest_edit_use_regenerate_and_cancel() {
     });
     let after = texts(harness.state());
     assert_eq!(after.len(), 4);
-    assert_eq!(harness.state().suggestions().candidates.len(), 6);
+    assert_eq!(harness.state().suggestions().candidates.len(), 5);
     assert!(harness.state().suggestions().entries[2].rejected.is_some());
     assert_ne!(after[2], before[2], "entry 3 changed");
     for i in [0, 1, 3] {

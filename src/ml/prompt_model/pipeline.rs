@@ -35,6 +35,17 @@ const ROWS_PER_SETTING_GROUP: usize = 3;
 /// Token budget of a constrained plan (five lines of library phrases).
 const CONSTRAINED_MAX_TOKENS: usize = 96;
 
+/// Candidates per wanted suggestion in a round after the first (at most
+/// the request's own): a smaller batch keeps the time per product within
+/// budget (see [`retry_params`]).
+const RETRY_CANDIDATES_PER_SUGGESTION: usize = 2;
+
+/// The least sampling temperature of a round after the first. At the
+/// request's 0.8, a second round mostly repeated the first's plans (42% of
+/// the candidates of `fresh4.tsv` were near-duplicates); constrained plans
+/// stay within the library's phrases at any temperature.
+const RETRY_TEMPERATURE: f64 = 1.0;
+
 /// Writes `req.count` background suggestions for a product (see
 /// [`super::suggest`] for the pipeline). `embedder` ranks candidates by
 /// relevance; without it they keep the order they were written in.
@@ -70,7 +81,8 @@ pub fn suggest_backgrounds(
     };
     let mut candidates = match req.mode {
         SuggestMode::Pipeline | SuggestMode::FreePlan => {
-            write_candidates(&mut env, req, &title, grammar.as_ref(), on_event)?
+            let plan = (grammar.as_ref(), target.as_deref());
+            write_candidates(&mut env, req, &title, plan, on_event)?
         }
         SuggestMode::Raw => write_raw(&mut env, req, &title, on_event)?,
     };
@@ -126,13 +138,14 @@ fn examples_for(
     Ok(picked)
 }
 
-/// Rounds of batched scene plans until `req.count` pass or the rounds run out.
-/// With `grammar` the plan lines are constrained to its phrases.
+/// Rounds of batched scene plans until [`enough`] candidates pass (and
+/// match), or the rounds run out. With `grammar` the plan lines are
+/// constrained to its phrases.
 fn write_candidates(
     env: &mut Env<'_>,
     req: &SuggestRequest,
     title: &str,
-    grammar: Option<&SceneGrammar>,
+    (grammar, target): (Option<&SceneGrammar>, Option<&str>),
     on_event: &mut dyn FnMut(SuggestEvent<'_>) -> ControlFlow<()>,
 ) -> Result<Vec<Candidate>> {
     let examples = examples_for(title, env.embedder)?;
@@ -147,10 +160,14 @@ fn write_candidates(
             )
         })
         .collect();
-    let per_round = req.count * req.candidates_per_suggestion.max(1);
+    let per_suggestion = req.candidates_per_suggestion.max(1);
     let mut candidates: Vec<Candidate> = Vec::new();
     for round in 0..req.max_rounds.max(1) {
         let first = candidates.len();
+        let per_round = match round {
+            0 => req.count * per_suggestion,
+            _ => req.count * per_suggestion.min(RETRY_CANDIDATES_PER_SUGGESTION),
+        };
         emit(
             on_event,
             SuggestEvent::Round {
@@ -166,7 +183,7 @@ fn write_candidates(
                 Some(_) => req.sampling.max_new_tokens.max(CONSTRAINED_MAX_TOKENS),
                 None => req.sampling.max_new_tokens,
             },
-            ..req.sampling.clone()
+            ..retry_params(&req.sampling, round)
         };
         let batch = (&messages[..], &params, per_round, first);
         let raws = write_batch(env, batch, grammar, on_event)?;
@@ -197,11 +214,49 @@ fn write_candidates(
                 relevance: None,
             });
         }
-        if passed_texts(&candidates).len() >= req.count {
+        if let Some(target) = target {
+            score(env, target, &mut candidates[first..])?;
+        }
+        if enough(&candidates, req.count, target.is_some()) {
             break;
         }
     }
     Ok(candidates)
+}
+
+/// The sampling settings of round `round`: the request's, warmer after the
+/// first round ([`RETRY_TEMPERATURE`]) unless it samples greedily.
+fn retry_params(sampling: &SamplingParams, round: usize) -> SamplingParams {
+    let warmer = round > 0 && sampling.temperature > 0.0;
+    SamplingParams {
+        temperature: match warmer {
+            true => sampling.temperature.max(RETRY_TEMPERATURE),
+            false => sampling.temperature,
+        },
+        ..sampling.clone()
+    }
+}
+
+/// Whether the candidates so far are enough: `count` pass the rules and,
+/// when they are `ranked`, match the product ([`MATCH_THRESHOLD`]) too, or
+/// none of those that pass matches. Another round of plans from the same
+/// shortlist helps when the first found some matching scenes, not when it
+/// found none: on the 40 `fresh4.tsv` titles, a second round raised the
+/// matching picks of 10 of the 12 products with 1 to 3 matching, and of 1
+/// of the 6 with none (where the shortlist has no fitting setting).
+fn enough(candidates: &[Candidate], count: usize, ranked: bool) -> bool {
+    let passed: Vec<&Candidate> = candidates.iter().filter(|c| c.rejected.is_none()).collect();
+    if passed.len() < count {
+        return false;
+    }
+    if !ranked {
+        return true;
+    }
+    let matching = passed
+        .iter()
+        .filter(|c| relevance_of(c) >= MATCH_THRESHOLD)
+        .count();
+    matching >= count || matching == 0
 }
 
 fn passed_texts(candidates: &[Candidate]) -> Vec<String> {
@@ -370,15 +425,18 @@ fn relevance_target(req: &SuggestRequest, embedder: &dyn TextEmbedder) -> Result
     Ok(product_text(&req.title, category))
 }
 
-/// Fills in each candidate's relevance to `target` (when there is an
-/// embedder).
+/// Fills in the relevance to `target` of each candidate with text that has
+/// none yet (when there is an embedder).
 fn score(env: &Env<'_>, target: &str, candidates: &mut [Candidate]) -> Result<()> {
     let Some(embedder) = env.embedder else {
         return Ok(());
     };
     let scored: Vec<usize> = (0..candidates.len())
-        .filter(|&i| !candidates[i].text.trim().is_empty())
+        .filter(|&i| candidates[i].relevance.is_none() && !candidates[i].text.trim().is_empty())
         .collect();
+    if scored.is_empty() {
+        return Ok(());
+    }
     let mut texts: Vec<&str> = scored
         .iter()
         .map(|&i| candidates[i].text.as_str())

@@ -6,8 +6,11 @@
 //! for Stable Diffusion and screened ([`super::screen`], every rejection
 //! named); the ones that pass are ranked by relevance to the product (a
 //! [`TextEmbedder`], when there is one) and `count` are picked with
-//! maximal marginal relevance. When too few pass, one more round is
-//! written; when none passes, the best rejected ones are returned, marked.
+//! maximal marginal relevance. When fewer than `count` pass the rules, or
+//! some but fewer than `count` of those match the product (relevance at
+//! least [`MATCH_THRESHOLD`](super::matching::MATCH_THRESHOLD)), one more
+//! round is written (smaller and sampled warmer); when none passes, the
+//! best rejected ones are returned, marked.
 //!
 //! [`SuggestMode::Raw`] is the model on its own, for comparison: one free
 //! answer per suggestion to a plain instruction, cleaned, nothing rejected.
@@ -66,9 +69,10 @@ pub struct SuggestRequest {
     pub count: usize,
     /// Sampling settings; candidate `i` of a request uses seed `sampling.seed + i`.
     pub sampling: SamplingParams,
-    /// Candidates written per wanted suggestion in one round (default 3).
+    /// Candidates written per wanted suggestion in the first round (default
+    /// 3; a later round writes at most 2 per suggestion, sampled warmer).
     pub candidates_per_suggestion: usize,
-    /// Most rounds of candidates when too few pass (default 2).
+    /// Most rounds of candidates when too few pass and match (default 2).
     pub max_rounds: usize,
     /// Pipeline or raw.
     pub mode: SuggestMode,
