@@ -108,6 +108,8 @@ struct ScriptedModel {
     kitchen_from: u64,
     /// Seeds below this all write the plan of seed 0.
     repeat_until: u64,
+    /// Plans leave out their setting and surface (rejected as incomplete).
+    incomplete: bool,
 }
 
 impl ScriptedModel {
@@ -121,6 +123,7 @@ impl ScriptedModel {
             ),
             kitchen_from,
             repeat_until: 0,
+            incomplete: false,
         }
     }
 
@@ -132,9 +135,13 @@ impl ScriptedModel {
         } else {
             "ridge"
         };
+        let (props, light) = (PROPS[i], LIGHTS[i]);
+        if self.incomplete {
+            return format!("Props: {props}\nLighting: {light} light\nMood: calm");
+        }
         format!(
-            "Setting: a {} {place}\nSurface: a {} ledge\nProps: {}\nLighting: {} light\nMood: calm",
-            ADJECTIVES[i], MATERIALS[i], PROPS[i], LIGHTS[i]
+            "Setting: a {} {place}\nSurface: a {} ledge\nProps: {props}\nLighting: {light} light\nMood: calm",
+            ADJECTIVES[i], MATERIALS[i]
         )
     }
 }
@@ -322,4 +329,23 @@ fn a_second_round_is_written_when_too_few_pass() {
     assert_eq!(report.candidates.len(), 20);
     assert_eq!(passed(&report), 9);
     assert_eq!(report.suggestions.len(), 4);
+}
+
+/// Nothing passes the rules, and the first round's 12 plans are one and
+/// the same: the suggestions are the best rejected ones, marked, each
+/// with another text (a pair for online PCPO needs two distinct ones).
+#[test]
+fn the_best_rejected_ones_are_distinct() {
+    let mut model = ScriptedModel::new(u64::MAX);
+    model.repeat_until = 12;
+    model.incomplete = true;
+    let (report, rounds) = suggest(&mut model, true);
+    assert_eq!(rounds, 2);
+    assert_eq!(passed(&report), 0);
+    let texts: Vec<&str> = report.suggestions.iter().map(|s| s.text.as_str()).collect();
+    assert_eq!(texts.len(), 4);
+    for (i, text) in texts.iter().enumerate() {
+        assert!(!texts[..i].contains(text), "{texts:?}");
+    }
+    assert!(report.suggestions.iter().all(|s| s.rejected.is_some()));
 }

@@ -73,15 +73,17 @@ impl StderrLines {
         Self { rx, reader }
     }
 
-    /// Waits (at most 120 s, else panics with `what`) for a line that
-    /// contains `needle`.
+    /// Waits (at most 120 s between lines, else panics with `what` and the
+    /// lines read meanwhile) for a line that contains `needle`.
     pub fn wait_for(&self, needle: &str, what: &str) {
-        while !self
-            .rx
-            .recv_timeout(std::time::Duration::from_secs(120))
-            .expect(what)
-            .contains(needle)
-        {}
+        let mut seen = Vec::new();
+        loop {
+            match self.rx.recv_timeout(std::time::Duration::from_secs(120)) {
+                Ok(line) if line.contains(needle) => return,
+                Ok(line) => seen.push(line),
+                Err(e) => panic!("{what}: {e}; stderr so far:\n{}", seen.join("\n")),
+            }
+        }
     }
 
     /// Every line, once the child has closed its stderr.
